@@ -1,0 +1,3 @@
+//! Accounts and credentials.
+
+pub mod password;

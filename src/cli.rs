@@ -1,0 +1,242 @@
+//! The `recourse` command line: serve, demo, migrate, admin create. Every option can also be set
+//! by an environment variable. Failures end with one sentence on stderr and a non-zero exit code.
+
+use std::{io::BufRead, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{
+    auth::password::{self, NewPassword},
+    db::{DatabaseUrl, Db, Dialect},
+    http::{self, AppState, Config},
+    store::{self, accounts::Role, instance::Contents},
+};
+
+#[derive(Parser, Debug)]
+#[command(name = "recourse", version, about = "Due process for scored and blacklisted people")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve Recourse (migrations are applied at start).
+    Serve(ServeArgs),
+    /// Create a fresh demo database, seed it, print the demo accounts, then serve.
+    Demo(DemoArgs),
+    /// Apply the database migrations and exit.
+    Migrate(DbArgs),
+    /// Administer accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create an administrator (there is never a default one). The password is read from
+    /// RECOURSE_ADMIN_PASSWORD, else from the first line of standard input.
+    Create(AdminCreateArgs),
+}
+
+#[derive(Args, Debug)]
+struct DbArgs {
+    /// sqlite:<file> or postgres://user@host/db
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:recourse.db")]
+    database_url: String,
+}
+
+#[derive(Args, Debug)]
+struct WebArgs {
+    /// Address to listen on.
+    #[arg(long, env = "RECOURSE_ADDR", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Mark cookies Secure and send HSTS (set when served over TLS, e.g. behind a proxy).
+    #[arg(long, env = "RECOURSE_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Folder of static files served at the site root.
+    #[arg(long, env = "RECOURSE_PUBLIC_DIR")]
+    public_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(flatten)]
+    web: WebArgs,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// The demo database; refused if it exists and is not a demo database.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:recourse-demo.db")]
+    database_url: String,
+    #[command(flatten)]
+    web: WebArgs,
+}
+
+#[derive(Args, Debug)]
+struct AdminCreateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Sign-in name (3–64 letters, digits, '.', '-', '_').
+    #[arg(long)]
+    username: String,
+    /// Name shown to others; defaults to the sign-in name.
+    #[arg(long)]
+    display_name: Option<String>,
+}
+
+/// One clear sentence for the person at the terminal.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Serve(#[from] http::ServeError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("could not start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(CliError::Runtime(e)),
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn fail(e: CliError) -> ExitCode {
+    eprintln!("recourse: {e}");
+    ExitCode::FAILURE
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RECOURSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Serve(args) => {
+            let db = open(&args.db.database_url).await?;
+            db.migrate().await?;
+            serve(db, args.web).await
+        }
+        Command::Migrate(args) => {
+            let db = open(&args.database_url).await?;
+            db.migrate().await?;
+            eprintln!("recourse: migrations applied");
+            Ok(())
+        }
+        Command::Demo(args) => {
+            let db = fresh_demo_database(&args.database_url).await?;
+            let accounts = seed_demo(&db).await?;
+            println!("Demo accounts (sign-in name / password):");
+            for (name, role, password) in accounts {
+                println!("  {name:<16} {password:<24} {}", role.as_str());
+            }
+            serve(db, args.web).await
+        }
+        Command::Admin { command: AdminCommand::Create(args) } => admin_create(args).await,
+    }
+}
+
+async fn open(raw_url: &str) -> Result<Db, CliError> {
+    let url = DatabaseUrl::parse(raw_url)?;
+    Ok(Db::connect(&url).await?)
+}
+
+async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
+    let config = Config {
+        secure_cookies: web.secure_cookies,
+        public_dir: web.public_dir.unwrap_or_else(http::default_public_dir),
+    };
+    http::serve(AppState { db, config: Arc::new(config) }, web.addr).await?;
+    Ok(())
+}
+
+/// Opens the demo database, resetting it if it is a demo one and refusing anything else.
+async fn fresh_demo_database(raw_url: &str) -> Result<Db, CliError> {
+    let url = DatabaseUrl::parse(raw_url)?;
+    let db = Db::connect(&url).await?;
+    match store::instance::contents(&db).await.map_err(crate::db::DbError::from)? {
+        Contents::Empty => {}
+        Contents::Other => {
+            return Err(CliError::Refused(format!(
+                "{url} already holds data that is not the demo data set; refusing to overwrite it \
+                 (choose another file with --database-url)"
+            )))
+        }
+        Contents::Demo => match db.dialect {
+            Dialect::Postgres => {
+                store::instance::reset_postgres_schema(&db).await.map_err(crate::db::DbError::from)?
+            }
+            Dialect::Sqlite => {
+                db.pool.close().await;
+                let file = url.sqlite_file().unwrap_or_default().to_string();
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{file}{suffix}"));
+                }
+                let db = Db::connect(&url).await?;
+                db.migrate().await?;
+                store::instance::mark_demo(&db).await.map_err(crate::db::DbError::from)?;
+                return Ok(db);
+            }
+        },
+    }
+    db.migrate().await?;
+    store::instance::mark_demo(&db).await.map_err(crate::db::DbError::from)?;
+    Ok(db)
+}
+
+/// The demo accounts, one per role; their passwords are printed at start.
+const DEMO_ACCOUNTS: [(&str, Role, &str); 1] = [("demo-admin", Role::Administrator, "admin-demo-2026")];
+
+async fn seed_demo(db: &Db) -> Result<Vec<(&'static str, Role, &'static str)>, CliError> {
+    for (name, role, pass) in DEMO_ACCOUNTS {
+        let hash = hash_password(pass.to_string()).await?;
+        store::accounts::create(db, name, name, &hash, role).await.map_err(|e| CliError::Refused(e.to_string()))?;
+    }
+    Ok(DEMO_ACCOUNTS.to_vec())
+}
+
+async fn hash_password(raw: String) -> Result<String, CliError> {
+    let password = NewPassword::parse(raw).map_err(|e| CliError::Refused(e.to_string()))?;
+    password::hash(password).await.map_err(|e| CliError::Refused(e.to_string()))
+}
+
+async fn admin_create(args: AdminCreateArgs) -> Result<(), CliError> {
+    let raw = match std::env::var("RECOURSE_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprintln!("Password for {}:", args.username);
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| CliError::Refused(format!("could not read the password: {e}")))?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let hash = hash_password(raw).await?;
+    let db = open(&args.db.database_url).await?;
+    db.migrate().await?;
+    let display = args.display_name.unwrap_or_else(|| args.username.clone());
+    store::accounts::create(&db, &args.username, &display, &hash, Role::Administrator)
+        .await
+        .map_err(|e| CliError::Refused(e.to_string()))?;
+    eprintln!("recourse: administrator {} created", args.username.trim().to_lowercase());
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! The database handle: one code path over SQLite (embedded default) and PostgreSQL, chosen by
+//! the URL's scheme at run time. Queries use `$1` placeholders, which both dialects accept.
+
+use std::{fmt, path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+    AnyPool, ConnectOptions, Connection, Executor,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which SQL dialect is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A validated database URL. `Debug` and `Display` never show a password.
+#[derive(Clone)]
+pub struct DatabaseUrl {
+    raw: String,
+    dialect: Dialect,
+}
+
+/// Why the database could not be opened, in one sentence a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the database URL {0:?} is not understood: it must start with sqlite: or postgres://")]
+    UnknownScheme(String),
+    #[error("the database URL is malformed: {0}")]
+    Malformed(String),
+    #[error("cannot open the SQLite database at {path}: {reason}")]
+    SqliteUnavailable { path: String, reason: String },
+    #[error("cannot reach the PostgreSQL server {target}: {reason}")]
+    PostgresUnreachable { target: String, reason: String },
+    #[error("applying the database migrations failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+impl DatabaseUrl {
+    /// Parses a URL, adding `mode=rwc` to SQLite URLs so a missing file is created.
+    pub fn parse(raw: &str) -> Result<Self, DbError> {
+        let raw = raw.trim();
+        if raw.starts_with("sqlite:") {
+            let path = sqlite_path(raw);
+            if path.is_empty() {
+                return Err(DbError::Malformed("the SQLite URL names no file".into()));
+            }
+            let raw = if raw.contains("mode=") || path == ":memory:" {
+                raw.to_string()
+            } else if raw.contains('?') {
+                format!("{raw}&mode=rwc")
+            } else {
+                format!("{raw}?mode=rwc")
+            };
+            Ok(Self { raw, dialect: Dialect::Sqlite })
+        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| DbError::Malformed(e.to_string()))?;
+            Ok(Self { raw: raw.to_string(), dialect: Dialect::Postgres })
+        } else {
+            let scheme = raw.split(':').next().unwrap_or_default();
+            Err(DbError::UnknownScheme(format!("{scheme}:…")))
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The SQLite file path, when this is an SQLite URL.
+    pub fn sqlite_file(&self) -> Option<&str> {
+        (self.dialect == Dialect::Sqlite).then(|| sqlite_path(&self.raw))
+    }
+
+    /// Host, port and database of a PostgreSQL URL, without user or password.
+    fn postgres_target(&self) -> String {
+        match url::Url::parse(&self.raw) {
+            Ok(u) => format!(
+                "at {}:{} (database {})",
+                u.host_str().unwrap_or("localhost"),
+                u.port().unwrap_or(5432),
+                u.path().trim_start_matches('/')
+            ),
+            Err(_) => "named in the URL".into(),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.dialect {
+            Dialect::Sqlite => write!(f, "sqlite:{}", sqlite_path(&self.raw)),
+            Dialect::Postgres => write!(f, "postgres {}", self.postgres_target()),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+fn sqlite_path(raw: &str) -> &str {
+    let rest = raw.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest.split('?').next().unwrap_or_default()
+}
+
+/// The shared pool plus the dialect, cheap to clone into app state.
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub dialect: Dialect,
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db").field("dialect", &self.dialect).finish()
+    }
+}
+
+impl Db {
+    /// Opens a pool (SQLite: WAL, foreign keys on, busy timeout) and checks it answers.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        if let Some(path) = url.sqlite_file() {
+            check_sqlite_parent(path)?;
+        }
+        let options = AnyConnectOptions::from_str(url.as_str())
+            .map_err(|e| DbError::Malformed(e.to_string()))?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+        // One direct connection first: a pool retries until its timeout and hides the cause.
+        let probe = options.connect().await.map_err(|e| open_error(url, e))?;
+        probe.close().await.map_err(|e| open_error(url, e))?;
+        let dialect = url.dialect();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(url, e))?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// Applies the migrations of this dialect.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrator = match self.dialect {
+            Dialect::Sqlite => &SQLITE_MIGRATIONS,
+            Dialect::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn is_healthy(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+fn check_sqlite_parent(path: &str) -> Result<(), DbError> {
+    if path == ":memory:" {
+        return Ok(());
+    }
+    let parent = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent {
+        if !dir.is_dir() {
+            return Err(DbError::SqliteUnavailable {
+                path: path.into(),
+                reason: format!("the folder {} does not exist", dir.display()),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn open_error(url: &DatabaseUrl, e: sqlx::Error) -> DbError {
+    let reason = match &e {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::PoolTimedOut => "no answer within 5 seconds".into(),
+        other => other.to_string(),
+    };
+    match url.dialect() {
+        Dialect::Sqlite => DbError::SqliteUnavailable {
+            path: url.sqlite_file().unwrap_or_default().into(),
+            reason,
+        },
+        Dialect::Postgres => DbError::PostgresUnreachable { target: url.postgres_target(), reason },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let url = DatabaseUrl::parse("sqlite:recourse.db").unwrap();
+        assert_eq!(url.as_str(), "sqlite:recourse.db?mode=rwc");
+        assert_eq!(url.sqlite_file(), Some("recourse.db"));
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_with_the_scheme_named() {
+        let err = DatabaseUrl::parse("mysql://x").unwrap_err().to_string();
+        assert!(err.contains("mysql:"), "{err}");
+    }
+
+    #[test]
+    fn postgres_urls_never_print_their_password() {
+        let url = DatabaseUrl::parse("postgres://bob:s3cret@db.example:6543/recourse").unwrap();
+        let shown = format!("{url} {url:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.example:6543"), "{shown}");
+    }
+}

@@ -1,0 +1,645 @@
+//! The derivation: a score and grade at an instant, explained line by line from records and published rules.
+//!
+//! Replay semantics, for an instant `at`:
+//! - only records with `recorded_at <= at` exist, so "my grade on 1 March" is what was known then;
+//! - a fact or superseding correction counts when it occurred by `at`, has not expired
+//!   (`at < occurred_at + validity of its rule version`), has not been voided or superseded by a
+//!   record made by `at`, and is not suspended by a dispute open at `at` under a scheme whose
+//!   policy suspends disputed records;
+//! - voiding records are never lines: they appear as the `by` of the record they void.
+//!
+//! Invariant: a points score is `base + Σ line.points`; a weighted score is
+//! `range_min + Σ component contributions`, each contribution from the published formula in
+//! [`contribution`](super::scheme::contribution). The lines shown always add up to the score shown.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::event::{Dispute, Event, EventKind};
+use super::ids::{EventId, RuleVersionId};
+use super::rule::{Catalogue, RuleCode, Stamp};
+use super::scheme::{contribution, Band, ComponentCode, DisputePolicy, Grade, Scheme};
+
+/// One counting record in a derivation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub event: EventId,
+    pub occurred_at: DateTime<Utc>,
+    pub rule_code: RuleCode,
+    pub rule_version: RuleVersionId,
+    /// Points added to the score (points scheme) or to `component`'s sub-score (weighted).
+    pub points: i64,
+    /// Points scheme: the score after this line. Weighted: `component`'s raw sub-score after it.
+    pub running_total: i64,
+    /// The component the record moves (weighted schemes only).
+    pub component: Option<ComponentCode>,
+    /// The instant the record stops counting, if nothing else happens first.
+    pub counts_until: DateTime<Utc>,
+    /// When this line is a superseding correction: the record it counts in place of.
+    pub replaces: Option<EventId>,
+}
+
+/// Why a record on file does not count at the derivation's instant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// It occurred after the instant (recorded early, e.g. a scheduled reward).
+    NotYetEffective,
+    /// Its rule's validity period ended `on`.
+    Expired { on: DateTime<Utc> },
+    /// The record `by` voided it, for `reason`.
+    Voided { by: EventId, reason: String },
+    /// The correction `by` counts in its place.
+    Superseded { by: EventId },
+    /// A dispute opened `since` is still open and the scheme suspends disputed records.
+    SuspendedWhileDisputed { since: DateTime<Utc> },
+    /// Its rule version is not in this scheme's catalogue (data from elsewhere; never scored).
+    RuleNotInCatalogue,
+}
+
+impl Reason {
+    /// Stable snake_case code, for localisation.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotYetEffective => "not_yet_effective",
+            Self::Expired { .. } => "expired",
+            Self::Voided { .. } => "voided",
+            Self::Superseded { .. } => "superseded",
+            Self::SuspendedWhileDisputed { .. } => "suspended_while_disputed",
+            Self::RuleNotInCatalogue => "rule_not_in_catalogue",
+        }
+    }
+}
+
+/// A record on file that does not count, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NotCounting {
+    pub event: EventId,
+    pub occurred_at: DateTime<Utc>,
+    pub rule_code: RuleCode,
+    pub rule_version: RuleVersionId,
+    pub points: i64,
+    pub reason: Reason,
+}
+
+/// One component of a weighted score: where it started, where its records moved it, and what
+/// it contributes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ComponentLine {
+    pub code: ComponentCode,
+    pub weight_percent: u32,
+    pub start: i64,
+    /// `start` plus the points of this component's lines.
+    pub raw: i64,
+    /// `raw` clamped to 0..=100.
+    pub clamped: i64,
+    /// `round_half_up(span × weight_percent × clamped / 10 000)`.
+    pub contribution: i64,
+}
+
+/// A score and grade at an instant, with every line that produced it and every record that
+/// did not count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Derivation {
+    pub at: DateTime<Utc>,
+    pub score: i64,
+    pub grade: Grade,
+    /// Lowest score of the grade's band (`None` = open below).
+    pub band_min: Option<i64>,
+    /// Highest score of the grade's band (`None` = open above).
+    pub band_max: Option<i64>,
+    /// Points scheme: the base. Weighted: `range_min`.
+    pub base: i64,
+    /// Counting records, by `occurred_at` then id.
+    pub lines: Vec<Line>,
+    /// Records on file that do not count, by `occurred_at` then id.
+    pub not_counting: Vec<NotCounting>,
+    /// Weighted schemes: each component in published order. Empty for a points scheme.
+    pub components: Vec<ComponentLine>,
+}
+
+impl Derivation {
+    /// The score as the shown parts add it up: `base + Σ lines` (points) or
+    /// `base + Σ contributions` (weighted). Always equals `score`.
+    pub fn shown_total(&self) -> i64 {
+        if self.components.is_empty() {
+            self.base + self.lines.iter().map(|l| l.points).sum::<i64>()
+        } else {
+            self.base + self.components.iter().map(|c| c.contribution).sum::<i64>()
+        }
+    }
+}
+
+/// The full explanation of `scheme`'s score at `at` for one subject, whose records in any order
+/// are `events` and whose disputes are `disputes`.
+///
+/// Pure and deterministic: the same inputs in any order give the same derivation. Records of
+/// other schemes are ignored.
+///
+/// # Panics
+/// When `catalogue` is not `scheme`'s catalogue: a programming error, never a user's.
+pub fn derive(
+    scheme: &Scheme,
+    catalogue: &Catalogue,
+    events: &[Event],
+    disputes: &[Dispute],
+    at: DateTime<Utc>,
+) -> Derivation {
+    let replay = Replay::new(scheme, catalogue, events, disputes, at);
+    let mut counting: Vec<Counting<'_>> = Vec::with_capacity(events.len());
+    let mut not: Vec<(Stamp, EventId, &Event, ReasonRef<'_>)> = Vec::new();
+    for event in events {
+        match replay.status(event) {
+            None => {}
+            Some(Status::Counts(c)) => counting.push(c),
+            Some(Status::Not(reason)) => {
+                not.push((Stamp::of(event.occurred_at), event.id, event, reason))
+            }
+        }
+    }
+    // Sort on keys held inline (no pointer chasing), then build the owned rows in order.
+    counting.sort_unstable_by_key(|c| (c.occurred, c.event.id));
+    not.sort_unstable_by_key(|(occurred, id, _, _)| (*occurred, *id));
+    let not_counting = not
+        .iter()
+        .map(|(_, _, event, reason)| NotCounting {
+            event: event.id,
+            occurred_at: event.occurred_at,
+            rule_code: event.rule_code.clone(),
+            rule_version: event.rule_version,
+            points: event.points,
+            reason: reason.to_owned(),
+        })
+        .collect();
+
+    let components = scheme.components();
+    let mut raws: Vec<i64> = components.iter().map(|c| c.start).collect();
+    let mut running = scheme.base();
+    let lines = counting
+        .iter()
+        .map(|c| {
+            let component = match c.component {
+                Some(i) => {
+                    raws[i] += c.event.points;
+                    running = raws[i];
+                    Some(components[i].code.clone())
+                }
+                None => {
+                    running += c.event.points;
+                    None
+                }
+            };
+            Line {
+                event: c.event.id,
+                occurred_at: c.event.occurred_at,
+                rule_code: c.event.rule_code.clone(),
+                rule_version: c.event.rule_version,
+                points: c.event.points,
+                running_total: running,
+                component,
+                counts_until: c.until.to_datetime(),
+                replaces: match &c.event.kind {
+                    EventKind::Supersede { target, .. } => Some(*target),
+                    _ => None,
+                },
+            }
+        })
+        .collect();
+
+    let span = scheme.span();
+    let component_lines: Vec<ComponentLine> = components
+        .iter()
+        .zip(&raws)
+        .map(|(c, &raw)| ComponentLine {
+            code: c.code.clone(),
+            weight_percent: c.weight_percent,
+            start: c.start,
+            raw,
+            clamped: raw.clamp(0, 100),
+            contribution: contribution(span, c.weight_percent, raw),
+        })
+        .collect();
+    let score = if components.is_empty() {
+        running
+    } else {
+        scheme.base() + component_lines.iter().map(|c| c.contribution).sum::<i64>()
+    };
+    let index = scheme.bands().index_for(score);
+    let (band_min, band_max) = scheme.bands().limits_at(index);
+    Derivation {
+        at,
+        score,
+        grade: scheme.bands().bands()[index].grade.clone(),
+        band_min,
+        band_max,
+        base: scheme.base(),
+        lines,
+        not_counting,
+        components: component_lines,
+    }
+}
+
+/// Just the score of [`derive`], without building the explanation: no allocation for a points
+/// scheme without corrections or disputes. Always equals `derive(..).score`.
+pub fn score_at(
+    scheme: &Scheme,
+    catalogue: &Catalogue,
+    events: &[Event],
+    disputes: &[Dispute],
+    at: DateTime<Utc>,
+) -> i64 {
+    let replay = Replay::new(scheme, catalogue, events, disputes, at);
+    let components = scheme.components();
+    if components.is_empty() {
+        let mut score = scheme.base();
+        for event in events {
+            if let Some(Status::Counts(_)) = replay.status(event) {
+                score += event.points;
+            }
+        }
+        return score;
+    }
+    let mut raws: Vec<i64> = components.iter().map(|c| c.start).collect();
+    for event in events {
+        if let Some(Status::Counts(Counting {
+            component: Some(i), ..
+        })) = replay.status(event)
+        {
+            raws[i] += event.points;
+        }
+    }
+    scheme.weighted_score(&raws)
+}
+
+/// Just the band of [`derive`]: the grade, from [`score_at`].
+pub fn grade_at<'s>(
+    scheme: &'s Scheme,
+    catalogue: &Catalogue,
+    events: &[Event],
+    disputes: &[Dispute],
+    at: DateTime<Utc>,
+) -> &'s Band {
+    scheme
+        .bands()
+        .grade_for(score_at(scheme, catalogue, events, disputes, at))
+}
+
+struct Counting<'a> {
+    event: &'a Event,
+    occurred: Stamp,
+    component: Option<usize>,
+    until: Stamp,
+}
+
+enum Status<'a> {
+    Counts(Counting<'a>),
+    Not(ReasonRef<'a>),
+}
+
+/// [`Reason`] borrowing the voiding reason, so the score-only path never copies text.
+enum ReasonRef<'a> {
+    NotYetEffective,
+    Expired(Stamp),
+    Voided(EventId, &'a str),
+    Superseded(EventId),
+    Suspended(DateTime<Utc>),
+    RuleNotInCatalogue,
+}
+
+impl ReasonRef<'_> {
+    fn to_owned(&self) -> Reason {
+        match *self {
+            Self::NotYetEffective => Reason::NotYetEffective,
+            Self::Expired(on) => Reason::Expired {
+                on: on.to_datetime(),
+            },
+            Self::Voided(by, reason) => Reason::Voided {
+                by,
+                reason: reason.to_owned(),
+            },
+            Self::Superseded(by) => Reason::Superseded { by },
+            Self::Suspended(since) => Reason::SuspendedWhileDisputed { since },
+            Self::RuleNotInCatalogue => Reason::RuleNotInCatalogue,
+        }
+    }
+}
+
+/// Everything about the instant that does not depend on the record being judged, computed once
+/// per derivation: corrections and open disputes as sorted vectors searched by binary search
+/// (cheaper than a hash map for the few a file holds, and empty vectors never allocate).
+struct Replay<'a> {
+    scheme: &'a Scheme,
+    catalogue: &'a Catalogue,
+    at: DateTime<Utc>,
+    at_stamp: Stamp,
+    /// (target, recorded_at, correcting record), sorted: the first per target is the earliest.
+    corrections: Vec<(EventId, DateTime<Utc>, &'a Event)>,
+    /// (disputed record, opened_at) for disputes open at `at`, sorted.
+    suspensions: Vec<(EventId, DateTime<Utc>)>,
+}
+
+impl<'a> Replay<'a> {
+    fn new(
+        scheme: &'a Scheme,
+        catalogue: &'a Catalogue,
+        events: &'a [Event],
+        disputes: &[Dispute],
+        at: DateTime<Utc>,
+    ) -> Self {
+        assert_eq!(
+            catalogue.scheme(),
+            scheme.id(),
+            "a derivation needs the scheme's own catalogue"
+        );
+        let mut corrections: Vec<_> = events
+            .iter()
+            .filter(|e| e.recorded_at <= at && e.scheme == scheme.id())
+            .filter_map(|e| e.kind.target().map(|t| (t, e.recorded_at, e)))
+            .collect();
+        corrections.sort_unstable_by_key(|(t, recorded, e)| (*t, *recorded, e.id));
+        let mut suspensions = Vec::new();
+        if scheme.dispute_policy() == DisputePolicy::SuspendedWhileDisputed {
+            suspensions.extend(
+                disputes
+                    .iter()
+                    .filter(|d| d.is_open_at(at))
+                    .map(|d| (d.event, d.opened_at)),
+            );
+            suspensions.sort_unstable();
+        }
+        Self {
+            scheme,
+            catalogue,
+            at,
+            at_stamp: Stamp::of(at),
+            corrections,
+            suspensions,
+        }
+    }
+
+    /// `None` when the record is not part of the explanation at all: made after the instant,
+    /// of another scheme, or a voiding record.
+    fn status(&self, event: &'a Event) -> Option<Status<'a>> {
+        if event.recorded_at > self.at
+            || event.scheme != self.scheme.id()
+            || matches!(event.kind, EventKind::Void { .. })
+        {
+            return None;
+        }
+        if let Some(by) = self.first_correction(event.id) {
+            return Some(Status::Not(match &by.kind {
+                EventKind::Void { reason, .. } => ReasonRef::Voided(by.id, reason),
+                _ => ReasonRef::Superseded(by.id),
+            }));
+        }
+        let Some((version, component)) = self.catalogue.get_with_component(event.rule_version)
+        else {
+            return Some(Status::Not(ReasonRef::RuleNotInCatalogue));
+        };
+        if component.is_none() != self.scheme.components().is_empty() {
+            return Some(Status::Not(ReasonRef::RuleNotInCatalogue));
+        }
+        if event.occurred_at > self.at {
+            return Some(Status::Not(ReasonRef::NotYetEffective));
+        }
+        let occurred = Stamp::of(event.occurred_at);
+        let until = version.counts_for().ends_stamp(occurred);
+        if until <= self.at_stamp {
+            return Some(Status::Not(ReasonRef::Expired(until)));
+        }
+        if let Some(since) = self.suspended_since(event.id) {
+            return Some(Status::Not(ReasonRef::Suspended(since)));
+        }
+        Some(Status::Counts(Counting {
+            event,
+            occurred,
+            component,
+            until,
+        }))
+    }
+
+    fn first_correction(&self, id: EventId) -> Option<&'a Event> {
+        if self.corrections.is_empty() {
+            return None;
+        }
+        let k = self.corrections.partition_point(|(t, _, _)| *t < id);
+        self.corrections
+            .get(k)
+            .filter(|(t, _, _)| *t == id)
+            .map(|(_, _, e)| *e)
+    }
+
+    fn suspended_since(&self, id: EventId) -> Option<DateTime<Utc>> {
+        if self.suspensions.is_empty() {
+            return None;
+        }
+        let k = self.suspensions.partition_point(|(e, _)| *e < id);
+        self.suspensions
+            .get(k)
+            .filter(|(e, _)| *e == id)
+            .map(|(_, since)| *since)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixtures::*;
+
+    #[test]
+    fn a_clean_record_derives_the_base_and_grade_a() {
+        let d = derive(&rongcheng(), &rongcheng_catalogue(), &[], &[], day(10));
+        assert_eq!(d.score, 1_000);
+        assert_eq!(d.grade, grade("A"));
+        assert_eq!((d.band_min, d.band_max), (Some(960), Some(1_029)));
+        assert!(d.lines.is_empty() && d.not_counting.is_empty() && d.components.is_empty());
+    }
+
+    #[test]
+    fn lines_run_in_order_of_occurrence_and_add_up() {
+        let cat = rongcheng_catalogue();
+        let events = vec![
+            fact(&cat, 3, "HEROIC", 30, day(20), day(21)),
+            fact(&cat, 1, "TRAFFIC", -5, day(10), day(11)),
+            fact(&cat, 2, "TRAFFIC", -5, day(10), day(12)),
+            fact(&cat, 4, "DONATION", 10, day(30), day(31)),
+        ];
+        let d = derive(&rongcheng(), &cat, &events, &[], day(40));
+        let ids: Vec<_> = d.lines.iter().map(|l| l.event).collect();
+        assert_eq!(
+            ids,
+            vec![event_id(1), event_id(2), event_id(3), event_id(4)]
+        );
+        let totals: Vec<_> = d.lines.iter().map(|l| l.running_total).collect();
+        assert_eq!(totals, vec![995, 990, 1_020, 1_030]);
+        assert_eq!(d.score, 1_030);
+        assert_eq!(d.grade, grade("AA"));
+        assert_eq!(d.shown_total(), d.score);
+        assert_eq!(d.lines[0].counts_until, day(375));
+    }
+
+    #[test]
+    fn records_expire_after_their_rule_validity() {
+        let cat = rongcheng_catalogue();
+        let events = vec![fact(&cat, 1, "TRAFFIC", -5, day(10), day(10))];
+        let before = derive(&rongcheng(), &cat, &events, &[], day(374));
+        assert_eq!(before.score, 995);
+        let after = derive(&rongcheng(), &cat, &events, &[], day(375));
+        assert_eq!(after.score, 1_000);
+        assert_eq!(
+            after.not_counting[0].reason,
+            Reason::Expired { on: day(375) }
+        );
+    }
+
+    #[test]
+    fn replay_sees_only_what_was_recorded_by_then() {
+        let cat = rongcheng_catalogue();
+        let ticket = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
+        let voided = void(2, &ticket, day(50));
+        let events = vec![ticket, voided];
+        let on_day_20 = derive(&rongcheng(), &cat, &events, &[], day(20));
+        assert_eq!(on_day_20.score, 920);
+        assert_eq!(on_day_20.grade, grade("B"));
+        let on_day_60 = derive(&rongcheng(), &cat, &events, &[], day(60));
+        assert_eq!(on_day_60.score, 1_000);
+        assert_eq!(
+            on_day_60.not_counting[0].reason,
+            Reason::Voided {
+                by: event_id(2),
+                reason: "appeal upheld".into()
+            }
+        );
+        let late = fact(&cat, 3, "TRAFFIC", -5, day(5), day(30));
+        let d = derive(&rongcheng(), &cat, &[late], &[], day(20));
+        assert_eq!(d.score, 1_000, "recorded after the instant: not yet known");
+        assert!(d.not_counting.is_empty());
+    }
+
+    #[test]
+    fn a_superseding_correction_counts_in_place_of_its_target() {
+        let cat = rongcheng_catalogue();
+        let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
+        let lighter = supersede(2, &judgment, -20, day(40));
+        let d = derive(&rongcheng(), &cat, &[judgment, lighter], &[], day(50));
+        assert_eq!(d.score, 980);
+        assert_eq!(d.lines.len(), 1);
+        assert_eq!(d.lines[0].event, event_id(2));
+        assert_eq!(d.lines[0].replaces, Some(event_id(1)));
+        assert_eq!(
+            d.not_counting[0].reason,
+            Reason::Superseded { by: event_id(2) }
+        );
+    }
+
+    #[test]
+    fn a_record_occurring_after_the_instant_is_not_yet_effective() {
+        let cat = rongcheng_catalogue();
+        let reward = fact(&cat, 1, "HEROIC", 30, day(30), day(10));
+        let d = derive(&rongcheng(), &cat, &[reward], &[], day(20));
+        assert_eq!(d.score, 1_000);
+        assert_eq!(d.not_counting[0].reason, Reason::NotYetEffective);
+    }
+
+    #[test]
+    fn disputes_suspend_only_under_a_suspending_policy() {
+        let cat = rongcheng_catalogue();
+        let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
+        let dispute = Dispute {
+            event: judgment.id,
+            opened_at: day(15),
+            closed_at: Some(day(40)),
+        };
+        let events = [judgment];
+        let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
+        assert_eq!(keeps.score, 920);
+        let suspending = rongcheng_with(DisputePolicy::SuspendedWhileDisputed);
+        let during = derive(&suspending, &cat, &events, &[dispute], day(20));
+        assert_eq!(during.score, 1_000);
+        assert_eq!(
+            during.not_counting[0].reason,
+            Reason::SuspendedWhileDisputed { since: day(15) }
+        );
+        let after = derive(&suspending, &cat, &events, &[dispute], day(40));
+        assert_eq!(after.score, 920, "counts again once the dispute closes");
+    }
+
+    #[test]
+    fn a_record_under_an_unknown_rule_version_never_counts() {
+        let cat = rongcheng_catalogue();
+        let mut stray = fact(&cat, 1, "TRAFFIC", -5, day(10), day(10));
+        stray.rule_version = RuleVersionId::new();
+        let d = derive(&rongcheng(), &cat, &[stray], &[], day(20));
+        assert_eq!(d.score, 1_000);
+        assert_eq!(d.not_counting[0].reason, Reason::RuleNotInCatalogue);
+    }
+
+    #[test]
+    fn weighted_contributions_add_up_to_the_score() {
+        let s = weighted();
+        let cat = weighted_catalogue();
+        let events = vec![
+            fact(&cat, 1, "LATE", -30, day(10), day(10)),
+            fact(&cat, 2, "ONTIME", 10, day(20), day(20)),
+            fact(&cat, 3, "INCOME", 50, day(30), day(30)),
+            fact(&cat, 4, "IDCHECK", 20, day(40), day(40)),
+        ];
+        let d = derive(&s, &cat, &events, &[], day(50));
+        let raw: Vec<_> = d.components.iter().map(|c| c.raw).collect();
+        assert_eq!(raw, vec![40, 60, 100, 100]);
+        let clamped: Vec<_> = d.components.iter().map(|c| c.clamped).collect();
+        assert_eq!(clamped, vec![40, 60, 100, 100]);
+        // 600×35×40/10⁴ = 84; 600×30×60/10⁴ = 108; 600×20×100/10⁴ = 120; 600×15×100/10⁴ = 90.
+        let contributions: Vec<_> = d.components.iter().map(|c| c.contribution).collect();
+        assert_eq!(contributions, vec![84, 108, 120, 90]);
+        assert_eq!(d.score, 350 + 84 + 108 + 120 + 90);
+        assert_eq!(d.shown_total(), d.score);
+        assert_eq!(d.grade, grade("EXCELLENT"));
+        assert_eq!(d.lines[0].component, Some(component("payment_history")));
+        assert_eq!(d.lines[0].running_total, 30);
+        assert_eq!(d.lines[1].running_total, 40);
+    }
+
+    #[test]
+    fn weighted_sub_scores_are_clamped() {
+        let s = weighted();
+        let cat = weighted_catalogue();
+        let events = vec![
+            fact(&cat, 1, "LATE", -100, day(10), day(10)),
+            fact(&cat, 2, "INCOME", 50, day(30), day(30)),
+            fact(&cat, 3, "INCOME", 50, day(31), day(31)),
+        ];
+        let d = derive(&s, &cat, &events, &[], day(50));
+        assert_eq!(d.components[0].raw, -40);
+        assert_eq!(d.components[0].clamped, 0);
+        assert_eq!(d.components[0].contribution, 0);
+        assert_eq!(d.components[2].raw, 150);
+        assert_eq!(d.components[2].clamped, 100);
+        assert_eq!(d.shown_total(), d.score);
+    }
+
+    #[test]
+    fn score_at_agrees_with_derive() {
+        let cat = rongcheng_catalogue();
+        let t = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
+        let events = vec![
+            t.clone(),
+            supersede(2, &t, -30, day(20)),
+            fact(&cat, 3, "TRAFFIC", -5, day(12), day(12)),
+        ];
+        for at in [day(5), day(15), day(25), day(400)] {
+            let d = derive(&rongcheng(), &cat, &events, &[], at);
+            assert_eq!(score_at(&rongcheng(), &cat, &events, &[], at), d.score);
+            assert_eq!(
+                grade_at(&rongcheng(), &cat, &events, &[], at).grade,
+                d.grade
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "own catalogue")]
+    fn deriving_with_another_schemes_catalogue_is_a_programming_error() {
+        derive(&rongcheng(), &weighted_catalogue(), &[], &[], day(1));
+    }
+}

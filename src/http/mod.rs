@@ -1,0 +1,219 @@
+//! The web edge: routes, the layers every request passes through (request id, tracing,
+//! compression, security headers, localised error pages), and the server with graceful shutdown.
+
+pub mod assets;
+pub mod redirect;
+pub mod security;
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use axum::{
+    extract::{Path, Query, Request, State},
+    http::{header, HeaderName, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+    Router,
+};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    services::ServeDir,
+    trace::TraceLayer,
+};
+
+use crate::{
+    db::Db,
+    error::ErrorPage,
+    i18n::{locale_of, Locale, LANG_COOKIE},
+    pages::{self, PageContext},
+};
+
+/// Settings of the web server that handlers may need.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Cookies get `Secure` (and HSTS is sent) when Recourse is served over TLS.
+    pub secure_cookies: bool,
+    /// Folder whose files are served at the site root (favicon, robots.txt).
+    pub public_dir: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { secure_cookies: false, public_dir: default_public_dir() }
+    }
+}
+
+/// `public/` beside the working directory, else the one in the source tree.
+pub fn default_public_dir() -> PathBuf {
+    let local = PathBuf::from("public");
+    if local.is_dir() {
+        local
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public")
+    }
+}
+
+/// Shared by every handler: the database pool and the configuration. Holds no per-user state,
+/// so any number of servers can run behind a load balancer.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    let public_files = ServeDir::new(&state.config.public_dir)
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(axum::handler::HandlerWithoutStateExt::into_service(not_found));
+    let security = security::header_layers(state.config.secure_cookies);
+
+    let mut app = Router::new()
+        .route("/", get(pages::home::page))
+        .route("/healthz", get(health))
+        .route("/language/{code}", get(switch_language))
+        .route("/sign-in", get(pages::home::sign_in_placeholder))
+        .route("/style/recourse.css", get(assets::stylesheet))
+        .fallback_service(
+            ServiceBuilder::new().map_response(assets::cache_public_files).service(public_files),
+        )
+        .with_state(state)
+        .layer(middleware::from_fn(render_error_pages))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a handler panicked");
+            ErrorPage::Internal.into_response()
+        }));
+    for layer in security {
+        app = app.layer(layer);
+    }
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                // Path only: query strings may carry personal data.
+                let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
+                tracing::info_span!("request", method = %req.method(), path = req.uri().path(), id = id.unwrap_or("-"))
+            }))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(CompressionLayer::new()),
+    )
+}
+
+/// Replaces the body of responses marked with [`ErrorPage`] by the page in the person's language.
+async fn render_error_pages(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let ctx = PageContext { locale: locale_of(&parts), path: parts.uri.to_string() };
+    let response = next.run(Request::from_parts(parts, body)).await;
+    match response.extensions().get::<ErrorPage>().copied() {
+        Some(page) => (page.status(), pages::errors::render(&ctx, page)).into_response(),
+        None => response,
+    }
+}
+
+async fn not_found() -> ErrorPage {
+    ErrorPage::NotFound
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 when it does not.
+async fn health(State(state): State<AppState>) -> Response {
+    if state.db.is_healthy().await {
+        (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], "database unavailable")
+            .into_response()
+    }
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /language/{code}?next=/path`: remembers the language in a cookie and goes back.
+/// A plain link, so it works without JavaScript; `next` must be a local path.
+async fn switch_language(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(query): Query<NextQuery>,
+    jar: CookieJar,
+) -> Response {
+    let Some(locale) = Locale::from_code(&code) else {
+        return ErrorPage::NotFound.into_response();
+    };
+    let next = query.next.as_deref().and_then(redirect::local_path).unwrap_or("/").to_string();
+    let cookie = Cookie::build((LANG_COOKIE, locale.code()))
+        .path("/")
+        .max_age(time_one_year())
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .secure(state.config.secure_cookies)
+        .build();
+    (jar.add(cookie), Redirect::to(&next)).into_response()
+}
+
+fn time_one_year() -> time::Duration {
+    time::Duration::days(365)
+}
+
+/// Binds the address, serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServeError::Bind { addr, reason: bind_reason(&e) })?;
+    let local = listener.local_addr().map_err(|e| ServeError::Bind { addr, reason: e.to_string() })?;
+    tracing::info!("Recourse is listening on http://{local}");
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| ServeError::Io(e.to_string()))?;
+    tracing::info!("Recourse stopped");
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("the server stopped with an error: {0}")]
+    Io(String),
+}
+
+fn bind_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "the address is already in use (is another server running there?)".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".into(),
+        std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".into(),
+        _ => e.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    // Give the log line a moment; axum then waits for open connections to finish.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

@@ -1,0 +1,110 @@
+//! The person's language: English or Simplified Chinese, from the `lang` cookie set by the
+//! header's language switch, else from Accept-Language. Every user-facing string goes through
+//! [`Locale::t`], backed by `locales/*.yml` (rust-i18n); a test fails when a key is missing.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use axum_extra::extract::CookieJar;
+use std::convert::Infallible;
+
+/// Name of the cookie that remembers the language switch.
+pub const LANG_COOKIE: &str = "lang";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Locale {
+    #[default]
+    En,
+    ZhCn,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhCn];
+
+    /// The BCP 47 tag, used for the `lang` attribute, the cookie and the locale files.
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+
+    /// The language's own name, as shown in the language switch.
+    pub fn endonym(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::ZhCn => "简体中文",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code.to_ascii_lowercase().as_str() {
+            "en" => Some(Locale::En),
+            "zh-cn" | "zh" | "zh-hans" => Some(Locale::ZhCn),
+            _ => None,
+        }
+    }
+
+    /// Best match for an Accept-Language header; English when nothing matches.
+    pub fn from_accept_language(header: &str) -> Self {
+        for tag in accept_language::parse(header) {
+            let lower = tag.to_ascii_lowercase();
+            if lower.starts_with("zh") && !lower.contains("hant") && lower != "zh-tw" && lower != "zh-hk" {
+                return Locale::ZhCn;
+            }
+            if lower.starts_with("en") {
+                return Locale::En;
+            }
+        }
+        Locale::En
+    }
+
+    /// The translation of `key` in this locale.
+    pub fn t(self, key: &str) -> String {
+        rust_i18n::t!(key, locale = self.code()).into_owned()
+    }
+
+    /// The translation of `key` with `%{name}` placeholders filled in.
+    pub fn t_with(self, key: &str, args: &[(&str, &str)]) -> String {
+        args.iter().fold(self.t(key), |text, (name, value)| text.replace(&format!("%{{{name}}}"), value))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Locale {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(locale_of(parts))
+    }
+}
+
+/// The locale a request asks for: cookie first, then Accept-Language.
+pub fn locale_of(parts: &Parts) -> Locale {
+    let jar = CookieJar::from_headers(&parts.headers);
+    if let Some(locale) = jar.get(LANG_COOKIE).and_then(|c| Locale::from_code(c.value())) {
+        return locale;
+    }
+    parts
+        .headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Locale::from_accept_language)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_simplified_chinese_when_asked() {
+        assert_eq!(Locale::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Locale::ZhCn);
+        assert_eq!(Locale::from_accept_language("en-GB,en;q=0.9"), Locale::En);
+        assert_eq!(Locale::from_accept_language("fr-FR, zh;q=0.5"), Locale::ZhCn);
+        assert_eq!(Locale::from_accept_language("zh-TW"), Locale::En);
+        assert_eq!(Locale::from_accept_language(""), Locale::En);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert!(Locale::En.t_with("error.not_found.body", &[]).len() > 10);
+    }
+}

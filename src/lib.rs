@@ -1,0 +1,16 @@
+//! Recourse: the due-process layer for scoring and blacklist schemes.
+//!
+//! `domain` is pure (scoring, derivations, policies); `store` talks SQL; `http` and `pages` are
+//! the web edge; `cli` is the command line. Read DESIGN.md for the words every module uses.
+
+rust_i18n::i18n!("locales", fallback = "en");
+
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod i18n;
+pub mod pages;
+pub mod store;

@@ -1,0 +1,33 @@
+//! The home page: what Recourse is, and where to start.
+
+use axum::{extract::OriginalUri, response::Html};
+use leptos::prelude::*;
+
+use super::{document, PageContext};
+use crate::i18n::Locale;
+
+pub async fn page(locale: Locale, OriginalUri(uri): OriginalUri) -> Html<String> {
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let main = view! {
+        <h1>{locale.t("home.title")}</h1>
+        <p class="lead">{locale.t("home.lead")}</p>
+        <h2>{locale.t("home.rights_title")}</h2>
+        <ul class="rights">
+            <li><strong>{locale.t("home.right_notice")}</strong>" "{locale.t("home.right_notice_text")}</li>
+            <li><strong>{locale.t("home.right_explanation")}</strong>" "{locale.t("home.right_explanation_text")}</li>
+            <li><strong>{locale.t("home.right_contest")}</strong>" "{locale.t("home.right_contest_text")}</li>
+        </ul>
+        <p><a class="button" href="/rules">{locale.t("home.catalogue_link")}</a></p>
+    };
+    document(&ctx, &locale.t("home.title"), main.into_any())
+}
+
+/// `GET /sign-in`: accounts arrive with the accounts issue; until then the page says so plainly.
+pub async fn sign_in_placeholder(locale: Locale, OriginalUri(uri): OriginalUri) -> Html<String> {
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let main = view! {
+        <h1>{locale.t("sign_in.title")}</h1>
+        <p>{locale.t("sign_in.not_yet")}</p>
+    };
+    document(&ctx, &locale.t("sign_in.title"), main.into_any())
+}

@@ -1,0 +1,29 @@
+//! Storage: every SQL statement of Recourse lives here, one file per area, written once for
+//! both SQLite and PostgreSQL (`$1` placeholders, portable types). Times are stored as
+//! microseconds since the Unix epoch (UTC), ids as UUIDv7 text.
+
+pub mod accounts;
+pub mod instance;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+/// A time as stored: microseconds since the Unix epoch.
+pub fn to_micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// The inverse of [`to_micros`]; out-of-range values (never written by Recourse) become the epoch.
+pub fn from_micros(micros: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(micros).single().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_through_micros() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 30, 5).unwrap() + chrono::Duration::microseconds(7);
+        assert_eq!(from_micros(to_micros(at)), at);
+    }
+}
