@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use recourse::domain::{
-    derive, grade_at, score_at, AuthorityId, Band, Catalogue, DisputePolicy, Effect, Event,
-    EventId, EventKind, Grade, GradeBands, LegalBasis, RuleCode, RuleContent, RuleStatus,
-    RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, SubjectId, Validity,
+    derive, grade_at, score_at, AuthorityId, Band, Catalogue, DisputePolicy, Effect, Event, EventId,
+    EventKind, Grade, GradeBands, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId,
+    Scheme, SchemeId, SchemeKind, SubjectId, Validity,
 };
 use uuid::Uuid;
 
@@ -32,10 +32,7 @@ impl XorShift {
 }
 
 fn scheme() -> Scheme {
-    let band = |g: &str, min| Band {
-        grade: Grade::parse(g).unwrap(),
-        min,
-    };
+    let band = |g: &str, min| Band { grade: Grade::parse(g).unwrap(), min };
     Scheme::new(
         SchemeId::new(),
         "rongcheng",
@@ -65,32 +62,13 @@ fn catalogue(scheme: &Scheme) -> Catalogue {
     let versions = (0..20)
         .map(|i| {
             let effect = match i % 4 {
-                0 => Effect::Points {
-                    default: -5,
-                    min: -5,
-                    max: -5,
-                },
-                1 => Effect::Points {
-                    default: -50,
-                    min: -100,
-                    max: -1,
-                },
-                2 => Effect::Points {
-                    default: 5,
-                    min: 1,
-                    max: 10,
-                },
-                _ => Effect::Points {
-                    default: 30,
-                    min: 30,
-                    max: 30,
-                },
+                0 => Effect::Points { default: -5, min: -5, max: -5 },
+                1 => Effect::Points { default: -50, min: -100, max: -1 },
+                2 => Effect::Points { default: 5, min: 1, max: 10 },
+                _ => Effect::Points { default: 30, min: 30, max: 30 },
             };
-            let counts_for = if i % 3 == 0 {
-                Validity::Months(24)
-            } else {
-                Validity::Days(365 * (1 + i % 5))
-            };
+            let counts_for =
+                if i % 3 == 0 { Validity::Months(24) } else { Validity::Days(365 * (1 + i % 5)) };
             RuleVersion::new(
                 RuleVersionId::new(),
                 RuleCode::parse(&format!("RULE-{i:02}")).unwrap(),
@@ -139,25 +117,12 @@ fn records(
             };
             let recorded = target.recorded_at + Span::days(1 + rng.below(60) as i64);
             let kind = if roll < 2 {
-                EventKind::Void {
-                    target: target.id,
-                    reason: "appeal upheld".into(),
-                    decision_ref: None,
-                }
+                EventKind::Void { target: target.id, reason: "appeal upheld".into(), decision_ref: None }
             } else {
-                EventKind::Supersede {
-                    target: target.id,
-                    reason: "partly upheld".into(),
-                }
+                EventKind::Supersede { target: target.id, reason: "partly upheld".into() }
             };
             let points = if roll < 2 { 0 } else { target.points / 2 };
-            events.push(Event {
-                id,
-                points,
-                recorded_at: recorded,
-                kind,
-                ..target
-            });
+            events.push(Event { id, points, recorded_at: recorded, kind, ..target });
             continue;
         }
         let v = &versions[rng.below(versions.len() as u64) as usize];
@@ -215,11 +180,7 @@ fn main() {
     let disputes: Vec<_> = events
         .iter()
         .step_by(97)
-        .map(|e| recourse::domain::Dispute {
-            event: e.id,
-            opened_at: at - Span::days(10),
-            closed_at: None,
-        })
+        .map(|e| recourse::domain::Dispute { event: e.id, opened_at: at - Span::days(10), closed_at: None })
         .collect();
     let sample = derive(&scheme, &catalogue, &events, &disputes, at);
     println!(
@@ -231,13 +192,7 @@ fn main() {
         sample.grade
     );
     let times = time_runs(2_000, 100, || {
-        black_box(derive(
-            &scheme,
-            &catalogue,
-            black_box(&events),
-            &disputes,
-            at,
-        ));
+        black_box(derive(&scheme, &catalogue, black_box(&events), &disputes, at));
     });
     println!(
         "derive, 1,000 records:    median {:>9.1?}  p99 {:>9.1?}  (target ≤ 100 µs)",
@@ -245,13 +200,7 @@ fn main() {
         percentile(&times, 0.99)
     );
     let times = time_runs(2_000, 100, || {
-        black_box(score_at(
-            &scheme,
-            &catalogue,
-            black_box(&events),
-            &disputes,
-            at,
-        ));
+        black_box(score_at(&scheme, &catalogue, black_box(&events), &disputes, at));
     });
     println!(
         "score_at, 1,000 records:  median {:>9.1?}  p99 {:>9.1?}",
@@ -259,7 +208,12 @@ fn main() {
         percentile(&times, 0.99)
     );
 
-    if std::env::var_os("ONE").is_some() { for _ in 0..20_000 { black_box(derive(&scheme, &catalogue, black_box(&events), &disputes, at)); } return; }
+    if std::env::var_os("ONE").is_some() {
+        for _ in 0..20_000 {
+            black_box(derive(&scheme, &catalogue, black_box(&events), &disputes, at));
+        }
+        return;
+    }
     // A city: 740,000 subjects with 10 records each, stored contiguously.
     const SUBJECTS: usize = 740_000;
     const PER_SUBJECT: usize = 10;
@@ -330,13 +284,8 @@ fn main() {
     for full in [false, false, true] {
         let (elapsed, counts) = grade_city(full);
         let what = if full { "derive  " } else { "grade_at" };
-        let spread: Vec<String> = scheme
-            .bands()
-            .bands()
-            .iter()
-            .zip(&counts)
-            .map(|(b, n)| format!("{} {}", b.grade, n))
-            .collect();
+        let spread: Vec<String> =
+            scheme.bands().bands().iter().zip(&counts).map(|(b, n)| format!("{} {}", b.grade, n)).collect();
         println!(
             "city, {what} on {threads} threads: {:>8.1?}  (target ≤ 2 s)  [{}]",
             elapsed,

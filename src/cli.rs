@@ -207,7 +207,9 @@ const DEMO_ACCOUNTS: [(&str, Role, &str); 1] = [("demo-admin", Role::Administrat
 async fn seed_demo(db: &Db) -> Result<Vec<(&'static str, Role, &'static str)>, CliError> {
     for (name, role, pass) in DEMO_ACCOUNTS {
         let hash = hash_password(pass.to_string()).await?;
-        store::accounts::create(db, name, name, &hash, role).await.map_err(|e| CliError::Refused(e.to_string()))?;
+        store::accounts::create(db, name, name, &hash, role)
+            .await
+            .map_err(|e| CliError::Refused(e.to_string()))?;
     }
     Ok(DEMO_ACCOUNTS.to_vec())
 }

@@ -204,10 +204,9 @@ fn open_error(url: &DatabaseUrl, e: sqlx::Error) -> DbError {
         other => other.to_string(),
     };
     match url.dialect() {
-        Dialect::Sqlite => DbError::SqliteUnavailable {
-            path: url.sqlite_file().unwrap_or_default().into(),
-            reason,
-        },
+        Dialect::Sqlite => {
+            DbError::SqliteUnavailable { path: url.sqlite_file().unwrap_or_default().into(), reason }
+        }
         Dialect::Postgres => DbError::PostgresUnreachable { target: url.postgres_target(), reason },
     }
 }

@@ -60,9 +60,7 @@ impl Restriction {
         Self::ALL
             .into_iter()
             .find(|r| r.code() == code.trim())
-            .ok_or_else(|| DomainError::UnknownRestriction {
-                value: code.chars().take(64).collect(),
-            })
+            .ok_or_else(|| DomainError::UnknownRestriction { value: code.chars().take(64).collect() })
     }
 }
 
@@ -81,9 +79,7 @@ impl Currency {
     pub fn parse(text: &str) -> Result<Self, DomainError> {
         match text.trim().as_bytes() {
             &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => Ok(Self([a, b, c])),
-            _ => Err(DomainError::InvalidCurrency {
-                value: text.chars().take(16).collect(),
-            }),
+            _ => Err(DomainError::InvalidCurrency { value: text.chars().take(16).collect() }),
         }
     }
 
@@ -135,12 +131,8 @@ impl RemovalCondition {
 
     fn checked(self) -> Result<Self, DomainError> {
         match self {
-            Self::PayAmount { cents, .. } if cents <= 0 => {
-                Err(DomainError::NotPositive { field: "amount" })
-            }
-            Self::Other { text } => Ok(Self::Other {
-                text: required("removal", &text, Entry::MAX_TEXT)?,
-            }),
+            Self::PayAmount { cents, .. } if cents <= 0 => Err(DomainError::NotPositive { field: "amount" }),
+            Self::Other { text } => Ok(Self::Other { text: required("removal", &text, Entry::MAX_TEXT)? }),
             other => Ok(other),
         }
     }
@@ -238,9 +230,7 @@ impl Entry {
     /// deduplicated.
     pub fn new(draft: EntryDraft, now: DateTime<Utc>) -> Result<Self, DomainError> {
         if draft.notice_delivered_at.is_some_and(|n| n > now) {
-            return Err(DomainError::FutureDate {
-                field: "notice_delivered_at",
-            });
+            return Err(DomainError::FutureDate { field: "notice_delivered_at" });
         }
         Self::restore(draft, None, None)
     }
@@ -256,18 +246,13 @@ impl Entry {
         restrictions.sort_unstable();
         restrictions.dedup();
         if restrictions.is_empty() {
-            return Err(DomainError::EmptyField {
-                field: "restrictions",
-            });
+            return Err(DomainError::EmptyField { field: "restrictions" });
         }
         if let Some(notice) = draft.notice_delivered_at {
             check_notice(draft.effective_from, notice)?;
         }
         if draft.expires_at.is_some_and(|e| e <= draft.effective_from) {
-            return Err(DomainError::DateOrder {
-                field: "expires_at",
-                must_follow: "effective_from",
-            });
+            return Err(DomainError::DateOrder { field: "expires_at", must_follow: "effective_from" });
         }
         Ok(Self {
             id: draft.id,
@@ -328,10 +313,7 @@ impl Entry {
             });
         }
         if self.expires_at.is_some_and(|e| e <= effective_from) {
-            return Err(DomainError::DateOrder {
-                field: "expires_at",
-                must_follow: "effective_from",
-            });
+            return Err(DomainError::DateOrder { field: "expires_at", must_follow: "effective_from" });
         }
         self.effective_from = effective_from;
         Ok(())
@@ -370,10 +352,7 @@ impl Entry {
     }
 
     fn transition_error(&self, at: DateTime<Utc>, action: &'static str) -> DomainError {
-        DomainError::EntryTransition {
-            status: self.status_at(at),
-            action,
-        }
+        DomainError::EntryTransition { status: self.status_at(at), action }
     }
 
     pub fn id(&self) -> EntryId {
@@ -426,10 +405,7 @@ fn check_notice(
     notice_delivered_at: DateTime<Utc>,
 ) -> Result<(), DomainError> {
     if effective_from < notice_delivered_at {
-        Err(DomainError::EffectiveBeforeNotice {
-            effective_from,
-            notice_delivered_at,
-        })
+        Err(DomainError::EffectiveBeforeNotice { effective_from, notice_delivered_at })
     } else {
         Ok(())
     }
@@ -452,11 +428,7 @@ mod tests {
             )
             .unwrap(),
             reason: "Failed to perform an effective judgment despite ability to pay.".into(),
-            restrictions: vec![
-                Restriction::HighSpeedRail,
-                Restriction::Flights,
-                Restriction::Flights,
-            ],
+            restrictions: vec![Restriction::HighSpeedRail, Restriction::Flights, Restriction::Flights],
             notice_delivered_at: notice,
             effective_from: from,
             expires_at: Some(day(800)),
@@ -476,26 +448,17 @@ mod tests {
         assert_eq!(e.status_at(day(9)), EntryStatus::Scheduled);
         assert_eq!(e.status_at(day(10)), EntryStatus::Active);
         assert_eq!(e.status_at(day(800)), EntryStatus::Expired);
-        assert_eq!(
-            e.restrictions(),
-            &[Restriction::Flights, Restriction::HighSpeedRail]
-        );
+        assert_eq!(e.restrictions(), &[Restriction::Flights, Restriction::HighSpeedRail]);
     }
 
     #[test]
     fn an_entry_may_not_take_effect_before_its_notice() {
         assert_eq!(
             Entry::new(draft(Some(day(10)), day(5)), day(20)).unwrap_err(),
-            DomainError::EffectiveBeforeNotice {
-                effective_from: day(5),
-                notice_delivered_at: day(10)
-            }
+            DomainError::EffectiveBeforeNotice { effective_from: day(5), notice_delivered_at: day(10) }
         );
         let mut e = Entry::new(draft(None, day(5)), day(1)).unwrap();
-        assert_eq!(
-            e.deliver_notice(day(10)).unwrap_err().code(),
-            "effective_before_notice"
-        );
+        assert_eq!(e.deliver_notice(day(10)).unwrap_err().code(), "effective_before_notice");
         assert_eq!(e.notice_delivered_at(), None, "a refusal changes nothing");
         e.reschedule(day(10)).unwrap();
         e.deliver_notice(day(10)).unwrap();
@@ -508,38 +471,23 @@ mod tests {
         let mut d = draft(Some(day(30)), day(40));
         assert_eq!(
             Entry::new(d.clone(), now).unwrap_err(),
-            DomainError::FutureDate {
-                field: "notice_delivered_at"
-            }
+            DomainError::FutureDate { field: "notice_delivered_at" }
         );
         d.notice_delivered_at = None;
         d.restrictions.clear();
         assert_eq!(
             Entry::new(d.clone(), now).unwrap_err(),
-            DomainError::EmptyField {
-                field: "restrictions"
-            }
+            DomainError::EmptyField { field: "restrictions" }
         );
         d.restrictions = vec![Restriction::Loans];
         d.case_number = " ".into();
-        assert_eq!(
-            Entry::new(d.clone(), now).unwrap_err(),
-            DomainError::EmptyField {
-                field: "case_number"
-            }
-        );
+        assert_eq!(Entry::new(d.clone(), now).unwrap_err(), DomainError::EmptyField { field: "case_number" });
         d.case_number = "X-1".into();
         d.expires_at = Some(day(40));
         assert_eq!(Entry::new(d.clone(), now).unwrap_err().code(), "date_order");
         d.expires_at = None;
-        d.removal = RemovalCondition::PayAmount {
-            cents: 0,
-            currency: Currency::parse("CNY").unwrap(),
-        };
-        assert_eq!(
-            Entry::new(d.clone(), now).unwrap_err(),
-            DomainError::NotPositive { field: "amount" }
-        );
+        d.removal = RemovalCondition::PayAmount { cents: 0, currency: Currency::parse("CNY").unwrap() };
+        assert_eq!(Entry::new(d.clone(), now).unwrap_err(), DomainError::NotPositive { field: "amount" });
         d.removal = RemovalCondition::Appeal;
         assert!(Entry::new(d, now).is_ok());
         assert!(Currency::parse("cny").is_err());
@@ -559,10 +507,7 @@ mod tests {
         assert_eq!(e.status_at(day(40)), EntryStatus::Lifted);
         assert_eq!(
             e.lift(day(41)).unwrap_err(),
-            DomainError::EntryTransition {
-                status: EntryStatus::Lifted,
-                action: "lifted"
-            }
+            DomainError::EntryTransition { status: EntryStatus::Lifted, action: "lifted" }
         );
     }
 
@@ -570,14 +515,8 @@ mod tests {
     fn restriction_codes_round_trip() {
         for r in Restriction::ALL {
             assert_eq!(Restriction::parse(r.code()), Ok(r));
-            assert_eq!(
-                serde_json::to_string(&r).unwrap(),
-                format!("\"{}\"", r.code())
-            );
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.code()));
         }
-        assert_eq!(
-            Restriction::parse("yachts").unwrap_err().code(),
-            "unknown_restriction"
-        );
+        assert_eq!(Restriction::parse("yachts").unwrap_err().code(), "unknown_restriction");
     }
 }

@@ -16,7 +16,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::event::{Dispute, Event, EventKind};
-use super::ids::{EventId, RuleVersionId};
+use super::ids::{EventId, RuleVersionId, SchemeId};
+use super::lookup::IdFilter;
 use super::rule::{Catalogue, RuleCode, Stamp};
 use super::scheme::{contribution, Band, ComponentCode, DisputePolicy, Grade, Scheme};
 
@@ -147,18 +148,18 @@ pub fn derive(
 ) -> Derivation {
     let replay = Replay::new(scheme, catalogue, events, disputes, at);
     let mut counting: Vec<Counting<'_>> = Vec::with_capacity(events.len());
-    let mut not: Vec<(Stamp, EventId, &Event, ReasonRef<'_>)> = Vec::new();
+    let mut not: Vec<(Stamp, u128, &Event, ReasonRef<'_>)> = Vec::new();
     for event in events {
         match replay.status(event) {
             None => {}
             Some(Status::Counts(c)) => counting.push(c),
             Some(Status::Not(reason)) => {
-                not.push((Stamp::of(event.occurred_at), event.id, event, reason))
+                not.push((Stamp::of(event.occurred_at), event.id.uuid().as_u128(), event, reason))
             }
         }
     }
     // Sort on keys held inline (no pointer chasing), then build the owned rows in order.
-    counting.sort_unstable_by_key(|c| (c.occurred, c.event.id));
+    counting.sort_unstable_by_key(|c| (c.occurred, c.id));
     not.sort_unstable_by_key(|(occurred, id, _, _)| (*occurred, *id));
     let not_counting = not
         .iter()
@@ -261,10 +262,7 @@ pub fn score_at(
     }
     let mut raws: Vec<i64> = components.iter().map(|c| c.start).collect();
     for event in events {
-        if let Some(Status::Counts(Counting {
-            component: Some(i), ..
-        })) = replay.status(event)
-        {
+        if let Some(Status::Counts(Counting { component: Some(i), .. })) = replay.status(event) {
             raws[i] += event.points;
         }
     }
@@ -279,14 +277,14 @@ pub fn grade_at<'s>(
     disputes: &[Dispute],
     at: DateTime<Utc>,
 ) -> &'s Band {
-    scheme
-        .bands()
-        .grade_for(score_at(scheme, catalogue, events, disputes, at))
+    scheme.bands().grade_for(score_at(scheme, catalogue, events, disputes, at))
 }
 
+/// A counting record with its sort key inline, so sorting never follows the reference.
 struct Counting<'a> {
-    event: &'a Event,
     occurred: Stamp,
+    id: u128,
+    event: &'a Event,
     component: Option<usize>,
     until: Stamp,
 }
@@ -310,13 +308,8 @@ impl ReasonRef<'_> {
     fn to_owned(&self) -> Reason {
         match *self {
             Self::NotYetEffective => Reason::NotYetEffective,
-            Self::Expired(on) => Reason::Expired {
-                on: on.to_datetime(),
-            },
-            Self::Voided(by, reason) => Reason::Voided {
-                by,
-                reason: reason.to_owned(),
-            },
+            Self::Expired(on) => Reason::Expired { on: on.to_datetime() },
+            Self::Voided(by, reason) => Reason::Voided { by, reason: reason.to_owned() },
             Self::Superseded(by) => Reason::Superseded { by },
             Self::Suspended(since) => Reason::SuspendedWhileDisputed { since },
             Self::RuleNotInCatalogue => Reason::RuleNotInCatalogue,
@@ -325,17 +318,22 @@ impl ReasonRef<'_> {
 }
 
 /// Everything about the instant that does not depend on the record being judged, computed once
-/// per derivation: corrections and open disputes as sorted vectors searched by binary search
-/// (cheaper than a hash map for the few a file holds, and empty vectors never allocate).
+/// per derivation. Corrections and open disputes are few: they sit in sorted vectors searched by
+/// binary search, behind a 256-bit filter that answers "not corrected" for most records without
+/// searching. Ids are compared as `u128` (the same order as [`EventId`]'s).
 struct Replay<'a> {
-    scheme: &'a Scheme,
     catalogue: &'a Catalogue,
+    scheme_id: SchemeId,
     at: DateTime<Utc>,
     at_stamp: Stamp,
-    /// (target, recorded_at, correcting record), sorted: the first per target is the earliest.
-    corrections: Vec<(EventId, DateTime<Utc>, &'a Event)>,
+    weighted: bool,
+    /// (target, recorded_at, correcting record's id, correcting record), sorted: the first per
+    /// target is the earliest.
+    corrections: Vec<(u128, Stamp, u128, &'a Event)>,
+    corrected: IdFilter,
     /// (disputed record, opened_at) for disputes open at `at`, sorted.
-    suspensions: Vec<(EventId, DateTime<Utc>)>,
+    suspensions: Vec<(u128, Stamp, DateTime<Utc>)>,
+    suspended: IdFilter,
 }
 
 impl<'a> Replay<'a> {
@@ -346,34 +344,38 @@ impl<'a> Replay<'a> {
         disputes: &[Dispute],
         at: DateTime<Utc>,
     ) -> Self {
-        assert_eq!(
-            catalogue.scheme(),
-            scheme.id(),
-            "a derivation needs the scheme's own catalogue"
-        );
+        assert_eq!(catalogue.scheme(), scheme.id(), "a derivation needs the scheme's own catalogue");
+        let mut corrected = IdFilter::default();
         let mut corrections: Vec<_> = events
             .iter()
             .filter(|e| e.recorded_at <= at && e.scheme == scheme.id())
-            .filter_map(|e| e.kind.target().map(|t| (t, e.recorded_at, e)))
+            .filter_map(|e| {
+                let target = e.kind.target()?.uuid().as_u128();
+                corrected.insert(target);
+                Some((target, Stamp::of(e.recorded_at), e.id.uuid().as_u128(), e))
+            })
             .collect();
-        corrections.sort_unstable_by_key(|(t, recorded, e)| (*t, *recorded, e.id));
+        corrections.sort_unstable_by_key(|(target, recorded, id, _)| (*target, *recorded, *id));
+        let mut suspended = IdFilter::default();
         let mut suspensions = Vec::new();
         if scheme.dispute_policy() == DisputePolicy::SuspendedWhileDisputed {
-            suspensions.extend(
-                disputes
-                    .iter()
-                    .filter(|d| d.is_open_at(at))
-                    .map(|d| (d.event, d.opened_at)),
-            );
-            suspensions.sort_unstable();
+            suspensions.extend(disputes.iter().filter(|d| d.is_open_at(at)).map(|d| {
+                let event = d.event.uuid().as_u128();
+                suspended.insert(event);
+                (event, Stamp::of(d.opened_at), d.opened_at)
+            }));
+            suspensions.sort_unstable_by_key(|(event, opened, _)| (*event, *opened));
         }
         Self {
-            scheme,
             catalogue,
+            scheme_id: scheme.id(),
             at,
             at_stamp: Stamp::of(at),
+            weighted: !scheme.components().is_empty(),
             corrections,
+            corrected,
             suspensions,
+            suspended,
         }
     }
 
@@ -381,22 +383,22 @@ impl<'a> Replay<'a> {
     /// of another scheme, or a voiding record.
     fn status(&self, event: &'a Event) -> Option<Status<'a>> {
         if event.recorded_at > self.at
-            || event.scheme != self.scheme.id()
+            || event.scheme != self.scheme_id
             || matches!(event.kind, EventKind::Void { .. })
         {
             return None;
         }
-        if let Some(by) = self.first_correction(event.id) {
+        let id = event.id.uuid().as_u128();
+        if let Some(by) = self.first_correction(id) {
             return Some(Status::Not(match &by.kind {
                 EventKind::Void { reason, .. } => ReasonRef::Voided(by.id, reason),
                 _ => ReasonRef::Superseded(by.id),
             }));
         }
-        let Some((version, component)) = self.catalogue.get_with_component(event.rule_version)
-        else {
+        let Some((version, component)) = self.catalogue.get_with_component(event.rule_version) else {
             return Some(Status::Not(ReasonRef::RuleNotInCatalogue));
         };
-        if component.is_none() != self.scheme.components().is_empty() {
+        if component.is_some() != self.weighted {
             return Some(Status::Not(ReasonRef::RuleNotInCatalogue));
         }
         if event.occurred_at > self.at {
@@ -407,37 +409,26 @@ impl<'a> Replay<'a> {
         if until <= self.at_stamp {
             return Some(Status::Not(ReasonRef::Expired(until)));
         }
-        if let Some(since) = self.suspended_since(event.id) {
+        if let Some(since) = self.suspended_since(id) {
             return Some(Status::Not(ReasonRef::Suspended(since)));
         }
-        Some(Status::Counts(Counting {
-            event,
-            occurred,
-            component,
-            until,
-        }))
+        Some(Status::Counts(Counting { occurred, id, event, component, until }))
     }
 
-    fn first_correction(&self, id: EventId) -> Option<&'a Event> {
-        if self.corrections.is_empty() {
+    fn first_correction(&self, id: u128) -> Option<&'a Event> {
+        if !self.corrected.might_contain(id) {
             return None;
         }
-        let k = self.corrections.partition_point(|(t, _, _)| *t < id);
-        self.corrections
-            .get(k)
-            .filter(|(t, _, _)| *t == id)
-            .map(|(_, _, e)| *e)
+        let k = self.corrections.partition_point(|(target, ..)| *target < id);
+        self.corrections.get(k).filter(|(target, ..)| *target == id).map(|(.., e)| *e)
     }
 
-    fn suspended_since(&self, id: EventId) -> Option<DateTime<Utc>> {
-        if self.suspensions.is_empty() {
+    fn suspended_since(&self, id: u128) -> Option<DateTime<Utc>> {
+        if !self.suspended.might_contain(id) {
             return None;
         }
-        let k = self.suspensions.partition_point(|(e, _)| *e < id);
-        self.suspensions
-            .get(k)
-            .filter(|(e, _)| *e == id)
-            .map(|(_, since)| *since)
+        let k = self.suspensions.partition_point(|(event, ..)| *event < id);
+        self.suspensions.get(k).filter(|(event, ..)| *event == id).map(|(.., since)| *since)
     }
 }
 
@@ -466,10 +457,7 @@ mod tests {
         ];
         let d = derive(&rongcheng(), &cat, &events, &[], day(40));
         let ids: Vec<_> = d.lines.iter().map(|l| l.event).collect();
-        assert_eq!(
-            ids,
-            vec![event_id(1), event_id(2), event_id(3), event_id(4)]
-        );
+        assert_eq!(ids, vec![event_id(1), event_id(2), event_id(3), event_id(4)]);
         let totals: Vec<_> = d.lines.iter().map(|l| l.running_total).collect();
         assert_eq!(totals, vec![995, 990, 1_020, 1_030]);
         assert_eq!(d.score, 1_030);
@@ -486,10 +474,7 @@ mod tests {
         assert_eq!(before.score, 995);
         let after = derive(&rongcheng(), &cat, &events, &[], day(375));
         assert_eq!(after.score, 1_000);
-        assert_eq!(
-            after.not_counting[0].reason,
-            Reason::Expired { on: day(375) }
-        );
+        assert_eq!(after.not_counting[0].reason, Reason::Expired { on: day(375) });
     }
 
     #[test]
@@ -505,10 +490,7 @@ mod tests {
         assert_eq!(on_day_60.score, 1_000);
         assert_eq!(
             on_day_60.not_counting[0].reason,
-            Reason::Voided {
-                by: event_id(2),
-                reason: "appeal upheld".into()
-            }
+            Reason::Voided { by: event_id(2), reason: "appeal upheld".into() }
         );
         let late = fact(&cat, 3, "TRAFFIC", -5, day(5), day(30));
         let d = derive(&rongcheng(), &cat, &[late], &[], day(20));
@@ -526,10 +508,7 @@ mod tests {
         assert_eq!(d.lines.len(), 1);
         assert_eq!(d.lines[0].event, event_id(2));
         assert_eq!(d.lines[0].replaces, Some(event_id(1)));
-        assert_eq!(
-            d.not_counting[0].reason,
-            Reason::Superseded { by: event_id(2) }
-        );
+        assert_eq!(d.not_counting[0].reason, Reason::Superseded { by: event_id(2) });
     }
 
     #[test]
@@ -545,21 +524,14 @@ mod tests {
     fn disputes_suspend_only_under_a_suspending_policy() {
         let cat = rongcheng_catalogue();
         let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
-        let dispute = Dispute {
-            event: judgment.id,
-            opened_at: day(15),
-            closed_at: Some(day(40)),
-        };
+        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)) };
         let events = [judgment];
         let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
         assert_eq!(keeps.score, 920);
         let suspending = rongcheng_with(DisputePolicy::SuspendedWhileDisputed);
         let during = derive(&suspending, &cat, &events, &[dispute], day(20));
         assert_eq!(during.score, 1_000);
-        assert_eq!(
-            during.not_counting[0].reason,
-            Reason::SuspendedWhileDisputed { since: day(15) }
-        );
+        assert_eq!(during.not_counting[0].reason, Reason::SuspendedWhileDisputed { since: day(15) });
         let after = derive(&suspending, &cat, &events, &[dispute], day(40));
         assert_eq!(after.score, 920, "counts again once the dispute closes");
     }
@@ -622,18 +594,12 @@ mod tests {
     fn score_at_agrees_with_derive() {
         let cat = rongcheng_catalogue();
         let t = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
-        let events = vec![
-            t.clone(),
-            supersede(2, &t, -30, day(20)),
-            fact(&cat, 3, "TRAFFIC", -5, day(12), day(12)),
-        ];
+        let events =
+            vec![t.clone(), supersede(2, &t, -30, day(20)), fact(&cat, 3, "TRAFFIC", -5, day(12), day(12))];
         for at in [day(5), day(15), day(25), day(400)] {
             let d = derive(&rongcheng(), &cat, &events, &[], at);
             assert_eq!(score_at(&rongcheng(), &cat, &events, &[], at), d.score);
-            assert_eq!(
-                grade_at(&rongcheng(), &cat, &events, &[], at).grade,
-                d.grade
-            );
+            assert_eq!(grade_at(&rongcheng(), &cat, &events, &[], at).grade, d.grade);
         }
     }
 

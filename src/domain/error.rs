@@ -22,11 +22,7 @@ pub enum DomainError {
     EmptyField { field: &'static str },
     /// A text is longer than allowed.
     #[error("{field} is too long: {len} characters, at most {max} allowed")]
-    TooLong {
-        field: &'static str,
-        len: usize,
-        max: usize,
-    },
+    TooLong { field: &'static str, len: usize, max: usize },
     /// A number that must be above zero is not.
     #[error("{field} must be more than zero")]
     NotPositive { field: &'static str },
@@ -35,14 +31,9 @@ pub enum DomainError {
     FutureDate { field: &'static str },
     /// Two dates in the wrong order.
     #[error("{field} must be later than {must_follow}")]
-    DateOrder {
-        field: &'static str,
-        must_follow: &'static str,
-    },
+    DateOrder { field: &'static str, must_follow: &'static str },
     /// A grade label with characters a grade cannot have.
-    #[error(
-        "{value:?} is not a valid grade: use 1 to 16 letters, '+' or '-', starting with a letter"
-    )]
+    #[error("{value:?} is not a valid grade: use 1 to 16 letters, '+' or '-', starting with a letter")]
     InvalidGrade { value: String },
     /// A rule code with characters a rule code cannot have.
     #[error(
@@ -80,11 +71,7 @@ pub enum DomainError {
     ComponentStartOutOfRange { component: String, start: i64 },
     /// A minimum that is not below its maximum.
     #[error("{field}: the minimum {min} must be below the maximum {max}")]
-    InvalidRange {
-        field: &'static str,
-        min: i64,
-        max: i64,
-    },
+    InvalidRange { field: &'static str, min: i64, max: i64 },
     /// Weighted scheme: rounding the contributions could overshoot the top of the range.
     #[error(
         "with these weights the rounded contributions can reach {reach}, beyond the score range of {span}"
@@ -95,10 +82,7 @@ pub enum DomainError {
     UnknownRule { code: String },
     /// The event happened before the first version of its rule took effect.
     #[error("rule {code} only takes effect on {effective_from}; the event happened before that")]
-    BeforeRuleEffective {
-        code: String,
-        effective_from: DateTime<Utc>,
-    },
+    BeforeRuleEffective { code: String, effective_from: DateTime<Utc> },
     /// The rule had ended or been repealed at the event's date.
     #[error("rule {code} was not in force on {at}")]
     RuleNotInForce { code: String, at: DateTime<Utc> },
@@ -127,18 +111,10 @@ pub enum DomainError {
     MissingLegalBasis,
     /// Changing a rule version that is no longer a draft.
     #[error("rule {code} version {version} is {status} and cannot be changed; make a new version")]
-    NotDraft {
-        code: String,
-        version: u32,
-        status: RuleStatus,
-    },
+    NotDraft { code: String, version: u32, status: RuleStatus },
     /// Repealing a rule version that is not published.
     #[error("rule {code} version {version} is {status}; only a published version can be repealed")]
-    NotPublished {
-        code: String,
-        version: u32,
-        status: RuleStatus,
-    },
+    NotPublished { code: String, version: u32, status: RuleStatus },
     /// A correction naming an event that is not on this subject's record in this scheme.
     #[error("event {event} is not on this subject's record in this scheme")]
     UnknownTarget { event: EventId },
@@ -155,10 +131,7 @@ pub enum DomainError {
     #[error(
         "the entry would take effect on {effective_from}, before its notice was delivered on {notice_delivered_at}"
     )]
-    EffectiveBeforeNotice {
-        effective_from: DateTime<Utc>,
-        notice_delivered_at: DateTime<Utc>,
-    },
+    EffectiveBeforeNotice { effective_from: DateTime<Utc>, notice_delivered_at: DateTime<Utc> },
     /// A currency that is not three capital letters.
     #[error("{value:?} is not a currency code: use three capital letters such as CNY")]
     InvalidCurrency { value: String },
@@ -167,10 +140,7 @@ pub enum DomainError {
     UnknownRestriction { value: String },
     /// A blacklist entry change its current status does not allow.
     #[error("the entry is {status}; it cannot be {action}")]
-    EntryTransition {
-        status: EntryStatus,
-        action: &'static str,
-    },
+    EntryTransition { status: EntryStatus, action: &'static str },
 }
 
 impl DomainError {
@@ -232,19 +202,17 @@ impl DomainError {
             | Self::DateOrder { field, .. }
             | Self::InvalidRange { field, .. } => Some(field),
             Self::InvalidGrade { .. } | Self::UnknownGrade { .. } => Some("grade"),
-            Self::InvalidRuleCode { .. }
-            | Self::UnknownRule { .. }
-            | Self::DuplicateRuleVersion { .. } => Some("rule_code"),
+            Self::InvalidRuleCode { .. } | Self::UnknownRule { .. } | Self::DuplicateRuleVersion { .. } => {
+                Some("rule_code")
+            }
             Self::InvalidComponentCode { .. }
             | Self::DuplicateComponent { .. }
             | Self::ComponentStartOutOfRange { .. } => Some("component"),
             Self::InvalidSchemeCode { .. } => Some("code"),
-            Self::BandsNotDescending { .. }
-            | Self::DuplicateGrade { .. }
-            | Self::OpenBandNotLast => Some("bands"),
-            Self::WeightsDoNotSumTo100 { .. } | Self::ContributionsExceedRange { .. } => {
-                Some("components")
+            Self::BandsNotDescending { .. } | Self::DuplicateGrade { .. } | Self::OpenBandNotLast => {
+                Some("bands")
             }
+            Self::WeightsDoNotSumTo100 { .. } | Self::ContributionsExceedRange { .. } => Some("components"),
             Self::BeforeRuleEffective { .. } | Self::RuleNotInForce { .. } => Some("occurred_at"),
             Self::UnknownRuleVersion { .. } => Some("rule_version"),
             Self::PointsOutOfRange { .. } => Some("points"),
@@ -258,9 +226,7 @@ impl DomainError {
             Self::EffectiveBeforeNotice { .. } => Some("effective_from"),
             Self::InvalidCurrency { .. } => Some("currency"),
             Self::UnknownRestriction { .. } => Some("restrictions"),
-            Self::NotDraft { .. } | Self::NotPublished { .. } | Self::EntryTransition { .. } => {
-                None
-            }
+            Self::NotDraft { .. } | Self::NotPublished { .. } | Self::EntryTransition { .. } => None,
         }
     }
 }
@@ -271,21 +237,12 @@ mod tests {
 
     #[test]
     fn messages_name_the_field_and_the_problem() {
-        let e = DomainError::FutureDate {
-            field: "occurred_at",
-        };
+        let e = DomainError::FutureDate { field: "occurred_at" };
         assert_eq!(e.to_string(), "occurred_at is in the future");
         assert_eq!(e.code(), "future_date");
         assert_eq!(e.field(), Some("occurred_at"));
-        let e = DomainError::PointsOutOfRange {
-            points: -50,
-            min: -5,
-            max: -5,
-        };
-        assert_eq!(
-            e.to_string(),
-            "-50 points is outside the range this rule allows (-5 to -5)"
-        );
+        let e = DomainError::PointsOutOfRange { points: -50, min: -5, max: -5 };
+        assert_eq!(e.to_string(), "-50 points is outside the range this rule allows (-5 to -5)");
         assert_eq!(e.field(), Some("points"));
     }
 }

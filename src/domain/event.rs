@@ -22,11 +22,7 @@ pub enum EventKind {
     Fact,
     /// `target` no longer counts (an appeal was upheld, the rule was repealed, the data was
     /// wrong). The voiding record itself carries no points.
-    Void {
-        target: EventId,
-        reason: String,
-        decision_ref: Option<String>,
-    },
+    Void { target: EventId, reason: String, decision_ref: Option<String> },
     /// `target` no longer counts; this record, with its own rule and points, counts in its place.
     Supersede { target: EventId, reason: String },
 }
@@ -125,9 +121,7 @@ pub fn validate_new_event<'c>(
     now: DateTime<Utc>,
 ) -> Result<&'c RuleVersion, DomainError> {
     if occurred_at > now {
-        return Err(DomainError::FutureDate {
-            field: "occurred_at",
-        });
+        return Err(DomainError::FutureDate { field: "occurred_at" });
     }
     let version = catalogue.version_in_force(rule_code, occurred_at)?;
     version.effect().check_points(points)?;
@@ -150,20 +144,14 @@ pub fn validate_target(
     if !found.is_scoring() {
         return Err(DomainError::TargetIsVoid { event: target });
     }
-    let first_correction = existing
-        .iter()
-        .filter(|e| e.kind.target() == Some(target))
-        .min_by_key(|e| (e.recorded_at, e.id));
+    let first_correction =
+        existing.iter().filter(|e| e.kind.target() == Some(target)).min_by_key(|e| (e.recorded_at, e.id));
     match first_correction {
         None => Ok(found),
-        Some(c) if matches!(c.kind, EventKind::Void { .. }) => Err(DomainError::AlreadyVoided {
-            event: target,
-            by: c.id,
-        }),
-        Some(c) => Err(DomainError::AlreadySuperseded {
-            event: target,
-            by: c.id,
-        }),
+        Some(c) if matches!(c.kind, EventKind::Void { .. }) => {
+            Err(DomainError::AlreadyVoided { event: target, by: c.id })
+        }
+        Some(c) => Err(DomainError::AlreadySuperseded { event: target, by: c.id }),
     }
 }
 
@@ -215,10 +203,7 @@ pub fn record_supersede(
         recorded_at: now,
         authority: source.authority,
         external_ref: required("external_ref", &source.external_ref, MAX_EXTERNAL_REF)?,
-        kind: EventKind::Supersede {
-            target,
-            reason: required("reason", reason, MAX_REASON)?,
-        },
+        kind: EventKind::Supersede { target, reason: required("reason", reason, MAX_REASON)? },
     })
 }
 
@@ -233,9 +218,7 @@ pub fn record_void(
     now: DateTime<Utc>,
 ) -> Result<Event, DomainError> {
     let found = validate_target(existing, source.subject, source.scheme, target)?;
-    let decision_ref = decision_ref
-        .map(|d| required("decision_ref", d, MAX_EXTERNAL_REF))
-        .transpose()?;
+    let decision_ref = decision_ref.map(|d| required("decision_ref", d, MAX_EXTERNAL_REF)).transpose()?;
     Ok(Event {
         id: EventId::new(),
         subject: source.subject,
@@ -247,11 +230,7 @@ pub fn record_void(
         recorded_at: now,
         authority: source.authority,
         external_ref: required("external_ref", &source.external_ref, MAX_EXTERNAL_REF)?,
-        kind: EventKind::Void {
-            target,
-            reason: required("reason", reason, MAX_REASON)?,
-            decision_ref,
-        },
+        kind: EventKind::Void { target, reason: required("reason", reason, MAX_REASON)?, decision_ref },
     })
 }
 
@@ -264,14 +243,9 @@ fn checked_fact<'c>(
         Some(points) => points,
         None => {
             if fact.occurred_at > now {
-                return Err(DomainError::FutureDate {
-                    field: "occurred_at",
-                });
+                return Err(DomainError::FutureDate { field: "occurred_at" });
             }
-            catalogue
-                .version_in_force(&fact.rule_code, fact.occurred_at)?
-                .effect()
-                .default_points()
+            catalogue.version_in_force(&fact.rule_code, fact.occurred_at)?.effect().default_points()
         }
     };
     let version = validate_new_event(catalogue, &fact.rule_code, points, fact.occurred_at, now)?;
@@ -293,11 +267,7 @@ mod tests {
     }
 
     fn ticket(at: DateTime<Utc>) -> Fact {
-        Fact {
-            rule_code: code("TRAFFIC"),
-            points: None,
-            occurred_at: at,
-        }
+        Fact { rule_code: code("TRAFFIC"), points: None, occurred_at: at }
     }
 
     #[test]
@@ -314,48 +284,25 @@ mod tests {
     fn new_events_are_refused_with_specific_errors() {
         let cat = rongcheng_catalogue();
         let check = |rule: &str, points, occurred, now| {
-            validate_new_event(&cat, &code(rule), points, occurred, now)
-                .map(|v| v.id())
-                .unwrap_err()
+            validate_new_event(&cat, &code(rule), points, occurred, now).map(|v| v.id()).unwrap_err()
         };
-        assert_eq!(
-            check("PARKING", -5, day(5), day(6)),
-            DomainError::UnknownRule {
-                code: "PARKING".into()
-            }
-        );
+        assert_eq!(check("PARKING", -5, day(5), day(6)), DomainError::UnknownRule { code: "PARKING".into() });
         assert_eq!(
             check("TRAFFIC", -5, day(-1), day(6)),
-            DomainError::BeforeRuleEffective {
-                code: "TRAFFIC".into(),
-                effective_from: day(0)
-            }
+            DomainError::BeforeRuleEffective { code: "TRAFFIC".into(), effective_from: day(0) }
         );
-        assert_eq!(
-            check("TRAFFIC", -5, day(7), day(6)),
-            DomainError::FutureDate {
-                field: "occurred_at"
-            }
-        );
+        assert_eq!(check("TRAFFIC", -5, day(7), day(6)), DomainError::FutureDate { field: "occurred_at" });
         assert_eq!(
             check("TRAFFIC", -50, day(5), day(6)),
-            DomainError::PointsOutOfRange {
-                points: -50,
-                min: -5,
-                max: -5
-            }
+            DomainError::PointsOutOfRange { points: -50, min: -5, max: -5 }
         );
         assert_eq!(
             record_fact(&cat, source("  "), ticket(day(5)), day(6)).unwrap_err(),
-            DomainError::EmptyField {
-                field: "external_ref"
-            }
+            DomainError::EmptyField { field: "external_ref" }
         );
         assert_eq!(
             record_fact(&cat, source("x"), ticket(day(7)), day(6)).unwrap_err(),
-            DomainError::FutureDate {
-                field: "occurred_at"
-            }
+            DomainError::FutureDate { field: "occurred_at" }
         );
     }
 
@@ -373,24 +320,13 @@ mod tests {
             record_void(&file, source("V-0"), a.id, " ", None, day(7)).unwrap_err(),
             DomainError::EmptyField { field: "reason" }
         );
-        let v = record_void(
-            &file,
-            source("V-1"),
-            a.id,
-            "wrong plate",
-            Some("D-9"),
-            day(7),
-        )
-        .unwrap();
+        let v = record_void(&file, source("V-1"), a.id, "wrong plate", Some("D-9"), day(7)).unwrap();
         assert_eq!(v.kind.target(), Some(a.id));
         assert_eq!(v.points, 0);
         file.push(v.clone());
         assert_eq!(
             record_void(&file, source("V-2"), a.id, "again", None, day(8)).unwrap_err(),
-            DomainError::AlreadyVoided {
-                event: a.id,
-                by: v.id
-            }
+            DomainError::AlreadyVoided { event: a.id, by: v.id }
         );
         assert_eq!(
             record_void(&file, source("V-3"), v.id, "undo", None, day(8)).unwrap_err(),
@@ -405,63 +341,23 @@ mod tests {
         let a = record_fact(
             &cat,
             source("J-1"),
-            Fact {
-                rule_code: code("JUDGMENT"),
-                points: Some(-80),
-                occurred_at: day(5),
-            },
+            Fact { rule_code: code("JUDGMENT"), points: Some(-80), occurred_at: day(5) },
             day(6),
         )
         .unwrap();
         let mut file = vec![a.clone()];
-        let lighter = Fact {
-            rule_code: code("JUDGMENT"),
-            points: Some(-20),
-            occurred_at: day(5),
-        };
-        let s = record_supersede(
-            &cat,
-            &file,
-            source("S-1"),
-            lighter.clone(),
-            a.id,
-            "partly upheld",
-            day(9),
-        )
-        .unwrap();
+        let lighter = Fact { rule_code: code("JUDGMENT"), points: Some(-20), occurred_at: day(5) };
+        let s = record_supersede(&cat, &file, source("S-1"), lighter.clone(), a.id, "partly upheld", day(9))
+            .unwrap();
         assert_eq!(s.points, -20);
         file.push(s.clone());
         assert_eq!(
-            record_supersede(
-                &cat,
-                &file,
-                source("S-2"),
-                lighter.clone(),
-                a.id,
-                "again",
-                day(10)
-            )
-            .unwrap_err(),
-            DomainError::AlreadySuperseded {
-                event: a.id,
-                by: s.id
-            }
+            record_supersede(&cat, &file, source("S-2"), lighter.clone(), a.id, "again", day(10))
+                .unwrap_err(),
+            DomainError::AlreadySuperseded { event: a.id, by: s.id }
         );
-        assert!(record_supersede(
-            &cat,
-            &file,
-            source("S-3"),
-            lighter,
-            s.id,
-            "second level",
-            day(10)
-        )
-        .is_ok());
-        let out_of_range = Fact {
-            rule_code: code("JUDGMENT"),
-            points: Some(-500),
-            occurred_at: day(5),
-        };
+        assert!(record_supersede(&cat, &file, source("S-3"), lighter, s.id, "second level", day(10)).is_ok());
+        let out_of_range = Fact { rule_code: code("JUDGMENT"), points: Some(-500), occurred_at: day(5) };
         assert_eq!(
             record_supersede(&cat, &file, source("S-4"), out_of_range, s.id, "x", day(10))
                 .unwrap_err()
@@ -483,11 +379,7 @@ mod tests {
 
     #[test]
     fn dispute_is_open_between_its_dates() {
-        let d = Dispute {
-            event: EventId::new(),
-            opened_at: day(3),
-            closed_at: Some(day(5)),
-        };
+        let d = Dispute { event: EventId::new(), opened_at: day(3), closed_at: Some(day(5)) };
         assert!(!d.is_open_at(day(2)));
         assert!(d.is_open_at(day(3)));
         assert!(d.is_open_at(day(4)));

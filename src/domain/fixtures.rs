@@ -5,12 +5,8 @@ use uuid::Uuid;
 
 use super::event::{Event, EventKind};
 use super::ids::{AuthorityId, EventId, RuleVersionId, SchemeId, SubjectId};
-use super::rule::{
-    Catalogue, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion, Validity,
-};
-use super::scheme::{
-    Band, Component, ComponentCode, DisputePolicy, Grade, GradeBands, Scheme, SchemeKind,
-};
+use super::rule::{Catalogue, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion, Validity};
+use super::scheme::{Band, Component, ComponentCode, DisputePolicy, Grade, GradeBands, Scheme, SchemeKind};
 
 /// Midnight UTC, `n` days after 1 January 2024.
 pub fn day(n: i64) -> DateTime<Utc> {
@@ -37,10 +33,7 @@ pub fn event_id(n: u128) -> EventId {
 /// Rongcheng's published shape: base 1,000; A+++ ≥ 1,050; AA 1,030–1,049; A 960–1,029;
 /// B 850–959; C 600–849; D below 600.
 pub fn rongcheng_bands() -> GradeBands {
-    let b = |g: &str, min| Band {
-        grade: grade(g),
-        min,
-    };
+    let b = |g: &str, min| Band { grade: grade(g), min };
     GradeBands::new(vec![
         b("A+++", Some(1_050)),
         b("AA", Some(1_030)),
@@ -70,15 +63,8 @@ pub fn rongcheng() -> Scheme {
 
 /// A 350–950 weighted scheme with bands every 100 points.
 pub fn weighted() -> Scheme {
-    let c = |code: &str, weight_percent, start| Component {
-        code: component(code),
-        weight_percent,
-        start,
-    };
-    let b = |g: &str, min| Band {
-        grade: grade(g),
-        min,
-    };
+    let c = |code: &str, weight_percent, start| Component { code: component(code), weight_percent, start };
+    let b = |g: &str, min| Band { grade: grade(g), min };
     Scheme::new(
         SchemeId::from_uuid(Uuid::from_u128(0xB)),
         "weighted",
@@ -143,20 +129,8 @@ pub fn points_rule(
 /// A published weighted rule moving `comp` by `min..=max`.
 pub fn component_rule(rule: &str, comp: &str, min: i64, max: i64, days: u32) -> RuleVersion {
     let mut c = content(min, min, max, days, day(0));
-    c.effect = Effect::Component {
-        component: component(comp),
-        default: min,
-        min,
-        max,
-    };
-    RuleVersion::new(
-        RuleVersionId::new(),
-        code(rule),
-        1,
-        c,
-        RuleStatus::Published,
-    )
-    .unwrap()
+    c.effect = Effect::Component { component: component(comp), default: min, min, max };
+    RuleVersion::new(RuleVersionId::new(), code(rule), 1, c, RuleStatus::Published).unwrap()
 }
 
 /// Rongcheng-style catalogue, all effective from day 0: a −5 traffic ticket (1 year), a +30
@@ -248,10 +222,7 @@ pub fn supersede(id: u128, target: &Event, points: i64, recorded: DateTime<Utc>)
         points,
         recorded_at: recorded,
         external_ref: format!("ref-{id}"),
-        kind: EventKind::Supersede {
-            target: target.id,
-            reason: "partly upheld".into(),
-        },
+        kind: EventKind::Supersede { target: target.id, reason: "partly upheld".into() },
         ..target.clone()
     }
 }

@@ -127,13 +127,7 @@ mod tests {
     #[test]
     fn parse_names_the_field() {
         let err = RuleVersionId::parse("not-a-uuid").unwrap_err();
-        assert_eq!(
-            err,
-            DomainError::InvalidId {
-                field: "rule_version",
-                value: "not-a-uuid".into()
-            }
-        );
+        assert_eq!(err, DomainError::InvalidId { field: "rule_version", value: "not-a-uuid".into() });
     }
 
     #[test]

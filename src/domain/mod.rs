@@ -11,6 +11,7 @@ pub mod derivation;
 pub mod error;
 pub mod event;
 pub mod ids;
+mod lookup;
 pub mod rule;
 pub mod scheme;
 mod text;
@@ -22,21 +23,18 @@ mod fixtures;
 mod proptests;
 
 pub use blacklist::{Currency, Entry, EntryDraft, EntryStatus, RemovalCondition, Restriction};
-pub use derivation::{
-    derive, grade_at, score_at, ComponentLine, Derivation, Line, NotCounting, Reason,
-};
+pub use derivation::{derive, grade_at, score_at, ComponentLine, Derivation, Line, NotCounting, Reason};
 pub use error::DomainError;
 pub use event::{
-    record_fact, record_supersede, record_void, validate_new_event, validate_target, Dispute,
-    Event, EventKind, Fact, Source,
+    record_fact, record_supersede, record_void, validate_new_event, validate_target, Dispute, Event,
+    EventKind, Fact, Source,
 };
 pub use ids::{AuthorityId, EntryId, EventId, ListId, RuleId, RuleVersionId, SchemeId, SubjectId};
 pub use rule::{
-    changes, Catalogue, Effect, LegalBasis, RuleChange, RuleCode, RuleContent, RuleField,
-    RuleStatus, RuleVersion, Validity,
+    changes, Catalogue, Effect, LegalBasis, RuleChange, RuleCode, RuleContent, RuleField, RuleStatus,
+    RuleVersion, Validity,
 };
 pub use scheme::{
-    contribution, Band, Component, ComponentCode, DisputePolicy, Grade, GradeBands, Scheme,
-    SchemeKind,
+    contribution, Band, Component, ComponentCode, DisputePolicy, Grade, GradeBands, Scheme, SchemeKind,
 };
 pub use what_if::{if_overturned, recovery_path, smallest_lift, IfOverturned, Lift, RecoveryStep};

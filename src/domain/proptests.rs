@@ -6,9 +6,7 @@ use proptest::test_runner::FileFailurePersistence;
 
 use super::blacklist::{Currency, Entry, EntryDraft, EntryStatus, RemovalCondition, Restriction};
 use super::derivation::{derive, score_at, Derivation, Reason};
-use super::event::{
-    record_supersede, record_void, validate_target, Dispute, Event, EventKind, Fact, Source,
-};
+use super::event::{record_supersede, record_void, validate_target, Dispute, Event, EventKind, Fact, Source};
 use super::fixtures::*;
 use super::ids::{EntryId, ListId};
 use super::rule::{Catalogue, LegalBasis};
@@ -28,24 +26,16 @@ struct Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    (
-        0u8..10,
-        0usize..16,
-        any::<i64>(),
-        0i64..900 * 24,
-        0i64..120 * 24,
-        any::<usize>(),
+    (0u8..10, 0usize..16, any::<i64>(), 0i64..900 * 24, 0i64..120 * 24, any::<usize>()).prop_map(
+        |(kind, rule, points_seed, occurred_hours, delay_hours, target)| Op {
+            kind,
+            rule,
+            points_seed,
+            occurred_hours,
+            delay_hours,
+            target,
+        },
     )
-        .prop_map(
-            |(kind, rule, points_seed, occurred_hours, delay_hours, target)| Op {
-                kind,
-                rule,
-                points_seed,
-                occurred_hours,
-                delay_hours,
-                target,
-            },
-        )
 }
 
 #[derive(Clone, Debug)]
@@ -56,16 +46,8 @@ struct DisputeSpec {
 }
 
 fn dispute() -> impl Strategy<Value = DisputeSpec> {
-    (
-        any::<usize>(),
-        0i64..1_000 * 24,
-        proptest::option::of(1i64..200 * 24),
-    )
-        .prop_map(|(target, opened_hours, length_hours)| DisputeSpec {
-            target,
-            opened_hours,
-            length_hours,
-        })
+    (any::<usize>(), 0i64..1_000 * 24, proptest::option::of(1i64..200 * 24))
+        .prop_map(|(target, opened_hours, length_hours)| DisputeSpec { target, opened_hours, length_hours })
 }
 
 fn hours(h: i64) -> DateTime<Utc> {
@@ -86,11 +68,7 @@ fn build(catalogue: &Catalogue, ops: &[Op]) -> Vec<Event> {
         let event = match (op.kind, scoring.is_empty()) {
             (7..=8, false) => {
                 let target = scoring[op.target % scoring.len()];
-                void(
-                    id,
-                    target,
-                    target.recorded_at + Duration::hours(op.delay_hours),
-                )
+                void(id, target, target.recorded_at + Duration::hours(op.delay_hours))
             }
             (9, false) => {
                 let target = scoring[op.target % scoring.len()];
@@ -145,15 +123,8 @@ fn policy(suspends: bool) -> DisputePolicy {
 
 fn weighted_with(policy: DisputePolicy) -> Scheme {
     let w = weighted();
-    Scheme::new(
-        w.id(),
-        w.code(),
-        w.kind().clone(),
-        w.bands().clone(),
-        policy,
-        w.appeal_deadline_days(),
-    )
-    .unwrap()
+    Scheme::new(w.id(), w.code(), w.kind().clone(), w.bands().clone(), policy, w.appeal_deadline_days())
+        .unwrap()
 }
 
 /// The file with each of `ids` overturned the way an upheld appeal does it: a voiding record
@@ -182,12 +153,8 @@ fn assert_coherent(
         prop_assert_eq!(last, d.score);
     } else {
         for c in &d.components {
-            let moved: i64 = d
-                .lines
-                .iter()
-                .filter(|l| l.component.as_ref() == Some(&c.code))
-                .map(|l| l.points)
-                .sum();
+            let moved: i64 =
+                d.lines.iter().filter(|l| l.component.as_ref() == Some(&c.code)).map(|l| l.points).sum();
             prop_assert_eq!(c.start + moved, c.raw);
         }
     }
@@ -195,18 +162,11 @@ fn assert_coherent(
     prop_assert_eq!(score_at(scheme, catalogue, events, disputes, d.at), d.score);
     // Nothing vanishes: every scoring record known at the instant is a line or is listed
     // as not counting, exactly once.
-    let mut shown: Vec<_> = d
-        .lines
-        .iter()
-        .map(|l| l.event)
-        .chain(d.not_counting.iter().map(|n| n.event))
-        .collect();
+    let mut shown: Vec<_> =
+        d.lines.iter().map(|l| l.event).chain(d.not_counting.iter().map(|n| n.event)).collect();
     shown.sort();
-    let mut known: Vec<_> = events
-        .iter()
-        .filter(|e| e.is_scoring() && e.recorded_at <= d.at)
-        .map(|e| e.id)
-        .collect();
+    let mut known: Vec<_> =
+        events.iter().filter(|e| e.is_scoring() && e.recorded_at <= d.at).map(|e| e.id).collect();
     known.sort();
     prop_assert_eq!(shown, known);
     Ok(())
@@ -222,11 +182,7 @@ fn replay_and_determinism(
     let d = derive(scheme, catalogue, events, disputes, at);
     assert_coherent(scheme, catalogue, events, disputes, &d)?;
     // Invariant 2: the past replays from what was recorded by then.
-    let known: Vec<Event> = events
-        .iter()
-        .filter(|e| e.recorded_at <= at)
-        .cloned()
-        .collect();
+    let known: Vec<Event> = events.iter().filter(|e| e.recorded_at <= at).cloned().collect();
     prop_assert_eq!(&derive(scheme, catalogue, &known, disputes, at), &d);
     // Deterministic, whatever order storage returns the records in.
     let mut reversed = events.to_vec();

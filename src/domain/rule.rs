@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::DomainError;
 use super::ids::{RuleVersionId, SchemeId};
+use super::lookup::IdTable;
 use super::scheme::{ComponentCode, Scheme};
 use super::text::{required, shared_code};
 
@@ -14,14 +15,11 @@ fn check_rule_code(text: &str) -> Result<String, DomainError> {
     let t = text.trim().to_ascii_uppercase();
     let ok = (2..=32).contains(&t.len())
         && t.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && t.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+        && t.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(t)
     } else {
-        Err(DomainError::InvalidRuleCode {
-            value: text.chars().take(64).collect(),
-        })
+        Err(DomainError::InvalidRuleCode { value: text.chars().take(64).collect() })
     }
 }
 
@@ -78,12 +76,7 @@ pub enum Effect {
     /// −5 ticket is `default = min = max = −5`.
     Points { default: i64, min: i64, max: i64 },
     /// Weighted scheme: the record moves one component's sub-score by `points`.
-    Component {
-        component: ComponentCode,
-        default: i64,
-        min: i64,
-        max: i64,
-    },
+    Component { component: ComponentCode, default: i64, min: i64, max: i64 },
 }
 
 impl Effect {
@@ -125,11 +118,7 @@ impl Effect {
     fn check(&self) -> Result<(), DomainError> {
         let (min, max) = self.range();
         if min > max || min < -Self::MAX_POINTS || max > Self::MAX_POINTS {
-            return Err(DomainError::InvalidRange {
-                field: "effect",
-                min,
-                max,
-            });
+            return Err(DomainError::InvalidRange { field: "effect", min, max });
         }
         let default = self.default_points();
         if !(min..=max).contains(&default) {
@@ -155,18 +144,12 @@ impl fmt::Display for Effect {
             Self::Points { default, min, max } => {
                 write!(f, "{default} points (allowed {min} to {max})")
             }
-            Self::Component {
-                component,
-                default,
-                min,
-                max,
-            } if min == max => write!(f, "{component} {default}"),
-            Self::Component {
-                component,
-                default,
-                min,
-                max,
-            } => write!(f, "{component} {default} (allowed {min} to {max})"),
+            Self::Component { component, default, min, max } if min == max => {
+                write!(f, "{component} {default}")
+            }
+            Self::Component { component, default, min, max } => {
+                write!(f, "{component} {default} (allowed {min} to {max})")
+            }
         }
     }
 }
@@ -195,10 +178,8 @@ impl Validity {
         let secs = match self {
             Self::Days(days) => occurred.secs + i64::from(days) * 86_400,
             Self::Months(months) => {
-                let (days, second_of_day) = (
-                    occurred.secs.div_euclid(86_400),
-                    occurred.secs.rem_euclid(86_400),
-                );
+                let (days, second_of_day) =
+                    (occurred.secs.div_euclid(86_400), occurred.secs.rem_euclid(86_400));
                 let (year, month, day) = civil_from_days(days);
                 let index = year * 12 + i64::from(month - 1) + i64::from(months);
                 let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
@@ -206,10 +187,7 @@ impl Validity {
                 days_from_civil(year, month, day) * 86_400 + second_of_day
             }
         };
-        Stamp {
-            secs,
-            nanos: occurred.nanos,
-        }
+        Stamp { secs, nanos: occurred.nanos }
     }
 
     fn check(self) -> Result<(), DomainError> {
@@ -230,10 +208,7 @@ pub(crate) struct Stamp {
 
 impl Stamp {
     pub(crate) fn of(at: DateTime<Utc>) -> Self {
-        Self {
-            secs: at.timestamp(),
-            nanos: at.timestamp_subsec_nanos(),
-        }
+        Self { secs: at.timestamp(), nanos: at.timestamp_subsec_nanos() }
     }
 
     /// Back to a date; [`DateTime::<Utc>::MAX_UTC`] past the calendar's end.
@@ -353,26 +328,12 @@ impl RuleContent {
     pub fn checked(mut self) -> Result<Self, DomainError> {
         self.title_en = required("title_en", &self.title_en, Self::MAX_TITLE)?;
         self.title_zh = required("title_zh", &self.title_zh, Self::MAX_TITLE)?;
-        self.description_en = required(
-            "description_en",
-            &self.description_en,
-            Self::MAX_DESCRIPTION,
-        )?;
-        self.description_zh = required(
-            "description_zh",
-            &self.description_zh,
-            Self::MAX_DESCRIPTION,
-        )?;
+        self.description_en = required("description_en", &self.description_en, Self::MAX_DESCRIPTION)?;
+        self.description_zh = required("description_zh", &self.description_zh, Self::MAX_DESCRIPTION)?;
         self.effect.check()?;
         self.counts_for.check()?;
-        if self
-            .effective_to
-            .is_some_and(|to| to <= self.effective_from)
-        {
-            return Err(DomainError::DateOrder {
-                field: "effective_to",
-                must_follow: "effective_from",
-            });
+        if self.effective_to.is_some_and(|to| to <= self.effective_from) {
+            return Err(DomainError::DateOrder { field: "effective_to", must_follow: "effective_from" });
         }
         Ok(self)
     }
@@ -406,13 +367,7 @@ impl RuleVersion {
         if status != RuleStatus::Draft && content.legal_basis.is_none() {
             return Err(DomainError::MissingLegalBasis);
         }
-        Ok(Self {
-            id,
-            rule_code,
-            version,
-            content,
-            status,
-        })
+        Ok(Self { id, rule_code, version, content, status })
     }
 
     pub fn id(&self) -> RuleVersionId {
@@ -551,62 +506,30 @@ pub fn changes(older: &RuleVersion, newer: &RuleVersion) -> Vec<RuleChange> {
     let pairs = [
         (RuleField::TitleEn, a.title_en.clone(), b.title_en.clone()),
         (RuleField::TitleZh, a.title_zh.clone(), b.title_zh.clone()),
-        (
-            RuleField::DescriptionEn,
-            a.description_en.clone(),
-            b.description_en.clone(),
-        ),
-        (
-            RuleField::DescriptionZh,
-            a.description_zh.clone(),
-            b.description_zh.clone(),
-        ),
-        (
-            RuleField::LegalBasis,
-            basis(&a.legal_basis),
-            basis(&b.legal_basis),
-        ),
-        (
-            RuleField::Effect,
-            a.effect.to_string(),
-            b.effect.to_string(),
-        ),
-        (
-            RuleField::CountsFor,
-            a.counts_for.to_string(),
-            b.counts_for.to_string(),
-        ),
-        (
-            RuleField::EffectiveFrom,
-            a.effective_from.to_rfc3339(),
-            b.effective_from.to_rfc3339(),
-        ),
-        (
-            RuleField::EffectiveTo,
-            to(&a.effective_to),
-            to(&b.effective_to),
-        ),
+        (RuleField::DescriptionEn, a.description_en.clone(), b.description_en.clone()),
+        (RuleField::DescriptionZh, a.description_zh.clone(), b.description_zh.clone()),
+        (RuleField::LegalBasis, basis(&a.legal_basis), basis(&b.legal_basis)),
+        (RuleField::Effect, a.effect.to_string(), b.effect.to_string()),
+        (RuleField::CountsFor, a.counts_for.to_string(), b.counts_for.to_string()),
+        (RuleField::EffectiveFrom, a.effective_from.to_rfc3339(), b.effective_from.to_rfc3339()),
+        (RuleField::EffectiveTo, to(&a.effective_to), to(&b.effective_to)),
     ];
     pairs
         .into_iter()
         .filter(|(_, before, after)| before != after)
-        .map(|(field, before, after)| RuleChange {
-            field,
-            before,
-            after,
-        })
+        .map(|(field, before, after)| RuleChange { field, before, after })
         .collect()
 }
 
-/// Every version of every rule of one scheme. Lookups by version id are a binary search over an
-/// index built once, so a derivation pays no hashing per record.
+/// Every version of every rule of one scheme. Lookups by version id go through a table built
+/// once with the catalogue, so a derivation pays one multiply per record.
 #[derive(Clone, Debug)]
 pub struct Catalogue {
     scheme: SchemeId,
     /// Sorted by (rule code, version).
     versions: Vec<RuleVersion>,
-    /// (id, position in `versions`, component position in the scheme or `u32::MAX`), sorted by id.
-    index: Vec<(RuleVersionId, u32, u32)>,
+    /// id → (position in `versions`, component position in the scheme or `u32::MAX`).
+    index: IdTable<(u32, u32)>,
     /// The scheme's components in published order; empty for a points scheme.
     components: Vec<ComponentCode>,
 }
@@ -618,7 +541,7 @@ impl Catalogue {
         let mut catalogue = Self {
             scheme: scheme.id(),
             versions: Vec::with_capacity(versions.len()),
-            index: Vec::new(),
+            index: IdTable::default(),
             components: scheme.components().iter().map(|c| c.code.clone()).collect(),
         };
         for version in versions {
@@ -656,12 +579,8 @@ impl Catalogue {
 
     /// The version with this id and the position of its component in the scheme (for weighted
     /// schemes), in one lookup.
-    pub(crate) fn get_with_component(
-        &self,
-        id: RuleVersionId,
-    ) -> Option<(&RuleVersion, Option<usize>)> {
-        self.position(id)
-            .map(|(i, component)| (&self.versions[i], component))
+    pub(crate) fn get_with_component(&self, id: RuleVersionId) -> Option<(&RuleVersion, Option<usize>)> {
+        self.position(id).map(|(i, component)| (&self.versions[i], component))
     }
 
     /// Every version of one rule, oldest first.
@@ -674,20 +593,11 @@ impl Catalogue {
     /// The published version of rule `code` that applies to something that happened at `at`:
     /// the one with the latest `effective_from` not after `at` whose own period covers `at`.
     /// A later version ends an earlier one from its own `effective_from`.
-    pub fn version_in_force(
-        &self,
-        code: &RuleCode,
-        at: DateTime<Utc>,
-    ) -> Result<&RuleVersion, DomainError> {
-        let mut published = self
-            .history(code)
-            .iter()
-            .filter(|v| v.status == RuleStatus::Published)
-            .peekable();
+    pub fn version_in_force(&self, code: &RuleCode, at: DateTime<Utc>) -> Result<&RuleVersion, DomainError> {
+        let mut published =
+            self.history(code).iter().filter(|v| v.status == RuleStatus::Published).peekable();
         if published.peek().is_none() {
-            return Err(DomainError::UnknownRule {
-                code: code.to_string(),
-            });
+            return Err(DomainError::UnknownRule { code: code.to_string() });
         }
         let mut first_from: Option<DateTime<Utc>> = None;
         let mut latest: Option<&RuleVersion> = None;
@@ -701,14 +611,10 @@ impl Catalogue {
         }
         match (latest, first_from) {
             (Some(v), _) if v.covers(at) => Ok(v),
-            (None, Some(effective_from)) => Err(DomainError::BeforeRuleEffective {
-                code: code.to_string(),
-                effective_from,
-            }),
-            _ => Err(DomainError::RuleNotInForce {
-                code: code.to_string(),
-                at,
-            }),
+            (None, Some(effective_from)) => {
+                Err(DomainError::BeforeRuleEffective { code: code.to_string(), effective_from })
+            }
+            _ => Err(DomainError::RuleNotInForce { code: code.to_string(), at }),
         }
     }
 
@@ -735,10 +641,7 @@ impl Catalogue {
         content: RuleContent,
     ) -> Result<&RuleVersion, DomainError> {
         if self.position(id).is_some() {
-            return Err(DomainError::DuplicateRuleVersion {
-                code: code.to_string(),
-                version: 0,
-            });
+            return Err(DomainError::DuplicateRuleVersion { code: code.to_string(), version: 0 });
         }
         self.check_fits(&code, &content.effect)?;
         let version = self.history(&code).last().map_or(1, |v| v.version + 1);
@@ -749,11 +652,7 @@ impl Catalogue {
     }
 
     /// Replaces the content of a draft.
-    pub fn edit_draft(
-        &mut self,
-        id: RuleVersionId,
-        content: RuleContent,
-    ) -> Result<(), DomainError> {
+    pub fn edit_draft(&mut self, id: RuleVersionId, content: RuleContent) -> Result<(), DomainError> {
         let i = self.require(id)?;
         self.check_fits(&self.versions[i].rule_code.clone(), &content.effect)?;
         self.versions[i].edit(content)?;
@@ -775,19 +674,11 @@ impl Catalogue {
     }
 
     fn require(&self, id: RuleVersionId) -> Result<usize, DomainError> {
-        self.position(id)
-            .map(|(i, _)| i)
-            .ok_or(DomainError::UnknownRuleVersion { id })
+        self.position(id).map(|(i, _)| i).ok_or(DomainError::UnknownRuleVersion { id })
     }
 
     fn position(&self, id: RuleVersionId) -> Option<(usize, Option<usize>)> {
-        self.index
-            .binary_search_by_key(&id, |(vid, _, _)| *vid)
-            .ok()
-            .map(|k| {
-                let (_, i, c) = self.index[k];
-                (i as usize, (c != u32::MAX).then_some(c as usize))
-            })
+        self.index.get(id.uuid().as_u128()).map(|(i, c)| (i as usize, (c != u32::MAX).then_some(c as usize)))
     }
 
     fn check_fits(&self, code: &RuleCode, effect: &Effect) -> Result<(), DomainError> {
@@ -798,37 +689,29 @@ impl Catalogue {
         if fits {
             Ok(())
         } else {
-            Err(DomainError::EffectDoesNotFitScheme {
-                code: code.to_string(),
-            })
+            Err(DomainError::EffectDoesNotFitScheme { code: code.to_string() })
         }
     }
 
     fn reindex(&mut self) -> Result<(), DomainError> {
-        self.versions
-            .sort_by(|a, b| (&a.rule_code, a.version).cmp(&(&b.rule_code, b.version)));
+        self.versions.sort_by(|a, b| (&a.rule_code, a.version).cmp(&(&b.rule_code, b.version)));
         let components = &self.components;
-        self.index = self
-            .versions
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let c = v
-                    .effect()
-                    .component()
-                    .and_then(|code| components.iter().position(|c| c == code))
-                    .map_or(u32::MAX, |c| c as u32);
-                (v.id, i as u32, c)
-            })
-            .collect();
-        self.index.sort_unstable_by_key(|(id, _, _)| *id);
-        if let Some(w) = self.index.windows(2).find(|w| w[0].0 == w[1].0) {
-            let v = &self.versions[w[1].1 as usize];
-            return Err(DomainError::DuplicateRuleVersion {
-                code: v.rule_code.to_string(),
-                version: v.version,
-            });
-        }
+        let entries = self.versions.iter().enumerate().map(|(i, v)| {
+            let c = v
+                .effect()
+                .component()
+                .and_then(|code| components.iter().position(|c| c == code))
+                .map_or(u32::MAX, |c| c as u32);
+            (v.id.uuid().as_u128(), (i as u32, c))
+        });
+        self.index = IdTable::build(entries).map_err(|duplicate| {
+            let v = self
+                .versions
+                .iter()
+                .find(|v| v.id.uuid().as_u128() == duplicate)
+                .expect("the duplicate is one of the versions");
+            DomainError::DuplicateRuleVersion { code: v.rule_code.to_string(), version: v.version }
+        })?;
         Ok(())
     }
 }
@@ -840,10 +723,7 @@ mod tests {
 
     #[test]
     fn rule_codes_are_normalised_and_checked() {
-        assert_eq!(
-            RuleCode::parse(" traffic-01 ").unwrap().as_str(),
-            "TRAFFIC-01"
-        );
+        assert_eq!(RuleCode::parse(" traffic-01 ").unwrap().as_str(), "TRAFFIC-01");
         assert!(RuleCode::parse("A").is_err(), "too short");
         assert!(RuleCode::parse("-AB").is_err(), "starts with a sign");
         assert!(RuleCode::parse("AB CD").is_err());
@@ -853,12 +733,7 @@ mod tests {
 
     #[test]
     fn legal_basis_is_never_empty() {
-        assert_eq!(
-            LegalBasis::parse("  "),
-            Err(DomainError::EmptyField {
-                field: "legal_basis"
-            })
-        );
+        assert_eq!(LegalBasis::parse("  "), Err(DomainError::EmptyField { field: "legal_basis" }));
         assert!(serde_json::from_str::<LegalBasis>("\"\"").is_err());
     }
 
@@ -866,24 +741,12 @@ mod tests {
     fn a_rule_without_legal_basis_cannot_be_published() {
         let mut c = content(-5, -5, -5, 365, day(0));
         c.legal_basis = None;
-        let mut v = RuleVersion::new(
-            RuleVersionId::new(),
-            code("T1"),
-            1,
-            c.clone(),
-            RuleStatus::Draft,
-        )
-        .unwrap();
+        let mut v =
+            RuleVersion::new(RuleVersionId::new(), code("T1"), 1, c.clone(), RuleStatus::Draft).unwrap();
         assert_eq!(v.publish(), Err(DomainError::MissingLegalBasis));
         assert_eq!(v.status(), RuleStatus::Draft);
         assert_eq!(
-            RuleVersion::new(
-                RuleVersionId::new(),
-                code("T1"),
-                1,
-                c,
-                RuleStatus::Published
-            ),
+            RuleVersion::new(RuleVersionId::new(), code("T1"), 1, c, RuleStatus::Published),
             Err(DomainError::MissingLegalBasis)
         );
     }
@@ -903,32 +766,16 @@ mod tests {
     fn content_is_checked() {
         assert_eq!(
             content(-9, -5, -1, 365, day(0)).checked().unwrap_err(),
-            DomainError::DefaultOutOfRange {
-                default: -9,
-                min: -5,
-                max: -1
-            }
+            DomainError::DefaultOutOfRange { default: -9, min: -5, max: -1 }
         );
-        assert_eq!(
-            content(-1, -1, -5, 365, day(0))
-                .checked()
-                .unwrap_err()
-                .code(),
-            "invalid_range"
-        );
-        assert_eq!(
-            content(-5, -5, -5, 0, day(0)).checked().unwrap_err(),
-            DomainError::ZeroValidity
-        );
+        assert_eq!(content(-1, -1, -5, 365, day(0)).checked().unwrap_err().code(), "invalid_range");
+        assert_eq!(content(-5, -5, -5, 0, day(0)).checked().unwrap_err(), DomainError::ZeroValidity);
         let mut c = content(-5, -5, -5, 10, day(5));
         c.effective_to = Some(day(5));
         assert_eq!(c.checked().unwrap_err().code(), "date_order");
         let mut c = content(-5, -5, -5, 10, day(5));
         c.title_zh = " ".into();
-        assert_eq!(
-            c.checked().unwrap_err(),
-            DomainError::EmptyField { field: "title_zh" }
-        );
+        assert_eq!(c.checked().unwrap_err(), DomainError::EmptyField { field: "title_zh" });
     }
 
     #[test]
@@ -940,19 +787,14 @@ mod tests {
         let t1 = code("T1");
         assert_eq!(
             cat.version_in_force(&t1, day(5)).unwrap_err(),
-            DomainError::BeforeRuleEffective {
-                code: "T1".into(),
-                effective_from: day(10)
-            }
+            DomainError::BeforeRuleEffective { code: "T1".into(), effective_from: day(10) }
         );
         assert_eq!(cat.version_in_force(&t1, day(10)).unwrap().id(), id1);
         assert_eq!(cat.version_in_force(&t1, day(99)).unwrap().id(), id1);
         assert_eq!(cat.version_in_force(&t1, day(100)).unwrap().id(), id2);
         assert_eq!(
             cat.version_in_force(&code("NOPE"), day(100)).unwrap_err(),
-            DomainError::UnknownRule {
-                code: "NOPE".into()
-            }
+            DomainError::UnknownRule { code: "NOPE".into() }
         );
         assert_eq!(cat.history(&t1).len(), 2);
         assert_eq!(cat.in_force_at(day(50)).len(), 1);
@@ -962,31 +804,16 @@ mod tests {
     fn an_ended_or_repealed_rule_is_not_in_force() {
         let mut c = content(-5, -5, -5, 365, day(10));
         c.effective_to = Some(day(20));
-        let v = RuleVersion::new(
-            RuleVersionId::new(),
-            code("T1"),
-            1,
-            c,
-            RuleStatus::Published,
-        )
-        .unwrap();
+        let v = RuleVersion::new(RuleVersionId::new(), code("T1"), 1, c, RuleStatus::Published).unwrap();
         let id = v.id();
         let mut cat = Catalogue::new(&rongcheng(), vec![v]).unwrap();
         assert_eq!(
             cat.version_in_force(&code("T1"), day(20)).unwrap_err(),
-            DomainError::RuleNotInForce {
-                code: "T1".into(),
-                at: day(20)
-            }
+            DomainError::RuleNotInForce { code: "T1".into(), at: day(20) }
         );
         assert!(cat.version_in_force(&code("T1"), day(15)).is_ok());
         cat.repeal(id).unwrap();
-        assert_eq!(
-            cat.version_in_force(&code("T1"), day(15))
-                .unwrap_err()
-                .code(),
-            "unknown_rule"
-        );
+        assert_eq!(cat.version_in_force(&code("T1"), day(15)).unwrap_err().code(), "unknown_rule");
     }
 
     #[test]
@@ -1004,10 +831,7 @@ mod tests {
         cat.edit_draft(id, c.clone()).unwrap();
         assert_eq!(cat.publish(id).unwrap().status(), RuleStatus::Published);
         assert_eq!(cat.edit_draft(id, c).unwrap_err().code(), "not_draft");
-        assert_eq!(
-            cat.version_in_force(&code("T1"), day(250)).unwrap().id(),
-            id
-        );
+        assert_eq!(cat.version_in_force(&code("T1"), day(250)).unwrap().id(), id);
     }
 
     #[test]
@@ -1026,9 +850,7 @@ mod tests {
         };
         let mut cat = Catalogue::new(&weighted(), vec![]).unwrap();
         assert_eq!(
-            cat.add_draft(RuleVersionId::new(), code("W1"), c)
-                .unwrap_err()
-                .code(),
+            cat.add_draft(RuleVersionId::new(), code("W1"), c).unwrap_err().code(),
             "effect_does_not_fit_scheme"
         );
     }
@@ -1039,10 +861,7 @@ mod tests {
         let b = points_rule("T1", 1, -3, -3, -3, 365, day(10));
         assert_eq!(
             Catalogue::new(&rongcheng(), vec![a, b]).unwrap_err(),
-            DomainError::DuplicateRuleVersion {
-                code: "T1".into(),
-                version: 1
-            }
+            DomainError::DuplicateRuleVersion { code: "T1".into(), version: 1 }
         );
     }
 
@@ -1080,14 +899,8 @@ mod tests {
     #[test]
     fn validity_ends_by_days_or_calendar_months() {
         let jan31 = "2024-01-31T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(
-            Validity::Months(1).ends(jan31),
-            "2024-02-29T12:00:00Z".parse::<DateTime<Utc>>().unwrap()
-        );
-        assert_eq!(
-            Validity::Days(2).ends(jan31),
-            "2024-02-02T12:00:00Z".parse::<DateTime<Utc>>().unwrap()
-        );
+        assert_eq!(Validity::Months(1).ends(jan31), "2024-02-29T12:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(Validity::Days(2).ends(jan31), "2024-02-02T12:00:00Z".parse::<DateTime<Utc>>().unwrap());
         assert_eq!(Validity::Months(12).to_string(), "12 months");
     }
 }

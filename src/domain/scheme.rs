@@ -12,14 +12,11 @@ fn check_grade(text: &str) -> Result<String, DomainError> {
     let t = text.trim();
     let ok = (1..=16).contains(&t.len())
         && t.starts_with(|c: char| c.is_ascii_alphabetic())
-        && t.chars()
-            .all(|c| c.is_ascii_alphabetic() || c == '+' || c == '-');
+        && t.chars().all(|c| c.is_ascii_alphabetic() || c == '+' || c == '-');
     if ok {
         Ok(t.to_owned())
     } else {
-        Err(DomainError::InvalidGrade {
-            value: text.chars().take(32).collect(),
-        })
+        Err(DomainError::InvalidGrade { value: text.chars().take(32).collect() })
     }
 }
 
@@ -27,14 +24,11 @@ fn check_component(text: &str) -> Result<String, DomainError> {
     let t = text.trim();
     let ok = (1..=32).contains(&t.len())
         && t.starts_with(|c: char| c.is_ascii_lowercase())
-        && t.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok {
         Ok(t.to_owned())
     } else {
-        Err(DomainError::InvalidComponentCode {
-            value: text.chars().take(64).collect(),
-        })
+        Err(DomainError::InvalidComponentCode { value: text.chars().take(64).collect() })
     }
 }
 
@@ -96,11 +90,7 @@ pub enum SchemeKind {
     /// A ledger: score = base + the points of every counting record.
     Points { base: i64 },
     /// Components with published weights; see [`contribution`] for the exact formula.
-    Weighted {
-        range_min: i64,
-        range_max: i64,
-        components: Vec<Component>,
-    },
+    Weighted { range_min: i64, range_max: i64, components: Vec<Component> },
 }
 
 impl SchemeKind {
@@ -155,19 +145,14 @@ impl GradeBands {
         let mut previous: Option<i64> = None;
         for (i, band) in bands.iter().enumerate() {
             if bands[..i].iter().any(|b| b.grade == band.grade) {
-                return Err(DomainError::DuplicateGrade {
-                    grade: band.grade.to_string(),
-                });
+                return Err(DomainError::DuplicateGrade { grade: band.grade.to_string() });
             }
             match band.min {
                 None if i != last => return Err(DomainError::OpenBandNotLast),
                 Some(_) if i == last => return Err(DomainError::OpenBandNotLast),
                 Some(min) => {
                     if previous.is_some_and(|p| min >= p) {
-                        return Err(DomainError::BandsNotDescending {
-                            grade: band.grade.to_string(),
-                            min,
-                        });
+                        return Err(DomainError::BandsNotDescending { grade: band.grade.to_string(), min });
                     }
                     previous = Some(min);
                 }
@@ -184,10 +169,7 @@ impl GradeBands {
 
     /// Position of the band a score falls in: 0 is the highest grade. Lower is better.
     pub fn index_for(&self, score: i64) -> usize {
-        self.bands
-            .iter()
-            .position(|b| b.min.is_none_or(|min| score >= min))
-            .unwrap_or(self.bands.len() - 1)
+        self.bands.iter().position(|b| b.min.is_none_or(|min| score >= min)).unwrap_or(self.bands.len() - 1)
     }
 
     /// The band a score falls in.
@@ -203,10 +185,7 @@ impl GradeBands {
     /// The lowest and highest score of the band at `index` (`None` = open on that side).
     pub fn limits_at(&self, index: usize) -> (Option<i64>, Option<i64>) {
         let min = self.bands[index].min;
-        let max = index
-            .checked_sub(1)
-            .and_then(|above| self.bands[above].min)
-            .map(|above_min| above_min - 1);
+        let max = index.checked_sub(1).and_then(|above| self.bands[above].min).map(|above_min| above_min - 1);
         (min, max)
     }
 
@@ -214,16 +193,12 @@ impl GradeBands {
     pub fn band_limits(&self, grade: &Grade) -> Result<(Option<i64>, Option<i64>), DomainError> {
         self.index_of(grade)
             .map(|i| self.limits_at(i))
-            .ok_or_else(|| DomainError::UnknownGrade {
-                grade: grade.to_string(),
-            })
+            .ok_or_else(|| DomainError::UnknownGrade { grade: grade.to_string() })
     }
 
     /// The band just above `grade`, or `None` when `grade` is the top (or unknown).
     pub fn next_higher(&self, grade: &Grade) -> Option<&Band> {
-        self.index_of(grade)
-            .and_then(|i| i.checked_sub(1))
-            .map(|i| &self.bands[i])
+        self.index_of(grade).and_then(|i| i.checked_sub(1)).map(|i| &self.bands[i])
     }
 
     /// The highest band.
@@ -270,43 +245,24 @@ impl Scheme {
     ) -> Result<Self, DomainError> {
         let trimmed = code.trim();
         let code_ok = (1..=64).contains(&trimmed.len())
-            && trimmed
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && trimmed.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !code_ok {
-            return Err(DomainError::InvalidSchemeCode {
-                value: code.chars().take(80).collect(),
-            });
+            return Err(DomainError::InvalidSchemeCode { value: code.chars().take(80).collect() });
         }
         if appeal_deadline_days == 0 {
-            return Err(DomainError::NotPositive {
-                field: "appeal_deadline_days",
-            });
+            return Err(DomainError::NotPositive { field: "appeal_deadline_days" });
         }
         match &kind {
             SchemeKind::Points { base } => {
                 if !(-MAX_SCORE..=MAX_SCORE).contains(base) {
-                    return Err(DomainError::InvalidRange {
-                        field: "base",
-                        min: -MAX_SCORE,
-                        max: MAX_SCORE,
-                    });
+                    return Err(DomainError::InvalidRange { field: "base", min: -MAX_SCORE, max: MAX_SCORE });
                 }
             }
-            SchemeKind::Weighted {
-                range_min,
-                range_max,
-                components,
-            } => check_weighting(*range_min, *range_max, components)?,
+            SchemeKind::Weighted { range_min, range_max, components } => {
+                check_weighting(*range_min, *range_max, components)?
+            }
         }
-        Ok(Self {
-            id,
-            code: trimmed.to_owned(),
-            kind,
-            bands,
-            dispute_policy,
-            appeal_deadline_days,
-        })
+        Ok(Self { id, code: trimmed.to_owned(), kind, bands, dispute_policy, appeal_deadline_days })
     }
 
     pub fn id(&self) -> SchemeId {
@@ -355,11 +311,7 @@ impl Scheme {
     pub fn span(&self) -> i64 {
         match &self.kind {
             SchemeKind::Points { .. } => 0,
-            SchemeKind::Weighted {
-                range_min,
-                range_max,
-                ..
-            } => range_max - range_min,
+            SchemeKind::Weighted { range_min, range_max, .. } => range_max - range_min,
         }
     }
 
@@ -385,38 +337,22 @@ impl Scheme {
 /// Largest magnitude of a base or range bound: keeps every sum far from `i64` overflow.
 pub const MAX_SCORE: i64 = 1_000_000_000_000;
 
-fn check_weighting(
-    range_min: i64,
-    range_max: i64,
-    components: &[Component],
-) -> Result<(), DomainError> {
+fn check_weighting(range_min: i64, range_max: i64, components: &[Component]) -> Result<(), DomainError> {
     let bounded = |v: i64| (-MAX_SCORE..=MAX_SCORE).contains(&v);
     let span = match range_max.checked_sub(range_min) {
         Some(span) if span > 0 && bounded(range_min) && bounded(range_max) => span,
-        _ => {
-            return Err(DomainError::InvalidRange {
-                field: "range",
-                min: range_min,
-                max: range_max,
-            })
-        }
+        _ => return Err(DomainError::InvalidRange { field: "range", min: range_min, max: range_max }),
     };
     if components.is_empty() {
-        return Err(DomainError::EmptyField {
-            field: "components",
-        });
+        return Err(DomainError::EmptyField { field: "components" });
     }
     let mut total: u32 = 0;
     for (i, c) in components.iter().enumerate() {
         if components[..i].iter().any(|d| d.code == c.code) {
-            return Err(DomainError::DuplicateComponent {
-                component: c.code.to_string(),
-            });
+            return Err(DomainError::DuplicateComponent { component: c.code.to_string() });
         }
         if c.weight_percent == 0 {
-            return Err(DomainError::NotPositive {
-                field: "weight_percent",
-            });
+            return Err(DomainError::NotPositive { field: "weight_percent" });
         }
         if !(0..=100).contains(&c.start) {
             return Err(DomainError::ComponentStartOutOfRange {
@@ -430,10 +366,7 @@ fn check_weighting(
         return Err(DomainError::WeightsDoNotSumTo100 { total });
     }
     // Each contribution is monotone in its sub-score, so the largest possible sum is at 100 each.
-    let reach: i64 = components
-        .iter()
-        .map(|c| contribution(span, c.weight_percent, 100))
-        .sum();
+    let reach: i64 = components.iter().map(|c| contribution(span, c.weight_percent, 100)).sum();
     if reach > span {
         return Err(DomainError::ContributionsExceedRange { reach, span });
     }
@@ -477,12 +410,7 @@ mod tests {
         assert_eq!(b.band_limits(&grade("AA")), Ok((Some(1_030), Some(1_049))));
         assert_eq!(b.band_limits(&grade("A")), Ok((Some(960), Some(1_029))));
         assert_eq!(b.band_limits(&grade("D")), Ok((None, Some(599))));
-        assert_eq!(
-            b.band_limits(&grade("AAA")),
-            Err(DomainError::UnknownGrade {
-                grade: "AAA".into()
-            })
-        );
+        assert_eq!(b.band_limits(&grade("AAA")), Err(DomainError::UnknownGrade { grade: "AAA".into() }));
         assert_eq!(b.next_higher(&grade("A")).unwrap().grade, grade("AA"));
         assert_eq!(b.next_higher(&grade("D")).unwrap().grade, grade("C"));
         assert!(b.next_higher(&grade("A+++")).is_none());
@@ -490,24 +418,11 @@ mod tests {
 
     #[test]
     fn bands_refuse_bad_shapes() {
-        let band = |g: &str, min| Band {
-            grade: grade(g),
-            min,
-        };
+        let band = |g: &str, min| Band { grade: grade(g), min };
+        assert_eq!(GradeBands::new(vec![]), Err(DomainError::EmptyField { field: "bands" }));
         assert_eq!(
-            GradeBands::new(vec![]),
-            Err(DomainError::EmptyField { field: "bands" })
-        );
-        assert_eq!(
-            GradeBands::new(vec![
-                band("A", Some(10)),
-                band("B", Some(10)),
-                band("C", None)
-            ]),
-            Err(DomainError::BandsNotDescending {
-                grade: "B".into(),
-                min: 10
-            })
+            GradeBands::new(vec![band("A", Some(10)), band("B", Some(10)), band("C", None)]),
+            Err(DomainError::BandsNotDescending { grade: "B".into(), min: 10 })
         );
         assert_eq!(
             GradeBands::new(vec![band("A", Some(10)), band("B", Some(5))]),
@@ -546,11 +461,7 @@ mod tests {
             Scheme::new(
                 SchemeId::new(),
                 "w",
-                SchemeKind::Weighted {
-                    range_min: 350,
-                    range_max: 950,
-                    components,
-                },
+                SchemeKind::Weighted { range_min: 350, range_max: 950, components },
                 bands.clone(),
                 DisputePolicy::KeepsCounting,
                 30,
@@ -562,9 +473,7 @@ mod tests {
         );
         assert_eq!(
             make(vec![c("a", 60), c("a", 40)]).unwrap_err(),
-            DomainError::DuplicateComponent {
-                component: "a".into()
-            }
+            DomainError::DuplicateComponent { component: "a".into() }
         );
         assert!(make(vec![c("a", 60), c("b", 40)]).is_ok());
     }
@@ -579,20 +488,13 @@ mod tests {
         let err = Scheme::new(
             SchemeId::new(),
             "tiny",
-            SchemeKind::Weighted {
-                range_min: 0,
-                range_max: 1,
-                components: vec![c("a"), c("b")],
-            },
+            SchemeKind::Weighted { range_min: 0, range_max: 1, components: vec![c("a"), c("b")] },
             rongcheng().bands().clone(),
             DisputePolicy::KeepsCounting,
             30,
         )
         .unwrap_err();
-        assert_eq!(
-            err,
-            DomainError::ContributionsExceedRange { reach: 2, span: 1 }
-        );
+        assert_eq!(err, DomainError::ContributionsExceedRange { reach: 2, span: 1 });
     }
 
     #[test]
@@ -632,12 +534,7 @@ mod tests {
             0,
         )
         .unwrap_err();
-        assert_eq!(
-            err,
-            DomainError::NotPositive {
-                field: "appeal_deadline_days"
-            }
-        );
+        assert_eq!(err, DomainError::NotPositive { field: "appeal_deadline_days" });
     }
 
     #[test]

@@ -3,11 +3,7 @@
 use super::error::DomainError;
 
 /// Trims `value` and refuses it when empty or longer than `max` characters.
-pub(crate) fn required(
-    field: &'static str,
-    value: &str,
-    max: usize,
-) -> Result<String, DomainError> {
+pub(crate) fn required(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(DomainError::EmptyField { field });
@@ -88,17 +84,10 @@ mod tests {
     #[test]
     fn required_trims_and_refuses_empty_and_long() {
         assert_eq!(required("reason", "  late  ", 10), Ok("late".into()));
-        assert_eq!(
-            required("reason", "   ", 10),
-            Err(DomainError::EmptyField { field: "reason" })
-        );
+        assert_eq!(required("reason", "   ", 10), Err(DomainError::EmptyField { field: "reason" }));
         assert_eq!(
             required("reason", "abcdef", 3),
-            Err(DomainError::TooLong {
-                field: "reason",
-                len: 6,
-                max: 3
-            })
+            Err(DomainError::TooLong { field: "reason", len: 6, max: 3 })
         );
     }
 }

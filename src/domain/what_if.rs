@@ -57,9 +57,7 @@ impl<'a> Without<'a> {
     }
 
     fn component(&self, line: &Line) -> Option<usize> {
-        line.component
-            .as_ref()
-            .and_then(|c| self.derivation.components.iter().position(|d| &d.code == c))
+        line.component.as_ref().and_then(|c| self.derivation.components.iter().position(|d| &d.code == c))
     }
 
     /// The score with `line` also removed, without removing it.
@@ -100,12 +98,7 @@ pub fn if_overturned(scheme: &Scheme, derivation: &Derivation) -> Vec<IfOverturn
         .map(|line| {
             let score = without.score_without(line);
             let grade = without.grade(score);
-            IfOverturned {
-                event: line.event,
-                changes_grade: grade != derivation.grade,
-                score,
-                grade,
-            }
+            IfOverturned { event: line.event, changes_grade: grade != derivation.grade, score, grade }
         })
         .collect()
 }
@@ -170,11 +163,7 @@ pub fn smallest_lift(scheme: &Scheme, derivation: &Derivation) -> Option<Lift> {
             _ => return None,
         }
     }
-    Some(Lift {
-        events,
-        score: without.score,
-        grade: without.grade(without.score),
-    })
+    Some(Lift { events, score: without.score, grade: without.grade(without.score) })
 }
 
 /// The future instants at which counting records of `derivation` stop counting, sorted, with
@@ -242,9 +231,8 @@ mod tests {
     #[test]
     fn no_lift_at_the_top_or_without_deductions() {
         let cat = rongcheng_catalogue();
-        let heroic: Vec<_> = (0..3)
-            .map(|i| fact(&cat, i, "HEROIC", 30, day(10 + i as i64), day(10)))
-            .collect();
+        let heroic: Vec<_> =
+            (0..3).map(|i| fact(&cat, i, "HEROIC", 30, day(10 + i as i64), day(10))).collect();
         let top = derive(&rongcheng(), &cat, &heroic, &[], day(30));
         assert_eq!(top.grade, grade("A+++"));
         assert_eq!(smallest_lift(&rongcheng(), &top), None);
@@ -285,10 +273,8 @@ mod tests {
         let d = derive(&rongcheng(), &cat, &events, &[], day(40));
         assert_eq!(d.score, 940);
         let path = recovery_path(&rongcheng(), &d);
-        let summary: Vec<_> = path
-            .iter()
-            .map(|s| (s.on, s.events.len(), s.score, s.grade.to_string()))
-            .collect();
+        let summary: Vec<_> =
+            path.iter().map(|s| (s.on, s.events.len(), s.score, s.grade.to_string())).collect();
         assert_eq!(
             summary,
             vec![
@@ -298,9 +284,6 @@ mod tests {
             ]
         );
         let at_first = derive(&rongcheng(), &cat, &events, &[], day(385));
-        assert_eq!(
-            at_first.score, path[0].score,
-            "the path agrees with a replay"
-        );
+        assert_eq!(at_first.score, path[0].score, "the path agrees with a replay");
     }
 }

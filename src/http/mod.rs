@@ -187,7 +187,9 @@ pub enum ServeError {
 
 fn bind_reason(e: &std::io::Error) -> String {
     match e.kind() {
-        std::io::ErrorKind::AddrInUse => "the address is already in use (is another server running there?)".into(),
+        std::io::ErrorKind::AddrInUse => {
+            "the address is already in use (is another server running there?)".into()
+        }
         std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".into(),
         std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".into(),
         _ => e.to_string(),

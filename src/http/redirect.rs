@@ -16,7 +16,9 @@ mod tests {
     #[test]
     fn only_local_paths_are_accepted() {
         assert_eq!(local_path("/rules?x=1"), Some("/rules?x=1"));
-        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "", "rules", "/a\r\nSet-Cookie: x"] {
+        for bad in
+            ["//evil.example", "/\\evil.example", "https://evil.example", "", "rules", "/a\r\nSet-Cookie: x"]
+        {
             assert_eq!(local_path(bad), None, "{bad:?}");
         }
     }

@@ -1,0 +1,95 @@
+// Shared helpers of the browser tests: locale, accessibility scan, screenshots.
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+
+export type LocaleCode = 'en' | 'zh-CN';
+
+/** What each language's shell and pages say, as the tests expect to read them. */
+export const TEXT = {
+  en: {
+    productName: 'Recourse',
+    homeTitle: 'See why you were scored, and contest it',
+    signInTitle: 'Sign in',
+    notFoundTitle: 'Page not found',
+    languageNav: 'Language',
+    rulesLink: 'Rule catalogue',
+  },
+  'zh-CN': {
+    productName: '申辩通',
+    homeTitle: '了解您为何被评分，并提出申辩',
+    signInTitle: '登录',
+    notFoundTitle: '页面不存在',
+    languageNav: '语言',
+    rulesLink: '规则目录',
+  },
+} as const satisfies Record<LocaleCode, Record<string, string>>;
+
+/** The WCAG 2.x A and AA rule sets every page must pass. */
+export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * Chooses a language the way the language switch does: with the `lang` cookie, which wins over
+ * Accept-Language.
+ */
+export async function setLocale(context: BrowserContext, locale: LocaleCode): Promise<void> {
+  const baseURL = test.info().project.use.baseURL;
+  if (!baseURL) throw new Error('setLocale needs use.baseURL');
+  await context.addCookies([{ name: 'lang', value: locale, url: baseURL }]);
+}
+
+/** The value of the `lang` cookie in this context, if any. */
+export async function langCookie(context: BrowserContext): Promise<string | undefined> {
+  return (await context.cookies()).find((c) => c.name === 'lang')?.value;
+}
+
+/**
+ * Runs axe-core on the page as it is now and fails with a readable list of every WCAG 2.x A/AA
+ * violation: rule, impact, help, and each offending node with its selector and axe's summary.
+ */
+export async function axeScan(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  const report = results.violations
+    .map((v) => {
+      const nodes = v.nodes
+        .map((n) => `    - ${n.target.join(' ')}\n      ${n.failureSummary?.replace(/\n/g, '\n      ') ?? ''}`)
+        .join('\n');
+      return `  [${v.impact ?? 'unknown'}] ${v.id}: ${v.help}\n    ${v.helpUrl}\n${nodes}`;
+    })
+    .join('\n');
+  await test.info().attach('axe-results.json', {
+    body: JSON.stringify({ url: page.url(), violations: results.violations }, null, 2),
+    contentType: 'application/json',
+  });
+  expect(results.violations, `axe found WCAG violations on ${page.url()}:\n${report}`).toEqual([]);
+  // A scan that checked nothing would pass vacuously.
+  expect(results.passes.length, 'axe ran no passing checks at all').toBeGreaterThan(0);
+}
+
+/** The widths a page must read well at: a small phone and a desktop. */
+export const SCREENSHOT_WIDTHS = [360, 1280] as const;
+
+/**
+ * Takes full-page screenshots at each width into the test's output directory (kept under
+ * `test-results/`) and attaches them to the report. Restores the viewport afterwards.
+ */
+export async function screenshots(page: Page, name: string): Promise<string[]> {
+  const original = page.viewportSize();
+  const files: string[] = [];
+  for (const width of SCREENSHOT_WIDTHS) {
+    await page.setViewportSize({ width, height: 800 });
+    const file = test.info().outputPath(`${name}-${width}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    await test.info().attach(`${name}-${width}`, { path: file, contentType: 'image/png' });
+    // Nothing may stick out sideways: a reader at this width must not scroll horizontally.
+    const overflow = await page
+      .locator('html')
+      .evaluate((html) => html.scrollWidth - html.clientWidth)
+      .catch(() => undefined);
+    if (overflow !== undefined) {
+      expect(overflow, `${name} scrolls horizontally at ${width}px`).toBeLessThanOrEqual(0);
+    }
+    files.push(file);
+  }
+  if (original) await page.setViewportSize(original);
+  return files;
+}

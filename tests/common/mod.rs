@@ -1,0 +1,111 @@
+//! The integration-test harness: each scenario runs against the real app on port 0, once on a
+//! fresh SQLite file and, when `RECOURSE_TEST_POSTGRES_URL` is set, once more on a freshly
+//! created PostgreSQL database that is dropped afterwards.
+#![allow(dead_code)]
+
+use std::{future::Future, panic::AssertUnwindSafe, sync::Arc};
+
+use futures::FutureExt;
+use recourse::{
+    db::{DatabaseUrl, Db},
+    http::{self, AppState, Config},
+};
+use sqlx::{AnyConnection, Connection, Executor};
+
+/// A running app and a client that keeps cookies and does not follow redirects.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    /// "sqlite" or "postgres", to say which run failed.
+    pub label: &'static str,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request failed")
+    }
+
+    /// GET with extra headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    /// A second client with its own cookie jar (another person in another browser).
+    pub fn new_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client builds")
+    }
+}
+
+/// Runs `scenario` on every configured database.
+pub async fn for_each_database<F, Fut>(scenario: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    // SQLite: a file in a temporary folder removed when `dir` drops.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("test.db").display());
+    run_on(&url, "sqlite", &scenario).await;
+
+    if let Ok(admin_url) = std::env::var("RECOURSE_TEST_POSTGRES_URL") {
+        let name = format!("recourse_test_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = AnyConnection::connect(&admin_url).await.expect("PostgreSQL admin connection");
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+        let mut url = url::Url::parse(&admin_url).expect("RECOURSE_TEST_POSTGRES_URL is a URL");
+        url.set_path(&name);
+        let outcome = AssertUnwindSafe(run_on(url.as_str(), "postgres", &scenario)).catch_unwind().await;
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await
+            .expect("drop test database");
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+async fn run_on<F, Fut>(url: &str, label: &'static str, scenario: &F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    sqlx::any::install_default_drivers();
+    let db = Db::connect(&DatabaseUrl::parse(url).expect("test URL parses")).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let app = spawn_app(db.clone(), label).await;
+    if let Err(panic) = AssertUnwindSafe(scenario(app)).catch_unwind().await {
+        eprintln!("scenario failed on {label}");
+        db.pool.close().await;
+        std::panic::resume_unwind(panic);
+    }
+    db.pool.close().await;
+}
+
+/// Starts the app on a free port against `db`.
+pub async fn spawn_app(db: Db, label: &'static str) -> TestApp {
+    let state = AppState { db: db.clone(), config: Arc::new(Config::default()) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("local addr"));
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("server runs");
+    });
+    TestApp { address, client: TestApp::new_client(), db, label }
+}
