@@ -148,37 +148,47 @@ pub fn derive(
 ) -> Derivation {
     let replay = Replay::new(scheme, catalogue, events, disputes, at);
     let mut counting: Vec<Counting<'_>> = Vec::with_capacity(events.len());
-    let mut not: Vec<(Stamp, u128, &Event, ReasonRef<'_>)> = Vec::new();
+    let mut counting_order = Vec::with_capacity(events.len());
+    let mut not: Vec<(&Event, ReasonRef<'_>)> = Vec::new();
+    let mut not_order = Vec::new();
     for event in events {
         match replay.status(event) {
             None => {}
-            Some(Status::Counts(c)) => counting.push(c),
+            Some(Status::Counts(c)) => {
+                counting_order.push(order_key(c.occurred, counting.len()));
+                counting.push(c);
+            }
             Some(Status::Not(reason)) => {
-                not.push((Stamp::of(event.occurred_at), event.id.uuid().as_u128(), event, reason))
+                not_order.push(order_key(Stamp::of(event.occurred_at), not.len()));
+                not.push((event, reason));
             }
         }
     }
-    // Sort on keys held inline (no pointer chasing), then build the owned rows in order.
-    counting.sort_unstable_by_key(|c| (c.occurred, c.id));
-    not.sort_unstable_by_key(|(occurred, id, _, _)| (*occurred, *id));
-    let not_counting = not
+    sort_by_occurrence(&mut counting_order, |i| counting[i].id);
+    sort_by_occurrence(&mut not_order, |i| not[i].0.id.uuid().as_u128());
+
+    let not_counting = not_order
         .iter()
-        .map(|(_, _, event, reason)| NotCounting {
-            event: event.id,
-            occurred_at: event.occurred_at,
-            rule_code: event.rule_code.clone(),
-            rule_version: event.rule_version,
-            points: event.points,
-            reason: reason.to_owned(),
+        .map(|key| {
+            let (event, reason) = &not[position(*key)];
+            NotCounting {
+                event: event.id,
+                occurred_at: event.occurred_at,
+                rule_code: event.rule_code.clone(),
+                rule_version: event.rule_version,
+                points: event.points,
+                reason: reason.to_owned(),
+            }
         })
         .collect();
 
     let components = scheme.components();
     let mut raws: Vec<i64> = components.iter().map(|c| c.start).collect();
     let mut running = scheme.base();
-    let lines = counting
+    let lines = counting_order
         .iter()
-        .map(|c| {
+        .map(|key| {
+            let c = &counting[position(*key)];
             let component = match c.component {
                 Some(i) => {
                     raws[i] += c.event.points;
@@ -280,7 +290,31 @@ pub fn grade_at<'s>(
     scheme.bands().grade_for(score_at(scheme, catalogue, events, disputes, at))
 }
 
-/// A counting record with its sort key inline, so sorting never follows the reference.
+/// A sort key ordering records by occurrence: seconds (sign-flipped so negative times sort
+/// first), nanoseconds, then the record's position in its list. Sorting plain `u128`s moves 16
+/// bytes per swap instead of whole rows.
+fn order_key(occurred: Stamp, position: usize) -> u128 {
+    let (secs, nanos) = occurred.parts();
+    (u128::from((secs as u64) ^ (1 << 63)) << 64) | (u128::from(nanos) << 32) | position as u128
+}
+
+fn position(key: u128) -> usize {
+    (key & 0xFFFF_FFFF) as usize
+}
+
+/// Sorts keys by occurrence, then equal occurrences by record id (given by `id` of a position),
+/// so the order never depends on the order storage returned the records in. Already-sorted
+/// input (storage returning records by occurrence) costs one pass.
+fn sort_by_occurrence(keys: &mut [u128], id: impl Fn(usize) -> u128) {
+    keys.sort_unstable();
+    for run in keys.chunk_by_mut(|a, b| a >> 32 == b >> 32) {
+        if run.len() > 1 {
+            run.sort_unstable_by_key(|key| id(position(*key)));
+        }
+    }
+}
+
+/// A counting record, with what its line needs.
 struct Counting<'a> {
     occurred: Stamp,
     id: u128,

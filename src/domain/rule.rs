@@ -211,6 +211,11 @@ impl Stamp {
         Self { secs: at.timestamp(), nanos: at.timestamp_subsec_nanos() }
     }
 
+    /// (seconds since the Unix epoch, nanoseconds).
+    pub(crate) fn parts(self) -> (i64, u32) {
+        (self.secs, self.nanos)
+    }
+
     /// Back to a date; [`DateTime::<Utc>::MAX_UTC`] past the calendar's end.
     pub(crate) fn to_datetime(self) -> DateTime<Utc> {
         DateTime::from_timestamp(self.secs, self.nanos).unwrap_or(DateTime::<Utc>::MAX_UTC)

@@ -3,9 +3,36 @@
 //! microseconds since the Unix epoch (UTC), ids as UUIDv7 text.
 
 pub mod accounts;
+pub mod blacklist;
+pub mod catalogue;
 pub mod instance;
+pub mod records;
+pub mod register;
 
 use chrono::{DateTime, TimeZone, Utc};
+
+use crate::domain::DomainError;
+
+/// What a storage call can fail with: the database, a domain rule (bad input, shown to the
+/// person), or stored data that no longer passes the domain's checks (logged, never shown).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// A write that would duplicate something unique; the message names it.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn corrupt(detail: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(detail.to_string())
+    }
+}
 
 /// A time as stored: microseconds since the Unix epoch.
 pub fn to_micros(at: DateTime<Utc>) -> i64 {

@@ -1,0 +1,275 @@
+//! Blacklist lists and entries. An entry row is written once; notice delivery, lifting,
+//! suspension and resumption are appended as actions and folded through the domain's
+//! transitions, so an entry's status can be replayed at any past instant.
+
+use chrono::{DateTime, Utc};
+use sqlx::{any::AnyRow, AnyConnection, Row};
+
+use super::{from_micros, to_micros, StoreError};
+use crate::domain::{
+    AuthorityId, Currency, DomainError, Entry, EntryDraft, EntryId, LegalBasis, ListId, RemovalCondition,
+    Restriction, SubjectId,
+};
+
+/// A list such as the Supreme People's Court's list of dishonest persons subject to enforcement.
+#[derive(Clone, Debug)]
+pub struct BlacklistList {
+    pub id: ListId,
+    pub code: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub authority: AuthorityId,
+}
+
+/// Something that happened to an entry after it was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryAction {
+    NoticeDelivered,
+    Lifted,
+    Suspended,
+    Resumed,
+}
+
+impl EntryAction {
+    pub fn code(self) -> &'static str {
+        match self {
+            EntryAction::NoticeDelivered => "notice_delivered",
+            EntryAction::Lifted => "lifted",
+            EntryAction::Suspended => "suspended",
+            EntryAction::Resumed => "resumed",
+        }
+    }
+
+    fn parse(code: &str) -> Result<Self, StoreError> {
+        Ok(match code {
+            "notice_delivered" => EntryAction::NoticeDelivered,
+            "lifted" => EntryAction::Lifted,
+            "suspended" => EntryAction::Suspended,
+            "resumed" => EntryAction::Resumed,
+            other => return Err(StoreError::corrupt(format!("unknown entry action {other}"))),
+        })
+    }
+}
+
+/// One appended action with its written reason.
+#[derive(Clone, Debug)]
+pub struct ActionRecord {
+    pub action: EntryAction,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// An entry as it stood at the instant it was loaded for, with every action on file.
+#[derive(Clone, Debug)]
+pub struct StoredEntry {
+    pub entry: Entry,
+    pub recorded_at: DateTime<Utc>,
+    pub actions: Vec<ActionRecord>,
+}
+
+pub async fn insert_list(conn: &mut AnyConnection, list: &BlacklistList) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO blacklist_lists (id, code, name_en, name_zh, authority_id) VALUES ($1, $2, $3, $4, $5)")
+        .bind(list.id.to_string())
+        .bind(&list.code)
+        .bind(&list.name_en)
+        .bind(&list.name_zh)
+        .bind(list.authority.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Checks a new entry with the domain and stores it.
+pub async fn insert_entry(
+    conn: &mut AnyConnection,
+    draft: EntryDraft,
+    now: DateTime<Utc>,
+) -> Result<Entry, StoreError> {
+    let entry = Entry::new(draft, now)?;
+    let (cents, currency, text) = match entry.removal() {
+        RemovalCondition::PayAmount { cents, currency } => (Some(*cents), Some(currency.as_str().to_string()), None),
+        RemovalCondition::Appeal => (None, None, None),
+        RemovalCondition::Other { text } => (None, None, Some(text.clone())),
+    };
+    let restrictions: Vec<&str> = entry.restrictions().iter().map(|r| r.code()).collect();
+    let inserted = sqlx::query(
+        "INSERT INTO blacklist_entries (id, subject_id, list_id, authority_id, case_number, legal_basis, reason, \
+         restrictions, notice_delivered_at, effective_from, expires_at, removal_kind, removal_cents, \
+         removal_currency, removal_text, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(entry.id().to_string())
+    .bind(entry.subject().to_string())
+    .bind(entry.list().to_string())
+    .bind(entry.authority().to_string())
+    .bind(entry.case_number())
+    .bind(entry.legal_basis().as_str())
+    .bind(entry.reason())
+    .bind(restrictions.join(","))
+    .bind(entry.notice_delivered_at().map(to_micros))
+    .bind(to_micros(entry.effective_from()))
+    .bind(entry.expires_at().map(to_micros))
+    .bind(entry.removal().code())
+    .bind(cents)
+    .bind(currency)
+    .bind(text)
+    .bind(to_micros(now))
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => Ok(entry),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(format!(
+            "case number {:?} is already listed by this authority",
+            entry.case_number()
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+const ENTRY_COLUMNS: &str = "id, subject_id, list_id, authority_id, case_number, legal_basis, reason, \
+     restrictions, notice_delivered_at, effective_from, expires_at, removal_kind, removal_cents, \
+     removal_currency, removal_text, recorded_at";
+
+fn draft_from_row(row: &AnyRow) -> Result<(EntryDraft, DateTime<Utc>), StoreError> {
+    let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
+    let restrictions = text("restrictions")?
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(Restriction::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    let removal = match text("removal_kind")?.as_str() {
+        "pay_amount" => RemovalCondition::PayAmount {
+            cents: row.try_get::<Option<i64>, _>("removal_cents")?.unwrap_or_default(),
+            currency: Currency::parse(&row.try_get::<Option<String>, _>("removal_currency")?.unwrap_or_default())?,
+        },
+        "appeal" => RemovalCondition::Appeal,
+        _ => RemovalCondition::Other {
+            text: row.try_get::<Option<String>, _>("removal_text")?.unwrap_or_default(),
+        },
+    };
+    let draft = EntryDraft {
+        id: EntryId::parse(&text("id")?)?,
+        subject: SubjectId::parse(&text("subject_id")?)?,
+        list: ListId::parse(&text("list_id")?)?,
+        authority: AuthorityId::parse(&text("authority_id")?)?,
+        case_number: text("case_number")?,
+        legal_basis: LegalBasis::parse(&text("legal_basis")?)?,
+        reason: text("reason")?,
+        restrictions,
+        notice_delivered_at: row.try_get::<Option<i64>, _>("notice_delivered_at")?.map(from_micros),
+        effective_from: from_micros(row.try_get("effective_from")?),
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_micros),
+        removal,
+    };
+    Ok((draft, from_micros(row.try_get("recorded_at")?)))
+}
+
+/// Folds the actions recorded by `as_of` (all of them when `None`) into the entry.
+fn restore(
+    draft: EntryDraft,
+    recorded_at: DateTime<Utc>,
+    actions: Vec<ActionRecord>,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<StoredEntry, StoreError> {
+    let mut entry = Entry::restore(draft, None, None)?;
+    for a in actions.iter().filter(|a| as_of.is_none_or(|t| a.recorded_at <= t)) {
+        match a.action {
+            EntryAction::NoticeDelivered => entry.deliver_notice(a.at)?,
+            EntryAction::Lifted => entry.lift(a.at)?,
+            EntryAction::Suspended => entry.suspend(a.at)?,
+            EntryAction::Resumed => entry.resume(a.at)?,
+        }
+    }
+    Ok(StoredEntry { entry, recorded_at, actions })
+}
+
+async fn actions_of(conn: &mut AnyConnection, entry: EntryId) -> Result<Vec<ActionRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT action, at, reason, recorded_at FROM blacklist_entry_actions WHERE entry_id = $1 \
+         ORDER BY recorded_at, id",
+    )
+    .bind(entry.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ActionRecord {
+                action: EntryAction::parse(&r.try_get::<String, _>(0)?)?,
+                at: from_micros(r.try_get(1)?),
+                reason: r.try_get(2)?,
+                recorded_at: from_micros(r.try_get(3)?),
+            })
+        })
+        .collect()
+}
+
+/// A subject's entries as known at `as_of` (now when `None`), oldest first.
+pub async fn entries_of(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM blacklist_entries WHERE subject_id = $1 AND recorded_at <= $2 \
+         ORDER BY effective_from, id"
+    ))
+    .bind(subject.to_string())
+    .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let (draft, recorded_at) = draft_from_row(row)?;
+        let actions = actions_of(conn, draft.id).await?;
+        out.push(restore(draft, recorded_at, actions, as_of)?);
+    }
+    Ok(out)
+}
+
+/// One entry by id, whoever it belongs to; callers check ownership.
+pub async fn entry(conn: &mut AnyConnection, id: EntryId) -> Result<Option<StoredEntry>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM blacklist_entries WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let (draft, recorded_at) = draft_from_row(&row)?;
+    let actions = actions_of(conn, draft.id).await?;
+    Ok(Some(restore(draft, recorded_at, actions, None)?))
+}
+
+/// Appends an action after checking it against the entry's current state.
+pub async fn act(
+    conn: &mut AnyConnection,
+    id: EntryId,
+    action: EntryAction,
+    at: DateTime<Utc>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Entry, StoreError> {
+    let mut stored = entry(conn, id).await?.ok_or_else(|| StoreError::corrupt("no such entry"))?;
+    if at > now {
+        return Err(DomainError::FutureDate { field: "at" }.into());
+    }
+    match action {
+        EntryAction::NoticeDelivered => stored.entry.deliver_notice(at)?,
+        EntryAction::Lifted => stored.entry.lift(at)?,
+        EntryAction::Suspended => stored.entry.suspend(at)?,
+        EntryAction::Resumed => stored.entry.resume(at)?,
+    }
+    sqlx::query(
+        "INSERT INTO blacklist_entry_actions (id, entry_id, subject_id, action, at, reason, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(id.to_string())
+    .bind(stored.entry.subject().to_string())
+    .bind(action.code())
+    .bind(to_micros(at))
+    .bind(reason)
+    .bind(to_micros(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(stored.entry)
+}

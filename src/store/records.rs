@@ -1,0 +1,383 @@
+//! A subject's record in a scheme: append-only events, their derivation, and the current score
+//! kept for speed. Every write checks its input with the domain first, then appends and rescores
+//! in the caller's transaction, so the current score always equals a fresh derivation.
+
+use chrono::{DateTime, Utc};
+use sqlx::{any::AnyRow, AnyConnection, Row};
+
+use super::{catalogue::SchemeContext, from_micros, to_micros, StoreError};
+use crate::{
+    db::Db,
+    domain::{
+        self, AuthorityId, Derivation, DomainError, Event, EventId, EventKind, Fact, RuleCode, RuleVersionId,
+        SchemeId, Source, SubjectId,
+    },
+};
+
+/// Who wrote a record down, from what, beside the domain's facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provenance {
+    /// The officer or system that entered it.
+    pub recorded_by: String,
+    /// Where the fact comes from (a ticket, a judgment, a registry).
+    pub source: String,
+    /// Reference of the evidence held by the authority.
+    pub evidence_ref: String,
+}
+
+/// An event as stored: the domain's record plus its provenance.
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    pub event: Event,
+    pub provenance: Provenance,
+}
+
+/// The outcome of an idempotent write.
+#[derive(Debug)]
+pub enum Recorded {
+    /// Appended now.
+    New(Event),
+    /// The same external reference was already recorded with the same content: nothing written.
+    Duplicate(EventId),
+}
+
+/// Why a write was refused; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("the subject is not enrolled in this scheme")]
+    NotAMember,
+    #[error("the external reference {external_ref:?} was already used for a different record")]
+    ReferenceReused { external_ref: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for RecordError {
+    fn from(e: sqlx::Error) -> Self {
+        RecordError::Store(e.into())
+    }
+}
+
+/// Records a fact in its own transaction.
+pub async fn record_fact(
+    db: &Db,
+    ctx: &SchemeContext,
+    source: Source,
+    fact: Fact,
+    provenance: Provenance,
+    now: DateTime<Utc>,
+) -> Result<Recorded, RecordError> {
+    let mut tx = db.pool.begin().await?;
+    let recorded = record_fact_in(&mut tx, ctx, source, fact, provenance, now).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// Records a fact inside the caller's transaction: idempotent by (authority, external reference).
+pub async fn record_fact_in(
+    conn: &mut AnyConnection,
+    ctx: &SchemeContext,
+    source: Source,
+    fact: Fact,
+    provenance: Provenance,
+    now: DateTime<Utc>,
+) -> Result<Recorded, RecordError> {
+    if let Some(existing) = by_external_ref(conn, source.authority, &source.external_ref).await? {
+        let same = existing.event.subject == source.subject
+            && existing.event.scheme == source.scheme
+            && existing.event.rule_code == fact.rule_code
+            && existing.event.occurred_at == fact.occurred_at
+            && fact.points.is_none_or(|p| p == existing.event.points);
+        return if same {
+            Ok(Recorded::Duplicate(existing.event.id))
+        } else {
+            Err(RecordError::ReferenceReused { external_ref: source.external_ref })
+        };
+    }
+    let event = domain::record_fact(&ctx.catalogue, source, fact, now)?;
+    append(conn, ctx, &event, &provenance, now).await?;
+    Ok(Recorded::New(event))
+}
+
+/// How a record is corrected: voided, or superseded by a correction that counts in its place.
+#[derive(Clone, Debug)]
+pub enum Correction {
+    Void { reason: String, decision_ref: Option<String> },
+    Supersede { fact: Fact, reason: String },
+}
+
+/// Corrects `target` inside the caller's transaction. The target stays on file.
+pub async fn correct_in(
+    conn: &mut AnyConnection,
+    ctx: &SchemeContext,
+    source: Source,
+    target: EventId,
+    correction: Correction,
+    provenance: Provenance,
+    now: DateTime<Utc>,
+) -> Result<Recorded, RecordError> {
+    if let Some(existing) = by_external_ref(conn, source.authority, &source.external_ref).await? {
+        return if existing.event.kind.target() == Some(target) {
+            Ok(Recorded::Duplicate(existing.event.id))
+        } else {
+            Err(RecordError::ReferenceReused { external_ref: source.external_ref })
+        };
+    }
+    let existing: Vec<Event> =
+        events_of(conn, source.subject, source.scheme).await?.into_iter().map(|s| s.event).collect();
+    let event = match correction {
+        Correction::Void { reason, decision_ref } => {
+            domain::record_void(&existing, source, target, &reason, decision_ref.as_deref(), now)?
+        }
+        Correction::Supersede { fact, reason } => {
+            domain::record_supersede(&ctx.catalogue, &existing, source, fact, target, &reason, now)?
+        }
+    };
+    append(conn, ctx, &event, &provenance, now).await?;
+    Ok(Recorded::New(event))
+}
+
+/// Appends a checked record and rescores the subject, after locking their membership row so
+/// concurrent writes to one record serialise (an UPDATE takes the write lock on both databases).
+async fn append(
+    conn: &mut AnyConnection,
+    ctx: &SchemeContext,
+    event: &Event,
+    provenance: &Provenance,
+    now: DateTime<Utc>,
+) -> Result<(), RecordError> {
+    let locked = sqlx::query(
+        "UPDATE scheme_memberships SET last_write_at = $1 WHERE subject_id = $2 AND scheme_id = $3",
+    )
+    .bind(to_micros(now))
+    .bind(event.subject.to_string())
+    .bind(event.scheme.to_string())
+    .execute(&mut *conn)
+    .await?;
+    if locked.rows_affected() == 0 {
+        return Err(RecordError::NotAMember);
+    }
+    let (target, reason, decision_ref) = match &event.kind {
+        EventKind::Fact => (None, None, None),
+        EventKind::Void { target, reason, decision_ref } => (Some(*target), Some(reason), decision_ref.as_ref()),
+        EventKind::Supersede { target, reason } => (Some(*target), Some(reason), None),
+    };
+    sqlx::query(
+        "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
+         recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
+         reason, decision_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(event.id.to_string())
+    .bind(event.subject.to_string())
+    .bind(event.scheme.to_string())
+    .bind(event.rule_version.to_string())
+    .bind(event.rule_code.as_str())
+    .bind(event.points)
+    .bind(to_micros(event.occurred_at))
+    .bind(to_micros(event.recorded_at))
+    .bind(event.authority.to_string())
+    .bind(&provenance.recorded_by)
+    .bind(&provenance.source)
+    .bind(&provenance.evidence_ref)
+    .bind(&event.external_ref)
+    .bind(event.kind.code())
+    .bind(target.map(|t| t.to_string()))
+    .bind(reason)
+    .bind(decision_ref)
+    .execute(&mut *conn)
+    .await?;
+    rescore(conn, ctx, event.subject, now).await?;
+    Ok(())
+}
+
+const EVENT_COLUMNS: &str = "id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
+     recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, reason, \
+     decision_ref";
+
+fn event_from_row(row: &AnyRow) -> Result<StoredEvent, StoreError> {
+    let id = |column: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(column)?) };
+    let target = row
+        .try_get::<Option<String>, _>("target_event_id")?
+        .map(|t| EventId::parse(&t))
+        .transpose()?
+        .ok_or_else(|| StoreError::corrupt("a correction without a target"));
+    let reason = row.try_get::<Option<String>, _>("reason")?.unwrap_or_default();
+    let kind = match row.try_get::<String, _>("kind")?.as_str() {
+        "fact" => EventKind::Fact,
+        "void" => EventKind::Void { target: target?, reason, decision_ref: row.try_get("decision_ref")? },
+        _ => EventKind::Supersede { target: target?, reason },
+    };
+    Ok(StoredEvent {
+        event: Event {
+            id: EventId::parse(&id("id")?)?,
+            subject: SubjectId::parse(&id("subject_id")?)?,
+            scheme: SchemeId::parse(&id("scheme_id")?)?,
+            rule_version: RuleVersionId::parse(&id("rule_version_id")?)?,
+            rule_code: RuleCode::parse(&id("rule_code")?)?,
+            points: row.try_get("points")?,
+            occurred_at: from_micros(row.try_get("occurred_at")?),
+            recorded_at: from_micros(row.try_get("recorded_at")?),
+            authority: AuthorityId::parse(&id("authority_id")?)?,
+            external_ref: row.try_get("external_ref")?,
+            kind,
+        },
+        provenance: Provenance {
+            recorded_by: row.try_get("recorded_by")?,
+            source: row.try_get("source")?,
+            evidence_ref: row.try_get("evidence_ref")?,
+        },
+    })
+}
+
+async fn by_external_ref(
+    conn: &mut AnyConnection,
+    authority: AuthorityId,
+    external_ref: &str,
+) -> Result<Option<StoredEvent>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE authority_id = $1 AND external_ref = $2"
+    ))
+    .bind(authority.to_string())
+    .bind(external_ref.trim())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(event_from_row).transpose()
+}
+
+/// Every record of a subject in a scheme, oldest first.
+pub async fn events_of(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    scheme: SchemeId,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE subject_id = $1 AND scheme_id = $2 ORDER BY occurred_at, id"
+    ))
+    .bind(subject.to_string())
+    .bind(scheme.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+/// One record by id, whoever it belongs to; callers check ownership.
+pub async fn event(conn: &mut AnyConnection, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(event_from_row).transpose()
+}
+
+/// The derivation of a subject's score in a scheme at `at`, from what was on file at `at`.
+pub async fn derivation(
+    conn: &mut AnyConnection,
+    ctx: &SchemeContext,
+    subject: SubjectId,
+    at: DateTime<Utc>,
+) -> Result<Derivation, StoreError> {
+    let events: Vec<Event> =
+        events_of(conn, subject, ctx.scheme().id()).await?.into_iter().map(|s| s.event).collect();
+    // Disputes suspend records once appeals exist; until then no record is under dispute.
+    Ok(domain::derive(ctx.scheme(), &ctx.catalogue, &events, &[], at))
+}
+
+/// A current score row: kept for lists and statistics, equal to a fresh derivation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentScore {
+    pub score: i64,
+    pub grade: String,
+    pub computed_at: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// Recomputes and stores a subject's current score in a scheme.
+pub async fn rescore(
+    conn: &mut AnyConnection,
+    ctx: &SchemeContext,
+    subject: SubjectId,
+    now: DateTime<Utc>,
+) -> Result<Derivation, StoreError> {
+    let derivation = derivation(conn, ctx, subject, now).await?;
+    let valid_until = derivation.lines.iter().map(|l| l.counts_until).min();
+    sqlx::query(
+        "INSERT INTO current_scores (subject_id, scheme_id, score, grade, computed_at, valid_until) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_id, scheme_id) DO UPDATE SET \
+         score = excluded.score, grade = excluded.grade, computed_at = excluded.computed_at, \
+         valid_until = excluded.valid_until",
+    )
+    .bind(subject.to_string())
+    .bind(ctx.scheme().id().to_string())
+    .bind(derivation.score)
+    .bind(derivation.grade.as_str())
+    .bind(to_micros(now))
+    .bind(valid_until.map(to_micros))
+    .execute(&mut *conn)
+    .await?;
+    Ok(derivation)
+}
+
+/// The stored current score of a subject in a scheme.
+pub async fn current_score(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    scheme: SchemeId,
+) -> Result<Option<CurrentScore>, StoreError> {
+    let row = sqlx::query(
+        "SELECT score, grade, computed_at, valid_until FROM current_scores WHERE subject_id = $1 AND scheme_id = $2",
+    )
+    .bind(subject.to_string())
+    .bind(scheme.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(CurrentScore {
+            score: r.try_get(0)?,
+            grade: r.try_get(1)?,
+            computed_at: from_micros(r.try_get(2)?),
+            valid_until: r.try_get::<Option<i64>, _>(3)?.map(from_micros),
+        })
+    })
+    .transpose()
+}
+
+/// Rescores every subject whose current score has passed the moment a record stopped counting.
+/// Returns how many were refreshed. Run periodically so lists never show a stale grade.
+pub async fn refresh_expired_scores(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let stale = sqlx::query(
+        "SELECT subject_id, scheme_id FROM current_scores WHERE valid_until IS NOT NULL AND valid_until <= $1",
+    )
+    .bind(to_micros(now))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut contexts: Vec<SchemeContext> = Vec::new();
+    for row in &stale {
+        let subject = SubjectId::parse(&row.try_get::<String, _>(0)?)?;
+        let scheme = SchemeId::parse(&row.try_get::<String, _>(1)?)?;
+        let mut tx = db.pool.begin().await?;
+        if !contexts.iter().any(|c| c.scheme().id() == scheme) {
+            let ctx = super::catalogue::context(&mut tx, scheme)
+                .await?
+                .ok_or_else(|| StoreError::corrupt("a current score of an unknown scheme"))?;
+            contexts.push(ctx);
+        }
+        let ctx = contexts.iter().find(|c| c.scheme().id() == scheme).expect("just loaded");
+        rescore(&mut tx, ctx, subject, now).await?;
+        tx.commit().await?;
+    }
+    Ok(stale.len())
+}
+
+/// Enrols a subject in a scheme and writes their starting current score.
+pub async fn enrol(
+    conn: &mut AnyConnection,
+    ctx: &SchemeContext,
+    subject: SubjectId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    super::register::join_scheme(conn, subject, ctx.scheme().id(), now).await?;
+    rescore(conn, ctx, subject, now).await?;
+    Ok(())
+}

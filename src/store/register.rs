@@ -1,0 +1,103 @@
+//! The register of who is who: subjects (persons and organisations), authorities, and which
+//! schemes each subject belongs to.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+
+use super::{to_micros, StoreError};
+use crate::domain::{AuthorityId, SchemeId, SubjectId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubjectKind {
+    Person,
+    Organisation,
+}
+
+impl SubjectKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            SubjectKind::Person => "person",
+            SubjectKind::Organisation => "organisation",
+        }
+    }
+}
+
+/// A person or an organisation; organisations carry a unified social credit code.
+#[derive(Clone, Debug)]
+pub struct Subject {
+    pub id: SubjectId,
+    pub kind: SubjectKind,
+    pub display_name: String,
+    pub uscc: Option<String>,
+}
+
+/// An authority that records events or issues blacklist entries.
+#[derive(Clone, Debug)]
+pub struct Authority {
+    pub id: AuthorityId,
+    pub code: String,
+    pub name_en: String,
+    pub name_zh: String,
+}
+
+pub async fn insert_subject(conn: &mut AnyConnection, subject: &Subject, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO subjects (id, kind, display_name, uscc, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(subject.id.to_string())
+        .bind(subject.kind.code())
+        .bind(&subject.display_name)
+        .bind(&subject.uscc)
+        .bind(to_micros(now))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn subject(conn: &mut AnyConnection, id: SubjectId) -> Result<Option<Subject>, StoreError> {
+    let row = sqlx::query("SELECT kind, display_name, uscc FROM subjects WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        let kind = if r.try_get::<String, _>(0)? == "person" { SubjectKind::Person } else { SubjectKind::Organisation };
+        Ok(Subject { id, kind, display_name: r.try_get(1)?, uscc: r.try_get(2)? })
+    })
+    .transpose()
+}
+
+/// Enrols a subject in a scheme, with an initial current score row written by the caller.
+pub async fn join_scheme(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    scheme: SchemeId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO scheme_memberships (subject_id, scheme_id, joined_at, last_write_at) VALUES ($1, $2, $3, $3)",
+    )
+    .bind(subject.to_string())
+    .bind(scheme.to_string())
+    .bind(to_micros(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The schemes a subject belongs to.
+pub async fn memberships(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<SchemeId>, StoreError> {
+    let rows = sqlx::query("SELECT scheme_id FROM scheme_memberships WHERE subject_id = $1 ORDER BY scheme_id")
+        .bind(subject.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok(SchemeId::parse(&r.try_get::<String, _>(0)?)?)).collect()
+}
+
+pub async fn insert_authority(conn: &mut AnyConnection, authority: &Authority) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO authorities (id, code, name_en, name_zh) VALUES ($1, $2, $3, $4)")
+        .bind(authority.id.to_string())
+        .bind(&authority.code)
+        .bind(&authority.name_en)
+        .bind(&authority.name_zh)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
