@@ -133,7 +133,7 @@ fn records(
             subject,
             scheme: catalogue.scheme(),
             rule_version: v.id(),
-            rule_code: v.rule_code().clone(),
+            rule_code: *v.rule_code(),
             points: min + rng.below((max - min + 1) as u64) as i64,
             occurred_at: occurred,
             recorded_at: occurred + Span::hours(rng.below(72) as i64),

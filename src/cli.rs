@@ -142,10 +142,22 @@ async fn run(command: Command) -> Result<(), CliError> {
         }
         Command::Demo(args) => {
             let db = fresh_demo_database(&args.database_url).await?;
-            let accounts = seed_demo(&db).await?;
-            println!("Demo accounts (sign-in name / password):");
-            for (name, role, password) in accounts {
-                println!("  {name:<16} {password:<24} {}", role.as_str());
+            let seeded = crate::demo::seed(&db, chrono::Utc::now())
+                .await
+                .map_err(|e| CliError::Refused(format!("seeding the demo data failed: {e}")))?;
+            println!(
+                "Demo data: {} subjects, {} recorded events, {} blacklist entries.",
+                seeded.subjects, seeded.events, seeded.entries
+            );
+            println!("Demo accounts (sign-in name, password, role):");
+            for account in &crate::demo::ACCOUNTS {
+                println!(
+                    "  {:<14} {:<22} {} ({})",
+                    account.username,
+                    account.password,
+                    account.role.as_str(),
+                    account.who
+                );
             }
             serve(db, args.web).await
         }
@@ -201,19 +213,6 @@ async fn fresh_demo_database(raw_url: &str) -> Result<Db, CliError> {
     Ok(db)
 }
 
-/// The demo accounts, one per role; their passwords are printed at start.
-const DEMO_ACCOUNTS: [(&str, Role, &str); 1] = [("demo-admin", Role::Administrator, "admin-demo-2026")];
-
-async fn seed_demo(db: &Db) -> Result<Vec<(&'static str, Role, &'static str)>, CliError> {
-    for (name, role, pass) in DEMO_ACCOUNTS {
-        let hash = hash_password(pass.to_string()).await?;
-        store::accounts::create(db, name, name, &hash, role)
-            .await
-            .map_err(|e| CliError::Refused(e.to_string()))?;
-    }
-    Ok(DEMO_ACCOUNTS.to_vec())
-}
-
 async fn hash_password(raw: String) -> Result<String, CliError> {
     let password = NewPassword::parse(raw).map_err(|e| CliError::Refused(e.to_string()))?;
     password::hash(password).await.map_err(|e| CliError::Refused(e.to_string()))
@@ -236,7 +235,8 @@ async fn admin_create(args: AdminCreateArgs) -> Result<(), CliError> {
     let db = open(&args.db.database_url).await?;
     db.migrate().await?;
     let display = args.display_name.unwrap_or_else(|| args.username.clone());
-    store::accounts::create(&db, &args.username, &display, &hash, Role::Administrator)
+    let mut conn = db.pool.acquire().await.map_err(crate::db::DbError::from)?;
+    store::accounts::create(&mut conn, &args.username, &display, &hash, Role::Administrator)
         .await
         .map_err(|e| CliError::Refused(e.to_string()))?;
     eprintln!("recourse: administrator {} created", args.username.trim().to_lowercase());

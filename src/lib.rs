@@ -8,6 +8,7 @@ rust_i18n::i18n!("locales", fallback = "en");
 pub mod auth;
 pub mod cli;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -50,7 +50,10 @@ fn english_and_chinese_have_exactly_the_same_keys() {
     let zh = keys_of("zh-CN.yml");
     let only_en: Vec<_> = en.difference(&zh).collect();
     let only_zh: Vec<_> = zh.difference(&en).collect();
-    assert!(only_en.is_empty() && only_zh.is_empty(), "missing in zh-CN: {only_en:?}; missing in en: {only_zh:?}");
+    assert!(
+        only_en.is_empty() && only_zh.is_empty(),
+        "missing in zh-CN: {only_en:?}; missing in en: {only_zh:?}"
+    );
 }
 
 #[test]

@@ -174,7 +174,7 @@ pub fn derive(
             NotCounting {
                 event: event.id,
                 occurred_at: event.occurred_at,
-                rule_code: event.rule_code.clone(),
+                rule_code: event.rule_code,
                 rule_version: event.rule_version,
                 points: event.points,
                 reason: reason.to_owned(),
@@ -193,7 +193,7 @@ pub fn derive(
                 Some(i) => {
                     raws[i] += c.event.points;
                     running = raws[i];
-                    Some(components[i].code.clone())
+                    Some(components[i].code)
                 }
                 None => {
                     running += c.event.points;
@@ -203,7 +203,7 @@ pub fn derive(
             Line {
                 event: c.event.id,
                 occurred_at: c.event.occurred_at,
-                rule_code: c.event.rule_code.clone(),
+                rule_code: c.event.rule_code,
                 rule_version: c.event.rule_version,
                 points: c.event.points,
                 running_total: running,
@@ -222,7 +222,7 @@ pub fn derive(
         .iter()
         .zip(&raws)
         .map(|(c, &raw)| ComponentLine {
-            code: c.code.clone(),
+            code: c.code,
             weight_percent: c.weight_percent,
             start: c.start,
             raw,
@@ -240,7 +240,7 @@ pub fn derive(
     Derivation {
         at,
         score,
-        grade: scheme.bands().bands()[index].grade.clone(),
+        grade: scheme.bands().bands()[index].grade,
         band_min,
         band_max,
         base: scheme.base(),

@@ -188,7 +188,7 @@ pub fn fact(
         subject: subject(),
         scheme: catalogue.scheme(),
         rule_version: version.id(),
-        rule_code: version.rule_code().clone(),
+        rule_code: *version.rule_code(),
         points,
         occurred_at: occurred,
         recorded_at: recorded,

@@ -288,7 +288,7 @@ proptest! {
         let correction = if supersede_it {
             let range = catalogue.get(original.rule_version).unwrap().effect().range();
             let fact = Fact {
-                rule_code: original.rule_code.clone(),
+                rule_code: original.rule_code,
                 points: Some(in_range(points_seed, range)),
                 occurred_at: original.occurred_at,
             };

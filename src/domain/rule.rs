@@ -9,7 +9,7 @@ use super::error::DomainError;
 use super::ids::{RuleVersionId, SchemeId};
 use super::lookup::IdTable;
 use super::scheme::{ComponentCode, Scheme};
-use super::text::{required, shared_code};
+use super::text::{inline_code, required};
 
 fn check_rule_code(text: &str) -> Result<String, DomainError> {
     let t = text.trim().to_ascii_uppercase();
@@ -23,10 +23,11 @@ fn check_rule_code(text: &str) -> Result<String, DomainError> {
     }
 }
 
-shared_code!(
+inline_code!(
     /// A rule's code in its catalogue, e.g. `TRAFFIC-01`: 2–32 capital letters, digits, `-`, `_`
     /// or `.`. Small letters are read as capitals.
     RuleCode,
+    32,
     check_rule_code
 );
 
@@ -547,7 +548,7 @@ impl Catalogue {
             scheme: scheme.id(),
             versions: Vec::with_capacity(versions.len()),
             index: IdTable::default(),
-            components: scheme.components().iter().map(|c| c.code.clone()).collect(),
+            components: scheme.components().iter().map(|c| c.code).collect(),
         };
         for version in versions {
             catalogue.check_fits(&version.rule_code, &version.content.effect)?;

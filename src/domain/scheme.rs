@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::DomainError;
 use super::ids::SchemeId;
-use super::text::shared_code;
+use super::text::inline_code;
 
 fn check_grade(text: &str) -> Result<String, DomainError> {
     let t = text.trim();
@@ -32,15 +32,17 @@ fn check_component(text: &str) -> Result<String, DomainError> {
     }
 }
 
-shared_code!(
+inline_code!(
     /// A grade label such as `A+++`, `AA` or `D`: 1–16 letters, `+` or `-`, starting with a letter.
     Grade,
+    16,
     check_grade
 );
 
-shared_code!(
+inline_code!(
     /// A component of a weighted score such as `payment_history`: 1–32 small letters, digits or `_`.
     ComponentCode,
+    32,
     check_component
 );
 

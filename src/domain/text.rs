@@ -1,4 +1,4 @@
-//! Small helpers for the domain's validated text: trimmed required strings and cheap shared codes.
+//! Small helpers for the domain's validated text: trimmed required strings and inline codes.
 
 use super::error::DomainError;
 
@@ -15,35 +15,58 @@ pub(crate) fn required(field: &'static str, value: &str, max: usize) -> Result<S
     Ok(trimmed.to_owned())
 }
 
-/// Declares a validated code over `Arc<str>`: cloning one into every derivation line costs a
-/// reference count, not an allocation. `$check` turns raw text into the normalised form or an error.
-macro_rules! shared_code {
-    ($(#[$doc:meta])* $name:ident, $check:path) => {
+/// Declares a validated ASCII code of at most `$max` bytes, stored inline: a code is `Copy`, so
+/// putting one on every derivation line costs a small copy, never an allocation or a reference
+/// count. `$check` turns raw text into the normalised form (ASCII, at most `$max` bytes) or an
+/// error.
+macro_rules! inline_code {
+    ($(#[$doc:meta])* $name:ident, $max:literal, $check:path) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(std::sync::Arc<str>);
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name {
+            len: u8,
+            bytes: [u8; $max],
+        }
 
         impl $name {
             /// Checks and normalises the text; the only way to make one.
             pub fn parse(text: &str) -> Result<Self, crate::domain::error::DomainError> {
-                $check(text).map(|s: String| Self(std::sync::Arc::from(s)))
+                let checked: String = $check(text)?;
+                debug_assert!(checked.is_ascii() && checked.len() <= $max);
+                let mut bytes = [0u8; $max];
+                bytes[..checked.len()].copy_from_slice(checked.as_bytes());
+                Ok(Self { len: checked.len() as u8, bytes })
             }
 
             /// The code as text.
             pub fn as_str(&self) -> &str {
-                &self.0
+                std::str::from_utf8(&self.bytes[..usize::from(self.len)])
+                    .expect("ASCII by construction")
+            }
+        }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        /// Orders as the text does.
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.bytes[..usize::from(self.len)].cmp(&other.bytes[..usize::from(other.len)])
             }
         }
 
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                std::fmt::Debug::fmt(&*self.0, f)
+                std::fmt::Debug::fmt(self.as_str(), f)
             }
         }
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
 
@@ -56,13 +79,13 @@ macro_rules! shared_code {
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
-                &self.0
+                self.as_str()
             }
         }
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
+                s.serialize_str(self.as_str())
             }
         }
 
@@ -75,7 +98,7 @@ macro_rules! shared_code {
     };
 }
 
-pub(crate) use shared_code;
+pub(crate) use inline_code;
 
 #[cfg(test)]
 mod tests {

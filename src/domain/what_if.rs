@@ -84,7 +84,7 @@ impl<'a> Without<'a> {
     }
 
     fn grade(&self, score: i64) -> Grade {
-        self.scheme.bands().grade_for(score).grade.clone()
+        self.scheme.bands().grade_for(score).grade
     }
 }
 
@@ -135,11 +135,7 @@ pub fn smallest_lift(scheme: &Scheme, derivation: &Derivation) -> Option<Lift> {
             score -= line.points;
             events.push(line.event);
         }
-        return (score >= target_min).then(|| Lift {
-            events,
-            grade: bands.grade_for(score).grade.clone(),
-            score,
-        });
+        return (score >= target_min).then(|| Lift { events, grade: bands.grade_for(score).grade, score });
     }
 
     let mut without = Without::new(scheme, derivation);

@@ -3,7 +3,9 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::db::Db;
+use sqlx::AnyConnection;
+
+use crate::domain::{AuthorityId, SubjectId};
 
 /// The four roles of DESIGN.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +51,7 @@ pub fn parse_username(raw: &str) -> Result<String, AccountError> {
 
 /// Creates an account with an already-hashed password; returns its id.
 pub async fn create(
-    db: &Db,
+    conn: &mut AnyConnection,
     username: &str,
     display_name: &str,
     password_hash: &str,
@@ -67,11 +69,27 @@ pub async fn create(
     .bind(password_hash)
     .bind(role.as_str())
     .bind(super::to_micros(Utc::now()))
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await;
     match result {
         Ok(_) => Ok(id),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AccountError::NameTaken(username)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Links an account to the subject it speaks for or the authority it records for.
+pub async fn link(
+    conn: &mut AnyConnection,
+    account: Uuid,
+    subject: Option<SubjectId>,
+    authority: Option<AuthorityId>,
+) -> Result<(), AccountError> {
+    sqlx::query("UPDATE accounts SET subject_id = $1, authority_id = $2 WHERE id = $3")
+        .bind(subject.map(|s| s.to_string()))
+        .bind(authority.map(|a| a.to_string()))
+        .bind(account.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

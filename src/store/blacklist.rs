@@ -69,14 +69,16 @@ pub struct StoredEntry {
 }
 
 pub async fn insert_list(conn: &mut AnyConnection, list: &BlacklistList) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO blacklist_lists (id, code, name_en, name_zh, authority_id) VALUES ($1, $2, $3, $4, $5)")
-        .bind(list.id.to_string())
-        .bind(&list.code)
-        .bind(&list.name_en)
-        .bind(&list.name_zh)
-        .bind(list.authority.to_string())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO blacklist_lists (id, code, name_en, name_zh, authority_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(list.id.to_string())
+    .bind(&list.code)
+    .bind(&list.name_en)
+    .bind(&list.name_zh)
+    .bind(list.authority.to_string())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -88,7 +90,9 @@ pub async fn insert_entry(
 ) -> Result<Entry, StoreError> {
     let entry = Entry::new(draft, now)?;
     let (cents, currency, text) = match entry.removal() {
-        RemovalCondition::PayAmount { cents, currency } => (Some(*cents), Some(currency.as_str().to_string()), None),
+        RemovalCondition::PayAmount { cents, currency } => {
+            (Some(*cents), Some(currency.as_str().to_string()), None)
+        }
         RemovalCondition::Appeal => (None, None, None),
         RemovalCondition::Other { text } => (None, None, Some(text.clone())),
     };
@@ -141,7 +145,9 @@ fn draft_from_row(row: &AnyRow) -> Result<(EntryDraft, DateTime<Utc>), StoreErro
     let removal = match text("removal_kind")?.as_str() {
         "pay_amount" => RemovalCondition::PayAmount {
             cents: row.try_get::<Option<i64>, _>("removal_cents")?.unwrap_or_default(),
-            currency: Currency::parse(&row.try_get::<Option<String>, _>("removal_currency")?.unwrap_or_default())?,
+            currency: Currency::parse(
+                &row.try_get::<Option<String>, _>("removal_currency")?.unwrap_or_default(),
+            )?,
         },
         "appeal" => RemovalCondition::Appeal,
         _ => RemovalCondition::Other {

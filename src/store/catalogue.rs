@@ -6,8 +6,8 @@ use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use super::{from_micros, to_micros, StoreError};
 use crate::domain::{
-    Band, Catalogue, Component, ComponentCode, DisputePolicy, Effect, Grade, GradeBands, LegalBasis, RuleCode,
-    RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, Validity,
+    Band, Catalogue, Component, ComponentCode, DisputePolicy, Effect, Grade, GradeBands, LegalBasis,
+    RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, Validity,
 };
 
 /// A scheme with the names people read.
@@ -63,13 +63,15 @@ pub async fn insert_scheme(conn: &mut AnyConnection, record: &SchemeRecord) -> R
     .execute(&mut *conn)
     .await?;
     for (position, band) in scheme.bands().bands().iter().enumerate() {
-        sqlx::query("INSERT INTO scheme_bands (scheme_id, position, grade, min_score) VALUES ($1, $2, $3, $4)")
-            .bind(scheme.id().to_string())
-            .bind(position as i64)
-            .bind(band.grade.as_str())
-            .bind(band.min)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO scheme_bands (scheme_id, position, grade, min_score) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(scheme.id().to_string())
+        .bind(position as i64)
+        .bind(band.grade.as_str())
+        .bind(band.min)
+        .execute(&mut *conn)
+        .await?;
     }
     for (position, component) in scheme.components().iter().enumerate() {
         let (name_en, name_zh) = record.component_names.get(position).cloned().unwrap_or_default();
@@ -160,7 +162,10 @@ pub async fn scheme(conn: &mut AnyConnection, id: SchemeId) -> Result<Option<Sch
 }
 
 /// One scheme by its code (as in public URLs).
-pub async fn scheme_by_code(conn: &mut AnyConnection, code: &str) -> Result<Option<SchemeRecord>, StoreError> {
+pub async fn scheme_by_code(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<Option<SchemeRecord>, StoreError> {
     let row = sqlx::query(&format!("SELECT {SCHEME_COLUMNS} FROM schemes WHERE code = $1"))
         .bind(code)
         .fetch_optional(&mut *conn)
@@ -181,13 +186,14 @@ pub async fn context(conn: &mut AnyConnection, id: SchemeId) -> Result<Option<Sc
 async fn scheme_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<SchemeRecord, StoreError> {
     let id_text: String = row.try_get("id")?;
     let id = SchemeId::parse(&id_text)?;
-    let bands = sqlx::query("SELECT grade, min_score FROM scheme_bands WHERE scheme_id = $1 ORDER BY position")
-        .bind(&id_text)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|b| Ok(Band { grade: Grade::parse(&b.try_get::<String, _>(0)?)?, min: b.try_get(1)? }))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let bands =
+        sqlx::query("SELECT grade, min_score FROM scheme_bands WHERE scheme_id = $1 ORDER BY position")
+            .bind(&id_text)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|b| Ok(Band { grade: Grade::parse(&b.try_get::<String, _>(0)?)?, min: b.try_get(1)? }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
     let component_rows = sqlx::query(
         "SELECT code, name_en, name_zh, weight_percent, start_score FROM scheme_components \
          WHERE scheme_id = $1 ORDER BY position",
@@ -215,8 +221,10 @@ async fn scheme_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<Schem
     };
     let policy = DisputePolicy::parse(&row.try_get::<String, _>("dispute_policy")?)
         .ok_or_else(|| StoreError::corrupt("unknown dispute policy"))?;
-    let deadline = u32::try_from(row.try_get::<i64, _>("appeal_deadline_days")?).map_err(StoreError::corrupt)?;
-    let scheme = Scheme::new(id, &row.try_get::<String, _>("code")?, kind, GradeBands::new(bands)?, policy, deadline)?;
+    let deadline =
+        u32::try_from(row.try_get::<i64, _>("appeal_deadline_days")?).map_err(StoreError::corrupt)?;
+    let scheme =
+        Scheme::new(id, &row.try_get::<String, _>("code")?, kind, GradeBands::new(bands)?, policy, deadline)?;
     Ok(SchemeRecord {
         scheme,
         name_en: row.try_get("name_en")?,
@@ -245,7 +253,9 @@ fn rule_version_from_row(row: &AnyRow) -> Result<RuleVersion, StoreError> {
     let (default, min, max): (i64, i64, i64) =
         (row.try_get("points_default")?, row.try_get("points_min")?, row.try_get("points_max")?);
     let effect = match row.try_get::<Option<String>, _>("component")? {
-        Some(component) => Effect::Component { component: ComponentCode::parse(&component)?, default, min, max },
+        Some(component) => {
+            Effect::Component { component: ComponentCode::parse(&component)?, default, min, max }
+        }
         None => Effect::Points { default, min, max },
     };
     let count = u32::try_from(row.try_get::<i64, _>("validity_count")?).map_err(StoreError::corrupt)?;
@@ -258,7 +268,10 @@ fn rule_version_from_row(row: &AnyRow) -> Result<RuleVersion, StoreError> {
         title_zh: row.try_get("title_zh")?,
         description_en: row.try_get("description_en")?,
         description_zh: row.try_get("description_zh")?,
-        legal_basis: row.try_get::<Option<String>, _>("legal_basis")?.map(|b| LegalBasis::parse(&b)).transpose()?,
+        legal_basis: row
+            .try_get::<Option<String>, _>("legal_basis")?
+            .map(|b| LegalBasis::parse(&b))
+            .transpose()?,
         effect,
         counts_for,
         effective_from: from_micros(row.try_get("effective_from")?),

@@ -88,7 +88,7 @@ pub async fn record_fact_in(
         let same = existing.event.subject == source.subject
             && existing.event.scheme == source.scheme
             && existing.event.rule_code == fact.rule_code
-            && existing.event.occurred_at == fact.occurred_at
+            && to_micros(existing.event.occurred_at) == to_micros(fact.occurred_at)
             && fact.points.is_none_or(|p| p == existing.event.points);
         return if same {
             Ok(Recorded::Duplicate(existing.event.id))
@@ -161,7 +161,9 @@ async fn append(
     }
     let (target, reason, decision_ref) = match &event.kind {
         EventKind::Fact => (None, None, None),
-        EventKind::Void { target, reason, decision_ref } => (Some(*target), Some(reason), decision_ref.as_ref()),
+        EventKind::Void { target, reason, decision_ref } => {
+            (Some(*target), Some(reason), decision_ref.as_ref())
+        }
         EventKind::Supersede { target, reason } => (Some(*target), Some(reason), None),
     };
     sqlx::query(

@@ -40,15 +40,21 @@ pub struct Authority {
     pub name_zh: String,
 }
 
-pub async fn insert_subject(conn: &mut AnyConnection, subject: &Subject, now: DateTime<Utc>) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO subjects (id, kind, display_name, uscc, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(subject.id.to_string())
-        .bind(subject.kind.code())
-        .bind(&subject.display_name)
-        .bind(&subject.uscc)
-        .bind(to_micros(now))
-        .execute(&mut *conn)
-        .await?;
+pub async fn insert_subject(
+    conn: &mut AnyConnection,
+    subject: &Subject,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO subjects (id, kind, display_name, uscc, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(subject.id.to_string())
+    .bind(subject.kind.code())
+    .bind(&subject.display_name)
+    .bind(&subject.uscc)
+    .bind(to_micros(now))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -58,7 +64,11 @@ pub async fn subject(conn: &mut AnyConnection, id: SubjectId) -> Result<Option<S
         .fetch_optional(&mut *conn)
         .await?;
     row.map(|r| {
-        let kind = if r.try_get::<String, _>(0)? == "person" { SubjectKind::Person } else { SubjectKind::Organisation };
+        let kind = if r.try_get::<String, _>(0)? == "person" {
+            SubjectKind::Person
+        } else {
+            SubjectKind::Organisation
+        };
         Ok(Subject { id, kind, display_name: r.try_get(1)?, uscc: r.try_get(2)? })
     })
     .transpose()
@@ -84,10 +94,11 @@ pub async fn join_scheme(
 
 /// The schemes a subject belongs to.
 pub async fn memberships(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<SchemeId>, StoreError> {
-    let rows = sqlx::query("SELECT scheme_id FROM scheme_memberships WHERE subject_id = $1 ORDER BY scheme_id")
-        .bind(subject.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT scheme_id FROM scheme_memberships WHERE subject_id = $1 ORDER BY scheme_id")
+            .bind(subject.to_string())
+            .fetch_all(&mut *conn)
+            .await?;
     rows.iter().map(|r| Ok(SchemeId::parse(&r.try_get::<String, _>(0)?)?)).collect()
 }
 
