@@ -182,7 +182,7 @@ impl fmt::Display for EntryStatus {
 }
 
 /// What an authority submits to list a subject.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryDraft {
     pub id: EntryId,
     pub subject: SubjectId,

@@ -84,6 +84,7 @@ pub async fn record_fact_in(
     provenance: Provenance,
     now: DateTime<Utc>,
 ) -> Result<Recorded, RecordError> {
+    lock_record(conn, source.subject, source.scheme).await?;
     if let Some(existing) = by_external_ref(conn, source.authority, &source.external_ref).await? {
         let same = existing.event.subject == source.subject
             && existing.event.scheme == source.scheme
@@ -118,6 +119,7 @@ pub async fn correct_in(
     provenance: Provenance,
     now: DateTime<Utc>,
 ) -> Result<Recorded, RecordError> {
+    lock_record(conn, source.subject, source.scheme).await?;
     if let Some(existing) = by_external_ref(conn, source.authority, &source.external_ref).await? {
         return if existing.event.kind.target() == Some(target) {
             Ok(Recorded::Duplicate(existing.event.id))
@@ -139,8 +141,28 @@ pub async fn correct_in(
     Ok(Recorded::New(event))
 }
 
-/// Appends a checked record and rescores the subject, after locking their membership row so
-/// concurrent writes to one record serialise (an UPDATE takes the write lock on both databases).
+/// Locks a subject's record in a scheme before anything is read, so concurrent writes to one
+/// record serialise: a no-op UPDATE takes the row lock on PostgreSQL and the write lock on
+/// SQLite (whose deferred transactions would otherwise fail to upgrade a stale read).
+async fn lock_record(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    scheme: SchemeId,
+) -> Result<(), RecordError> {
+    let locked = sqlx::query(
+        "UPDATE scheme_memberships SET last_write_at = last_write_at WHERE subject_id = $1 AND scheme_id = $2",
+    )
+    .bind(subject.to_string())
+    .bind(scheme.to_string())
+    .execute(&mut *conn)
+    .await?;
+    if locked.rows_affected() == 0 {
+        return Err(RecordError::NotAMember);
+    }
+    Ok(())
+}
+
+/// Appends a checked record to a locked record and rescores the subject.
 async fn append(
     conn: &mut AnyConnection,
     ctx: &SchemeContext,
@@ -148,17 +170,12 @@ async fn append(
     provenance: &Provenance,
     now: DateTime<Utc>,
 ) -> Result<(), RecordError> {
-    let locked = sqlx::query(
-        "UPDATE scheme_memberships SET last_write_at = $1 WHERE subject_id = $2 AND scheme_id = $3",
-    )
-    .bind(to_micros(now))
-    .bind(event.subject.to_string())
-    .bind(event.scheme.to_string())
-    .execute(&mut *conn)
-    .await?;
-    if locked.rows_affected() == 0 {
-        return Err(RecordError::NotAMember);
-    }
+    sqlx::query("UPDATE scheme_memberships SET last_write_at = $1 WHERE subject_id = $2 AND scheme_id = $3")
+        .bind(to_micros(now))
+        .bind(event.subject.to_string())
+        .bind(event.scheme.to_string())
+        .execute(&mut *conn)
+        .await?;
     let (target, reason, decision_ref) = match &event.kind {
         EventKind::Fact => (None, None, None),
         EventKind::Void { target, reason, decision_ref } => {
@@ -189,7 +206,14 @@ async fn append(
     .bind(reason)
     .bind(decision_ref)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map_err(|e| match e {
+        // Another subject's record took this reference a moment ago.
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            RecordError::ReferenceReused { external_ref: event.external_ref.clone() }
+        }
+        other => other.into(),
+    })?;
     rescore(conn, ctx, event.subject, now).await?;
     Ok(())
 }

@@ -1,0 +1,465 @@
+//! Storage of the domain on SQLite and PostgreSQL: idempotent, append-only recording; bad input
+//! refused with nothing changed; current scores equal fresh derivations; past instants replay.
+
+mod common;
+
+use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
+use common::for_each_database;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use recourse::{
+    db::Db,
+    domain::{
+        AuthorityId, Band, DisputePolicy, DomainError, Effect, EntryDraft, EntryId, EntryStatus, EventId,
+        Fact, Grade, GradeBands, LegalBasis, ListId, Reason, RemovalCondition, Restriction, RuleCode,
+        RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, Source, SubjectId,
+        Validity,
+    },
+    store::{
+        blacklist::{self, BlacklistList, EntryAction},
+        catalogue::{self, SchemeContext, SchemeRecord},
+        records::{self, Correction, Provenance, RecordError, Recorded},
+        register::{self, Authority, Subject, SubjectKind},
+        StoreError,
+    },
+};
+use sqlx::Row;
+
+fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
+}
+
+/// A Rongcheng-shaped points scheme with three rules, one authority and `subjects` enrolled.
+struct World {
+    ctx: SchemeContext,
+    authority: AuthorityId,
+    subjects: Vec<SubjectId>,
+}
+
+async fn world(db: &Db, subjects: usize) -> World {
+    let mut conn = db.pool.acquire().await.unwrap();
+    let bands = [
+        ("A+++", Some(1_050)),
+        ("AA", Some(1_030)),
+        ("A", Some(960)),
+        ("B", Some(850)),
+        ("C", Some(600)),
+        ("D", None),
+    ]
+    .iter()
+    .map(|(g, min)| Band { grade: Grade::parse(g).unwrap(), min: *min })
+    .collect();
+    let scheme = Scheme::new(
+        SchemeId::new(),
+        "test-points",
+        SchemeKind::Points { base: 1_000 },
+        GradeBands::new(bands).unwrap(),
+        DisputePolicy::SuspendedWhileDisputed,
+        30,
+    )
+    .unwrap();
+    let record = SchemeRecord {
+        scheme,
+        name_en: "Test".into(),
+        name_zh: "测试".into(),
+        operator_en: "Op".into(),
+        operator_zh: "运营方".into(),
+        component_names: vec![],
+    };
+    catalogue::insert_scheme(&mut conn, &record).await.unwrap();
+    for (code, default, min, max) in [("TICKET", -5, -5, -5), ("FINE", -20, -50, -10), ("HERO", 30, 30, 30)] {
+        let content = RuleContent {
+            title_en: code.into(),
+            title_zh: code.into(),
+            description_en: "d".into(),
+            description_zh: "d".into(),
+            legal_basis: Some(LegalBasis::parse("Measures art. 1").unwrap()),
+            effect: Effect::Points { default, min, max },
+            counts_for: Validity::Months(24),
+            effective_from: day(2022, 1, 1),
+            effective_to: None,
+        };
+        let v = RuleVersion::new(
+            RuleVersionId::new(),
+            RuleCode::parse(code).unwrap(),
+            1,
+            content,
+            RuleStatus::Published,
+        )
+        .unwrap();
+        catalogue::insert_rule_version(&mut conn, record.scheme.id(), &v).await.unwrap();
+    }
+    let authority = AuthorityId::new();
+    register::insert_authority(
+        &mut conn,
+        &Authority {
+            id: authority, code: "police".into(), name_en: "Police".into(), name_zh: "警察".into()
+        },
+    )
+    .await
+    .unwrap();
+    let ctx = catalogue::context(&mut conn, record.scheme.id()).await.unwrap().unwrap();
+    let mut ids = Vec::new();
+    for i in 0..subjects {
+        let id = SubjectId::new();
+        let subject = Subject { id, kind: SubjectKind::Person, display_name: format!("P{i}"), uscc: None };
+        register::insert_subject(&mut conn, &subject, day(2022, 1, 1)).await.unwrap();
+        records::enrol(&mut conn, &ctx, id, day(2022, 1, 1)).await.unwrap();
+        ids.push(id);
+    }
+    World { ctx, authority, subjects: ids }
+}
+
+fn provenance() -> Provenance {
+    Provenance { recorded_by: "Officer".into(), source: "ticket".into(), evidence_ref: "EV-1".into() }
+}
+
+impl World {
+    fn source(&self, subject: SubjectId, external_ref: &str) -> Source {
+        Source {
+            subject,
+            scheme: self.ctx.scheme().id(),
+            authority: self.authority,
+            external_ref: external_ref.into(),
+        }
+    }
+
+    async fn record(
+        &self,
+        db: &Db,
+        subject: SubjectId,
+        external_ref: &str,
+        code: &str,
+        points: Option<i64>,
+        occurred: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded, RecordError> {
+        let fact = Fact { rule_code: RuleCode::parse(code).unwrap(), points, occurred_at: occurred };
+        records::record_fact(db, &self.ctx, self.source(subject, external_ref), fact, provenance(), now).await
+    }
+}
+
+async fn event_count(db: &Db) -> i64 {
+    sqlx::query("SELECT COUNT(*) FROM events").fetch_one(&db.pool).await.unwrap().try_get(0).unwrap()
+}
+
+async fn current(db: &Db, w: &World, subject: SubjectId) -> (i64, String) {
+    let mut conn = db.pool.acquire().await.unwrap();
+    let c = records::current_score(&mut conn, subject, w.ctx.scheme().id()).await.unwrap().unwrap();
+    (c.score, c.grade)
+}
+
+#[tokio::test]
+async fn the_same_external_reference_twice_records_one_event() {
+    for_each_database(|app| async move {
+        let w = world(&app.db, 1).await;
+        let s = w.subjects[0];
+        let now = day(2026, 6, 1);
+        let first = w.record(&app.db, s, "T-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
+        let again = w.record(&app.db, s, "T-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
+        let (Recorded::New(event), Recorded::Duplicate(dup)) = (first, again) else {
+            panic!("expected new then duplicate")
+        };
+        assert_eq!(event.id, dup);
+        assert_eq!(event_count(&app.db).await, 1, "{}", app.label);
+        assert_eq!(current(&app.db, &w, s).await, (995, "A".to_string()));
+
+        let reused = w.record(&app.db, s, "T-1", "FINE", None, day(2026, 5, 1), now).await.unwrap_err();
+        assert!(matches!(reused, RecordError::ReferenceReused { .. }), "{reused:?}");
+        assert_eq!(event_count(&app.db).await, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_records_are_refused_with_a_specific_error_and_change_nothing() {
+    for_each_database(|app| async move {
+        let w = world(&app.db, 1).await;
+        let s = w.subjects[0];
+        let now = day(2026, 6, 1);
+        w.record(&app.db, s, "OK-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
+        let before = current(&app.db, &w, s).await;
+
+        let unknown = w.record(&app.db, s, "B-1", "NOPE", None, day(2026, 5, 1), now).await.unwrap_err();
+        assert!(matches!(unknown, RecordError::Domain(DomainError::UnknownRule { .. })), "{unknown:?}");
+        let early = w.record(&app.db, s, "B-2", "TICKET", None, day(2021, 5, 1), now).await.unwrap_err();
+        assert!(matches!(early, RecordError::Domain(DomainError::BeforeRuleEffective { .. })), "{early:?}");
+        let future = w.record(&app.db, s, "B-3", "TICKET", None, day(2026, 7, 1), now).await.unwrap_err();
+        assert!(matches!(future, RecordError::Domain(DomainError::FutureDate { .. })), "{future:?}");
+        let outside = w.record(&app.db, s, "B-4", "FINE", Some(-60), day(2026, 5, 1), now).await.unwrap_err();
+        assert!(matches!(outside, RecordError::Domain(DomainError::PointsOutOfRange { .. })), "{outside:?}");
+        let stranger = w
+            .record(&app.db, SubjectId::new(), "B-5", "TICKET", None, day(2026, 5, 1), now)
+            .await
+            .unwrap_err();
+        assert!(matches!(stranger, RecordError::NotAMember), "{stranger:?}");
+
+        assert_eq!(event_count(&app.db).await, 1, "{}", app.label);
+        assert_eq!(current(&app.db, &w, s).await, before);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn voiding_and_superseding_keep_the_original_on_file_with_the_reason_it_no_longer_counts() {
+    for_each_database(|app| async move {
+        let w = world(&app.db, 1).await;
+        let s = w.subjects[0];
+        let now = day(2026, 6, 1);
+        let Recorded::New(fine) =
+            w.record(&app.db, s, "F-1", "FINE", Some(-40), day(2026, 3, 1), now).await.unwrap()
+        else {
+            panic!()
+        };
+        let Recorded::New(ticket) =
+            w.record(&app.db, s, "T-1", "TICKET", None, day(2026, 4, 1), now).await.unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(current(&app.db, &w, s).await.0, 955);
+
+        let mut tx = app.db.pool.begin().await.unwrap();
+        let fact = Fact {
+            rule_code: RuleCode::parse("FINE").unwrap(),
+            points: Some(-10),
+            occurred_at: day(2026, 3, 1),
+        };
+        let correction = Correction::Supersede { fact, reason: "Amount was mistyped".into() };
+        records::correct_in(&mut tx, &w.ctx, w.source(s, "C-1"), fine.id, correction, provenance(), now)
+            .await
+            .unwrap();
+        let void = Correction::Void { reason: "Camera fault".into(), decision_ref: Some("APPEAL-9".into()) };
+        records::correct_in(&mut tx, &w.ctx, w.source(s, "C-2"), ticket.id, void, provenance(), now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        assert_eq!(event_count(&app.db).await, 4, "corrections are new records; nothing is deleted");
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let d = records::derivation(&mut conn, &w.ctx, s, now).await.unwrap();
+        assert_eq!(d.score, 990);
+        assert_eq!(current(&app.db, &w, s).await.0, 990);
+        let reason_of = |id: EventId| d.not_counting.iter().find(|n| n.event == id).map(|n| n.reason.clone());
+        assert!(matches!(reason_of(fine.id), Some(Reason::Superseded { .. })), "{:?}", d.not_counting);
+        assert!(matches!(reason_of(ticket.id), Some(Reason::Voided { .. })), "{:?}", d.not_counting);
+
+        let twice = Correction::Void { reason: "again".into(), decision_ref: None };
+        let err =
+            records::correct_in(&mut conn, &w.ctx, w.source(s, "C-3"), ticket.id, twice, provenance(), now)
+                .await
+                .unwrap_err();
+        assert!(matches!(err, RecordError::Domain(DomainError::AlreadyVoided { .. })), "{err:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_past_instant_replays_exactly_as_it_was_shown_then() {
+    for_each_database(|app| async move {
+        let w = world(&app.db, 1).await;
+        let s = w.subjects[0];
+        w.record(&app.db, s, "R-1", "TICKET", None, day(2025, 1, 10), day(2025, 1, 12)).await.unwrap();
+        w.record(&app.db, s, "R-2", "HERO", None, day(2025, 2, 10), day(2025, 2, 11)).await.unwrap();
+        let shown_then = {
+            let mut conn = app.db.pool.acquire().await.unwrap();
+            records::derivation(&mut conn, &w.ctx, s, day(2025, 3, 1)).await.unwrap()
+        };
+        // Later writes, including a late-recorded fact that occurred before 1 March.
+        w.record(&app.db, s, "R-3", "FINE", None, day(2025, 2, 20), day(2025, 4, 1)).await.unwrap();
+        w.record(&app.db, s, "R-4", "TICKET", None, day(2025, 5, 1), day(2025, 5, 2)).await.unwrap();
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let replayed = records::derivation(&mut conn, &w.ctx, s, day(2025, 3, 1)).await.unwrap();
+        assert_eq!(replayed, shown_then, "{}", app.label);
+        assert_eq!(replayed.score, 1_025);
+        let later = records::derivation(&mut conn, &w.ctx, s, day(2025, 6, 1)).await.unwrap();
+        assert_eq!(later.score, 1_000);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn current_scores_equal_fresh_derivations_after_any_sequence_of_writes() {
+    for_each_database(|app| async move {
+        let w = world(&app.db, 6).await;
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut recorded: Vec<(SubjectId, EventId)> = Vec::new();
+        let mut now = day(2024, 1, 1);
+        for step in 0..120 {
+            now += Duration::hours(rng.gen_range(1..200));
+            let s = w.subjects[rng.gen_range(0..w.subjects.len())];
+            let occurred = now - Duration::days(rng.gen_range(0..400));
+            match rng.gen_range(0..10) {
+                0..=6 => {
+                    let code = ["TICKET", "FINE", "HERO", "NOPE"][rng.gen_range(0..4)];
+                    let r = format!("S-{}", rng.gen_range(0..150));
+                    if let Ok(Recorded::New(e)) = w.record(&app.db, s, &r, code, None, occurred, now).await {
+                        recorded.push((s, e.id));
+                    }
+                }
+                _ if !recorded.is_empty() => {
+                    let (owner, target) = recorded[rng.gen_range(0..recorded.len())];
+                    let correction = if rng.gen_bool(0.5) {
+                        Correction::Void { reason: "decision".into(), decision_ref: None }
+                    } else {
+                        let fact = Fact {
+                            rule_code: RuleCode::parse("TICKET").unwrap(),
+                            points: None,
+                            occurred_at: occurred,
+                        };
+                        Correction::Supersede { fact, reason: "correction".into() }
+                    };
+                    let mut tx = app.db.pool.begin().await.unwrap();
+                    let done = records::correct_in(
+                        &mut tx,
+                        &w.ctx,
+                        w.source(owner, &format!("K-{step}")),
+                        target,
+                        correction,
+                        provenance(),
+                        now,
+                    )
+                    .await;
+                    if done.is_ok() {
+                        tx.commit().await.unwrap();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        for s in &w.subjects {
+            let stored = records::current_score(&mut conn, *s, w.ctx.scheme().id()).await.unwrap().unwrap();
+            let fresh = records::derivation(&mut conn, &w.ctx, *s, stored.computed_at).await.unwrap();
+            assert_eq!(
+                (stored.score, stored.grade.as_str()),
+                (fresh.score, fresh.grade.as_str()),
+                "{}",
+                app.label
+            );
+        }
+        assert!(event_count(&app.db).await > 40, "the sequence exercised the store");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expired_scores_are_refreshed_so_lists_never_show_a_stale_grade() {
+    for_each_database(|app| async move {
+        let w = world(&app.db, 1).await;
+        let s = w.subjects[0];
+        w.record(&app.db, s, "E-1", "FINE", Some(-50), day(2024, 1, 1), day(2024, 1, 2)).await.unwrap();
+        assert_eq!(current(&app.db, &w, s).await.0, 950);
+        assert_eq!(records::refresh_expired_scores(&app.db, day(2025, 12, 1)).await.unwrap(), 0);
+        assert_eq!(records::refresh_expired_scores(&app.db, day(2026, 1, 2)).await.unwrap(), 1);
+        assert_eq!(current(&app.db, &w, s).await, (1_000, "A".to_string()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
+    for_each_database(|app| async move {
+        let w = world(&app.db, 1).await;
+        let s = w.subjects[0];
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let list = ListId::new();
+        let l = BlacklistList {
+            id: list,
+            code: "dishonest".into(),
+            name_en: "L".into(),
+            name_zh: "名单".into(),
+            authority: w.authority,
+        };
+        blacklist::insert_list(&mut conn, &l).await.unwrap();
+        let draft = |id, effective_from, notice| EntryDraft {
+            id,
+            subject: s,
+            list,
+            authority: w.authority,
+            case_number: format!("CASE-{id}"),
+            legal_basis: LegalBasis::parse("Provisions art. 1").unwrap(),
+            reason: "Did not pay".into(),
+            restrictions: vec![Restriction::Flights, Restriction::HighSpeedRail],
+            notice_delivered_at: notice,
+            effective_from,
+            expires_at: Some(day(2028, 1, 1)),
+            removal: RemovalCondition::Appeal,
+        };
+        let early = blacklist::insert_entry(
+            &mut conn,
+            draft(EntryId::new(), day(2026, 1, 1), Some(day(2026, 2, 1))),
+            day(2026, 3, 1),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(early, StoreError::Domain(DomainError::EffectiveBeforeNotice { .. })), "{early:?}");
+
+        let id = EntryId::new();
+        blacklist::insert_entry(&mut conn, draft(id, day(2026, 3, 1), None), day(2026, 2, 1)).await.unwrap();
+        let pending = blacklist::entry(&mut conn, id).await.unwrap().unwrap();
+        assert_eq!(pending.entry.status_at(day(2026, 4, 1)), EntryStatus::PendingNotice);
+
+        blacklist::act(
+            &mut conn,
+            id,
+            EntryAction::NoticeDelivered,
+            day(2026, 2, 20),
+            "served",
+            day(2026, 2, 21),
+        )
+        .await
+        .unwrap();
+        let active = blacklist::entry(&mut conn, id).await.unwrap().unwrap();
+        assert_eq!(active.entry.status_at(day(2026, 4, 1)), EntryStatus::Active);
+        let as_known_before = blacklist::entries_of(&mut conn, s, Some(day(2026, 2, 15))).await.unwrap();
+        assert_eq!(
+            as_known_before[0].entry.status_at(day(2026, 2, 15)),
+            EntryStatus::PendingNotice,
+            "replay ignores later actions"
+        );
+
+        blacklist::act(&mut conn, id, EntryAction::Lifted, day(2026, 5, 1), "paid", day(2026, 5, 1))
+            .await
+            .unwrap();
+        let rows: i64 = sqlx::query("SELECT COUNT(*) FROM blacklist_entry_actions")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(rows, 2, "actions are appended, the entry row is never rewritten");
+        let lifted = blacklist::entry(&mut conn, id).await.unwrap().unwrap();
+        assert_eq!(lifted.entry.status_at(day(2026, 6, 1)), EntryStatus::Lifted);
+        assert_eq!(lifted.entry.status_at(day(2026, 4, 1)), EntryStatus::Active);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_data_set_seeds_and_every_current_score_equals_a_fresh_derivation() {
+    for_each_database(|app| async move {
+        let now = Utc::now().trunc_subsecs(6);
+        let seeded = recourse::demo::seed(&app.db, now).await.unwrap();
+        assert!(seeded.subjects >= 200 && seeded.events > 1_000 && seeded.entries >= 3, "{seeded:?}");
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let rows = sqlx::query("SELECT subject_id, scheme_id, score, grade FROM current_scores")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        let mut contexts = Vec::new();
+        for scheme in catalogue::schemes(&mut conn).await.unwrap() {
+            contexts.push(catalogue::context(&mut conn, scheme.scheme.id()).await.unwrap().unwrap());
+        }
+        let mut grades = std::collections::BTreeSet::new();
+        for row in &rows {
+            let subject = SubjectId::parse(&row.try_get::<String, _>(0).unwrap()).unwrap();
+            let scheme = SchemeId::parse(&row.try_get::<String, _>(1).unwrap()).unwrap();
+            let ctx = contexts.iter().find(|c| c.scheme().id() == scheme).unwrap();
+            let fresh = records::derivation(&mut conn, ctx, subject, now).await.unwrap();
+            assert_eq!(row.try_get::<i64, _>(2).unwrap(), fresh.score, "{}", app.label);
+            assert_eq!(fresh.shown_total(), fresh.score);
+            grades.insert(row.try_get::<String, _>(3).unwrap());
+        }
+        assert!(grades.len() >= 6, "varied histories give varied grades: {grades:?}");
+    })
+    .await;
+}
