@@ -220,12 +220,6 @@ fn main() {
         percentile(&times, 0.99)
     );
 
-    if std::env::var_os("ONE").is_some() {
-        for _ in 0..30_000 {
-            black_box(derive(&scheme, &catalogue, black_box(&ordered), &disputes, at));
-        }
-        return;
-    }
     // A city: 740,000 subjects with 10 records each, stored contiguously.
     const SUBJECTS: usize = 740_000;
     const PER_SUBJECT: usize = 10;

@@ -30,6 +30,7 @@ fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 
 /// A Rongcheng-shaped points scheme with three rules, one authority and `subjects` enrolled.
 struct World {
+    db: Db,
     ctx: SchemeContext,
     authority: AuthorityId,
     subjects: Vec<SubjectId>,
@@ -106,7 +107,7 @@ async fn world(db: &Db, subjects: usize) -> World {
         records::enrol(&mut conn, &ctx, id, day(2022, 1, 1)).await.unwrap();
         ids.push(id);
     }
-    World { ctx, authority, subjects: ids }
+    World { db: db.clone(), ctx, authority, subjects: ids }
 }
 
 fn provenance() -> Provenance {
@@ -125,7 +126,6 @@ impl World {
 
     async fn record(
         &self,
-        db: &Db,
         subject: SubjectId,
         external_ref: &str,
         code: &str,
@@ -134,7 +134,8 @@ impl World {
         now: DateTime<Utc>,
     ) -> Result<Recorded, RecordError> {
         let fact = Fact { rule_code: RuleCode::parse(code).unwrap(), points, occurred_at: occurred };
-        records::record_fact(db, &self.ctx, self.source(subject, external_ref), fact, provenance(), now).await
+        records::record_fact(&self.db, &self.ctx, self.source(subject, external_ref), fact, provenance(), now)
+            .await
     }
 }
 
@@ -154,8 +155,8 @@ async fn the_same_external_reference_twice_records_one_event() {
         let w = world(&app.db, 1).await;
         let s = w.subjects[0];
         let now = day(2026, 6, 1);
-        let first = w.record(&app.db, s, "T-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
-        let again = w.record(&app.db, s, "T-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
+        let first = w.record(s, "T-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
+        let again = w.record(s, "T-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
         let (Recorded::New(event), Recorded::Duplicate(dup)) = (first, again) else {
             panic!("expected new then duplicate")
         };
@@ -163,7 +164,7 @@ async fn the_same_external_reference_twice_records_one_event() {
         assert_eq!(event_count(&app.db).await, 1, "{}", app.label);
         assert_eq!(current(&app.db, &w, s).await, (995, "A".to_string()));
 
-        let reused = w.record(&app.db, s, "T-1", "FINE", None, day(2026, 5, 1), now).await.unwrap_err();
+        let reused = w.record(s, "T-1", "FINE", None, day(2026, 5, 1), now).await.unwrap_err();
         assert!(matches!(reused, RecordError::ReferenceReused { .. }), "{reused:?}");
         assert_eq!(event_count(&app.db).await, 1);
     })
@@ -176,21 +177,19 @@ async fn bad_records_are_refused_with_a_specific_error_and_change_nothing() {
         let w = world(&app.db, 1).await;
         let s = w.subjects[0];
         let now = day(2026, 6, 1);
-        w.record(&app.db, s, "OK-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
+        w.record(s, "OK-1", "TICKET", None, day(2026, 5, 1), now).await.unwrap();
         let before = current(&app.db, &w, s).await;
 
-        let unknown = w.record(&app.db, s, "B-1", "NOPE", None, day(2026, 5, 1), now).await.unwrap_err();
+        let unknown = w.record(s, "B-1", "NOPE", None, day(2026, 5, 1), now).await.unwrap_err();
         assert!(matches!(unknown, RecordError::Domain(DomainError::UnknownRule { .. })), "{unknown:?}");
-        let early = w.record(&app.db, s, "B-2", "TICKET", None, day(2021, 5, 1), now).await.unwrap_err();
+        let early = w.record(s, "B-2", "TICKET", None, day(2021, 5, 1), now).await.unwrap_err();
         assert!(matches!(early, RecordError::Domain(DomainError::BeforeRuleEffective { .. })), "{early:?}");
-        let future = w.record(&app.db, s, "B-3", "TICKET", None, day(2026, 7, 1), now).await.unwrap_err();
+        let future = w.record(s, "B-3", "TICKET", None, day(2026, 7, 1), now).await.unwrap_err();
         assert!(matches!(future, RecordError::Domain(DomainError::FutureDate { .. })), "{future:?}");
-        let outside = w.record(&app.db, s, "B-4", "FINE", Some(-60), day(2026, 5, 1), now).await.unwrap_err();
+        let outside = w.record(s, "B-4", "FINE", Some(-60), day(2026, 5, 1), now).await.unwrap_err();
         assert!(matches!(outside, RecordError::Domain(DomainError::PointsOutOfRange { .. })), "{outside:?}");
-        let stranger = w
-            .record(&app.db, SubjectId::new(), "B-5", "TICKET", None, day(2026, 5, 1), now)
-            .await
-            .unwrap_err();
+        let stranger =
+            w.record(SubjectId::new(), "B-5", "TICKET", None, day(2026, 5, 1), now).await.unwrap_err();
         assert!(matches!(stranger, RecordError::NotAMember), "{stranger:?}");
 
         assert_eq!(event_count(&app.db).await, 1, "{}", app.label);
@@ -205,13 +204,11 @@ async fn voiding_and_superseding_keep_the_original_on_file_with_the_reason_it_no
         let w = world(&app.db, 1).await;
         let s = w.subjects[0];
         let now = day(2026, 6, 1);
-        let Recorded::New(fine) =
-            w.record(&app.db, s, "F-1", "FINE", Some(-40), day(2026, 3, 1), now).await.unwrap()
+        let Recorded::New(fine) = w.record(s, "F-1", "FINE", Some(-40), day(2026, 3, 1), now).await.unwrap()
         else {
             panic!()
         };
-        let Recorded::New(ticket) =
-            w.record(&app.db, s, "T-1", "TICKET", None, day(2026, 4, 1), now).await.unwrap()
+        let Recorded::New(ticket) = w.record(s, "T-1", "TICKET", None, day(2026, 4, 1), now).await.unwrap()
         else {
             panic!()
         };
@@ -257,15 +254,15 @@ async fn a_past_instant_replays_exactly_as_it_was_shown_then() {
     for_each_database(|app| async move {
         let w = world(&app.db, 1).await;
         let s = w.subjects[0];
-        w.record(&app.db, s, "R-1", "TICKET", None, day(2025, 1, 10), day(2025, 1, 12)).await.unwrap();
-        w.record(&app.db, s, "R-2", "HERO", None, day(2025, 2, 10), day(2025, 2, 11)).await.unwrap();
+        w.record(s, "R-1", "TICKET", None, day(2025, 1, 10), day(2025, 1, 12)).await.unwrap();
+        w.record(s, "R-2", "HERO", None, day(2025, 2, 10), day(2025, 2, 11)).await.unwrap();
         let shown_then = {
             let mut conn = app.db.pool.acquire().await.unwrap();
             records::derivation(&mut conn, &w.ctx, s, day(2025, 3, 1)).await.unwrap()
         };
         // Later writes, including a late-recorded fact that occurred before 1 March.
-        w.record(&app.db, s, "R-3", "FINE", None, day(2025, 2, 20), day(2025, 4, 1)).await.unwrap();
-        w.record(&app.db, s, "R-4", "TICKET", None, day(2025, 5, 1), day(2025, 5, 2)).await.unwrap();
+        w.record(s, "R-3", "FINE", None, day(2025, 2, 20), day(2025, 4, 1)).await.unwrap();
+        w.record(s, "R-4", "TICKET", None, day(2025, 5, 1), day(2025, 5, 2)).await.unwrap();
         let mut conn = app.db.pool.acquire().await.unwrap();
         let replayed = records::derivation(&mut conn, &w.ctx, s, day(2025, 3, 1)).await.unwrap();
         assert_eq!(replayed, shown_then, "{}", app.label);
@@ -291,7 +288,7 @@ async fn current_scores_equal_fresh_derivations_after_any_sequence_of_writes() {
                 0..=6 => {
                     let code = ["TICKET", "FINE", "HERO", "NOPE"][rng.gen_range(0..4)];
                     let r = format!("S-{}", rng.gen_range(0..150));
-                    if let Ok(Recorded::New(e)) = w.record(&app.db, s, &r, code, None, occurred, now).await {
+                    if let Ok(Recorded::New(e)) = w.record(s, &r, code, None, occurred, now).await {
                         recorded.push((s, e.id));
                     }
                 }
@@ -346,7 +343,7 @@ async fn expired_scores_are_refreshed_so_lists_never_show_a_stale_grade() {
     for_each_database(|app| async move {
         let w = world(&app.db, 1).await;
         let s = w.subjects[0];
-        w.record(&app.db, s, "E-1", "FINE", Some(-50), day(2024, 1, 1), day(2024, 1, 2)).await.unwrap();
+        w.record(s, "E-1", "FINE", Some(-50), day(2024, 1, 1), day(2024, 1, 2)).await.unwrap();
         assert_eq!(current(&app.db, &w, s).await.0, 950);
         assert_eq!(records::refresh_expired_scores(&app.db, day(2025, 12, 1)).await.unwrap(), 0);
         assert_eq!(records::refresh_expired_scores(&app.db, day(2026, 1, 2)).await.unwrap(), 1);

@@ -36,7 +36,7 @@ pub struct StoredEvent {
 #[derive(Debug)]
 pub enum Recorded {
     /// Appended now.
-    New(Event),
+    New(Box<Event>),
     /// The same external reference was already recorded with the same content: nothing written.
     Duplicate(EventId),
 }
@@ -99,7 +99,7 @@ pub async fn record_fact_in(
     }
     let event = domain::record_fact(&ctx.catalogue, source, fact, now)?;
     append(conn, ctx, &event, &provenance, now).await?;
-    Ok(Recorded::New(event))
+    Ok(Recorded::New(Box::new(event)))
 }
 
 /// How a record is corrected: voided, or superseded by a correction that counts in its place.
@@ -138,7 +138,7 @@ pub async fn correct_in(
         }
     };
     append(conn, ctx, &event, &provenance, now).await?;
-    Ok(Recorded::New(event))
+    Ok(Recorded::New(Box::new(event)))
 }
 
 /// Locks a subject's record in a scheme before anything is read, so concurrent writes to one
