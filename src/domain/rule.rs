@@ -168,7 +168,7 @@ impl Validity {
     /// The instant a record that occurred at `occurred_at` stops counting. It counts while
     /// `at < ends(occurred_at)`. Same result as chrono's `checked_add_signed` (days) and
     /// `checked_add_months` (months, clamped to the month's last day), leap seconds aside;
-    /// [`DateTime::<Utc>::MAX_UTC`] past the calendar's end.
+    /// `DateTime::<Utc>::MAX_UTC` past the calendar's end.
     pub fn ends(self, occurred_at: DateTime<Utc>) -> DateTime<Utc> {
         self.ends_stamp(Stamp::of(occurred_at)).to_datetime()
     }
@@ -217,7 +217,7 @@ impl Stamp {
         (self.secs, self.nanos)
     }
 
-    /// Back to a date; [`DateTime::<Utc>::MAX_UTC`] past the calendar's end.
+    /// Back to a date; `DateTime::<Utc>::MAX_UTC` past the calendar's end.
     pub(crate) fn to_datetime(self) -> DateTime<Utc> {
         DateTime::from_timestamp(self.secs, self.nanos).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }

@@ -76,11 +76,11 @@ pub fn router(state: AppState) -> Router {
     let security = security::header_layers(state.config.secure_cookies);
 
     let mut app = Router::new()
-        .route("/", get(pages::home::page))
         .route("/healthz", get(health))
         .route("/language/{code}", get(switch_language))
-        .route("/sign-in", get(pages::home::sign_in_placeholder))
         .route("/style/recourse.css", get(assets::stylesheet))
+        .merge(pages::routes())
+        .merge(crate::auth::routes())
         .fallback_service(
             ServiceBuilder::new().map_response(assets::cache_public_files).service(public_files),
         )

@@ -4,10 +4,18 @@
 pub mod errors;
 pub mod home;
 
-use axum::response::Html;
+use axum::{response::Html, routing::get, Router};
 use leptos::prelude::*;
 
-use crate::{http::assets, i18n::Locale};
+use crate::{
+    http::{assets, AppState},
+    i18n::Locale,
+};
+
+/// The pages anyone can read without signing in.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(home::page))
+}
 
 /// What every page needs to draw the shell around its content.
 #[derive(Clone, Debug)]
