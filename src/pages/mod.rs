@@ -1,7 +1,9 @@
 //! Server-rendered pages. Each page is a Leptos view rendered to HTML on the server; no script
 //! is shipped, so every page and form works with JavaScript off.
 
+pub mod catalogue;
 pub mod errors;
+pub mod format;
 pub mod home;
 
 use axum::{response::Html, routing::get, Router};
@@ -14,7 +16,11 @@ use crate::{
 
 /// The pages anyone can read without signing in.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/", get(home::page))
+    Router::new()
+        .route("/", get(home::page))
+        .route("/rules", get(catalogue::index))
+        .route("/rules/{scheme}", get(catalogue::scheme))
+        .route("/rules/{scheme}/{rule}", get(catalogue::rule))
 }
 
 /// What every page needs to draw the shell around its content.

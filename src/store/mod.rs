@@ -8,6 +8,8 @@ pub mod catalogue;
 pub mod instance;
 pub mod records;
 pub mod register;
+pub mod sessions;
+pub mod throttle;
 
 use chrono::{DateTime, TimeZone, Utc};
 

@@ -1,0 +1,152 @@
+//! Sessions: the cookie, what a session holds, and resolving the signed-in [`Viewer`] on every
+//! request. A session ends when it has been idle too long, when it is older than the absolute
+//! lifetime, when its person signs out, changes their password elsewhere or is disabled: each of
+//! these is checked against the database on every request, so no server trusts a stale cookie.
+
+use std::time::Duration;
+
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
+
+use super::access::Viewer;
+use crate::{
+    error::{AppError, AppResult},
+    http::{AppState, Config},
+    store::{
+        accounts::{self, Account, AccountId},
+        from_micros,
+        sessions::{DbSessionStore, AUTH_KEY},
+        to_micros,
+    },
+};
+
+/// The cookie's name: `__Host-` prefixed over TLS, so the browser accepts it only when Secure,
+/// for this host alone and for the whole site.
+pub fn cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies {
+        "__Host-recourse"
+    } else {
+        "recourse"
+    }
+}
+
+/// The tower-sessions layer: database store, HttpOnly, SameSite=Lax (a link from an e-mail still
+/// arrives signed in; cross-site posts are refused by the CSRF check), idle expiry.
+pub fn layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
+    let idle = time::Duration::try_from(state.config.session_idle_timeout).unwrap_or(time::Duration::minutes(30));
+    SessionManagerLayer::new(DbSessionStore::new(state.db.pool.clone()))
+        .with_name(cookie_name(&state.config))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+/// What a signed-in session holds. Times in microseconds since the epoch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct SessionAuth {
+    account: AccountId,
+    /// The account's session epoch at sign-in; a raised epoch ends this session.
+    epoch: i64,
+    signed_in_at: i64,
+    /// When the idle timer was last pushed back (at most once a minute, to spare writes).
+    touched_at: i64,
+}
+
+/// How often an active session's expiry is pushed back.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+tokio::task_local! {
+    static CURRENT: Option<Viewer>;
+}
+
+/// The viewer of the request being handled, for the page shell's header. Pages read it here so
+/// that every page shows who is signed in without each handler passing it along.
+pub fn page_viewer() -> Option<Viewer> {
+    CURRENT.try_with(Clone::clone).ok().flatten()
+}
+
+/// Middleware: resolves the session to a [`Viewer`] (request extension for the extractors,
+/// task-local for the page shell), ending the session if it may no longer be used.
+pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let viewer = match request.extensions().get::<Session>().cloned() {
+        Some(session) => match current(&state, &session).await {
+            Ok(viewer) => viewer,
+            Err(e) => {
+                tracing::error!(error = %e, "could not resolve the session; treating the request as signed out");
+                None
+            }
+        },
+        None => None,
+    };
+    if let Some(viewer) = &viewer {
+        request.extensions_mut().insert(viewer.clone());
+    }
+    CURRENT.scope(viewer, next.run(request)).await
+}
+
+async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<Viewer>> {
+    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await? else { return Ok(None) };
+    let now = Utc::now();
+    let max = chrono::Duration::from_std(state.config.session_max_lifetime).unwrap_or(chrono::Duration::hours(12));
+    if now - from_micros(auth.signed_in_at) > max {
+        tracing::info!("a session reached its absolute lifetime and was ended");
+        session.flush().await?;
+        return Ok(None);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let account = accounts::by_id(&mut conn, auth.account).await?;
+    drop(conn);
+    let Some(account) = account.filter(|a| !a.is_disabled() && a.session_epoch == auth.epoch) else {
+        tracing::info!("a session of a disabled account or from before a password change was ended");
+        session.flush().await?;
+        return Ok(None);
+    };
+    if now - from_micros(auth.touched_at) > TOUCH_EVERY {
+        // Modifying the session makes tower-sessions save it with a fresh idle expiry.
+        session.insert(AUTH_KEY, SessionAuth { touched_at: to_micros(now), ..auth }).await?;
+    }
+    Ok(Some(Viewer::from_account(&account)))
+}
+
+/// Signs `account` in on this session: a new session id (no fixation), then the account.
+pub async fn begin(session: &Session, account: &Account, now: DateTime<Utc>) -> AppResult<()> {
+    session.cycle_id().await.map_err(internal)?;
+    let auth = SessionAuth {
+        account: account.id,
+        epoch: account.session_epoch,
+        signed_in_at: to_micros(now),
+        touched_at: to_micros(now),
+    };
+    // The session layer stores it, and sets the new cookie, as the response leaves.
+    session.insert(AUTH_KEY, auth).await.map_err(internal)
+}
+
+/// Keeps this session signed in after its own password change raised the epoch, under a new id.
+pub async fn renew(session: &Session, epoch: i64) -> AppResult<()> {
+    let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await.map_err(internal)? else {
+        return Ok(());
+    };
+    session.cycle_id().await.map_err(internal)?;
+    session.insert(AUTH_KEY, SessionAuth { epoch, ..auth }).await.map_err(internal)
+}
+
+/// Ends this session on the server and removes its cookie.
+pub async fn end(session: &Session) -> AppResult<()> {
+    session.flush().await.map_err(internal)
+}
+
+fn internal(e: tower_sessions::session::Error) -> AppError {
+    AppError::Internal(anyhow::anyhow!("session: {e}"))
+}
+
+/// Defaults of the configuration: 30 minutes idle, 12 hours at most.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
+pub const DEFAULT_MAX: Duration = Duration::from_secs(12 * 60 * 60);

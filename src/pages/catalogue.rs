@@ -1,0 +1,341 @@
+//! The public rule catalogue, readable without signing in: every scheme with its grade bands
+//! (and components and weights), each rule's text, legal basis, effect and version history, and
+//! the restrictions a blacklist entry can impose.
+
+use axum::{
+    extract::{OriginalUri, Path, State},
+    response::Html,
+};
+use chrono::Utc;
+use leptos::prelude::*;
+
+use super::{
+    document,
+    format::{self, pick},
+    PageContext,
+};
+use crate::{
+    domain::{changes, GradeBands, Restriction, RuleCode, RuleField, RuleVersion, SchemeKind},
+    error::{AppError, AppResult},
+    http::AppState,
+    i18n::Locale,
+    store::catalogue::{self, SchemeContext, SchemeRecord},
+};
+
+/// `GET /rules`: every scheme, and the restriction kinds of blacklists.
+pub async fn index(
+    State(state): State<AppState>,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let schemes = catalogue::schemes(&mut conn).await.map_err(anyhow::Error::from)?;
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let items = schemes
+        .iter()
+        .map(|s| {
+            let kind = locale.t(&format!("catalogue.kind_{}", s.scheme.kind().code()));
+            view! {
+                <li>
+                    <h3><a href=format!("/rules/{}", s.scheme.code())>{pick(locale, &s.name_en, &s.name_zh).to_string()}</a></h3>
+                    <p class="muted">{pick(locale, &s.operator_en, &s.operator_zh).to_string()}" · "{kind}</p>
+                </li>
+            }
+        })
+        .collect_view();
+    let main = view! {
+        <h1>{locale.t("catalogue.title")}</h1>
+        <p class="lead">{locale.t("catalogue.intro")}</p>
+        <h2>{locale.t("catalogue.schemes")}</h2>
+        {if schemes.is_empty() {
+            view! { <p>{locale.t("catalogue.no_schemes")}</p> }.into_any()
+        } else {
+            view! { <ul class="cards">{items}</ul> }.into_any()
+        }}
+        <h2 id="restrictions">{locale.t("catalogue.restrictions_title")}</h2>
+        <p>{locale.t("catalogue.restrictions_intro")}</p>
+        <ul>
+            {Restriction::ALL.into_iter().map(|r| view! { <li>{format::restriction(locale, r)}</li> }).collect_view()}
+        </ul>
+    };
+    Ok(document(&ctx, &locale.t("catalogue.title"), main.into_any()))
+}
+
+async fn scheme_context(state: &AppState, code: &str) -> AppResult<SchemeContext> {
+    let mut conn = state.db.pool.acquire().await?;
+    let record = catalogue::scheme_by_code(&mut conn, code).await.map_err(anyhow::Error::from)?;
+    let record = record.ok_or(AppError::NotFound)?;
+    let context = catalogue::context(&mut conn, record.scheme.id()).await.map_err(anyhow::Error::from)?;
+    context.ok_or(AppError::NotFound)
+}
+
+/// `GET /rules/{scheme}`: one scheme's bands, components and rules in force.
+pub async fn scheme(
+    State(state): State<AppState>,
+    locale: Locale,
+    Path(code): Path<String>,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let ctx_data = scheme_context(&state, &code).await?;
+    let record = &ctx_data.record;
+    let scheme = &record.scheme;
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let title = pick(locale, &record.name_en, &record.name_zh).to_string();
+    let now = Utc::now();
+    let in_force = ctx_data.catalogue.in_force_at(now);
+    let rows = in_force
+        .iter()
+        .map(|v| {
+            let href = format!("/rules/{}/{}", scheme.code(), v.rule_code());
+            view! {
+                <tr>
+                    <td><a href=href>{v.rule_code().to_string()}</a></td>
+                    <td>{format::rule_title(locale, v).to_string()}</td>
+                    <td>{format::effect(locale, v.effect(), component_name(locale, record, v))}</td>
+                    <td>{format::validity(locale, v.counts_for())}</td>
+                    <td>{v.legal_basis().map(|b| b.to_string()).unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let range = match scheme.kind() {
+        SchemeKind::Points { base } => locale.t_with("catalogue.base_score", &[("n", &base.to_string())]),
+        SchemeKind::Weighted { range_min, range_max, .. } => locale.t_with(
+            "catalogue.score_range",
+            &[("min", &range_min.to_string()), ("max", &range_max.to_string())],
+        ),
+    };
+    let main = view! {
+        <p><a href="/rules">{locale.t("catalogue.all_schemes")}</a></p>
+        <h1>{title.clone()}</h1>
+        <dl class="facts">
+            <dt>{locale.t("catalogue.operator")}</dt><dd>{pick(locale, &record.operator_en, &record.operator_zh).to_string()}</dd>
+            <dt>{locale.t("catalogue.kind")}</dt><dd>{locale.t(&format!("catalogue.kind_{}", scheme.kind().code()))}</dd>
+            <dt>{locale.t("catalogue.score")}</dt><dd>{range}</dd>
+            <dt>{locale.t("catalogue.dispute_policy")}</dt>
+            <dd>{locale.t(&format!("catalogue.policy_{}", scheme.dispute_policy().code()))}</dd>
+            <dt>{locale.t("catalogue.appeal_deadline")}</dt>
+            <dd>{locale.t_with("format.days", &[("n", &scheme.appeal_deadline_days().to_string())])}</dd>
+        </dl>
+        <h2>{locale.t("catalogue.bands_title")}</h2>
+        {bands_table(locale, scheme.bands())}
+        {components_section(locale, record)}
+        <h2>{locale.t("catalogue.rules_title")}</h2>
+        <div class="table-scroll">
+            <table>
+                <caption>{locale.t("catalogue.rules_caption")}</caption>
+                <thead><tr>
+                    <th scope="col">{locale.t("catalogue.col_code")}</th>
+                    <th scope="col">{locale.t("catalogue.col_title")}</th>
+                    <th scope="col">{locale.t("catalogue.col_effect")}</th>
+                    <th scope="col">{locale.t("catalogue.col_counts_for")}</th>
+                    <th scope="col">{locale.t("catalogue.col_legal_basis")}</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+fn component_name<'a>(locale: Locale, record: &'a SchemeRecord, v: &RuleVersion) -> Option<&'a str> {
+    let component = v.effect().component()?;
+    let index = record.scheme.component_index(component)?;
+    record.component_names.get(index).map(|(en, zh)| pick(locale, en, zh))
+}
+
+/// The grade bands with both limits, highest first.
+pub fn bands_table(locale: Locale, bands: &GradeBands) -> impl IntoView {
+    let rows = (0..bands.bands().len())
+        .map(|i| {
+            let (min, max) = bands.limits_at(i);
+            let show = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+            view! {
+                <tr>
+                    <th scope="row">{bands.bands()[i].grade.to_string()}</th>
+                    <td class="num">{show(min)}</td>
+                    <td class="num">{show(max)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="bands">
+            <caption>{locale.t("catalogue.bands_caption")}</caption>
+            <thead><tr>
+                <th scope="col">{locale.t("catalogue.col_grade")}</th>
+                <th scope="col" class="num">{locale.t("catalogue.col_from")}</th>
+                <th scope="col" class="num">{locale.t("catalogue.col_to")}</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+fn components_section(locale: Locale, record: &SchemeRecord) -> AnyView {
+    let components = record.scheme.components();
+    if components.is_empty() {
+        return ().into_any();
+    }
+    let rows = components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let name = record.component_names.get(i).map(|(en, zh)| pick(locale, en, zh).to_string());
+            view! {
+                <tr>
+                    <th scope="row">{name.unwrap_or_else(|| c.code.to_string())}</th>
+                    <td class="num">{format!("{}%", c.weight_percent)}</td>
+                    <td class="num">{c.start}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{locale.t("catalogue.components_title")}</h2>
+        <p>{locale.t("catalogue.components_formula")}</p>
+        <table>
+            <caption>{locale.t("catalogue.components_caption")}</caption>
+            <thead><tr>
+                <th scope="col">{locale.t("catalogue.col_component")}</th>
+                <th scope="col" class="num">{locale.t("catalogue.col_weight")}</th>
+                <th scope="col" class="num">{locale.t("catalogue.col_start")}</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// `GET /rules/{scheme}/{rule}`: a rule's text, legal basis and every version with what changed.
+pub async fn rule(
+    State(state): State<AppState>,
+    locale: Locale,
+    Path((scheme_code, rule_code)): Path<(String, String)>,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let ctx_data = scheme_context(&state, &scheme_code).await?;
+    let code = RuleCode::parse(&rule_code).map_err(|_| AppError::NotFound)?;
+    let history = ctx_data.catalogue.history(&code);
+    let published: Vec<&RuleVersion> = history.iter().filter(|v| v.status().code() != "draft").collect();
+    let latest = *published.last().ok_or(AppError::NotFound)?;
+    let record = &ctx_data.record;
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let title = format!("{} · {}", code, format::rule_title(locale, latest));
+    let in_force = ctx_data.catalogue.version_in_force(&code, Utc::now()).ok();
+    let shown = in_force.unwrap_or(latest);
+    let versions = published
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let changed = if i == 0 { Vec::new() } else { changes(published[i - 1], v) };
+            let change_items = changed
+                .iter()
+                .filter(|c| !matches!(c.field, RuleField::TitleZh | RuleField::DescriptionZh) || locale == Locale::ZhCn)
+                .filter(|c| !matches!(c.field, RuleField::TitleEn | RuleField::DescriptionEn) || locale == Locale::En)
+                .map(|c| {
+                    let before = field_value(locale, record, published[i - 1], c.field);
+                    let after = field_value(locale, record, v, c.field);
+                    view! {
+                        <li>
+                            <strong>{locale.t(&format!("rule.field_{}", c.field.code()))}</strong>": "
+                            <del>{before}</del>" → "<ins>{after}</ins>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let to = v.effective_to().map(|t| format::date(locale, t)).unwrap_or_else(|| locale.t("rule.open_ended"));
+            view! {
+                <li class="version">
+                    <h3>{locale.t_with("rule.version_n", &[("n", &v.version().to_string())])}</h3>
+                    <p>
+                        {locale.t_with("rule.in_force_between", &[("from", &format::date(locale, v.effective_from())), ("to", &to)])}
+                        " · "{locale.t(&format!("rule.status_{}", v.status().code()))}
+                    </p>
+                    {if i == 0 {
+                        view! { <p class="muted">{locale.t("rule.first_version")}</p> }.into_any()
+                    } else {
+                        view! { <ul class="changes">{change_items}</ul> }.into_any()
+                    }}
+                </li>
+            }
+        })
+        .collect_view();
+    let main = view! {
+        <p><a href=format!("/rules/{}", record.scheme.code())>{pick(locale, &record.name_en, &record.name_zh).to_string()}</a></p>
+        <h1>{title.clone()}</h1>
+        <p class="lead">{format::rule_description(locale, shown).to_string()}</p>
+        <dl class="facts">
+            <dt>{locale.t("catalogue.col_legal_basis")}</dt>
+            <dd>{shown.legal_basis().map(|b| b.to_string()).unwrap_or_default()}</dd>
+            <dt>{locale.t("catalogue.col_effect")}</dt>
+            <dd>{format::effect(locale, shown.effect(), component_name(locale, record, shown))}</dd>
+            <dt>{locale.t("catalogue.col_counts_for")}</dt>
+            <dd>{format::validity(locale, shown.counts_for())}</dd>
+            <dt>{locale.t("rule.current_version")}</dt>
+            <dd>{match in_force {
+                Some(v) => locale.t_with("rule.version_n", &[("n", &v.version().to_string())]),
+                None => locale.t("rule.not_in_force"),
+            }}</dd>
+        </dl>
+        <h2>{locale.t("rule.history_title")}</h2>
+        <ol class="versions">{versions}</ol>
+    };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+/// A field of a version as a person reads it.
+fn field_value(locale: Locale, record: &SchemeRecord, v: &RuleVersion, field: RuleField) -> String {
+    let c = v.content();
+    match field {
+        RuleField::TitleEn => c.title_en.clone(),
+        RuleField::TitleZh => c.title_zh.clone(),
+        RuleField::DescriptionEn => c.description_en.clone(),
+        RuleField::DescriptionZh => c.description_zh.clone(),
+        RuleField::LegalBasis => c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+        RuleField::Effect => format::effect(locale, &c.effect, component_name(locale, record, v)),
+        RuleField::CountsFor => format::validity(locale, c.counts_for),
+        RuleField::EffectiveFrom => format::date(locale, c.effective_from),
+        RuleField::EffectiveTo => {
+            c.effective_to.map(|t| format::date(locale, t)).unwrap_or_else(|| locale.t("rule.open_ended"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DisputePolicy, RuleStatus};
+
+    /// Keys built at run time are not seen by the translation scan; check each one here.
+    #[test]
+    fn every_key_built_at_run_time_is_translated_in_both_languages() {
+        let mut keys: Vec<String> =
+            ["points", "weighted"].iter().map(|k| format!("catalogue.kind_{k}")).collect();
+        for policy in [DisputePolicy::KeepsCounting, DisputePolicy::SuspendedWhileDisputed] {
+            keys.push(format!("catalogue.policy_{}", policy.code()));
+        }
+        for status in [RuleStatus::Draft, RuleStatus::Published, RuleStatus::Repealed] {
+            keys.push(format!("rule.status_{}", status.code()));
+        }
+        for field in [
+            RuleField::TitleEn,
+            RuleField::TitleZh,
+            RuleField::DescriptionEn,
+            RuleField::DescriptionZh,
+            RuleField::LegalBasis,
+            RuleField::Effect,
+            RuleField::CountsFor,
+            RuleField::EffectiveFrom,
+            RuleField::EffectiveTo,
+        ] {
+            keys.push(format!("rule.field_{}", field.code()));
+        }
+        for locale in Locale::ALL {
+            for key in &keys {
+                let text = locale.t(key);
+                assert!(!text.ends_with(key.as_str()), "{} is missing {key}", locale.code());
+            }
+        }
+    }
+}

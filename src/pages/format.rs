@@ -1,0 +1,121 @@
+//! How numbers, dates and domain values read on a page, in the person's language.
+
+use chrono::{DateTime, Utc};
+
+use crate::{
+    domain::{Effect, Restriction, RuleVersion, Validity},
+    i18n::Locale,
+};
+
+/// A signed points figure with a real minus sign: "+30", "−5", "0".
+pub fn points(value: i64) -> String {
+    match value {
+        v if v > 0 => format!("+{v}"),
+        v if v < 0 => format!("\u{2212}{}", v.unsigned_abs()),
+        _ => "0".into(),
+    }
+}
+
+/// A calendar date: "1 March 2025" or "2025年3月1日".
+pub fn date(locale: Locale, at: DateTime<Utc>) -> String {
+    match locale {
+        Locale::En => at.format("%-d %B %Y").to_string(),
+        Locale::ZhCn => at.format("%Y年%-m月%-d日").to_string(),
+    }
+}
+
+/// A date for `<time datetime>` attributes and form values.
+pub fn iso_date(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// How long a record counts: "24 months", "90 days".
+pub fn validity(locale: Locale, v: Validity) -> String {
+    let (key, n) = match v {
+        Validity::Days(n) => ("format.days", n),
+        Validity::Months(n) => ("format.months", n),
+    };
+    locale.t_with(key, &[("n", &n.to_string())])
+}
+
+/// A rule's effect: "−5 points", "−10 to −30 points (usually −20)", "payment history +4".
+pub fn effect(locale: Locale, e: &Effect, component_name: Option<&str>) -> String {
+    let (default, min, max) = match e {
+        Effect::Points { default, min, max } | Effect::Component { default, min, max, .. } => {
+            (*default, *min, *max)
+        }
+    };
+    let amount = if min == max {
+        locale.t_with("format.points", &[("n", &points(default))])
+    } else {
+        locale.t_with(
+            "format.points_range",
+            &[("min", &points(min)), ("max", &points(max)), ("default", &points(default))],
+        )
+    };
+    match (e, component_name) {
+        (Effect::Component { component, .. }, name) => {
+            format!("{}: {amount}", name.unwrap_or(component.as_str()))
+        }
+        _ => amount,
+    }
+}
+
+/// A rule version's title in the person's language.
+pub fn rule_title(locale: Locale, v: &RuleVersion) -> &str {
+    match locale {
+        Locale::En => &v.content().title_en,
+        Locale::ZhCn => &v.content().title_zh,
+    }
+}
+
+/// A rule version's plain-language description in the person's language.
+pub fn rule_description(locale: Locale, v: &RuleVersion) -> &str {
+    match locale {
+        Locale::En => &v.content().description_en,
+        Locale::ZhCn => &v.content().description_zh,
+    }
+}
+
+/// Picks the English or Chinese of a pair of stored names.
+pub fn pick<'a>(locale: Locale, en: &'a str, zh: &'a str) -> &'a str {
+    match locale {
+        Locale::En => en,
+        Locale::ZhCn => zh,
+    }
+}
+
+/// What a restriction stops a listed person doing, in plain words.
+pub fn restriction(locale: Locale, r: Restriction) -> String {
+    locale.t(&format!("restriction.{}", r.code()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn points_carry_a_real_sign() {
+        assert_eq!(points(30), "+30");
+        assert_eq!(points(-5), "\u{2212}5");
+        assert_eq!(points(0), "0");
+    }
+
+    #[test]
+    fn dates_read_naturally_in_both_languages() {
+        let at = Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap();
+        assert_eq!(date(Locale::En, at), "1 March 2025");
+        assert_eq!(date(Locale::ZhCn, at), "2025年3月1日");
+    }
+
+    #[test]
+    fn every_restriction_has_words_in_both_languages() {
+        for r in Restriction::ALL {
+            for locale in Locale::ALL {
+                let words = restriction(locale, r);
+                assert!(!words.contains("restriction."), "{locale:?} {r:?}: {words}");
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Accessible form pieces shared by the account pages: a labelled field whose hint and error are
+//! tied to the input with `aria-describedby`, and an error summary that links to each field.
+//! Validation is the server's (no `required` attributes), so every message is specific and in
+//! the person's language, with or without JavaScript.
+
+use leptos::prelude::*;
+
+/// One input with its label, optional hint and optional error.
+pub struct Field {
+    pub id: &'static str,
+    pub label: String,
+    /// `text`, `password`, …
+    pub kind: &'static str,
+    pub autocomplete: &'static str,
+    /// Shown back after a failed post (never for passwords).
+    pub value: String,
+    pub hint: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Field {
+    pub fn new(id: &'static str, label: String, kind: &'static str, autocomplete: &'static str) -> Self {
+        Self { id, label, kind, autocomplete, value: String::new(), hint: None, error: None }
+    }
+
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = value.into();
+        self
+    }
+
+    pub fn hint(mut self, hint: String) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    pub fn error(mut self, error: Option<String>) -> Self {
+        self.error = error;
+        self
+    }
+
+    pub fn view(self) -> impl IntoView {
+        let hint_id = format!("{}-hint", self.id);
+        let error_id = format!("{}-error", self.id);
+        let described: Vec<&str> = [self.hint.as_ref().map(|_| hint_id.as_str()), self.error.as_ref().map(|_| error_id.as_str())]
+            .into_iter()
+            .flatten()
+            .collect();
+        let described = (!described.is_empty()).then(|| described.join(" "));
+        let invalid = self.error.is_some().then_some("true");
+        let class = if self.error.is_some() { "field has-error" } else { "field" };
+        let value = (!self.value.is_empty()).then_some(self.value);
+        let hint = self.hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> });
+        let error = self.error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> });
+        view! {
+            <div class=class>
+                <label for=self.id>{self.label}</label>
+                {hint}
+                {error}
+                <input id=self.id name=self.id type=self.kind autocomplete=self.autocomplete
+                    value=value aria-describedby=described aria-invalid=invalid/>
+            </div>
+        }
+    }
+}
+
+/// The list of problems at the top of a form that failed, each linking to its field.
+pub fn error_summary(title: String, errors: Vec<(&'static str, String)>) -> impl IntoView {
+    (!errors.is_empty()).then(|| {
+        let items = errors
+            .into_iter()
+            .map(|(field, message)| view! { <li><a href=format!("#{field}")>{message}</a></li> })
+            .collect_view();
+        view! {
+            <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">
+                <h2 id="error-summary-title">{title}</h2>
+                <ul>{items}</ul>
+            </div>
+        }
+    })
+}
+
+/// A status message after something succeeded (the page a redirect led to).
+pub fn notice(message: Option<String>) -> impl IntoView {
+    message.map(|m| view! { <p class="notice" role="status">{m}</p> })
+}

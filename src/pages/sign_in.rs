@@ -1,0 +1,252 @@
+//! Signing in and out. Without JavaScript: the form posts, a failure answers the same page with
+//! the problem named (and the name kept, never the password), a success answers 303 to where the
+//! person was going. An unknown name and a wrong password get the same message after the same
+//! work; attempts are throttled per name and per address and logged without the password and
+//! without the name.
+
+use axum::{
+    extract::{OriginalUri, Query, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::Utc;
+use leptos::prelude::*;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{
+    document,
+    forms::{error_summary, notice, Field},
+    PageContext,
+};
+use crate::{
+    auth::{
+        access::MaybeViewer,
+        password,
+        session,
+        throttle::{self, AttemptKeys, ClientAddress},
+    },
+    error::AppResult,
+    http::{form::Form, redirect::local_path, AppState},
+    i18n::Locale,
+    store::accounts,
+};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+    /// Set by the redirects after signing out and after accepting an invitation.
+    signed_out: Option<String>,
+    welcome: Option<String>,
+}
+
+/// The posted form. `Debug` leaves the password out.
+#[derive(Default, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+impl std::fmt::Debug for SignInForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInForm").field("password", &"***").finish_non_exhaustive()
+    }
+}
+
+/// What went wrong with an attempt, as the person is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Problem {
+    UsernameMissing,
+    PasswordMissing,
+    PasswordTooLong,
+    /// Unknown name or wrong password: one message for both.
+    Wrong,
+    Disabled,
+    /// Throttled; minutes to wait.
+    Throttled(i64),
+}
+
+impl Problem {
+    fn status(self) -> StatusCode {
+        match self {
+            Problem::UsernameMissing | Problem::PasswordMissing | Problem::PasswordTooLong => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Problem::Wrong => StatusCode::UNAUTHORIZED,
+            Problem::Disabled => StatusCode::FORBIDDEN,
+            Problem::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+        }
+    }
+
+    /// The field the problem is about, for the summary's link and the field's own message.
+    fn field(self) -> &'static str {
+        match self {
+            Problem::PasswordMissing | Problem::PasswordTooLong => "password",
+            _ => "username",
+        }
+    }
+
+    fn message(self, locale: Locale) -> String {
+        match self {
+            Problem::UsernameMissing => locale.t("auth.sign_in.username_missing"),
+            Problem::PasswordMissing => locale.t("auth.sign_in.password_missing"),
+            Problem::PasswordTooLong => {
+                locale.t_with("auth.password.too_long", &[("max", &password::MAX_CHARS.to_string())])
+            }
+            Problem::Wrong => locale.t("auth.sign_in.wrong"),
+            Problem::Disabled => locale.t("auth.sign_in.disabled"),
+            Problem::Throttled(1) => locale.t("auth.sign_in.throttled_one"),
+            Problem::Throttled(n) => locale.t_with("auth.sign_in.throttled_many", &[("n", &n.to_string())]),
+        }
+    }
+
+    /// Whether the message belongs under one field (else it is about the attempt as a whole).
+    fn is_about_a_field(self) -> bool {
+        matches!(self, Problem::UsernameMissing | Problem::PasswordMissing | Problem::PasswordTooLong)
+    }
+}
+
+/// Where to go after signing in: a local `next`, else the person's account page.
+fn destination(next: Option<&str>) -> String {
+    next.and_then(local_path).filter(|n| !n.starts_with("/sign-in")).unwrap_or("/me").to_string()
+}
+
+/// `GET /sign-in`: the form; a person already signed in goes straight on.
+pub async fn page(
+    locale: Locale,
+    MaybeViewer(viewer): MaybeViewer,
+    OriginalUri(uri): OriginalUri,
+    query: Option<Query<SignInQuery>>,
+) -> Response {
+    let Query(query) = query.unwrap_or_default();
+    if viewer.is_some() {
+        return Redirect::to(&destination(query.next.as_deref())).into_response();
+    }
+    let message = if query.signed_out.is_some() {
+        Some(locale.t("auth.sign_in.signed_out"))
+    } else if query.welcome.is_some() {
+        Some(locale.t("auth.sign_in.welcome"))
+    } else {
+        None
+    };
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let next = query.next.as_deref().and_then(local_path).unwrap_or_default().to_string();
+    render(&ctx, "", &next, &[], message).into_response()
+}
+
+/// `POST /sign-in`.
+pub async fn submit(
+    State(state): State<AppState>,
+    locale: Locale,
+    session: Session,
+    ClientAddress(address): ClientAddress,
+    OriginalUri(uri): OriginalUri,
+    Form(form): Form<SignInForm>,
+) -> AppResult<Response> {
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let next = local_path(&form.next).unwrap_or_default().to_string();
+    let refuse = |problems: &[Problem]| {
+        let status = problems.iter().map(|p| p.status()).max().unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        let mut response = (status, render(&ctx, &form.username, &next, problems, None)).into_response();
+        if let Some(Problem::Throttled(minutes)) = problems.first() {
+            let seconds = (minutes * 60).to_string();
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.parse().expect("digits are a header value"));
+        }
+        response
+    };
+
+    let mut problems = Vec::new();
+    if form.username.trim().is_empty() {
+        problems.push(Problem::UsernameMissing);
+    }
+    if form.password.is_empty() {
+        problems.push(Problem::PasswordMissing);
+    } else if form.password.chars().count() > password::MAX_CHARS {
+        problems.push(Problem::PasswordTooLong);
+    }
+    if !problems.is_empty() {
+        return Ok(refuse(&problems));
+    }
+
+    let keys = AttemptKeys::new(&form.username, &address);
+    let now = Utc::now();
+    let mut conn = state.db.pool.acquire().await?;
+    if let Some(wait) = throttle::retry_after(&mut conn, &keys, now).await? {
+        tracing::warn!(account = keys.account_tag(), address = keys.address_tag(), outcome = "throttled", "sign-in attempt");
+        return Ok(refuse(&[Problem::Throttled(throttle::minutes(wait))]));
+    }
+    let account = accounts::by_username(&mut conn, &form.username).await?;
+    drop(conn);
+
+    let phc = account.as_ref().and_then(|a| a.credential.phc()).map(str::to_string);
+    let matches = password::verify_or_dummy(form.password.clone(), phc).await;
+    let mut conn = state.db.pool.acquire().await?;
+    let account = match account {
+        Some(account) if matches => account,
+        _ => {
+            throttle::record_failure(&mut conn, &keys, now).await?;
+            tracing::info!(account = keys.account_tag(), address = keys.address_tag(), outcome = "wrong", "sign-in attempt");
+            return Ok(refuse(&[Problem::Wrong]));
+        }
+    };
+    if account.is_disabled() {
+        tracing::info!(account = keys.account_tag(), address = keys.address_tag(), outcome = "disabled", "sign-in attempt");
+        return Ok(refuse(&[Problem::Disabled]));
+    }
+    throttle::clear_account(&mut conn, &keys).await?;
+    drop(conn);
+    session::begin(&session, &account, now).await?;
+    tracing::info!(account = keys.account_tag(), address = keys.address_tag(), outcome = "signed_in", "sign-in attempt");
+    Ok(Redirect::to(&destination(Some(&next))).into_response())
+}
+
+/// `POST /sign-out`: ends the session on the server, then says so on the sign-in page.
+pub async fn sign_out(session: Session) -> AppResult<Response> {
+    session::end(&session).await?;
+    Ok(Redirect::to("/sign-in?signed_out=1").into_response())
+}
+
+fn render(
+    ctx: &PageContext,
+    username: &str,
+    next: &str,
+    problems: &[Problem],
+    message: Option<String>,
+) -> axum::response::Html<String> {
+    let locale = ctx.locale;
+    let field_error = |field: &str| {
+        problems.iter().find(|p| p.is_about_a_field() && p.field() == field).map(|p| p.message(locale))
+    };
+    let summary = error_summary(
+        locale.t("forms.error_summary"),
+        problems.iter().map(|p| (p.field(), p.message(locale))).collect(),
+    );
+    let username_field = Field::new("username", locale.t("auth.sign_in.username"), "text", "username")
+        .value(username.trim())
+        .error(field_error("username"));
+    let password_field = Field::new("password", locale.t("auth.sign_in.password"), "password", "current-password")
+        .error(field_error("password"));
+    let main = view! {
+        <h1>{locale.t("sign_in.title")}</h1>
+        {notice(message)}
+        {summary}
+        <p>{locale.t("auth.sign_in.intro")}</p>
+        <form class="stack" method="post" action="/sign-in">
+            {username_field.view()}
+            {password_field.view()}
+            <input type="hidden" name="next" value=next.to_string()/>
+            <button type="submit">{locale.t("auth.sign_in.submit")}</button>
+        </form>
+        <p class="muted">{locale.t("auth.sign_in.no_account")}</p>
+    };
+    let title = if problems.is_empty() {
+        locale.t("sign_in.title")
+    } else {
+        locale.t_with("forms.error_title", &[("title", &locale.t("sign_in.title"))])
+    };
+    document(ctx, &title, main.into_any())
+}

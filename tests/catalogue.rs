@@ -1,0 +1,104 @@
+//! The public rule catalogue over HTTP, without signing in, on both databases.
+
+mod common;
+
+use chrono::Utc;
+use common::{for_each_database, TestApp};
+use reqwest::StatusCode;
+
+async fn seeded(app: &TestApp) {
+    recourse::demo::seed(&app.db, Utc::now()).await.expect("demo data seeds");
+}
+
+async fn page(app: &TestApp, path: &str, lang: &str) -> (StatusCode, String) {
+    let response = app.get_with(path, &[("accept-language", lang)]).await;
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn anyone_can_read_every_scheme_and_the_restrictions_a_listing_can_impose() {
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        let (status, body) = page(&app, "/rules", "en").await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        assert!(
+            body.contains(r#"href="/rules/rongcheng""#) && body.contains(r#"href="/rules/coastal-credit""#)
+        );
+        assert!(body.contains("Buying plane tickets") && body.contains("Taking out loans"));
+        let (_, zh) = page(&app, "/rules", "zh-CN").await;
+        assert!(zh.contains("荣成社会信用积分") && zh.contains("购买飞机票"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scheme_page_shows_its_grade_bands_with_both_limits_and_the_rules_in_force() {
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        let (status, body) = page(&app, "/rules/rongcheng", "en").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains(r#"<th scope="row">AA</th><td class="num">1030</td><td class="num">1049</td>"#),
+            "{body}"
+        );
+        assert!(body.contains(r#"<th scope="row">D</th><td class="num">—</td><td class="num">599</td>"#));
+        assert!(body.contains("Everyone starts at 1000 points"));
+        assert!(body.contains(r#"href="/rules/rongcheng/COURT-01""#) && body.contains("−100 points"));
+        assert!(body.contains("Rongcheng Social Credit Management Measures (2021), art. 12"));
+
+        let (_, weighted) = page(&app, "/rules/coastal-credit", "en").await;
+        assert!(weighted.contains("From 350 to 950"));
+        assert!(
+            weighted.contains(r#"<th scope="row">Payment history</th><td class="num">35%</td>"#),
+            "{weighted}"
+        );
+        assert!(weighted.contains("Payment history: −20 to −5 points (usually −10)"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_rule_page_shows_every_version_and_what_changed_between_them() {
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        let (status, body) = page(&app, "/rules/rongcheng/TRAFFIC-01", "en").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("<h1>TRAFFIC-01 · Traffic violation</h1>"));
+        assert!(body.contains("Version 1") && body.contains("Version 2"));
+        assert!(body.contains("<del>−5 points</del> → <ins>−3 points</ins>"), "{body}");
+        assert!(body.contains("(2023 revision)"));
+        let (_, zh) = page(&app, "/rules/rongcheng/traffic-01", "zh-CN").await;
+        assert!(zh.contains("<del>−5分</del> → <ins>−3分</ins>"), "codes are case-insensitive; {zh}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_schemes_and_rules_answer_404() {
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        for path in [
+            "/rules/nowhere",
+            "/rules/rongcheng/NO-SUCH-RULE",
+            "/rules/rongcheng/%3Cscript%3E",
+            "/rules/a/b/c",
+        ] {
+            let (status, body) = page(&app, path, "en").await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            assert!(body.contains("Page not found"), "{path}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_database_failure_shows_the_500_page_in_the_persons_language_and_no_detail() {
+    for_each_database(|app| async move {
+        app.db.pool.close().await;
+        let (status, body) = page(&app, "/rules", "zh-CN").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{}", app.label);
+        assert!(body.contains("出现错误"), "{body}");
+        assert!(!body.to_lowercase().contains("pool") && !body.contains("sqlx"), "{body}");
+    })
+    .await;
+}
