@@ -59,6 +59,17 @@ struct WebArgs {
     /// Folder of static files served at the site root.
     #[arg(long, env = "RECOURSE_PUBLIC_DIR")]
     public_dir: Option<PathBuf>,
+    /// Minutes after which an unused signed-in session ends (1 to 1440).
+    #[arg(long, env = "RECOURSE_SESSION_IDLE_MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=1440))]
+    session_idle_minutes: u64,
+    /// Hours after sign-in at which a session ends however active it is (1 to 720).
+    #[arg(long, env = "RECOURSE_SESSION_MAX_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u64).range(1..=720))]
+    session_max_hours: u64,
+    /// Behind a reverse proxy: throttle sign-ins by the last X-Forwarded-For address.
+    #[arg(long, env = "RECOURSE_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
 }
 
 #[derive(Args, Debug)]
@@ -174,6 +185,9 @@ async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
     let config = Config {
         secure_cookies: web.secure_cookies,
         public_dir: web.public_dir.unwrap_or_else(http::default_public_dir),
+        session_idle_timeout: std::time::Duration::from_secs(web.session_idle_minutes * 60),
+        session_max_lifetime: std::time::Duration::from_secs(web.session_max_hours * 3600),
+        trust_forwarded_for: web.trust_forwarded_for,
     };
     http::serve(AppState { db, config: Arc::new(config) }, web.addr).await?;
     Ok(())
@@ -213,8 +227,9 @@ async fn fresh_demo_database(raw_url: &str) -> Result<Db, CliError> {
     Ok(db)
 }
 
-async fn hash_password(raw: String) -> Result<String, CliError> {
-    let password = NewPassword::parse(raw).map_err(|e| CliError::Refused(e.to_string()))?;
+async fn hash_password(raw: String, user_inputs: &[&str]) -> Result<String, CliError> {
+    let password =
+        NewPassword::parse_strong(raw, user_inputs).map_err(|e| CliError::Refused(e.to_string()))?;
     password::hash(password).await.map_err(|e| CliError::Refused(e.to_string()))
 }
 
@@ -231,10 +246,10 @@ async fn admin_create(args: AdminCreateArgs) -> Result<(), CliError> {
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
-    let hash = hash_password(raw).await?;
+    let display = args.display_name.unwrap_or_else(|| args.username.clone());
+    let hash = hash_password(raw, &[&args.username, &display]).await?;
     let db = open(&args.db.database_url).await?;
     db.migrate().await?;
-    let display = args.display_name.unwrap_or_else(|| args.username.clone());
     let mut conn = db.pool.acquire().await.map_err(crate::db::DbError::from)?;
     store::accounts::create(&mut conn, &args.username, &display, &hash, Role::Administrator)
         .await

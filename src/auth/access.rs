@@ -162,7 +162,7 @@ impl Roles for Subjects {
 
 /// A signed-in person whose role is one of `R`. Not signed in: sent to sign in. Signed in with
 /// another role: 404, as if the page did not exist.
-pub struct RequireRole<R: Roles>(pub Viewer, PhantomData<R>);
+pub struct RequireRole<R: Roles>(pub Viewer, pub PhantomData<R>);
 
 impl<R: Roles> RequireRole<R> {
     pub fn viewer(&self) -> &Viewer {
@@ -231,7 +231,11 @@ mod tests {
         assert_eq!(record_access(&me, mine), Some(RecordAccess::Own));
         assert_eq!(record_access(&me, theirs), None);
         assert!(matches!(require_record_access(&me, theirs), Err(AppError::NotFound)));
-        assert_eq!(record_access(&viewer(Role::Subject, None), theirs), None, "an unlinked subject reads nothing");
+        assert_eq!(
+            record_access(&viewer(Role::Subject, None), theirs),
+            None,
+            "an unlinked subject reads nothing"
+        );
     }
 
     #[test]

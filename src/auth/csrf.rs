@@ -107,13 +107,28 @@ mod tests {
 
     #[test]
     fn origin_must_match_the_host() {
-        assert_eq!(verdict(&headers(&[("origin", "http://recourse.example:8080")]), HOST, false), Verdict::SameOrigin);
-        assert_eq!(verdict(&headers(&[("origin", "http://evil.example:8080")]), HOST, false), Verdict::ForeignOrigin);
-        assert_eq!(verdict(&headers(&[("origin", "http://recourse.example")]), HOST, false), Verdict::ForeignOrigin);
+        assert_eq!(
+            verdict(&headers(&[("origin", "http://recourse.example:8080")]), HOST, false),
+            Verdict::SameOrigin
+        );
+        assert_eq!(
+            verdict(&headers(&[("origin", "http://evil.example:8080")]), HOST, false),
+            Verdict::ForeignOrigin
+        );
+        assert_eq!(
+            verdict(&headers(&[("origin", "http://recourse.example")]), HOST, false),
+            Verdict::ForeignOrigin
+        );
         assert_eq!(verdict(&headers(&[("origin", "null")]), HOST, false), Verdict::ForeignOrigin);
         let tls = Some("recourse.example");
-        assert_eq!(verdict(&headers(&[("origin", "https://recourse.example")]), tls, true), Verdict::SameOrigin);
-        assert_eq!(verdict(&headers(&[("origin", "http://recourse.example")]), tls, true), Verdict::ForeignOrigin);
+        assert_eq!(
+            verdict(&headers(&[("origin", "https://recourse.example")]), tls, true),
+            Verdict::SameOrigin
+        );
+        assert_eq!(
+            verdict(&headers(&[("origin", "http://recourse.example")]), tls, true),
+            Verdict::ForeignOrigin
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub enum PasswordError {
     TooShort,
     #[error("the password must have at most {MAX_CHARS} characters")]
     TooLong,
-    #[error("the password is too easy to guess ({0:?})")]
+    #[error("the password is too easy to guess: {}", .0.explain())]
     TooEasy(Weakness),
 }
 
@@ -53,6 +53,18 @@ impl Weakness {
             Weakness::Dates => "dates",
             Weakness::Words => "words",
             Weakness::Other => "other",
+        }
+    }
+
+    /// In English, for the command line (pages use the translations).
+    pub fn explain(self) -> &'static str {
+        match self {
+            Weakness::Common => "it is, or is close to, a commonly used password",
+            Weakness::KeyboardPattern => "rows and patterns of keys are easy to guess",
+            Weakness::RepeatsOrSequence => "repeats and sequences like abc or 123 are easy to guess",
+            Weakness::Dates => "dates and years are easy to guess",
+            Weakness::Words => "a single word or name is easy to guess",
+            Weakness::Other => "choose a longer one; a few unrelated words work well",
         }
     }
 

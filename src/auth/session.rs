@@ -39,7 +39,8 @@ pub fn cookie_name(config: &Config) -> &'static str {
 /// The tower-sessions layer: database store, HttpOnly, SameSite=Lax (a link from an e-mail still
 /// arrives signed in; cross-site posts are refused by the CSRF check), idle expiry.
 pub fn layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
-    let idle = time::Duration::try_from(state.config.session_idle_timeout).unwrap_or(time::Duration::minutes(30));
+    let idle =
+        time::Duration::try_from(state.config.session_idle_timeout).unwrap_or(time::Duration::minutes(30));
     SessionManagerLayer::new(DbSessionStore::new(state.db.pool.clone()))
         .with_name(cookie_name(&state.config))
         .with_http_only(true)
@@ -95,7 +96,8 @@ pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request,
 async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<Viewer>> {
     let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await? else { return Ok(None) };
     let now = Utc::now();
-    let max = chrono::Duration::from_std(state.config.session_max_lifetime).unwrap_or(chrono::Duration::hours(12));
+    let max =
+        chrono::Duration::from_std(state.config.session_max_lifetime).unwrap_or(chrono::Duration::hours(12));
     if now - from_micros(auth.signed_in_at) > max {
         tracing::info!("a session reached its absolute lifetime and was ended");
         session.flush().await?;

@@ -2,7 +2,9 @@
 //! compression, security headers, localised error pages), and the server with graceful shutdown.
 
 pub mod assets;
+pub mod form;
 pub mod redirect;
+pub mod route_table;
 pub mod security;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -12,7 +14,6 @@ use axum::{
     http::{header, HeaderName, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
-    routing::get,
     Router,
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -32,6 +33,7 @@ use crate::{
     i18n::{locale_of, Locale, LANG_COOKIE},
     pages::{self, PageContext},
 };
+use route_table::{Route, Routes};
 
 /// Settings of the web server that handlers may need.
 #[derive(Clone, Debug)]
@@ -40,11 +42,24 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Folder whose files are served at the site root (favicon, robots.txt).
     pub public_dir: PathBuf,
+    /// A signed-in session unused this long ends.
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_max_lifetime: Duration,
+    /// Behind a reverse proxy: take the client's address (for sign-in throttling) from the last
+    /// `X-Forwarded-For` entry instead of the connection.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { secure_cookies: false, public_dir: default_public_dir() }
+        Self {
+            secure_cookies: false,
+            public_dir: default_public_dir(),
+            session_idle_timeout: crate::auth::session::DEFAULT_IDLE,
+            session_max_lifetime: crate::auth::session::DEFAULT_MAX,
+            trust_forwarded_for: false,
+        }
     }
 }
 
@@ -68,6 +83,22 @@ pub struct AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Every route of Recourse, declared once: the router is built from this, and the access-matrix
+/// test walks its table.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/healthz", health)
+        .get("/language/{code}", switch_language)
+        .get("/style/recourse.css", assets::stylesheet)
+        .merge(pages::routes())
+        .merge(crate::auth::routes())
+}
+
+/// The (method, path) pairs the router serves.
+pub fn route_table() -> Vec<Route> {
+    routes().table().to_vec()
+}
+
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
     let public_files = ServeDir::new(&state.config.public_dir)
@@ -75,17 +106,17 @@ pub fn router(state: AppState) -> Router {
         .fallback(axum::handler::HandlerWithoutStateExt::into_service(not_found));
     let security = security::header_layers(state.config.secure_cookies);
 
-    let mut app = Router::new()
-        .route("/healthz", get(health))
-        .route("/language/{code}", get(switch_language))
-        .route("/style/recourse.css", get(assets::stylesheet))
-        .merge(pages::routes())
-        .merge(crate::auth::routes())
+    let mut app = routes()
+        .into_router()
+        // Cross-site checks on every route, not on the fallback: an unknown address stays a 404.
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::refuse_cross_site))
         .fallback_service(
             ServiceBuilder::new().map_response(assets::cache_public_files).service(public_files),
         )
-        .with_state(state)
+        .with_state(state.clone())
         .layer(middleware::from_fn(render_error_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve_viewer))
+        .layer(crate::auth::session::layer(&state))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");
             ErrorPage::Internal.into_response()
@@ -99,7 +130,8 @@ pub fn router(state: AppState) -> Router {
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 // Path only: query strings may carry personal data.
                 let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok());
-                tracing::info_span!("request", method = %req.method(), path = req.uri().path(), id = id.unwrap_or("-"))
+                let path = crate::auth::loggable_path(req.uri().path());
+                tracing::info_span!("request", method = %req.method(), path = %path, id = id.unwrap_or("-"))
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(CompressionLayer::new()),

@@ -2,7 +2,7 @@
 //! and the form to change their password, which signs them out everywhere else.
 
 use axum::{
-    extract::{OriginalUri, Query, State},
+    extract::{rejection::QueryRejection, OriginalUri, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -105,10 +105,10 @@ pub async fn page(
     SignedIn(viewer): SignedIn,
     locale: Locale,
     OriginalUri(uri): OriginalUri,
-    query: Option<Query<AccountQuery>>,
+    query: Result<Query<AccountQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
     let ctx = PageContext { locale, path: uri.to_string() };
-    let message = query.and_then(|q| q.0.password_changed).map(|_| locale.t("account.password_changed"));
+    let message = query.ok().and_then(|q| q.0.password_changed).map(|_| locale.t("account.password_changed"));
     render(&state, &ctx, &viewer, &[], message).await
 }
 
@@ -171,16 +171,27 @@ pub async fn change_password(
         } else {
             locale.t_with("auth.sign_in.throttled_many", &[("n", &minutes.to_string())])
         };
-        return refuse(&state, &ctx, &viewer, StatusCode::TOO_MANY_REQUESTS, vec![("current_password", message)])
-            .await;
+        return refuse(
+            &state,
+            &ctx,
+            &viewer,
+            StatusCode::TOO_MANY_REQUESTS,
+            vec![("current_password", message)],
+        )
+        .await;
     }
-    let account = accounts::by_id(&mut conn, viewer.account_id).await?.ok_or(crate::error::AppError::NotFound)?;
+    let account =
+        accounts::by_id(&mut conn, viewer.account_id).await?.ok_or(crate::error::AppError::NotFound)?;
     drop(conn);
     let phc = account.credential.phc().map(str::to_string);
     if !password::verify_or_dummy(form.current_password.clone(), phc).await {
         let mut conn = state.db.pool.acquire().await?;
         throttle::record_failure(&mut conn, &keys, now).await?;
-        tracing::info!(account = keys.account_tag(), outcome = "wrong_current_password", "password change attempt");
+        tracing::info!(
+            account = keys.account_tag(),
+            outcome = "wrong_current_password",
+            "password change attempt"
+        );
         let problems = vec![("current_password", locale.t("auth.password.current_wrong"))];
         return refuse(&state, &ctx, &viewer, StatusCode::UNPROCESSABLE_ENTITY, problems).await;
     }
@@ -191,7 +202,11 @@ pub async fn change_password(
     let ended = sessions::end_sessions_of(&mut tx, account.id, None).await?;
     tx.commit().await?;
     session::renew(&session, epoch).await?;
-    tracing::info!(account = keys.account_tag(), other_sessions_ended = ended.saturating_sub(1), "password changed");
+    tracing::info!(
+        account = keys.account_tag(),
+        other_sessions_ended = ended.saturating_sub(1),
+        "password changed"
+    );
     Ok(Redirect::to("/me?password_changed=1").into_response())
 }
 
@@ -215,31 +230,35 @@ async fn render(
     let locale = ctx.locale;
     let mut conn = state.db.pool.acquire().await?;
     let speaks_for = match viewer.subject_id {
-        Some(id) => register::subject(&mut conn, id).await.map_err(anyhow::Error::from)?.map(|s| s.display_name),
+        Some(id) => {
+            register::subject(&mut conn, id).await.map_err(anyhow::Error::from)?.map(|s| s.display_name)
+        }
         None => None,
     };
-    let records_for = match viewer.authority_id {
-        Some(id) => accounts::authority_choices(&mut conn)
-            .await?
-            .into_iter()
-            .find(|a| a.id == id)
-            .map(|a| if locale == Locale::ZhCn { a.name_zh } else { a.name_en }),
-        None => None,
-    };
+    let records_for =
+        match viewer.authority_id {
+            Some(id) => accounts::authority_choices(&mut conn)
+                .await?
+                .into_iter()
+                .find(|a| a.id == id)
+                .map(|a| if locale == Locale::ZhCn { a.name_zh } else { a.name_en }),
+            None => None,
+        };
     let reviews_for = match viewer.review_body_id {
-        Some(id) => accounts::review_bodies(&mut conn)
-            .await?
-            .into_iter()
-            .find(|b| b.id == id)
-            .map(|b| if locale == Locale::ZhCn { b.name_zh } else { b.name_en }),
+        Some(id) => accounts::review_bodies(&mut conn).await?.into_iter().find(|b| b.id == id).map(|b| {
+            if locale == Locale::ZhCn {
+                b.name_zh
+            } else {
+                b.name_en
+            }
+        }),
         None => None,
     };
     drop(conn);
 
     let error_for = |field: &str| problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
-    let link_row = |label: String, value: Option<String>| {
-        value.map(|v| view! { <dt>{label}</dt><dd>{v}</dd> })
-    };
+    let link_row =
+        |label: String, value: Option<String>| value.map(|v| view! { <dt>{label}</dt><dd>{v}</dd> });
     let main = view! {
         <h1>{locale.t("account.title")}</h1>
         {notice(message)}

@@ -16,11 +16,12 @@ pub struct Field {
     pub value: String,
     pub hint: Option<String>,
     pub error: Option<String>,
+    pub readonly: bool,
 }
 
 impl Field {
     pub fn new(id: &'static str, label: String, kind: &'static str, autocomplete: &'static str) -> Self {
-        Self { id, label, kind, autocomplete, value: String::new(), hint: None, error: None }
+        Self { id, label, kind, autocomplete, value: String::new(), hint: None, error: None, readonly: false }
     }
 
     pub fn value(mut self, value: impl Into<String>) -> Self {
@@ -38,13 +39,20 @@ impl Field {
         self
     }
 
+    /// Shown but not editable (it is still sent with the form).
+    pub fn readonly(mut self) -> Self {
+        self.readonly = true;
+        self
+    }
+
     pub fn view(self) -> impl IntoView {
         let hint_id = format!("{}-hint", self.id);
         let error_id = format!("{}-error", self.id);
-        let described: Vec<&str> = [self.hint.as_ref().map(|_| hint_id.as_str()), self.error.as_ref().map(|_| error_id.as_str())]
-            .into_iter()
-            .flatten()
-            .collect();
+        let described: Vec<&str> =
+            [self.hint.as_ref().map(|_| hint_id.as_str()), self.error.as_ref().map(|_| error_id.as_str())]
+                .into_iter()
+                .flatten()
+                .collect();
         let described = (!described.is_empty()).then(|| described.join(" "));
         let invalid = self.error.is_some().then_some("true");
         let class = if self.error.is_some() { "field has-error" } else { "field" };
@@ -57,7 +65,7 @@ impl Field {
                 {hint}
                 {error}
                 <input id=self.id name=self.id type=self.kind autocomplete=self.autocomplete
-                    value=value aria-describedby=described aria-invalid=invalid/>
+                    value=value readonly=self.readonly aria-describedby=described aria-invalid=invalid/>
             </div>
         }
     }
@@ -68,7 +76,13 @@ pub fn error_summary(title: String, errors: Vec<(&'static str, String)>) -> impl
     (!errors.is_empty()).then(|| {
         let items = errors
             .into_iter()
-            .map(|(field, message)| view! { <li><a href=format!("#{field}")>{message}</a></li> })
+            .map(|(field, message)| {
+                if field.is_empty() {
+                    view! { <li>{message}</li> }.into_any()
+                } else {
+                    view! { <li><a href=format!("#{field}")>{message}</a></li> }.into_any()
+                }
+            })
             .collect_view();
         view! {
             <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1">

@@ -21,13 +21,3 @@ pub async fn page(locale: Locale, OriginalUri(uri): OriginalUri) -> Html<String>
     };
     document(&ctx, &locale.t("home.title"), main.into_any())
 }
-
-/// `GET /sign-in`: accounts arrive with the accounts issue; until then the page says so plainly.
-pub async fn sign_in_placeholder(locale: Locale, OriginalUri(uri): OriginalUri) -> Html<String> {
-    let ctx = PageContext { locale, path: uri.to_string() };
-    let main = view! {
-        <h1>{locale.t("sign_in.title")}</h1>
-        <p>{locale.t("sign_in.not_yet")}</p>
-    };
-    document(&ctx, &locale.t("sign_in.title"), main.into_any())
-}

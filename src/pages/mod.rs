@@ -1,26 +1,38 @@
 //! Server-rendered pages. Each page is a Leptos view rendered to HTML on the server; no script
 //! is shipped, so every page and form works with JavaScript off.
 
+pub mod account;
+pub mod admin;
 pub mod catalogue;
 pub mod errors;
 pub mod format;
+pub mod forms;
 pub mod home;
+pub mod invitation;
+pub mod record;
+pub mod refusal;
+pub mod sign_in;
 
-use axum::{response::Html, routing::get, Router};
+use axum::response::Html;
 use leptos::prelude::*;
 
 use crate::{
-    http::{assets, AppState},
+    auth::session::page_viewer,
+    http::{assets, route_table::Routes},
     i18n::Locale,
+    store::accounts::Role,
 };
 
 /// The pages anyone can read without signing in.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home::page))
-        .route("/rules", get(catalogue::index))
-        .route("/rules/{scheme}", get(catalogue::scheme))
-        .route("/rules/{scheme}/{rule}", get(catalogue::rule))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/", home::page)
+        .get("/rules", catalogue::index)
+        .get("/rules/{scheme}", catalogue::scheme)
+        .get("/rules/{scheme}/{rule}", catalogue::rule)
+        .get("/record", record::page)
+        .get("/record/events/{id}", record::event)
+        .get("/record/entries/{id}", record::entry)
 }
 
 /// What every page needs to draw the shell around its content.
@@ -64,7 +76,7 @@ pub fn document(ctx: &PageContext, title: &str, main: AnyView) -> Html<String> {
                     <nav aria-label=locale.t("shell.nav_label")>
                         <ul class="nav">
                             <li><a href="/rules">{locale.t("shell.rules")}</a></li>
-                            <li><a href="/sign-in">{locale.t("shell.sign_in")}</a></li>
+                            {account_links(locale)}
                         </ul>
                     </nav>
                     <nav aria-label=locale.t("shell.language")>
@@ -79,6 +91,32 @@ pub fn document(ctx: &PageContext, title: &str, main: AnyView) -> Html<String> {
         </html>
     };
     Html(format!("<!DOCTYPE html>{}", body.to_html()))
+}
+
+/// The header's account links: "Sign in", or who is signed in (a link to their page), the
+/// administrator's accounts page, and a sign-out button (a form: signing out changes state).
+fn account_links(locale: Locale) -> AnyView {
+    match page_viewer() {
+        None => view! { <li><a href="/sign-in">{locale.t("shell.sign_in")}</a></li> }.into_any(),
+        Some(viewer) => {
+            let admin = (viewer.role == Role::Administrator)
+                .then(|| view! { <li><a href="/admin/accounts">{locale.t("auth.header.accounts")}</a></li> });
+            view! {
+                <li>
+                    <a href="/me" class="who">
+                        {locale.t_with("auth.header.signed_in_as", &[("name", &viewer.display_name)])}
+                    </a>
+                </li>
+                {admin}
+                <li>
+                    <form method="post" action="/sign-out" class="inline">
+                        <button type="submit" class="link">{locale.t("auth.header.sign_out")}</button>
+                    </form>
+                </li>
+            }
+            .into_any()
+        }
+    }
 }
 
 /// Percent-encodes a path for use as a query value.

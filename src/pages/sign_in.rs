@@ -5,7 +5,7 @@
 //! without the name.
 
 use axum::{
-    extract::{OriginalUri, Query, State},
+    extract::{rejection::QueryRejection, OriginalUri, Query, State},
     http::{header, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
@@ -22,8 +22,7 @@ use super::{
 use crate::{
     auth::{
         access::MaybeViewer,
-        password,
-        session,
+        password, session,
         throttle::{self, AttemptKeys, ClientAddress},
     },
     error::AppResult,
@@ -95,7 +94,7 @@ impl Problem {
             Problem::UsernameMissing => locale.t("auth.sign_in.username_missing"),
             Problem::PasswordMissing => locale.t("auth.sign_in.password_missing"),
             Problem::PasswordTooLong => {
-                locale.t_with("auth.password.too_long", &[("max", &password::MAX_CHARS.to_string())])
+                locale.t_with("auth.sign_in.password_too_long", &[("max", &password::MAX_CHARS.to_string())])
             }
             Problem::Wrong => locale.t("auth.sign_in.wrong"),
             Problem::Disabled => locale.t("auth.sign_in.disabled"),
@@ -120,9 +119,9 @@ pub async fn page(
     locale: Locale,
     MaybeViewer(viewer): MaybeViewer,
     OriginalUri(uri): OriginalUri,
-    query: Option<Query<SignInQuery>>,
+    query: Result<Query<SignInQuery>, QueryRejection>,
 ) -> Response {
-    let Query(query) = query.unwrap_or_default();
+    let query = query.map(|q| q.0).unwrap_or_default();
     if viewer.is_some() {
         return Redirect::to(&destination(query.next.as_deref())).into_response();
     }
@@ -154,7 +153,9 @@ pub async fn submit(
         let mut response = (status, render(&ctx, &form.username, &next, problems, None)).into_response();
         if let Some(Problem::Throttled(minutes)) = problems.first() {
             let seconds = (minutes * 60).to_string();
-            response.headers_mut().insert(header::RETRY_AFTER, seconds.parse().expect("digits are a header value"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.parse().expect("digits are a header value"));
         }
         response
     };
@@ -176,7 +177,12 @@ pub async fn submit(
     let now = Utc::now();
     let mut conn = state.db.pool.acquire().await?;
     if let Some(wait) = throttle::retry_after(&mut conn, &keys, now).await? {
-        tracing::warn!(account = keys.account_tag(), address = keys.address_tag(), outcome = "throttled", "sign-in attempt");
+        tracing::warn!(
+            account = keys.account_tag(),
+            address = keys.address_tag(),
+            outcome = "throttled",
+            "sign-in attempt"
+        );
         return Ok(refuse(&[Problem::Throttled(throttle::minutes(wait))]));
     }
     let account = accounts::by_username(&mut conn, &form.username).await?;
@@ -189,18 +195,33 @@ pub async fn submit(
         Some(account) if matches => account,
         _ => {
             throttle::record_failure(&mut conn, &keys, now).await?;
-            tracing::info!(account = keys.account_tag(), address = keys.address_tag(), outcome = "wrong", "sign-in attempt");
+            tracing::info!(
+                account = keys.account_tag(),
+                address = keys.address_tag(),
+                outcome = "wrong",
+                "sign-in attempt"
+            );
             return Ok(refuse(&[Problem::Wrong]));
         }
     };
     if account.is_disabled() {
-        tracing::info!(account = keys.account_tag(), address = keys.address_tag(), outcome = "disabled", "sign-in attempt");
+        tracing::info!(
+            account = keys.account_tag(),
+            address = keys.address_tag(),
+            outcome = "disabled",
+            "sign-in attempt"
+        );
         return Ok(refuse(&[Problem::Disabled]));
     }
     throttle::clear_account(&mut conn, &keys).await?;
     drop(conn);
     session::begin(&session, &account, now).await?;
-    tracing::info!(account = keys.account_tag(), address = keys.address_tag(), outcome = "signed_in", "sign-in attempt");
+    tracing::info!(
+        account = keys.account_tag(),
+        address = keys.address_tag(),
+        outcome = "signed_in",
+        "sign-in attempt"
+    );
     Ok(Redirect::to(&destination(Some(&next))).into_response())
 }
 
@@ -228,8 +249,9 @@ fn render(
     let username_field = Field::new("username", locale.t("auth.sign_in.username"), "text", "username")
         .value(username.trim())
         .error(field_error("username"));
-    let password_field = Field::new("password", locale.t("auth.sign_in.password"), "password", "current-password")
-        .error(field_error("password"));
+    let password_field =
+        Field::new("password", locale.t("auth.sign_in.password"), "password", "current-password")
+            .error(field_error("password"));
     let main = view! {
         <h1>{locale.t("sign_in.title")}</h1>
         {notice(message)}

@@ -112,3 +112,20 @@ pub async fn insert_authority(conn: &mut AnyConnection, authority: &Authority) -
         .await?;
     Ok(())
 }
+
+/// Every authority (a small table), by code.
+pub async fn authorities(conn: &mut AnyConnection) -> Result<Vec<Authority>, StoreError> {
+    let rows = sqlx::query("SELECT id, code, name_en, name_zh FROM authorities ORDER BY code")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Authority {
+                id: AuthorityId::parse(&r.try_get::<String, _>(0)?)?,
+                code: r.try_get(1)?,
+                name_en: r.try_get(2)?,
+                name_zh: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
