@@ -1,0 +1,195 @@
+//! The subject's own record over HTTP: the grade and its derivation, as of any date, event and
+//! entry pages, and 404 for everything that is not theirs. Both databases.
+
+mod common;
+
+use chrono::Utc;
+use common::{for_each_database, TestApp};
+use reqwest::StatusCode;
+use sqlx::Row;
+
+/// Seeds the demo data set and signs the test client in as a demo account.
+async fn signed_in(app: &TestApp, username: &str, password: &str) {
+    recourse::demo::seed(&app.db, Utc::now()).await.expect("demo data seeds");
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .header("origin", &app.address)
+        .form(&[("username", username), ("password", password), ("next", "/record")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
+}
+
+async fn body(app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = app.get(path).await;
+    (response.status(), response.text().await.unwrap())
+}
+
+/// Ids of one kind of row for the named subject, or for everyone else.
+async fn ids(app: &TestApp, sql: &str, name: &str) -> Vec<String> {
+    sqlx::query(sql)
+        .bind(name)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>(0).unwrap())
+        .collect()
+}
+
+// Rows of the subject an account speaks for, or of everyone else (names can repeat; accounts cannot).
+const EVENTS_OF: &str =
+    "SELECT e.id FROM events e JOIN accounts a ON a.subject_id = e.subject_id WHERE a.username = $1";
+const EVENTS_NOT_OF: &str = "SELECT e.id FROM events e WHERE e.subject_id <> \
+     (SELECT subject_id FROM accounts WHERE username = $1) LIMIT 5";
+const ENTRIES_OF: &str =
+    "SELECT b.id FROM blacklist_entries b JOIN accounts a ON a.subject_id = b.subject_id WHERE a.username = $1";
+const ENTRIES_NOT_OF: &str = "SELECT b.id FROM blacklist_entries b WHERE b.subject_id <> \
+     (SELECT subject_id FROM accounts WHERE username = $1)";
+
+#[tokio::test]
+async fn a_subject_sees_a_derivation_whose_lines_sum_to_the_score_shown() {
+    for_each_database(|app| async move {
+        signed_in(&app, "demo-subject", "wang-fang-demo-2026").await;
+        let (status, page) = body(&app, "/record").await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        assert!(page.contains("Wang Fang"));
+        let section = &page[page.find(r#"id="scheme-rongcheng""#).unwrap()
+            ..page.find(r#"id="scheme-coastal-credit""#).unwrap()];
+        let score: i64 =
+            between(section, r#"<span class="label">Score</span><strong>"#, "<").parse().unwrap();
+        // Re-derive by hand: the base plus every counting line's points equals the score shown.
+        let derivation = &section[..section.find("Records on file that do not count").unwrap()];
+        let points: i64 = derivation
+            .split(r#"<td class="num">"#)
+            .skip(1)
+            .step_by(2)
+            .map(|cell| {
+                cell[..cell.find('<').unwrap()]
+                    .replace('\u{2212}', "-")
+                    .replace('+', "")
+                    .parse::<i64>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(1_000 + points, score, "{derivation}");
+        assert!(
+            section.contains("superseded") && section.contains("expired"),
+            "corrected and expired records are shown with why"
+        );
+        assert!(section.contains("What would change my grade"));
+        assert!(page.contains(r#"<svg viewBox="0 0 640 220" role="img""#), "a history chart");
+        assert!(page.contains("Coastal component credit score") && page.contains("Contribution"));
+        assert!(page.contains("(2025) Lu 1082 Zhi 1423"), "the blacklist entry is listed");
+    })
+    .await;
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text.find(start).unwrap_or_else(|| panic!("{start} not in page")) + start.len();
+    &text[from..from + text[from..].find(end).unwrap()]
+}
+
+#[tokio::test]
+async fn the_record_as_of_a_past_date_shows_what_was_on_file_then() {
+    for_each_database(|app| async move {
+        signed_in(&app, "demo-subject", "wang-fang-demo-2026").await;
+        let (status, page) = body(&app, "/record?as_of=2022-01-01").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("My record as it stood on 1 January 2022"));
+        let section = &page[page.find(r#"id="scheme-rongcheng""#).unwrap()..];
+        assert!(
+            section.contains(r#"<span class="label">Score</span><strong>1000</strong>"#),
+            "nothing was on file in 2022"
+        );
+        let (_, bad) = body(&app, "/record?as_of=yesterday").await;
+        assert!(bad.contains("That date could not be read"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_subject_opens_their_own_events_and_entries_and_gets_404_for_anyone_elses() {
+    for_each_database(|app| async move {
+        signed_in(&app, "demo-subject", "wang-fang-demo-2026").await;
+        for id in ids(&app, EVENTS_OF, "demo-subject").await {
+            let (status, page) = body(&app, &format!("/record/events/{id}")).await;
+            assert_eq!(status, StatusCode::OK, "own event {id}");
+            assert!(page.contains("Evidence reference") && page.contains("Judged under"));
+        }
+        for id in ids(&app, ENTRIES_OF, "demo-subject").await {
+            let (status, page) = body(&app, &format!("/record/entries/{id}")).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(page.contains("Pay 48500.00 CNY") && page.contains("Buying plane tickets"), "{page}");
+        }
+        let others = ids(&app, EVENTS_NOT_OF, "demo-subject").await;
+        let other_entries = ids(&app, ENTRIES_NOT_OF, "demo-subject").await;
+        assert!(!others.is_empty() && !other_entries.is_empty());
+        for id in others {
+            let (status, page) = body(&app, &format!("/record/events/{id}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "another subject's event {id}");
+            assert!(page.contains("Page not found"));
+        }
+        for id in other_entries {
+            assert_eq!(app.get(&format!("/record/entries/{id}")).await.status(), StatusCode::NOT_FOUND);
+        }
+        for junk in ["/record/events/not-an-id", "/record/entries/00000000-0000-0000-0000-000000000000"] {
+            assert_eq!(app.get(junk).await.status(), StatusCode::NOT_FOUND, "{junk}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pending_notice_entry_says_it_restricts_nothing_yet() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        // Chen Jie has no account in the demo; give the test one through the store.
+        let subject: String = sqlx::query(
+            "SELECT s.id FROM subjects s JOIN blacklist_entries b ON b.subject_id = s.id WHERE s.display_name = 'Chen Jie'",
+        )
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        let hash = recourse::auth::password::hash(
+            recourse::auth::password::NewPassword::parse("chen-jie-test-pass".into()).unwrap(),
+        )
+        .await
+        .unwrap();
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let id = recourse::store::accounts::create(&mut conn, "chen", "Chen Jie", &hash, recourse::store::accounts::Role::Subject)
+            .await
+            .unwrap();
+        let subject_id = recourse::domain::SubjectId::parse(&subject).unwrap();
+        recourse::store::accounts::link(&mut conn, id, Some(subject_id), None).await.unwrap();
+        drop(conn);
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .header("origin", &app.address)
+            .form(&[("username", "chen"), ("password", "chen-jie-test-pass")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let entry = ids(&app, ENTRIES_OF, "chen").await.remove(0);
+        let (status, page) = body(&app, &format!("/record/entries/{entry}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("notice not yet delivered") && page.contains("restricts nothing until its notice"), "{page}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_record_asks_anyone_not_signed_in_to_sign_in_first() {
+    for_each_database(|app| async move {
+        let response = app.get("/record").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()["location"], "/sign-in?next=%2Frecord");
+    })
+    .await;
+}
