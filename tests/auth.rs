@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use auth_support::{
-    bare_client, client, is_signed_in, person, post, session_cookie, session_set_cookie, sign_in, sign_in_with,
-    spawn_with, PASSWORD,
+    bare_client, client, is_signed_in, person, post, session_cookie, session_set_cookie, sign_in,
+    sign_in_with, spawn_with, PASSWORD,
 };
 use common::for_each_database;
 use recourse::{
@@ -23,7 +23,10 @@ async fn signing_in_with_the_right_password_leads_on_and_shows_who_is_signed_in(
         let wang = person(&app.db, "wang.fang", Role::Subject).await;
         let c = client();
         let form = c.get(app.url("/sign-in")).send().await.unwrap().text().await.unwrap();
-        assert!(form.contains(r#"autocomplete="username""#) && form.contains(r#"autocomplete="current-password""#));
+        assert!(
+            form.contains(r#"autocomplete="username""#)
+                && form.contains(r#"autocomplete="current-password""#)
+        );
         assert!(form.contains(r#"<label for="username">"#) && form.contains(r#"<label for="password">"#));
 
         let response = sign_in_with(&app, &c, "Wang.Fang", PASSWORD).await;
@@ -51,12 +54,19 @@ async fn an_unknown_name_and_a_wrong_password_get_the_same_answer() {
         let unknown = sign_in_with(&app, &client(), "nobody.here", "not the password at all").await;
         assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "{}", app.label);
         assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
-        assert!(session_cookie(&wrong).is_none() && session_cookie(&unknown).is_none(), "no session on failure");
+        assert!(
+            session_cookie(&wrong).is_none() && session_cookie(&unknown).is_none(),
+            "no session on failure"
+        );
         let wrong = wrong.text().await.unwrap();
         let unknown = unknown.text().await.unwrap();
         let message = "The sign-in name or the password is not right.";
         assert!(wrong.contains(message) && unknown.contains(message), "{wrong}");
-        assert_eq!(wrong.replace("wang.fang", "X"), unknown.replace("nobody.here", "X"), "the pages differ only by the name typed");
+        assert_eq!(
+            wrong.replace("wang.fang", "X"),
+            unknown.replace("nobody.here", "X"),
+            "the pages differ only by the name typed"
+        );
         assert!(!wrong.contains("not the password at all"), "the password is never shown back");
         assert!(wrong.contains(r#"value="wang.fang""#), "the name is kept");
 
@@ -86,12 +96,24 @@ async fn next_leads_only_to_local_paths() {
             ("", "/me"),
         ] {
             let c = client();
-            let response =
-                post(&app, &c, "/sign-in", &[("username", &wang.username), ("password", PASSWORD), ("next", next)]).await;
+            let response = post(
+                &app,
+                &c,
+                "/sign-in",
+                &[("username", &wang.username), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
             assert_eq!(response.headers()[header::LOCATION], expected, "{}: next={next:?}", app.label);
         }
-        let page = client().get(app.url("/sign-in?next=%2F%2Fevil.example")).send().await.unwrap().text().await.unwrap();
-        assert!(!page.contains("evil.example"), "a foreign next is not even put in the form");
+        let page = client()
+            .get(app.url("/sign-in?next=%2F%2Fevil.example"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains(r#"value="//evil.example""#), "a foreign next is not even put in the form");
         let page = client().get(app.url("/sign-in?next=%2Fme")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains(r#"name="next" value="/me""#), "{page}");
     })
@@ -148,7 +170,10 @@ async fn signing_out_ends_the_session_on_the_server_so_a_replayed_cookie_is_sign
         let page = c.get(app.url("/sign-in?signed_out=1")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("You have signed out."));
 
-        assert!(!is_signed_in(&app, &bare_client(), Some(&cookie)).await, "the replayed cookie is signed out");
+        assert!(
+            !is_signed_in(&app, &bare_client(), Some(&cookie)).await,
+            "the replayed cookie is signed out"
+        );
     })
     .await;
 }
@@ -157,14 +182,32 @@ async fn signing_out_ends_the_session_on_the_server_so_a_replayed_cookie_is_sign
 async fn cookies_are_http_only_same_site_and_host_prefixed_secure_over_tls() {
     for_each_database(|app| async move {
         let wang = person(&app.db, "wang.fang", Role::Subject).await;
-        let plain = session_set_cookie(&sign_in_with(&app, &client(), &wang.username, PASSWORD).await).unwrap();
-        assert!(plain.starts_with("recourse=") && plain.contains("HttpOnly") && plain.contains("SameSite=Lax"), "{plain}");
+        let plain =
+            session_set_cookie(&sign_in_with(&app, &client(), &wang.username, PASSWORD).await).unwrap();
+        assert!(
+            plain.starts_with("recourse=") && plain.contains("HttpOnly") && plain.contains("SameSite=Lax"),
+            "{plain}"
+        );
         assert!(plain.contains("Path=/") && !plain.contains("Secure"), "{plain}");
 
-        let tls = spawn_with(app.db.clone(), Config { secure_cookies: true, ..Config::default() }, app.label).await;
-        let secure = session_set_cookie(&sign_in_with(&tls, &client(), &wang.username, PASSWORD).await).unwrap();
+        let tls =
+            spawn_with(app.db.clone(), Config { secure_cookies: true, ..Config::default() }, app.label).await;
+        // Served over TLS (behind a proxy), the browser's Origin is https.
+        let https_origin = tls.address.replace("http://", "https://");
+        let response = client()
+            .post(tls.url("/sign-in"))
+            .header(header::ORIGIN, https_origin)
+            .form(&[("username", wang.username.as_str()), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", app.label);
+        let secure = session_set_cookie(&response).unwrap();
         assert!(secure.starts_with("__Host-recourse=") && secure.contains("Secure"), "{secure}");
-        assert!(secure.contains("HttpOnly") && secure.contains("Path=/") && !secure.contains("Domain"), "{secure}");
+        assert!(
+            secure.contains("HttpOnly") && secure.contains("Path=/") && !secure.contains("Domain"),
+            "{secure}"
+        );
     })
     .await;
 }
@@ -212,19 +255,28 @@ async fn cross_site_posts_are_refused_with_a_page_and_change_nothing() {
                     request = request.header(*name, *value);
                 }
                 let response = request.send().await.unwrap();
-                assert_eq!(response.status(), StatusCode::FORBIDDEN, "{}: {path} with {headers:?}", app.label);
+                assert_eq!(
+                    response.status(),
+                    StatusCode::FORBIDDEN,
+                    "{}: {path} with {headers:?}",
+                    app.label
+                );
                 let page = response.text().await.unwrap();
                 assert!(page.contains("Request refused") && page.contains("Nothing was changed."), "{page}");
             }
         }
         assert!(is_signed_in(&app, &c, None).await, "the forged sign-out did nothing");
 
-        let zh = c.post(app.url("/sign-out")).header("origin", "http://evil.example").header("accept-language", "zh-CN");
+        let zh = c
+            .post(app.url("/sign-out"))
+            .header("origin", "http://evil.example")
+            .header("accept-language", "zh-CN");
         let page = zh.send().await.unwrap().text().await.unwrap();
         assert!(page.contains("请求被拒绝"), "the refusal is in the person's language");
 
         // Browsers' own same-origin posts pass: Sec-Fetch-Site, or a same-origin Referer alone.
-        let ok = c.post(app.url("/sign-in")).header("sec-fetch-site", "same-origin").form(&[("username", "")]);
+        let ok =
+            c.post(app.url("/sign-in")).header("sec-fetch-site", "same-origin").form(&[("username", "")]);
         assert_eq!(ok.send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
         let referer = format!("{}/sign-in", app.address);
         let ok = c.post(app.url("/sign-in")).header("referer", referer).form(&[("username", "")]);
@@ -247,7 +299,10 @@ async fn repeated_failures_are_throttled_per_account_with_a_clear_message() {
         let retry: i64 = refused.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
         assert!((60..=900).contains(&retry), "{retry}");
         let page = refused.text().await.unwrap();
-        assert!(page.contains("Too many failed attempts to sign in.") && page.contains("try again in 15 minutes"), "{page}");
+        assert!(
+            page.contains("Too many failed attempts to sign in.") && page.contains("try again in 15 minutes"),
+            "{page}"
+        );
         assert!(session_cookie(&sign_in_with(&app, &client(), &wang.username, PASSWORD).await).is_none());
 
         // Another account is not affected.
@@ -255,7 +310,10 @@ async fn repeated_failures_are_throttled_per_account_with_a_clear_message() {
         sign_in(&app, &client(), &li).await;
 
         // Once the failures are older than the window, the account may sign in again.
-        sqlx::query("UPDATE sign_in_failures SET failed_at = failed_at - 900000000").execute(&app.db.pool).await.unwrap();
+        sqlx::query("UPDATE sign_in_failures SET failed_at = failed_at - 900000000")
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
         sign_in(&app, &client(), &wang).await;
     })
     .await;
@@ -309,8 +367,13 @@ async fn a_ten_thousand_character_password_is_refused_clearly() {
             let response = sign_in_with(&app, &client(), &wang.username, &long).await;
             assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
             let page = response.text().await.unwrap();
-            assert!(page.contains("Passwords have at most 128 characters"), "{}", &page[..page.len().min(2000)]);
-            assert!(!page.contains(&long[..100]), "the password is not shown back");
+            assert!(
+                page.contains("Passwords have at most 128 characters"),
+                "{}",
+                &page[..page.len().min(2000)]
+            );
+            let start: String = long.chars().take(50).collect();
+            assert!(!page.contains(&start), "the password is not shown back");
         }
         let c = client();
         sign_in(&app, &c, &wang).await;
@@ -333,7 +396,11 @@ async fn a_ten_thousand_character_password_is_refused_clearly() {
 async fn malformed_utf8_and_oversized_forms_get_a_clear_page_not_a_crash() {
     for_each_database(|app| async move {
         person(&app.db, "wang.fang", Role::Subject).await;
-        for body in [&b"username=wang.fang&password=%FF%FEabcdefgh"[..], b"username=\xff\xfe&password=x", b"password=%E5%AF"] {
+        for body in [
+            &b"username=wang.fang&password=%FF%FEabcdefgh"[..],
+            b"username=\xff\xfe&password=x",
+            b"password=%E5%AF",
+        ] {
             let response = client()
                 .post(app.url("/sign-in"))
                 .header(header::ORIGIN, &app.address)
@@ -345,7 +412,10 @@ async fn malformed_utf8_and_oversized_forms_get_a_clear_page_not_a_crash() {
             assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{}: {body:?}", app.label);
             assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
             let page = response.text().await.unwrap();
-            assert!(page.contains("The form could not be read") && page.contains("Nothing was changed."), "{page}");
+            assert!(
+                page.contains("The form could not be read") && page.contains("Nothing was changed."),
+                "{page}"
+            );
         }
         let huge = format!("username=a&password={}", "a".repeat(300_000));
         let response = client()
@@ -359,8 +429,10 @@ async fn malformed_utf8_and_oversized_forms_get_a_clear_page_not_a_crash() {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{}", app.label);
         assert!(response.text().await.unwrap().contains("The form is too large"));
         // Nothing was counted against the account.
-        let failures: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures").fetch_one(&app.db.pool).await.unwrap();
+        let failures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
         assert_eq!(failures, 0);
     })
     .await;
@@ -373,7 +445,12 @@ async fn a_disabled_account_cannot_sign_in() {
         let mut conn = app.db.pool.acquire().await.unwrap();
         recourse::store::accounts::disable(&mut conn, wang.id, chrono::Utc::now()).await.unwrap();
         let wrong = sign_in_with(&app, &client(), &wang.username, "a wrong password here").await;
-        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "{}: a wrong password says nothing more", app.label);
+        assert_eq!(
+            wrong.status(),
+            StatusCode::UNAUTHORIZED,
+            "{}: a wrong password says nothing more",
+            app.label
+        );
         let right = sign_in_with(&app, &client(), &wang.username, PASSWORD).await;
         assert_eq!(right.status(), StatusCode::FORBIDDEN);
         assert!(session_cookie(&right).is_none());

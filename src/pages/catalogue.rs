@@ -10,7 +10,7 @@ use chrono::Utc;
 use leptos::prelude::*;
 
 use super::{
-    document,
+    data_table, document,
     format::{self, pick},
     PageContext,
 };
@@ -121,19 +121,13 @@ pub async fn scheme(
         {bands_table(locale, scheme.bands())}
         {components_section(locale, record)}
         <h2>{locale.t("catalogue.rules_title")}</h2>
-        <div class="table-scroll">
-            <table>
-                <caption>{locale.t("catalogue.rules_caption")}</caption>
-                <thead><tr>
-                    <th scope="col">{locale.t("catalogue.col_code")}</th>
-                    <th scope="col">{locale.t("catalogue.col_title")}</th>
-                    <th scope="col">{locale.t("catalogue.col_effect")}</th>
-                    <th scope="col">{locale.t("catalogue.col_counts_for")}</th>
-                    <th scope="col">{locale.t("catalogue.col_legal_basis")}</th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        {data_table(None, locale.t("catalogue.rules_caption"), vec![
+            (locale.t("catalogue.col_code"), false),
+            (locale.t("catalogue.col_title"), false),
+            (locale.t("catalogue.col_effect"), false),
+            (locale.t("catalogue.col_counts_for"), false),
+            (locale.t("catalogue.col_legal_basis"), false),
+        ], rows)}
     };
     Ok(document(&ctx, &title, main.into_any()))
 }
@@ -145,7 +139,7 @@ fn component_name<'a>(locale: Locale, record: &'a SchemeRecord, v: &RuleVersion)
 }
 
 /// The grade bands with both limits, highest first.
-pub fn bands_table(locale: Locale, bands: &GradeBands) -> impl IntoView {
+pub fn bands_table(locale: Locale, bands: &GradeBands) -> AnyView {
     let rows = (0..bands.bands().len())
         .map(|i| {
             let (min, max) = bands.limits_at(i);
@@ -159,17 +153,16 @@ pub fn bands_table(locale: Locale, bands: &GradeBands) -> impl IntoView {
             }
         })
         .collect_view();
-    view! {
-        <table class="bands">
-            <caption>{locale.t("catalogue.bands_caption")}</caption>
-            <thead><tr>
-                <th scope="col">{locale.t("catalogue.col_grade")}</th>
-                <th scope="col" class="num">{locale.t("catalogue.col_from")}</th>
-                <th scope="col" class="num">{locale.t("catalogue.col_to")}</th>
-            </tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
-    }
+    data_table(
+        Some("bands"),
+        locale.t("catalogue.bands_caption"),
+        vec![
+            (locale.t("catalogue.col_grade"), false),
+            (locale.t("catalogue.col_from"), true),
+            (locale.t("catalogue.col_to"), true),
+        ],
+        rows,
+    )
 }
 
 fn components_section(locale: Locale, record: &SchemeRecord) -> AnyView {
@@ -194,15 +187,11 @@ fn components_section(locale: Locale, record: &SchemeRecord) -> AnyView {
     view! {
         <h2>{locale.t("catalogue.components_title")}</h2>
         <p>{locale.t("catalogue.components_formula")}</p>
-        <table>
-            <caption>{locale.t("catalogue.components_caption")}</caption>
-            <thead><tr>
-                <th scope="col">{locale.t("catalogue.col_component")}</th>
-                <th scope="col" class="num">{locale.t("catalogue.col_weight")}</th>
-                <th scope="col" class="num">{locale.t("catalogue.col_start")}</th>
-            </tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
+        {data_table(None, locale.t("catalogue.components_caption"), vec![
+            (locale.t("catalogue.col_component"), false),
+            (locale.t("catalogue.col_weight"), true),
+            (locale.t("catalogue.col_start"), true),
+        ], rows)}
     }
     .into_any()
 }

@@ -119,6 +119,30 @@ fn account_links(locale: Locale) -> AnyView {
     }
 }
 
+/// A horizontally scrollable table with a caption and column headers (`true` marks a numeric,
+/// right-aligned column): the one shape every data table on the site takes.
+pub fn data_table(
+    class: Option<&'static str>,
+    caption: String,
+    columns: Vec<(String, bool)>,
+    rows: impl IntoView + 'static,
+) -> AnyView {
+    let heads = columns
+        .into_iter()
+        .map(|(label, numeric)| view! { <th scope="col" class=numeric.then_some("num")>{label}</th> })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class=class>
+                <caption>{caption}</caption>
+                <thead><tr>{heads}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
 /// Percent-encodes a path for use as a query value.
 pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 
 use super::{
-    document,
+    data_table, document,
     format::{self, pick},
     PageContext,
 };
@@ -296,40 +296,33 @@ fn scheme_section(
             {if d.lines.is_empty() {
                 view! { <p>{locale.t("record.no_counting")}</p> }.into_any()
             } else {
+                let mut columns = vec![
+                    (locale.t("record.col_date"), false),
+                    (locale.t("record.col_rule"), false),
+                    (locale.t("record.col_authority"), false),
+                ];
+                if weighted {
+                    columns.push((locale.t("catalogue.col_component"), false));
+                }
+                columns.push((locale.t("record.col_points"), true));
+                if !weighted {
+                    columns.push((locale.t("record.col_running_total"), true));
+                }
+                columns.push((locale.t("record.col_status"), false));
                 view! {
-                    <div class="table-scroll">
-                        <table class="derivation">
-                            <caption>{caption}</caption>
-                            <thead><tr>
-                                <th scope="col">{locale.t("record.col_date")}</th>
-                                <th scope="col">{locale.t("record.col_rule")}</th>
-                                <th scope="col">{locale.t("record.col_authority")}</th>
-                                {weighted.then(|| view! { <th scope="col">{locale.t("catalogue.col_component")}</th> })}
-                                <th scope="col" class="num">{locale.t("record.col_points")}</th>
-                                {(!weighted).then(|| view! { <th scope="col" class="num">{locale.t("record.col_running_total")}</th> })}
-                                <th scope="col">{locale.t("record.col_status")}</th>
-                            </tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    </div>
+                    {data_table(Some("derivation"), caption, columns, rows)}
                     {pager}
                 }.into_any()
             }}
             <p class="total">{locale.t("record.total")}": "<strong>{d.score}</strong>" → "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong></p>
             {(!d.not_counting.is_empty()).then(|| view! {
                 <h3>{locale.t("record.not_counting")}</h3>
-                <div class="table-scroll">
-                    <table>
-                        <caption>{locale.t("record.not_counting_caption")}</caption>
-                        <thead><tr>
-                            <th scope="col">{locale.t("record.col_date")}</th>
-                            <th scope="col">{locale.t("record.col_rule")}</th>
-                            <th scope="col" class="num">{locale.t("record.col_points")}</th>
-                            <th scope="col">{locale.t("record.col_why")}</th>
-                        </tr></thead>
-                        <tbody>{not_counting}</tbody>
-                    </table>
-                </div>
+                {data_table(None, locale.t("record.not_counting_caption"), vec![
+                    (locale.t("record.col_date"), false),
+                    (locale.t("record.col_rule"), false),
+                    (locale.t("record.col_points"), true),
+                    (locale.t("record.col_why"), false),
+                ], not_counting)}
             })}
             {what_if_section(locale, s, &title_of)}
             {history_chart(locale, s)}
@@ -367,23 +360,19 @@ fn components_table(locale: Locale, s: &SchemeView) -> AnyView {
             }
         })
         .collect_view();
-    view! {
-        <div class="table-scroll">
-            <table>
-                <caption>{locale.t("record.components_caption")}</caption>
-                <thead><tr>
-                    <th scope="col">{locale.t("catalogue.col_component")}</th>
-                    <th scope="col" class="num">{locale.t("catalogue.col_start")}</th>
-                    <th scope="col" class="num">{locale.t("record.col_moved_to")}</th>
-                    <th scope="col" class="num">{locale.t("record.col_clamped")}</th>
-                    <th scope="col" class="num">{locale.t("catalogue.col_weight")}</th>
-                    <th scope="col" class="num">{locale.t("record.col_contribution")}</th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+    data_table(
+        None,
+        locale.t("record.components_caption"),
+        vec![
+            (locale.t("catalogue.col_component"), false),
+            (locale.t("catalogue.col_start"), true),
+            (locale.t("record.col_moved_to"), true),
+            (locale.t("record.col_clamped"), true),
+            (locale.t("catalogue.col_weight"), true),
+            (locale.t("record.col_contribution"), true),
+        ],
+        rows,
+    )
 }
 
 fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -> String) -> AnyView {
@@ -446,20 +435,12 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
         {if recovery.is_empty() {
             view! { <p>{locale.t("record.no_recovery")}</p> }.into_any()
         } else {
-            view! {
-                <div class="table-scroll">
-                    <table>
-                        <caption>{locale.t("record.recovery_caption")}</caption>
-                        <thead><tr>
-                            <th scope="col">{locale.t("record.col_date")}</th>
-                            <th scope="col">{locale.t("record.col_stops_counting")}</th>
-                            <th scope="col" class="num">{locale.t("record.score")}</th>
-                            <th scope="col">{locale.t("record.grade")}</th>
-                        </tr></thead>
-                        <tbody>{recovery_rows}</tbody>
-                    </table>
-                </div>
-            }.into_any()
+            data_table(None, locale.t("record.recovery_caption"), vec![
+                (locale.t("record.col_date"), false),
+                (locale.t("record.col_stops_counting"), false),
+                (locale.t("record.score"), true),
+                (locale.t("record.grade"), false),
+            ], recovery_rows)
         }}
     }
     .into_any()

@@ -92,7 +92,13 @@ pub async fn sign_in_with(app: &TestApp, client: &Client, username: &str, passwo
 /// Signs `person` in on `client` and checks it worked.
 pub async fn sign_in(app: &TestApp, client: &Client, person: &Person) {
     let response = sign_in_with(app, client, &person.username, PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}: signing in {} failed", app.label, person.username);
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{}: signing in {} failed",
+        app.label,
+        person.username
+    );
 }
 
 /// The session cookie (`name=value`) a response sets, if any.
@@ -137,9 +143,12 @@ pub async fn spawn_with(db: Db, config: Config, label: &'static str) -> TestApp 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        axum::serve(listener, http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     TestApp { address, client: client(), db, label }
 }
@@ -147,7 +156,8 @@ pub async fn spawn_with(db: Db, config: Config, label: &'static str) -> TestApp 
 /// The invitation link on an administrator's "account created" page.
 pub fn invitation_path(page: &str) -> String {
     let start = page.find("/invitation/").expect("the page shows an invitation link");
-    let token: String = page[start + "/invitation/".len()..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let token: String =
+        page[start + "/invitation/".len()..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
     assert_eq!(token.len(), 64, "{page}");
     format!("/invitation/{token}")
 }

@@ -1,0 +1,233 @@
+//! The access matrix: for every route of the router and for each kind of visitor, the status it
+//! must answer. The routes come from `http::route_table()`, the list the router itself is built
+//! from, so a route added without an entry here fails `every_route_has_an_entry_in_the_matrix`.
+//!
+//! Visitors, in column order: anonymous; the subject who owns the record in `{subject}` (the demo
+//! person Wang Fang); another subject (the demo organisation's representative); a recorder; a
+//! reviewer; an administrator. Posts carry an empty form unless the route needs none, so they show
+//! who gets past the door (an empty form is refused as invalid only after access is granted).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use common::{for_each_database, TestApp};
+use recourse::{
+    auth::invitation::InvitationToken,
+    demo::ACCOUNTS,
+    http::route_table,
+    store::accounts::{self, AccountId, Role},
+};
+use reqwest::{header, Client, Method, StatusCode};
+
+/// What a visitor must get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// 200.
+    Ok,
+    /// 201.
+    Created,
+    /// 303 to the sign-in page (not signed in).
+    SignIn,
+    /// 303 somewhere else (the request was done).
+    See,
+    /// 404, exactly like a page that does not exist.
+    NotFound,
+    /// 422: let in, and the empty form refused as invalid.
+    Invalid,
+    /// 410.
+    Gone,
+}
+use Expect::*;
+
+const VISITORS: [&str; 6] = ["anonymous", "owner", "non-owner", "recorder", "reviewer", "administrator"];
+
+/// Every route: (method, path pattern, expected answer for each visitor in [`VISITORS`] order).
+const MATRIX: &[(&str, &str, [Expect; 6])] = &[
+    // Public.
+    ("GET", "/", [Ok; 6]),
+    ("GET", "/healthz", [Ok; 6]),
+    ("GET", "/language/{code}", [See; 6]),
+    ("GET", "/style/recourse.css", [Ok; 6]),
+    ("GET", "/rules", [Ok; 6]),
+    ("GET", "/rules/{scheme}", [Ok; 6]),
+    ("GET", "/rules/{scheme}/{rule}", [Ok; 6]),
+    // Signing in and out.
+    ("GET", "/sign-in", [Ok, See, See, See, See, See]),
+    ("POST", "/sign-in", [Invalid; 6]),
+    ("POST", "/sign-out", [See; 6]),
+    // One's own account.
+    ("GET", "/me", [SignIn, Ok, Ok, Ok, Ok, Ok]),
+    ("POST", "/me/password", [SignIn, Invalid, Invalid, Invalid, Invalid, Invalid]),
+    // Administrators only.
+    ("GET", "/admin/accounts", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/accounts", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    ("GET", "/admin/accounts/{id}", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/accounts/{id}/disable", [SignIn, NotFound, NotFound, NotFound, NotFound, See]),
+    ("POST", "/admin/accounts/{id}/invitation", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    // Whoever holds the link.
+    ("GET", "/invitation/{token}", [Ok; 6]),
+    ("POST", "/invitation/{token}", [Invalid; 6]),
+];
+
+/// Routes after which the visitor is signed out and must sign in again.
+const ENDS_THE_SESSION: &[(&str, &str)] = &[("POST", "/sign-out")];
+
+#[test]
+fn every_route_has_an_entry_in_the_matrix() {
+    let routes: BTreeSet<(String, String)> =
+        route_table().iter().map(|r| (r.verb.as_str().to_string(), r.path.to_string())).collect();
+    let entries: BTreeSet<(String, String)> =
+        MATRIX.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(entries.len(), MATRIX.len(), "the matrix lists a route twice");
+    let missing: Vec<_> = routes.difference(&entries).collect();
+    let stale: Vec<_> = entries.difference(&routes).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an entry in the access matrix (add one to MATRIX in tests/access_matrix.rs, \
+         saying what each visitor must get): {missing:?}"
+    );
+    assert!(stale.is_empty(), "matrix entries for routes that no longer exist: {stale:?}");
+}
+
+/// The concrete values behind a pattern's placeholders.
+struct Fixtures {
+    /// The owner's subject.
+    subject: String,
+    /// An account administrators act on (never disabled).
+    account: String,
+    /// An account the disable route disables.
+    disposable: String,
+    /// A usable invitation token (for a third account nobody acts on).
+    token: String,
+}
+
+fn concrete(method: &str, pattern: &str, f: &Fixtures) -> String {
+    let account = if method == "POST" && pattern.ends_with("/disable") { &f.disposable } else { &f.account };
+    pattern
+        .replace("{code}", "zh-CN")
+        .replace("{scheme}", "rongcheng")
+        .replace("{rule}", "TRAFFIC-01")
+        .replace("{subject}", &f.subject)
+        .replace("{id}", account)
+        .replace("{token}", &f.token)
+}
+
+async fn invited_account(app: &TestApp, username: &str) -> (AccountId, InvitationToken) {
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let id = AccountId(accounts::create(&mut conn, username, username, "", Role::Reviewer).await.unwrap());
+    let token = InvitationToken::generate();
+    let now = Utc::now();
+    accounts::create_invitation(&mut conn, id, None, &token.digest(), now, now + chrono::Duration::hours(72))
+        .await
+        .unwrap();
+    (id, token)
+}
+
+/// Signs a demo account in on a fresh client.
+async fn signed_in(app: &TestApp, username: &str) -> Client {
+    let account = ACCOUNTS.iter().find(|a| a.username == username).unwrap();
+    let client = TestApp::new_client();
+    let response = client
+        .post(app.url("/sign-in"))
+        .header(header::ORIGIN, &app.address)
+        .form(&[("username", account.username), ("password", account.password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}: {username} signs in", app.label);
+    client
+}
+
+#[tokio::test]
+async fn every_route_answers_each_visitor_as_the_matrix_says() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.expect("demo data");
+        let owner_subject = {
+            let mut conn = app.db.pool.acquire().await.unwrap();
+            let owner = accounts::by_username(&mut conn, "demo-subject").await.unwrap().unwrap();
+            owner.subject_id.expect("the demo subject speaks for Wang Fang").to_string()
+        };
+        let (account, _) = invited_account(&app, "matrix-target").await;
+        let (disposable, _) = invited_account(&app, "matrix-disposable").await;
+        let (_, token) = invited_account(&app, "matrix-invited").await;
+        let fixtures = Fixtures {
+            subject: owner_subject,
+            account: account.to_string(),
+            disposable: disposable.to_string(),
+            token: token.expose().to_string(),
+        };
+
+        let usernames = [
+            None,
+            Some("demo-subject"),
+            Some("demo-org"),
+            Some("demo-recorder"),
+            Some("demo-reviewer"),
+            Some("demo-admin"),
+        ];
+        let mut failures = Vec::new();
+        for (column, username) in usernames.into_iter().enumerate() {
+            let mut client = match username {
+                Some(name) => signed_in(&app, name).await,
+                None => TestApp::new_client(),
+            };
+            for (method, pattern, expected) in MATRIX {
+                let path = concrete(method, pattern, &fixtures);
+                let method = Method::from_bytes(method.as_bytes()).unwrap();
+                let mut request = client.request(method.clone(), app.url(&path));
+                if method != Method::GET {
+                    request = request.header(header::ORIGIN, &app.address).form(&[("", "")][..0]);
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                let location = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .map(str::to_string);
+                let to_sign_in =
+                    location.as_deref().is_some_and(|l| l == "/sign-in" || l.starts_with("/sign-in?next="));
+                let got = match status.as_u16() {
+                    200 => Ok,
+                    201 => Created,
+                    303 if to_sign_in => SignIn,
+                    303 => See,
+                    404 => NotFound,
+                    422 => Invalid,
+                    410 => Gone,
+                    _ => {
+                        failures
+                            .push(format!("{method} {path} as {}: unexpected {status}", VISITORS[column]));
+                        continue;
+                    }
+                };
+                if got != expected[column] {
+                    failures.push(format!(
+                        "{method} {path} as {}: expected {:?}, got {got:?} ({status}{})",
+                        VISITORS[column],
+                        expected[column],
+                        location.map(|l| format!(" to {l}")).unwrap_or_default()
+                    ));
+                }
+                if got == NotFound {
+                    let page = response.text().await.unwrap();
+                    assert!(page.contains("Page not found"), "{method} {path}: a refusal looks like any 404");
+                }
+                if ENDS_THE_SESSION.contains(&(method.as_str(), *pattern)) {
+                    if let Some(name) = username {
+                        client = signed_in(&app, name).await;
+                    }
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{}: the access matrix does not hold:\n{}",
+            app.label,
+            failures.join("\n")
+        );
+    })
+    .await;
+}
