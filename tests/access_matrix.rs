@@ -53,6 +53,16 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/rules", [Ok; 6]),
     ("GET", "/rules/{scheme}", [Ok; 6]),
     ("GET", "/rules/{scheme}/{rule}", [Ok; 6]),
+    // A subject's own record: everyone else, staff included, gets 404 here (staff read records
+    // through their own pages, which record the access).
+    ("GET", "/record", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
+    ("GET", "/record/events/{id}", [SignIn, Ok, NotFound, NotFound, NotFound, NotFound]),
+    ("GET", "/record/entries/{id}", [SignIn, Ok, NotFound, NotFound, NotFound, NotFound]),
+    ("GET", "/record/access", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
+    ("GET", "/record/export.json", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
+    ("GET", "/record/events.csv", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
+    ("GET", "/notices", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
+    ("POST", "/notices/read", [SignIn, See, See, NotFound, NotFound, NotFound]),
     // Signing in and out.
     ("GET", "/sign-in", [Ok, See, See, See, See, See]),
     ("POST", "/sign-in", [Invalid; 6]),
@@ -95,6 +105,10 @@ fn every_route_has_an_entry_in_the_matrix() {
 struct Fixtures {
     /// The owner's subject.
     subject: String,
+    /// One of the owner's recorded events.
+    event: String,
+    /// One of the owner's blacklist entries.
+    entry: String,
     /// An account administrators act on (never disabled).
     account: String,
     /// An account the disable route disables.
@@ -104,13 +118,21 @@ struct Fixtures {
 }
 
 fn concrete(method: &str, pattern: &str, f: &Fixtures) -> String {
-    let account = if method == "POST" && pattern.ends_with("/disable") { &f.disposable } else { &f.account };
+    let id = if pattern.starts_with("/record/events/") {
+        &f.event
+    } else if pattern.starts_with("/record/entries/") {
+        &f.entry
+    } else if method == "POST" && pattern.ends_with("/disable") {
+        &f.disposable
+    } else {
+        &f.account
+    };
     pattern
-        .replace("{code}", "zh-CN")
+        .replace("{code}", "en")
         .replace("{scheme}", "rongcheng")
         .replace("{rule}", "TRAFFIC-01")
         .replace("{subject}", &f.subject)
-        .replace("{id}", account)
+        .replace("{id}", id)
         .replace("{token}", &f.token)
 }
 
@@ -149,11 +171,21 @@ async fn every_route_answers_each_visitor_as_the_matrix_says() {
             let owner = accounts::by_username(&mut conn, "demo-subject").await.unwrap().unwrap();
             owner.subject_id.expect("the demo subject speaks for Wang Fang").to_string()
         };
+        let first_of = |table: &'static str| {
+            let sql = format!("SELECT id FROM {table} WHERE subject_id = $1 ORDER BY id LIMIT 1");
+            let pool = app.db.pool.clone();
+            let subject = owner_subject.clone();
+            async move { sqlx::query_scalar::<_, String>(&sql).bind(subject).fetch_one(&pool).await.unwrap() }
+        };
+        let event = first_of("events").await;
+        let entry = first_of("blacklist_entries").await;
         let (account, _) = invited_account(&app, "matrix-target").await;
         let (disposable, _) = invited_account(&app, "matrix-disposable").await;
         let (_, token) = invited_account(&app, "matrix-invited").await;
         let fixtures = Fixtures {
             subject: owner_subject,
+            event,
+            entry,
             account: account.to_string(),
             disposable: disposable.to_string(),
             token: token.expose().to_string(),
@@ -213,7 +245,11 @@ async fn every_route_answers_each_visitor_as_the_matrix_says() {
                 }
                 if got == NotFound {
                     let page = response.text().await.unwrap();
-                    assert!(page.contains("Page not found"), "{method} {path}: a refusal looks like any 404");
+                    assert!(
+                        page.contains("Page not found"),
+                        "{method} {path} as {}: a refusal looks like any 404: {page}",
+                        VISITORS[column]
+                    );
                 }
                 if ENDS_THE_SESSION.contains(&(method.as_str(), *pattern)) {
                     if let Some(name) = username {

@@ -9,6 +9,7 @@ pub mod format;
 pub mod forms;
 pub mod home;
 pub mod invitation;
+pub mod notices;
 pub mod record;
 pub mod refusal;
 pub mod sign_in;
@@ -33,6 +34,11 @@ pub fn routes() -> Routes {
         .get("/record", record::page)
         .get("/record/events/{id}", record::event)
         .get("/record/entries/{id}", record::entry)
+        .get("/record/access", notices::access)
+        .get("/record/export.json", notices::export_json)
+        .get("/record/events.csv", notices::export_csv)
+        .get("/notices", notices::inbox)
+        .post("/notices/read", notices::mark_read)
 }
 
 /// What every page needs to draw the shell around its content.

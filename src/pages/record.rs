@@ -160,6 +160,13 @@ pub async fn page(
     let main = view! {
         <h1>{heading.clone()}</h1>
         <p class="lead">{subject.display_name.clone()}{subject.uscc.clone().map(|c| format!(" · {c}"))}</p>
+        <nav aria-label=locale.t("record.more")>
+            <ul class="nav">
+                <li><a href="/notices">{locale.t("notices.title")}</a></li>
+                <li><a href="/record/access">{locale.t("access.title")}</a></li>
+                <li><a href="/record/access#download">{locale.t("export.title")}</a></li>
+            </ul>
+        </nav>
         <form method="get" action="/record" class="as-of">
             <label for="as_of">{locale.t("record.as_of_label")}</label>
             <input type="date" id="as_of" name="as_of" value=as_of_value max=format::iso_date(now)
@@ -229,7 +236,7 @@ fn scheme_section(
         (None, Some(max)) => locale.t_with("record.band_below", &[("n", &(max + 1).to_string())]),
         (None, None) => String::new(),
     };
-    let pages = d.lines.len().div_ceil(LINES_PER_PAGE).max(1);
+    let pages = d.lines.len().max(d.not_counting.len()).div_ceil(LINES_PER_PAGE).max(1);
     let page_number = page_number.min(pages);
     let shown = d.lines.iter().skip((page_number - 1) * LINES_PER_PAGE).take(LINES_PER_PAGE);
     let weighted = !d.components.is_empty();
@@ -252,6 +259,8 @@ fn scheme_section(
     let not_counting = d
         .not_counting
         .iter()
+        .skip((page_number - 1) * LINES_PER_PAGE)
+        .take(LINES_PER_PAGE)
         .map(|n| {
             view! {
                 <tr>
@@ -279,7 +288,17 @@ fn scheme_section(
     let base_label = if weighted { locale.t("record.lowest_score") } else { locale.t("record.base") };
     let caption = locale.t_with(
         "record.lines_caption",
-        &[("shown", &d.lines.len().min(LINES_PER_PAGE).to_string()), ("total", &d.lines.len().to_string())],
+        &[
+            (
+                "shown",
+                &d.lines
+                    .len()
+                    .saturating_sub((page_number - 1) * LINES_PER_PAGE)
+                    .min(LINES_PER_PAGE)
+                    .to_string(),
+            ),
+            ("total", &d.lines.len().to_string()),
+        ],
     );
     view! {
         <section class="scheme" aria-labelledby=format!("scheme-{}", record.scheme.code())>
@@ -311,7 +330,6 @@ fn scheme_section(
                 columns.push((locale.t("record.col_status"), false));
                 view! {
                     {data_table(Some("derivation"), caption, columns, rows)}
-                    {pager}
                 }.into_any()
             }}
             <p class="total">{locale.t("record.total")}": "<strong>{d.score}</strong>" → "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong></p>
@@ -324,6 +342,7 @@ fn scheme_section(
                     (locale.t("record.col_why"), false),
                 ], not_counting)}
             })}
+            {pager}
             {what_if_section(locale, s, &title_of)}
             {history_chart(locale, s)}
         </section>

@@ -5,7 +5,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
-use super::{from_micros, to_micros, StoreError};
+use super::{
+    from_micros,
+    notices::{self, About, NoticeKind},
+    to_micros, StoreError,
+};
 use crate::domain::{
     AuthorityId, Currency, DomainError, Entry, EntryDraft, EntryId, LegalBasis, ListId, RemovalCondition,
     Restriction, SubjectId,
@@ -122,7 +126,11 @@ pub async fn insert_entry(
     .execute(&mut *conn)
     .await;
     match inserted {
-        Ok(_) => Ok(entry),
+        Ok(_) => {
+            notices::notify(conn, entry.subject(), NoticeKind::EntryRecorded, About::Entry(entry.id()), now)
+                .await?;
+            Ok(entry)
+        }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(format!(
             "case number {:?} is already listed by this authority",
             entry.case_number()
@@ -277,5 +285,6 @@ pub async fn act(
     .bind(to_micros(now))
     .execute(&mut *conn)
     .await?;
+    notices::notify(conn, stored.entry.subject(), NoticeKind::EntryChanged, About::Entry(id), now).await?;
     Ok(stored.entry)
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod blacklist;
 pub mod catalogue;
 pub mod instance;
+pub mod notices;
 pub mod records;
 pub mod register;
 pub mod sessions;

@@ -5,7 +5,12 @@
 use chrono::{DateTime, Utc};
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
-use super::{catalogue::SchemeContext, from_micros, to_micros, StoreError};
+use super::{
+    catalogue::SchemeContext,
+    from_micros,
+    notices::{self, About, NoticeKind},
+    to_micros, StoreError,
+};
 use crate::{
     db::Db,
     domain::{
@@ -215,6 +220,9 @@ async fn append(
         other => other.into(),
     })?;
     rescore(conn, ctx, event.subject, now).await?;
+    let kind =
+        if event.kind.target().is_some() { NoticeKind::EventCorrected } else { NoticeKind::EventRecorded };
+    notices::notify(conn, event.subject, kind, About::Event(event.id), now).await?;
     Ok(())
 }
 

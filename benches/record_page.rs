@@ -1,0 +1,620 @@
+//! Load benchmark of the signed-in subject's record page (`GET /record`), as issue 5 asks: p50
+//! and p99 latency and requests per second for a typical subject (20 records) and a heavy one
+//! (1,000 records), 16 concurrent clients on loopback, on SQLite and, when
+//! `RECOURSE_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database dropped afterwards. Also
+//! prints each page's size plus the stylesheet's against the 60 KB budget.
+//!
+//! Run with `cargo bench --bench record_page`. `RECOURSE_BENCH_SECONDS` sets the measured
+//! seconds per case (default 8; the warm-up before each is a quarter of it, at most 2 s). Each
+//! subject is measured twice: without compression, and with the `Accept-Encoding` Chromium
+//! sends, so the figures include what the compression layer costs. Prints figures next to the
+//! targets; never asserts a time.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{ensure, Context};
+use chrono::{DateTime, Duration as Span, SubsecRound, TimeZone, Utc};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use recourse::{
+    auth::password::{self, NewPassword},
+    db::{DatabaseUrl, Db},
+    domain::{Fact, RuleCode, Source, SubjectId},
+    http::{self, AppState, Config},
+    store::{
+        accounts::{self, Role},
+        catalogue,
+        records::{self, Provenance},
+        register::{self, Subject, SubjectKind},
+    },
+};
+use sqlx::{AnyConnection, Connection, Executor};
+use tokio::runtime::Runtime;
+
+/// Concurrent clients hammering the page.
+const CLIENTS: usize = 16;
+/// HTML + CSS budget of every page, in bytes (60 KiB).
+const BUDGET: usize = 60 * 1024;
+/// What Chromium sends; the server picks its preferred encoding among these.
+const BROWSER_ENCODING: &str = "gzip, deflate, br, zstd";
+const PASSWORD: &str = "record-page-bench-2026";
+
+/// The two subjects measured: (label, records on file, username, display name).
+const SUBJECTS: [(&str, usize, &str, &str); 2] = [
+    ("typical", 20, "bench-typical", "Typical Bench Subject"),
+    ("heavy", 1_000, "bench-heavy", "Heavy Bench Subject"),
+];
+
+fn main() -> anyhow::Result<()> {
+    let measure = Duration::from_secs_f64(
+        std::env::var("RECOURSE_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(8.0),
+    );
+    let warm_up = (measure / 4).min(Duration::from_secs(2));
+    sqlx::any::install_default_drivers();
+    // The server gets its own runtime (its worker threads), so the load generator below does not
+    // share its executor; on a small machine they still share the cores, as oha or wrk would.
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("server")
+        .enable_all()
+        .build()
+        .context("server runtime")?;
+    let load = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("load")
+        .enable_all()
+        .build()
+        .context("load runtime")?;
+
+    println!(
+        "GET /record · {CLIENTS} concurrent clients · {:.1} s warm-up + {:.1} s measured per case · loopback · {} cores",
+        warm_up.as_secs_f64(),
+        measure.as_secs_f64(),
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+    );
+    let mut results = Vec::new();
+    let mut sizes = Vec::new();
+
+    let dir = tempfile::tempdir().context("temp dir")?;
+    let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
+    run_database(&server, &load, &sqlite, "sqlite", warm_up, measure, &mut results, &mut sizes)?;
+
+    match std::env::var("RECOURSE_TEST_POSTGRES_URL") {
+        Ok(admin_url) => {
+            let name = format!("recourse_bench_{}", uuid::Uuid::now_v7().simple());
+            let url = server.block_on(create_database(&admin_url, &name))?;
+            let outcome =
+                run_database(&server, &load, &url, "postgres", warm_up, measure, &mut results, &mut sizes);
+            server.block_on(drop_database(&admin_url, &name))?;
+            outcome?;
+        }
+        Err(_) => println!("(PostgreSQL skipped: set RECOURSE_TEST_POSTGRES_URL to measure it too)"),
+    }
+
+    print_results(&results);
+    print_sizes(&sizes);
+    Ok(())
+}
+
+/// One measured case.
+struct Measured {
+    database: &'static str,
+    subject: &'static str,
+    encoding: String,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+    errors: usize,
+}
+
+/// The sizes of one subject's page.
+struct PageSize {
+    database: &'static str,
+    subject: &'static str,
+    html: usize,
+    html_zh: usize,
+    compressed: usize,
+    encoding: String,
+    stylesheet: usize,
+    stylesheet_compressed: usize,
+    pages: usize,
+    largest_page: usize,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_database(
+    server: &Runtime,
+    load: &Runtime,
+    url: &str,
+    label: &'static str,
+    warm_up: Duration,
+    measure: Duration,
+    results: &mut Vec<Measured>,
+    sizes: &mut Vec<PageSize>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let (db, address) = server.block_on(prepare(url))?;
+    println!("{label}: seeded and serving in {:.1} s", started.elapsed().as_secs_f64());
+    let outcome = (|| -> anyhow::Result<()> {
+        for (subject, _, username, display_name) in SUBJECTS {
+            let client = load.block_on(sign_in(&address, username))?;
+            sizes.push(load.block_on(page_size(&client, &address, display_name, label, subject))?);
+            if std::env::var_os("RECOURSE_BENCH_BREAKDOWN").is_some() {
+                breakdown(server, load, &db, url, &client, &address, username, label, subject)?;
+            }
+            let url = format!("{address}/record");
+            for encoding in [None, Some(BROWSER_ENCODING)] {
+                load.block_on(hammer(&client, &url, encoding, warm_up));
+                let (latencies, elapsed, errors) = load.block_on(hammer(&client, &url, encoding, measure));
+                let encoding = match encoding {
+                    None => "identity".to_string(),
+                    Some(e) => load.block_on(content_encoding(&client, &url, e))?,
+                };
+                results.push(Measured { database: label, subject, encoding, latencies, elapsed, errors });
+            }
+        }
+        Ok(())
+    })();
+    server.block_on(db.pool.close());
+    outcome
+}
+
+/// A migrated database with the demo data set plus the two bench subjects, served on port 0.
+async fn prepare(url: &str) -> anyhow::Result<(Db, String)> {
+    let db = Db::connect(&DatabaseUrl::parse(url)?).await?;
+    db.migrate().await?;
+    let now = Utc::now().trunc_subsecs(6);
+    recourse::demo::seed(&db, now).await?;
+    for (i, (_, count, username, display_name)) in SUBJECTS.into_iter().enumerate() {
+        seed_subject(&db, display_name, username, count, i as u64, now).await?;
+    }
+    let state = AppState { db: db.clone(), config: Arc::new(Config::default()) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("server runs");
+    });
+    Ok((db, address))
+}
+
+/// A person in the points scheme with `count` records spread over the last four years (so some
+/// have stopped counting), written in one transaction, and an account that speaks for them.
+async fn seed_subject(
+    db: &Db,
+    display_name: &str,
+    username: &str,
+    count: usize,
+    seed: u64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let hash = password::hash(NewPassword::parse(PASSWORD.into())?).await?;
+    let mut rng = StdRng::seed_from_u64(0x5EED_0000 + seed);
+    let mut tx = db.pool.begin().await?;
+    let scheme = catalogue::scheme_by_code(&mut tx, "rongcheng").await?.context("the demo points scheme")?;
+    let ctx = catalogue::context(&mut tx, scheme.scheme.id()).await?.context("its catalogue")?;
+    let authorities = register::authorities(&mut tx).await?;
+    let authority = |code: &str| authorities.iter().find(|a| a.code == code).map(|a| a.id);
+    let subject = SubjectId::new();
+    let joined = Utc.with_ymd_and_hms(2021, 1, 1, 9, 0, 0).single().context("a date")?;
+    register::insert_subject(
+        &mut tx,
+        &Subject { id: subject, kind: SubjectKind::Person, display_name: display_name.into(), uscc: None },
+        joined,
+    )
+    .await?;
+    records::enrol(&mut tx, &ctx, subject, joined).await?;
+    for n in 0..count {
+        // The demo's mix: mostly traffic tickets, some deductions that weigh, some rewards.
+        let (code, authority_code) = match rng.gen_range(0..100) {
+            0..=34 => ("TRAFFIC-01", "rc-traffic"),
+            35..=39 => ("TRAFFIC-02", "rc-traffic"),
+            40..=44 => ("TAX-01", "rc-tax"),
+            45..=47 => ("COURT-01", "rc-court"),
+            48..=64 => ("VOLUNTEER-01", "rc-civil"),
+            65..=79 => ("BLOOD-01", "rc-civil"),
+            80..=94 => ("CHARITY-01", "rc-civil"),
+            _ => ("HEROIC-01", "rc-civil"),
+        };
+        let occurred = now - Span::days(rng.gen_range(5..4 * 365)) - Span::hours(rng.gen_range(0..24));
+        let recorded = (occurred + Span::days(rng.gen_range(1..=10))).min(now);
+        let source = Source {
+            subject,
+            scheme: ctx.scheme().id(),
+            authority: authority(authority_code).context("a demo authority")?,
+            external_ref: format!("BENCH-{username}-{n:05}"),
+        };
+        let fact = Fact { rule_code: RuleCode::parse(code)?, points: None, occurred_at: occurred };
+        let provenance = Provenance {
+            recorded_by: "Officer Bench".into(),
+            source: format!("{} case file", code.to_lowercase()),
+            evidence_ref: format!("EV-{code}-{n:05}"),
+        };
+        records::record_fact_in(&mut tx, &ctx, source, fact, provenance, recorded).await?;
+    }
+    // Written at past instants; the current score must stand at `now`.
+    records::rescore(&mut tx, &ctx, subject, now).await?;
+    let account = accounts::create(&mut tx, username, display_name, &hash, Role::Subject).await?;
+    accounts::link(&mut tx, account, Some(subject), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    let mut admin = AnyConnection::connect(admin_url).await.context("PostgreSQL admin connection")?;
+    admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+    admin.close().await?;
+    let mut url = url::Url::parse(admin_url).context("RECOURSE_TEST_POSTGRES_URL is a URL")?;
+    url.set_path(name);
+    Ok(url.to_string())
+}
+
+async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let mut admin = AnyConnection::connect(admin_url).await.context("PostgreSQL admin connection")?;
+    admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
+    admin.close().await?;
+    Ok(())
+}
+
+/// A client signed in as `username`, keeping the session cookie, sharing connections.
+async fn sign_in(address: &str, username: &str) -> anyhow::Result<reqwest::Client> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .pool_max_idle_per_host(CLIENTS * 2)
+        .build()?;
+    let response = client
+        .post(format!("{address}/sign-in"))
+        .header("origin", address)
+        .form(&[("username", username), ("password", PASSWORD)])
+        .send()
+        .await?;
+    ensure!(
+        response.status() == reqwest::StatusCode::SEE_OTHER,
+        "sign-in as {username}: {}",
+        response.status()
+    );
+    Ok(client)
+}
+
+/// Fetches `url` once; (status, body bytes as sent, Content-Encoding).
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<(reqwest::StatusCode, Vec<u8>, String)> {
+    let mut request = client.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let encoding = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .to_string();
+    Ok((status, response.bytes().await?.to_vec(), encoding))
+}
+
+async fn content_encoding(client: &reqwest::Client, url: &str, accept: &str) -> anyhow::Result<String> {
+    Ok(fetch(client, url, &[("accept-encoding", accept)]).await?.2)
+}
+
+/// The page's size in English and Chinese, compressed as a browser gets it, the stylesheet's,
+/// and the largest of the derivation's pages.
+async fn page_size(
+    client: &reqwest::Client,
+    address: &str,
+    display_name: &str,
+    database: &'static str,
+    subject: &'static str,
+) -> anyhow::Result<PageSize> {
+    let url = format!("{address}/record");
+    let (status, html, _) = fetch(client, &url, &[]).await?;
+    let text = String::from_utf8(html)?;
+    ensure!(status.is_success() && text.contains(display_name), "{subject}: {status} {text}");
+    let (_, html_zh, _) = fetch(client, &url, &[("accept-language", "zh-CN,zh;q=0.9")]).await?;
+    let (_, compressed, encoding) = fetch(client, &url, &[("accept-encoding", BROWSER_ENCODING)]).await?;
+    let css_url = format!("{address}/style/recourse.css");
+    let (_, css, _) = fetch(client, &css_url, &[]).await?;
+    let (_, css_compressed, _) = fetch(client, &css_url, &[("accept-encoding", BROWSER_ENCODING)]).await?;
+    let pages = text.matches("href=\"/record?page=").count().max(1);
+    let mut largest_page = text.len();
+    for page in 2..=pages {
+        largest_page = largest_page.max(fetch(client, &format!("{url}?page={page}"), &[]).await?.1.len());
+    }
+    Ok(PageSize {
+        database,
+        subject,
+        html: text.len(),
+        html_zh: html_zh.len(),
+        compressed: compressed.len(),
+        encoding,
+        stylesheet: css.len(),
+        stylesheet_compressed: css_compressed.len(),
+        pages,
+        largest_page,
+    })
+}
+
+/// Sends requests from `CLIENTS` tasks for `period`; returns each successful request's latency
+/// (the whole body read), the wall time, and how many failed.
+async fn hammer(
+    client: &reqwest::Client,
+    url: &str,
+    encoding: Option<&'static str>,
+    period: Duration,
+) -> (Vec<Duration>, Duration, usize) {
+    let started = Instant::now();
+    let deadline = started + period;
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.to_string());
+            tokio::spawn(async move {
+                let (mut latencies, mut errors) = (Vec::with_capacity(16_384), 0);
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let mut request = client.get(&url);
+                    if let Some(encoding) = encoding {
+                        request = request.header("accept-encoding", encoding);
+                    }
+                    match request.send().await {
+                        Ok(r) if r.status().is_success() => match r.bytes().await {
+                            Ok(_) => latencies.push(sent.elapsed()),
+                            Err(_) => errors += 1,
+                        },
+                        _ => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for task in tasks {
+        let (l, e) = task.await.expect("a load task panicked");
+        latencies.extend(l);
+        errors += e;
+    }
+    (latencies, started.elapsed(), errors)
+}
+
+/// The nearest-rank percentile `p` (0–100) of sorted latencies, in milliseconds.
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1].as_secs_f64() * 1e3
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
+fn print_results(results: &[Measured]) {
+    println!();
+    println!(
+        "{:<9} {:<8} {:<9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7}  against the targets",
+        "database", "subject", "encoding", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
+    );
+    for m in results {
+        let mut sorted = m.latencies.clone();
+        sorted.sort_unstable();
+        let rate = sorted.len() as f64 / m.elapsed.as_secs_f64();
+        let (p50, p99) = (percentile(&sorted, 50.0), percentile(&sorted, 99.0));
+        let targets = if m.subject == "typical" {
+            format!("p99 ≤ 20 ms: {}; ≥ 1,500 req/s: {}", verdict(p99 <= 20.0), verdict(rate >= 1_500.0))
+        } else {
+            format!("p50 ≤ 15 ms: {}", verdict(p50 <= 15.0))
+        };
+        println!(
+            "{:<9} {:<8} {:<9} {:>9} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7}  {targets}",
+            m.database,
+            m.subject,
+            m.encoding,
+            sorted.len(),
+            rate,
+            p50,
+            p99,
+            percentile(&sorted, 100.0),
+            m.errors,
+        );
+    }
+    println!("Targets (issue 5): typical page p99 ≤ 20 ms and ≥ 1,500 req/s; heavy page p50 ≤ 15 ms.");
+}
+
+fn print_sizes(sizes: &[PageSize]) {
+    println!();
+    println!(
+        "{:<9} {:<8} {:>9} {:>9} {:>11} {:>9} {:>12} {:>6} {:>13}  budget 60 KB = {BUDGET} B",
+        "database",
+        "subject",
+        "HTML B",
+        "HTML zh",
+        "compressed",
+        "CSS B",
+        "HTML+CSS B",
+        "pages",
+        "largest page"
+    );
+    for s in sizes {
+        let total = s.html.max(s.html_zh).max(s.largest_page) + s.stylesheet;
+        println!(
+            "{:<9} {:<8} {:>9} {:>9} {:>11} {:>9} {:>12} {:>6} {:>13}  {} ({:.1} KB; {} + {} B sent {})",
+            s.database,
+            s.subject,
+            s.html,
+            s.html_zh,
+            s.compressed,
+            s.stylesheet,
+            total,
+            s.pages,
+            s.largest_page,
+            verdict(total <= BUDGET),
+            total as f64 / 1024.0,
+            s.compressed,
+            s.stylesheet_compressed,
+            s.encoding,
+        );
+    }
+    println!("HTML+CSS: the largest of the English, Chinese and every derivation page, plus the stylesheet, uncompressed.");
+}
+
+/// Where one request's time goes, one request at a time: each store call the page makes, the
+/// domain work, and whole requests (the page, and a signed-in 404 for the fixed cost).
+#[allow(clippy::too_many_arguments)]
+fn breakdown(
+    server: &Runtime,
+    load: &Runtime,
+    db: &Db,
+    url: &str,
+    client: &reqwest::Client,
+    address: &str,
+    username: &str,
+    database: &str,
+    subject: &str,
+) -> anyhow::Result<()> {
+    use recourse::domain::{derive, if_overturned, recovery_path, score_at, smallest_lift};
+    use recourse::store::blacklist;
+    const N: u32 = 40;
+    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let mut add = |name: &'static str, d: Duration| match timings.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, t)) => *t += d,
+        None => timings.push((name, d)),
+    };
+    for _ in 0..N {
+        server.block_on(async {
+            let mut conn = db.pool.acquire().await?;
+            let account = accounts::by_username(&mut conn, username).await?.context("account")?;
+            let subject_id = account.subject_id.context("subject")?;
+            let now = Utc::now();
+            let t = Instant::now();
+            register::subject(&mut conn, subject_id).await?;
+            add("store: subject", t.elapsed());
+            let t = Instant::now();
+            blacklist::entries_of(&mut conn, subject_id, None).await?;
+            add("store: entries_of", t.elapsed());
+            let t = Instant::now();
+            let schemes = register::memberships(&mut conn, subject_id).await?;
+            add("store: memberships", t.elapsed());
+            for scheme in schemes {
+                let t = Instant::now();
+                let ctx = catalogue::context(&mut conn, scheme).await?.context("scheme")?;
+                add("store: catalogue::context", t.elapsed());
+                let t = Instant::now();
+                let events = records::events_of(&mut conn, subject_id, scheme).await?;
+                add("store: records::events_of", t.elapsed());
+                let sql = "SELECT id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
+                     recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
+                     reason, decision_ref FROM events WHERE subject_id = $1 AND scheme_id = $2 ORDER BY occurred_at, id";
+                let t = Instant::now();
+                let rows = sqlx::query(sql)
+                    .bind(subject_id.to_string())
+                    .bind(scheme.to_string())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                add("exp: same query, rows only (Any)", t.elapsed());
+                std::hint::black_box(rows);
+                let t = Instant::now();
+                let rows = sqlx::query(&sql.replacen("SELECT id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
+                     recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
+                     reason, decision_ref", "SELECT id", 1))
+                    .bind(subject_id.to_string())
+                    .bind(scheme.to_string())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                add("exp: SELECT id only (Any)", t.elapsed());
+                std::hint::black_box(rows);
+                if db.dialect == recourse::db::Dialect::Sqlite {
+                    use sqlx::sqlite::SqliteConnection;
+                    let mut native = SqliteConnection::connect(url).await?;
+                    let t = Instant::now();
+                    let rows = sqlx::query(sql)
+                        .bind(subject_id.to_string())
+                        .bind(scheme.to_string())
+                        .fetch_all(&mut native)
+                        .await?;
+                    add("exp: same query, native driver", t.elapsed());
+                    std::hint::black_box(rows);
+                    let t = Instant::now();
+                    let rows = sqlx::query(sql)
+                        .bind(subject_id.to_string())
+                        .bind(scheme.to_string())
+                        .fetch_all(&mut native)
+                        .await?;
+                    add("exp: same query, native driver (2nd)", t.elapsed());
+                    std::hint::black_box(rows);
+                    native.close().await?;
+                } else {
+                    use sqlx::postgres::PgConnection;
+                    let mut native = PgConnection::connect(url).await?;
+                    for name in ["exp: same query, native driver", "exp: same query, native driver (2nd)"] {
+                        let t = Instant::now();
+                        let rows = sqlx::query(sql)
+                            .bind(subject_id.to_string())
+                            .bind(scheme.to_string())
+                            .fetch_all(&mut native)
+                            .await?;
+                        add(name, t.elapsed());
+                        std::hint::black_box(rows);
+                    }
+                    native.close().await?;
+                }
+                let t = Instant::now();
+                let plain: Vec<_> = events.iter().map(|s| s.event.clone()).collect();
+                add("page: clone events", t.elapsed());
+                let t = Instant::now();
+                let d = derive(ctx.scheme(), &ctx.catalogue, &plain, &[], now);
+                add("domain: derive", t.elapsed());
+                let t = Instant::now();
+                for months_back in 0..36 {
+                    std::hint::black_box(score_at(
+                        ctx.scheme(),
+                        &ctx.catalogue,
+                        &plain,
+                        &[],
+                        now - Span::days(30 * months_back),
+                    ));
+                }
+                add("domain: history (36 × score_at)", t.elapsed());
+                let t = Instant::now();
+                std::hint::black_box((
+                    if_overturned(ctx.scheme(), &d),
+                    smallest_lift(ctx.scheme(), &d),
+                    recovery_path(ctx.scheme(), &d),
+                ));
+                add("domain: what-if (3 calls)", t.elapsed());
+            }
+            let t = Instant::now();
+            register::authorities(&mut conn).await?;
+            add("store: authorities", t.elapsed());
+            anyhow::Ok(())
+        })?;
+        let url = format!("{address}/record");
+        let t = Instant::now();
+        load.block_on(fetch(client, &url, &[]))?;
+        add("HTTP: GET /record", t.elapsed());
+        let t = Instant::now();
+        load.block_on(fetch(client, &format!("{address}/record/events/not-an-id"), &[]))?;
+        add("HTTP: signed-in 404 (fixed cost)", t.elapsed());
+        let t = Instant::now();
+        load.block_on(fetch(client, &url, &[("accept-encoding", BROWSER_ENCODING)]))?;
+        add("HTTP: GET /record, br", t.elapsed());
+    }
+    println!("{database} {subject}: mean of {N}, one at a time");
+    for (name, total) in timings {
+        println!("  {name:<36} {:>8.3} ms", total.as_secs_f64() * 1e3 / f64::from(N));
+    }
+    Ok(())
+}

@@ -1,0 +1,330 @@
+//! The subject's notices inbox, who has looked at their record, and the download of everything
+//! Recourse holds about them (JSON, and the events as CSV).
+
+use axum::{
+    extract::{OriginalUri, State},
+    http::header,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use chrono::Utc;
+use leptos::prelude::*;
+use serde_json::json;
+
+use super::{data_table, document, format, PageContext};
+use crate::{
+    auth::access::SignedIn,
+    domain::SubjectId,
+    error::{AppError, AppResult},
+    http::AppState,
+    i18n::Locale,
+    store::{
+        blacklist, catalogue,
+        notices::{self, About},
+        records, register, StoreError,
+    },
+};
+
+fn internal(e: StoreError) -> AppError {
+    AppError::Internal(e.into())
+}
+
+fn own_subject(viewer: &crate::auth::access::Viewer) -> AppResult<SubjectId> {
+    let subject = viewer.subject_id.ok_or(AppError::NotFound)?;
+    crate::auth::access::require_record_access(viewer, subject)?;
+    Ok(subject)
+}
+
+/// `GET /notices`: every change to the record, newest first, unread ones marked.
+pub async fn inbox(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let subject = own_subject(&viewer)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let items = notices::inbox(&mut conn, subject).await.map_err(internal)?;
+    let unread = items.iter().filter(|n| n.read_at.is_none()).count();
+    let list = items
+        .iter()
+        .map(|n| {
+            let href = match n.about {
+                About::Event(id) => format!("/record/events/{id}"),
+                About::Entry(id) => format!("/record/entries/{id}"),
+            };
+            let class = if n.read_at.is_none() { "notice-item unread" } else { "notice-item" };
+            view! {
+                <li class=class>
+                    <time datetime=format::iso_date(n.created_at)>{format::date(locale, n.created_at)}</time>" · "
+                    {n.read_at.is_none().then(|| view! { <strong>{locale.t("notices.new")}" "</strong> })}
+                    <a href=href>{locale.t(&format!("notices.kind_{}", n.kind.code()))}</a>
+                </li>
+            }
+        })
+        .collect_view();
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let title = locale.t("notices.title");
+    let main = view! {
+        <h1>{title.clone()}</h1>
+        <p>{locale.t_with("notices.unread", &[("n", &unread.to_string())])}</p>
+        {(unread > 0).then(|| view! {
+            <form method="post" action="/notices/read">
+                <button type="submit" class="secondary">{locale.t("notices.mark_read")}</button>
+            </form>
+        })}
+        {if items.is_empty() {
+            view! { <p>{locale.t("notices.empty")}</p> }.into_any()
+        } else {
+            view! { <ol class="notices">{list}</ol> }.into_any()
+        }}
+    };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+/// `POST /notices/read`: marks every notice read, then back to the inbox.
+pub async fn mark_read(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> AppResult<Redirect> {
+    let subject = own_subject(&viewer)?;
+    let mut conn = state.db.pool.acquire().await?;
+    notices::mark_all_read(&mut conn, subject, Utc::now()).await.map_err(internal)?;
+    Ok(Redirect::to("/notices"))
+}
+
+/// `GET /record/access`: the staff who opened this record, their body, role, when and why.
+pub async fn access(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let subject = own_subject(&viewer)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let reads = notices::accesses(&mut conn, subject).await.map_err(internal)?;
+    let rows = reads
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td><time datetime=format::iso_date(r.at)>{format::date(locale, r.at)}" "{r.at.format("%H:%M").to_string()}</time></td>
+                    <td>{r.account_name.clone()}</td>
+                    <td>{r.body.clone()}</td>
+                    <td>{locale.t(&format!("access.role_{}", r.role))}</td>
+                    <td>{r.purpose.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let title = locale.t("access.title");
+    let main = view! {
+        <p><a href="/record">{locale.t("record.back")}</a></p>
+        <h1>{title.clone()}</h1>
+        <p>{locale.t("access.intro")}</p>
+        {if reads.is_empty() {
+            view! { <p>{locale.t("access.none")}</p> }.into_any()
+        } else {
+            data_table(None, locale.t("access.caption"), vec![
+                (locale.t("access.col_when"), false),
+                (locale.t("access.col_who"), false),
+                (locale.t("access.col_body"), false),
+                (locale.t("access.col_role"), false),
+                (locale.t("access.col_purpose"), false),
+            ], rows)
+        }}
+        <h2 id="download">{locale.t("export.title")}</h2>
+        <p>{locale.t("export.intro")}</p>
+        <ul>
+            <li><a href="/record/export.json" download="recourse-my-data.json">{locale.t("export.json")}</a></li>
+            <li><a href="/record/events.csv" download="recourse-my-events.csv">{locale.t("export.csv")}</a></li>
+        </ul>
+    };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+/// `GET /record/export.json`: everything Recourse holds about the subject.
+pub async fn export_json(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> AppResult<Response> {
+    let subject_id = own_subject(&viewer)?;
+    let now = Utc::now();
+    let mut conn = state.db.pool.acquire().await?;
+    let subject =
+        register::subject(&mut conn, subject_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let mut schemes = Vec::new();
+    for scheme in register::memberships(&mut conn, subject_id).await.map_err(internal)? {
+        let ctx = catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        let events = records::events_of(&mut conn, subject_id, scheme).await.map_err(internal)?;
+        let plain: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
+        let derivation = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &plain, &[], now);
+        let provenance: Vec<_> = events
+            .iter()
+            .map(|e| {
+                json!({
+                    "event": e.event.id,
+                    "recorded_by": e.provenance.recorded_by,
+                    "source": e.provenance.source,
+                    "evidence_ref": e.provenance.evidence_ref,
+                })
+            })
+            .collect();
+        schemes.push(json!({
+            "scheme": ctx.scheme().code(),
+            "name": ctx.record.name_en,
+            "derivation": derivation,
+            "events": plain,
+            "provenance": provenance,
+        }));
+    }
+    let entries: Vec<_> = blacklist::entries_of(&mut conn, subject_id, None)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|e| {
+            let actions: Vec<_> = e
+                .actions
+                .iter()
+                .map(|a| json!({ "action": a.action.code(), "at": a.at, "reason": a.reason, "recorded_at": a.recorded_at }))
+                .collect();
+            json!({ "entry": e.entry, "recorded_at": e.recorded_at, "actions": actions })
+        })
+        .collect();
+    let inbox: Vec<_> = notices::inbox(&mut conn, subject_id)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|n| {
+            let about = match n.about {
+                About::Event(id) => json!({ "event": id }),
+                About::Entry(id) => json!({ "entry": id }),
+            };
+            json!({ "kind": n.kind.code(), "about": about, "created_at": n.created_at, "read_at": n.read_at })
+        })
+        .collect();
+    let reads: Vec<_> = notices::accesses(&mut conn, subject_id)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|r| json!({ "who": r.account_name, "body": r.body, "role": r.role, "purpose": r.purpose, "at": r.at }))
+        .collect();
+    let body = json!({
+        "exported_at": now,
+        "subject": {
+            "id": subject.id,
+            "kind": subject.kind.code(),
+            "name": subject.display_name,
+            "unified_social_credit_code": subject.uscc,
+        },
+        "account": { "username": viewer.username, "display_name": viewer.display_name, "role": viewer.role.as_str() },
+        "schemes": schemes,
+        "blacklist_entries": entries,
+        "notices": inbox,
+        "access_records": reads,
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"recourse-my-data.json\""),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        serde_json::to_string_pretty(&body).map_err(anyhow::Error::from)?,
+    )
+        .into_response())
+}
+
+/// A CSV cell that spreadsheets will not run as a formula: a leading `=`, `+`, `-`, `@`, tab or
+/// carriage return is neutralised with an apostrophe.
+pub fn csv_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// `GET /record/events.csv`: every record of the subject in every scheme.
+pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> AppResult<Response> {
+    let subject_id = own_subject(&viewer)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header_row = [
+        "scheme",
+        "event_id",
+        "kind",
+        "rule_code",
+        "points",
+        "occurred_at",
+        "recorded_at",
+        "authority_id",
+        "recorded_by",
+        "source",
+        "evidence_ref",
+        "external_ref",
+        "corrects_event_id",
+        "reason",
+    ];
+    out.write_record(header_row).map_err(anyhow::Error::from)?;
+    for scheme in register::memberships(&mut conn, subject_id).await.map_err(internal)? {
+        let ctx = catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        for stored in records::events_of(&mut conn, subject_id, scheme).await.map_err(internal)? {
+            let e = &stored.event;
+            let reason = match &e.kind {
+                crate::domain::EventKind::Void { reason, .. }
+                | crate::domain::EventKind::Supersede { reason, .. } => reason.clone(),
+                crate::domain::EventKind::Fact => String::new(),
+            };
+            let row = [
+                ctx.scheme().code().to_string(),
+                e.id.to_string(),
+                e.kind.code().to_string(),
+                e.rule_code.to_string(),
+                e.points.to_string(),
+                e.occurred_at.to_rfc3339(),
+                e.recorded_at.to_rfc3339(),
+                e.authority.to_string(),
+                stored.provenance.recorded_by.clone(),
+                stored.provenance.source.clone(),
+                stored.provenance.evidence_ref.clone(),
+                e.external_ref.clone(),
+                e.kind.target().map(|t| t.to_string()).unwrap_or_default(),
+                reason,
+            ];
+            out.write_record(row.iter().map(|c| csv_cell(c))).map_err(anyhow::Error::from)?;
+        }
+    }
+    let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"recourse-my-events.csv\""),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::notices::NoticeKind;
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_neutralised() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("-5"), "'-5");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("TRAFFIC-01"), "TRAFFIC-01");
+    }
+
+    #[test]
+    fn every_key_built_at_run_time_is_translated_in_both_languages() {
+        let mut keys: Vec<String> =
+            NoticeKind::ALL.iter().map(|k| format!("notices.kind_{}", k.code())).collect();
+        for role in ["recorder", "reviewer", "administrator", "subject"] {
+            keys.push(format!("access.role_{role}"));
+        }
+        for locale in Locale::ALL {
+            for key in &keys {
+                assert!(!locale.t(key).ends_with(key.as_str()), "{} is missing {key}", locale.code());
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Notices to subjects, written in the same transaction as the change they announce, and the
+//! access records of staff who opened a subject's record.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+use uuid::Uuid;
+
+use super::{from_micros, to_micros, StoreError};
+use crate::domain::{EntryId, EventId, SubjectId};
+
+/// What a notice announces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    EventRecorded,
+    EventCorrected,
+    EntryRecorded,
+    EntryChanged,
+}
+
+impl NoticeKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            NoticeKind::EventRecorded => "event_recorded",
+            NoticeKind::EventCorrected => "event_corrected",
+            NoticeKind::EntryRecorded => "entry_recorded",
+            NoticeKind::EntryChanged => "entry_changed",
+        }
+    }
+
+    pub const ALL: [NoticeKind; 4] = [
+        NoticeKind::EventRecorded,
+        NoticeKind::EventCorrected,
+        NoticeKind::EntryRecorded,
+        NoticeKind::EntryChanged,
+    ];
+
+    fn parse(code: &str) -> Result<Self, StoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.code() == code)
+            .ok_or_else(|| StoreError::corrupt("unknown notice kind"))
+    }
+}
+
+/// What a notice is about: a record or a blacklist entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum About {
+    Event(EventId),
+    Entry(EntryId),
+}
+
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub id: Uuid,
+    pub kind: NoticeKind,
+    pub about: About,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// Writes a notice to `subject`, inside the caller's transaction.
+pub async fn notify(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    kind: NoticeKind,
+    about: About,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (event, entry) = match about {
+        About::Event(e) => (Some(e.to_string()), None),
+        About::Entry(e) => (None, Some(e.to_string())),
+    };
+    sqlx::query(
+        "INSERT INTO notices (id, subject_id, kind, event_id, entry_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(subject.to_string())
+    .bind(kind.code())
+    .bind(event)
+    .bind(entry)
+    .bind(to_micros(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A subject's notices, newest first.
+pub async fn inbox(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<Notice>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, kind, event_id, entry_id, created_at, read_at FROM notices WHERE subject_id = $1 \
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(subject.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let about = match (r.try_get::<Option<String>, _>(2)?, r.try_get::<Option<String>, _>(3)?) {
+                (Some(e), _) => About::Event(EventId::parse(&e)?),
+                (None, Some(e)) => About::Entry(EntryId::parse(&e)?),
+                (None, None) => return Err(StoreError::corrupt("a notice about nothing")),
+            };
+            Ok(Notice {
+                id: Uuid::parse_str(&r.try_get::<String, _>(0)?).map_err(StoreError::corrupt)?,
+                kind: NoticeKind::parse(&r.try_get::<String, _>(1)?)?,
+                about,
+                created_at: from_micros(r.try_get(4)?),
+                read_at: r.try_get::<Option<i64>, _>(5)?.map(from_micros),
+            })
+        })
+        .collect()
+}
+
+/// How many notices the subject has not read.
+pub async fn unread_count(conn: &mut AnyConnection, subject: SubjectId) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COUNT(*) FROM notices WHERE subject_id = $1 AND read_at IS NULL")
+        .bind(subject.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Marks every notice of the subject read.
+pub async fn mark_all_read(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query("UPDATE notices SET read_at = $1 WHERE subject_id = $2 AND read_at IS NULL")
+        .bind(to_micros(now))
+        .bind(subject.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// A staff member's read of a subject's record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessRecord {
+    pub account_name: String,
+    pub body: String,
+    pub role: String,
+    pub purpose: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Records that a staff account opened a subject's record, and why.
+pub async fn record_access(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    account: Uuid,
+    body: &str,
+    role: &str,
+    purpose: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO access_records (id, subject_id, account_id, body, role, purpose, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(subject.to_string())
+    .bind(account.to_string())
+    .bind(body)
+    .bind(role)
+    .bind(purpose)
+    .bind(to_micros(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Who has looked at a subject's record, newest first.
+pub async fn accesses(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<AccessRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT a.display_name, r.body, r.role, r.purpose, r.at FROM access_records r \
+         JOIN accounts a ON a.id = r.account_id WHERE r.subject_id = $1 ORDER BY r.at DESC, r.id DESC",
+    )
+    .bind(subject.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AccessRecord {
+                account_name: r.try_get(0)?,
+                body: r.try_get(1)?,
+                role: r.try_get(2)?,
+                purpose: r.try_get(3)?,
+                at: from_micros(r.try_get(4)?),
+            })
+        })
+        .collect()
+}
