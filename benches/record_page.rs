@@ -8,7 +8,8 @@
 //! seconds per case (default 8; the warm-up before each is a quarter of it, at most 2 s). Each
 //! subject is measured twice: without compression, and with the `Accept-Encoding` Chromium
 //! sends, so the figures include what the compression layer costs. Prints figures next to the
-//! targets; never asserts a time.
+//! targets; never asserts a time. `RECOURSE_BENCH_BREAKDOWN=1` also prints, per subject, the time
+//! of each store call and domain step the page makes, one request at a time.
 
 use std::{
     sync::Arc,
@@ -140,7 +141,7 @@ fn run_database(
             let client = load.block_on(sign_in(&address, username))?;
             sizes.push(load.block_on(page_size(&client, &address, display_name, label, subject))?);
             if std::env::var_os("RECOURSE_BENCH_BREAKDOWN").is_some() {
-                breakdown(server, load, &db, url, &client, &address, username, label, subject)?;
+                breakdown(server, load, &db, &client, &address, username, label, subject)?;
             }
             let url = format!("{address}/record");
             for encoding in [None, Some(BROWSER_ENCODING)] {
@@ -478,7 +479,6 @@ fn breakdown(
     server: &Runtime,
     load: &Runtime,
     db: &Db,
-    url: &str,
     client: &reqwest::Client,
     address: &str,
     username: &str,
@@ -515,62 +515,6 @@ fn breakdown(
                 let t = Instant::now();
                 let events = records::events_of(&mut conn, subject_id, scheme).await?;
                 add("store: records::events_of", t.elapsed());
-                let sql = "SELECT id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
-                     recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
-                     reason, decision_ref FROM events WHERE subject_id = $1 AND scheme_id = $2 ORDER BY occurred_at, id";
-                let t = Instant::now();
-                let rows = sqlx::query(sql)
-                    .bind(subject_id.to_string())
-                    .bind(scheme.to_string())
-                    .fetch_all(&mut *conn)
-                    .await?;
-                add("exp: same query, rows only (Any)", t.elapsed());
-                std::hint::black_box(rows);
-                let t = Instant::now();
-                let rows = sqlx::query(&sql.replacen("SELECT id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
-                     recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
-                     reason, decision_ref", "SELECT id", 1))
-                    .bind(subject_id.to_string())
-                    .bind(scheme.to_string())
-                    .fetch_all(&mut *conn)
-                    .await?;
-                add("exp: SELECT id only (Any)", t.elapsed());
-                std::hint::black_box(rows);
-                if db.dialect == recourse::db::Dialect::Sqlite {
-                    use sqlx::sqlite::SqliteConnection;
-                    let mut native = SqliteConnection::connect(url).await?;
-                    let t = Instant::now();
-                    let rows = sqlx::query(sql)
-                        .bind(subject_id.to_string())
-                        .bind(scheme.to_string())
-                        .fetch_all(&mut native)
-                        .await?;
-                    add("exp: same query, native driver", t.elapsed());
-                    std::hint::black_box(rows);
-                    let t = Instant::now();
-                    let rows = sqlx::query(sql)
-                        .bind(subject_id.to_string())
-                        .bind(scheme.to_string())
-                        .fetch_all(&mut native)
-                        .await?;
-                    add("exp: same query, native driver (2nd)", t.elapsed());
-                    std::hint::black_box(rows);
-                    native.close().await?;
-                } else {
-                    use sqlx::postgres::PgConnection;
-                    let mut native = PgConnection::connect(url).await?;
-                    for name in ["exp: same query, native driver", "exp: same query, native driver (2nd)"] {
-                        let t = Instant::now();
-                        let rows = sqlx::query(sql)
-                            .bind(subject_id.to_string())
-                            .bind(scheme.to_string())
-                            .fetch_all(&mut native)
-                            .await?;
-                        add(name, t.elapsed());
-                        std::hint::black_box(rows);
-                    }
-                    native.close().await?;
-                }
                 let t = Instant::now();
                 let plain: Vec<_> = events.iter().map(|s| s.event.clone()).collect();
                 add("page: clone events", t.elapsed());
@@ -587,6 +531,7 @@ fn breakdown(
                         now - Span::days(30 * months_back),
                     ));
                 }
+                // As `pages::record::history_points` draws it.
                 add("domain: history (36 × score_at)", t.elapsed());
                 let t = Instant::now();
                 std::hint::black_box((

@@ -34,6 +34,7 @@ async fn signing_in_with_the_right_password_leads_on_and_shows_who_is_signed_in(
         assert_eq!(response.headers()[header::LOCATION], "/me");
         let me = c.get(app.url("/me")).send().await.unwrap();
         assert_eq!(me.status(), StatusCode::OK);
+        assert_eq!(me.headers()[header::CACHE_CONTROL], "no-store", "signed-in pages are not cached");
         let page = me.text().await.unwrap();
         assert!(page.contains(&wang.display_name) && page.contains("Subject"), "{page}");
         assert!(page.contains(&format!("Signed in as {}", wang.display_name)), "the header says who");

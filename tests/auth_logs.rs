@@ -11,6 +11,7 @@ use std::{
 };
 
 use auth_support::{client, invitation_path, person, post, sign_in, sign_in_with, subject, PASSWORD};
+
 use common::for_each_database;
 use recourse::store::accounts::Role;
 
@@ -33,7 +34,9 @@ async fn sign_in_attempts_are_logged_without_passwords_names_addresses_or_tokens
     let captured = Captured::default();
     let writer = captured.clone();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info,recourse=debug,tower_http=debug,sqlx=warn"))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "info,recourse=debug,tower_http=debug,tower_sessions=debug,tower_sessions_core=debug,sqlx=warn",
+        ))
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .init();
@@ -48,7 +51,9 @@ async fn sign_in_attempts_are_logged_without_passwords_names_addresses_or_tokens
             let id = subject(&app.db, "Qian Hui").await.to_string();
             sign_in_with(&app, &client(), "wang.fang", "Wr0ng-Secret-Guess").await;
             sign_in_with(&app, &client(), "no.such.person", "Wr0ng-Secret-Guess").await;
-            sign_in(&app, &client(), &wang).await;
+            let signed_in = sign_in_with(&app, &client(), &wang.username, PASSWORD).await;
+            let cookie = auth_support::session_cookie(&signed_in).unwrap();
+            let session_id = cookie.split_once('=').unwrap().1.to_string();
             let c = client();
             sign_in(&app, &c, &admin).await;
             let form = [
@@ -76,6 +81,7 @@ async fn sign_in_attempts_are_logged_without_passwords_names_addresses_or_tokens
                 "qian.hui".into(),
                 link.trim_start_matches("/invitation/").to_string(),
                 "127.0.0.1".into(),
+                session_id,
             ]);
         }
     })

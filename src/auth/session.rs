@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::{
     extract::{Request, State},
+    http::{header, HeaderValue},
     middleware::Next,
     response::Response,
 };
@@ -90,7 +91,14 @@ pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request,
     if let Some(viewer) = &viewer {
         request.extensions_mut().insert(viewer.clone());
     }
-    CURRENT.scope(viewer, next.run(request)).await
+    // Pages for a signed-in person, and invitation pages, must not stay in a shared browser's
+    // cache (the back button after signing out) or in any proxy's.
+    let private = viewer.is_some() || request.uri().path().starts_with("/invitation/");
+    let mut response = CURRENT.scope(viewer, next.run(request)).await;
+    if private {
+        response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<Viewer>> {

@@ -8,6 +8,8 @@ use axum::{
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -305,15 +307,34 @@ fn pick(locale: Locale, en: &str, zh: &str) -> String {
     if locale == Locale::ZhCn { zh } else { en }.to_string()
 }
 
-/// What an account is linked to, in words.
-fn link_label(
-    locale: Locale,
-    account: &Account,
-    authorities: &[AuthorityChoice],
-    bodies: &[ReviewBody],
-) -> String {
+/// What an account may be linked to, with the names an administrator recognises it by.
+struct Links {
+    authorities: Vec<AuthorityChoice>,
+    bodies: Vec<ReviewBody>,
+    subjects: HashMap<SubjectId, String>,
+}
+
+impl Links {
+    async fn load(state: &AppState) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        Ok(Self {
+            authorities: accounts::authority_choices(&mut conn).await?,
+            bodies: accounts::review_bodies(&mut conn).await?,
+            subjects: accounts::linked_subject_names(&mut conn).await?,
+        })
+    }
+}
+
+/// What an account is linked to, in words; a subject also by its id when `with_id`.
+fn link_label(locale: Locale, account: &Account, links: &Links, with_id: bool) -> String {
+    let (authorities, bodies) = (&links.authorities, &links.bodies);
     if let Some(subject) = account.subject_id {
-        return locale.t_with("admin.linked_subject", &[("id", &subject.to_string())]);
+        let name = links.subjects.get(&subject).cloned().unwrap_or_default();
+        return if with_id {
+            locale.t_with("admin.linked_subject", &[("name", &name), ("id", &subject.to_string())])
+        } else {
+            name
+        };
     }
     if let Some(a) = account.authority_id.and_then(|id| authorities.iter().find(|a| a.id == id)) {
         return pick(locale, &a.name_en, &a.name_zh);
@@ -334,9 +355,9 @@ async fn render_list(
     let locale = ctx.locale;
     let mut conn = state.db.pool.acquire().await?;
     let all = accounts::list(&mut conn).await?;
-    let authorities = accounts::authority_choices(&mut conn).await?;
-    let bodies = accounts::review_bodies(&mut conn).await?;
     drop(conn);
+    let links = Links::load(state).await?;
+    let (authorities, bodies) = (&links.authorities, &links.bodies);
 
     let rows = all
         .iter()
@@ -346,7 +367,7 @@ async fn render_list(
                     <td><a href=format!("/admin/accounts/{}", a.id)>{a.username.clone()}</a></td>
                     <td>{a.display_name.clone()}</td>
                     <td>{role_label(locale, a.role)}</td>
-                    <td class="wrap">{link_label(locale, a, &authorities, &bodies)}</td>
+                    <td>{link_label(locale, a, &links, false)}</td>
                     <td>{status_label(locale, a)}</td>
                 </tr>
             }
@@ -387,9 +408,9 @@ async fn render_list(
     let main = view! {
         <h1>{locale.t("admin.title")}</h1>
         {notice(message)}
-        <div class="table-scroll">
+        <div class="table-scroll" role="region" aria-labelledby="accounts-caption" tabindex="0">
             <table>
-                <caption>{locale.t("admin.caption")}</caption>
+                <caption id="accounts-caption">{locale.t("admin.caption")}</caption>
                 <thead>
                     <tr>
                         <th scope="col">{locale.t("account.username")}</th>
@@ -476,10 +497,7 @@ async fn render_detail(
     problem: Option<String>,
 ) -> AppResult<Html<String>> {
     let locale = ctx.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let authorities = accounts::authority_choices(&mut conn).await?;
-    let bodies = accounts::review_bodies(&mut conn).await?;
-    drop(conn);
+    let links = Links::load(state).await?;
     let id = account.id;
     let is_self = account.id == admin.account_id;
     let actions = (!account.is_disabled()).then(|| {
@@ -506,7 +524,7 @@ async fn render_detail(
         <dl class="facts">
             <dt>{locale.t("account.username")}</dt><dd>{account.username.clone()}</dd>
             <dt>{locale.t("account.role_label")}</dt><dd>{role_label(locale, account.role)}</dd>
-            <dt>{locale.t("admin.linked_to")}</dt><dd class="wrap">{link_label(locale, account, &authorities, &bodies)}</dd>
+            <dt>{locale.t("admin.linked_to")}</dt><dd class="wrap">{link_label(locale, account, &links, true)}</dd>
             <dt>{locale.t("admin.status")}</dt><dd>{status_label(locale, account)}</dd>
             <dt>{locale.t("admin.created")}</dt><dd>{datetime(locale, account.created_at)}</dd>
         </dl>

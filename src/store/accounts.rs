@@ -346,6 +346,24 @@ pub async fn subject_exists(conn: &mut AnyConnection, subject: SubjectId) -> Res
     Ok(row.is_some())
 }
 
+/// The names of the subjects accounts speak for, by subject id (for the accounts list).
+pub async fn linked_subject_names(
+    conn: &mut AnyConnection,
+) -> Result<std::collections::HashMap<SubjectId, String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.display_name FROM subjects s WHERE s.id IN (SELECT subject_id FROM accounts)",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get(0)?;
+            let id = SubjectId::parse(&id).map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+            Ok((id, r.try_get(1)?))
+        })
+        .collect()
+}
+
 /// An invitation as stored; the token itself is never stored, only its digest.
 #[derive(Clone, Debug)]
 pub struct Invitation {
