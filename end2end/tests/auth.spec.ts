@@ -101,12 +101,12 @@ test('an administrator invites a new person, who sets a password, signs in and c
   await screenshots(page, 'admin-accounts');
 
   // A mistake first: a subject account without its subject.
-  await page.getByLabel('Sign-in name').fill(username);
+  await page.getByRole('textbox', { name: 'Sign-in name' }).fill(username);
   await page.getByLabel('Name', { exact: true }).fill('Sun Mei');
   await page.getByLabel('Role').selectOption('subject');
   await page.getByRole('button', { name: 'Create the account and its invitation link' }).click();
   await expect(page.getByLabel('Subject id')).toHaveAccessibleDescription(/Enter the subject's id/);
-  await expect(page.getByLabel('Sign-in name')).toHaveValue(username);
+  await expect(page.getByRole('textbox', { name: 'Sign-in name' })).toHaveValue(username);
 
   await page.getByLabel('Role').selectOption('reviewer');
   await page.getByRole('button', { name: 'Create the account and its invitation link' }).click();
