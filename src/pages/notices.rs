@@ -10,29 +10,22 @@ use chrono::Utc;
 use leptos::prelude::*;
 use serde_json::json;
 
-use super::{data_table, document, format, PageContext};
+use super::{
+    data_table, document, format,
+    record::{internal, own_subject},
+    PageContext,
+};
 use crate::{
     auth::access::SignedIn,
-    domain::SubjectId,
     error::{AppError, AppResult},
     http::AppState,
     i18n::Locale,
     store::{
         blacklist, catalogue,
         notices::{self, About},
-        records, register, StoreError,
+        records, register,
     },
 };
-
-fn internal(e: StoreError) -> AppError {
-    AppError::Internal(e.into())
-}
-
-fn own_subject(viewer: &crate::auth::access::Viewer) -> AppResult<SubjectId> {
-    let subject = viewer.subject_id.ok_or(AppError::NotFound)?;
-    crate::auth::access::require_record_access(viewer, subject)?;
-    Ok(subject)
-}
 
 /// `GET /notices`: every change to the record, newest first, unread ones marked.
 pub async fn inbox(

@@ -48,7 +48,7 @@ pub struct RecordQuery {
     pub page: Option<usize>,
 }
 
-fn internal(e: StoreError) -> AppError {
+pub(super) fn internal(e: StoreError) -> AppError {
     AppError::Internal(e.into())
 }
 
@@ -114,7 +114,7 @@ async fn authorities(state: &AppState) -> AppResult<HashMap<String, Authority>> 
 }
 
 /// The subject a signed-in person speaks for; staff have no "own" record.
-fn own_subject(viewer: &crate::auth::access::Viewer) -> AppResult<SubjectId> {
+pub(super) fn own_subject(viewer: &crate::auth::access::Viewer) -> AppResult<SubjectId> {
     let subject = viewer.subject_id.ok_or(AppError::NotFound)?;
     require_record_access(viewer, subject)?;
     Ok(subject)
