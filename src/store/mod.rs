@@ -3,6 +3,7 @@
 //! microseconds since the Unix epoch (UTC), ids as UUIDv7 text.
 
 pub mod accounts;
+pub mod audit;
 pub mod blacklist;
 pub mod catalogue;
 pub mod instance;
