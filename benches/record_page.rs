@@ -169,7 +169,7 @@ async fn prepare(url: &str) -> anyhow::Result<(Db, String)> {
     for (i, (_, count, username, display_name)) in SUBJECTS.into_iter().enumerate() {
         seed_subject(&db, display_name, username, count, i as u64, now).await?;
     }
-    let state = AppState { db: db.clone(), config: Arc::new(Config::default()) };
+    let state = AppState::new(db.clone(), Config::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move {

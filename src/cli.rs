@@ -1,7 +1,7 @@
 //! The `recourse` command line: serve, demo, migrate, admin create. Every option can also be set
 //! by an environment variable. Failures end with one sentence on stderr and a non-zero exit code.
 
-use std::{io::BufRead, net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
+use std::{io::BufRead, net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -206,7 +206,7 @@ async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
         session_max_lifetime: std::time::Duration::from_secs(web.session_max_hours * 3600),
         trust_forwarded_for: web.trust_forwarded_for,
     };
-    http::serve(AppState { db, config: Arc::new(config) }, web.addr).await?;
+    http::serve(AppState::new(db, config), web.addr).await?;
     Ok(())
 }
 
@@ -267,10 +267,24 @@ async fn admin_create(args: AdminCreateArgs) -> Result<(), CliError> {
     let hash = hash_password(raw, &[&args.username, &display]).await?;
     let db = open(&args.db.database_url).await?;
     db.migrate().await?;
-    let mut conn = db.pool.acquire().await.map_err(crate::db::DbError::from)?;
-    store::accounts::create(&mut conn, &args.username, &display, &hash, Role::Administrator)
+    let mut tx = db.pool.begin().await.map_err(crate::db::DbError::from)?;
+    let id = store::accounts::create(&mut tx, &args.username, &display, &hash, Role::Administrator)
         .await
         .map_err(|e| CliError::Refused(e.to_string()))?;
+    let actor = store::audit::Actor::cli("recourse admin create");
+    let detail = serde_json::json!({ "role": Role::Administrator.as_str() });
+    store::audit::write(
+        &mut tx,
+        &actor,
+        "account.create",
+        "account",
+        &id.to_string(),
+        detail,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| CliError::Refused(e.to_string()))?;
+    tx.commit().await.map_err(crate::db::DbError::from)?;
     eprintln!("recourse: administrator {} created", args.username.trim().to_lowercase());
     Ok(())
 }

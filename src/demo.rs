@@ -6,18 +6,21 @@
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sqlx::AnyConnection;
+use uuid::Uuid;
 
 use crate::{
     auth::password::{self, NewPassword},
     db::Db,
     domain::{
+        appeal::{Grounds, Statement},
         AuthorityId, Band, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft, EntryId,
         EventId, Fact, Grade, GradeBands, LegalBasis, ListId, RemovalCondition, Restriction, RuleCode,
         RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, Source, SubjectId,
         Validity,
     },
     store::{
-        accounts::{self, Role},
+        accounts::{self, AccountId, ReviewBody, Role},
+        appeals::{self, NewAppeal, Target},
         blacklist::{self, BlacklistList, EntryAction},
         catalogue::{self, SchemeContext, SchemeRecord},
         records::{self, Correction, Provenance, Recorded},
@@ -35,7 +38,7 @@ pub struct DemoAccount {
 }
 
 /// The accounts `recourse demo` prints. Their passwords are public: a demo database only.
-pub const ACCOUNTS: [DemoAccount; 5] = [
+pub const ACCOUNTS: [DemoAccount; 7] = [
     DemoAccount {
         username: "demo-subject",
         password: "wang-fang-demo-2026",
@@ -59,6 +62,18 @@ pub const ACCOUNTS: [DemoAccount; 5] = [
         password: "review-demo-2026",
         role: Role::Reviewer,
         who: "reviewer",
+    },
+    DemoAccount {
+        username: "demo-reviewer-2",
+        password: "review2-demo-2026",
+        role: Role::Reviewer,
+        who: "second reviewer",
+    },
+    DemoAccount {
+        username: "demo-liu",
+        password: "liu-yang-demo-2026",
+        role: Role::Subject,
+        who: "Liu Yang",
     },
     DemoAccount {
         username: "demo-admin",
@@ -94,23 +109,103 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
         hashes.push(password::hash(NewPassword::parse(account.password.to_string())?).await?);
     }
     let mut tx = db.pool.begin().await?;
-    let (wang, harbour, traffic, seeded) = {
+    let (wang, harbour, liu, traffic, seeded) = {
         let mut seeder = Seeder::new(&mut tx, now).await?;
         seeder.histories().await?;
-        (seeder.wang, seeder.harbour, seeder.authorities.traffic, seeder.seeded)
+        (seeder.wang, seeder.harbour, seeder.liu, seeder.authorities.traffic, seeder.seeded)
     };
+    let bodies = review_bodies(&mut tx, traffic).await?;
+    let mut liu_account = None;
     for (account, hash) in ACCOUNTS.iter().zip(hashes) {
         let id = accounts::create(&mut tx, account.username, account.who, &hash, account.role).await?;
         let subject = match account.username {
             "demo-subject" => Some(wang),
             "demo-org" => Some(harbour),
+            "demo-liu" => Some(liu),
             _ => None,
         };
         let authority = (account.role == Role::Recorder).then_some(traffic);
         accounts::link(&mut tx, id, subject, authority).await?;
+        match account.username {
+            "demo-reviewer" => accounts::link_review_body(&mut tx, AccountId(id), bodies.0).await?,
+            "demo-reviewer-2" => accounts::link_review_body(&mut tx, AccountId(id), bodies.1).await?,
+            "demo-liu" => liu_account = Some(id),
+            _ => {}
+        }
+    }
+    if let Some(account) = liu_account {
+        appeals_of_liu(&mut tx, liu, account, now).await?;
     }
     tx.commit().await?;
     Ok(seeded)
+}
+
+/// Two review bodies: an independent board, and the traffic police's own legal office (whose
+/// reviewer may not decide appeals on traffic police records).
+async fn review_bodies(conn: &mut AnyConnection, traffic: AuthorityId) -> anyhow::Result<(Uuid, Uuid)> {
+    let board = ReviewBody {
+        id: Uuid::now_v7(),
+        code: "rc-review-board".into(),
+        name_en: "Rongcheng Credit Review Board".into(),
+        name_zh: "荣成市信用复核委员会".into(),
+    };
+    let office = ReviewBody {
+        id: Uuid::now_v7(),
+        code: "rc-traffic-legal".into(),
+        name_en: "Traffic Police Legal Affairs Office".into(),
+        name_zh: "交警大队法制室".into(),
+    };
+    accounts::insert_review_body(conn, &board).await?;
+    accounts::insert_review_body(conn, &office).await?;
+    appeals::set_body_authority(conn, office.id, traffic).await?;
+    Ok((board.id, office.id))
+}
+
+/// Liu Yang contests two records, so the reviewers' queue is not empty: one appeal filed three
+/// days ago, and one whose deadline passed ten days ago without a decision (overdue).
+async fn appeals_of_liu(
+    conn: &mut AnyConnection,
+    liu: SubjectId,
+    account: Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let ctx = catalogue::scheme_by_code(conn, "rongcheng").await?.expect("seeded above");
+    let ctx = catalogue::context(conn, ctx.scheme.id()).await?.expect("seeded above");
+    let events = records::events_of(conn, liu, ctx.scheme().id()).await?;
+    let latest = |code: &str| {
+        events
+            .iter()
+            .filter(|e| e.event.rule_code.as_str() == code)
+            .map(|e| e.event.id)
+            .max()
+            .expect("seeded above")
+    };
+    let actor = crate::store::audit::Actor::cli("demo");
+    for (code, grounds, statement, days_ago) in [
+        (
+            "FRAUD-01",
+            Grounds::NotMe,
+            "The contract was signed by someone using a copy of my identity card that I reported stolen.",
+            3,
+        ),
+        (
+            "TRAFFIC-02",
+            Grounds::DidNotHappen,
+            "I was not driving that evening; the car was at the repair shop, as its invoice shows.",
+            40,
+        ),
+    ] {
+        let new = NewAppeal {
+            subject: liu,
+            target: Target::Event(latest(code)),
+            grounds,
+            statement: Statement::parse(statement)?,
+            files: Vec::new(),
+        };
+        appeals::file(conn, &actor, account, new, now - Duration::days(days_ago)).await?;
+    }
+    records::rescore(conn, &ctx, liu, now).await?;
+    Ok(())
 }
 
 fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -345,6 +440,7 @@ struct Seeder<'c> {
     next_ref: u64,
     wang: SubjectId,
     harbour: SubjectId,
+    liu: SubjectId,
     /// (subject, 0 = points scheme, 1 = component scheme), to rescore at `now` when done.
     enrolled: Vec<(SubjectId, u8)>,
 }
@@ -392,6 +488,7 @@ impl<'c> Seeder<'c> {
             next_ref: 0,
             wang: SubjectId::new(),
             harbour: SubjectId::new(),
+            liu: SubjectId::new(),
             enrolled: Vec::new(),
         })
     }
@@ -627,7 +724,7 @@ impl<'c> Seeder<'c> {
         self.points(chen, "COURT-01", now - Duration::days(30), None).await?;
         self.entry(chen, "(2026) Lu 1082 Zhi 388", now + Duration::days(14), None, false).await?;
         // Liu Yang: a downward spiral from A to D over two years.
-        let liu = SubjectId::new();
+        let liu = self.liu;
         self.subject(liu, SubjectKind::Person, "Liu Yang", None).await?;
         for (days, code) in [
             (700, "TRAFFIC-01"),

@@ -5,6 +5,7 @@
 
 rust_i18n::i18n!("locales", fallback = "en");
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod db;

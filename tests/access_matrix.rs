@@ -38,6 +38,8 @@ enum Expect {
     Invalid,
     /// 410.
     Gone,
+    /// 401: the API wants a bearer token; a session cookie does not count.
+    Unauthorized,
 }
 use Expect::*;
 
@@ -76,6 +78,48 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/admin/accounts/{id}", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
     ("POST", "/admin/accounts/{id}/disable", [SignIn, NotFound, NotFound, NotFound, NotFound, See]),
     ("POST", "/admin/accounts/{id}/invitation", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    // Recorders only; an entry of another authority (the court's, here) answers 404 to them too.
+    ("GET", "/recording", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
+    ("GET", "/recording/subjects/{subject}", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
+    ("GET", "/recording/subjects/{subject}/events", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
+    ("POST", "/recording/subjects/{subject}/events", [SignIn, NotFound, NotFound, Invalid, NotFound, NotFound]),
+    ("GET", "/recording/subjects/{subject}/entries", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
+    ("POST", "/recording/subjects/{subject}/entries", [SignIn, NotFound, NotFound, Invalid, NotFound, NotFound]),
+    ("GET", "/recording/entries/{entry}", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
+    ("POST", "/recording/entries/{entry}/delivered", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
+    // Appeals: the subject's own (a post with an empty form is refused as invalid once let in);
+    // evidence downloads to the appeal's subject and to reviewers; the reviewers' dashboard; rule
+    // challenges to administrators.
+    ("GET", "/appeals", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
+    ("GET", "/appeals/new", [SignIn, Ok, NotFound, NotFound, NotFound, NotFound]),
+    ("POST", "/appeals", [SignIn, Invalid, Invalid, NotFound, NotFound, NotFound]),
+    ("GET", "/appeals/{id}", [SignIn, Ok, NotFound, NotFound, NotFound, NotFound]),
+    ("POST", "/appeals/{id}/evidence", [SignIn, Invalid, NotFound, NotFound, NotFound, NotFound]),
+    ("POST", "/appeals/{id}/withdraw", [SignIn, Invalid, NotFound, NotFound, NotFound, NotFound]),
+    ("POST", "/appeals/{id}/second-level", [SignIn, Invalid, NotFound, NotFound, NotFound, NotFound]),
+    ("GET", "/appeals/{id}/evidence/{file}", [SignIn, Ok, NotFound, NotFound, Ok, NotFound]),
+    ("GET", "/review", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),
+    ("GET", "/review/statistics", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),
+    ("GET", "/review/appeals/{id}", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),
+    ("POST", "/review/appeals/{id}/claim", [SignIn, NotFound, NotFound, NotFound, See, NotFound]),
+    ("POST", "/review/appeals/{id}/assign", [SignIn, NotFound, NotFound, NotFound, Invalid, NotFound]),
+    ("POST", "/review/appeals/{id}/decide", [SignIn, NotFound, NotFound, NotFound, Invalid, NotFound]),
+    ("GET", "/admin/appeals", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    // API tokens (administrators) and bulk import (recorders).
+    ("GET", "/admin/tokens", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/tokens", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    ("POST", "/admin/tokens/{id}/revoke", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
+    ("GET", "/recording/import", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
+    ("POST", "/recording/import", [SignIn, NotFound, NotFound, Invalid, NotFound, NotFound]),
+    ("GET", "/recording/import/{id}", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
+    // The API: its document is public; everything else wants a bearer token, never a cookie.
+    ("GET", "/api/v1/openapi.json", [Ok; 6]),
+    ("GET", "/api/v1/events", [Unauthorized; 6]),
+    ("POST", "/api/v1/events", [Unauthorized; 6]),
+    ("GET", "/api/v1/events/{id}", [Unauthorized; 6]),
+    ("POST", "/api/v1/events/batch", [Unauthorized; 6]),
+    ("POST", "/api/v1/imports", [Unauthorized; 6]),
+    ("GET", "/api/v1/imports/{id}", [Unauthorized; 6]),
     // Whoever holds the link.
     ("GET", "/invitation/{token}", [Ok; 6]),
     ("POST", "/invitation/{token}", [Invalid; 6]),
@@ -115,11 +159,20 @@ struct Fixtures {
     disposable: String,
     /// A usable invitation token (for a third account nobody acts on).
     token: String,
+    /// An open appeal of the owner's, on `event`.
+    appeal: String,
+    /// An evidence file of that appeal.
+    evidence: String,
 }
 
 fn concrete(method: &str, pattern: &str, f: &Fixtures) -> String {
+    if pattern == "/appeals/new" {
+        return format!("/appeals/new?event={}", f.event);
+    }
     let id = if pattern.starts_with("/record/events/") {
         &f.event
+    } else if pattern.starts_with("/appeals/") || pattern.starts_with("/review/appeals/") {
+        &f.appeal
     } else if pattern.starts_with("/record/entries/") {
         &f.entry
     } else if method == "POST" && pattern.ends_with("/disable") {
@@ -132,8 +185,36 @@ fn concrete(method: &str, pattern: &str, f: &Fixtures) -> String {
         .replace("{scheme}", "rongcheng")
         .replace("{rule}", "TRAFFIC-01")
         .replace("{subject}", &f.subject)
+        .replace("{entry}", &f.entry)
         .replace("{id}", id)
         .replace("{token}", &f.token)
+        .replace("{file}", &f.evidence)
+}
+
+/// Files an appeal of the owner's on `event` with one evidence file: (appeal id, evidence id).
+async fn owner_appeal(app: &TestApp, event: &str) -> (String, String) {
+    use recourse::{
+        domain::{appeal::*, EventId},
+        store::{appeals, audit::Actor},
+    };
+    let mut tx = app.db.pool.begin().await.unwrap();
+    let owner = accounts::by_username(&mut tx, "demo-subject").await.unwrap().unwrap();
+    let new = appeals::NewAppeal {
+        subject: owner.subject_id.unwrap(),
+        target: appeals::Target::Event(EventId::parse(event).unwrap()),
+        grounds: Grounds::DidNotHappen,
+        statement: Statement::parse("It did not happen.").unwrap(),
+        files: vec![appeals::NewEvidence {
+            name: "note.txt".into(),
+            kind: EvidenceKind::Text,
+            bytes: b"I was elsewhere.".to_vec(),
+        }],
+    };
+    let id = appeals::file(&mut tx, &Actor::cli("test"), owner.id.0, new, Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let evidence = appeals::evidence(&mut conn, id).await.unwrap();
+    (id.to_string(), evidence[0].id.to_string())
 }
 
 async fn invited_account(app: &TestApp, username: &str) -> (AccountId, InvitationToken) {
@@ -182,6 +263,7 @@ async fn every_route_answers_each_visitor_as_the_matrix_says() {
         let (account, _) = invited_account(&app, "matrix-target").await;
         let (disposable, _) = invited_account(&app, "matrix-disposable").await;
         let (_, token) = invited_account(&app, "matrix-invited").await;
+        let (appeal, evidence) = owner_appeal(&app, &event).await;
         let fixtures = Fixtures {
             subject: owner_subject,
             event,
@@ -189,6 +271,8 @@ async fn every_route_answers_each_visitor_as_the_matrix_says() {
             account: account.to_string(),
             disposable: disposable.to_string(),
             token: token.expose().to_string(),
+            appeal,
+            evidence,
         };
 
         let usernames = [
@@ -229,6 +313,7 @@ async fn every_route_answers_each_visitor_as_the_matrix_says() {
                     404 => NotFound,
                     422 => Invalid,
                     410 => Gone,
+                    401 => Unauthorized,
                     _ => {
                         failures
                             .push(format!("{method} {path} as {}: unexpected {status}", VISITORS[column]));

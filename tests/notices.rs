@@ -38,12 +38,25 @@ async fn every_change_to_the_record_reaches_the_inbox_and_can_be_marked_read() {
         );
         assert!(page.contains("You were placed on a blacklist"));
         assert!(!page.contains(">0 unread<"), "{page}");
+        let unread: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM notices n JOIN accounts a ON a.subject_id = n.subject_id \
+             WHERE a.username = 'demo-subject' AND n.read_at IS NULL",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+        assert!(unread > 0);
+        let (_, home) = text(&app, "/").await;
+        assert!(home.contains(&format!("Notices ({unread} unread)")), "every page's header counts them: {home}");
 
         let read =
             app.client.post(app.url("/notices/read")).header("origin", &app.address).send().await.unwrap();
         assert_eq!(read.status(), StatusCode::SEE_OTHER);
         let (_, after) = text(&app, "/notices").await;
         assert!(after.contains("0 unread") && !after.contains("Mark all as read"), "{after}");
+        let (_, home) = text(&app, "/").await;
+        assert!(home.contains(">Notices</a>") && !home.contains("unread)"), "{home}");
 
         let forged = app
             .client

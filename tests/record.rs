@@ -193,3 +193,60 @@ async fn the_record_asks_anyone_not_signed_in_to_sign_in_first() {
     })
     .await;
 }
+
+/// The record page keeps the catalogue and each subject's records in memory between requests;
+/// a new record, and any change to the catalogue, must still show on the very next request.
+#[tokio::test]
+async fn the_record_page_shows_a_new_record_and_a_catalogue_change_at_once() {
+    use recourse::{
+        domain::{AuthorityId, Fact, RuleCode, Source, SubjectId},
+        store::{
+            catalogue,
+            records::{self, Provenance},
+        },
+    };
+    for_each_database(|app| async move {
+        signed_in(&app, "demo-subject", "wang-fang-demo-2026").await;
+        let (_, before) = body(&app, "/record").await;
+        let lines = |page: &str| page.matches(r#"href="/record/events/"#).count();
+
+        let row = sqlx::query(
+            "SELECT a.subject_id, (SELECT id FROM authorities ORDER BY code LIMIT 1) FROM accounts a \
+             WHERE a.username = 'demo-subject'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let subject = SubjectId::parse(&row.get::<String, _>(0)).unwrap();
+        let authority = AuthorityId::parse(&row.get::<String, _>(1)).unwrap();
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let scheme = catalogue::scheme_by_code(&mut conn, "rongcheng").await.unwrap().unwrap();
+        let ctx = catalogue::context(&mut conn, scheme.scheme.id()).await.unwrap().unwrap();
+        drop(conn);
+        let now = Utc::now();
+        records::record_fact(
+            &app.db,
+            &ctx,
+            Source { subject, scheme: ctx.scheme().id(), authority, external_ref: "CACHE-TEST-1".into() },
+            Fact {
+                rule_code: RuleCode::parse("TRAFFIC-01").unwrap(),
+                points: None,
+                occurred_at: now - chrono::Duration::days(2),
+            },
+            Provenance { recorded_by: "test".into(), source: "test".into(), evidence_ref: "E-1".into() },
+            now,
+        )
+        .await
+        .unwrap();
+        let (_, after) = body(&app, "/record").await;
+        assert_eq!(lines(&after), lines(&before) + 1, "the new record is on the page at once");
+
+        sqlx::query("UPDATE rule_versions SET title_en = 'Renamed for the cache test' WHERE rule_code = 'TRAFFIC-01'")
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        let (_, renamed) = body(&app, "/record").await;
+        assert!(renamed.contains("Renamed for the cache test"), "a catalogue change shows at once");
+    })
+    .await;
+}

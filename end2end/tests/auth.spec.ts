@@ -35,7 +35,10 @@ for (const account of DEMO) {
     const nav = page.getByRole('navigation', { name: 'Main' });
     await expect(nav.getByRole('link', { name: `Signed in as ${account.who}` })).toHaveAttribute('href', '/me');
     await expect(nav.getByRole('link', { name: 'Sign in' })).toHaveCount(0);
-    await expect(nav.getByRole('link', { name: 'Accounts' })).toHaveCount(account.role === 'Administrator' ? 1 : 0);
+    await expect(nav.getByRole('link', { name: 'Administration' })).toHaveCount(account.role === 'Administrator' ? 1 : 0);
+    await expect(nav.getByRole('link', { name: 'Review' })).toHaveCount(account.role === 'Reviewer' ? 1 : 0);
+    await expect(nav.getByRole('link', { name: 'Record', exact: true })).toHaveCount(account.role === 'Recorder' ? 1 : 0);
+    await expect(nav.getByRole('link', { name: 'My record' })).toHaveCount(account.role === 'Subject' ? 1 : 0);
 
     await nav.getByRole('button', { name: 'Sign out' }).click();
     await expect(page).toHaveURL(/\/sign-in\?signed_out=1$/);
@@ -96,7 +99,8 @@ test('signing in reads in Chinese', async ({ page, context }) => {
 test('an administrator invites a new person, who sets a password, signs in and changes it', async ({ browser, page }) => {
   const username = `e2e-${Date.now().toString(36)}`;
   await signIn(page, 'demo-admin', 'admin-demo-2026');
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Administration' }).click();
+  await page.getByRole('main').getByRole('link', { name: 'Accounts', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Accounts');
   await screenshots(page, 'admin-accounts');
 

@@ -34,6 +34,8 @@ pub struct Viewer {
     pub authority_id: Option<AuthorityId>,
     /// The review body a reviewer works for.
     pub review_body_id: Option<Uuid>,
+    /// Unread notices of the subject (for the header); zero for staff.
+    pub unread_notices: i64,
 }
 
 impl Viewer {
@@ -46,6 +48,7 @@ impl Viewer {
             subject_id: account.subject_id,
             authority_id: account.authority_id,
             review_body_id: account.review_body_id,
+            unread_notices: 0,
         }
     }
 }
@@ -220,6 +223,7 @@ mod tests {
             subject_id: subject,
             authority_id: None,
             review_body_id: None,
+            unread_notices: 0,
         }
     }
 

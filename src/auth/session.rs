@@ -20,8 +20,8 @@ use crate::{
     error::{AppError, AppResult},
     http::{AppState, Config},
     store::{
-        accounts::{self, Account, AccountId},
-        from_micros,
+        accounts::{self, Account, AccountId, Role},
+        from_micros, notices,
         sessions::{DbSessionStore, AUTH_KEY},
         to_micros,
     },
@@ -113,17 +113,23 @@ async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<V
     }
     let mut conn = state.db.pool.acquire().await?;
     let account = accounts::by_id(&mut conn, auth.account).await?;
-    drop(conn);
     let Some(account) = account.filter(|a| !a.is_disabled() && a.session_epoch == auth.epoch) else {
+        drop(conn);
         tracing::info!("a session of a disabled account or from before a password change was ended");
         session.flush().await?;
         return Ok(None);
     };
+    let mut viewer = Viewer::from_account(&account);
+    // Every page's header shows a subject how many notices wait for them.
+    if let Some(subject) = viewer.subject_id.filter(|_| viewer.role == Role::Subject) {
+        viewer.unread_notices = notices::unread_count(&mut conn, subject).await?;
+    }
+    drop(conn);
     if now - from_micros(auth.touched_at) > TOUCH_EVERY {
         // Modifying the session makes tower-sessions save it with a fresh idle expiry.
         session.insert(AUTH_KEY, SessionAuth { touched_at: to_micros(now), ..auth }).await?;
     }
-    Ok(Some(Viewer::from_account(&account)))
+    Ok(Some(viewer))
 }
 
 /// Signs `account` in on this session: a new session id (no fixation), then the account.

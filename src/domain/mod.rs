@@ -6,6 +6,7 @@
 //! or the clock: callers pass `now` and `at`, and store what the functions return. Inputs that
 //! break a rule of the domain are refused with a [`DomainError`] naming the field and the problem.
 
+pub mod appeal;
 pub mod blacklist;
 pub mod derivation;
 pub mod error;

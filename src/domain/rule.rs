@@ -679,6 +679,46 @@ impl Catalogue {
         Ok(&self.versions[i])
     }
 
+    /// Publishes a draft to take effect at `effective_from`, which may not lie before `now`: a
+    /// published rule never reaches back to what happened before it was public.
+    pub fn publish_from(
+        &mut self,
+        id: RuleVersionId,
+        effective_from: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<&RuleVersion, DomainError> {
+        if effective_from < now {
+            return Err(DomainError::DateOrder { field: "effective_from", must_follow: "now" });
+        }
+        let i = self.require(id)?;
+        let content = RuleContent { effective_from, ..self.versions[i].content.clone() };
+        let before = self.versions[i].clone();
+        self.versions[i].edit(content)?;
+        if let Err(e) = self.versions[i].publish() {
+            self.versions[i] = before;
+            return Err(e);
+        }
+        Ok(&self.versions[i])
+    }
+
+    /// Repeals every published version of rule `code` (drafts stay drafts). Returns the ids of
+    /// the versions repealed; refuses a rule with no published version, changing nothing.
+    pub fn repeal_rule(&mut self, code: &RuleCode) -> Result<Vec<RuleVersionId>, DomainError> {
+        let published: Vec<RuleVersionId> = self
+            .history(code)
+            .iter()
+            .filter(|v| v.status == RuleStatus::Published)
+            .map(|v| v.id)
+            .collect();
+        if published.is_empty() {
+            return Err(DomainError::UnknownRule { code: code.to_string() });
+        }
+        for id in &published {
+            self.repeal(*id)?;
+        }
+        Ok(published)
+    }
+
     fn require(&self, id: RuleVersionId) -> Result<usize, DomainError> {
         self.position(id).map(|(i, _)| i).ok_or(DomainError::UnknownRuleVersion { id })
     }
@@ -838,6 +878,37 @@ mod tests {
         assert_eq!(cat.publish(id).unwrap().status(), RuleStatus::Published);
         assert_eq!(cat.edit_draft(id, c).unwrap_err().code(), "not_draft");
         assert_eq!(cat.version_in_force(&code("T1"), day(250)).unwrap().id(), id);
+    }
+
+    #[test]
+    fn a_draft_is_published_from_a_date_not_before_now() {
+        let v1 = points_rule("T1", 1, -5, -5, -5, 365, day(10));
+        let mut cat = Catalogue::new(&rongcheng(), vec![v1]).unwrap();
+        let id = RuleVersionId::new();
+        cat.add_draft(id, code("T1"), content(-3, -3, -3, 365, day(100))).unwrap();
+        let refused = cat.publish_from(id, day(40), day(50)).unwrap_err();
+        assert_eq!(refused, DomainError::DateOrder { field: "effective_from", must_follow: "now" });
+        assert_eq!(cat.get(id).unwrap().status(), RuleStatus::Draft, "nothing changed");
+        let published = cat.publish_from(id, day(60), day(50)).unwrap();
+        assert_eq!((published.status(), published.effective_from()), (RuleStatus::Published, day(60)));
+        assert_eq!(cat.version_in_force(&code("T1"), day(61)).unwrap().id(), id);
+        assert_eq!(cat.publish_from(id, day(70), day(50)).unwrap_err().code(), "not_draft");
+    }
+
+    #[test]
+    fn repealing_a_rule_repeals_every_published_version_and_keeps_drafts() {
+        let v1 = points_rule("T1", 1, -5, -5, -5, 365, day(10));
+        let v2 = points_rule("T1", 2, -3, -3, -3, 365, day(100));
+        let (id1, id2) = (v1.id(), v2.id());
+        let mut cat = Catalogue::new(&rongcheng(), vec![v1, v2]).unwrap();
+        let draft = RuleVersionId::new();
+        cat.add_draft(draft, code("T1"), content(-2, -2, -2, 365, day(300))).unwrap();
+        assert_eq!(cat.repeal_rule(&code("T1")).unwrap(), vec![id1, id2]);
+        assert_eq!(cat.get(id1).unwrap().status(), RuleStatus::Repealed);
+        assert_eq!(cat.get(draft).unwrap().status(), RuleStatus::Draft);
+        assert!(cat.version_in_force(&code("T1"), day(200)).is_err(), "no longer in force");
+        assert_eq!(cat.repeal_rule(&code("T1")).unwrap_err().code(), "unknown_rule", "nothing left");
+        assert_eq!(cat.repeal_rule(&code("NOPE")).unwrap_err().code(), "unknown_rule");
     }
 
     #[test]

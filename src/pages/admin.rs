@@ -25,6 +25,7 @@ use crate::{
     auth::{
         access::{Administrators, RequireRole, Viewer},
         invitation::{self, InvitationToken},
+        throttle::ClientAddress,
     },
     domain::{AuthorityId, SubjectId},
     error::{AppError, AppResult},
@@ -32,6 +33,7 @@ use crate::{
     i18n::Locale,
     store::{
         accounts::{self, Account, AccountError, AccountId, AuthorityChoice, ReviewBody, Role},
+        audit::{self, Actor},
         sessions,
     },
 };
@@ -92,6 +94,7 @@ pub async fn create(
     RequireRole(admin, _): Admin,
     locale: Locale,
     OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<CreateForm>,
 ) -> AppResult<Response> {
@@ -126,6 +129,16 @@ pub async fn create(
         accounts::link_review_body(&mut tx, id, body).await?;
     }
     accounts::create_invitation(&mut tx, id, Some(admin.account_id), &token.digest(), now, expires).await?;
+    let detail = serde_json::json!({
+        "role": new.role.as_str(),
+        "subject": new.subject.map(|s| s.to_string()),
+        "authority": new.authority.map(|a| a.to_string()),
+        "review_body": new.review_body.map(|b| b.to_string()),
+    });
+    let actor = Actor::person(admin.account_id, &admin.username, address);
+    audit::write(&mut tx, &actor, "account.create", "account", &id.to_string(), detail, now)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     tx.commit().await?;
     tracing::info!(account = %id, role = new.role.as_str(), "account created with an invitation");
     let link = invitation_url(&state, &headers, &token);
@@ -152,6 +165,7 @@ pub async fn disable(
     RequireRole(admin, _): Admin,
     locale: Locale,
     OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let ctx = PageContext { locale, path: uri.to_string() };
@@ -161,9 +175,15 @@ pub async fn disable(
             .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
+    let now = Utc::now();
     let mut tx = state.db.pool.begin().await?;
-    if accounts::disable(&mut tx, account.id, Utc::now()).await? {
+    if accounts::disable(&mut tx, account.id, now).await? {
         let ended = sessions::end_sessions_of(&mut tx, account.id, None).await?;
+        let actor = Actor::person(admin.account_id, &admin.username, address);
+        let detail = serde_json::json!({ "sessions_ended": ended });
+        audit::write(&mut tx, &actor, "account.disable", "account", &account.id.to_string(), detail, now)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
         tracing::info!(account = %account.id, sessions_ended = ended, "account disabled");
     }
     tx.commit().await?;
@@ -177,6 +197,7 @@ pub async fn reinvite(
     RequireRole(admin, _): Admin,
     locale: Locale,
     OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -191,9 +212,22 @@ pub async fn reinvite(
     let now = Utc::now();
     let token = InvitationToken::generate();
     let expires = now + invitation::LIFETIME;
-    let mut conn = state.db.pool.acquire().await?;
-    accounts::create_invitation(&mut conn, account.id, Some(admin.account_id), &token.digest(), now, expires)
+    let mut tx = state.db.pool.begin().await?;
+    accounts::create_invitation(&mut tx, account.id, Some(admin.account_id), &token.digest(), now, expires)
         .await?;
+    let actor = Actor::person(admin.account_id, &admin.username, address);
+    audit::write(
+        &mut tx,
+        &actor,
+        "account.invite",
+        "account",
+        &account.id.to_string(),
+        serde_json::json!({}),
+        now,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?;
+    tx.commit().await?;
     tracing::info!(account = %account.id, "new invitation issued");
     let link = invitation_url(&state, &headers, &token);
     Ok(render_invitation(&ctx, &account.display_name, &account.username, &link, expires, false)

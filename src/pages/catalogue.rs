@@ -267,6 +267,9 @@ pub async fn rule(
                 None => locale.t("rule.not_in_force"),
             }}</dd>
         </dl>
+        {in_force.map(|_| view! {
+            <p><a class="button" href=format!("/appeals/new?rule={}/{}", record.scheme.code(), code)>{locale.t("appeals.contest_this")}</a></p>
+        })}
         <h2>{locale.t("rule.history_title")}</h2>
         <ol class="versions">{versions}</ol>
     };

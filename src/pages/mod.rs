@@ -3,22 +3,29 @@
 
 pub mod account;
 pub mod admin;
+pub mod administration;
+pub mod appeals;
 pub mod catalogue;
 pub mod errors;
 pub mod format;
 pub mod forms;
 pub mod home;
+pub mod import;
 pub mod invitation;
 pub mod notices;
+pub mod problems;
 pub mod record;
+pub mod recording;
 pub mod refusal;
+pub mod review;
 pub mod sign_in;
+pub mod tokens;
 
 use axum::response::Html;
 use leptos::prelude::*;
 
 use crate::{
-    auth::session::page_viewer,
+    auth::{access::Viewer, session::page_viewer},
     http::{assets, route_table::Routes},
     i18n::Locale,
     store::accounts::Role,
@@ -39,6 +46,8 @@ pub fn routes() -> Routes {
         .get("/record/events.csv", notices::export_csv)
         .get("/notices", notices::inbox)
         .post("/notices/read", notices::mark_read)
+        .merge(appeals::routes().merge(review::routes()))
+        .merge(import::routes().merge(tokens::routes()))
 }
 
 /// What every page needs to draw the shell around its content.
@@ -99,30 +108,49 @@ pub fn document(ctx: &PageContext, title: &str, main: AnyView) -> Html<String> {
     Html(format!("<!DOCTYPE html>{}", body.to_html()))
 }
 
-/// The header's account links: "Sign in", or who is signed in (a link to their page), the
-/// administrator's accounts page, and a sign-out button (a form: signing out changes state).
+/// The header's account links: "Sign in", or the signed-in person's work links (by role), who
+/// is signed in (a link to their page) and a sign-out button (a form: signing out changes state).
 fn account_links(locale: Locale) -> AnyView {
     match page_viewer() {
         None => view! { <li><a href="/sign-in">{locale.t("shell.sign_in")}</a></li> }.into_any(),
-        Some(viewer) => {
-            let admin = (viewer.role == Role::Administrator)
-                .then(|| view! { <li><a href="/admin/accounts">{locale.t("auth.header.accounts")}</a></li> });
-            view! {
-                <li>
-                    <a href="/me" class="who">
-                        {locale.t_with("auth.header.signed_in_as", &[("name", &viewer.display_name)])}
-                    </a>
-                </li>
-                {admin}
-                <li>
-                    <form method="post" action="/sign-out" class="inline">
-                        <button type="submit" class="link">{locale.t("auth.header.sign_out")}</button>
-                    </form>
-                </li>
-            }
-            .into_any()
+        Some(viewer) => view! {
+            {role_links(locale, &viewer)}
+            <li>
+                <a href="/me" class="who">
+                    {locale.t_with("auth.header.signed_in_as", &[("name", &viewer.display_name)])}
+                </a>
+            </li>
+            <li>
+                <form method="post" action="/sign-out" class="inline">
+                    <button type="submit" class="link">{locale.t("auth.header.sign_out")}</button>
+                </form>
+            </li>
         }
+        .into_any(),
     }
+}
+
+/// Where each role's work starts. A subject also sees how many notices they have not read.
+fn role_links(locale: Locale, viewer: &Viewer) -> AnyView {
+    let links: &[(&str, &str)] = match viewer.role {
+        Role::Subject => &[("/record", "shell.my_record"), ("/appeals", "shell.appeals")],
+        Role::Recorder => &[("/recording", "shell.recording")],
+        Role::Reviewer => &[("/review", "shell.review")],
+        Role::Administrator => &[("/admin", "shell.administration")],
+    };
+    let links = links
+        .iter()
+        .map(|(href, key)| view! { <li><a href=*href>{locale.t(key)}</a></li> })
+        .collect_view();
+    let inbox = (viewer.role == Role::Subject).then(|| {
+        let label = if viewer.unread_notices > 0 {
+            locale.t_with("shell.notices_unread", &[("count", &viewer.unread_notices.to_string())])
+        } else {
+            locale.t("shell.notices")
+        };
+        view! { <li><a href="/notices" class=(viewer.unread_notices > 0).then_some("unread")>{label}</a></li> }
+    });
+    view! { {links} {inbox} }.into_any()
 }
 
 /// A horizontally scrollable table with a caption and column headers (`true` marks a numeric,

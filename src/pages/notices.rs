@@ -44,6 +44,7 @@ pub async fn inbox(
             let href = match n.about {
                 About::Event(id) => format!("/record/events/{id}"),
                 About::Entry(id) => format!("/record/entries/{id}"),
+                About::Appeal(id) => format!("/appeals/{id}"),
             };
             let class = if n.read_at.is_none() { "notice-item unread" } else { "notice-item" };
             view! {
@@ -186,6 +187,7 @@ pub async fn export_json(State(state): State<AppState>, SignedIn(viewer): Signed
             let about = match n.about {
                 About::Event(id) => json!({ "event": id }),
                 About::Entry(id) => json!({ "entry": id }),
+                About::Appeal(id) => json!({ "appeal": id }),
             };
             json!({ "kind": n.kind.code(), "about": about, "created_at": n.created_at, "read_at": n.read_at })
         })

@@ -3,7 +3,7 @@
 //! they restrict and how to get off; and the page of each event and entry. Works as of any date
 //! through a plain GET form. Only the subject (or their organisation's representative) sees it.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     extract::{OriginalUri, Path, Query, State},
@@ -12,6 +12,7 @@ use axum::{
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
+use sqlx::AnyConnection;
 
 use super::{
     data_table, document,
@@ -28,8 +29,10 @@ use crate::{
     http::AppState,
     i18n::Locale,
     store::{
+        appeals::Target,
         blacklist::{self, StoredEntry},
-        catalogue::{self, SchemeContext},
+        catalogue::SchemeContext,
+        read_cache::{catalogue_revision, CachedRecords},
         records::{self, StoredEvent},
         register::{self, Authority},
         StoreError,
@@ -72,45 +75,64 @@ fn instant(query: &RecordQuery, now: DateTime<Utc>) -> (DateTime<Utc>, Option<&'
 
 /// One scheme of the subject, derived at the instant shown.
 struct SchemeView {
-    ctx: SchemeContext,
+    ctx: Arc<SchemeContext>,
     derivation: Derivation,
-    events: Vec<StoredEvent>,
+    records: Arc<CachedRecords>,
     history: Vec<(DateTime<Utc>, i64)>,
 }
 
-async fn load_schemes(state: &AppState, subject: SubjectId, at: DateTime<Utc>) -> AppResult<Vec<SchemeView>> {
-    let mut conn = state.db.pool.acquire().await?;
+async fn load_schemes(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    revision: i64,
+    subject: SubjectId,
+    at: DateTime<Utc>,
+) -> AppResult<Vec<SchemeView>> {
     let mut out = Vec::new();
-    for scheme in register::memberships(&mut conn, subject).await.map_err(internal)? {
-        let ctx = catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-        let events = records::events_of(&mut conn, subject, scheme).await.map_err(internal)?;
-        let plain: Vec<_> = events.iter().map(|s| s.event.clone()).collect();
-        let derivation = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &plain, &[], at);
-        let history = history_points(&ctx, &plain, at);
-        out.push(SchemeView { ctx, derivation, events, history });
+    for scheme in register::memberships(conn, subject).await.map_err(internal)? {
+        let ctx = state.cache.context(conn, revision, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        let records = state.cache.records(conn, subject, scheme).await.map_err(internal)?;
+        let disputes = crate::store::appeals::disputes(conn, subject, scheme).await.map_err(internal)?;
+        let derivation = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &records.events, &disputes, at);
+        let history = history_points(&ctx, revision, &records, &disputes, at);
+        out.push(SchemeView { ctx, derivation, records, history });
     }
     Ok(out)
 }
 
-/// The score at the end of each month over the last three years up to `at` (and at `at`).
+/// The score at the end of every 30th day back over the last three years, and at `at`. The past
+/// points depend only on the day of `at`, so they are derived once per day and kept with the
+/// records (a heavy record's 35 past derivations cost more than the rest of the page).
 fn history_points(
     ctx: &SchemeContext,
-    events: &[crate::domain::Event],
+    revision: i64,
+    records: &CachedRecords,
+    disputes: &[crate::domain::Dispute],
     at: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, i64)> {
-    let mut points: Vec<_> = (0..36)
-        .rev()
-        .map(|months_back| at - Duration::days(30 * months_back))
-        .map(|t| (t, crate::domain::score_at(ctx.scheme(), &ctx.catalogue, events, &[], t)))
-        .collect();
-    points.dedup_by_key(|(t, _)| *t);
+    let score_at = |t| crate::domain::score_at(ctx.scheme(), &ctx.catalogue, &records.events, disputes, t);
+    let day = at.date_naive();
+    let past = records.memo(revision, day, || {
+        (1..36)
+            .rev()
+            .filter_map(|steps_back| (day - Duration::days(30 * steps_back)).and_hms_micro_opt(23, 59, 59, 999_999))
+            .map(|t| t.and_utc())
+            .map(|t| (t, score_at(t)))
+            .collect()
+    });
+    let mut points = past.to_vec();
+    points.push((at, score_at(at)));
     points
 }
 
-async fn authorities(state: &AppState) -> AppResult<HashMap<String, Authority>> {
-    let mut conn = state.db.pool.acquire().await?;
-    let all = register::authorities(&mut conn).await.map_err(internal)?;
-    Ok(all.into_iter().map(|a| (a.id.to_string(), a)).collect())
+/// Every authority by id, for naming who recorded what.
+async fn authorities(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    revision: i64,
+) -> AppResult<HashMap<String, Authority>> {
+    let all = state.cache.authorities(conn, revision).await.map_err(internal)?;
+    Ok(all.iter().map(|a| (a.id.to_string(), a.clone())).collect())
 }
 
 /// The subject a signed-in person speaks for; staff have no "own" record.
@@ -136,9 +158,10 @@ pub async fn page(
         register::subject(&mut conn, subject_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
     let as_of = (at != now).then_some(at);
     let entries = blacklist::entries_of(&mut conn, subject_id, as_of).await.map_err(internal)?;
+    let revision = catalogue_revision(&mut conn).await.map_err(internal)?;
+    let schemes = load_schemes(&state, &mut conn, revision, subject_id, at).await?;
+    let names = authorities(&state, &mut conn, revision).await?;
     drop(conn);
-    let schemes = load_schemes(&state, subject_id, at).await?;
-    let names = authorities(&state).await?;
     let page_number = query.page.unwrap_or(1).max(1);
     let ctx = PageContext { locale, path: uri.to_string() };
 
@@ -215,7 +238,7 @@ fn scheme_section(
 ) -> AnyView {
     let record = &s.ctx.record;
     let d = &s.derivation;
-    let by_id: HashMap<EventId, &StoredEvent> = s.events.iter().map(|e| (e.event.id, e)).collect();
+    let by_id: HashMap<EventId, &StoredEvent> = s.records.stored.iter().map(|e| (e.event.id, e)).collect();
     let authority = |id: &EventId| {
         by_id
             .get(id)
@@ -593,15 +616,17 @@ pub async fn event(
         return Err(AppError::NotFound);
     }
     let e = &stored.event;
+    let revision = catalogue_revision(&mut conn).await.map_err(internal)?;
     let ctx_data =
-        catalogue::context(&mut conn, e.scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-    let siblings = records::events_of(&mut conn, subject, e.scheme).await.map_err(internal)?;
+        state.cache.context(&mut conn, revision, e.scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let siblings = state.cache.records(&mut conn, subject, e.scheme).await.map_err(internal)?;
+    let names = authorities(&state, &mut conn, revision).await?;
+    let appeal = crate::store::appeals::open_on(&mut conn, Target::Event(id)).await.map_err(internal)?;
     drop(conn);
-    let names = authorities(&state).await?;
     let version = ctx_data.catalogue.get(e.rule_version);
     let authority =
         names.get(&e.authority.to_string()).map(|a| pick(locale, &a.name_en, &a.name_zh).to_string());
-    let corrected_by: Vec<_> = siblings.iter().filter(|s| s.event.kind.target() == Some(e.id)).collect();
+    let corrected_by: Vec<_> = siblings.stored.iter().filter(|s| s.event.kind.target() == Some(e.id)).collect();
     let (kind_key, target) = match &e.kind {
         EventKind::Fact => ("record.kind_fact", None),
         EventKind::Void { target, .. } => ("record.kind_void", Some(*target)),
@@ -614,10 +639,12 @@ pub async fn event(
     let title =
         format!("{} · {}", e.rule_code, version.map(|v| format::rule_title(locale, v)).unwrap_or_default());
     let rule_href = format!("/rules/{}/{}", ctx_data.record.scheme.code(), e.rule_code);
+    let contestable = e.is_scoring() && corrected_by.is_empty();
     let ctx = PageContext { locale, path: uri.to_string() };
     let main = view! {
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
+        {super::appeals::contest(locale, appeal, contestable.then(|| format!("/appeals/new?event={id}")))}
         <dl class="facts">
             <dt>{locale.t("record.kind")}</dt><dd>{locale.t(kind_key)}</dd>
             <dt>{locale.t("record.occurred_at")}</dt><dd>{format::date(locale, e.occurred_at)}</dd>
@@ -667,8 +694,10 @@ pub async fn entry(
     if stored.entry.subject() != subject {
         return Err(AppError::NotFound);
     }
+    let revision = catalogue_revision(&mut conn).await.map_err(internal)?;
+    let names = authorities(&state, &mut conn, revision).await?;
+    let appeal = crate::store::appeals::open_on(&mut conn, Target::Entry(id)).await.map_err(internal)?;
     drop(conn);
-    let names = authorities(&state).await?;
     let e = &stored.entry;
     let now = Utc::now();
     let status = e.status_at(now);
@@ -694,6 +723,7 @@ pub async fn entry(
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
         <p>{entry_status_badge(locale, status)}</p>
+        {super::appeals::contest(locale, appeal, (status != EntryStatus::Lifted).then(|| format!("/appeals/new?entry={id}")))}
         {matches!(status, EntryStatus::PendingNotice).then(|| view! { <p class="notice">{locale.t("entry.pending_explained")}</p> })}
         <dl class="facts">
             <dt>{locale.t("entry.issued_by")}</dt><dd>{authority}</dd>

@@ -3,15 +3,22 @@
 //! microseconds since the Unix epoch (UTC), ids as UUIDv7 text.
 
 pub mod accounts;
+pub mod appeals;
+pub mod administration;
 pub mod audit;
 pub mod blacklist;
 pub mod catalogue;
+pub mod import;
 pub mod instance;
 pub mod notices;
+pub mod read_cache;
 pub mod records;
+pub mod recording;
 pub mod register;
+pub mod repeal;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 
 use chrono::{DateTime, TimeZone, Utc};
 

@@ -15,6 +15,12 @@ pub enum NoticeKind {
     EventCorrected,
     EntryRecorded,
     EntryChanged,
+    /// A rule was repealed and the records under it voided; about the first record voided.
+    RuleRepealed,
+    /// An appeal of the subject was filed (or a second-level review asked for).
+    AppealFiled,
+    /// An appeal of the subject was decided.
+    AppealDecided,
 }
 
 impl NoticeKind {
@@ -24,14 +30,20 @@ impl NoticeKind {
             NoticeKind::EventCorrected => "event_corrected",
             NoticeKind::EntryRecorded => "entry_recorded",
             NoticeKind::EntryChanged => "entry_changed",
+            NoticeKind::RuleRepealed => "rule_repealed",
+            NoticeKind::AppealFiled => "appeal_filed",
+            NoticeKind::AppealDecided => "appeal_decided",
         }
     }
 
-    pub const ALL: [NoticeKind; 4] = [
+    pub const ALL: [NoticeKind; 7] = [
         NoticeKind::EventRecorded,
         NoticeKind::EventCorrected,
         NoticeKind::EntryRecorded,
         NoticeKind::EntryChanged,
+        NoticeKind::RuleRepealed,
+        NoticeKind::AppealFiled,
+        NoticeKind::AppealDecided,
     ];
 
     fn parse(code: &str) -> Result<Self, StoreError> {
@@ -42,11 +54,12 @@ impl NoticeKind {
     }
 }
 
-/// What a notice is about: a record or a blacklist entry.
+/// What a notice is about: a record, a blacklist entry or an appeal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum About {
     Event(EventId),
     Entry(EntryId),
+    Appeal(Uuid),
 }
 
 #[derive(Clone, Debug)]
@@ -66,12 +79,14 @@ pub async fn notify(
     about: About,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let (event, entry) = match about {
-        About::Event(e) => (Some(e.to_string()), None),
-        About::Entry(e) => (None, Some(e.to_string())),
+    let (event, entry, appeal) = match about {
+        About::Event(e) => (Some(e.to_string()), None, None),
+        About::Entry(e) => (None, Some(e.to_string()), None),
+        About::Appeal(a) => (None, None, Some(a.to_string())),
     };
     sqlx::query(
-        "INSERT INTO notices (id, subject_id, kind, event_id, entry_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO notices (id, subject_id, kind, event_id, entry_id, created_at, appeal_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(Uuid::now_v7().to_string())
     .bind(subject.to_string())
@@ -79,6 +94,7 @@ pub async fn notify(
     .bind(event)
     .bind(entry)
     .bind(to_micros(at))
+    .bind(appeal)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -87,7 +103,7 @@ pub async fn notify(
 /// A subject's notices, newest first.
 pub async fn inbox(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<Notice>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, kind, event_id, entry_id, created_at, read_at FROM notices WHERE subject_id = $1 \
+        "SELECT id, kind, event_id, entry_id, created_at, read_at, appeal_id FROM notices WHERE subject_id = $1 \
          ORDER BY created_at DESC, id DESC",
     )
     .bind(subject.to_string())
@@ -95,10 +111,12 @@ pub async fn inbox(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<N
     .await?;
     rows.iter()
         .map(|r| {
-            let about = match (r.try_get::<Option<String>, _>(2)?, r.try_get::<Option<String>, _>(3)?) {
-                (Some(e), _) => About::Event(EventId::parse(&e)?),
-                (None, Some(e)) => About::Entry(EntryId::parse(&e)?),
-                (None, None) => return Err(StoreError::corrupt("a notice about nothing")),
+            let appeal = r.try_get::<Option<String>, _>(6)?;
+            let about = match (r.try_get::<Option<String>, _>(2)?, r.try_get::<Option<String>, _>(3)?, appeal) {
+                (_, _, Some(a)) => About::Appeal(Uuid::parse_str(&a).map_err(StoreError::corrupt)?),
+                (Some(e), _, None) => About::Event(EventId::parse(&e)?),
+                (None, Some(e), None) => About::Entry(EntryId::parse(&e)?),
+                (None, None, None) => return Err(StoreError::corrupt("a notice about nothing")),
             };
             Ok(Notice {
                 id: Uuid::parse_str(&r.try_get::<String, _>(0)?).map_err(StoreError::corrupt)?,

@@ -91,12 +91,7 @@ pub async fn record_fact_in(
 ) -> Result<Recorded, RecordError> {
     lock_record(conn, source.subject, source.scheme).await?;
     if let Some(existing) = by_external_ref(conn, source.authority, &source.external_ref).await? {
-        let same = existing.event.subject == source.subject
-            && existing.event.scheme == source.scheme
-            && existing.event.rule_code == fact.rule_code
-            && to_micros(existing.event.occurred_at) == to_micros(fact.occurred_at)
-            && fact.points.is_none_or(|p| p == existing.event.points);
-        return if same {
+        return if is_resent(&existing.event, &source, &fact) {
             Ok(Recorded::Duplicate(existing.event.id))
         } else {
             Err(RecordError::ReferenceReused { external_ref: source.external_ref })
@@ -105,6 +100,16 @@ pub async fn record_fact_in(
     let event = domain::record_fact(&ctx.catalogue, source, fact, now)?;
     append(conn, ctx, &event, &provenance, now).await?;
     Ok(Recorded::New(Box::new(event)))
+}
+
+/// Whether `fact` about `source` is `existing` sent again (same reference, same content): a
+/// duplicate, not an error. The same reference with other content is refused.
+pub(super) fn is_resent(existing: &Event, source: &Source, fact: &Fact) -> bool {
+    existing.subject == source.subject
+        && existing.scheme == source.scheme
+        && existing.rule_code == fact.rule_code
+        && to_micros(existing.occurred_at) == to_micros(fact.occurred_at)
+        && fact.points.is_none_or(|p| p == existing.points)
 }
 
 /// How a record is corrected: voided, or superseded by a correction that counts in its place.
@@ -149,7 +154,7 @@ pub async fn correct_in(
 /// Locks a subject's record in a scheme before anything is read, so concurrent writes to one
 /// record serialise: a no-op UPDATE takes the row lock on PostgreSQL and the write lock on
 /// SQLite (whose deferred transactions would otherwise fail to upgrade a stale read).
-async fn lock_record(
+pub(crate) async fn lock_record(
     conn: &mut AnyConnection,
     subject: SubjectId,
     scheme: SchemeId,
@@ -226,11 +231,11 @@ async fn append(
     Ok(())
 }
 
-const EVENT_COLUMNS: &str = "id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
+pub(super) const EVENT_COLUMNS: &str = "id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
      recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, reason, \
      decision_ref";
 
-fn event_from_row(row: &AnyRow) -> Result<StoredEvent, StoreError> {
+pub(super) fn event_from_row(row: &AnyRow) -> Result<StoredEvent, StoreError> {
     let id = |column: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(column)?) };
     let target = row
         .try_get::<Option<String>, _>("target_event_id")?
@@ -314,8 +319,8 @@ pub async fn derivation(
 ) -> Result<Derivation, StoreError> {
     let events: Vec<Event> =
         events_of(conn, subject, ctx.scheme().id()).await?.into_iter().map(|s| s.event).collect();
-    // Disputes suspend records once appeals exist; until then no record is under dispute.
-    Ok(domain::derive(ctx.scheme(), &ctx.catalogue, &events, &[], at))
+    let disputes = super::appeals::disputes(conn, subject, ctx.scheme().id()).await?;
+    Ok(domain::derive(ctx.scheme(), &ctx.catalogue, &events, &disputes, at))
 }
 
 /// A current score row: kept for lists and statistics, equal to a fresh derivation.
@@ -335,7 +340,7 @@ pub async fn rescore(
     now: DateTime<Utc>,
 ) -> Result<Derivation, StoreError> {
     let derivation = derivation(conn, ctx, subject, now).await?;
-    let valid_until = derivation.lines.iter().map(|l| l.counts_until).min();
+    let valid_until = valid_until(&derivation);
     sqlx::query(
         "INSERT INTO current_scores (subject_id, scheme_id, score, grade, computed_at, valid_until) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_id, scheme_id) DO UPDATE SET \
@@ -351,6 +356,12 @@ pub async fn rescore(
     .execute(&mut *conn)
     .await?;
     Ok(derivation)
+}
+
+/// When a current score computed from `derivation` must be recomputed: the moment its first
+/// counting record stops counting.
+pub(super) fn valid_until(derivation: &Derivation) -> Option<DateTime<Utc>> {
+    derivation.lines.iter().map(|l| l.counts_until).min()
 }
 
 /// The stored current score of a subject in a scheme.

@@ -139,7 +139,7 @@ pub async fn is_signed_in(app: &TestApp, client: &Client, cookie: Option<&str>) 
 
 /// Starts another server on the same database with a different configuration.
 pub async fn spawn_with(db: Db, config: Config, label: &'static str) -> TestApp {
-    let state = AppState { db: db.clone(), config: Arc::new(config) };
+    let state = AppState::new(db.clone(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

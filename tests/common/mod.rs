@@ -96,7 +96,7 @@ where
 
 /// Starts the app on a free port against `db`.
 pub async fn spawn_app(db: Db, label: &'static str) -> TestApp {
-    let state = AppState { db: db.clone(), config: Arc::new(Config::default()) };
+    let state = AppState::new(db.clone(), Config::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("local addr"));
     tokio::spawn(async move {

@@ -1,0 +1,3 @@
+//! Bulk import benchmark (being written).
+
+fn main() {}

@@ -1,0 +1,539 @@
+//! Import files, read as they arrive: the bytes of an upload flow through a bounded channel into
+//! a CSV or JSON reader on a blocking thread, whose checked rows flow back, a chunk at a time, to
+//! the [`Importer`]. Memory stays bounded whatever the size of the file.
+//!
+//! CSV: comma-separated, UTF-8 (a byte-order mark is skipped), a header naming the columns of
+//! [`rows::COLUMNS`] in any order; row numbers are line numbers, as a spreadsheet shows them
+//! (the header is row 1). JSON: an array of objects shaped like [`EventInput`]; row numbers count
+//! the objects from 1.
+
+use std::{
+    collections::HashMap,
+    io::{self, BufRead, Read},
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, LazyLock, Mutex,
+    },
+};
+
+use axum::body::Bytes;
+use futures_util::{Stream, StreamExt};
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::rows::{self, Defaults, EventInput};
+use crate::store::{
+    import::{Importer, NewEvent, Problem, Summary},
+    StoreError,
+};
+
+/// Rows handed to the importer at a time.
+pub const CHUNK_ROWS: usize = 2_000;
+
+/// The two file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+impl Format {
+    pub fn code(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+
+    /// The format a media type names (`text/csv`, `application/json`), parameters ignored.
+    pub fn from_media_type(media: &str) -> Option<Self> {
+        let essence = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "text/csv" | "application/csv" => Some(Format::Csv),
+            "application/json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// What a reader hands over: a row, or a problem of the file as a whole.
+pub enum Item {
+    Row(Result<NewEvent, Vec<Problem>>),
+    File(Problem),
+}
+
+/// Why reading the upload itself failed (not a problem of its content).
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Rows read so far by the imports running in this process, by import id: what a progress page
+/// shows while an all-or-nothing import has committed nothing yet.
+static RUNNING: LazyLock<Mutex<HashMap<Uuid, Arc<AtomicU64>>>> = LazyLock::new(Default::default);
+
+/// Rows read so far by a running import of this process.
+pub fn progress_of(id: Uuid) -> Option<u64> {
+    RUNNING.lock().ok()?.get(&id).map(|p| p.load(Ordering::Relaxed))
+}
+
+/// Imports a stream of byte chunks (an upload: `Err` when it broke off) and returns the report.
+/// On any error the import is abandoned: its open transaction is rolled back.
+pub async fn import_stream<S>(
+    importer: Importer,
+    format: Format,
+    defaults: Defaults,
+    mut chunks: S,
+) -> Result<Summary, UploadError>
+where
+    S: Stream<Item = Result<Bytes, String>> + Unpin,
+{
+    let (bytes_tx, bytes_rx) = mpsc::channel::<Result<Bytes, String>>(8);
+    let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        let input = ChannelReader { rx: bytes_rx, current: Bytes::new() };
+        read(format, input, &defaults, &mut |chunk| items_tx.blocking_send(chunk).is_ok());
+    });
+    let feed = async move {
+        while let Some(chunk) = chunks.next().await {
+            let failed = chunk.is_err();
+            if bytes_tx.send(chunk).await.is_err() || failed {
+                return failed;
+            }
+        }
+        false
+    };
+    let (broken, summary) = tokio::join!(feed, consume(importer, items_rx, reader));
+    if broken {
+        // The reader saw the error and stopped; what it read was abandoned with it.
+        return Err(UploadError::Interrupted("the connection closed before the whole file arrived".into()));
+    }
+    summary
+}
+
+/// Imports a file already on disk (an upload spooled by the form) and returns the report.
+pub async fn import_file(
+    importer: Importer,
+    format: Format,
+    defaults: Defaults,
+    path: PathBuf,
+) -> Result<Summary, UploadError> {
+    let (items_tx, items_rx) = mpsc::channel::<Vec<Item>>(4);
+    let reader = tokio::task::spawn_blocking(move || match std::fs::File::open(&path) {
+        Ok(file) => read(format, file, &defaults, &mut |chunk| items_tx.blocking_send(chunk).is_ok()),
+        Err(e) => {
+            let _ = items_tx
+                .blocking_send(vec![file_problem("unreadable", format!("the upload cannot be read: {e}"))]);
+        }
+    });
+    consume(importer, items_rx, reader).await
+}
+
+async fn consume(
+    mut importer: Importer,
+    mut items: mpsc::Receiver<Vec<Item>>,
+    reader: tokio::task::JoinHandle<()>,
+) -> Result<Summary, UploadError> {
+    let id = importer.id();
+    if let Ok(mut running) = RUNNING.lock() {
+        running.insert(id, importer.progress.clone());
+    }
+    let consumed = async {
+        while let Some(chunk) = items.recv().await {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                match item {
+                    Item::Row(row) => rows.push(row),
+                    Item::File(problem) => importer.file_problem(problem),
+                }
+            }
+            importer.push(rows).await?;
+        }
+        Ok::<(), StoreError>(())
+    }
+    .await;
+    drop(items);
+    let read_whole = reader.await.is_ok();
+    let outcome = match consumed {
+        Err(e) => {
+            importer.abandon().await;
+            Err(e.into())
+        }
+        Ok(()) if !read_whole => {
+            importer.abandon().await;
+            Err(UploadError::Interrupted("the file could not be read to its end".into()))
+        }
+        Ok(()) => importer.finish().await.map_err(UploadError::from),
+    };
+    if let Ok(mut running) = RUNNING.lock() {
+        running.remove(&id);
+    }
+    outcome
+}
+
+/// A blocking `Read` over the byte chunks of an upload.
+struct ChannelReader {
+    rx: mpsc::Receiver<Result<Bytes, String>>,
+    current: Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Err(e)) => return Err(io::Error::other(e)),
+                Some(Ok(bytes)) => self.current = bytes,
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
+}
+
+/// Reads a whole file in `format`, handing over chunks of items; stops when `emit` says so.
+/// A leading UTF-8 byte-order mark (as spreadsheets write) is skipped.
+pub fn read(format: Format, input: impl Read, defaults: &Defaults, emit: &mut dyn FnMut(Vec<Item>) -> bool) {
+    let mut out = Batcher { chunk: Vec::with_capacity(CHUNK_ROWS), emit, open: true };
+    let mut input = io::BufReader::with_capacity(64 * 1024, input);
+    if input.fill_buf().is_ok_and(|start| start.starts_with(b"\xEF\xBB\xBF")) {
+        input.consume(3);
+    }
+    match format {
+        Format::Csv => read_csv(input, defaults, &mut out),
+        Format::Json => read_json(input, defaults, &mut out),
+    }
+    out.flush();
+}
+
+struct Batcher<'a> {
+    chunk: Vec<Item>,
+    emit: &'a mut dyn FnMut(Vec<Item>) -> bool,
+    open: bool,
+}
+
+impl Batcher<'_> {
+    /// Adds an item; false once the receiver is gone.
+    fn push(&mut self, item: Item) -> bool {
+        self.chunk.push(item);
+        if self.chunk.len() >= CHUNK_ROWS {
+            self.flush();
+        }
+        self.open
+    }
+
+    fn flush(&mut self) {
+        if self.open && !self.chunk.is_empty() {
+            let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_ROWS));
+            self.open = (self.emit)(chunk);
+        }
+    }
+}
+
+fn file_problem(code: &str, message: impl Into<String>) -> Item {
+    Item::File(Problem::new(0, "", code, message))
+}
+
+fn read_csv(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(64 * 1024)
+        .from_reader(input);
+    let mut record = csv::ByteRecord::new();
+    let header = match reader.read_byte_record(&mut record) {
+        Ok(true) => record.clone(),
+        Ok(false) => {
+            out.push(file_problem(
+                "empty_file",
+                "the file is empty: a header row and at least one row are needed",
+            ));
+            return;
+        }
+        Err(e) => {
+            out.push(file_problem("unreadable", format!("the file cannot be read: {e}")));
+            return;
+        }
+    };
+    let Some(columns) = header_columns(&header, out) else { return };
+    let mut rows = 0u64;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                out.push(file_problem("unreadable", format!("the file cannot be read past this point: {e}")));
+                return;
+            }
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or_default();
+        if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+            continue; // a blank line
+        }
+        rows += 1;
+        if !out.push(Item::Row(csv_row(line, &record, &columns, defaults))) {
+            return;
+        }
+    }
+    if rows == 0 {
+        out.push(file_problem("no_rows", "the file has a header but no rows"));
+    }
+}
+
+/// The column each header cell names, or `None` (with the problem reported) for a bad header.
+fn header_columns(header: &csv::ByteRecord, out: &mut Batcher<'_>) -> Option<Vec<&'static str>> {
+    let names: Vec<String> =
+        header.iter().map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase()).collect();
+    if names.len() == 1 {
+        for (delimiter, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "vertical bars")] {
+            if names[0].contains(delimiter) {
+                out.push(file_problem(
+                    "wrong_delimiter",
+                    format!("the header seems to separate columns with {name}: use commas (CSV)"),
+                ));
+                return None;
+            }
+        }
+    }
+    let mut columns = Vec::new();
+    let mut problems = Vec::new();
+    for name in &names {
+        match rows::COLUMNS.iter().find(|c| **c == name.as_str()) {
+            Some(c) if columns.contains(c) => problems.push(format!("the column {c} appears twice")),
+            Some(c) => columns.push(*c),
+            None => problems.push(format!(
+                "unknown column {:?}: the columns are {}",
+                name.chars().take(64).collect::<String>(),
+                rows::COLUMNS.join(", ")
+            )),
+        }
+    }
+    for required in rows::REQUIRED {
+        if !columns.contains(&required) {
+            problems.push(format!("the required column {required} is missing"));
+        }
+    }
+    if problems.is_empty() {
+        return Some(columns);
+    }
+    for problem in problems {
+        out.push(file_problem("bad_header", problem));
+    }
+    None
+}
+
+fn csv_row(
+    line: u64,
+    record: &csv::ByteRecord,
+    columns: &[&'static str],
+    defaults: &Defaults,
+) -> Result<NewEvent, Vec<Problem>> {
+    if record.len() != columns.len() {
+        let message = format!("this row has {} fields; the header has {}", record.len(), columns.len());
+        return Err(vec![Problem::new(line, "", "wrong_field_count", message)]);
+    }
+    let mut input = EventInput::default();
+    let mut problems = Vec::new();
+    for (column, bytes) in columns.iter().zip(record.iter()) {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let message = format!(
+                    "{column} is not UTF-8 text (byte 0x{:02X} at position {}): save the file as UTF-8",
+                    bytes[e.valid_up_to()],
+                    e.valid_up_to() + 1
+                );
+                problems.push(Problem::new(line, column, "not_utf8", message));
+                continue;
+            }
+        };
+        if text.contains(['\n', '\r']) {
+            let message = format!("{column} runs over a line break: is a quote left open on this row?");
+            problems.push(Problem::new(line, column, "line_break_in_field", message));
+            continue;
+        }
+        let owned = Some(text.to_string());
+        match *column {
+            "subject_id" => input.subject_id = text.into(),
+            "scheme" => input.scheme = text.into(),
+            "rule_code" => input.rule_code = text.into(),
+            "occurred_at" => input.occurred_at = text.into(),
+            "external_ref" => input.external_ref = text.into(),
+            "recorded_by" => input.recorded_by = owned,
+            "source" => input.source = owned,
+            "evidence_ref" => input.evidence_ref = owned,
+            _ if text.trim().is_empty() => {}
+            _ => match text.trim().parse::<i64>() {
+                Ok(points) => input.points = Some(points),
+                Err(_) => {
+                    let message = format!("points must be a whole number, not {:?}", text.trim());
+                    problems.push(Problem::new(line, "points", "invalid_points", message));
+                }
+            },
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    input.check(line, defaults)
+}
+
+fn read_json(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>) {
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut seen = 0u64;
+    let outcome = JsonRows { defaults, out: &mut *out, seen: &mut seen }.deserialize(&mut de);
+    let outcome = outcome.and_then(|()| de.end());
+    match outcome {
+        Ok(()) if seen == 0 => {
+            out.push(file_problem("no_rows", "the array is empty: there is nothing to record"));
+        }
+        Ok(()) => {}
+        Err(e) if e.is_io() => {
+            out.push(file_problem("unreadable", format!("the file cannot be read past object {seen}: {e}")));
+        }
+        Err(e) => {
+            let message = if seen == 0 && e.line() == 1 && e.column() <= 1 {
+                format!("the file is not a JSON array of events: {e}")
+            } else {
+                format!(
+                    "the JSON is malformed after object {seen} (line {}, column {}): {e}",
+                    e.line(),
+                    e.column()
+                )
+            };
+            out.push(file_problem("invalid_json", message));
+        }
+    }
+}
+
+/// Visits the top-level array one object at a time, so the file is never held whole.
+struct JsonRows<'a, 'b> {
+    defaults: &'a Defaults,
+    out: &'a mut Batcher<'b>,
+    seen: &'a mut u64,
+}
+
+impl<'de> DeserializeSeed<'de> for JsonRows<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonRows<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of event objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(value) = seq.next_element::<serde_json::Value>()? {
+            *self.seen += 1;
+            let row = *self.seen;
+            let item = match serde_json::from_value::<EventInput>(value) {
+                Ok(input) => input.check(row, self.defaults),
+                Err(e) => Err(vec![json_problem(row, &e)]),
+            };
+            if !self.out.push(Item::Row(item)) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A problem for an object that does not have the shape of an event.
+pub fn json_problem(row: u64, e: &serde_json::Error) -> Problem {
+    let text = e.to_string();
+    // serde names the field between backticks: "missing field `scheme`", "unknown field `x`".
+    let field = text.split('`').nth(1).unwrap_or("");
+    let message = text.split(" at line ").next().unwrap_or(&text).to_string();
+    Problem::new(row, field, "invalid_object", message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Defaults {
+        Defaults { recorded_by: "tester".into(), source: "import".into() }
+    }
+
+    fn read_all(format: Format, bytes: &[u8]) -> (Vec<NewEvent>, Vec<Problem>) {
+        let mut events = Vec::new();
+        let mut problems = Vec::new();
+        read(format, bytes, &defaults(), &mut |chunk| {
+            for item in chunk {
+                match item {
+                    Item::Row(Ok(e)) => events.push(e),
+                    Item::Row(Err(p)) => problems.extend(p),
+                    Item::File(p) => problems.push(p),
+                }
+            }
+            true
+        });
+        (events, problems)
+    }
+
+    const SUBJECT: &str = "0193a5b2-7c1e-7d3a-9f00-1234567890ab";
+
+    #[test]
+    fn csv_rows_are_read_in_any_column_order_with_line_numbers() {
+        let file = format!(
+            "external_ref,subject_id,scheme,rule_code,occurred_at,points\nR-1,{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,-5\n\nR-2,{SUBJECT},rongcheng,TRAFFIC-01,2026-03-02,\n"
+        );
+        let (events, problems) = read_all(Format::Csv, file.as_bytes());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(events.len(), 2);
+        assert_eq!((events[0].row, events[0].fact.points), (2, Some(-5)));
+        assert_eq!((events[1].row, events[1].fact.points), (4, None));
+    }
+
+    #[test]
+    fn bad_csv_gets_specific_problems() {
+        let (_, p) = read_all(Format::Csv, b"subject_id;scheme;rule_code\n1;2;3\n");
+        assert_eq!(p[0].code, "wrong_delimiter");
+        let (_, p) = read_all(Format::Csv, b"subject_id,scheme,colour\n");
+        let codes: Vec<&str> = p.iter().map(|p| p.code.as_str()).collect();
+        assert!(codes.iter().all(|c| *c == "bad_header") && codes.len() == 4, "{p:?}");
+        let header = "subject_id,scheme,rule_code,occurred_at,external_ref\n";
+        let (_, p) = read_all(Format::Csv, format!("{header}{SUBJECT},rongcheng\n").as_bytes());
+        assert_eq!((p[0].row, p[0].code.as_str()), (2, "wrong_field_count"));
+        let latin1 =
+            [header.as_bytes(), SUBJECT.as_bytes(), b",rongcheng,TRAFFIC-01,2026-03-01,Caf\xe9\n"].concat();
+        let (_, p) = read_all(Format::Csv, &latin1);
+        assert_eq!((p[0].field.as_str(), p[0].code.as_str()), ("external_ref", "not_utf8"));
+        let open = format!("{header}{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,\"R-1\n{SUBJECT},x,y,z,w\n");
+        let (_, p) = read_all(Format::Csv, open.as_bytes());
+        assert_eq!(p[0].code, "line_break_in_field");
+        let (_, p) = read_all(Format::Csv, b"");
+        assert_eq!(p[0].code, "empty_file");
+        let bom = format!("\u{feff}{header}{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,R-1\n");
+        let (events, p) = read_all(Format::Csv, bom.as_bytes());
+        assert!(p.is_empty() && events.len() == 1, "{p:?}");
+    }
+
+    #[test]
+    fn json_arrays_are_read_object_by_object() {
+        let file = format!(
+            r#"[{{"subject_id":"{SUBJECT}","scheme":"rongcheng","rule_code":"TRAFFIC-01","occurred_at":"2026-03-01","external_ref":"R-1"}},
+               {{"subject_id":"{SUBJECT}","scheme":"rongcheng","rule_code":"TRAFFIC-01","occurred_at":"2026-03-01","external_ref":"R-2","authority_id":"x"}}]"#
+        );
+        let (events, problems) = read_all(Format::Json, file.as_bytes());
+        assert_eq!(events.len(), 1);
+        assert_eq!((problems[0].row, problems[0].code.as_str()), (2, "invalid_object"));
+        let (_, p) = read_all(Format::Json, b"[{\"subject_id\": ");
+        assert_eq!(p[0].code, "invalid_json");
+        let (_, p) = read_all(Format::Json, b"{}");
+        assert_eq!(p[0].code, "invalid_json");
+    }
+}

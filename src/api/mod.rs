@@ -1,0 +1,197 @@
+//! The JSON API, version 1, for authorities' systems: record events one at a time, in batches
+//! or as CSV/JSON files, and read back what the authority recorded. Callers authenticate with a
+//! bearer token made by an administrator for one authority (`Authorization: Bearer rct_…`);
+//! cookies are never looked at here, so there is nothing to forge and the cross-site check of the
+//! pages does not apply. Every answer is JSON; every refusal has a stable `code`, a `message` a
+//! person can act on, and, for bad input, the `problems` field by field. The OpenAPI document at
+//! `/api/v1/openapi.json` is generated from these handlers and types.
+
+pub mod bearer;
+pub mod events;
+pub mod files;
+pub mod imports;
+pub mod openapi;
+pub mod rows;
+
+use axum::{
+    extract::{rejection::JsonRejection, FromRequest, Request},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::{de::DeserializeOwned, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    http::route_table::Routes,
+    store::{import::Problem, StoreError},
+};
+
+/// Every route of the API.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/openapi.json", openapi::document)
+        .get("/api/v1/events", events::list)
+        .post("/api/v1/events", events::record)
+        .get("/api/v1/events/{id}", events::one)
+        .post("/api/v1/events/batch", events::batch)
+        .post("/api/v1/imports", imports::upload)
+        .get("/api/v1/imports/{id}", imports::status)
+}
+
+/// One problem with the input: where (row, field), what (code) and why (message).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ProblemBody {
+    /// The row of a file or the position in a batch (from 1); 0 for the file as a whole; absent
+    /// for a single event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// The field, when the problem is about one.
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl ProblemBody {
+    pub fn of_row(p: &Problem) -> Self {
+        Self { row: Some(p.row), field: p.field.clone(), code: p.code.clone(), message: p.message.clone() }
+    }
+
+    pub fn of_single(p: &Problem) -> Self {
+        Self { row: None, ..Self::of_row(p) }
+    }
+}
+
+/// The body of every refusal.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, snake_case: match on this.
+    #[schema(example = "token_revoked")]
+    pub code: String,
+    /// For a person reading a log.
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<ProblemBody>,
+}
+
+/// A refusal or a failure of an API call.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self { status, body: ErrorBody { code: code.into(), message: message.into(), problems: Vec::new() } }
+    }
+
+    /// 422: the input has these problems; nothing was written.
+    pub fn invalid(problems: Vec<ProblemBody>) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "the input has problems (see problems); nothing was recorded",
+        );
+        e.body.problems = problems;
+        e
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "there is no such thing recorded by your authority")
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error in the API");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; nothing was recorded",
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status, [(header::CACHE_CONTROL, "no-store")], Json(self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Largest JSON body (a batch): bigger ones get 413 before they are read whole.
+pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
+
+/// Like `axum::Json`, but every refusal is an [`ApiError`] with a specific code.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let detail = rejection.body_text();
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+        ),
+        JsonRejection::JsonDataError(e) => {
+            let serde_text = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or(detail);
+            let field = serde_text.split('`').nth(1).unwrap_or("").to_string();
+            let mut error = ApiError::invalid(vec![ProblemBody {
+                row: None,
+                field,
+                code: "invalid_object".into(),
+                message: serde_text,
+            }]);
+            error.body.message = "the JSON does not have the expected shape; nothing was recorded".into();
+            error
+        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {detail}"),
+        ),
+        JsonRejection::BytesRejection(_) if detail.contains("length limit") => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than {} MiB; send files to /api/v1/imports", MAX_JSON_BYTES >> 20),
+        ),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            format!("the body cannot be read: {detail}"),
+        ),
+    }
+}

@@ -1,0 +1,781 @@
+//! The administrators' pages (`/admin`): the hub, each scheme's rule catalogue with drafts,
+//! publishing from an effective date and repeal, and the audit log. Every write is checked by
+//! the domain, runs in one transaction and writes its audit row in it. Accounts live in
+//! `pages::admin`; API tokens at `/admin/tokens`.
+
+use axum::{
+    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use super::{
+    admin::datetime,
+    data_table, document, format,
+    forms::{error_summary, notice, Field},
+    problems::{self, describe, unreadable_date},
+    record::internal,
+    recording::{error_for, select, titled, Problems},
+    PageContext,
+};
+use crate::{
+    auth::{
+        access::{Administrators, RequireRole, Viewer},
+        throttle::ClientAddress,
+    },
+    domain::{
+        ComponentCode, DomainError, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion,
+        RuleVersionId, Validity,
+    },
+    error::{AppError, AppResult},
+    http::{form::Form, route_table::Routes, AppState},
+    i18n::Locale,
+    store::{
+        administration,
+        audit::{self, Actor},
+        catalogue::{self, SchemeContext},
+        repeal, StoreError,
+    },
+};
+
+type Admin = RequireRole<Administrators>;
+
+/// Audit rows per page.
+const AUDIT_PAGE: i64 = 50;
+
+/// The administrators' routes (accounts are declared with the other auth routes).
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/admin", hub)
+        .get("/admin/audit", audit_log)
+        .get("/admin/schemes/{scheme}/rules", rules)
+        .post("/admin/schemes/{scheme}/rules", create_draft)
+        .get("/admin/rule-versions/{version}", version_page)
+        .post("/admin/rule-versions/{version}", edit_draft)
+        .post("/admin/rule-versions/{version}/publish", publish)
+        .post("/admin/rule-versions/{version}/repeal", repeal_rule)
+}
+
+fn actor(viewer: &Viewer, address: String) -> Actor {
+    Actor::person(viewer.account_id, &viewer.username, address)
+}
+
+/// `GET /admin`: where each part of administration starts.
+pub async fn hub(
+    State(state): State<AppState>,
+    _admin: Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let schemes = catalogue::schemes(&mut conn).await.map_err(internal)?;
+    let scheme_links = schemes
+        .iter()
+        .map(|s| {
+            let name = format::pick(locale, &s.name_en, &s.name_zh).to_string();
+            view! { <li><a href=format!("/admin/schemes/{}/rules", s.scheme.code())>{locale.t_with("administration.rules_of", &[("scheme", &name)])}</a></li> }
+        })
+        .collect_view();
+    let title = locale.t("administration.title");
+    let main = view! {
+        <h1>{title.clone()}</h1>
+        <ul class="actions">
+            <li><a href="/admin/accounts">{locale.t("administration.accounts")}</a></li>
+            {scheme_links}
+            <li><a href="/admin/tokens">{locale.t("administration.tokens")}</a></li>
+            <li><a href="/admin/audit">{locale.t("administration.audit")}</a></li>
+        </ul>
+    };
+    let ctx = PageContext { locale, path: uri.to_string() };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    before: Option<i64>,
+}
+
+/// `GET /admin/audit`: every write, newest first, a page at a time (`?before=` a row's time).
+pub async fn audit_log(
+    State(state): State<AppState>,
+    _admin: Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> AppResult<Html<String>> {
+    let before = query.ok().and_then(|Query(q)| q.before).map(crate::store::from_micros);
+    let mut conn = state.db.pool.acquire().await?;
+    let rows = audit::recent(&mut conn, before, AUDIT_PAGE).await.map_err(internal)?;
+    let older = (rows.len() as i64 == AUDIT_PAGE)
+        .then(|| rows.last().map(|r| format!("/admin/audit?before={}", crate::store::to_micros(r.at))))
+        .flatten();
+    let body = rows
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td>{datetime(locale, r.at)}</td>
+                    <td>{r.actor.clone()}</td>
+                    <td>{r.origin.clone()}</td>
+                    <td><code>{r.action.clone()}</code></td>
+                    <td class="wrap">{format!("{} {}", r.target_kind, r.target_id)}</td>
+                    <td class="wrap"><code>{r.detail.clone()}</code></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let title = locale.t("administration.audit");
+    let main = view! {
+        <p><a href="/admin">{locale.t("administration.back")}</a></p>
+        <h1>{title.clone()}</h1>
+        <p>{locale.t("administration.audit_intro")}</p>
+        {if rows.is_empty() {
+            view! { <p>{locale.t("administration.audit_none")}</p> }.into_any()
+        } else {
+            data_table(None, locale.t("administration.audit_caption"), vec![
+                (locale.t("administration.col_when"), false),
+                (locale.t("administration.col_who"), false),
+                (locale.t("administration.col_from"), false),
+                (locale.t("administration.col_action"), false),
+                (locale.t("administration.col_target"), false),
+                (locale.t("administration.col_detail"), false),
+            ], body)
+        }}
+        {older.map(|href| view! { <p><a href=href>{locale.t("administration.older")}</a></p> })}
+    };
+    let ctx = PageContext { locale, path: uri.to_string() };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+async fn scheme_by_code(state: &AppState, code: &str) -> AppResult<SchemeContext> {
+    let mut conn = state.db.pool.acquire().await?;
+    let record =
+        catalogue::scheme_by_code(&mut conn, code).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    catalogue::context(&mut conn, record.scheme.id()).await.map_err(internal)?.ok_or(AppError::NotFound)
+}
+
+/// The draft form, as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DraftForm {
+    #[serde(default)]
+    rule_code: String,
+    #[serde(default)]
+    title_en: String,
+    #[serde(default)]
+    title_zh: String,
+    #[serde(default)]
+    description_en: String,
+    #[serde(default)]
+    description_zh: String,
+    #[serde(default)]
+    legal_basis: String,
+    #[serde(default)]
+    component: String,
+    #[serde(default)]
+    points_default: String,
+    #[serde(default)]
+    points_min: String,
+    #[serde(default)]
+    points_max: String,
+    #[serde(default)]
+    validity_count: String,
+    #[serde(default)]
+    validity_unit: String,
+    #[serde(default)]
+    effective_from: String,
+    #[serde(default)]
+    effective_to: String,
+}
+
+impl DraftForm {
+    fn of(version: &RuleVersion) -> Self {
+        let c = version.content();
+        let (min, max) = c.effect.range();
+        let (count, unit) = match c.counts_for {
+            Validity::Days(n) => (n, "days"),
+            Validity::Months(n) => (n, "months"),
+        };
+        Self {
+            rule_code: version.rule_code().to_string(),
+            title_en: c.title_en.clone(),
+            title_zh: c.title_zh.clone(),
+            description_en: c.description_en.clone(),
+            description_zh: c.description_zh.clone(),
+            legal_basis: c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+            component: c.effect.component().map(|x| x.to_string()).unwrap_or_default(),
+            points_default: c.effect.default_points().to_string(),
+            points_min: min.to_string(),
+            points_max: max.to_string(),
+            validity_count: count.to_string(),
+            validity_unit: unit.into(),
+            effective_from: format::iso_date(c.effective_from),
+            effective_to: c.effective_to.map(format::iso_date).unwrap_or_default(),
+        }
+    }
+
+    /// The content the form describes, or the problems with it (the domain checks the rest).
+    fn content(&self, locale: Locale) -> Result<RuleContent, Problems> {
+        let mut problems = Problems::new();
+        let mut number = |field: &'static str, text: &str| -> Option<i64> {
+            text.trim()
+                .replace('\u{2212}', "-")
+                .parse::<i64>()
+                .map_err(|_| {
+                    problems.push((
+                        field,
+                        locale.t_with(
+                            "administration.number_invalid",
+                            &[("field", &problems::field_label(locale, "points"))],
+                        ),
+                    ))
+                })
+                .ok()
+        };
+        let default = number("points_default", &self.points_default);
+        let min = number("points_min", &self.points_min);
+        let max = number("points_max", &self.points_max);
+        let count = self.validity_count.trim().parse::<u32>().ok();
+        if count.is_none() {
+            problems.push((
+                "validity_count",
+                locale.t_with(
+                    "administration.number_invalid",
+                    &[("field", &problems::field_label(locale, "counts_for"))],
+                ),
+            ));
+        }
+        let legal_basis = match self.legal_basis.trim() {
+            "" => None,
+            text => LegalBasis::parse(text).map_err(|e| problems.push(describe(locale, &e))).ok(),
+        };
+        let component = match self.component.trim() {
+            "" => None,
+            text => ComponentCode::parse(text).map_err(|e| problems.push(describe(locale, &e))).ok(),
+        };
+        let effective_from = match problems::instant(&self.effective_from) {
+            Some(at) => Some(at),
+            None if self.effective_from.trim().is_empty() => {
+                problems.push(describe(locale, &DomainError::EmptyField { field: "effective_from" }));
+                None
+            }
+            None => {
+                problems.push(("effective_from", unreadable_date(locale, "effective_from")));
+                None
+            }
+        };
+        let effective_to = match self.effective_to.trim() {
+            "" => None,
+            text => problems::instant(text).or_else(|| {
+                problems.push(("effective_to", unreadable_date(locale, "effective_to")));
+                None
+            }),
+        };
+        let (Some(default), Some(min), Some(max), Some(count), Some(effective_from), true) =
+            (default, min, max, count, effective_from, problems.is_empty())
+        else {
+            return Err(problems);
+        };
+        let effect = match component {
+            Some(component) => Effect::Component { component, default, min, max },
+            None => Effect::Points { default, min, max },
+        };
+        let counts_for =
+            if self.validity_unit == "days" { Validity::Days(count) } else { Validity::Months(count) };
+        Ok(RuleContent {
+            title_en: self.title_en.clone(),
+            title_zh: self.title_zh.clone(),
+            description_en: self.description_en.clone(),
+            description_zh: self.description_zh.clone(),
+            legal_basis,
+            effect,
+            counts_for,
+            effective_from,
+            effective_to,
+        })
+    }
+}
+
+/// Where a domain refusal of rule content belongs on the draft form.
+fn draft_problem(locale: Locale, e: &DomainError) -> (&'static str, String) {
+    let (field, message) = describe(locale, e);
+    let field = match field {
+        "effect" | "points" => "points_default",
+        "counts_for" => "validity_count",
+        other => other,
+    };
+    (field, message)
+}
+
+/// `GET /admin/schemes/{scheme}/rules`: every version of every rule, and a new draft.
+pub async fn rules(
+    State(state): State<AppState>,
+    _admin: Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    Path(code): Path<String>,
+) -> AppResult<Html<String>> {
+    let ctx = scheme_by_code(&state, &code).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let form =
+        DraftForm { validity_unit: "months".into(), validity_count: "12".into(), ..DraftForm::default() };
+    Ok(render_rules(&page, &ctx, &form, &Vec::new()))
+}
+
+fn render_rules(
+    page: &PageContext,
+    ctx: &SchemeContext,
+    form: &DraftForm,
+    problems: &Problems,
+) -> Html<String> {
+    let locale = page.locale;
+    let rows = ctx
+        .catalogue
+        .versions()
+        .iter()
+        .map(|v| {
+            view! {
+                <tr>
+                    <td><a href=format!("/admin/rule-versions/{}", v.id())>{format!("{} v{}", v.rule_code(), v.version())}</a></td>
+                    <td>{format::rule_title(locale, v).to_string()}</td>
+                    <td>{locale.t(&format!("administration.status_{}", v.status().code()))}</td>
+                    <td>{format::date(locale, v.effective_from())}</td>
+                    <td>{v.effective_to().map(|t| format::date(locale, t)).unwrap_or_default()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let name = format::pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string();
+    let title = locale.t_with("administration.rules_of", &[("scheme", &name)]);
+    let main = view! {
+        <p><a href="/admin">{locale.t("administration.back")}</a></p>
+        <h1>{title.clone()}</h1>
+        {data_table(None, locale.t("administration.versions_caption"), vec![
+            (locale.t("administration.col_version"), false),
+            (locale.t("problems.field_title_en"), false),
+            (locale.t("administration.col_status"), false),
+            (locale.t("problems.field_effective_from"), false),
+            (locale.t("problems.field_effective_to"), false),
+        ], rows)}
+        <h2 id="new-draft">{locale.t("administration.new_draft")}</h2>
+        <p>{locale.t("administration.new_draft_intro")}</p>
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
+        <form class="stack" method="post" action=format!("/admin/schemes/{}/rules", ctx.scheme().code())>
+            {Field::new("rule_code", locale.t("problems.field_rule_code"), "text", "off")
+                .value(form.rule_code.clone()).hint(locale.t("administration.rule_code_hint"))
+                .error(error_for(problems, "rule_code")).view()}
+            {draft_fields(locale, ctx, form, problems)}
+            <button type="submit">{locale.t("administration.create_draft")}</button>
+        </form>
+    };
+    document(page, &titled(locale, title, problems), main.into_any())
+}
+
+fn draft_fields(locale: Locale, ctx: &SchemeContext, form: &DraftForm, problems: &Problems) -> impl IntoView {
+    let text = |id: &'static str, value: &str| {
+        Field::new(id, locale.t(&format!("problems.field_{id}")), "text", "off")
+            .value(value.to_string())
+            .error(error_for(problems, id))
+            .view()
+    };
+    let component = (!ctx.scheme().components().is_empty()).then(|| {
+        Field::new("component", locale.t("problems.field_component"), "text", "off")
+            .value(form.component.clone())
+            .hint(
+                locale.t_with(
+                    "administration.component_hint",
+                    &[(
+                        "codes",
+                        &ctx.scheme()
+                            .components()
+                            .iter()
+                            .map(|c| c.code.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )],
+                ),
+            )
+            .error(error_for(problems, "component"))
+            .view()
+    });
+    let unit_options = ["months", "days"]
+        .into_iter()
+        .map(|u| view! { <option value=u selected=form.validity_unit == u>{locale.t(&format!("administration.unit_{u}"))}</option> })
+        .collect_view();
+    view! {
+        {text("title_en", &form.title_en)}
+        {text("title_zh", &form.title_zh)}
+        {text("description_en", &form.description_en)}
+        {text("description_zh", &form.description_zh)}
+        {Field::new("legal_basis", locale.t("problems.field_legal_basis"), "text", "off")
+            .value(form.legal_basis.clone()).hint(locale.t("administration.legal_basis_hint"))
+            .error(error_for(problems, "legal_basis")).view()}
+        {component}
+        {Field::new("points_default", locale.t("administration.points_default"), "text", "off")
+            .value(form.points_default.clone()).hint(locale.t("administration.points_hint"))
+            .error(error_for(problems, "points_default")).view()}
+        {Field::new("points_min", locale.t("administration.points_min"), "text", "off")
+            .value(form.points_min.clone()).error(error_for(problems, "points_min")).view()}
+        {Field::new("points_max", locale.t("administration.points_max"), "text", "off")
+            .value(form.points_max.clone()).error(error_for(problems, "points_max")).view()}
+        {Field::new("validity_count", locale.t("problems.field_counts_for"), "text", "off")
+            .value(form.validity_count.clone()).error(error_for(problems, "validity_count")).view()}
+        {select("validity_unit", locale.t("administration.unit"), None, None, unit_options.into_any())}
+        {Field::new("effective_from", locale.t("problems.field_effective_from"), "date", "off")
+            .value(form.effective_from.clone()).hint(locale.t("administration.draft_from_hint"))
+            .error(error_for(problems, "effective_from")).view()}
+        {Field::new("effective_to", locale.t("problems.field_effective_to"), "date", "off")
+            .value(form.effective_to.clone()).hint(locale.t("recording.optional"))
+            .error(error_for(problems, "effective_to")).view()}
+    }
+}
+
+/// `POST /admin/schemes/{scheme}/rules`: a new draft (a new rule, or the next version of one).
+pub async fn create_draft(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
+    Path(code): Path<String>,
+    Form(form): Form<DraftForm>,
+) -> AppResult<Response> {
+    let ctx = scheme_by_code(&state, &code).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let refuse = |problems: Problems| {
+        (StatusCode::UNPROCESSABLE_ENTITY, render_rules(&page, &ctx, &form, &problems)).into_response()
+    };
+    let rule_code = RuleCode::parse(&form.rule_code);
+    let content = form.content(locale);
+    let (rule_code, content) = match (rule_code, content) {
+        (Ok(r), Ok(c)) => (r, c),
+        (r, c) => {
+            let mut problems: Problems = r.err().map(|e| vec![describe(locale, &e)]).unwrap_or_default();
+            problems.extend(c.err().unwrap_or_default());
+            return Ok(refuse(problems));
+        }
+    };
+    let now = Utc::now();
+    let id = RuleVersionId::new();
+    let mut tx = state.db.pool.begin().await?;
+    administration::lock_scheme(&mut tx, ctx.scheme().id()).await.map_err(internal)?;
+    let mut fresh =
+        catalogue::context(&mut tx, ctx.scheme().id()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let draft = match fresh.catalogue.add_draft(id, rule_code, content) {
+        Ok(draft) => draft.clone(),
+        Err(e) => return Ok(refuse(vec![draft_problem(locale, &e)])),
+    };
+    catalogue::insert_rule_version(&mut tx, ctx.scheme().id(), &draft).await.map_err(internal)?;
+    let detail = serde_json::json!({ "scheme": ctx.scheme().code(), "rule_code": draft.rule_code().as_str(), "version": draft.version() });
+    audit::write(
+        &mut tx,
+        &actor(&viewer, address),
+        "rule.draft",
+        "rule_version",
+        &id.to_string(),
+        detail,
+        now,
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/rule-versions/{id}?done=draft")).into_response())
+}
+
+/// A version with its scheme, or 404.
+async fn load_version(state: &AppState, id: &str) -> AppResult<(SchemeContext, RuleVersion)> {
+    let id = RuleVersionId::parse(id).map_err(|_| AppError::NotFound)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let scheme = administration::scheme_of_version(&mut conn, id)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    let ctx = catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let version = ctx.catalogue.get(id).cloned().ok_or(AppError::NotFound)?;
+    Ok((ctx, version))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct VersionQuery {
+    done: Option<String>,
+    events: Option<usize>,
+    subjects: Option<usize>,
+}
+
+/// The forms of a version page, as typed, with their problems.
+#[derive(Default)]
+struct VersionForms {
+    draft: Option<DraftForm>,
+    effective_from: String,
+    reason: String,
+    problems: Problems,
+}
+
+/// `GET /admin/rule-versions/{version}`: a version; a draft can be edited and published, a
+/// published version repealed.
+pub async fn version_page(
+    State(state): State<AppState>,
+    _admin: Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    query: Result<Query<VersionQuery>, QueryRejection>,
+) -> AppResult<Html<String>> {
+    let (ctx, version) = load_version(&state, &id).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let message = query.ok().and_then(|Query(q)| {
+        let done = q.done?;
+        Some(match done.as_str() {
+            "repealed" => locale.t_with(
+                "administration.done_repealed",
+                &[
+                    ("events", &q.events.unwrap_or(0).to_string()),
+                    ("subjects", &q.subjects.unwrap_or(0).to_string()),
+                ],
+            ),
+            "draft" | "saved" | "published" => locale.t(&format!("administration.done_{done}")),
+            _ => return None,
+        })
+    });
+    Ok(render_version(&page, &ctx, &version, &VersionForms::default(), message))
+}
+
+fn render_version(
+    page: &PageContext,
+    ctx: &SchemeContext,
+    version: &RuleVersion,
+    forms: &VersionForms,
+    message: Option<String>,
+) -> Html<String> {
+    let locale = page.locale;
+    let id = version.id();
+    let problems = &forms.problems;
+    let c = version.content();
+    let actions = match version.status() {
+        RuleStatus::Draft => {
+            let draft = forms.draft.clone().unwrap_or_else(|| DraftForm::of(version));
+            view! {
+                <h2 id="publish">{locale.t("administration.publish_title")}</h2>
+                <p>{locale.t("administration.publish_intro")}</p>
+                <form class="stack" method="post" action=format!("/admin/rule-versions/{id}/publish")>
+                    {Field::new("effective_from", locale.t("problems.field_effective_from"), "date", "off")
+                        .value(forms.effective_from.clone()).hint(locale.t("administration.publish_hint"))
+                        .error(error_for(problems, "effective_from")).view()}
+                    <button type="submit">{locale.t("administration.publish_submit")}</button>
+                </form>
+                <h2 id="edit">{locale.t("administration.edit_title")}</h2>
+                <form class="stack" method="post" action=format!("/admin/rule-versions/{id}")>
+                    {draft_fields(locale, ctx, &draft, problems)}
+                    <button type="submit" class="secondary">{locale.t("administration.save_draft")}</button>
+                </form>
+            }
+            .into_any()
+        }
+        RuleStatus::Published => view! {
+            <h2 id="repeal">{locale.t("administration.repeal_title")}</h2>
+            <p>{locale.t_with("administration.repeal_intro", &[("code", version.rule_code().as_str())])}</p>
+            <form class="stack" method="post" action=format!("/admin/rule-versions/{id}/repeal")>
+                {Field::new("reason", locale.t("problems.field_reason"), "text", "off")
+                    .value(forms.reason.clone()).hint(locale.t("administration.repeal_hint"))
+                    .error(error_for(problems, "reason")).view()}
+                <button type="submit" class="danger">{locale.t("administration.repeal_submit")}</button>
+            </form>
+        }
+        .into_any(),
+        RuleStatus::Repealed => view! { <p>{locale.t("administration.repealed_note")}</p> }.into_any(),
+    };
+    let title = format!("{} v{}", version.rule_code(), version.version());
+    let main = view! {
+        <p><a href=format!("/admin/schemes/{}/rules", ctx.scheme().code())>{locale.t("administration.back_to_rules")}</a></p>
+        <h1>{title.clone()}</h1>
+        {notice(message)}
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
+        <dl class="facts">
+            <dt>{locale.t("administration.col_status")}</dt><dd>{locale.t(&format!("administration.status_{}", version.status().code()))}</dd>
+            <dt>{locale.t("problems.field_title_en")}</dt><dd>{c.title_en.clone()}</dd>
+            <dt>{locale.t("problems.field_title_zh")}</dt><dd>{c.title_zh.clone()}</dd>
+            <dt>{locale.t("problems.field_legal_basis")}</dt><dd class="wrap">{c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "—".into())}</dd>
+            <dt>{locale.t("problems.field_effect")}</dt><dd>{format::effect(locale, &c.effect, None)}</dd>
+            <dt>{locale.t("problems.field_counts_for")}</dt><dd>{format::validity(locale, c.counts_for)}</dd>
+            <dt>{locale.t("problems.field_effective_from")}</dt><dd>{datetime(locale, c.effective_from)}</dd>
+            <dt>{locale.t("problems.field_effective_to")}</dt><dd>{c.effective_to.map(|t| datetime(locale, t)).unwrap_or_else(|| "—".into())}</dd>
+        </dl>
+        {actions}
+    };
+    document(page, &titled(locale, title, problems), main.into_any())
+}
+
+/// `POST /admin/rule-versions/{version}`: saves a draft's content.
+pub async fn edit_draft(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<DraftForm>,
+) -> AppResult<Response> {
+    let (ctx, version) = load_version(&state, &id).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let refuse = |problems: Problems| {
+        let forms = VersionForms { draft: Some(form.clone()), problems, ..VersionForms::default() };
+        (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))
+            .into_response()
+    };
+    let content = match form.content(locale) {
+        Ok(c) => c,
+        Err(problems) => return Ok(refuse(problems)),
+    };
+    let now = Utc::now();
+    let mut tx = state.db.pool.begin().await?;
+    administration::lock_scheme(&mut tx, ctx.scheme().id()).await.map_err(internal)?;
+    let mut fresh =
+        catalogue::context(&mut tx, ctx.scheme().id()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    if let Err(e) = fresh.catalogue.edit_draft(version.id(), content) {
+        return Ok(refuse(vec![draft_problem(locale, &e)]));
+    }
+    let edited = fresh.catalogue.get(version.id()).expect("just edited").clone();
+    administration::update_draft(&mut tx, &edited).await.map_err(internal)?;
+    let detail = serde_json::json!({ "scheme": ctx.scheme().code(), "rule_code": edited.rule_code().as_str(), "version": edited.version() });
+    audit::write(&mut tx, &actor(&viewer, address), "rule.edit", "rule_version", &id, detail, now)
+        .await
+        .map_err(internal)?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/rule-versions/{id}?done=saved")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    effective_from: String,
+}
+
+/// `POST /admin/rule-versions/{version}/publish`: publishes a draft from a date not before today
+/// (today means now: a rule never reaches back before it was public).
+pub async fn publish(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<PublishForm>,
+) -> AppResult<Response> {
+    let (ctx, version) = load_version(&state, &id).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let refuse = |problems: Problems| {
+        let forms =
+            VersionForms { effective_from: form.effective_from.clone(), problems, ..VersionForms::default() };
+        (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))
+            .into_response()
+    };
+    let now = Utc::now();
+    let effective_from: DateTime<Utc> = match problems::instant(&form.effective_from) {
+        Some(at) if format::iso_date(at) == format::iso_date(now) => now,
+        Some(at) => at,
+        None if form.effective_from.trim().is_empty() => {
+            return Ok(refuse(vec![describe(locale, &DomainError::EmptyField { field: "effective_from" })]))
+        }
+        None => return Ok(refuse(vec![("effective_from", unreadable_date(locale, "effective_from"))])),
+    };
+    let mut tx = state.db.pool.begin().await?;
+    administration::lock_scheme(&mut tx, ctx.scheme().id()).await.map_err(internal)?;
+    let mut fresh =
+        catalogue::context(&mut tx, ctx.scheme().id()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let published = match fresh.catalogue.publish_from(version.id(), effective_from, now) {
+        Ok(v) => v.clone(),
+        Err(DomainError::DateOrder { .. }) => {
+            return Ok(refuse(vec![("effective_from", locale.t("administration.publish_past"))]))
+        }
+        Err(e) => return Ok(refuse(vec![describe(locale, &e)])),
+    };
+    administration::publish(&mut tx, &published).await.map_err(internal)?;
+    let detail = serde_json::json!({
+        "scheme": ctx.scheme().code(),
+        "rule_code": published.rule_code().as_str(),
+        "version": published.version(),
+        "effective_from": published.effective_from().to_rfc3339(),
+    });
+    audit::write(&mut tx, &actor(&viewer, address), "rule.publish", "rule_version", &id, detail, now)
+        .await
+        .map_err(internal)?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/rule-versions/{id}?done=published")).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RepealForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /admin/rule-versions/{version}/repeal`: repeals the rule — every published version —
+/// voiding every record under it for every subject, rescoring them and telling each why.
+pub async fn repeal_rule(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<RepealForm>,
+) -> AppResult<Response> {
+    let (ctx, version) = load_version(&state, &id).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let refuse = |problems: Problems| {
+        let forms = VersionForms { reason: form.reason.clone(), problems, ..VersionForms::default() };
+        (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))
+            .into_response()
+    };
+    if version.status() != RuleStatus::Published {
+        let e = DomainError::NotPublished {
+            code: version.rule_code().to_string(),
+            version: version.version(),
+            status: version.status(),
+        };
+        return Ok(refuse(vec![describe(locale, &e)]));
+    }
+    let now = Utc::now();
+    let mut tx = state.db.pool.begin().await?;
+    let repealed = match repeal::repeal_rule(
+        &mut tx,
+        ctx.scheme().id(),
+        version.rule_code(),
+        &form.reason,
+        &actor(&viewer, address),
+        now,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(StoreError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
+        Err(e) => return Err(internal(e)),
+    };
+    tx.commit().await?;
+    tracing::info!(rule = %version.rule_code(), events = repealed.events_voided, subjects = repealed.subjects, "rule repealed");
+    Ok(Redirect::to(&format!(
+        "/admin/rule-versions/{id}?done=repealed&events={}&subjects={}",
+        repealed.events_voided, repealed.subjects
+    ))
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_built_at_run_time_is_translated_in_both_languages() {
+        let mut keys: Vec<String> =
+            ["draft", "published", "repealed"].iter().map(|s| format!("administration.status_{s}")).collect();
+        keys.extend(["draft", "saved", "published"].iter().map(|d| format!("administration.done_{d}")));
+        keys.extend(["months", "days"].iter().map(|u| format!("administration.unit_{u}")));
+        for locale in Locale::ALL {
+            for key in &keys {
+                assert!(!locale.t(key).ends_with(key.as_str()), "{} is missing {key}", locale.code());
+            }
+        }
+    }
+}

@@ -1,0 +1,1021 @@
+//! The subject's side of appeals: "contest this" from an event, an entry or a rule; the filing
+//! form with evidence files (a multipart form: it works without JavaScript); the list of their
+//! appeals; each appeal with its due-date clock, evidence, decisions with the grade before and
+//! after, withdrawal, and the one second-level review they may ask for. Evidence downloads are
+//! served as attachments to the subject and to reviewers only.
+
+use axum::{
+    extract::{multipart::MultipartRejection, DefaultBodyLimit, Multipart, OriginalUri, Path, Query, State},
+    handler::Handler,
+    http::{header, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    data_table, document,
+    format::{self, pick},
+    forms::{error_summary, notice},
+    record::{internal, own_subject},
+    PageContext,
+};
+use crate::{
+    auth::{
+        access::{SignedIn, Viewer},
+        throttle::ClientAddress,
+    },
+    domain::{
+        appeal::{
+            self, AppealError, Grounds, Outcome, Statement, Status, MAX_FILES, MAX_FILE_BYTES, STATEMENT_MAX,
+        },
+        EntryId, EventId, RuleCode, RuleVersionId,
+    },
+    error::{AppError, AppResult},
+    http::{route_table::Routes, AppState},
+    i18n::Locale,
+    store::{
+        accounts::Role,
+        appeals::{self, Appeal, AppealFailure, NewAppeal, NewEvidence, StoredDecision, Target},
+        audit::Actor,
+        blacklist, catalogue, records,
+    },
+};
+
+/// The largest upload read: every file at its limit plus room for the text fields. Anything
+/// larger is refused while it arrives, before it is stored anywhere.
+pub const UPLOAD_LIMIT: usize = MAX_FILES * MAX_FILE_BYTES + 256 * 1024;
+
+/// The subject's appeal pages and the evidence download.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/appeals", list)
+        .get("/appeals/new", new_form)
+        .post("/appeals", file.layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .get("/appeals/{id}", page)
+        .post("/appeals/{id}/evidence", add_evidence.layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .post("/appeals/{id}/withdraw", withdraw)
+        .post("/appeals/{id}/second-level", second_level)
+        .get("/appeals/{id}/evidence/{file}", download)
+}
+
+/// A refusal's message in the person's language.
+pub fn refusal_text(locale: Locale, error: &AppealError) -> String {
+    let args = error.args();
+    let pairs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    locale.t_with(&format!("appeals.error.{}", error.code()), &pairs)
+}
+
+/// The message for a failed appeal write, or the error page when it is not the person's to fix.
+pub fn failure_message(locale: Locale, failure: AppealFailure) -> AppResult<String> {
+    match failure {
+        AppealFailure::Refused(e) => Ok(refusal_text(locale, &e)),
+        AppealFailure::Record(records::RecordError::Domain(e)) => Ok(super::problems::describe(locale, &e).1),
+        AppealFailure::NotFound => Err(AppError::NotFound),
+        AppealFailure::Record(e) => Err(AppError::Internal(e.into())),
+        AppealFailure::Store(e) => Err(internal(e)),
+    }
+}
+
+/// The "under appeal" marker with a link to the open appeal, or the "contest this" link.
+pub fn contest(locale: Locale, open: Option<Uuid>, contest_href: Option<String>) -> AnyView {
+    match (open, contest_href) {
+        (Some(a), _) => view! {
+            <p class="under-appeal">
+                <span class="badge warn">{locale.t("appeals.under_appeal")}</span>" "
+                <a href=format!("/appeals/{a}")>{locale.t_with("appeals.see_appeal", &[("reference", &appeals::reference(a))])}</a>
+            </p>
+        }
+        .into_any(),
+        (None, Some(href)) => view! { <p><a class="button" href=href>{locale.t("appeals.contest_this")}</a></p> }.into_any(),
+        (None, None) => ().into_any(),
+    }
+}
+
+pub fn parse_id(text: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| AppError::NotFound)
+}
+
+pub fn status_badge(locale: Locale, a: &Appeal, now: DateTime<Utc>) -> AnyView {
+    let (class, key) = match a.status {
+        Status::Open if a.is_overdue(now) => ("badge danger", "appeals.status_overdue"),
+        Status::Open => ("badge warn", "appeals.status_open"),
+        Status::Decided => ("badge ok", "appeals.status_decided"),
+        Status::Withdrawn => ("badge", "appeals.status_withdrawn"),
+    };
+    view! { <span class=class>{locale.t(key)}</span> }.into_any()
+}
+
+/// "Decision due by 3 March (12 days left)", or the overdue flag with what applies meanwhile.
+pub fn clock(locale: Locale, a: &Appeal, suspends: bool, now: DateTime<Utc>) -> AnyView {
+    let due = format::date(locale, a.due_at);
+    match a.status {
+        Status::Open if a.is_overdue(now) => {
+            let meanwhile = match (a.target, suspends) {
+                (Target::Event(_), true) => locale.t("appeals.overdue_suspended"),
+                (Target::Event(_), false) => locale.t("appeals.overdue_counting"),
+                _ => locale.t("appeals.overdue_other"),
+            };
+            view! { <p class="notice danger"><strong>{locale.t_with("appeals.overdue_since", &[("date", &due)])}</strong>" "{meanwhile}</p> }
+                .into_any()
+        }
+        Status::Open => {
+            let days = (a.due_at - now).num_days().max(0).to_string();
+            view! { <p class="notice">{locale.t_with("appeals.due_by", &[("date", &due), ("days", &days)])}</p> }.into_any()
+        }
+        _ => ().into_any(),
+    }
+}
+
+/// What the appeal contests, as a short line and a link the viewer may follow.
+pub async fn describe_target(
+    conn: &mut sqlx::AnyConnection,
+    locale: Locale,
+    target: Target,
+    subject_view: bool,
+) -> AppResult<(String, Option<String>)> {
+    Ok(match target {
+        Target::Event(id) => {
+            let e = records::event(conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?.event;
+            let ctx =
+                catalogue::context(conn, e.scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+            let title = ctx.catalogue.get(e.rule_version).map(|v| format::rule_title(locale, v).to_string());
+            let text = locale.t_with(
+                "appeals.target_event",
+                &[
+                    ("code", e.rule_code.as_str()),
+                    ("title", &title.unwrap_or_default()),
+                    ("date", &format::date(locale, e.occurred_at)),
+                    ("points", &format::points(e.points)),
+                ],
+            );
+            (text, subject_view.then(|| format!("/record/events/{id}")))
+        }
+        Target::Entry(id) => {
+            let e = blacklist::entry(conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+            let text = locale.t_with("appeals.target_entry", &[("case", e.entry.case_number())]);
+            (text, subject_view.then(|| format!("/record/entries/{id}")))
+        }
+        Target::Rule(version) => {
+            let row = rule_of(conn, version).await?;
+            let text = locale
+                .t_with("appeals.target_rule", &[("code", &row.1), ("title", pick(locale, &row.2, &row.3))]);
+            (text, Some(format!("/rules/{}/{}", row.0, row.1)))
+        }
+    })
+}
+
+/// (scheme code, rule code, title en, title zh) of a rule version.
+async fn rule_of(
+    conn: &mut sqlx::AnyConnection,
+    version: RuleVersionId,
+) -> AppResult<(String, String, String, String)> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT s.code, v.rule_code, v.title_en, v.title_zh FROM rule_versions v JOIN schemes s ON s.id = v.scheme_id \
+         WHERE v.id = $1",
+    )
+    .bind(version.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?))
+}
+
+/// `GET /appeals`: the subject's appeals, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let subject = own_subject(&viewer)?;
+    let now = Utc::now();
+    let mut conn = state.db.pool.acquire().await?;
+    let mine = appeals::of_subject(&mut conn, subject).await.map_err(internal)?;
+    let mut rows = Vec::new();
+    for a in &mine {
+        let (what, _) = describe_target(&mut conn, locale, a.target, true).await?;
+        rows.push(view! {
+            <tr>
+                <td><a href=format!("/appeals/{}", a.id)>{a.reference()}</a></td>
+                <td>{what}</td>
+                <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
+                <td><time datetime=format::iso_date(a.filed_at)>{format::date(locale, a.filed_at)}</time></td>
+                <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
+                <td>{status_badge(locale, a, now)}</td>
+            </tr>
+        });
+    }
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let title = locale.t("appeals.title");
+    let main = view! {
+        <h1>{title.clone()}</h1>
+        <p>{locale.t("appeals.intro")}</p>
+        {if mine.is_empty() {
+            view! { <p>{locale.t("appeals.none")}</p> }.into_any()
+        } else {
+            data_table(None, locale.t("appeals.caption"), vec![
+                (locale.t("appeals.col_reference"), false),
+                (locale.t("appeals.col_contested"), false),
+                (locale.t("appeals.col_grounds"), false),
+                (locale.t("appeals.col_filed"), false),
+                (locale.t("appeals.col_due"), false),
+                (locale.t("appeals.col_status"), false),
+            ], rows.collect_view())
+        }}
+    };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewQuery {
+    event: Option<String>,
+    entry: Option<String>,
+    /// `scheme/RULE-CODE`: the version in force is contested.
+    rule: Option<String>,
+}
+
+/// The target a "contest this" link names, checked to be the viewer's (404 otherwise).
+async fn resolve_target(state: &AppState, viewer: &Viewer, kind: &str, id: &str) -> AppResult<Target> {
+    let subject = own_subject(viewer)?;
+    let mut conn = state.db.pool.acquire().await?;
+    match kind {
+        "event" => {
+            let id = EventId::parse(id).map_err(|_| AppError::NotFound)?;
+            let e = records::event(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+            (e.event.subject == subject).then_some(Target::Event(id)).ok_or(AppError::NotFound)
+        }
+        "entry" => {
+            let id = EntryId::parse(id).map_err(|_| AppError::NotFound)?;
+            let e = blacklist::entry(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+            (e.entry.subject() == subject).then_some(Target::Entry(id)).ok_or(AppError::NotFound)
+        }
+        "rule" => {
+            // "scheme/CODE" from a rule page, or a version id from a failed post.
+            if let Ok(version) = RuleVersionId::parse(id) {
+                rule_of(&mut conn, version).await?;
+                return Ok(Target::Rule(version));
+            }
+            let (scheme, code) = id.split_once('/').ok_or(AppError::NotFound)?;
+            let record = catalogue::scheme_by_code(&mut conn, scheme)
+                .await
+                .map_err(internal)?
+                .ok_or(AppError::NotFound)?;
+            let ctx = catalogue::context(&mut conn, record.scheme.id())
+                .await
+                .map_err(internal)?
+                .ok_or(AppError::NotFound)?;
+            let code = RuleCode::parse(code).map_err(|_| AppError::NotFound)?;
+            let version =
+                ctx.catalogue.version_in_force(&code, Utc::now()).map_err(|_| AppError::NotFound)?;
+            Ok(Target::Rule(version.id()))
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+fn target_parts(target: Target) -> (&'static str, String) {
+    match target {
+        Target::Event(id) => ("event", id.to_string()),
+        Target::Entry(id) => ("entry", id.to_string()),
+        Target::Rule(id) => ("rule", id.to_string()),
+    }
+}
+
+/// What the person typed, kept when the form comes back with problems.
+#[derive(Debug, Default)]
+struct Filing {
+    target_kind: String,
+    target_id: String,
+    grounds: String,
+    statement: String,
+}
+
+/// `GET /appeals/new?event=…`: the filing form.
+pub async fn new_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    Query(query): Query<NewQuery>,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Response> {
+    let (kind, id) = match (&query.event, &query.entry, &query.rule) {
+        (Some(e), _, _) => ("event", e.as_str()),
+        (_, Some(e), _) => ("entry", e.as_str()),
+        (_, _, Some(r)) => ("rule", r.as_str()),
+        _ => return Err(AppError::NotFound),
+    };
+    let target = resolve_target(&state, &viewer, kind, id).await?;
+    let (kind, id) = target_parts(target);
+    let filing = Filing { target_kind: kind.into(), target_id: id, ..Filing::default() };
+    let ctx = PageContext { locale, path: uri.to_string() };
+    filing_form(&state, &ctx, target, &filing, Vec::new(), StatusCode::OK).await
+}
+
+async fn filing_form(
+    state: &AppState,
+    ctx: &PageContext,
+    target: Target,
+    filing: &Filing,
+    errors: Vec<(&'static str, String)>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let locale = ctx.locale;
+    let mut conn = state.db.pool.acquire().await?;
+    let (what, link) = describe_target(&mut conn, locale, target, true).await?;
+    let existing = appeals::open_on(&mut conn, target).await.map_err(internal)?;
+    drop(conn);
+    let title = locale.t("appeals.new_title");
+    let error_for = |field: &str| errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
+    let grounds_error = error_for("grounds");
+    let statement_error = error_for("statement");
+    let evidence_error = error_for("evidence");
+    let options = Grounds::ALL
+        .into_iter()
+        .map(|g| {
+            let id = format!("grounds-{}", g.code());
+            let checked = filing.grounds == g.code();
+            view! {
+                <div class="choice">
+                    <input type="radio" name="grounds" id=id.clone() value=g.code() checked=checked/>
+                    <label for=id>{locale.t(&format!("appeals.grounds_{}", g.code()))}</label>
+                </div>
+            }
+        })
+        .collect_view();
+    let had_errors = !errors.is_empty();
+    let main = view! {
+        <h1>{title.clone()}</h1>
+        {error_summary(locale.t("appeals.problems"), errors.clone())}
+        <p class="lead">{locale.t("appeals.contesting")}" "
+            {match link { Some(href) => view! { <a href=href>{what.clone()}</a> }.into_any(), None => view! { <span>{what.clone()}</span> }.into_any() }}
+        </p>
+        {matches!(target, Target::Rule(_)).then(|| view! { <p>{locale.t("appeals.rule_goes_to_admins")}</p> })}
+        {existing.map(|a| view! {
+            <p class="notice">{locale.t("appeals.already_open")}" "<a href=format!("/appeals/{a}")>{appeals::reference(a)}</a></p>
+        })}
+        <form method="post" action="/appeals" enctype="multipart/form-data" class="stack">
+            <input type="hidden" name="target_kind" value=filing.target_kind.clone()/>
+            <input type="hidden" name="target_id" value=filing.target_id.clone()/>
+            <fieldset id="grounds" class=if grounds_error.is_some() { "has-error" } else { "" }
+                aria-describedby=grounds_error.as_ref().map(|_| "grounds-error")>
+                <legend>{locale.t("appeals.grounds_label")}</legend>
+                {grounds_error.clone().map(|e| view! { <p class="field-error" id="grounds-error">{e}</p> })}
+                {options}
+            </fieldset>
+            <div class=if statement_error.is_some() { "field has-error" } else { "field" }>
+                <label for="statement">{locale.t("appeals.statement_label")}</label>
+                <p class="hint" id="statement-hint">{locale.t_with("appeals.statement_hint", &[("max", &STATEMENT_MAX.to_string())])}</p>
+                {statement_error.clone().map(|e| view! { <p class="field-error" id="statement-error">{e}</p> })}
+                <textarea id="statement" name="statement" rows="8"
+                    aria-describedby=if statement_error.is_some() { "statement-hint statement-error" } else { "statement-hint" }
+                    aria-invalid=statement_error.is_some().then_some("true")>{filing.statement.clone()}</textarea>
+            </div>
+            {evidence_input(locale, evidence_error, had_errors)}
+            <button type="submit">{locale.t("appeals.file_submit")}</button>
+        </form>
+    };
+    Ok((status, document(ctx, &title, main.into_any())).into_response())
+}
+
+/// The file input with its limits; after a failed post the person must choose the files again.
+fn evidence_input(locale: Locale, error: Option<String>, again: bool) -> AnyView {
+    let hint = locale.t_with(
+        "appeals.evidence_hint",
+        &[("n", &MAX_FILES.to_string()), ("mb", &(MAX_FILE_BYTES / (1024 * 1024)).to_string())],
+    );
+    view! {
+        <div class=if error.is_some() { "field has-error" } else { "field" }>
+            <label for="evidence">{locale.t("appeals.evidence_label")}</label>
+            <p class="hint" id="evidence-hint">{hint}{again.then(|| format!(" {}", locale.t("appeals.evidence_again")))}</p>
+            {error.clone().map(|e| view! { <p class="field-error" id="evidence-error">{e}</p> })}
+            <input type="file" id="evidence" name="evidence" multiple=true
+                accept=".pdf,.png,.jpg,.jpeg,.txt,application/pdf,image/png,image/jpeg,text/plain"
+                aria-describedby=if error.is_some() { "evidence-hint evidence-error" } else { "evidence-hint" }/>
+        </div>
+    }
+    .into_any()
+}
+
+/// A multipart form as read: its text fields, and its files checked by content.
+struct Upload {
+    fields: Vec<(String, String)>,
+    files: Vec<NewEvidence>,
+    /// The first file refused, with why (the rest of the body is still read, then dropped).
+    problem: Option<AppealError>,
+}
+
+impl Upload {
+    fn field(&self, name: &str) -> String {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+}
+
+/// Why an upload could not be read at all.
+enum UploadRefusal {
+    TooLarge,
+    Malformed,
+}
+
+/// Reads a multipart body field by field, holding at most one file's limit (plus one chunk) of
+/// each file in memory; a file over the limit is drained and refused.
+async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, UploadRefusal> {
+    let mut multipart = multipart.map_err(|_| UploadRefusal::Malformed)?;
+    let mut upload = Upload { fields: Vec::new(), files: Vec::new(), problem: None };
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            UploadRefusal::TooLarge
+        } else {
+            UploadRefusal::Malformed
+        }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name != "evidence" {
+            let text = field.text().await.map_err(too_large)?;
+            upload.fields.push((name, text));
+            continue;
+        }
+        let file_name = field.file_name().unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        let mut oversized = false;
+        while let Some(chunk) = field.chunk().await.map_err(too_large)? {
+            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
+                oversized = true;
+                bytes.clear();
+            }
+            if !oversized {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        if file_name.is_empty() && bytes.is_empty() && !oversized {
+            continue; // the file input left empty
+        }
+        if upload.problem.is_some() {
+            continue;
+        }
+        if oversized {
+            upload.problem = Some(AppealError::FileTooLarge {
+                name: appeal::clean_file_name(&file_name),
+                max_mb: MAX_FILE_BYTES / (1024 * 1024),
+            });
+            continue;
+        }
+        match appeal::sniff(&file_name, &bytes) {
+            Ok(kind) => {
+                upload.files.push(NewEvidence { name: appeal::clean_file_name(&file_name), kind, bytes })
+            }
+            Err(e) => upload.problem = Some(e),
+        }
+    }
+    if upload.problem.is_none() && upload.files.len() > MAX_FILES {
+        upload.problem = Some(AppealError::TooManyFiles { max: MAX_FILES });
+    }
+    Ok(upload)
+}
+
+fn upload_refused(ctx: &PageContext, refusal: UploadRefusal) -> Response {
+    let locale = ctx.locale;
+    let (status, title, body) = match refusal {
+        UploadRefusal::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            locale.t("appeals.upload_too_large_title"),
+            locale.t_with("appeals.upload_too_large", &[("mb", &(UPLOAD_LIMIT / (1024 * 1024)).to_string())]),
+        ),
+        UploadRefusal::Malformed => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            locale.t("appeals.upload_malformed_title"),
+            locale.t("appeals.upload_malformed"),
+        ),
+    };
+    let main = view! {
+        <h1>{title.clone()}</h1>
+        <p>{body}</p>
+        <p>{locale.t("refusal.nothing_changed")}</p>
+        <p><a href="/appeals">{locale.t("appeals.title")}</a></p>
+    };
+    (status, document(ctx, &title, main.into_any())).into_response()
+}
+
+pub fn actor(viewer: &Viewer, address: &ClientAddress) -> Actor {
+    Actor::person(viewer.account_id, &viewer.username, address.0.clone())
+}
+
+/// `POST /appeals` (multipart): files the appeal with its evidence, or shows the form again with
+/// every problem named; nothing is stored unless everything is right.
+pub async fn file(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    address: ClientAddress,
+    OriginalUri(uri): OriginalUri,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    let subject = own_subject(&viewer)?;
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let upload = match read_upload(multipart).await {
+        Ok(u) => u,
+        Err(refusal) => return Ok(upload_refused(&ctx, refusal)),
+    };
+    let filing = Filing {
+        target_kind: upload.field("target_kind"),
+        target_id: upload.field("target_id"),
+        grounds: upload.field("grounds"),
+        statement: upload.field("statement"),
+    };
+    // Someone else's record, or no record at all: 404 alike.
+    let target = resolve_target(&state, &viewer, &filing.target_kind, &filing.target_id).await?;
+    let mut errors = Vec::new();
+    let grounds =
+        Grounds::parse(&filing.grounds).map_err(|e| errors.push(("grounds", refusal_text(locale, &e)))).ok();
+    let statement = Statement::parse(&filing.statement)
+        .map_err(|e| errors.push(("statement", refusal_text(locale, &e))))
+        .ok();
+    if let Some(problem) = &upload.problem {
+        errors.push(("evidence", refusal_text(locale, problem)));
+    }
+    let (Some(grounds), Some(statement), true) = (grounds, statement, errors.is_empty()) else {
+        return filing_form(&state, &ctx, target, &filing, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let now = Utc::now();
+    let mut tx = state.db.pool.begin().await?;
+    let new = NewAppeal { subject, target, grounds, statement, files: upload.files };
+    match appeals::file(&mut tx, &actor(&viewer, &address), viewer.account_id.0, new, now).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/appeals/{id}?done=filed")).into_response())
+        }
+        Err(failure) => {
+            drop(tx);
+            let message = failure_message(locale, failure)?;
+            filing_form(&state, &ctx, target, &filing, vec![("", message)], StatusCode::UNPROCESSABLE_ENTITY)
+                .await
+        }
+    }
+}
+
+/// An appeal that is the viewer's own (subjects), or 404.
+async fn own_appeal(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Appeal> {
+    let subject = own_subject(viewer)?;
+    let id = parse_id(id)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let a = appeals::appeal(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    (a.subject == subject).then_some(a).ok_or(AppError::NotFound)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+const DONE: [&str; 4] = ["filed", "evidence", "withdrawn", "second_level"];
+
+/// `GET /appeals/{id}`: the subject's appeal.
+pub async fn page(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    Path(id): Path<String>,
+    Query(query): Query<DoneQuery>,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Response> {
+    let a = own_appeal(&state, &viewer, &id).await?;
+    let done =
+        query.done.filter(|d| DONE.contains(&d.as_str())).map(|d| locale.t(&format!("appeals.done_{d}")));
+    let ctx = PageContext { locale, path: uri.to_string() };
+    subject_page(&state, &ctx, &a, done, Vec::new(), StatusCode::OK).await
+}
+
+/// Whether the scheme of an event appeal suspends disputed records.
+pub async fn suspends(conn: &mut sqlx::AnyConnection, a: &Appeal) -> AppResult<bool> {
+    Ok(match (a.target, a.scheme) {
+        (Target::Event(_), Some(s)) => catalogue::scheme(conn, s).await.map_err(internal)?.is_some_and(|r| {
+            r.scheme.dispute_policy() == crate::domain::DisputePolicy::SuspendedWhileDisputed
+        }),
+        _ => false,
+    })
+}
+
+async fn subject_page(
+    state: &AppState,
+    ctx: &PageContext,
+    a: &Appeal,
+    done: Option<String>,
+    errors: Vec<(&'static str, String)>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let locale = ctx.locale;
+    let now = Utc::now();
+    let mut conn = state.db.pool.acquire().await?;
+    let (what, link) = describe_target(&mut conn, locale, a.target, true).await?;
+    let files = appeals::evidence(&mut conn, a.id).await.map_err(internal)?;
+    let decided = appeals::decisions(&mut conn, a.id).await.map_err(internal)?;
+    let timeline = appeals::timeline(&mut conn, a.id).await.map_err(internal)?;
+    let suspends = suspends(&mut conn, a).await?;
+    drop(conn);
+    let first = decided.iter().find(|d| d.level == 1).map(|d| d.outcome);
+    let may_ask_second = appeal::check_second_level(a.status, a.level, first).is_ok();
+    let title = locale.t_with("appeals.page_title", &[("reference", &a.reference())]);
+    let error_for = |field: &str| errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
+    let open = a.status == Status::Open;
+    let main = view! {
+        <p><a href="/appeals">{locale.t("appeals.title")}</a></p>
+        <h1>{title.clone()}</h1>
+        {notice(done)}
+        {error_summary(locale.t("appeals.problems"), errors.clone())}
+        <p>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</p>
+        {clock(locale, a, suspends, now)}
+        {(open && suspends).then(|| view! { <p>{locale.t("appeals.suspended_meanwhile")}</p> })}
+        <dl class="facts">
+            <dt>{locale.t("appeals.col_contested")}</dt>
+            <dd>{match link { Some(href) => view! { <a href=href>{what}</a> }.into_any(), None => view! { <span>{what}</span> }.into_any() }}</dd>
+            <dt>{locale.t("appeals.col_grounds")}</dt><dd>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</dd>
+            <dt>{locale.t("appeals.col_filed")}</dt><dd>{format::date(locale, a.filed_at)}</dd>
+            <dt>{locale.t("appeals.col_due")}</dt><dd>{format::date(locale, a.due_at)}</dd>
+        </dl>
+        <h2>{locale.t("appeals.statement_label")}</h2>
+        <p class="statement">{a.statement.clone()}</p>
+        {evidence_list(locale, a, &files)}
+        {open.then(|| view! {
+            <form method="post" action=format!("/appeals/{}/evidence", a.id) enctype="multipart/form-data" class="stack">
+                {evidence_input(locale, error_for("evidence"), false)}
+                <button type="submit" class="secondary">{locale.t("appeals.add_evidence")}</button>
+            </form>
+        })}
+        {decisions_view(locale, &decided)}
+        {may_ask_second.then(|| {
+            let problem = error_for("why");
+            view! {
+                <h2>{locale.t("appeals.second_level_title")}</h2>
+                <p>{locale.t("appeals.second_level_intro")}</p>
+                <form method="post" action=format!("/appeals/{}/second-level", a.id) class="stack">
+                    <div class=if problem.is_some() { "field has-error" } else { "field" }>
+                        <label for="why">{locale.t("appeals.second_level_why")}</label>
+                        {problem.clone().map(|e| view! { <p class="field-error" id="why-error">{e}</p> })}
+                        <textarea id="why" name="why" rows="5" aria-describedby=problem.is_some().then_some("why-error")></textarea>
+                    </div>
+                    <button type="submit">{locale.t("appeals.second_level_submit")}</button>
+                </form>
+            }
+        })}
+        {open.then(|| {
+            let problem = error_for("confirm");
+            view! {
+                <h2>{locale.t("appeals.withdraw_title")}</h2>
+                <form method="post" action=format!("/appeals/{}/withdraw", a.id) class="stack">
+                    {problem.clone().map(|e| view! { <p class="field-error" id="confirm-error">{e}</p> })}
+                    <div class="choice">
+                        <input type="checkbox" id="confirm" name="confirm" value="yes"
+                            aria-describedby=problem.is_some().then_some("confirm-error")/>
+                        <label for="confirm">{locale.t("appeals.withdraw_confirm")}</label>
+                    </div>
+                    <button type="submit" class="secondary">{locale.t("appeals.withdraw_submit")}</button>
+                </form>
+            }
+        })}
+        {timeline_view(locale, &timeline)}
+    };
+    Ok((status, document(ctx, &title, main.into_any())).into_response())
+}
+
+pub fn evidence_list(locale: Locale, a: &Appeal, files: &[appeals::Evidence]) -> AnyView {
+    let items = files
+        .iter()
+        .map(|f| {
+            let size = format!("{:.1} KB", f.size_bytes as f64 / 1024.0);
+            view! {
+                <li>
+                    <a href=format!("/appeals/{}/evidence/{}", a.id, f.id) download=f.name.clone()>{f.name.clone()}</a>
+                    " · "{f.content_type.split(';').next().unwrap_or_default().to_string()}" · "{size}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{locale.t("appeals.evidence_title")}</h2>
+        {if files.is_empty() {
+            view! { <p>{locale.t("appeals.no_evidence")}</p> }.into_any()
+        } else {
+            view! { <ul class="evidence">{items}</ul> }.into_any()
+        }}
+    }
+    .into_any()
+}
+
+pub fn decisions_view(locale: Locale, decided: &[StoredDecision]) -> AnyView {
+    decided
+        .iter()
+        .map(|d| {
+            let outcome = match d.outcome {
+                Outcome::PartlyUpheld { points } => locale
+                    .t_with("appeals.outcome_partly_upheld_points", &[("points", &format::points(points))]),
+                o => locale.t(&format!("appeals.outcome_{}", o.code())),
+            };
+            let level = if d.level == 2 {
+                locale.t("appeals.decision_second")
+            } else {
+                locale.t("appeals.decision_first")
+            };
+            let grades = match (&d.grade_before, &d.grade_after) {
+                (Some(before), Some(after)) => Some(locale.t_with(
+                    "appeals.grade_change",
+                    &[
+                        ("before", before),
+                        ("score_before", &d.score_before.unwrap_or_default().to_string()),
+                        ("after", after),
+                        ("score_after", &d.score_after.unwrap_or_default().to_string()),
+                    ],
+                )),
+                _ => None,
+            };
+            view! {
+                <section class="decision" aria-labelledby=format!("decision-{}", d.level)>
+                    <h2 id=format!("decision-{}", d.level)>{level}": "{outcome}</h2>
+                    {grades.map(|g| view! { <p class="grade-change"><strong>{g}</strong></p> })}
+                    <h3>{locale.t("appeals.reasons")}</h3>
+                    <p class="statement">{d.reasons.clone()}</p>
+                    <p class="muted">{locale.t_with("appeals.decided_by", &[
+                        ("name", &d.reviewer_name),
+                        ("body", pick(locale, &d.body_en, &d.body_zh)),
+                        ("date", &format::date(locale, d.decided_at)),
+                    ])}</p>
+                </section>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+pub fn timeline_view(locale: Locale, timeline: &[appeals::Action]) -> AnyView {
+    let items = timeline
+        .iter()
+        .map(|x| {
+            let what = locale.t(&format!("appeals.action_{}", x.action));
+            let note = match x.action.as_str() {
+                "filed" => Grounds::parse(&x.note).map(|g| locale.t(&format!("appeals.grounds_{}", g.code()))).unwrap_or_default(),
+                "decided" => Outcome::CODES.contains(&x.note.as_str()).then(|| locale.t(&format!("appeals.outcome_{}", x.note))).unwrap_or_default(),
+                _ => x.note.clone(),
+            };
+            view! {
+                <li>
+                    <time datetime=x.at.to_rfc3339()>{format::date(locale, x.at)}" "{x.at.format("%H:%M").to_string()}</time>
+                    " · "{what}{x.who.clone().map(|w| format!(" · {w}"))}
+                    {(!note.is_empty()).then(|| format!(" · {note}"))}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{locale.t("appeals.timeline")}</h2>
+        <ol class="timeline">{items}</ol>
+    }
+    .into_any()
+}
+
+/// `POST /appeals/{id}/evidence` (multipart): more evidence while the appeal is open.
+pub async fn add_evidence(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    let a = own_appeal(&state, &viewer, &id).await?;
+    let ctx = PageContext { locale, path: format!("/appeals/{}", a.id) };
+    let upload = match read_upload(multipart).await {
+        Ok(u) => u,
+        Err(refusal) => return Ok(upload_refused(&PageContext { locale, path: uri.to_string() }, refusal)),
+    };
+    let problem = match (&upload.problem, upload.files.is_empty()) {
+        (Some(p), _) => Some(refusal_text(locale, p)),
+        (None, true) => Some(locale.t("appeals.no_file_chosen")),
+        _ => None,
+    };
+    if let Some(problem) = problem {
+        return subject_page(
+            &state,
+            &ctx,
+            &a,
+            None,
+            vec![("evidence", problem)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let mut tx = state.db.pool.begin().await?;
+    match appeals::add_evidence(
+        &mut tx,
+        &actor(&viewer, &address),
+        viewer.account_id.0,
+        a.id,
+        upload.files,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/appeals/{}?done=evidence", a.id)).into_response())
+        }
+        Err(failure) => {
+            drop(tx);
+            let message = failure_message(locale, failure)?;
+            subject_page(
+                &state,
+                &ctx,
+                &a,
+                None,
+                vec![("evidence", message)],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /appeals/{id}/withdraw`: ends an open appeal (after the person ticks the box).
+pub async fn withdraw(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    crate::http::form::Form(form): crate::http::form::Form<WithdrawForm>,
+) -> AppResult<Response> {
+    let a = own_appeal(&state, &viewer, &id).await?;
+    let ctx = PageContext { locale, path: format!("/appeals/{}", a.id) };
+    if form.confirm != "yes" {
+        let message = locale.t("appeals.withdraw_unconfirmed");
+        return subject_page(
+            &state,
+            &ctx,
+            &a,
+            None,
+            vec![("confirm", message)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let mut tx = state.db.pool.begin().await?;
+    match appeals::withdraw(&mut tx, &actor(&viewer, &address), viewer.account_id.0, a.id, Utc::now()).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/appeals/{}?done=withdrawn", a.id)).into_response())
+        }
+        Err(failure) => {
+            drop(tx);
+            let message = failure_message(locale, failure)?;
+            subject_page(&state, &ctx, &a, None, vec![("", message)], StatusCode::CONFLICT).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SecondLevelForm {
+    #[serde(default)]
+    why: String,
+}
+
+/// `POST /appeals/{id}/second-level`: asks, once, for a review by a different reviewer.
+pub async fn second_level(
+    State(state): State<AppState>,
+    locale: Locale,
+    SignedIn(viewer): SignedIn,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    crate::http::form::Form(form): crate::http::form::Form<SecondLevelForm>,
+) -> AppResult<Response> {
+    let a = own_appeal(&state, &viewer, &id).await?;
+    let ctx = PageContext { locale, path: format!("/appeals/{}", a.id) };
+    let why = match Statement::parse(&form.why) {
+        Ok(why) => why,
+        Err(e) => {
+            let first = {
+                let mut conn = state.db.pool.acquire().await?;
+                appeals::decisions(&mut conn, a.id)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .find(|d| d.level == 1)
+            };
+            // When the request itself is not allowed, say that rather than "write a reason".
+            let problem = match appeal::check_second_level(a.status, a.level, first.map(|d| d.outcome)) {
+                Err(not_allowed) => ("", refusal_text(locale, &not_allowed)),
+                Ok(()) => ("why", refusal_text(locale, &e)),
+            };
+            return subject_page(&state, &ctx, &a, None, vec![problem], StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
+        }
+    };
+    let mut tx = state.db.pool.begin().await?;
+    match appeals::request_second_level(
+        &mut tx,
+        &actor(&viewer, &address),
+        viewer.account_id.0,
+        a.id,
+        &why,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/appeals/{}?done=second_level", a.id)).into_response())
+        }
+        Err(failure) => {
+            drop(tx);
+            let message = failure_message(locale, failure)?;
+            subject_page(&state, &ctx, &a, None, vec![("", message)], StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// `GET /appeals/{id}/evidence/{file}`: an evidence file, only to the appeal's subject and to
+/// reviewers; always a download with the type read from its content, never shown inline.
+pub async fn download(
+    State(state): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path((id, file)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let file = parse_id(&file)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let a = appeals::appeal(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let allowed = match viewer.role {
+        Role::Subject => viewer.subject_id == Some(a.subject),
+        Role::Reviewer => !matches!(a.target, Target::Rule(_)),
+        Role::Administrator => matches!(a.target, Target::Rule(_)),
+        Role::Recorder => false,
+    };
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+    let (meta, bytes) =
+        appeals::evidence_file(&mut conn, id, file).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let ascii: String = meta
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        percent_encoding::utf8_percent_encode(&meta.name, percent_encoding::NON_ALPHANUMERIC)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::appeal::Conflict;
+
+    /// Keys built at run time are not seen by the translation scan; check each one here.
+    #[test]
+    fn every_key_built_at_run_time_is_translated_in_both_languages() {
+        let mut keys: Vec<String> =
+            AppealError::all_codes().iter().map(|c| format!("appeals.error.{c}")).collect();
+        keys.extend(Grounds::ALL.iter().map(|g| format!("appeals.grounds_{}", g.code())));
+        keys.extend(Outcome::CODES.iter().map(|o| format!("appeals.outcome_{o}")));
+        keys.extend(DONE.iter().map(|d| format!("appeals.done_{d}")));
+        for action in [
+            "filed",
+            "evidence_added",
+            "withdrawn",
+            "claimed",
+            "assigned",
+            "decided",
+            "second_level_requested",
+        ] {
+            keys.push(format!("appeals.action_{action}"));
+        }
+        for status in Status::ALL {
+            keys.push(format!("appeals.status_{}", status.code()));
+        }
+        keys.extend(Conflict::ALL.iter().map(|c| format!("appeals.error.{}", c.code())));
+        for locale in Locale::ALL {
+            for key in &keys {
+                assert!(!locale.t(key).ends_with(key.as_str()), "{} is missing {key}", locale.code());
+            }
+        }
+    }
+}

@@ -1,0 +1,1068 @@
+//! The recorder's pages (`/recording`): find a subject, read their record (each read is written
+//! down where the subject sees it), record an event or a blacklist entry, and mark an entry's
+//! notice delivered. The recorder always acts for the authority of their account, never one
+//! chosen on a form. Every write runs in one transaction with its notice and its audit row.
+
+use axum::{
+    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use super::{
+    data_table, document, format,
+    forms::{error_summary, notice, Field},
+    problems::{self, describe, unreadable_date},
+    record::internal,
+    PageContext,
+};
+use crate::{
+    auth::{
+        access::{Recorders, RequireRole, Viewer},
+        throttle::ClientAddress,
+    },
+    domain::{
+        AuthorityId, Currency, DomainError, EntryDraft, EntryId, Fact, LegalBasis, RemovalCondition,
+        Restriction, RuleCode, Source, SubjectId,
+    },
+    error::{AppError, AppResult},
+    http::{form::Form, route_table::Routes, AppState},
+    i18n::Locale,
+    store::{
+        audit::{self, Actor},
+        blacklist::{self, EntryAction},
+        catalogue::{self, SchemeContext},
+        notices, recording,
+        records::{self, Provenance, RecordError, Recorded},
+        register::{self, Subject},
+    },
+};
+
+type Recorder = RequireRole<Recorders>;
+
+/// Longest source or evidence reference accepted, in characters.
+const MAX_REFERENCE: usize = 200;
+
+/// The recorder's routes.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/recording", hub)
+        .get("/recording/subjects/{subject}", subject_page)
+        .get("/recording/subjects/{subject}/events", event_form)
+        .post("/recording/subjects/{subject}/events", record_event)
+        .get("/recording/subjects/{subject}/entries", entry_form)
+        .post("/recording/subjects/{subject}/entries", record_entry)
+        .get("/recording/entries/{entry}", entry_page)
+        .post("/recording/entries/{entry}/delivered", deliver_notice)
+}
+
+/// A form's problems: (field, message); an empty field is about the form as a whole.
+pub(super) type Problems = Vec<(&'static str, String)>;
+
+pub(super) fn error_for(problems: &Problems, field: &str) -> Option<String> {
+    problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone())
+}
+
+pub(super) fn titled(locale: Locale, title: String, problems: &Problems) -> String {
+    if problems.is_empty() {
+        title
+    } else {
+        locale.t_with("forms.error_title", &[("title", &title)])
+    }
+}
+
+/// The authority a recorder records for; an account without one records nothing.
+fn authority_of(viewer: &Viewer) -> AppResult<AuthorityId> {
+    viewer.authority_id.ok_or(AppError::NotFound)
+}
+
+async fn load_subject(state: &AppState, id: &str) -> AppResult<Subject> {
+    let id = SubjectId::parse(id).map_err(|_| AppError::NotFound)?;
+    let mut conn = state.db.pool.acquire().await?;
+    register::subject(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)
+}
+
+async fn schemes_of(state: &AppState, subject: SubjectId) -> AppResult<Vec<SchemeContext>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let mut out = Vec::new();
+    for scheme in register::memberships(&mut conn, subject).await.map_err(internal)? {
+        out.push(catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?);
+    }
+    Ok(out)
+}
+
+async fn authority_name(state: &AppState, locale: Locale, id: AuthorityId) -> AppResult<String> {
+    let mut conn = state.db.pool.acquire().await?;
+    let all = register::authorities(&mut conn).await.map_err(internal)?;
+    Ok(all
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| format::pick(locale, &a.name_en, &a.name_zh).to_string())
+        .unwrap_or_default())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HubQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /recording`: find a subject; the entries of this authority waiting for their notice.
+pub async fn hub(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Recorder,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    query: Result<Query<HubQuery>, QueryRejection>,
+) -> AppResult<Html<String>> {
+    let authority = authority_of(&viewer)?;
+    let q = query.map(|Query(q)| q.q).unwrap_or_default();
+    let mut conn = state.db.pool.acquire().await?;
+    let found = recording::find_subjects(&mut conn, &q).await.map_err(internal)?;
+    let pending = recording::pending_notice(&mut conn, authority).await.map_err(internal)?;
+    drop(conn);
+    let body = authority_name(&state, locale, authority).await?;
+    let results = (!q.trim().is_empty()).then(|| {
+        if found.is_empty() {
+            view! { <p>{locale.t_with("recording.no_match", &[("q", q.trim())])}</p> }.into_any()
+        } else {
+            let rows = found
+                .iter()
+                .map(|s| {
+                    view! {
+                        <tr>
+                            <td><a href=format!("/recording/subjects/{}", s.id)>{s.display_name.clone()}</a></td>
+                            <td>{locale.t(&format!("recording.kind_{}", s.kind))}</td>
+                            <td class="wrap"><code>{s.uscc.clone().unwrap_or_else(|| s.id.to_string())}</code></td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            data_table(
+                None,
+                locale.t_with("recording.results_caption", &[("q", q.trim())]),
+                vec![
+                    (locale.t("recording.col_name"), false),
+                    (locale.t("recording.col_kind"), false),
+                    (locale.t("recording.col_id"), false),
+                ],
+                rows,
+            )
+        }
+    });
+    let pending_view = if pending.is_empty() {
+        view! { <p>{locale.t("recording.pending_none")}</p> }.into_any()
+    } else {
+        let rows = pending
+            .iter()
+            .map(|p| {
+                view! {
+                    <tr>
+                        <td>{p.subject_name.clone()}</td>
+                        <td><a href=format!("/recording/entries/{}", p.entry)>{p.case_number.clone()}</a></td>
+                        <td>{format::date(locale, p.recorded_at)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        data_table(
+            None,
+            locale.t("recording.pending_caption"),
+            vec![
+                (locale.t("recording.col_name"), false),
+                (locale.t("recording.col_case"), false),
+                (locale.t("recording.col_recorded"), false),
+            ],
+            rows,
+        )
+    };
+    let title = locale.t("recording.title");
+    let main = view! {
+        <h1>{title.clone()}</h1>
+        <p>{locale.t_with("recording.intro", &[("body", &body)])}</p>
+        <form method="get" action="/recording" class="stack" role="search">
+            {Field::new("q", locale.t("recording.search_label"), "search", "off")
+                .value(q.clone()).hint(locale.t("recording.search_hint")).view()}
+            <button type="submit">{locale.t("recording.search_submit")}</button>
+        </form>
+        {results}
+        <h2>{locale.t("recording.pending_title")}</h2>
+        <p>{locale.t("recording.pending_intro")}</p>
+        {pending_view}
+    };
+    let ctx = PageContext { locale, path: uri.to_string() };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /recording/subjects/{subject}`: the subject's record as the recorder needs it. The read
+/// is written down where the subject sees it (purpose "recording").
+pub async fn subject_page(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Recorder,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    query: Result<Query<DoneQuery>, QueryRejection>,
+) -> AppResult<Html<String>> {
+    let authority = authority_of(&viewer)?;
+    let subject = load_subject(&state, &id).await?;
+    let now = Utc::now();
+    let body_en = authority_name(&state, Locale::En, authority).await?;
+    let mut tx = state.db.pool.begin().await?;
+    notices::record_access(&mut tx, subject.id, viewer.account_id.0, &body_en, "recorder", "recording", now)
+        .await
+        .map_err(internal)?;
+    tx.commit().await?;
+    let schemes = schemes_of(&state, subject.id).await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let mut sections = Vec::new();
+    for ctx in &schemes {
+        let events = records::events_of(&mut conn, subject.id, ctx.scheme().id()).await.map_err(internal)?;
+        let plain: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
+        let d = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &plain, &[], now);
+        let rows = events
+            .iter()
+            .rev()
+            .filter(|e| e.event.kind.target().is_none())
+            .map(|e| {
+                let status = if d.lines.iter().any(|l| l.event == e.event.id) {
+                    locale.t("record.status_counting")
+                } else {
+                    d.not_counting
+                        .iter()
+                        .find(|n| n.event == e.event.id)
+                        .map(|n| locale.t(&format!("record.reason_{}", n.reason.code())))
+                        .unwrap_or_default()
+                };
+                view! {
+                    <tr>
+                        <td>{format::date(locale, e.event.occurred_at)}</td>
+                        <td><code>{e.event.rule_code.to_string()}</code></td>
+                        <td class="num">{format::points(e.event.points)}</td>
+                        <td>{status}</td>
+                        <td class="wrap">{e.event.external_ref.clone()}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let name = format::pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string();
+        sections.push(view! {
+            <h2>{name.clone()}</h2>
+            <p>{locale.t_with("recording.score", &[("score", &d.score.to_string()), ("grade", d.grade.as_str())])}</p>
+            {data_table(
+                None,
+                locale.t_with("recording.events_caption", &[("scheme", &name)]),
+                vec![
+                    (locale.t("recording.col_occurred"), false),
+                    (locale.t("recording.col_rule"), false),
+                    (locale.t("recording.col_points"), true),
+                    (locale.t("recording.col_status"), false),
+                    (locale.t("recording.col_reference"), false),
+                ],
+                rows,
+            )}
+        });
+    }
+    let entries = blacklist::entries_of(&mut conn, subject.id, None).await.map_err(internal)?;
+    drop(conn);
+    let entry_rows = entries
+        .iter()
+        .map(|s| {
+            let status = s.entry.status_at(now);
+            let case = s.entry.case_number().to_string();
+            let case_view = if s.entry.authority() == authority {
+                view! { <a href=format!("/recording/entries/{}", s.entry.id())>{case}</a> }.into_any()
+            } else {
+                view! { <span>{case}</span> }.into_any()
+            };
+            view! {
+                <tr>
+                    <td>{case_view}</td>
+                    <td>{locale.t(&format!("entry.status_{}", status.code()))}</td>
+                    <td>{format::date(locale, s.recorded_at)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let message = query.ok().and_then(|Query(q)| q.done).and_then(|d| match d.as_str() {
+        "event" => Some(locale.t("recording.done_event")),
+        "duplicate" => Some(locale.t("recording.done_duplicate")),
+        "entry" => Some(locale.t("recording.done_entry")),
+        _ => None,
+    });
+    let sid = subject.id;
+    let main = view! {
+        <p><a href="/recording">{locale.t("recording.back")}</a></p>
+        <h1>{subject.display_name.clone()}</h1>
+        {notice(message)}
+        <p class="muted">{locale.t("recording.access_noted")}</p>
+        <ul class="actions">
+            <li><a href=format!("/recording/subjects/{sid}/events")>{locale.t("recording.event_title")}</a></li>
+            <li><a href=format!("/recording/subjects/{sid}/entries")>{locale.t("recording.entry_title")}</a></li>
+        </ul>
+        {sections.into_iter().collect_view()}
+        <h2>{locale.t("recording.entries_title")}</h2>
+        {if entries.is_empty() {
+            view! { <p>{locale.t("recording.entries_none")}</p> }.into_any()
+        } else {
+            data_table(
+                None,
+                locale.t("recording.entries_caption"),
+                vec![
+                    (locale.t("recording.col_case"), false),
+                    (locale.t("recording.col_status"), false),
+                    (locale.t("recording.col_recorded"), false),
+                ],
+                entry_rows,
+            )
+        }}
+    };
+    let ctx = PageContext { locale, path: uri.to_string() };
+    Ok(document(&ctx, &subject.display_name, main.into_any()))
+}
+
+/// The form recording an event.
+#[derive(Debug, Default, Deserialize)]
+pub struct EventForm {
+    #[serde(default)]
+    scheme: String,
+    #[serde(default)]
+    rule_code: String,
+    #[serde(default)]
+    occurred_at: String,
+    #[serde(default)]
+    points: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    evidence_ref: String,
+    #[serde(default)]
+    external_ref: String,
+}
+
+/// `GET /recording/subjects/{subject}/events`.
+pub async fn event_form(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Recorder,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
+    authority_of(&viewer)?;
+    let subject = load_subject(&state, &id).await?;
+    let schemes = schemes_of(&state, subject.id).await?;
+    let ctx = PageContext { locale, path: uri.to_string() };
+    Ok(render_event_form(&ctx, &subject, &schemes, &EventForm::default(), &Vec::new()))
+}
+
+/// `POST /recording/subjects/{subject}/events`: records the event (idempotent by external
+/// reference), its notice and its audit row in one transaction.
+pub async fn record_event(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Recorder,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<EventForm>,
+) -> AppResult<Response> {
+    let authority = authority_of(&viewer)?;
+    let subject = load_subject(&state, &id).await?;
+    let schemes = schemes_of(&state, subject.id).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let refuse = |problems: Problems| {
+        (StatusCode::UNPROCESSABLE_ENTITY, render_event_form(&page, &subject, &schemes, &form, &problems))
+            .into_response()
+    };
+    let mut problems = Problems::new();
+    let ctx = schemes.iter().find(|c| c.scheme().code() == form.scheme.trim());
+    if ctx.is_none() {
+        problems.push(("scheme", locale.t("recording.scheme_unknown")));
+    }
+    let rule_code = RuleCode::parse(&form.rule_code).map_err(|e| problems.push(describe(locale, &e))).ok();
+    let occurred_at = match form.occurred_at.trim() {
+        "" => {
+            problems.push(describe(locale, &DomainError::EmptyField { field: "occurred_at" }));
+            None
+        }
+        text => problems::instant(text).or_else(|| {
+            problems.push(("occurred_at", unreadable_date(locale, "occurred_at")));
+            None
+        }),
+    };
+    let points = match form.points.trim() {
+        "" => None,
+        text => text
+            .replace('\u{2212}', "-")
+            .parse::<i64>()
+            .map_err(|_| problems.push(("points", locale.t("recording.points_invalid"))))
+            .ok(),
+    };
+    for (field, value, required) in
+        [("source", &form.source, true), ("evidence_ref", &form.evidence_ref, false)]
+    {
+        if let Some(problem) = text_problem(field, value, required, MAX_REFERENCE) {
+            problems.push(describe(locale, &problem));
+        }
+    }
+    let (Some(ctx), Some(rule_code), Some(occurred_at), true) =
+        (ctx, rule_code, occurred_at, problems.is_empty())
+    else {
+        return Ok(refuse(problems));
+    };
+    let now = Utc::now();
+    let source = Source {
+        subject: subject.id,
+        scheme: ctx.scheme().id(),
+        authority,
+        external_ref: form.external_ref.trim().to_string(),
+    };
+    let fact = Fact { rule_code, points, occurred_at };
+    let provenance = Provenance {
+        recorded_by: viewer.username.clone(),
+        source: form.source.trim().to_string(),
+        evidence_ref: form.evidence_ref.trim().to_string(),
+    };
+    let mut tx = state.db.pool.begin().await?;
+    let recorded = match records::record_fact_in(&mut tx, ctx, source, fact, provenance, now).await {
+        Ok(recorded) => recorded,
+        Err(RecordError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
+        Err(RecordError::NotAMember) => {
+            return Ok(refuse(vec![("scheme", locale.t("recording.scheme_unknown"))]))
+        }
+        Err(RecordError::ReferenceReused { external_ref }) => {
+            return Ok(refuse(vec![(
+                "external_ref",
+                locale.t_with("recording.reference_reused", &[("reference", &external_ref)]),
+            )]))
+        }
+        Err(RecordError::Store(e)) => return Err(internal(e)),
+    };
+    let done = match recorded {
+        Recorded::New(event) => {
+            let actor = Actor::person(viewer.account_id, &viewer.username, address);
+            let detail = serde_json::json!({
+                "subject": subject.id.to_string(),
+                "scheme": ctx.scheme().code(),
+                "rule_code": event.rule_code.as_str(),
+                "points": event.points,
+                "external_ref": event.external_ref,
+            });
+            audit::write(&mut tx, &actor, "event.record", "event", &event.id.to_string(), detail, now)
+                .await
+                .map_err(internal)?;
+            "event"
+        }
+        Recorded::Duplicate(_) => "duplicate",
+    };
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/recording/subjects/{}?done={done}", subject.id)).into_response())
+}
+
+/// Checks a free-text field the domain does not: required or not, and its length.
+pub(super) fn text_problem(
+    field: &'static str,
+    value: &str,
+    required: bool,
+    max: usize,
+) -> Option<DomainError> {
+    let len = value.trim().chars().count();
+    if required && len == 0 {
+        Some(DomainError::EmptyField { field })
+    } else if len > max {
+        Some(DomainError::TooLong { field, len, max })
+    } else {
+        None
+    }
+}
+
+fn scheme_select(
+    locale: Locale,
+    schemes: &[SchemeContext],
+    chosen: &str,
+    error: Option<String>,
+) -> impl IntoView {
+    let options = schemes
+        .iter()
+        .map(|c| {
+            let code = c.scheme().code().to_string();
+            let selected = chosen == code || schemes.len() == 1;
+            view! { <option value=code selected=selected>{format::pick(locale, &c.record.name_en, &c.record.name_zh).to_string()}</option> }
+        })
+        .collect_view();
+    select("scheme", locale.t("problems.field_scheme"), None, error, options.into_any())
+}
+
+/// A `<select>` with its label, hint and error tied to it like [`Field`]'s input.
+pub(super) fn select(
+    id: &'static str,
+    label: String,
+    hint: Option<String>,
+    error: Option<String>,
+    options: AnyView,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described: Vec<&str> =
+        [hint.as_ref().map(|_| hint_id.as_str()), error.as_ref().map(|_| error_id.as_str())]
+            .into_iter()
+            .flatten()
+            .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    let invalid = error.is_some().then_some("true");
+    let class = if error.is_some() { "field has-error" } else { "field" };
+    let hint = hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> });
+    let error = error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> });
+    view! {
+        <div class=class>
+            <label for=id>{label}</label>
+            {hint}
+            {error}
+            <select id=id name=id aria-describedby=described aria-invalid=invalid>{options}</select>
+        </div>
+    }
+}
+
+fn render_event_form(
+    page: &PageContext,
+    subject: &Subject,
+    schemes: &[SchemeContext],
+    form: &EventForm,
+    problems: &Problems,
+) -> Html<String> {
+    let locale = page.locale;
+    let now = Utc::now();
+    let codes: Vec<String> = schemes
+        .iter()
+        .flat_map(|c| c.catalogue.in_force_at(now).into_iter().map(|v| v.rule_code().to_string()))
+        .collect();
+    let title = locale.t("recording.event_title");
+    let main = view! {
+        <p><a href=format!("/recording/subjects/{}", subject.id)>{locale.t_with("recording.back_to", &[("name", &subject.display_name)])}</a></p>
+        <h1>{title.clone()}</h1>
+        <p>{locale.t_with("recording.event_intro", &[("name", &subject.display_name)])}</p>
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
+        <form class="stack" method="post" action=format!("/recording/subjects/{}/events", subject.id)>
+            {scheme_select(locale, schemes, form.scheme.trim(), error_for(problems, "scheme"))}
+            {Field::new("rule_code", locale.t("problems.field_rule_code"), "text", "off")
+                .value(form.rule_code.clone())
+                .hint(locale.t_with("recording.rule_code_hint", &[("codes", &codes.join(", "))]))
+                .error(error_for(problems, "rule_code")).view()}
+            {Field::new("occurred_at", locale.t("problems.field_occurred_at"), "datetime-local", "off")
+                .value(form.occurred_at.clone()).hint(locale.t("recording.utc_hint"))
+                .error(error_for(problems, "occurred_at")).view()}
+            {Field::new("points", locale.t("problems.field_points"), "text", "off")
+                .value(form.points.clone()).hint(locale.t("recording.points_hint"))
+                .error(error_for(problems, "points")).view()}
+            {Field::new("source", locale.t("problems.field_source"), "text", "off")
+                .value(form.source.clone()).hint(locale.t("recording.source_hint"))
+                .error(error_for(problems, "source")).view()}
+            {Field::new("evidence_ref", locale.t("problems.field_evidence_ref"), "text", "off")
+                .value(form.evidence_ref.clone()).hint(locale.t("recording.optional"))
+                .error(error_for(problems, "evidence_ref")).view()}
+            {Field::new("external_ref", locale.t("problems.field_external_ref"), "text", "off")
+                .value(form.external_ref.clone()).hint(locale.t("recording.external_ref_hint"))
+                .error(error_for(problems, "external_ref")).view()}
+            <button type="submit">{locale.t("recording.event_submit")}</button>
+        </form>
+    };
+    document(page, &titled(locale, title, problems), main.into_any())
+}
+
+/// The fields of the entry form, read from pairs so the restriction boxes can repeat.
+#[derive(Debug, Default)]
+struct EntryForm {
+    list: String,
+    case_number: String,
+    legal_basis: String,
+    reason: String,
+    restrictions: Vec<String>,
+    notice_delivered_at: String,
+    effective_from: String,
+    expires_at: String,
+    removal: String,
+    amount: String,
+    currency: String,
+    removal_text: String,
+}
+
+impl EntryForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = EntryForm::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "list" => form.list = value,
+                "case_number" => form.case_number = value,
+                "legal_basis" => form.legal_basis = value,
+                "reason" => form.reason = value,
+                "restrictions" => form.restrictions.push(value),
+                "notice_delivered_at" => form.notice_delivered_at = value,
+                "effective_from" => form.effective_from = value,
+                "expires_at" => form.expires_at = value,
+                "removal" => form.removal = value,
+                "amount" => form.amount = value,
+                "currency" => form.currency = value,
+                "removal_text" => form.removal_text = value,
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// `GET /recording/subjects/{subject}/entries`.
+pub async fn entry_form(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Recorder,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> AppResult<Html<String>> {
+    authority_of(&viewer)?;
+    let subject = load_subject(&state, &id).await?;
+    let lists = lists(&state).await?;
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let form = EntryForm { currency: "CNY".into(), removal: "pay_amount".into(), ..EntryForm::default() };
+    Ok(render_entry_form(&ctx, &subject, &lists, &form, &Vec::new()))
+}
+
+async fn lists(state: &AppState) -> AppResult<Vec<blacklist::BlacklistList>> {
+    let mut conn = state.db.pool.acquire().await?;
+    recording::lists(&mut conn).await.map_err(internal)
+}
+
+/// Reads an optional date field: `Ok(None)` when blank.
+fn optional_date(
+    locale: Locale,
+    problems: &mut Problems,
+    field: &'static str,
+    text: &str,
+) -> Option<DateTime<Utc>> {
+    match text.trim() {
+        "" => None,
+        t => problems::instant(t).or_else(|| {
+            problems.push((field, unreadable_date(locale, field)));
+            None
+        }),
+    }
+}
+
+/// An amount of money as typed ("1234.5", "1,234.50") in the currency's minor unit.
+fn cents(text: &str) -> Option<i64> {
+    let text: String = text.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || fraction.len() > 2 {
+        return None;
+    }
+    if !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(fraction)
+}
+
+/// `POST /recording/subjects/{subject}/entries`: lists the subject, with the notice to them and
+/// the audit row, in one transaction. The entry restricts nothing until its notice is delivered.
+pub async fn record_entry(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Recorder,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let authority = authority_of(&viewer)?;
+    let subject = load_subject(&state, &id).await?;
+    let lists = lists(&state).await?;
+    let form = EntryForm::from_pairs(pairs);
+    let page = PageContext { locale, path: uri.to_string() };
+    let refuse = |problems: Problems| {
+        (StatusCode::UNPROCESSABLE_ENTITY, render_entry_form(&page, &subject, &lists, &form, &problems))
+            .into_response()
+    };
+    let mut problems = Problems::new();
+    let list = lists.iter().find(|l| l.code == form.list.trim());
+    if list.is_none() {
+        problems.push(("list", locale.t("recording.list_unknown")));
+    }
+    let legal_basis =
+        LegalBasis::parse(&form.legal_basis).map_err(|e| problems.push(describe(locale, &e))).ok();
+    let mut restrictions = Vec::new();
+    for code in &form.restrictions {
+        match Restriction::parse(code) {
+            Ok(r) => restrictions.push(r),
+            Err(e) => problems.push(describe(locale, &e)),
+        }
+    }
+    let notice_delivered_at =
+        optional_date(locale, &mut problems, "notice_delivered_at", &form.notice_delivered_at);
+    let effective_from = match form.effective_from.trim() {
+        "" => {
+            problems.push(describe(locale, &DomainError::EmptyField { field: "effective_from" }));
+            None
+        }
+        _ => optional_date(locale, &mut problems, "effective_from", &form.effective_from),
+    };
+    let expires_at = optional_date(locale, &mut problems, "expires_at", &form.expires_at);
+    let removal = match form.removal.trim() {
+        "pay_amount" => {
+            let amount = cents(&form.amount);
+            if amount.is_none() {
+                problems.push(("amount", locale.t("recording.amount_invalid")));
+            }
+            let currency =
+                Currency::parse(&form.currency).map_err(|e| problems.push(describe(locale, &e))).ok();
+            amount.zip(currency).map(|(cents, currency)| RemovalCondition::PayAmount { cents, currency })
+        }
+        "appeal" => Some(RemovalCondition::Appeal),
+        "other" => Some(RemovalCondition::Other { text: form.removal_text.clone() }),
+        _ => {
+            problems.push(("removal", locale.t("recording.removal_missing")));
+            None
+        }
+    };
+    let (Some(list), Some(legal_basis), Some(effective_from), Some(removal), true) =
+        (list, legal_basis, effective_from, removal, problems.is_empty())
+    else {
+        return Ok(refuse(problems));
+    };
+    let draft = EntryDraft {
+        id: EntryId::new(),
+        subject: subject.id,
+        list: list.id,
+        authority,
+        case_number: form.case_number.clone(),
+        legal_basis,
+        reason: form.reason.clone(),
+        restrictions,
+        notice_delivered_at,
+        effective_from,
+        expires_at,
+        removal,
+    };
+    let now = Utc::now();
+    let mut tx = state.db.pool.begin().await?;
+    let entry = match blacklist::insert_entry(&mut tx, draft, now).await {
+        Ok(entry) => entry,
+        Err(crate::store::StoreError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
+        Err(crate::store::StoreError::Conflict(_)) => {
+            return Ok(refuse(vec![("case_number", locale.t("recording.case_taken"))]))
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let actor = Actor::person(viewer.account_id, &viewer.username, address);
+    let detail = serde_json::json!({
+        "subject": subject.id.to_string(),
+        "list": list.code,
+        "case_number": entry.case_number(),
+    });
+    audit::write(&mut tx, &actor, "entry.record", "blacklist_entry", &entry.id().to_string(), detail, now)
+        .await
+        .map_err(internal)?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/recording/subjects/{}?done=entry", subject.id)).into_response())
+}
+
+fn render_entry_form(
+    page: &PageContext,
+    subject: &Subject,
+    lists: &[blacklist::BlacklistList],
+    form: &EntryForm,
+    problems: &Problems,
+) -> Html<String> {
+    let locale = page.locale;
+    let list_options = lists
+        .iter()
+        .map(|l| {
+            let selected = form.list.trim() == l.code || lists.len() == 1;
+            view! { <option value=l.code.clone() selected=selected>{format::pick(locale, &l.name_en, &l.name_zh).to_string()}</option> }
+        })
+        .collect_view();
+    let boxes = Restriction::ALL
+        .into_iter()
+        .map(|r| {
+            let id = format!("restriction-{}", r.code());
+            let checked = form.restrictions.iter().any(|c| c == r.code());
+            view! {
+                <div class="check">
+                    <input type="checkbox" id=id.clone() name="restrictions" value=r.code() checked=checked/>
+                    <label for=id>{format::restriction(locale, r)}</label>
+                </div>
+            }
+        })
+        .collect_view();
+    let removal_radios = ["pay_amount", "appeal", "other"]
+        .into_iter()
+        .map(|kind| {
+            let id = format!("removal-{kind}");
+            view! {
+                <div class="check">
+                    <input type="radio" id=id.clone() name="removal" value=kind checked=form.removal == kind/>
+                    <label for=id>{locale.t(&format!("recording.removal_{kind}"))}</label>
+                </div>
+            }
+        })
+        .collect_view();
+    let restrictions_error = error_for(problems, "restrictions");
+    let removal_error = error_for(problems, "removal");
+    let restrictions_class = if restrictions_error.is_some() { "field has-error" } else { "field" };
+    let removal_class = if removal_error.is_some() { "field has-error" } else { "field" };
+    let title = locale.t("recording.entry_title");
+    let main = view! {
+        <p><a href=format!("/recording/subjects/{}", subject.id)>{locale.t_with("recording.back_to", &[("name", &subject.display_name)])}</a></p>
+        <h1>{title.clone()}</h1>
+        <p>{locale.t_with("recording.entry_intro", &[("name", &subject.display_name)])}</p>
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
+        <form class="stack" method="post" action=format!("/recording/subjects/{}/entries", subject.id)>
+            {select("list", locale.t("problems.field_list"), None, error_for(problems, "list"), list_options.into_any())}
+            {Field::new("case_number", locale.t("problems.field_case_number"), "text", "off")
+                .value(form.case_number.clone()).error(error_for(problems, "case_number")).view()}
+            {Field::new("legal_basis", locale.t("problems.field_legal_basis"), "text", "off")
+                .value(form.legal_basis.clone()).error(error_for(problems, "legal_basis")).view()}
+            {Field::new("reason", locale.t("problems.field_reason"), "text", "off")
+                .value(form.reason.clone()).error(error_for(problems, "reason")).view()}
+            <fieldset id="restrictions" class=restrictions_class>
+                <legend>{locale.t("problems.field_restrictions")}</legend>
+                {restrictions_error.map(|e| view! { <p class="field-error">{e}</p> })}
+                {boxes}
+            </fieldset>
+            {Field::new("effective_from", locale.t("problems.field_effective_from"), "date", "off")
+                .value(form.effective_from.clone()).hint(locale.t("recording.effective_from_hint"))
+                .error(error_for(problems, "effective_from")).view()}
+            {Field::new("notice_delivered_at", locale.t("problems.field_notice_delivered_at"), "date", "off")
+                .value(form.notice_delivered_at.clone()).hint(locale.t("recording.notice_hint"))
+                .error(error_for(problems, "notice_delivered_at")).view()}
+            {Field::new("expires_at", locale.t("problems.field_expires_at"), "date", "off")
+                .value(form.expires_at.clone()).hint(locale.t("recording.optional"))
+                .error(error_for(problems, "expires_at")).view()}
+            <fieldset id="removal" class=removal_class>
+                <legend>{locale.t("problems.field_removal")}</legend>
+                {removal_error.map(|e| view! { <p class="field-error">{e}</p> })}
+                {removal_radios}
+            </fieldset>
+            {Field::new("amount", locale.t("problems.field_amount"), "text", "off")
+                .value(form.amount.clone()).hint(locale.t("recording.amount_hint"))
+                .error(error_for(problems, "amount")).view()}
+            {Field::new("currency", locale.t("problems.field_currency"), "text", "off")
+                .value(form.currency.clone()).error(error_for(problems, "currency")).view()}
+            {Field::new("removal_text", locale.t("recording.removal_text"), "text", "off")
+                .value(form.removal_text.clone()).hint(locale.t("recording.removal_text_hint")).view()}
+            <button type="submit">{locale.t("recording.entry_submit")}</button>
+        </form>
+    };
+    document(page, &titled(locale, title, problems), main.into_any())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeliveredForm {
+    #[serde(default)]
+    delivered_at: String,
+    #[serde(default)]
+    how: String,
+}
+
+/// An entry of the recorder's own authority; anyone else's answers 404.
+async fn own_entry(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> AppResult<(blacklist::StoredEntry, Subject)> {
+    let authority = authority_of(viewer)?;
+    let id = EntryId::parse(id).map_err(|_| AppError::NotFound)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let stored = blacklist::entry(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    if stored.entry.authority() != authority {
+        return Err(AppError::NotFound);
+    }
+    let subject = register::subject(&mut conn, stored.entry.subject())
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    Ok((stored, subject))
+}
+
+/// `GET /recording/entries/{entry}`: an entry of this authority, and the form recording that its
+/// notice was delivered.
+pub async fn entry_page(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Recorder,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    query: Result<Query<DoneQuery>, QueryRejection>,
+) -> AppResult<Html<String>> {
+    let (stored, subject) = own_entry(&state, &viewer, &id).await?;
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let message = query
+        .ok()
+        .and_then(|Query(q)| q.done)
+        .filter(|d| d == "delivered")
+        .map(|_| locale.t("recording.done_delivered"));
+    Ok(render_entry_page(&ctx, &stored, &subject, &DeliveredForm::default(), &Vec::new(), message))
+}
+
+/// `POST /recording/entries/{entry}/delivered`: records the delivery of the entry's notice, from
+/// which it may take effect; with a notice to the subject and the audit row.
+pub async fn deliver_notice(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Recorder,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<DeliveredForm>,
+) -> AppResult<Response> {
+    let (stored, subject) = own_entry(&state, &viewer, &id).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let refuse = |problems: Problems| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_entry_page(&page, &stored, &subject, &form, &problems, None),
+        )
+            .into_response()
+    };
+    let now = Utc::now();
+    let mut problems = Problems::new();
+    // A date alone means that day; today means now, so a delivery is never dated before it.
+    let at = match form.delivered_at.trim() {
+        "" => {
+            problems.push(describe(locale, &DomainError::EmptyField { field: "delivered_at" }));
+            None
+        }
+        text => match problems::instant(text) {
+            Some(at) if format::iso_date(at) == format::iso_date(now) && text.len() == 10 => Some(now),
+            Some(at) => Some(at),
+            None => {
+                problems.push(("delivered_at", unreadable_date(locale, "delivered_at")));
+                None
+            }
+        },
+    };
+    if let Some(problem) = text_problem("how", &form.how, true, 500) {
+        problems.push(describe(locale, &problem));
+    }
+    let (Some(at), true) = (at, problems.is_empty()) else {
+        return Ok(refuse(problems));
+    };
+    let mut tx = state.db.pool.begin().await?;
+    let entry_id = stored.entry.id();
+    match blacklist::act(&mut tx, entry_id, EntryAction::NoticeDelivered, at, form.how.trim(), now).await {
+        Ok(_) => {}
+        Err(crate::store::StoreError::Domain(DomainError::FutureDate { .. })) => {
+            return Ok(refuse(vec![describe(locale, &DomainError::FutureDate { field: "delivered_at" })]))
+        }
+        Err(crate::store::StoreError::Domain(DomainError::EffectiveBeforeNotice {
+            effective_from,
+            notice_delivered_at,
+        })) => {
+            let e = DomainError::EffectiveBeforeNotice { effective_from, notice_delivered_at };
+            return Ok(refuse(vec![("delivered_at", describe(locale, &e).1)]));
+        }
+        Err(crate::store::StoreError::Domain(e)) => return Ok(refuse(vec![("", describe(locale, &e).1)])),
+        Err(e) => return Err(internal(e)),
+    }
+    let actor = Actor::person(viewer.account_id, &viewer.username, address);
+    let detail = serde_json::json!({ "subject": subject.id.to_string(), "action": "notice_delivered" });
+    audit::write(
+        &mut tx,
+        &actor,
+        "entry.notice_delivered",
+        "blacklist_entry",
+        &entry_id.to_string(),
+        detail,
+        now,
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/recording/entries/{entry_id}?done=delivered")).into_response())
+}
+
+fn render_entry_page(
+    page: &PageContext,
+    stored: &blacklist::StoredEntry,
+    subject: &Subject,
+    form: &DeliveredForm,
+    problems: &Problems,
+    message: Option<String>,
+) -> Html<String> {
+    let locale = page.locale;
+    let entry = &stored.entry;
+    let now = Utc::now();
+    let status = entry.status_at(now);
+    let id = entry.id();
+    let restrictions =
+        entry.restrictions().iter().map(|r| format::restriction(locale, *r)).collect::<Vec<_>>().join(", ");
+    let deliver = (entry.notice_delivered_at().is_none()).then(|| {
+        view! {
+            <h2>{locale.t("recording.deliver_title")}</h2>
+            <p>{locale.t("recording.deliver_intro")}</p>
+            <form class="stack" method="post" action=format!("/recording/entries/{id}/delivered")>
+                {Field::new("delivered_at", locale.t("problems.field_delivered_at"), "date", "off")
+                    .value(if form.delivered_at.is_empty() { format::iso_date(now) } else { form.delivered_at.clone() })
+                    .hint(locale.t("recording.delivered_hint"))
+                    .error(error_for(problems, "delivered_at")).view()}
+                {Field::new("how", locale.t("problems.field_how"), "text", "off")
+                    .value(form.how.clone()).hint(locale.t("recording.how_hint"))
+                    .error(error_for(problems, "how")).view()}
+                <button type="submit">{locale.t("recording.deliver_submit")}</button>
+            </form>
+        }
+    });
+    let title = locale.t_with("recording.entry_page_title", &[("case", entry.case_number())]);
+    let main = view! {
+        <p><a href=format!("/recording/subjects/{}", subject.id)>{locale.t_with("recording.back_to", &[("name", &subject.display_name)])}</a></p>
+        <h1>{title.clone()}</h1>
+        {notice(message)}
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
+        <dl class="facts">
+            <dt>{locale.t("recording.col_name")}</dt><dd>{subject.display_name.clone()}</dd>
+            <dt>{locale.t("recording.col_status")}</dt><dd>{locale.t(&format!("entry.status_{}", status.code()))}</dd>
+            <dt>{locale.t("problems.field_legal_basis")}</dt><dd class="wrap">{entry.legal_basis().to_string()}</dd>
+            <dt>{locale.t("problems.field_reason")}</dt><dd class="wrap">{entry.reason().to_string()}</dd>
+            <dt>{locale.t("problems.field_restrictions")}</dt><dd>{restrictions}</dd>
+            <dt>{locale.t("problems.field_effective_from")}</dt><dd>{format::date(locale, entry.effective_from())}</dd>
+            <dt>{locale.t("problems.field_notice_delivered_at")}</dt>
+            <dd>{entry.notice_delivered_at().map(|d| format::date(locale, d)).unwrap_or_else(|| locale.t("recording.not_yet"))}</dd>
+        </dl>
+        {deliver}
+    };
+    document(page, &titled(locale, title, problems), main.into_any())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_in_minor_units() {
+        assert_eq!(cents("1234.5"), Some(123_450));
+        assert_eq!(cents("1,234.50"), Some(123_450));
+        assert_eq!(cents("7"), Some(700));
+        assert_eq!(cents("1.234"), None);
+        assert_eq!(cents("-5"), None);
+        assert_eq!(cents("abc"), None);
+    }
+
+    #[test]
+    fn every_key_built_at_run_time_is_translated_in_both_languages() {
+        let mut keys: Vec<String> =
+            ["person", "organisation"].iter().map(|k| format!("recording.kind_{k}")).collect();
+        keys.extend(["pay_amount", "appeal", "other"].iter().map(|k| format!("recording.removal_{k}")));
+        for locale in Locale::ALL {
+            for key in &keys {
+                assert!(!locale.t(key).ends_with(key.as_str()), "{} is missing {key}", locale.code());
+            }
+        }
+    }
+}

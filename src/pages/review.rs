@@ -1,0 +1,832 @@
+//! The reviewer's side of appeals: the queue (filters, sorted by due date, keyset pages), each
+//! appeal with the subject's derivation, the contested record with its evidence, the rule version
+//! and the timeline (opening it is recorded where the subject can see it), claiming and
+//! assigning, the decision form, and the statistics. Also the administrators' list of rule
+//! challenges, which reviewers do not decide.
+
+use std::collections::HashMap;
+
+use axum::{
+    extract::{OriginalUri, Path, Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    appeals::{
+        actor, clock, decisions_view, describe_target, evidence_list, failure_message, parse_id,
+        refusal_text, status_badge, suspends, timeline_view,
+    },
+    data_table, document,
+    format::{self, pick},
+    forms::{error_summary, notice},
+    record::internal,
+    PageContext,
+};
+use crate::{
+    auth::{
+        access::{Administrators, RequireRole, Reviewers, Viewer},
+        throttle::ClientAddress,
+    },
+    domain::appeal::{self, Decision, Grounds, Outcome, Reasons, Reviewer, Status, REASONS_MIN},
+    error::{AppError, AppResult},
+    http::{form::Form, route_table::Routes, AppState},
+    i18n::Locale,
+    store::{
+        appeals::{self, Appeal, QueueFilter, Target},
+        catalogue, notices, records, register, to_micros,
+    },
+};
+
+type ReviewerOnly = RequireRole<Reviewers>;
+
+/// Appeals per page of the queue.
+const PAGE: i64 = 25;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/review", queue)
+        .get("/review/statistics", statistics)
+        .get("/review/appeals/{id}", page)
+        .post("/review/appeals/{id}/claim", claim)
+        .post("/review/appeals/{id}/assign", assign)
+        .post("/review/appeals/{id}/decide", decide)
+        .get("/admin/appeals", rule_challenges)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueQuery {
+    status: Option<String>,
+    scheme: Option<String>,
+    grounds: Option<String>,
+    overdue: Option<String>,
+    mine: Option<String>,
+    /// `<due micros>.<appeal id>` of the last row of the previous page.
+    after: Option<String>,
+}
+
+impl QueueQuery {
+    /// The same filters with another cursor, as a query string.
+    fn with_after(&self, after: &str) -> String {
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", &self.status),
+            ("scheme", &self.scheme),
+            ("grounds", &self.grounds),
+            ("overdue", &self.overdue),
+            ("mine", &self.mine),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                pairs.append_pair(k, v);
+            }
+        }
+        pairs.append_pair("after", after);
+        pairs.finish()
+    }
+}
+
+fn cursor(a: &Appeal) -> String {
+    format!("{}.{}", to_micros(a.due_at), a.id)
+}
+
+fn parse_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (micros, id) = text.split_once('.')?;
+    Some((crate::store::from_micros(micros.parse().ok()?), Uuid::parse_str(id).ok()?))
+}
+
+/// `GET /review`: the queue.
+pub async fn queue(
+    State(state): State<AppState>,
+    reviewer: ReviewerOnly,
+    locale: Locale,
+    Query(query): Query<QueueQuery>,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let viewer = reviewer.viewer();
+    let now = Utc::now();
+    let mut conn = state.db.pool.acquire().await?;
+    let schemes = catalogue::schemes(&mut conn).await.map_err(internal)?;
+    // "open" unless the person chose otherwise ("all" shows every status).
+    let status_code = query.status.clone().unwrap_or_else(|| "open".into());
+    let filter = QueueFilter {
+        status: Status::parse(&status_code),
+        scheme: query
+            .scheme
+            .as_deref()
+            .and_then(|code| schemes.iter().find(|s| s.scheme.code() == code))
+            .map(|s| s.scheme.id()),
+        grounds: query.grounds.as_deref().and_then(|g| Grounds::parse(g).ok()),
+        overdue_only: query.overdue.is_some(),
+        assigned_to: query.mine.is_some().then_some(viewer.account_id.0),
+        after: query.after.as_deref().and_then(parse_cursor),
+    };
+    let (items, more) = appeals::queue(&mut conn, &filter, now, PAGE).await.map_err(internal)?;
+    let mut rows = Vec::new();
+    for a in &items {
+        let (what, _) = describe_target(&mut conn, locale, a.target, false).await?;
+        rows.push(view! {
+            <tr class=a.is_overdue(now).then_some("overdue")>
+                <td><a href=format!("/review/appeals/{}", a.id)>{a.reference()}</a></td>
+                <td>{a.subject_name.clone()}</td>
+                <td>{what}</td>
+                <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
+                <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
+                <td>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</td>
+                <td>{a.assigned_name.clone().unwrap_or_else(|| locale.t("review.unassigned"))}</td>
+            </tr>
+        });
+    }
+    drop(conn);
+    let next =
+        (more).then(|| items.last().map(|a| format!("/review?{}", query.with_after(&cursor(a))))).flatten();
+    let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
+    let status_options = ["open", "decided", "withdrawn", "all"]
+        .into_iter()
+        .map(|s| {
+            let label =
+                if s == "all" { locale.t("review.all") } else { locale.t(&format!("appeals.status_{s}")) };
+            view! { <option value=s selected=status_code == s>{label}</option> }
+        })
+        .collect_view();
+    let scheme_options = schemes
+        .iter()
+        .map(|s| {
+            let code = s.scheme.code().to_string();
+            view! { <option value=code.clone() selected=selected(&query.scheme, &code)>{pick(locale, &s.name_en, &s.name_zh).to_string()}</option> }
+        })
+        .collect_view();
+    let grounds_options = Grounds::ALL
+        .into_iter()
+        .map(|g| view! { <option value=g.code() selected=selected(&query.grounds, g.code())>{locale.t(&format!("appeals.grounds_{}", g.code()))}</option> })
+        .collect_view();
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let title = locale.t("review.title");
+    let main = view! {
+        <h1>{title.clone()}</h1>
+        <p><a href="/review/statistics">{locale.t("review.statistics_title")}</a></p>
+        <form method="get" action="/review" class="filters">
+            <div class="field">
+                <label for="status">{locale.t("appeals.col_status")}</label>
+                <select id="status" name="status">{status_options}</select>
+            </div>
+            <div class="field">
+                <label for="scheme">{locale.t("review.scheme")}</label>
+                <select id="scheme" name="scheme"><option value="">{locale.t("review.all")}</option>{scheme_options}</select>
+            </div>
+            <div class="field">
+                <label for="grounds">{locale.t("appeals.col_grounds")}</label>
+                <select id="grounds" name="grounds"><option value="">{locale.t("review.all")}</option>{grounds_options}</select>
+            </div>
+            <div class="choice">
+                <input type="checkbox" id="overdue" name="overdue" value="1" checked=query.overdue.is_some()/>
+                <label for="overdue">{locale.t("review.overdue_only")}</label>
+            </div>
+            <div class="choice">
+                <input type="checkbox" id="mine" name="mine" value="1" checked=query.mine.is_some()/>
+                <label for="mine">{locale.t("review.mine_only")}</label>
+            </div>
+            <button type="submit">{locale.t("review.filter")}</button>
+        </form>
+        {if items.is_empty() {
+            view! { <p>{locale.t("review.empty")}</p> }.into_any()
+        } else {
+            data_table(None, locale.t("review.caption"), vec![
+                (locale.t("appeals.col_reference"), false),
+                (locale.t("review.col_subject"), false),
+                (locale.t("appeals.col_contested"), false),
+                (locale.t("appeals.col_grounds"), false),
+                (locale.t("appeals.col_due"), false),
+                (locale.t("appeals.col_status"), false),
+                (locale.t("review.col_assigned"), false),
+            ], rows.collect_view())
+        }}
+        {next.map(|href| view! {
+            <nav class="pager" aria-label=locale.t("review.pages")><a href=href rel="next">{locale.t("review.next_page")}</a></nav>
+        })}
+    };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+/// The reviewer as independence needs them.
+async fn reviewer_of(
+    conn: &mut sqlx::AnyConnection,
+    viewer: &Viewer,
+) -> AppResult<(Reviewer, Option<appeals::Body>)> {
+    let body = match viewer.review_body_id {
+        Some(id) => appeals::body(conn, id).await.map_err(internal)?,
+        None => None,
+    };
+    Ok((
+        Reviewer {
+            account: viewer.account_id.0,
+            username: viewer.username.clone(),
+            display_name: viewer.display_name.clone(),
+            authority: viewer.authority_id,
+            review_body: body.as_ref().map(|b| b.id),
+            body_authority: body.as_ref().and_then(|b| b.authority),
+        },
+        body,
+    ))
+}
+
+async fn reviewable(state: &AppState, id: &str) -> AppResult<Appeal> {
+    let id = parse_id(id)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let a = appeals::appeal(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    // Rule challenges go to administrators.
+    (!matches!(a.target, Target::Rule(_))).then_some(a).ok_or(AppError::NotFound)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+const DONE: [&str; 3] = ["claimed", "assigned", "decided"];
+
+/// `GET /review/appeals/{id}`: everything a reviewer needs to decide; the read is recorded.
+pub async fn page(
+    State(state): State<AppState>,
+    reviewer: ReviewerOnly,
+    locale: Locale,
+    Path(id): Path<String>,
+    Query(query): Query<DoneQuery>,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Response> {
+    let a = reviewable(&state, &id).await?;
+    let done =
+        query.done.filter(|d| DONE.contains(&d.as_str())).map(|d| locale.t(&format!("review.done_{d}")));
+    let ctx = PageContext { locale, path: uri.to_string() };
+    reviewer_page(
+        &state,
+        &ctx,
+        reviewer.viewer(),
+        &a,
+        done,
+        &DecideForm::default(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn reviewer_page(
+    state: &AppState,
+    ctx: &PageContext,
+    viewer: &Viewer,
+    a: &Appeal,
+    done: Option<String>,
+    form: &DecideForm,
+    errors: Vec<(&'static str, String)>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let locale = ctx.locale;
+    let now = Utc::now();
+    let mut conn = state.db.pool.acquire().await?;
+    let (me, body) = reviewer_of(&mut conn, viewer).await?;
+    let body_name = body.as_ref().map(|b| b.name_en.clone()).unwrap_or_else(|| "—".into());
+    // Staff reads of a record are visible to the subject (DESIGN.md invariant 4).
+    notices::record_access(
+        &mut conn,
+        a.subject,
+        viewer.account_id.0,
+        &body_name,
+        "reviewer",
+        &format!("Reviewing appeal {}", a.reference()),
+        now,
+    )
+    .await
+    .map_err(internal)?;
+    let (what, _) = describe_target(&mut conn, locale, a.target, false).await?;
+    let files = appeals::evidence(&mut conn, a.id).await.map_err(internal)?;
+    let decided = appeals::decisions(&mut conn, a.id).await.map_err(internal)?;
+    let timeline = appeals::timeline(&mut conn, a.id).await.map_err(internal)?;
+    let recorded = appeals::recorded(&mut conn, a).await.map_err(internal)?;
+    let suspends = suspends(&mut conn, a).await?;
+    let first = decided.iter().find(|d| d.level == 1);
+    let conflict = appeal::check_independence(&me, &recorded, first.map(|d| d.reviewer)).err();
+    let contested = contested_view(&mut conn, locale, a, first.and_then(|d| d.correction)).await?;
+    let derivation = derivation_view(&mut conn, locale, a).await?;
+    let others = appeals::reviewers(&mut conn).await.map_err(internal)?;
+    drop(conn);
+    let title = locale.t_with("appeals.page_title", &[("reference", &a.reference())]);
+    let open = a.status == Status::Open;
+    let error_for = |field: &str| errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
+    let assign_options = others
+        .iter()
+        .filter(|(id, _)| *id != viewer.account_id.0)
+        .map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> })
+        .collect_view();
+    let decide_form = match (open, conflict) {
+        (false, _) => ().into_any(),
+        (true, Some(c)) => view! {
+            <h2>{locale.t("review.decide_title")}</h2>
+            <p class="notice danger" role="status">{refusal_text(locale, &appeal::AppealError::Conflict(c))}</p>
+        }
+        .into_any(),
+        (true, None) => {
+            let outcome_error = error_for("outcome");
+            let points_error = error_for("points");
+            let reasons_error = error_for("reasons");
+            let radios = Outcome::CODES
+                .into_iter()
+                .filter(|o| *o != "partly_upheld" || matches!(a.target, Target::Event(_)))
+                .map(|o| {
+                    let id = format!("outcome-{o}");
+                    view! {
+                        <div class="choice">
+                            <input type="radio" name="outcome" id=id.clone() value=o checked=form.outcome == o/>
+                            <label for=id>{locale.t(&format!("review.outcome_{o}"))}</label>
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! {
+                <h2>{locale.t("review.decide_title")}</h2>
+                <form method="post" action=format!("/review/appeals/{}/decide", a.id) class="stack">
+                    <fieldset id="outcome" aria-describedby=outcome_error.as_ref().map(|_| "outcome-error")>
+                        <legend>{locale.t("review.outcome_label")}</legend>
+                        {outcome_error.clone().map(|e| view! { <p class="field-error" id="outcome-error">{e}</p> })}
+                        {radios}
+                    </fieldset>
+                    {matches!(a.target, Target::Event(_)).then(|| view! {
+                        <div class=if points_error.is_some() { "field has-error" } else { "field" }>
+                            <label for="points">{locale.t("review.points_label")}</label>
+                            <p class="hint" id="points-hint">{locale.t("review.points_hint")}</p>
+                            {points_error.clone().map(|e| view! { <p class="field-error" id="points-error">{e}</p> })}
+                            <input type="text" inputmode="numeric" id="points" name="points" value=form.points.clone()
+                                aria-describedby=if points_error.is_some() { "points-hint points-error" } else { "points-hint" }/>
+                        </div>
+                    })}
+                    <div class=if reasons_error.is_some() { "field has-error" } else { "field" }>
+                        <label for="reasons">{locale.t("appeals.reasons")}</label>
+                        <p class="hint" id="reasons-hint">{locale.t_with("review.reasons_hint", &[("min", &REASONS_MIN.to_string())])}</p>
+                        {reasons_error.clone().map(|e| view! { <p class="field-error" id="reasons-error">{e}</p> })}
+                        <textarea id="reasons" name="reasons" rows="8"
+                            aria-describedby=if reasons_error.is_some() { "reasons-hint reasons-error" } else { "reasons-hint" }>{form.reasons.clone()}</textarea>
+                    </div>
+                    <button type="submit">{locale.t("review.decide_submit")}</button>
+                </form>
+            }
+            .into_any()
+        }
+    };
+    let main = view! {
+        <p><a href="/review">{locale.t("review.title")}</a></p>
+        <h1>{title.clone()}</h1>
+        {notice(done)}
+        {error_summary(locale.t("appeals.problems"), errors.clone())}
+        <p>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</p>
+        {clock(locale, a, suspends, now)}
+        <dl class="facts">
+            <dt>{locale.t("review.col_subject")}</dt><dd>{a.subject_name.clone()}</dd>
+            <dt>{locale.t("appeals.col_contested")}</dt><dd>{what}</dd>
+            <dt>{locale.t("appeals.col_grounds")}</dt><dd>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</dd>
+            <dt>{locale.t("appeals.col_filed")}</dt><dd>{format::date(locale, a.filed_at)}</dd>
+            <dt>{locale.t("appeals.col_due")}</dt><dd>{format::date(locale, a.due_at)}</dd>
+            <dt>{locale.t("review.col_assigned")}</dt><dd>{a.assigned_name.clone().unwrap_or_else(|| locale.t("review.unassigned"))}</dd>
+        </dl>
+        {open.then(|| view! {
+            <div class="actions">
+                <form method="post" action=format!("/review/appeals/{}/claim", a.id) class="inline">
+                    <button type="submit" class="secondary">{locale.t("review.claim")}</button>
+                </form>
+                <form method="post" action=format!("/review/appeals/{}/assign", a.id) class="inline">
+                    <label for="reviewer">{locale.t("review.assign_to")}</label>
+                    <select id="reviewer" name="reviewer"><option value="">{locale.t("review.choose")}</option>{assign_options}</select>
+                    <button type="submit" class="secondary">{locale.t("review.assign")}</button>
+                </form>
+            </div>
+        })}
+        <h2>{locale.t("appeals.statement_label")}</h2>
+        <p class="statement">{a.statement.clone()}</p>
+        {contested}
+        {evidence_list(locale, a, &files)}
+        {derivation}
+        {decisions_view(locale, &decided)}
+        {decide_form}
+        {timeline_view(locale, &timeline)}
+    };
+    Ok((status, document(ctx, &title, main.into_any())).into_response())
+}
+
+/// The contested record with its provenance and rule version (or the entry).
+async fn contested_view(
+    conn: &mut sqlx::AnyConnection,
+    locale: Locale,
+    a: &Appeal,
+    correction: Option<crate::domain::EventId>,
+) -> AppResult<AnyView> {
+    let names: HashMap<String, String> = register::authorities(conn)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|x| (x.id.to_string(), pick(locale, &x.name_en, &x.name_zh).to_string()))
+        .collect();
+    Ok(match a.target {
+        Target::Event(original) => {
+            let id = correction.unwrap_or(original);
+            let stored = records::event(conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+            let e = &stored.event;
+            let ctx =
+                catalogue::context(conn, e.scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+            let version = ctx.catalogue.get(e.rule_version);
+            view! {
+                <h2>{locale.t("review.contested_record")}</h2>
+                <dl class="facts">
+                    <dt>{locale.t("record.col_rule")}</dt>
+                    <dd><a href=format!("/rules/{}/{}", ctx.scheme().code(), e.rule_code)>{e.rule_code.to_string()}</a>" "
+                        {version.map(|v| format::rule_title(locale, v).to_string())}</dd>
+                    <dt>{locale.t("record.rule_version")}</dt>
+                    <dd>{version.map(|v| locale.t_with("rule.version_n", &[("n", &v.version().to_string())]))}</dd>
+                    <dt>{locale.t("catalogue.col_legal_basis")}</dt>
+                    <dd>{version.and_then(|v| v.legal_basis()).map(|b| b.to_string())}</dd>
+                    <dt>{locale.t("record.occurred_at")}</dt><dd>{format::date(locale, e.occurred_at)}</dd>
+                    <dt>{locale.t("record.col_points")}</dt><dd>{format::points(e.points)}</dd>
+                    <dt>{locale.t("record.col_authority")}</dt><dd>{names.get(&e.authority.to_string()).cloned()}</dd>
+                    <dt>{locale.t("record.recorded_by")}</dt><dd>{stored.provenance.recorded_by.clone()}" · "{format::date(locale, e.recorded_at)}</dd>
+                    <dt>{locale.t("record.source")}</dt><dd>{stored.provenance.source.clone()}</dd>
+                    <dt>{locale.t("record.evidence_ref")}</dt><dd>{stored.provenance.evidence_ref.clone()}</dd>
+                    <dt>{locale.t("record.external_ref")}</dt><dd>{e.external_ref.clone()}</dd>
+                </dl>
+            }
+            .into_any()
+        }
+        Target::Entry(id) => {
+            let stored = crate::store::blacklist::entry(conn, id)
+                .await
+                .map_err(internal)?
+                .ok_or(AppError::NotFound)?;
+            let e = &stored.entry;
+            view! {
+                <h2>{locale.t("review.contested_entry")}</h2>
+                <dl class="facts">
+                    <dt>{locale.t("entry.case_number")}</dt><dd>{e.case_number().to_string()}</dd>
+                    <dt>{locale.t("entry.issued_by")}</dt><dd>{names.get(&e.authority().to_string()).cloned()}</dd>
+                    <dt>{locale.t("catalogue.col_legal_basis")}</dt><dd>{e.legal_basis().to_string()}</dd>
+                    <dt>{locale.t("entry.reason")}</dt><dd>{e.reason().to_string()}</dd>
+                    <dt>{locale.t("entry.effective_from")}</dt><dd>{format::date(locale, e.effective_from())}</dd>
+                    <dt>{locale.t("appeals.col_status")}</dt><dd>{locale.t(&format!("entry.status_{}", e.status_at(Utc::now()).code()))}</dd>
+                </dl>
+            }
+            .into_any()
+        }
+        Target::Rule(_) => ().into_any(),
+    })
+}
+
+/// The subject's derivation in the contested record's scheme, line by line.
+async fn derivation_view(conn: &mut sqlx::AnyConnection, locale: Locale, a: &Appeal) -> AppResult<AnyView> {
+    let (Target::Event(_), Some(scheme)) = (a.target, a.scheme) else { return Ok(().into_any()) };
+    let ctx = catalogue::context(conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let d = records::derivation(conn, &ctx, a.subject, Utc::now()).await.map_err(internal)?;
+    let lines = d
+        .lines
+        .iter()
+        .map(|l| {
+            view! {
+                <tr>
+                    <td>{format::date(locale, l.occurred_at)}</td>
+                    <td>{l.rule_code.to_string()}</td>
+                    <td class="num">{format::points(l.points)}</td>
+                    <td class="num">{l.running_total}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let not_counting = d
+        .not_counting
+        .iter()
+        .map(|n| {
+            view! {
+                <li>{format::date(locale, n.occurred_at)}" · "{n.rule_code.to_string()}" · "{format::points(n.points)}" · "
+                    {locale.t(&format!("record.reason_{}", n.reason.code()))}</li>
+            }
+        })
+        .collect_view();
+    Ok(view! {
+        <h2>{locale.t("review.derivation_title")}</h2>
+        <p>{pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string()}": "
+            {locale.t("record.score")}" "<strong>{d.score}</strong>" · "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong>
+            " · "{locale.t("record.base")}" "{d.base}</p>
+        {data_table(Some("derivation"), locale.t("review.derivation_caption"), vec![
+            (locale.t("record.col_date"), false),
+            (locale.t("record.col_rule"), false),
+            (locale.t("record.col_points"), true),
+            (locale.t("record.col_running_total"), true),
+        ], lines)}
+        {(!d.not_counting.is_empty()).then(|| view! {
+            <h3>{locale.t("record.not_counting")}</h3>
+            <ul>{not_counting}</ul>
+        })}
+    }
+    .into_any())
+}
+
+/// `POST /review/appeals/{id}/claim`: the reviewer takes the appeal.
+pub async fn claim(
+    State(state): State<AppState>,
+    reviewer: ReviewerOnly,
+    locale: Locale,
+    address: ClientAddress,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let viewer = reviewer.viewer();
+    let a = reviewable(&state, &id).await?;
+    assign_to(&state, locale, viewer, &address, &a, viewer.account_id.0, "claimed").await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    reviewer: String,
+}
+
+/// `POST /review/appeals/{id}/assign`: gives the appeal to another reviewer.
+pub async fn assign(
+    State(state): State<AppState>,
+    reviewer: ReviewerOnly,
+    locale: Locale,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<AssignForm>,
+) -> AppResult<Response> {
+    let viewer = reviewer.viewer();
+    let a = reviewable(&state, &id).await?;
+    let Ok(to) = Uuid::parse_str(form.reviewer.trim()) else {
+        let ctx = PageContext { locale, path: format!("/review/appeals/{}", a.id) };
+        let message = refusal_text(locale, &appeal::AppealError::NoAssignee);
+        return reviewer_page(
+            &state,
+            &ctx,
+            viewer,
+            &a,
+            None,
+            &DecideForm::default(),
+            vec![("reviewer", message)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    assign_to(&state, locale, viewer, &address, &a, to, "assigned").await
+}
+
+async fn assign_to(
+    state: &AppState,
+    locale: Locale,
+    viewer: &Viewer,
+    address: &ClientAddress,
+    a: &Appeal,
+    to: Uuid,
+    done: &str,
+) -> AppResult<Response> {
+    let mut tx = state.db.pool.begin().await?;
+    match appeals::assign(&mut tx, &actor(viewer, address), viewer.account_id.0, a.id, to, Utc::now()).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/review/appeals/{}?done={done}", a.id)).into_response())
+        }
+        Err(failure) => {
+            drop(tx);
+            let message = failure_message(locale, failure)?;
+            let ctx = PageContext { locale, path: format!("/review/appeals/{}", a.id) };
+            reviewer_page(
+                state,
+                &ctx,
+                viewer,
+                a,
+                None,
+                &DecideForm::default(),
+                vec![("", message)],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    points: String,
+    #[serde(default)]
+    reasons: String,
+}
+
+/// `POST /review/appeals/{id}/decide`: records the decision, or says exactly why not. When another
+/// reviewer decided first, this one gets a 409 and the page with that decision.
+pub async fn decide(
+    State(state): State<AppState>,
+    reviewer: ReviewerOnly,
+    locale: Locale,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<DecideForm>,
+) -> AppResult<Response> {
+    let viewer = reviewer.viewer();
+    let a = reviewable(&state, &id).await?;
+    let ctx = PageContext { locale, path: format!("/review/appeals/{}", a.id) };
+    let mut errors = Vec::new();
+    let outcome = Outcome::parse(&form.outcome, Some(&form.points), a.target.kind())
+        .map_err(|e| {
+            let field = if matches!(e, appeal::AppealError::PointsRequired) { "points" } else { "outcome" };
+            errors.push((field, refusal_text(locale, &e)))
+        })
+        .ok();
+    let reasons =
+        Reasons::parse(&form.reasons).map_err(|e| errors.push(("reasons", refusal_text(locale, &e)))).ok();
+    let (Some(outcome), Some(reasons)) = (outcome, reasons) else {
+        return reviewer_page(
+            &state,
+            &ctx,
+            viewer,
+            &a,
+            None,
+            &form,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let mut conn = state.db.pool.acquire().await?;
+    let (me, _) = reviewer_of(&mut conn, viewer).await?;
+    drop(conn);
+    let mut tx = state.db.pool.begin().await?;
+    match appeals::decide(
+        &mut tx,
+        &actor(viewer, &address),
+        &me,
+        a.id,
+        Decision { outcome, reasons },
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/review/appeals/{}?done=decided", a.id)).into_response())
+        }
+        Err(failure) => {
+            drop(tx);
+            let status = match &failure {
+                appeals::AppealFailure::Refused(
+                    appeal::AppealError::AlreadyDecided | appeal::AppealError::Closed,
+                ) => StatusCode::CONFLICT,
+                appeals::AppealFailure::Refused(appeal::AppealError::Conflict(_)) => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let message = failure_message(locale, failure)?;
+            // Reload: the appeal may have been decided by someone else meanwhile.
+            let fresh = reviewable(&state, &id).await?;
+            reviewer_page(&state, &ctx, viewer, &fresh, None, &form, vec![("", message)], status).await
+        }
+    }
+}
+
+/// `GET /review/statistics`.
+pub async fn statistics(
+    State(state): State<AppState>,
+    _reviewer: ReviewerOnly,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let mut conn = state.db.pool.acquire().await?;
+    let s = appeals::statistics(&mut conn, Utc::now()).await.map_err(internal)?;
+    let names: HashMap<String, String> = register::authorities(&mut conn)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|x| (x.id.to_string(), pick(locale, &x.name_en, &x.name_zh).to_string()))
+        .collect();
+    drop(conn);
+    let rate = |decided: i64, overturned: i64| {
+        if decided == 0 {
+            "—".to_string()
+        } else {
+            format!("{:.0}%", overturned as f64 * 100.0 / decided as f64)
+        }
+    };
+    let rule_rows = s
+        .by_rule
+        .iter()
+        .map(|(rule, d, o)| view! { <tr><th scope="row">{rule.clone()}</th><td class="num">{*d}</td><td class="num">{*o}</td><td class="num">{rate(*d, *o)}</td></tr> })
+        .collect_view();
+    let authority_rows = s
+        .by_authority
+        .iter()
+        .map(|(a, d, o)| {
+            let name = a.as_ref().and_then(|a| names.get(a).cloned()).unwrap_or_else(|| "—".into());
+            view! { <tr><th scope="row">{name}</th><td class="num">{*d}</td><td class="num">{*o}</td><td class="num">{rate(*d, *o)}</td></tr> }
+        })
+        .collect_view();
+    let median = s
+        .median_days_to_decide
+        .map(|d| locale.t_with("review.days", &[("n", &format!("{d:.1}"))]))
+        .unwrap_or_else(|| "—".into());
+    let columns = |first: String| {
+        vec![
+            (first, false),
+            (locale.t("review.stat_decided"), true),
+            (locale.t("review.stat_overturned"), true),
+            (locale.t("review.stat_rate"), true),
+        ]
+    };
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let title = locale.t("review.statistics_title");
+    let main = view! {
+        <p><a href="/review">{locale.t("review.title")}</a></p>
+        <h1>{title.clone()}</h1>
+        <dl class="facts">
+            <dt>{locale.t("review.stat_filed")}</dt><dd>{s.filed}</dd>
+            <dt>{locale.t("review.stat_decided")}</dt><dd>{s.decided}</dd>
+            <dt>{locale.t("review.stat_overturned")}</dt><dd>{s.overturned}" ("{rate(s.decided, s.overturned)}")"</dd>
+            <dt>{locale.t("review.stat_overdue")}</dt><dd>{s.overdue}</dd>
+            <dt>{locale.t("review.stat_median")}</dt><dd>{median}</dd>
+        </dl>
+        <p class="muted">{locale.t("review.stat_note")}</p>
+        {data_table(None, locale.t("review.by_rule"), columns(locale.t("record.col_rule")), rule_rows)}
+        {data_table(None, locale.t("review.by_authority"), columns(locale.t("record.col_authority")), authority_rows)}
+    };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+/// `GET /admin/appeals`: challenges to rules, routed to administrators (the repeal itself is
+/// done from the rule catalogue's administration).
+pub async fn rule_challenges(
+    State(state): State<AppState>,
+    _admin: RequireRole<Administrators>,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+) -> AppResult<Html<String>> {
+    let now = Utc::now();
+    let mut conn = state.db.pool.acquire().await?;
+    let items = appeals::rule_challenges(&mut conn).await.map_err(internal)?;
+    let mut rows = Vec::new();
+    for a in &items {
+        let (what, link) = describe_target(&mut conn, locale, a.target, false).await?;
+        rows.push(view! {
+            <tr>
+                <td>{a.reference()}</td>
+                <td><a href=link.unwrap_or_default()>{what}</a></td>
+                <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
+                <td class="statement">{a.statement.clone()}</td>
+                <td><time datetime=format::iso_date(a.filed_at)>{format::date(locale, a.filed_at)}</time></td>
+                <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
+                <td>{status_badge(locale, a, now)}</td>
+            </tr>
+        });
+    }
+    drop(conn);
+    let ctx = PageContext { locale, path: uri.to_string() };
+    let title = locale.t("review.rule_challenges_title");
+    let main = view! {
+        <h1>{title.clone()}</h1>
+        <p>{locale.t("review.rule_challenges_intro")}</p>
+        {if items.is_empty() {
+            view! { <p>{locale.t("review.rule_challenges_none")}</p> }.into_any()
+        } else {
+            data_table(None, locale.t("review.rule_challenges_title"), vec![
+                (locale.t("appeals.col_reference"), false),
+                (locale.t("appeals.col_contested"), false),
+                (locale.t("appeals.col_grounds"), false),
+                (locale.t("appeals.statement_label"), false),
+                (locale.t("appeals.col_filed"), false),
+                (locale.t("appeals.col_due"), false),
+                (locale.t("appeals.col_status"), false),
+            ], rows.collect_view())
+        }}
+    };
+    Ok(document(&ctx, &title, main.into_any()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_built_at_run_time_is_translated_in_both_languages() {
+        let mut keys: Vec<String> = DONE.iter().map(|d| format!("review.done_{d}")).collect();
+        keys.extend(Outcome::CODES.iter().map(|o| format!("review.outcome_{o}")));
+        for locale in Locale::ALL {
+            for key in &keys {
+                assert!(!locale.t(key).ends_with(key.as_str()), "{} is missing {key}", locale.code());
+            }
+        }
+    }
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_ignored() {
+        let id = Uuid::now_v7();
+        let due = crate::store::from_micros(1_700_000_000_000_000);
+        assert_eq!(parse_cursor(&format!("{}.{id}", to_micros(due))), Some((due, id)));
+        assert_eq!(parse_cursor("nonsense"), None);
+        assert_eq!(parse_cursor("12.not-a-uuid"), None);
+    }
+}

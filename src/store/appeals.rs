@@ -1,0 +1,1132 @@
+//! Appeals as stored: filing with evidence, withdrawal, claiming and assigning, decisions, and the
+//! second-level review. Each write runs in the caller's transaction and, where it touches a
+//! record, corrects and rescores it, notifies the subject and writes the audit row in that same
+//! transaction. The appeals row is the current state (for the queue); the timeline, decisions and
+//! evidence are appended, never changed.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::{any::AnyRow, AnyConnection, Row};
+use uuid::Uuid;
+
+use super::{
+    audit::{self, Actor},
+    blacklist::{self, EntryAction},
+    catalogue::{self, SchemeContext},
+    from_micros,
+    notices::{self, About, NoticeKind},
+    records::{self, Correction, Provenance, RecordError},
+    to_micros, StoreError,
+};
+use crate::domain::{
+    appeal::{
+        self, AppealError, Decision, EvidenceKind, Grounds, Outcome, Recorded, Reviewer, Statement, Status,
+        TargetKind, DEFAULT_DEADLINE_DAYS, MAX_FILES,
+    },
+    AuthorityId, Dispute, EntryId, EventId, Fact, RuleVersionId, SchemeId, Source, SubjectId,
+};
+
+/// What an appeal contests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Event(EventId),
+    Entry(EntryId),
+    Rule(RuleVersionId),
+}
+
+impl Target {
+    pub fn kind(self) -> TargetKind {
+        match self {
+            Target::Event(_) => TargetKind::Event,
+            Target::Entry(_) => TargetKind::Entry,
+            Target::Rule(_) => TargetKind::Rule,
+        }
+    }
+
+    fn id(self) -> String {
+        match self {
+            Target::Event(id) => id.to_string(),
+            Target::Entry(id) => id.to_string(),
+            Target::Rule(id) => id.to_string(),
+        }
+    }
+}
+
+/// An appeal's current state.
+#[derive(Clone, Debug)]
+pub struct Appeal {
+    pub id: Uuid,
+    pub subject: SubjectId,
+    pub subject_name: String,
+    pub target: Target,
+    pub scheme: Option<SchemeId>,
+    pub authority: Option<AuthorityId>,
+    pub rule_code: Option<String>,
+    pub grounds: Grounds,
+    pub statement: String,
+    pub filed_at: DateTime<Utc>,
+    pub status: Status,
+    pub level: u8,
+    pub due_at: DateTime<Utc>,
+    pub assigned_to: Option<Uuid>,
+    pub assigned_name: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl Appeal {
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        appeal::is_overdue(self.status, self.due_at, now)
+    }
+
+    /// A short reference people can quote (the end of the id, which is random in UUIDv7).
+    pub fn reference(&self) -> String {
+        reference(self.id)
+    }
+}
+
+/// The short reference of an appeal id.
+pub fn reference(id: Uuid) -> String {
+    let simple = id.simple().to_string();
+    format!("A-{}", simple[simple.len() - 8..].to_uppercase())
+}
+
+/// A decision as recorded.
+#[derive(Clone, Debug)]
+pub struct StoredDecision {
+    pub level: u8,
+    pub outcome: Outcome,
+    pub reasons: String,
+    pub reviewer: Uuid,
+    pub reviewer_name: String,
+    pub body_en: String,
+    pub body_zh: String,
+    pub correction: Option<EventId>,
+    pub score_before: Option<i64>,
+    pub grade_before: Option<String>,
+    pub score_after: Option<i64>,
+    pub grade_after: Option<String>,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// One line of the timeline.
+#[derive(Clone, Debug)]
+pub struct Action {
+    pub action: String,
+    pub who: Option<String>,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An evidence file's description (its bytes are read only for a download).
+#[derive(Clone, Debug)]
+pub struct Evidence {
+    pub id: Uuid,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A file checked by [`appeal::sniff`], ready to store.
+#[derive(Clone, Debug)]
+pub struct NewEvidence {
+    pub name: String,
+    pub kind: EvidenceKind,
+    pub bytes: Vec<u8>,
+}
+
+/// Why an appeal write was refused; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum AppealFailure {
+    /// Bad input or a step the appeal's state does not allow: shown to the person.
+    #[error(transparent)]
+    Refused(#[from] AppealError),
+    /// The correction was refused by the record's own checks (e.g. points outside the rule's range).
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AppealFailure {
+    fn from(e: sqlx::Error) -> Self {
+        AppealFailure::Store(e.into())
+    }
+}
+
+const APPEAL_COLUMNS: &str = "a.id, a.subject_id, s.display_name, a.target_kind, a.event_id, a.entry_id, \
+     a.rule_version_id, a.scheme_id, a.authority_id, a.rule_code, a.grounds, a.statement, a.filed_at, a.status, \
+     a.level, a.due_at, a.assigned_to, r.display_name AS assigned_name, a.closed_at";
+const APPEAL_FROM: &str =
+    "appeals a JOIN subjects s ON s.id = a.subject_id LEFT JOIN accounts r ON r.id = a.assigned_to";
+
+fn uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(StoreError::corrupt)
+}
+
+fn appeal_from_row(row: &AnyRow) -> Result<Appeal, StoreError> {
+    let text = |i: usize| -> Result<Option<String>, StoreError> { Ok(row.try_get::<Option<String>, _>(i)?) };
+    let missing = || StoreError::corrupt("an appeal without its target");
+    let target = match row.try_get::<String, _>(3)?.as_str() {
+        "event" => Target::Event(EventId::parse(&text(4)?.ok_or_else(missing)?)?),
+        "entry" => Target::Entry(EntryId::parse(&text(5)?.ok_or_else(missing)?)?),
+        _ => Target::Rule(RuleVersionId::parse(&text(6)?.ok_or_else(missing)?)?),
+    };
+    Ok(Appeal {
+        id: uuid(&row.try_get::<String, _>(0)?)?,
+        subject: SubjectId::parse(&row.try_get::<String, _>(1)?)?,
+        subject_name: row.try_get(2)?,
+        target,
+        scheme: text(7)?.map(|s| SchemeId::parse(&s)).transpose()?,
+        authority: text(8)?.map(|s| AuthorityId::parse(&s)).transpose()?,
+        rule_code: text(9)?,
+        grounds: Grounds::parse(&row.try_get::<String, _>(10)?).map_err(StoreError::corrupt)?,
+        statement: row.try_get(11)?,
+        filed_at: from_micros(row.try_get(12)?),
+        status: Status::parse(&row.try_get::<String, _>(13)?).ok_or_else(|| StoreError::corrupt("status"))?,
+        level: u8::try_from(row.try_get::<i64, _>(14)?).map_err(StoreError::corrupt)?,
+        due_at: from_micros(row.try_get(15)?),
+        assigned_to: text(16)?.map(|s| uuid(&s)).transpose()?,
+        assigned_name: text(17)?,
+        closed_at: row.try_get::<Option<i64>, _>(18)?.map(from_micros),
+    })
+}
+
+/// One appeal by id, whoever it belongs to; callers check who may see it.
+pub async fn appeal(conn: &mut AnyConnection, id: Uuid) -> Result<Option<Appeal>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {APPEAL_COLUMNS} FROM {APPEAL_FROM} WHERE a.id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(appeal_from_row).transpose()
+}
+
+/// A subject's appeals, newest first.
+pub async fn of_subject(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<Appeal>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {APPEAL_COLUMNS} FROM {APPEAL_FROM} WHERE a.subject_id = $1 ORDER BY a.filed_at DESC, a.id DESC"
+    ))
+    .bind(subject.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(appeal_from_row).collect()
+}
+
+/// The open appeal on a target, if any (one at a time per item).
+pub async fn open_on(conn: &mut AnyConnection, target: Target) -> Result<Option<Uuid>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id FROM appeals WHERE status = 'open' AND COALESCE(event_id, entry_id, rule_version_id) = $1",
+    )
+    .bind(target.id())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| uuid(&r.try_get::<String, _>(0)?)).transpose()
+}
+
+/// The disputes of a subject's records in a scheme, for the derivation: a record is disputed from
+/// the filing (or the request for a second-level review) until the decision or the withdrawal.
+/// One query over the append-only timeline, so past instants replay exactly.
+pub async fn disputes(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    scheme: SchemeId,
+) -> Result<Vec<Dispute>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.event_id, d.correction_event_id, x.action, x.at FROM appeal_actions x \
+         JOIN appeals a ON a.id = x.appeal_id \
+         LEFT JOIN appeal_decisions d ON d.appeal_id = a.id AND d.level = 1 \
+         WHERE a.subject_id = $1 AND a.scheme_id = $2 AND a.target_kind = 'event' \
+         AND x.action IN ('filed', 'second_level_requested', 'withdrawn', 'decided') \
+         ORDER BY a.id, x.at, x.id",
+    )
+    .bind(subject.to_string())
+    .bind(scheme.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: Vec<Dispute> = Vec::new();
+    let mut open: Option<(String, usize)> = None;
+    for r in &rows {
+        let appeal: String = r.try_get(0)?;
+        let event = EventId::parse(&r.try_get::<Option<String>, _>(1)?.unwrap_or_default())?;
+        let at = from_micros(r.try_get(4)?);
+        match r.try_get::<String, _>(3)?.as_str() {
+            "filed" => {
+                out.push(Dispute { event, opened_at: at, closed_at: None });
+                open = Some((appeal, out.len() - 1));
+            }
+            "second_level_requested" => {
+                // After a partial correction, the correction is what the subject contests now.
+                let now_contested = r
+                    .try_get::<Option<String>, _>(2)?
+                    .map(|c| EventId::parse(&c))
+                    .transpose()?
+                    .unwrap_or(event);
+                out.push(Dispute { event: now_contested, opened_at: at, closed_at: None });
+                open = Some((appeal, out.len() - 1));
+            }
+            _ => {
+                if let Some((a, i)) = open.take() {
+                    if a == appeal {
+                        out[i].closed_at = Some(at);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The items of a subject under an open appeal, with the appeal (for "under appeal" markers).
+pub async fn open_targets(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+) -> Result<Vec<(String, Uuid)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(event_id, entry_id, rule_version_id), id FROM appeals \
+         WHERE subject_id = $1 AND status = 'open'",
+    )
+    .bind(subject.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, uuid(&r.try_get::<String, _>(1)?)?))).collect()
+}
+
+async fn append_action(
+    conn: &mut AnyConnection,
+    appeal: &Appeal,
+    action: &str,
+    account: Option<Uuid>,
+    note: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO appeal_actions (id, appeal_id, subject_id, action, account_id, note, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(appeal.id.to_string())
+    .bind(appeal.subject.to_string())
+    .bind(action)
+    .bind(account.map(|a| a.to_string()))
+    .bind(note)
+    .bind(to_micros(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_evidence(
+    conn: &mut AnyConnection,
+    appeal: &Appeal,
+    files: Vec<NewEvidence>,
+    account: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppealFailure> {
+    let existing: i64 = sqlx::query("SELECT COUNT(*) FROM appeal_evidence WHERE appeal_id = $1")
+        .bind(appeal.id.to_string())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    if existing as usize + files.len() > MAX_FILES {
+        return Err(AppealError::TooManyFiles { max: MAX_FILES }.into());
+    }
+    for file in files {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO appeal_evidence (id, appeal_id, subject_id, original_name, content_type, size_bytes, \
+             sha256, content, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.to_string())
+        .bind(appeal.id.to_string())
+        .bind(appeal.subject.to_string())
+        .bind(appeal::clean_file_name(&file.name))
+        .bind(file.kind.content_type())
+        .bind(file.bytes.len() as i64)
+        .bind(hex::encode(Sha256::digest(&file.bytes)))
+        .bind(file.bytes)
+        .bind(account.to_string())
+        .bind(to_micros(now))
+        .execute(&mut *conn)
+        .await?;
+        append_action(conn, appeal, "evidence_added", Some(account), &file.name, now).await?;
+    }
+    Ok(())
+}
+
+/// A new appeal, checked by the domain types it carries.
+#[derive(Clone, Debug)]
+pub struct NewAppeal {
+    pub subject: SubjectId,
+    pub target: Target,
+    pub grounds: Grounds,
+    pub statement: Statement,
+    pub files: Vec<NewEvidence>,
+}
+
+/// Files an appeal. The target must be the subject's (callers answer 404 otherwise, before this).
+/// A contested event is disputed from now: under a scheme that suspends disputed records the
+/// subject is rescored at once, in this transaction.
+pub async fn file(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: Uuid,
+    new: NewAppeal,
+    now: DateTime<Utc>,
+) -> Result<Uuid, AppealFailure> {
+    if new.files.len() > MAX_FILES {
+        return Err(AppealError::TooManyFiles { max: MAX_FILES }.into());
+    }
+    let (scheme, authority, rule_code, deadline, ctx) = match new.target {
+        Target::Event(id) => {
+            let stored = records::event(conn, id).await?.ok_or(AppealFailure::NotFound)?;
+            let e = stored.event;
+            if e.subject != new.subject {
+                return Err(AppealFailure::NotFound);
+            }
+            records::lock_record(conn, e.subject, e.scheme).await?;
+            let existing: Vec<_> =
+                records::events_of(conn, e.subject, e.scheme).await?.into_iter().map(|s| s.event).collect();
+            crate::domain::validate_target(&existing, e.subject, e.scheme, e.id)
+                .map_err(|_| AppealError::NotContestable)?;
+            let ctx = catalogue::context(conn, e.scheme).await?.ok_or(AppealFailure::NotFound)?;
+            let days = ctx.scheme().appeal_deadline_days();
+            (Some(e.scheme), Some(e.authority), Some(e.rule_code.to_string()), days, Some(ctx))
+        }
+        Target::Entry(id) => {
+            let stored = blacklist::entry(conn, id).await?.ok_or(AppealFailure::NotFound)?;
+            if stored.entry.subject() != new.subject {
+                return Err(AppealFailure::NotFound);
+            }
+            if stored.entry.status_at(now) == crate::domain::EntryStatus::Lifted {
+                return Err(AppealError::NotContestable.into());
+            }
+            (None, Some(stored.entry.authority()), None, DEFAULT_DEADLINE_DAYS, None)
+        }
+        Target::Rule(version) => {
+            let scheme = rule_scheme(conn, version).await?.ok_or(AppealFailure::NotFound)?;
+            let ctx = catalogue::context(conn, scheme).await?.ok_or(AppealFailure::NotFound)?;
+            let code = ctx.catalogue.get(version).map(|v| v.rule_code().to_string());
+            (Some(scheme), None, code, ctx.scheme().appeal_deadline_days(), None)
+        }
+    };
+    if open_on(conn, new.target).await?.is_some() {
+        return Err(AppealError::AlreadyUnderAppeal.into());
+    }
+    let id = Uuid::now_v7();
+    let due = appeal::due_at(now, deadline);
+    let (event, entry, rule) = match new.target {
+        Target::Event(e) => (Some(e.to_string()), None, None),
+        Target::Entry(e) => (None, Some(e.to_string()), None),
+        Target::Rule(r) => (None, None, Some(r.to_string())),
+    };
+    sqlx::query(
+        "INSERT INTO appeals (id, subject_id, target_kind, event_id, entry_id, rule_version_id, scheme_id, \
+         authority_id, rule_code, grounds, statement, filed_by, filed_at, status, level, due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'open', 1, $14)",
+    )
+    .bind(id.to_string())
+    .bind(new.subject.to_string())
+    .bind(new.target.kind().code())
+    .bind(event)
+    .bind(entry)
+    .bind(rule)
+    .bind(scheme.map(|s| s.to_string()))
+    .bind(authority.map(|a| a.to_string()))
+    .bind(rule_code)
+    .bind(new.grounds.code())
+    .bind(new.statement.as_str())
+    .bind(account.to_string())
+    .bind(to_micros(now))
+    .bind(to_micros(due))
+    .execute(&mut *conn)
+    .await?;
+    let stored = appeal(conn, id).await?.ok_or_else(|| StoreError::corrupt("the appeal just filed"))?;
+    append_action(conn, &stored, "filed", Some(account), new.grounds.code(), now).await?;
+    let files = new.files.len();
+    insert_evidence(conn, &stored, new.files, account, now).await?;
+    if let Some(ctx) = &ctx {
+        records::rescore(conn, ctx, new.subject, now).await?;
+    }
+    notices::notify(conn, new.subject, NoticeKind::AppealFiled, About::Appeal(id), now).await?;
+    audit::write(
+        conn,
+        actor,
+        "appeal.file",
+        "appeal",
+        &id.to_string(),
+        serde_json::json!({ "target": new.target.kind().code(), "target_id": new.target.id(),
+                            "grounds": new.grounds.code(), "files": files }),
+        now,
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn rule_scheme(
+    conn: &mut AnyConnection,
+    version: RuleVersionId,
+) -> Result<Option<SchemeId>, StoreError> {
+    let row = sqlx::query("SELECT scheme_id FROM rule_versions WHERE id = $1")
+        .bind(version.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| Ok(SchemeId::parse(&r.try_get::<String, _>(0)?)?)).transpose()
+}
+
+/// Takes the appeal's row lock before anything is read, so concurrent steps on one appeal
+/// serialise (a no-op UPDATE: the row lock on PostgreSQL, the write lock on SQLite).
+async fn lock(conn: &mut AnyConnection, id: Uuid) -> Result<Appeal, AppealFailure> {
+    let locked = sqlx::query("UPDATE appeals SET level = level WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Err(AppealFailure::NotFound);
+    }
+    Ok(appeal(conn, id).await?.ok_or(AppealFailure::NotFound)?)
+}
+
+/// Rescores the contested record's subject after the dispute opened or closed.
+async fn rescore_target(
+    conn: &mut AnyConnection,
+    a: &Appeal,
+    now: DateTime<Utc>,
+) -> Result<(), AppealFailure> {
+    if let (Target::Event(_), Some(scheme)) = (a.target, a.scheme) {
+        records::lock_record(conn, a.subject, scheme).await?;
+        let ctx = catalogue::context(conn, scheme).await?.ok_or(AppealFailure::NotFound)?;
+        records::rescore(conn, &ctx, a.subject, now).await?;
+    }
+    Ok(())
+}
+
+/// Adds evidence to an open appeal (the subject's own).
+pub async fn add_evidence(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: Uuid,
+    id: Uuid,
+    files: Vec<NewEvidence>,
+    now: DateTime<Utc>,
+) -> Result<(), AppealFailure> {
+    let a = lock(conn, id).await?;
+    if a.status != Status::Open {
+        return Err(AppealError::Closed.into());
+    }
+    let count = files.len();
+    insert_evidence(conn, &a, files, account, now).await?;
+    audit::write(
+        conn,
+        actor,
+        "appeal.add_evidence",
+        "appeal",
+        &id.to_string(),
+        serde_json::json!({ "files": count }),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Withdraws an open appeal: the dispute ends and the record counts again as before.
+pub async fn withdraw(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppealFailure> {
+    let a = lock(conn, id).await?;
+    appeal::check_decidable(a.status)?;
+    sqlx::query("UPDATE appeals SET status = 'withdrawn', closed_at = $2 WHERE id = $1 AND status = 'open'")
+        .bind(id.to_string())
+        .bind(to_micros(now))
+        .execute(&mut *conn)
+        .await?;
+    append_action(conn, &a, "withdrawn", Some(account), "", now).await?;
+    rescore_target(conn, &a, now).await?;
+    audit::write(conn, actor, "appeal.withdraw", "appeal", &id.to_string(), serde_json::json!({}), now)
+        .await?;
+    Ok(())
+}
+
+/// Assigns an open appeal to `reviewer` (claiming it when the reviewer is the actor).
+pub async fn assign(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    by: Uuid,
+    id: Uuid,
+    reviewer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppealFailure> {
+    let a = lock(conn, id).await?;
+    appeal::check_decidable(a.status)?;
+    let name: Option<String> = sqlx::query(
+        "SELECT display_name FROM accounts WHERE id = $1 AND role = 'reviewer' AND disabled_at IS NULL",
+    )
+    .bind(reviewer.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?;
+    let name = name.ok_or(AppealError::NoAssignee)?;
+    sqlx::query("UPDATE appeals SET assigned_to = $2 WHERE id = $1")
+        .bind(id.to_string())
+        .bind(reviewer.to_string())
+        .execute(&mut *conn)
+        .await?;
+    let (action, note) = if by == reviewer { ("claimed", String::new()) } else { ("assigned", name) };
+    append_action(conn, &a, action, Some(by), &note, now).await?;
+    audit::write(
+        conn,
+        actor,
+        &format!("appeal.{}", if by == reviewer { "claim" } else { "assign" }),
+        "appeal",
+        &id.to_string(),
+        serde_json::json!({ "reviewer": reviewer.to_string() }),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Reviewers an appeal can be assigned to.
+pub async fn reviewers(conn: &mut AnyConnection) -> Result<Vec<(Uuid, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, display_name FROM accounts WHERE role = 'reviewer' AND disabled_at IS NULL ORDER BY display_name",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((uuid(&r.try_get::<String, _>(0)?)?, r.try_get(1)?))).collect()
+}
+
+/// A review body with the authority it belongs to, if any.
+#[derive(Clone, Debug)]
+pub struct Body {
+    pub id: Uuid,
+    pub name_en: String,
+    pub name_zh: String,
+    pub authority: Option<AuthorityId>,
+}
+
+/// Makes a review body part of an authority: its reviewers may not decide on that authority's records.
+pub async fn set_body_authority(
+    conn: &mut AnyConnection,
+    body: Uuid,
+    authority: AuthorityId,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE review_bodies SET authority_id = $1 WHERE id = $2")
+        .bind(authority.to_string())
+        .bind(body.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn body(conn: &mut AnyConnection, id: Uuid) -> Result<Option<Body>, StoreError> {
+    let row = sqlx::query("SELECT name_en, name_zh, authority_id FROM review_bodies WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        Ok(Body {
+            id,
+            name_en: r.try_get(0)?,
+            name_zh: r.try_get(1)?,
+            authority: r.try_get::<Option<String>, _>(2)?.map(|a| AuthorityId::parse(&a)).transpose()?,
+        })
+    })
+    .transpose()
+}
+
+/// Who made the contested record (for independence), and what a second level now contests.
+pub async fn recorded(conn: &mut AnyConnection, a: &Appeal) -> Result<Recorded, StoreError> {
+    Ok(match a.target {
+        Target::Event(id) => {
+            let e = records::event(conn, id).await?.ok_or_else(|| StoreError::corrupt("contested event"))?;
+            Recorded { authority: Some(e.event.authority), recorded_by: Some(e.provenance.recorded_by) }
+        }
+        Target::Entry(_) => Recorded { authority: a.authority, recorded_by: None },
+        Target::Rule(_) => Recorded::default(),
+    })
+}
+
+/// The decisions on an appeal, first level first.
+pub async fn decisions(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<StoredDecision>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.level, d.outcome, d.reasons, d.reviewer_id, r.display_name, b.name_en, b.name_zh, \
+         d.correction_event_id, d.new_points, d.score_before, d.grade_before, d.score_after, d.grade_after, \
+         d.decided_at FROM appeal_decisions d JOIN accounts r ON r.id = d.reviewer_id \
+         JOIN review_bodies b ON b.id = d.review_body_id WHERE d.appeal_id = $1 ORDER BY d.level",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let outcome = match r.try_get::<String, _>(1)?.as_str() {
+                "upheld" => Outcome::Upheld,
+                "partly_upheld" => {
+                    Outcome::PartlyUpheld { points: r.try_get::<Option<i64>, _>(8)?.unwrap_or_default() }
+                }
+                _ => Outcome::Rejected,
+            };
+            Ok(StoredDecision {
+                level: u8::try_from(r.try_get::<i64, _>(0)?).map_err(StoreError::corrupt)?,
+                outcome,
+                reasons: r.try_get(2)?,
+                reviewer: uuid(&r.try_get::<String, _>(3)?)?,
+                reviewer_name: r.try_get(4)?,
+                body_en: r.try_get(5)?,
+                body_zh: r.try_get(6)?,
+                correction: r.try_get::<Option<String>, _>(7)?.map(|c| EventId::parse(&c)).transpose()?,
+                score_before: r.try_get(9)?,
+                grade_before: r.try_get(10)?,
+                score_after: r.try_get(11)?,
+                grade_after: r.try_get(12)?,
+                decided_at: from_micros(r.try_get(13)?),
+            })
+        })
+        .collect()
+}
+
+/// Decides an open appeal, all in the caller's transaction: lock, check it is still open and the
+/// reviewer independent, close it, correct the record (void / supersede / lift), rescore, record
+/// the decision with the grade before and after, notify, audit. Two reviewers deciding at once:
+/// the second waits on the lock, then finds the appeal decided and is refused.
+pub async fn decide(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    reviewer: &Reviewer,
+    id: Uuid,
+    decision: Decision,
+    now: DateTime<Utc>,
+) -> Result<(), AppealFailure> {
+    let a = lock(conn, id).await?;
+    appeal::check_decidable(a.status)?;
+    if a.target.kind() == TargetKind::Rule {
+        return Err(AppealFailure::NotFound);
+    }
+    let earlier = decisions(conn, id).await?;
+    let first = earlier.iter().find(|d| d.level == 1);
+    appeal::check_independence(reviewer, &recorded(conn, &a).await?, first.map(|d| d.reviewer))
+        .map_err(AppealError::Conflict)?;
+    let body_id = reviewer.review_body.ok_or(AppealError::Conflict(appeal::Conflict::NoReviewBody))?;
+    let closed = sqlx::query(
+        "UPDATE appeals SET status = 'decided', closed_at = $2 WHERE id = $1 AND status = 'open'",
+    )
+    .bind(id.to_string())
+    .bind(to_micros(now))
+    .execute(&mut *conn)
+    .await?;
+    if closed.rows_affected() != 1 {
+        return Err(AppealError::AlreadyDecided.into());
+    }
+    append_action(conn, &a, "decided", Some(reviewer.account), decision.outcome.code(), now).await?;
+
+    let mut before = None;
+    let mut after = None;
+    let mut correction = None;
+    let reasons = decision.reasons.as_str();
+    match a.target {
+        Target::Event(original) => {
+            let scheme = a.scheme.ok_or_else(|| StoreError::corrupt("an event appeal without a scheme"))?;
+            records::lock_record(conn, a.subject, scheme).await?;
+            let ctx = catalogue::context(conn, scheme).await?.ok_or(AppealFailure::NotFound)?;
+            // After a partial correction, a second level reviews the correction.
+            let contested = first.and_then(|d| d.correction).unwrap_or(original);
+            before = Some(score_without_dispute(conn, &ctx, &a, contested, now).await?);
+            let target = records::event(conn, contested).await?.ok_or(AppealFailure::NotFound)?.event;
+            let source = Source {
+                subject: a.subject,
+                scheme,
+                authority: target.authority,
+                external_ref: format!("APPEAL-{}-{}", a.id.simple(), a.level),
+            };
+            let provenance = Provenance {
+                recorded_by: reviewer.username.clone(),
+                source: "appeal decision".into(),
+                evidence_ref: a.reference(),
+            };
+            let fix = match decision.outcome {
+                Outcome::Upheld => {
+                    Some(Correction::Void { reason: reasons.into(), decision_ref: Some(a.id.to_string()) })
+                }
+                Outcome::PartlyUpheld { points } => Some(Correction::Supersede {
+                    fact: Fact {
+                        rule_code: target.rule_code,
+                        points: Some(points),
+                        occurred_at: target.occurred_at,
+                    },
+                    reason: reasons.into(),
+                }),
+                Outcome::Rejected => None,
+            };
+            if let Some(fix) = fix {
+                let done = records::correct_in(conn, &ctx, source, contested, fix, provenance, now).await?;
+                if let records::Recorded::New(event) = done {
+                    correction = Some(event.id);
+                }
+            }
+            let d = records::rescore(conn, &ctx, a.subject, now).await?;
+            after = Some((d.score, d.grade.to_string()));
+        }
+        Target::Entry(entry) => {
+            if decision.outcome == Outcome::Upheld {
+                blacklist::act(conn, entry, EntryAction::Lifted, now, reasons, now).await?;
+            }
+        }
+        Target::Rule(_) => unreachable!("refused above"),
+    }
+    let (new_points, outcome) = match decision.outcome {
+        Outcome::PartlyUpheld { points } => (Some(points), "partly_upheld"),
+        o => (None, o.code()),
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO appeal_decisions (id, appeal_id, subject_id, level, outcome, reasons, reviewer_id, \
+         review_body_id, correction_event_id, new_points, score_before, grade_before, score_after, grade_after, \
+         decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(id.to_string())
+    .bind(a.subject.to_string())
+    .bind(i64::from(a.level))
+    .bind(outcome)
+    .bind(reasons)
+    .bind(reviewer.account.to_string())
+    .bind(body_id.to_string())
+    .bind(correction.map(|c| c.to_string()))
+    .bind(new_points)
+    .bind(before.as_ref().map(|b: &(i64, String)| b.0))
+    .bind(before.map(|b| b.1))
+    .bind(after.as_ref().map(|b: &(i64, String)| b.0))
+    .bind(after.map(|b| b.1))
+    .bind(to_micros(now))
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(AppealError::AlreadyDecided.into())
+        }
+        Err(e) => return Err(e.into()),
+    }
+    notices::notify(conn, a.subject, NoticeKind::AppealDecided, About::Appeal(id), now).await?;
+    audit::write(
+        conn,
+        actor,
+        "appeal.decide",
+        "appeal",
+        &id.to_string(),
+        serde_json::json!({ "level": a.level, "outcome": outcome, "body": body_id.to_string(),
+                            "correction": correction.map(|c| c.to_string()) }),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The score and grade as they would stand with the contested record counting: what the subject
+/// had before the appeal, to show beside the result of the decision.
+async fn score_without_dispute(
+    conn: &mut AnyConnection,
+    ctx: &SchemeContext,
+    a: &Appeal,
+    contested: EventId,
+    now: DateTime<Utc>,
+) -> Result<(i64, String), StoreError> {
+    let events: Vec<_> =
+        records::events_of(conn, a.subject, ctx.scheme().id()).await?.into_iter().map(|s| s.event).collect();
+    let others: Vec<Dispute> = disputes(conn, a.subject, ctx.scheme().id())
+        .await?
+        .into_iter()
+        .filter(|d| !(d.event == contested && d.is_open_at(now)))
+        .collect();
+    let d = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &events, &others, now);
+    Ok((d.score, d.grade.to_string()))
+}
+
+/// The subject asks, once, for a second-level review of a decision; a different reviewer must do
+/// it, with a new due date. A contested record is disputed again meanwhile.
+pub async fn request_second_level(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    account: Uuid,
+    id: Uuid,
+    why: &Statement,
+    now: DateTime<Utc>,
+) -> Result<(), AppealFailure> {
+    let a = lock(conn, id).await?;
+    let first = decisions(conn, id).await?.into_iter().find(|d| d.level == 1).map(|d| d.outcome);
+    appeal::check_second_level(a.status, a.level, first)?;
+    let deadline = match a.scheme {
+        Some(scheme) => catalogue::scheme(conn, scheme)
+            .await?
+            .map(|s| s.scheme.appeal_deadline_days())
+            .unwrap_or(DEFAULT_DEADLINE_DAYS),
+        None => DEFAULT_DEADLINE_DAYS,
+    };
+    sqlx::query(
+        "UPDATE appeals SET status = 'open', level = 2, due_at = $2, assigned_to = NULL, closed_at = NULL \
+         WHERE id = $1 AND status = 'decided' AND level = 1",
+    )
+    .bind(id.to_string())
+    .bind(to_micros(appeal::due_at(now, deadline)))
+    .execute(&mut *conn)
+    .await?;
+    append_action(conn, &a, "second_level_requested", Some(account), why.as_str(), now).await?;
+    rescore_target(conn, &a, now).await?;
+    audit::write(conn, actor, "appeal.second_level", "appeal", &id.to_string(), serde_json::json!({}), now)
+        .await?;
+    Ok(())
+}
+
+/// The timeline of an appeal, oldest first.
+pub async fn timeline(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<Action>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT x.action, c.display_name, x.note, x.at FROM appeal_actions x \
+         LEFT JOIN accounts c ON c.id = x.account_id WHERE x.appeal_id = $1 ORDER BY x.at, x.id",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Action {
+                action: r.try_get(0)?,
+                who: r.try_get(1)?,
+                note: r.try_get(2)?,
+                at: from_micros(r.try_get(3)?),
+            })
+        })
+        .collect()
+}
+
+/// The evidence files of an appeal, oldest first.
+pub async fn evidence(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<Evidence>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, original_name, content_type, size_bytes, added_at FROM appeal_evidence \
+         WHERE appeal_id = $1 ORDER BY added_at, id",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Evidence {
+                id: uuid(&r.try_get::<String, _>(0)?)?,
+                name: r.try_get(1)?,
+                content_type: r.try_get(2)?,
+                size_bytes: r.try_get(3)?,
+                added_at: from_micros(r.try_get(4)?),
+            })
+        })
+        .collect()
+}
+
+/// One evidence file of an appeal with its bytes.
+pub async fn evidence_file(
+    conn: &mut AnyConnection,
+    appeal: Uuid,
+    file: Uuid,
+) -> Result<Option<(Evidence, Vec<u8>)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT original_name, content_type, size_bytes, added_at, content FROM appeal_evidence \
+         WHERE id = $1 AND appeal_id = $2",
+    )
+    .bind(file.to_string())
+    .bind(appeal.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok((
+            Evidence {
+                id: file,
+                name: r.try_get(0)?,
+                content_type: r.try_get(1)?,
+                size_bytes: r.try_get(2)?,
+                added_at: from_micros(r.try_get(3)?),
+            },
+            r.try_get::<Vec<u8>, _>(4)?,
+        ))
+    })
+    .transpose()
+}
+
+/// What the reviewer's queue shows, filtered.
+#[derive(Clone, Debug, Default)]
+pub struct QueueFilter {
+    pub status: Option<Status>,
+    pub scheme: Option<SchemeId>,
+    pub grounds: Option<Grounds>,
+    pub overdue_only: bool,
+    pub assigned_to: Option<Uuid>,
+    /// Keyset: the (due date, id) of the last appeal on the previous page.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// One page of the queue, sorted by due date; `limit + 1` rows are read to know if more follow.
+/// Rule challenges are not here: they go to administrators ([`rule_challenges`]).
+pub async fn queue(
+    conn: &mut AnyConnection,
+    filter: &QueueFilter,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<(Vec<Appeal>, bool), StoreError> {
+    let mut clauses = vec!["a.target_kind <> 'rule'".to_string()];
+    let mut binds = Vec::new();
+    let mut push = |clause: &str, values: Vec<Bind>| {
+        let mut clause = clause.to_string();
+        for v in values {
+            binds.push(v);
+            clause = clause.replacen('?', &format!("${}", binds.len()), 1);
+        }
+        clauses.push(clause);
+    };
+    if let Some(s) = filter.status {
+        push("a.status = ?", vec![Bind::Text(s.code().into())]);
+    }
+    if let Some(s) = filter.scheme {
+        push("a.scheme_id = ?", vec![Bind::Text(s.to_string())]);
+    }
+    if let Some(g) = filter.grounds {
+        push("a.grounds = ?", vec![Bind::Text(g.code().into())]);
+    }
+    if filter.overdue_only {
+        push("a.status = 'open' AND a.due_at < ?", vec![Bind::Int(to_micros(now))]);
+    }
+    if let Some(r) = filter.assigned_to {
+        push("a.assigned_to = ?", vec![Bind::Text(r.to_string())]);
+    }
+    if let Some((due, id)) = filter.after {
+        push(
+            "(a.due_at > ? OR (a.due_at = ? AND a.id > ?))",
+            vec![Bind::Int(to_micros(due)), Bind::Int(to_micros(due)), Bind::Text(id.to_string())],
+        );
+    }
+    let sql = format!(
+        "SELECT {APPEAL_COLUMNS} FROM {APPEAL_FROM} WHERE {} ORDER BY a.due_at, a.id LIMIT {}",
+        clauses.join(" AND "),
+        limit + 1
+    );
+    let mut query = sqlx::query(&sql);
+    for b in binds {
+        query = match b {
+            Bind::Text(t) => query.bind(t),
+            Bind::Int(i) => query.bind(i),
+        };
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    let mut out: Vec<Appeal> = rows.iter().map(appeal_from_row).collect::<Result<_, _>>()?;
+    let more = out.len() as i64 > limit;
+    out.truncate(limit as usize);
+    Ok((out, more))
+}
+
+/// Challenges to rules, for administrators, by due date.
+pub async fn rule_challenges(conn: &mut AnyConnection) -> Result<Vec<Appeal>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {APPEAL_COLUMNS} FROM {APPEAL_FROM} WHERE a.target_kind = 'rule' ORDER BY a.due_at, a.id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(appeal_from_row).collect()
+}
+
+/// Figures for reviewers.
+#[derive(Clone, Debug, Default)]
+pub struct Statistics {
+    pub filed: i64,
+    pub decided: i64,
+    pub overturned: i64,
+    pub overdue: i64,
+    pub median_days_to_decide: Option<f64>,
+    /// (rule code, decided, overturned)
+    pub by_rule: Vec<(String, i64, i64)>,
+    /// (authority id, decided, overturned)
+    pub by_authority: Vec<(Option<String>, i64, i64)>,
+}
+
+/// Appeals filed, decided, overturned, overdue, the median time to a first decision, and
+/// overturn rates by rule and by recording authority (each decision counted once).
+pub async fn statistics(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<Statistics, StoreError> {
+    let counts = sqlx::query(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'open' AND due_at < $1 THEN 1 ELSE 0 END), 0) \
+         FROM appeals WHERE target_kind <> 'rule'",
+    )
+    .bind(to_micros(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT a.rule_code, a.authority_id, d.outcome, d.level, d.decided_at - a.filed_at FROM appeal_decisions d \
+         JOIN appeals a ON a.id = d.appeal_id ORDER BY d.decided_at",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut stats =
+        Statistics { filed: counts.try_get(0)?, overdue: counts.try_get(1)?, ..Default::default() };
+    let mut durations = Vec::new();
+    for r in &rows {
+        let rule: Option<String> = r.try_get(0)?;
+        let authority: Option<String> = r.try_get(1)?;
+        let overturned = r.try_get::<String, _>(2)? != "rejected";
+        if r.try_get::<i64, _>(3)? == 1 {
+            durations.push(r.try_get::<i64, _>(4)?);
+        }
+        stats.decided += 1;
+        stats.overturned += i64::from(overturned);
+        let rule = rule.unwrap_or_default();
+        match stats.by_rule.iter_mut().find(|(k, ..)| *k == rule) {
+            Some(row) => {
+                row.1 += 1;
+                row.2 += i64::from(overturned);
+            }
+            None => stats.by_rule.push((rule, 1, i64::from(overturned))),
+        }
+        match stats.by_authority.iter_mut().find(|(k, ..)| *k == authority) {
+            Some(row) => {
+                row.1 += 1;
+                row.2 += i64::from(overturned);
+            }
+            None => stats.by_authority.push((authority, 1, i64::from(overturned))),
+        }
+    }
+    stats.by_rule.sort();
+    stats.by_authority.sort();
+    durations.sort_unstable();
+    stats.median_days_to_decide = median(&durations).map(|micros| micros / 86_400_000_000.0);
+    Ok(stats)
+}
+
+fn median(sorted: &[i64]) -> Option<f64> {
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[n / 2] as f64),
+        n => Some((sorted[n / 2 - 1] as f64 + sorted[n / 2] as f64) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[5]), Some(5.0));
+        assert_eq!(median(&[1, 2, 3, 10]), Some(2.5));
+    }
+
+    #[test]
+    fn references_are_short_and_stable() {
+        let id = Uuid::parse_str("01936b2e-0000-7000-8000-0000abcdef12").unwrap();
+        assert_eq!(reference(id), "A-ABCDEF12");
+    }
+}

@@ -1,0 +1,723 @@
+//! Bulk recording: the fast path behind batches and file imports. It keeps exactly the rules of
+//! [`records::record_fact_in`] — the domain checks each event ([`domain::record_fact`]), the same
+//! external reference with the same content is a duplicate and with other content is refused, the
+//! subject must be enrolled, every new event gets its notice and the current score equals a fresh
+//! derivation at every commit — but does the work in batches: schemes are loaded once, subjects
+//! and earlier references are looked up and membership rows locked a chunk at a time, events and
+//! notices are inserted with multi-row statements, and each touched record is rescored once per
+//! commit.
+//!
+//! All-or-nothing imports run in one transaction, rolled back if any row is refused (the report
+//! still lists every problem); a crash leaves nothing. Good-rows imports commit every
+//! [`COMMIT_ROWS`] rows: a crash leaves the chunks committed so far (each with its audit row and
+//! the job's `rows_done`), and re-sending the file records nothing twice.
+
+use std::{
+    collections::{hash_map::RandomState, HashMap, HashSet},
+    hash::BuildHasher,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+};
+
+use chrono::{DateTime, Utc};
+use sqlx::{Any, AnyConnection, Row, Transaction};
+use uuid::Uuid;
+
+use super::{
+    audit::{self, Actor},
+    catalogue::{self, SchemeContext},
+    records::{self, Provenance, EVENT_COLUMNS},
+    to_micros, StoreError,
+};
+use crate::{
+    db::Db,
+    domain::{self, AuthorityId, Event, EventId, Fact, SchemeId, Source, SubjectId},
+    store::accounts::AccountId,
+};
+
+/// Good-rows imports commit after this many rows.
+pub const COMMIT_ROWS: u64 = 50_000;
+/// Problems kept for the report; beyond this they are only counted.
+pub const MAX_PROBLEMS_KEPT: usize = 1_000;
+/// Rows per multi-row statement (14 parameters each: within both databases' limits).
+const INSERT_ROWS: usize = 500;
+/// Values per `IN (…)` list.
+const LOOKUP_BATCH: usize = 500;
+
+/// One event to record, as read from a row of a batch or a file.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// The row number in the file (1 = first data row), or the position in a batch.
+    pub row: u64,
+    pub subject: SubjectId,
+    /// The scheme's code, as in public URLs.
+    pub scheme: String,
+    pub fact: Fact,
+    pub external_ref: String,
+    pub provenance: Provenance,
+}
+
+/// What to do with a file in which some rows are refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// One transaction: any refused row records nothing at all.
+    AllOrNothing,
+    /// Refused rows are reported and skipped; the others are recorded.
+    GoodRows,
+}
+
+impl Mode {
+    pub fn code(self) -> &'static str {
+        match self {
+            Mode::AllOrNothing => "all_or_nothing",
+            Mode::GoodRows => "good_rows",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Mode::AllOrNothing, Mode::GoodRows].into_iter().find(|m| m.code() == code.trim())
+    }
+}
+
+/// One problem of one row: which field, a stable code and a message naming the fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// 0 for the file as a whole (its header, its encoding).
+    pub row: u64,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(row: u64, field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self { row, field: field.into(), code: code.into(), message: message.into() }
+    }
+
+    fn domain(row: u64, e: &domain::DomainError) -> Self {
+        Self::new(row, e.field().unwrap_or(""), e.code(), e.to_string())
+    }
+}
+
+/// What happened to a row that was not refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowOutcome {
+    Recorded(EventId),
+    /// Sent before with the same content: nothing written.
+    Duplicate(EventId),
+}
+
+/// The report of a batch or an import.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub import_id: Uuid,
+    pub rows: u64,
+    pub recorded: u64,
+    pub duplicates: u64,
+    pub refused: u64,
+    /// The first [`MAX_PROBLEMS_KEPT`] problems, in row order.
+    pub problems: Vec<Problem>,
+    pub problems_total: u64,
+    /// False when an all-or-nothing import was rolled back: then nothing was recorded.
+    pub committed: bool,
+    /// Per-row outcomes, when asked for (batches; never for files).
+    pub outcomes: Vec<(u64, RowOutcome)>,
+}
+
+/// Where an import came from, for its job row and audit rows.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub authority: AuthorityId,
+    pub actor: Actor,
+    pub account: Option<AccountId>,
+    /// `csv` or `json`.
+    pub format: &'static str,
+}
+
+/// An import in progress. Feed it chunks of rows with [`Importer::push`], then [`Importer::finish`].
+pub struct Importer {
+    db: Db,
+    origin: Origin,
+    mode: Mode,
+    now: DateTime<Utc>,
+    tx: Option<Transaction<'static, Any>>,
+    contexts: HashMap<String, Option<Arc<SchemeContext>>>,
+    /// Fingerprints of the references already claimed by a row of this file, with that row.
+    seen: HashMap<u64, u64>,
+    hasher: RandomState,
+    /// Records written since the last commit, rescored before it.
+    touched: HashSet<(SubjectId, SchemeId)>,
+    since_commit: u64,
+    keep_outcomes: bool,
+    summary: Summary,
+    /// Rows read so far, for a progress page.
+    pub progress: Arc<AtomicU64>,
+}
+
+impl Importer {
+    /// Opens the import's job row (committed at once, so a progress page can find it).
+    pub async fn start(
+        db: &Db,
+        origin: Origin,
+        mode: Mode,
+        keep_outcomes: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Self, StoreError> {
+        let id = Uuid::now_v7();
+        let mut tx = db.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO imports (id, authority_id, account_id, actor, format, mode, status, started_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)",
+        )
+        .bind(id.to_string())
+        .bind(origin.authority.to_string())
+        .bind(origin.account.map(|a| a.to_string()))
+        .bind(&origin.actor.label)
+        .bind(origin.format)
+        .bind(mode.code())
+        .bind(to_micros(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Self {
+            db: db.clone(),
+            origin,
+            mode,
+            now,
+            tx: None,
+            contexts: HashMap::new(),
+            seen: HashMap::new(),
+            hasher: RandomState::new(),
+            touched: HashSet::new(),
+            since_commit: 0,
+            keep_outcomes,
+            summary: Summary { import_id: id, committed: true, ..Summary::default() },
+            progress: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.summary.import_id
+    }
+
+    /// Whether an all-or-nothing import already has a refused row (nothing more will be written).
+    fn doomed(&self) -> bool {
+        self.mode == Mode::AllOrNothing && self.summary.refused > 0
+    }
+
+    fn refuse(&mut self, problems: Vec<Problem>) {
+        self.summary.refused += 1;
+        for problem in problems {
+            self.summary.problems_total += 1;
+            if self.summary.problems.len() < MAX_PROBLEMS_KEPT {
+                self.summary.problems.push(problem);
+            }
+        }
+    }
+
+    /// A problem of the file as a whole (a bad header, unreadable bytes): counted, not a row.
+    pub fn file_problem(&mut self, problem: Problem) {
+        self.summary.problems_total += 1;
+        if self.summary.problems.len() < MAX_PROBLEMS_KEPT {
+            self.summary.problems.push(problem);
+        }
+        // An all-or-nothing file with an unreadable part records nothing.
+        if self.mode == Mode::AllOrNothing {
+            self.summary.refused = self.summary.refused.max(1);
+        }
+    }
+
+    async fn context(&mut self, code: &str) -> Result<Option<Arc<SchemeContext>>, StoreError> {
+        if let Some(found) = self.contexts.get(code) {
+            return Ok(found.clone());
+        }
+        let mut conn = self.db.pool.acquire().await?;
+        let found = match catalogue::scheme_by_code(&mut conn, code).await? {
+            Some(record) => {
+                let catalogue = catalogue::catalogue(&mut conn, &record.scheme).await?;
+                Some(Arc::new(SchemeContext { record, catalogue }))
+            }
+            None => None,
+        };
+        self.contexts.insert(code.to_string(), found.clone());
+        Ok(found)
+    }
+
+    async fn tx(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        if self.tx.is_none() {
+            self.tx = Some(self.db.pool.begin().await?);
+        }
+        Ok(self.tx.as_mut().expect("just opened"))
+    }
+
+    /// Checks and records one chunk of rows; rows already refused while reading come as `Err`.
+    pub async fn push(&mut self, rows: Vec<Result<NewEvent, Vec<Problem>>>) -> Result<(), StoreError> {
+        self.summary.rows += rows.len() as u64;
+        self.progress.fetch_add(rows.len() as u64, Ordering::Relaxed);
+        let mut candidates = Vec::with_capacity(rows.len());
+        for row in rows {
+            match row {
+                Ok(event) => candidates.push(event),
+                Err(problems) => self.refuse(problems),
+            }
+        }
+        // The scheme of each row.
+        let mut by_scheme: Vec<(Arc<SchemeContext>, NewEvent)> = Vec::with_capacity(candidates.len());
+        for event in candidates {
+            match self.context(event.scheme.trim()).await? {
+                Some(ctx) => by_scheme.push((ctx, event)),
+                None => {
+                    let message = format!("no scheme has the code {:?}", event.scheme);
+                    self.refuse(vec![Problem::new(event.row, "scheme", "unknown_scheme", message)]);
+                }
+            }
+        }
+        let write = !self.doomed();
+        let (members, known) = self.memberships(&by_scheme, write).await?;
+        let existing = self.existing(&by_scheme).await?;
+
+        let mut accepted: Vec<(Arc<SchemeContext>, Event, Provenance)> = Vec::new();
+        for (ctx, new) in by_scheme {
+            let scheme = ctx.scheme().id();
+            if !members.contains(&(new.subject, scheme)) {
+                let problem = if known.contains(&new.subject) {
+                    Problem::new(
+                        new.row,
+                        "subject_id",
+                        "not_a_member",
+                        "the subject is not enrolled in this scheme",
+                    )
+                } else {
+                    Problem::new(new.row, "subject_id", "unknown_subject", "no subject has this id")
+                };
+                self.refuse(vec![problem]);
+                continue;
+            }
+            let source = Source {
+                subject: new.subject,
+                scheme,
+                authority: self.origin.authority,
+                external_ref: new.external_ref.clone(),
+            };
+            if let Some(earlier) = existing.get(new.external_ref.trim()) {
+                if records::is_resent(earlier, &source, &new.fact) {
+                    self.summary.duplicates += 1;
+                    if self.keep_outcomes {
+                        self.summary.outcomes.push((new.row, RowOutcome::Duplicate(earlier.id)));
+                    }
+                } else {
+                    let message = format!(
+                        "the external reference {:?} was already used for a different record",
+                        new.external_ref
+                    );
+                    self.refuse(vec![Problem::new(new.row, "external_ref", "reference_reused", message)]);
+                }
+                continue;
+            }
+            let event = match domain::record_fact(&ctx.catalogue, source, new.fact, self.now) {
+                Ok(event) => event,
+                Err(e) => {
+                    self.refuse(vec![Problem::domain(new.row, &e)]);
+                    continue;
+                }
+            };
+            let fingerprint = self.hasher.hash_one(event.external_ref.as_str());
+            if let Some(first) = self.seen.get(&fingerprint) {
+                let message =
+                    format!("the external reference {:?} is already used by row {first}", event.external_ref);
+                self.refuse(vec![Problem::new(new.row, "external_ref", "duplicate_reference", message)]);
+                continue;
+            }
+            self.seen.insert(fingerprint, new.row);
+            if self.keep_outcomes {
+                self.summary.outcomes.push((new.row, RowOutcome::Recorded(event.id)));
+            }
+            accepted.push((ctx, event, new.provenance));
+        }
+        if self.doomed() || accepted.is_empty() {
+            return Ok(());
+        }
+        self.summary.recorded += accepted.len() as u64;
+        self.since_commit += accepted.len() as u64;
+        self.insert(&accepted).await?;
+        if self.mode == Mode::GoodRows && self.since_commit >= COMMIT_ROWS {
+            self.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// The (subject, scheme) pairs of the chunk that are enrolled (their rows locked when the
+    /// chunk will be written, before anything of theirs is read), and the subjects that exist.
+    async fn memberships(
+        &mut self,
+        rows: &[(Arc<SchemeContext>, NewEvent)],
+        lock: bool,
+    ) -> Result<(HashSet<(SubjectId, SchemeId)>, HashSet<SubjectId>), StoreError> {
+        let mut wanted: HashMap<SchemeId, Vec<SubjectId>> = HashMap::new();
+        for (ctx, new) in rows {
+            wanted.entry(ctx.scheme().id()).or_default().push(new.subject);
+        }
+        let now = to_micros(self.now);
+        let mut members = HashSet::new();
+        let mut known = HashSet::new();
+        let conn = self.tx().await?;
+        for (scheme, mut subjects) in wanted {
+            subjects.sort_unstable();
+            subjects.dedup();
+            for batch in subjects.chunks(LOOKUP_BATCH) {
+                if lock {
+                    // Sorted, so two imports lock in the same order.
+                    let sql = format!(
+                        "UPDATE scheme_memberships SET last_write_at = $1 WHERE scheme_id = $2 AND subject_id IN {}",
+                        placeholders(3, batch.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind(now).bind(scheme.to_string());
+                    for s in batch {
+                        query = query.bind(s.to_string());
+                    }
+                    query.execute(&mut *conn).await?;
+                }
+                let sql = format!(
+                    "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id IN {}",
+                    placeholders(2, batch.len())
+                );
+                let mut query = sqlx::query(&sql).bind(scheme.to_string());
+                for s in batch {
+                    query = query.bind(s.to_string());
+                }
+                for row in query.fetch_all(&mut *conn).await? {
+                    let subject = SubjectId::parse(&row.try_get::<String, _>(0)?)?;
+                    members.insert((subject, scheme));
+                    known.insert(subject);
+                }
+                let missing: Vec<&SubjectId> =
+                    batch.iter().filter(|s| !members.contains(&(**s, scheme))).collect();
+                if !missing.is_empty() {
+                    let sql =
+                        format!("SELECT id FROM subjects WHERE id IN {}", placeholders(1, missing.len()));
+                    let mut query = sqlx::query(&sql);
+                    for s in &missing {
+                        query = query.bind(s.to_string());
+                    }
+                    for row in query.fetch_all(&mut *conn).await? {
+                        known.insert(SubjectId::parse(&row.try_get::<String, _>(0)?)?);
+                    }
+                }
+            }
+        }
+        Ok((members, known))
+    }
+
+    /// This authority's records that already carry one of the chunk's references.
+    async fn existing(
+        &mut self,
+        rows: &[(Arc<SchemeContext>, NewEvent)],
+    ) -> Result<HashMap<String, Event>, StoreError> {
+        let mut refs: Vec<&str> = rows.iter().map(|(_, n)| n.external_ref.trim()).collect();
+        refs.sort_unstable();
+        refs.dedup();
+        let authority = self.origin.authority.to_string();
+        let conn = self.tx().await?;
+        let mut found = HashMap::new();
+        for batch in refs.chunks(LOOKUP_BATCH) {
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE authority_id = $1 AND external_ref IN {}",
+                placeholders(2, batch.len())
+            );
+            let mut query = sqlx::query(&sql).bind(&authority);
+            for r in batch {
+                query = query.bind(*r);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                let stored = records::event_from_row(&row)?;
+                found.insert(stored.event.external_ref.clone(), stored.event);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Inserts checked events and their notices with multi-row statements.
+    async fn insert(
+        &mut self,
+        accepted: &[(Arc<SchemeContext>, Event, Provenance)],
+    ) -> Result<(), StoreError> {
+        let now = to_micros(self.now);
+        for (ctx, event, _) in accepted {
+            self.touched.insert((event.subject, ctx.scheme().id()));
+        }
+        let conn = self.tx().await?;
+        for batch in accepted.chunks(INSERT_ROWS) {
+            let sql = format!(
+                "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
+                 recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind) VALUES {}",
+                values(14, batch.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for (_, e, p) in batch {
+                query = query
+                    .bind(e.id.to_string())
+                    .bind(e.subject.to_string())
+                    .bind(e.scheme.to_string())
+                    .bind(e.rule_version.to_string())
+                    .bind(e.rule_code.as_str())
+                    .bind(e.points)
+                    .bind(to_micros(e.occurred_at))
+                    .bind(to_micros(e.recorded_at))
+                    .bind(e.authority.to_string())
+                    .bind(&p.recorded_by)
+                    .bind(&p.source)
+                    .bind(&p.evidence_ref)
+                    .bind(&e.external_ref)
+                    .bind(e.kind.code());
+            }
+            query.execute(&mut *conn).await.map_err(|e| match e {
+                // Another write took one of these references a moment ago; the caller re-sends.
+                sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
+                    "an external reference of this chunk was recorded by another request at the same \
+                     time; nothing of the chunk was recorded, send it again"
+                        .into(),
+                ),
+                other => other.into(),
+            })?;
+            // One notice per event, as every single write gives (DESIGN: every change is notified).
+            let sql = format!(
+                "INSERT INTO notices (id, subject_id, kind, event_id, created_at) VALUES {}",
+                values(5, batch.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for (_, e, _) in batch {
+                query = query
+                    .bind(Uuid::now_v7().to_string())
+                    .bind(e.subject.to_string())
+                    .bind("event_recorded")
+                    .bind(e.id.to_string())
+                    .bind(now);
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Rescores what changed, writes the chunk's audit row and progress, and commits.
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        let Some(mut tx) = self.tx.take() else { return Ok(()) };
+        let touched: Vec<(SubjectId, SchemeId)> = self.touched.drain().collect();
+        for (subject, scheme) in &touched {
+            let ctx = self
+                .contexts
+                .values()
+                .flatten()
+                .find(|c| c.scheme().id() == *scheme)
+                .cloned()
+                .ok_or_else(|| StoreError::corrupt("a touched record of an unloaded scheme"))?;
+            records::rescore(&mut tx, &ctx, *subject, self.now).await?;
+        }
+        if self.since_commit > 0 {
+            audit::write(
+                &mut tx,
+                &self.origin.actor,
+                "import.record",
+                "import",
+                &self.summary.import_id.to_string(),
+                serde_json::json!({
+                    "authority": self.origin.authority.to_string(),
+                    "recorded": self.since_commit,
+                    "rows_done": self.summary.rows,
+                    "mode": self.mode.code(),
+                }),
+                self.now,
+            )
+            .await?;
+        }
+        progress_row(&mut tx, &self.summary, "running").await?;
+        tx.commit().await?;
+        self.since_commit = 0;
+        Ok(())
+    }
+
+    /// Commits (or, for an all-or-nothing import with a refused row, rolls back) and closes the
+    /// job row with the report.
+    pub async fn finish(mut self) -> Result<Summary, StoreError> {
+        if self.doomed() {
+            if let Some(tx) = self.tx.take() {
+                tx.rollback().await?;
+            }
+            self.summary.committed = false;
+            self.summary.recorded = 0;
+            self.summary.outcomes.clear();
+        } else {
+            self.commit().await?;
+        }
+        let status = if self.summary.committed { "done" } else { "refused" };
+        let mut tx = self.db.pool.begin().await?;
+        progress_row(&mut tx, &self.summary, status).await?;
+        for (position, p) in self.summary.problems.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO import_problems (import_id, position, row_number, field, code, message) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(self.summary.import_id.to_string())
+            .bind(position as i64)
+            .bind(p.row as i64)
+            .bind(&p.field)
+            .bind(&p.code)
+            .bind(&p.message)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(self.summary)
+    }
+
+    /// Gives up after an error: the open transaction is rolled back and the job row says so.
+    pub async fn abandon(mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.rollback().await;
+        }
+        if let Ok(mut conn) = self.db.pool.acquire().await {
+            let _ = progress_row(&mut conn, &self.summary, "failed").await;
+        }
+    }
+}
+
+/// Writes an import's counts and status to its job row.
+async fn progress_row(conn: &mut AnyConnection, s: &Summary, status: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE imports SET status = $1, rows_done = $2, recorded = $3, duplicates = $4, refused = $5, \
+         problems = $6, finished_at = $7 WHERE id = $8",
+    )
+    .bind(status)
+    .bind(s.rows as i64)
+    .bind(s.recorded as i64)
+    .bind(s.duplicates as i64)
+    .bind(s.refused as i64)
+    .bind(s.problems_total as i64)
+    .bind((status != "running").then(|| to_micros(Utc::now())))
+    .bind(s.import_id.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// `($first, $first+1, …)` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    format!("({})", list.join(", "))
+}
+
+/// `($1, …, $columns), (…)` for `rows` rows.
+fn values(columns: usize, rows: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&placeholders(1 + r * columns, columns));
+    }
+    out
+}
+
+/// A finished or running import as its job row tells it.
+#[derive(Clone, Debug)]
+pub struct ImportJob {
+    pub id: Uuid,
+    pub authority: AuthorityId,
+    pub account: Option<String>,
+    pub format: String,
+    pub mode: String,
+    pub status: String,
+    pub rows_done: i64,
+    pub recorded: i64,
+    pub duplicates: i64,
+    pub refused: i64,
+    pub problems: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One import's job row and its kept problems.
+pub async fn job(
+    conn: &mut AnyConnection,
+    id: Uuid,
+) -> Result<Option<(ImportJob, Vec<Problem>)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, authority_id, account_id, format, mode, status, rows_done, recorded, duplicates, refused, \
+         problems, started_at, finished_at FROM imports WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let job = ImportJob {
+        id,
+        authority: AuthorityId::parse(&r.try_get::<String, _>(1)?)?,
+        account: r.try_get(2)?,
+        format: r.try_get(3)?,
+        mode: r.try_get(4)?,
+        status: r.try_get(5)?,
+        rows_done: r.try_get(6)?,
+        recorded: r.try_get(7)?,
+        duplicates: r.try_get(8)?,
+        refused: r.try_get(9)?,
+        problems: r.try_get(10)?,
+        started_at: super::from_micros(r.try_get(11)?),
+        finished_at: r.try_get::<Option<i64>, _>(12)?.map(super::from_micros),
+    };
+    let problems = sqlx::query(
+        "SELECT row_number, field, code, message FROM import_problems WHERE import_id = $1 ORDER BY position",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|p| {
+        Ok(Problem {
+            row: u64::try_from(p.try_get::<i64, _>(0)?).unwrap_or_default(),
+            field: p.try_get(1)?,
+            code: p.try_get(2)?,
+            message: p.try_get(3)?,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some((job, problems)))
+}
+
+/// What `authority` recorded, oldest first, after the record `after` (ids are time-ordered), at
+/// most `limit`.
+pub async fn recorded_by(
+    conn: &mut AnyConnection,
+    authority: AuthorityId,
+    after: Option<EventId>,
+    limit: i64,
+) -> Result<Vec<records::StoredEvent>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE authority_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    ))
+    .bind(authority.to_string())
+    .bind(after.map(|a| a.to_string()).unwrap_or_default())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(records::event_from_row).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_every_value_once() {
+        assert_eq!(placeholders(2, 3), "($2, $3, $4)");
+        assert_eq!(values(2, 2), "($1, $2), ($3, $4)");
+    }
+
+    #[test]
+    fn modes_round_trip_through_their_codes() {
+        for mode in [Mode::AllOrNothing, Mode::GoodRows] {
+            assert_eq!(Mode::parse(mode.code()), Some(mode));
+        }
+        assert_eq!(Mode::parse("sometimes"), None);
+    }
+}

@@ -1,0 +1,319 @@
+//! Administration over HTTP on both databases: a rule from draft to publication to repeal, the
+//! repeal's one transaction (every record under the rule voided, every subject rescored to a
+//! fresh derivation and told why), refusals that change nothing, and the audit log.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{for_each_database, TestApp};
+use recourse::{
+    domain::{AuthorityId, EventId, Fact, RuleCode, SchemeId, Source, SubjectId},
+    store::{
+        audit::{self, Actor},
+        catalogue,
+        records::{self, Correction, Provenance, Recorded},
+    },
+};
+use reqwest::StatusCode;
+use sqlx::Row;
+
+async fn sign_in(app: &TestApp, username: &str, password: &str) {
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .header("origin", &app.address)
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
+}
+
+async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let response =
+        app.client.post(app.url(path)).header("origin", &app.address).form(form).send().await.unwrap();
+    let status = response.status();
+    let location =
+        response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, response.text().await.unwrap())
+}
+
+async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = app.get(path).await;
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
+}
+
+async fn id_of(app: &TestApp, sql: &str) -> String {
+    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
+}
+
+/// Every stored current score of `scheme` equals a fresh derivation at the time it was computed.
+async fn every_score_matches_a_fresh_derivation(app: &TestApp, scheme: SchemeId) -> usize {
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let ctx = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
+    let members: Vec<String> = sqlx::query("SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1")
+        .bind(scheme.to_string())
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for member in &members {
+        let subject = SubjectId::parse(member).unwrap();
+        let stored = records::current_score(&mut conn, subject, scheme).await.unwrap().unwrap();
+        let fresh = records::derivation(&mut conn, &ctx, subject, stored.computed_at).await.unwrap();
+        assert_eq!(
+            (stored.score, stored.grade.as_str(), stored.valid_until),
+            (fresh.score, fresh.grade.as_str(), fresh.lines.iter().map(|l| l.counts_until).min()),
+            "{}: subject {member} computed at {}",
+            app.label,
+            stored.computed_at
+        );
+    }
+    members.len()
+}
+
+fn draft_form<'a>(code: &'a str, legal_basis: &'a str, from: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("rule_code", code),
+        ("title_en", "Littering in a public place"),
+        ("title_zh", "在公共场所乱扔垃圾"),
+        ("description_en", "Dropping litter in a street, park or beach, as found by a city inspector."),
+        ("description_zh", "经城市管理人员查实，在街道、公园或海滩乱扔垃圾。"),
+        ("legal_basis", legal_basis),
+        ("points_default", "-2"),
+        ("points_min", "-2"),
+        ("points_max", "-2"),
+        ("validity_count", "12"),
+        ("validity_unit", "months"),
+        ("effective_from", from),
+    ]
+}
+
+#[tokio::test]
+async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_every_subject_told() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        sign_in(&app, "demo-admin", "admin-demo-2026").await;
+        let (status, hub) = text(&app, "/admin").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(hub.contains("/admin/schemes/rongcheng/rules") && hub.contains("/admin/audit") && hub.contains("/admin/tokens"));
+
+        let today = Utc::now().format("%Y-%m-%d").to_string();
+        let (status, location, _) = post(&app, "/admin/schemes/rongcheng/rules", &draft_form("litter-01", "", &today)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        let version = location.trim_start_matches("/admin/rule-versions/").trim_end_matches("?done=draft").to_string();
+        let page = format!("/admin/rule-versions/{version}");
+
+        let (status, _, body) = post(&app, &format!("{page}/publish"), &[("effective_from", &today)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("A rule cannot be published without a legal basis."), "{body}");
+        let basis = "Rongcheng City Appearance Regulations, art. 21";
+        let (status, location, _) = post(&app, &page, &draft_form("LITTER-01", basis, &today)).await;
+        assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{page}?done=saved")));
+        let (status, _, body) = post(&app, &format!("{page}/publish"), &[("effective_from", "2020-01-01")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("cannot be before today"), "{body}");
+        let (status, location, _) = post(&app, &format!("{page}/publish"), &[("effective_from", &today)]).await;
+        assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{page}?done=published")));
+        let (status, public) = text(&app, "/rules/rongcheng/LITTER-01").await;
+        assert_eq!(status, StatusCode::OK, "published rules are public");
+        assert!(public.contains(basis));
+        let (status, _, body) = post(&app, &page, &draft_form("LITTER-01", basis, &today)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a published version never changes");
+        assert!(body.contains("no longer a draft"), "{body}");
+
+        // Three subjects recorded under the new rule; one of two records of the first is voided already.
+        let scheme = SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
+        let traffic =
+            AuthorityId::parse(&id_of(&app, "SELECT id FROM authorities WHERE code = 'rc-traffic'").await).unwrap();
+        let subjects: Vec<SubjectId> = sqlx::query(
+            "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 ORDER BY subject_id LIMIT 3",
+        )
+        .bind(scheme.to_string())
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| SubjectId::parse(&r.get::<String, _>(0)).unwrap())
+        .collect();
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let ctx = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
+        drop(conn);
+        let mut first = None;
+        for (i, subject) in [subjects[0], subjects[0], subjects[1], subjects[2]].into_iter().enumerate() {
+            let source = Source { subject, scheme, authority: traffic, external_ref: format!("LITTER-{i}") };
+            let fact = Fact { rule_code: RuleCode::parse("LITTER-01").unwrap(), points: None, occurred_at: Utc::now() };
+            let provenance = Provenance { recorded_by: "inspector".into(), source: "patrol".into(), evidence_ref: String::new() };
+            let Recorded::New(event) = records::record_fact(&app.db, &ctx, source, fact, provenance, Utc::now()).await.unwrap() else {
+                panic!("new")
+            };
+            first.get_or_insert(event.id);
+        }
+        let voided: EventId = first.unwrap();
+        let mut tx = app.db.pool.begin().await.unwrap();
+        let source = Source { subject: subjects[0], scheme, authority: traffic, external_ref: "LITTER-VOID".into() };
+        let correction = Correction::Void { reason: "Wrong person".into(), decision_ref: None };
+        let provenance = Provenance { recorded_by: "inspector".into(), source: "review".into(), evidence_ref: String::new() };
+        records::correct_in(&mut tx, &ctx, source, voided, correction, provenance, Utc::now()).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let state = |app: &TestApp| {
+            let pool = app.db.pool.clone();
+            async move {
+                let q = |sql: &'static str| {
+                    let pool = pool.clone();
+                    async move { sqlx::query(sql).fetch_one(&pool).await.unwrap().get::<i64, _>(0) }
+                };
+                (
+                    q("SELECT COUNT(*) FROM events").await,
+                    q("SELECT COUNT(*) FROM notices").await,
+                    q("SELECT COUNT(*) FROM rule_versions WHERE status = 'repealed'").await,
+                    q("SELECT COUNT(*) FROM audit_log").await,
+                )
+            }
+        };
+        let before = state(&app).await;
+        let (status, _, body) = post(&app, &format!("{page}/repeal"), &[("reason", "  ")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("Reason must be filled in."), "{body}");
+        assert_eq!(state(&app).await, before, "a refused repeal changes nothing");
+
+        let reason = "Struck down by the Rongcheng Intermediate Court";
+        let (status, location, _) = post(&app, &format!("{page}/repeal"), &[("reason", reason)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        assert_eq!(location, format!("{page}?done=repealed&events=3&subjects=3"), "the voided record is not voided twice");
+        let (_, body) = text(&app, &location).await;
+        assert!(body.contains("3 records voided, 3 subjects rescored and notified"), "{body}");
+        let after = state(&app).await;
+        assert_eq!((after.0, after.1, after.2, after.3), (before.0 + 3, before.1 + 3, before.2 + 1, before.3 + 1));
+        let voids = sqlx::query(
+            "SELECT v.reason, v.points, v.decision_ref, t.rule_code FROM events v JOIN events t ON t.id = v.target_event_id \
+             WHERE v.decision_ref = 'repeal:LITTER-01'",
+        )
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(voids.len(), 3);
+        for v in &voids {
+            assert!(v.get::<String, _>(0).contains(reason) && v.get::<String, _>(0).contains("LITTER-01"));
+            assert_eq!((v.get::<i64, _>(1), v.get::<String, _>(3).as_str()), (0, "LITTER-01"));
+        }
+        for subject in &subjects {
+            let notices = count(
+                &app,
+                &format!("SELECT COUNT(*) FROM notices WHERE subject_id = '{subject}' AND kind = 'rule_repealed'"),
+            )
+            .await;
+            assert_eq!(notices, 1, "one notice per subject");
+        }
+        every_score_matches_a_fresh_derivation(&app, scheme).await;
+        let audit = sqlx::query("SELECT actor, target_id FROM audit_log WHERE action = 'rule.repeal'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        assert_eq!((audit.get::<String, _>(0).as_str(), audit.get::<String, _>(1).as_str()), ("demo-admin", "rongcheng/LITTER-01"));
+        for action in ["rule.draft", "rule.edit", "rule.publish"] {
+            assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await, 1, "{action}");
+        }
+        let (status, _, body) = post(&app, &format!("{page}/repeal"), &[("reason", reason)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a repealed version cannot be repealed again");
+        assert!(body.contains("is not published"), "{body}");
+        let (_, audit_page) = text(&app, "/admin/audit").await;
+        assert!(audit_page.contains("rule.repeal") && audit_page.contains("demo-admin"), "{audit_page}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn repealing_a_rule_used_across_the_demo_rescores_everyone_to_a_fresh_derivation() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let scheme = SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
+        let targets = count(
+            &app,
+            "SELECT COUNT(*) FROM events e WHERE e.rule_code = 'TRAFFIC-01' AND e.kind <> 'void' AND NOT EXISTS \
+             (SELECT 1 FROM events c WHERE c.target_event_id = e.id)",
+        )
+        .await;
+        let subjects = count(&app, "SELECT COUNT(DISTINCT subject_id) FROM events WHERE rule_code = 'TRAFFIC-01' AND kind <> 'void'").await;
+        assert!(targets > 20 && subjects > 20, "the demo records tickets for many: {targets} {subjects}");
+        every_score_matches_a_fresh_derivation(&app, scheme).await;
+        sign_in(&app, "demo-admin", "admin-demo-2026").await;
+        let version = id_of(&app, "SELECT id FROM rule_versions WHERE rule_code = 'TRAFFIC-01' AND version = 2").await;
+        let (status, location, _) =
+            post(&app, &format!("/admin/rule-versions/{version}/repeal"), &[("reason", "Replaced by the national rule")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        assert!(location.ends_with(&format!("events={targets}&subjects={subjects}")), "{location}");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM rule_versions WHERE rule_code = 'TRAFFIC-01' AND status = 'repealed'").await, 2);
+        let still_counting = count(
+            &app,
+            "SELECT COUNT(*) FROM events e WHERE e.rule_code = 'TRAFFIC-01' AND e.kind <> 'void' AND NOT EXISTS \
+             (SELECT 1 FROM events c WHERE c.target_event_id = e.id)",
+        )
+        .await;
+        assert_eq!(still_counting, 0, "every record under the rule is voided or was corrected before");
+        every_score_matches_a_fresh_derivation(&app, scheme).await;
+
+        let other = TestApp::new_client();
+        let response = other
+            .post(app.url("/sign-in"))
+            .header("origin", &app.address)
+            .form(&[("username", "demo-subject"), ("password", "wang-fang-demo-2026")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let inbox = other.get(app.url("/notices")).send().await.unwrap().text().await.unwrap();
+        assert!(inbox.contains("A rule was repealed"), "{inbox}");
+        let traffic_event = id_of(
+            &app,
+            "SELECT e.id FROM events e JOIN accounts a ON a.subject_id = e.subject_id \
+             WHERE a.username = 'demo-subject' AND e.rule_code = 'TRAFFIC-01' AND e.kind = 'fact' ORDER BY e.occurred_at DESC LIMIT 1",
+        )
+        .await;
+        let event_page = other.get(app.url(&format!("/record/events/{traffic_event}"))).send().await.unwrap().text().await.unwrap();
+        assert!(event_page.contains("Replaced by the national rule"), "the subject reads why: {event_page}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_audit_log_pages_back_newest_first() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let start = Utc::now() - Duration::hours(1);
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        for i in 0..60 {
+            let at = start + Duration::seconds(i);
+            audit::write(
+                &mut conn,
+                &Actor::cli("tester"),
+                &format!("test.write{i:02}"),
+                "thing",
+                "x",
+                serde_json::json!({}),
+                at,
+            )
+            .await
+            .unwrap();
+        }
+        drop(conn);
+        sign_in(&app, "demo-admin", "admin-demo-2026").await;
+        let (status, first) = text(&app, "/admin/audit").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(first.contains("test.write59") && !first.contains("test.write09"), "newest first");
+        let older = first.split("href=\"/admin/audit?before=").nth(1).expect("a link to older rows");
+        let before = &older[..older.find('"').unwrap()];
+        let (_, second) = text(&app, &format!("/admin/audit?before={before}")).await;
+        assert!(second.contains("test.write09") && !second.contains("test.write59"), "{second}");
+        let (status, _) = text(&app, "/admin/audit?before=banana").await;
+        assert_eq!(status, StatusCode::OK, "an unreadable cursor shows the newest page");
+    })
+    .await;
+}

@@ -1,0 +1,339 @@
+//! The recorder's forms over HTTP on both databases: recording an event (idempotent, with its
+//! notice and audit row), recording a blacklist entry that stays pending until its notice is
+//! delivered, and bad input of every kind refused with a specific message and nothing written.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{for_each_database, TestApp};
+use recourse::{
+    domain::SubjectId,
+    store::{catalogue, records, register},
+};
+use reqwest::StatusCode;
+use sqlx::Row;
+
+async fn sign_in(app: &TestApp, username: &str, password: &str) {
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .header("origin", &app.address)
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
+}
+
+async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let response =
+        app.client.post(app.url(path)).header("origin", &app.address).form(form).send().await.unwrap();
+    let status = response.status();
+    let location =
+        response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, response.text().await.unwrap())
+}
+
+async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = app.get(path).await;
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
+}
+
+async fn wang(app: &TestApp) -> SubjectId {
+    let row = sqlx::query("SELECT subject_id FROM accounts WHERE username = 'demo-subject'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    SubjectId::parse(&row.get::<String, _>(0)).unwrap()
+}
+
+/// Every current score of `subject` equals a fresh derivation.
+async fn scores_match_derivations(app: &TestApp, subject: SubjectId) {
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    for scheme in register::memberships(&mut conn, subject).await.unwrap() {
+        let ctx = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
+        let stored = records::current_score(&mut conn, subject, scheme).await.unwrap().unwrap();
+        let fresh = records::derivation(&mut conn, &ctx, subject, stored.computed_at).await.unwrap();
+        assert_eq!(
+            (stored.score, stored.grade.as_str()),
+            (fresh.score, fresh.grade.as_str()),
+            "{}",
+            app.label
+        );
+    }
+}
+
+async fn writes(app: &TestApp) -> (i64, i64, i64, i64) {
+    (
+        count(app, "SELECT COUNT(*) FROM events").await,
+        count(app, "SELECT COUNT(*) FROM notices").await,
+        count(app, "SELECT COUNT(*) FROM audit_log").await,
+        count(app, "SELECT COUNT(*) FROM blacklist_entries").await,
+    )
+}
+
+#[tokio::test]
+async fn a_recorder_records_an_event_once_with_its_notice_and_audit_row() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let wang = wang(&app).await;
+        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+
+        let (status, hub) = text(&app, "/recording?q=wang").await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        assert!(hub.contains(&format!("/recording/subjects/{wang}")) && hub.contains("Wang Fang"), "{hub}");
+
+        let (status, page) = text(&app, &format!("/recording/subjects/{wang}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("TRAFFIC-01") && page.contains("Record an event"), "{page}");
+        let reads = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM access_records WHERE subject_id = '{wang}' AND purpose = 'recording'"
+            ),
+        )
+        .await;
+        assert_eq!(reads, 1, "the recorder's read is written down for the subject");
+
+        let occurred = (Utc::now() - Duration::days(2)).format("%Y-%m-%dT%H:%M").to_string();
+        let form = [
+            ("scheme", "rongcheng"),
+            ("rule_code", "traffic-01"),
+            ("occurred_at", occurred.as_str()),
+            ("points", ""),
+            ("source", "Ticket 4471"),
+            ("evidence_ref", "CAM-88"),
+            ("external_ref", "HTTP-TEST-1"),
+        ];
+        let before = writes(&app).await;
+        let (status, location, _) = post(&app, &format!("/recording/subjects/{wang}/events"), &form).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        assert_eq!(location, format!("/recording/subjects/{wang}?done=event"));
+        let after = writes(&app).await;
+        assert_eq!(
+            (after.0, after.1, after.2),
+            (before.0 + 1, before.1 + 1, before.2 + 1),
+            "event, notice, audit"
+        );
+        let row = sqlx::query(
+            "SELECT e.id, e.points, e.recorded_by, e.source, a.code FROM events e \
+             JOIN authorities a ON a.id = e.authority_id WHERE e.external_ref = 'HTTP-TEST-1'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let event: String = row.get(0);
+        assert_eq!(row.get::<i64, _>(1), -3, "the rule's points in force");
+        assert_eq!(row.get::<String, _>(2), "demo-recorder");
+        assert_eq!(row.get::<String, _>(3), "Ticket 4471");
+        assert_eq!(row.get::<String, _>(4), "rc-traffic", "the account's authority, never the form's");
+        let notice = count(
+            &app,
+            &format!("SELECT COUNT(*) FROM notices WHERE event_id = '{event}' AND kind = 'event_recorded'"),
+        )
+        .await;
+        assert_eq!(notice, 1);
+        let audit =
+            sqlx::query("SELECT actor, action, target_id, origin FROM audit_log ORDER BY at DESC LIMIT 1")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(audit.get::<String, _>(0), "demo-recorder");
+        assert_eq!(audit.get::<String, _>(1), "event.record");
+        assert_eq!(audit.get::<String, _>(2), event);
+        assert!(!audit.get::<String, _>(3).is_empty(), "from where");
+        scores_match_derivations(&app, wang).await;
+
+        let (status, location, _) = post(&app, &format!("/recording/subjects/{wang}/events"), &form).await;
+        assert_eq!(
+            (status, location),
+            (StatusCode::SEE_OTHER, format!("/recording/subjects/{wang}?done=duplicate"))
+        );
+        assert_eq!(writes(&app).await, after, "the same reference twice records one event");
+        let (_, page) = text(&app, &format!("/recording/subjects/{wang}?done=duplicate")).await;
+        assert!(page.contains("nothing new was written"), "{page}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_event_input_gets_a_specific_answer_and_writes_nothing() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let wang = wang(&app).await;
+        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        let yesterday = (Utc::now() - Duration::days(1)).format("%Y-%m-%dT%H:%M").to_string();
+        let tomorrow = (Utc::now() + Duration::days(1)).format("%Y-%m-%dT%H:%M").to_string();
+        let cases: [(&str, &str, &str, &str, &str); 8] = [
+            ("rongcheng", "NOPE-99", yesterday.as_str(), "R1", "No rule NOPE-99 is published"),
+            ("rongcheng", "TRAFFIC-01", tomorrow.as_str(), "R2", "cannot be in the future"),
+            ("rongcheng", "TRAFFIC-01", "2019-06-01T10:00", "R3", "only takes effect on"),
+            ("rongcheng", "TRAFFIC-01", "last tuesday", "R4", "is not a date Recourse can read"),
+            ("nowhere", "TRAFFIC-01", yesterday.as_str(), "R5", "Choose one of the schemes"),
+            ("rongcheng", "no way", yesterday.as_str(), "R6", "is not a rule code"),
+            ("rongcheng", "TRAFFIC-01", yesterday.as_str(), "", "Your reference must be filled in"),
+            ("rongcheng", "TRAFFIC-01", "", "R8", "The date and time it happened must be filled in"),
+        ];
+        let before = writes(&app).await;
+        for (scheme, rule, occurred, reference, message) in cases {
+            let form = [
+                ("scheme", scheme),
+                ("rule_code", rule),
+                ("occurred_at", occurred),
+                ("source", "Ticket"),
+                ("external_ref", reference),
+            ];
+            let (status, _, page) = post(&app, &format!("/recording/subjects/{wang}/events"), &form).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}: {rule} {occurred}", app.label);
+            assert!(page.contains(message), "{}: expected {message:?} in {page}", app.label);
+            assert!(page.contains("error-summary"), "the problems are listed at the top");
+        }
+        let (status, _, page) = post(
+            &app,
+            &format!("/recording/subjects/{wang}/events"),
+            &[
+                ("scheme", "rongcheng"),
+                ("rule_code", "TRAFFIC-01"),
+                ("occurred_at", &yesterday),
+                ("points", "-50"),
+                ("source", "Ticket"),
+                ("external_ref", "R9"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("-50 points is outside what this rule allows (-3 to -3)"), "{page}");
+        // The demo's corrected record already used this reference for different content.
+        let (status, _, page) = post(
+            &app,
+            &format!("/recording/subjects/{wang}/events"),
+            &[
+                ("scheme", "rongcheng"),
+                ("rule_code", "TRAFFIC-01"),
+                ("occurred_at", &yesterday),
+                ("source", "Ticket"),
+                ("external_ref", "DEMO-CORRECTION-1"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("was already used for a different record"), "{page}");
+        assert_eq!(writes(&app).await, before, "{}: nothing half-written", app.label);
+
+        let unknown = SubjectId::new();
+        let (status, _, _) =
+            post(&app, &format!("/recording/subjects/{unknown}/events"), &[("scheme", "rongcheng")]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "an unknown subject");
+        let (status, _) = text(&app, "/recording/subjects/not-an-id").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let wang = wang(&app).await;
+        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        let tomorrow = (Utc::now() + Duration::days(1)).format("%Y-%m-%d").to_string();
+        let today = Utc::now().format("%Y-%m-%d").to_string();
+        let entry_form = |case: &'static str, restrictions: &[&'static str]| {
+            let mut form = vec![
+                ("list", "dishonest-judgment-debtors"),
+                ("case_number", case),
+                ("legal_basis", "Civil Procedure Law art. 262"),
+                ("reason", "Unpaid fines after a final judgment"),
+                ("effective_from", tomorrow.as_str()),
+                ("removal", "pay_amount"),
+                ("amount", "1,250.50"),
+                ("currency", "CNY"),
+            ];
+            form.extend(restrictions.iter().map(|r| ("restrictions", *r)));
+            form
+        };
+
+        let before = writes(&app).await;
+        let (status, _, page) = post(&app, &format!("/recording/subjects/{wang}/entries"), &entry_form("(2026) T 1", &[])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
+        assert!(page.contains("Restrictions must be filled in"), "{page}");
+        let mut bad = entry_form("(2026) T 1", &["flights"]);
+        bad.retain(|(k, _)| *k != "amount");
+        let (status, _, page) = post(&app, &format!("/recording/subjects/{wang}/entries"), &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("Enter the amount to pay"), "{page}");
+        let mut bad = entry_form("(2026) T 1", &["flights"]);
+        bad.push(("notice_delivered_at", "2099-01-01"));
+        let (status, _, page) = post(&app, &format!("/recording/subjects/{wang}/entries"), &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("cannot be in the future"), "{page}");
+        assert_eq!(writes(&app).await, before, "nothing half-written");
+
+        let (status, location, _) = post(
+            &app,
+            &format!("/recording/subjects/{wang}/entries"),
+            &entry_form("(2026) T 1", &["flights", "high_speed_rail"]),
+        )
+        .await;
+        assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, format!("/recording/subjects/{wang}?done=entry").as_str()));
+        let row = sqlx::query(
+            "SELECT id, notice_delivered_at, removal_cents, restrictions FROM blacklist_entries WHERE case_number = '(2026) T 1'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let entry: String = row.get(0);
+        assert_eq!(row.get::<Option<i64>, _>(1), None, "pending notice");
+        assert_eq!(row.get::<i64, _>(2), 125_050);
+        assert_eq!(row.get::<String, _>(3), "flights,high_speed_rail");
+        assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM notices WHERE entry_id = '{entry}' AND kind = 'entry_recorded'")).await, 1);
+        assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'entry.record' AND target_id = '{entry}'")).await, 1);
+        let (_, hub) = text(&app, "/recording").await;
+        assert!(hub.contains(&format!("/recording/entries/{entry}")), "listed as waiting for its notice: {hub}");
+        let (status, _, page) = post(&app, &format!("/recording/subjects/{wang}/entries"), &entry_form("(2026) T 1", &["flights"])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("already listed a case with this number"), "{page}");
+
+        let (status, page) = text(&app, &format!("/recording/entries/{entry}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("notice not yet delivered"), "{page}");
+        let (status, _, page) = post(&app, &format!("/recording/entries/{entry}/delivered"), &[("delivered_at", today.as_str())]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("How it was delivered must be filled in"), "{page}");
+        let (status, location, _) = post(
+            &app,
+            &format!("/recording/entries/{entry}/delivered"),
+            &[("delivered_at", today.as_str()), ("how", "Handed over in person")],
+        )
+        .await;
+        assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("/recording/entries/{entry}?done=delivered")));
+        let (_, page) = text(&app, &format!("/recording/entries/{entry}?done=delivered")).await;
+        assert!(page.contains("takes effect later"), "delivered, in effect from tomorrow: {page}");
+        assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM notices WHERE entry_id = '{entry}' AND kind = 'entry_changed'")).await, 1);
+        assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'entry.notice_delivered' AND target_id = '{entry}'")).await, 1);
+        let (_, hub) = text(&app, "/recording").await;
+        assert!(!hub.contains(&format!("/recording/entries/{entry}")), "no longer waiting");
+        let (status, _, page) = post(
+            &app,
+            &format!("/recording/entries/{entry}/delivered"),
+            &[("delivered_at", today.as_str()), ("how", "Again")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a notice is delivered once");
+        assert!(page.contains("This change is not possible"), "{page}");
+
+        // The court's entry about Wang Fang is not the traffic police's to mark.
+        let court_entry: String = sqlx::query("SELECT e.id FROM blacklist_entries e JOIN authorities a ON a.id = e.authority_id WHERE a.code = 'rc-court' LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .get(0);
+        let (status, _) = text(&app, &format!("/recording/entries/{court_entry}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
