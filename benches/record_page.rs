@@ -11,10 +11,7 @@
 //! targets; never asserts a time. `RECOURSE_BENCH_BREAKDOWN=1` also prints, per subject, the time
 //! of each store call and domain step the page makes, one request at a time.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
 use chrono::{DateTime, Duration as Span, SubsecRound, TimeZone, Utc};

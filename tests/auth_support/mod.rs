@@ -2,7 +2,6 @@
 //! in over HTTP, and form posts that carry the `Origin` a browser would send.
 #![allow(dead_code)]
 
-use std::sync::Arc;
 
 use chrono::Utc;
 use recourse::{

@@ -3,7 +3,7 @@
 //! created PostgreSQL database that is dropped afterwards.
 #![allow(dead_code)]
 
-use std::{future::Future, panic::AssertUnwindSafe, sync::Arc};
+use std::{future::Future, panic::AssertUnwindSafe};
 
 use futures::FutureExt;
 use recourse::{
