@@ -164,7 +164,6 @@ async fn demo_events(app: &TestApp, code: &str) -> i64 {
 
 #[tokio::test]
 async fn bad_events_get_a_specific_answer_naming_the_field_and_nothing_is_written() {
-    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     for_each_database(|app| async move {
         demo(&app).await;
         let admin = signed_in(&app, "demo-admin").await;

@@ -117,8 +117,8 @@ pub async fn record(
     let new = input
         .check(1, &defaults(&caller))
         .map_err(|p| ApiError::invalid(p.iter().map(ProblemBody::of_single).collect()))?;
-    let mut tx = state.db.pool.begin().await?;
-    let Some(record) = catalogue::scheme_by_code(&mut tx, &new.scheme).await? else {
+    let mut conn = state.db.pool.acquire().await?;
+    let Some(record) = catalogue::scheme_by_code(&mut conn, &new.scheme).await? else {
         return Err(ApiError::invalid(vec![ProblemBody {
             row: None,
             field: "scheme".into(),
@@ -126,8 +126,14 @@ pub async fn record(
             message: format!("no scheme has the code {:?}", new.scheme),
         }]));
     };
-    let ctx =
-        catalogue::SchemeContext { catalogue: catalogue::catalogue(&mut tx, &record.scheme).await?, record };
+    let ctx = catalogue::SchemeContext {
+        catalogue: catalogue::catalogue(&mut conn, &record.scheme).await?,
+        record,
+    };
+    drop(conn);
+    // The transaction's first statement is a write (the record's lock), so SQLite waits for its
+    // write lock instead of failing to upgrade a read snapshot.
+    let mut tx = state.db.pool.begin().await?;
     let source = crate::domain::Source {
         subject: new.subject,
         scheme: ctx.scheme().id(),

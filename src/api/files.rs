@@ -335,6 +335,12 @@ fn csv_row(
     columns: &[&'static str],
     defaults: &Defaults,
 ) -> Result<NewEvent, Vec<Problem>> {
+    // A quote left open swallows the following lines into one field (and the row count).
+    if let Some(i) = record.iter().position(|f| f.contains(&b'\n') || f.contains(&b'\r')) {
+        let column = columns.get(i).copied().unwrap_or("");
+        let message = format!("field {} runs over a line break: is a quote left open on this row?", i + 1);
+        return Err(vec![Problem::new(line, column, "line_break_in_field", message)]);
+    }
     if record.len() != columns.len() {
         let message = format!("this row has {} fields; the header has {}", record.len(), columns.len());
         return Err(vec![Problem::new(line, "", "wrong_field_count", message)]);
@@ -354,11 +360,6 @@ fn csv_row(
                 continue;
             }
         };
-        if text.contains(['\n', '\r']) {
-            let message = format!("{column} runs over a line break: is a quote left open on this row?");
-            problems.push(Problem::new(line, column, "line_break_in_field", message));
-            continue;
-        }
         let owned = Some(text.to_string());
         match *column {
             "subject_id" => input.subject_id = text.into(),

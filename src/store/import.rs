@@ -247,7 +247,14 @@ impl Importer {
 
     async fn tx(&mut self) -> Result<&mut AnyConnection, StoreError> {
         if self.tx.is_none() {
-            self.tx = Some(self.db.pool.begin().await?);
+            let mut tx = self.db.pool.begin().await?;
+            // Write first: SQLite then takes its write lock now, waiting its turn, instead of
+            // failing later when a read snapshot cannot be upgraded.
+            sqlx::query("UPDATE imports SET rows_done = rows_done WHERE id = $1")
+                .bind(self.summary.import_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            self.tx = Some(tx);
         }
         Ok(self.tx.as_mut().expect("just opened"))
     }
