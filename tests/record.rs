@@ -1,6 +1,7 @@
 //! The subject's own record over HTTP: the grade and its derivation, as of any date, event and
 //! entry pages, and 404 for everything that is not theirs. Both databases.
 
+mod auth_support;
 mod common;
 
 use chrono::Utc;
@@ -247,6 +248,57 @@ async fn the_record_page_shows_a_new_record_and_a_catalogue_change_at_once() {
             .unwrap();
         let (_, renamed) = body(&app, "/record").await;
         assert!(renamed.contains("Renamed for the cache test"), "a catalogue change shows at once");
+    })
+    .await;
+}
+
+/// An organisation can have several representatives: each signs in with their own account and
+/// sees the same record, the same notices and the same access records; no one else's.
+#[tokio::test]
+async fn every_representative_of_an_organisation_sees_its_record() {
+    use auth_support::{client, person, sign_in};
+    use recourse::store::accounts::{self, Role};
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let clerk = person(&app.db, "harbour-clerk", Role::Subject).await;
+        let harbour: String =
+            sqlx::query("SELECT subject_id FROM accounts WHERE username = 'demo-org'")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap()
+                .get(0);
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        accounts::link(&mut conn, clerk.id.0, Some(recourse::domain::SubjectId::parse(&harbour).unwrap()), None)
+            .await
+            .unwrap();
+        drop(conn);
+
+        let first = client();
+        let response = auth_support::sign_in_with(&app, &first, "demo-org", "harbour-demo-2026").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let second = client();
+        sign_in(&app, &second, &clerk).await;
+        let page = |c: reqwest::Client, path: &'static str| {
+            let url = app.url(path);
+            async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        let (a, b) = (page(first.clone(), "/record").await, page(second.clone(), "/record").await);
+        assert!(a.contains("Rongcheng Harbour Logistics") && b.contains("Rongcheng Harbour Logistics"));
+        let score = |p: &str| between(p, r#"<span class="label">Score</span><strong>"#, "<").to_string();
+        assert_eq!(score(&a), score(&b), "both representatives see the same score");
+        assert_eq!(a.matches("/record/events/").count(), b.matches("/record/events/").count());
+
+        // Notices belong to the organisation: read by one representative, read for both.
+        let read = auth_support::post(&app, &second, "/notices/read", &[]).await;
+        assert_eq!(read.status(), StatusCode::SEE_OTHER);
+        assert!(!page(first.clone(), "/").await.contains("unread)"), "the inbox is the organisation's");
+
+        // Neither reaches Wang Fang's events.
+        for id in ids(&app, EVENTS_OF, "demo-subject").await.iter().take(3) {
+            let path = format!("/record/events/{id}");
+            let status = second.get(app.url(&path)).send().await.unwrap().status();
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        }
     })
     .await;
 }
