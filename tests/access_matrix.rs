@@ -82,11 +82,23 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/recording", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
     ("GET", "/recording/subjects/{subject}", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
     ("GET", "/recording/subjects/{subject}/events", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
-    ("POST", "/recording/subjects/{subject}/events", [SignIn, NotFound, NotFound, Invalid, NotFound, NotFound]),
+    (
+        "POST",
+        "/recording/subjects/{subject}/events",
+        [SignIn, NotFound, NotFound, Invalid, NotFound, NotFound],
+    ),
     ("GET", "/recording/subjects/{subject}/entries", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
-    ("POST", "/recording/subjects/{subject}/entries", [SignIn, NotFound, NotFound, Invalid, NotFound, NotFound]),
+    (
+        "POST",
+        "/recording/subjects/{subject}/entries",
+        [SignIn, NotFound, NotFound, Invalid, NotFound, NotFound],
+    ),
     ("GET", "/recording/entries/{entry}", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
-    ("POST", "/recording/entries/{entry}/delivered", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
+    (
+        "POST",
+        "/recording/entries/{entry}/delivered",
+        [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound],
+    ),
     // Appeals: the subject's own (a post with an empty form is refused as invalid once let in);
     // evidence downloads to the appeal's subject and to reviewers; the reviewers' dashboard; rule
     // challenges to administrators.
@@ -120,6 +132,24 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("POST", "/api/v1/events/batch", [Unauthorized; 6]),
     ("POST", "/api/v1/imports", [Unauthorized; 6]),
     ("GET", "/api/v1/imports/{id}", [Unauthorized; 6]),
+    // Administration: schemes' catalogues, drafts, publishing, repeal, the audit log. Empty forms
+    // are refused before anything changes (the matrix never repeals a rule).
+    ("GET", "/admin", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("GET", "/admin/audit", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("GET", "/admin/schemes/{scheme}/rules", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/schemes/{scheme}/rules", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    ("GET", "/admin/rule-versions/{version}", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/rule-versions/{version}", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    (
+        "POST",
+        "/admin/rule-versions/{version}/publish",
+        [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid],
+    ),
+    (
+        "POST",
+        "/admin/rule-versions/{version}/repeal",
+        [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid],
+    ),
     // Whoever holds the link.
     ("GET", "/invitation/{token}", [Ok; 6]),
     ("POST", "/invitation/{token}", [Invalid; 6]),
@@ -163,6 +193,8 @@ struct Fixtures {
     appeal: String,
     /// An evidence file of that appeal.
     evidence: String,
+    /// A published rule version (TRAFFIC-01 version 2).
+    version: String,
 }
 
 fn concrete(method: &str, pattern: &str, f: &Fixtures) -> String {
@@ -186,6 +218,7 @@ fn concrete(method: &str, pattern: &str, f: &Fixtures) -> String {
         .replace("{rule}", "TRAFFIC-01")
         .replace("{subject}", &f.subject)
         .replace("{entry}", &f.entry)
+        .replace("{version}", &f.version)
         .replace("{id}", id)
         .replace("{token}", &f.token)
         .replace("{file}", &f.evidence)
@@ -273,6 +306,12 @@ async fn every_route_answers_each_visitor_as_the_matrix_says() {
             token: token.expose().to_string(),
             appeal,
             evidence,
+            version: sqlx::query_scalar::<_, String>(
+                "SELECT id FROM rule_versions WHERE rule_code = 'TRAFFIC-01' AND version = 2",
+            )
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap(),
         };
 
         let usernames = [

@@ -277,8 +277,14 @@ async fn repealing_a_rule_used_across_the_demo_rescores_everyone_to_a_fresh_deri
              WHERE a.username = 'demo-subject' AND e.rule_code = 'TRAFFIC-01' AND e.kind = 'fact' ORDER BY e.occurred_at DESC LIMIT 1",
         )
         .await;
+        let void = id_of(&app, &format!("SELECT id FROM events WHERE target_event_id = '{traffic_event}'")).await;
         let event_page = other.get(app.url(&format!("/record/events/{traffic_event}"))).send().await.unwrap().text().await.unwrap();
-        assert!(event_page.contains("Replaced by the national rule"), "the subject reads why: {event_page}");
+        assert!(event_page.contains(&format!("/record/events/{void}")), "the record links its voiding: {event_page}");
+        let void_page = other.get(app.url(&format!("/record/events/{void}"))).send().await.unwrap().text().await.unwrap();
+        assert!(
+            void_page.contains("Rule TRAFFIC-01 was repealed: Replaced by the national rule"),
+            "the subject reads why: {void_page}"
+        );
     })
     .await;
 }
