@@ -110,16 +110,16 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
         let version = location.trim_start_matches("/admin/rule-versions/").trim_end_matches("?done=draft").to_string();
         let page = format!("/admin/rule-versions/{version}");
 
-        let (status, _, body) = post(&app, &format!("{page}/publish"), &[("effective_from", &today)]).await;
+        let (status, _, body) = post(&app, &format!("{page}/publish"), &[("publish_from", &today)]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("A rule cannot be published without a legal basis."), "{body}");
         let basis = "Rongcheng City Appearance Regulations, art. 21";
         let (status, location, _) = post(&app, &page, &draft_form("LITTER-01", basis, &today)).await;
         assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{page}?done=saved")));
-        let (status, _, body) = post(&app, &format!("{page}/publish"), &[("effective_from", "2020-01-01")]).await;
+        let (status, _, body) = post(&app, &format!("{page}/publish"), &[("publish_from", "2020-01-01")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("cannot be before today"), "{body}");
-        let (status, location, _) = post(&app, &format!("{page}/publish"), &[("effective_from", &today)]).await;
+        let (status, location, _) = post(&app, &format!("{page}/publish"), &[("publish_from", &today)]).await;
         assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{page}?done=published")));
         let (status, public) = text(&app, "/rules/rongcheng/LITTER-01").await;
         assert_eq!(status, StatusCode::OK, "published rules are public");

@@ -560,9 +560,9 @@ fn render_version(
                 <h2 id="publish">{locale.t("administration.publish_title")}</h2>
                 <p>{locale.t("administration.publish_intro")}</p>
                 <form class="stack" method="post" action=format!("/admin/rule-versions/{id}/publish")>
-                    {Field::new("effective_from", locale.t("problems.field_effective_from"), "date", "off")
+                    {Field::new("publish_from", locale.t("problems.field_effective_from"), "date", "off")
                         .value(forms.effective_from.clone()).hint(locale.t("administration.publish_hint"))
-                        .error(error_for(problems, "effective_from")).view()}
+                        .error(error_for(problems, "publish_from")).view()}
                     <button type="submit">{locale.t("administration.publish_submit")}</button>
                 </form>
                 <h2 id="edit">{locale.t("administration.edit_title")}</h2>
@@ -648,8 +648,9 @@ pub async fn edit_draft(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PublishForm {
+    /// Named apart from the draft form's `effective_from`: both forms share the version page.
     #[serde(default)]
-    effective_from: String,
+    publish_from: String,
 }
 
 /// `POST /admin/rule-versions/{version}/publish`: publishes a draft from a date not before today
@@ -667,18 +668,19 @@ pub async fn publish(
     let page = PageContext { locale, path: uri.to_string() };
     let refuse = |problems: Problems| {
         let forms =
-            VersionForms { effective_from: form.effective_from.clone(), problems, ..VersionForms::default() };
+            VersionForms { effective_from: form.publish_from.clone(), problems, ..VersionForms::default() };
         (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))
             .into_response()
     };
     let now = Utc::now();
-    let effective_from: DateTime<Utc> = match problems::instant(&form.effective_from) {
+    let effective_from: DateTime<Utc> = match problems::instant(&form.publish_from) {
         Some(at) if format::iso_date(at) == format::iso_date(now) => now,
         Some(at) => at,
-        None if form.effective_from.trim().is_empty() => {
-            return Ok(refuse(vec![describe(locale, &DomainError::EmptyField { field: "effective_from" })]))
+        None if form.publish_from.trim().is_empty() => {
+            let (_, message) = describe(locale, &DomainError::EmptyField { field: "effective_from" });
+            return Ok(refuse(vec![("publish_from", message)]));
         }
-        None => return Ok(refuse(vec![("effective_from", unreadable_date(locale, "effective_from"))])),
+        None => return Ok(refuse(vec![("publish_from", unreadable_date(locale, "effective_from"))])),
     };
     let mut tx = state.db.pool.begin().await?;
     administration::lock_scheme(&mut tx, ctx.scheme().id()).await.map_err(internal)?;
@@ -687,7 +689,7 @@ pub async fn publish(
     let published = match fresh.catalogue.publish_from(version.id(), effective_from, now) {
         Ok(v) => v.clone(),
         Err(DomainError::DateOrder { .. }) => {
-            return Ok(refuse(vec![("effective_from", locale.t("administration.publish_past"))]))
+            return Ok(refuse(vec![("publish_from", locale.t("administration.publish_past"))]))
         }
         Err(e) => return Ok(refuse(vec![describe(locale, &e)])),
     };
