@@ -32,7 +32,12 @@ async fn get(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String)
     (response.status(), response.text().await.unwrap())
 }
 
-async fn post(app: &TestApp, client: &Client, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+async fn post(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
     let response = client.post(app.url(path)).header("origin", &app.address).form(form).send().await.unwrap();
     let location =
         response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
@@ -45,7 +50,8 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
         );
     }
     for (file, bytes) in files {
@@ -158,8 +164,8 @@ async fn a_subject_files_with_evidence_a_reviewer_upholds_and_the_subject_sees_t
         let pdf: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
         let path = file(&app, &liu, &event, &[("judgment.pdf", pdf), ("note.txt", "我当天不在荣成。".as_bytes())]).await;
         assert_eq!(liu_score(&app).await, before + 100, "{}: suspended while disputed, at once", app.label);
-        let (_, page) = get(&app, &liu, &path).await;
-        assert!(page.contains("Your appeal was filed") && page.contains("judgment.pdf") && page.contains("note.txt"));
+        let (_, page) = get(&app, &liu, &format!("{path}?done=filed")).await;
+        assert!(page.contains("Your appeal was filed") && page.contains("judgment.pdf") && page.contains("note.txt"), "{page}");
         assert!(page.contains("A decision is due by"), "the subject sees the clock: {page}");
         let (_, record) = get(&app, &liu, &format!("/record/events/{event}")).await;
         assert!(record.contains("Under appeal"), "{record}");
@@ -328,16 +334,23 @@ async fn a_reviewer_of_the_recording_authority_cannot_decide_and_overdue_appeals
             .get(0);
         let path = format!("/review/appeals/{overdue}");
         let (_, page) = get(&app, &office, &path).await;
-        assert!(page.contains("made by your own authority") && !page.contains("Record the decision"), "{page}");
+        assert!(
+            page.contains("made by your own authority") && !page.contains("Record the decision"),
+            "{page}"
+        );
         let (status, _, page) =
-            post(&app, &office, &format!("{path}/decide"), &[("outcome", "upheld"), ("reasons", REASONS)]).await;
+            post(&app, &office, &format!("{path}/decide"), &[("outcome", "upheld"), ("reasons", REASONS)])
+                .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "a forged post is refused too");
         assert!(page.contains("made by your own authority"), "{page}");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM appeal_decisions").await, 0);
 
         let liu = signed_in(&app, LIU).await;
         let (_, mine) = get(&app, &liu, &format!("/appeals/{overdue}")).await;
-        assert!(mine.contains("Overdue: the decision was due on") && mine.contains("stays suspended"), "{mine}");
+        assert!(
+            mine.contains("Overdue: the decision was due on") && mine.contains("stays suspended"),
+            "{mine}"
+        );
     })
     .await;
 }
@@ -496,15 +509,25 @@ async fn a_rule_challenge_goes_to_administrators() {
         let liu = signed_in(&app, LIU).await;
         let (status, rule) = get(&app, &liu, "/rules/rongcheng/TRAFFIC-01").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(rule.contains("/appeals/new?rule=rongcheng/TRAFFIC-01") || rule.contains("/appeals/new?rule=rongcheng%2FTRAFFIC-01"), "{rule}");
+        assert!(
+            rule.contains("/appeals/new?rule=rongcheng/TRAFFIC-01")
+                || rule.contains("/appeals/new?rule=rongcheng%2FTRAFFIC-01"),
+            "{rule}"
+        );
         let (status, form) = get(&app, &liu, "/appeals/new?rule=rongcheng/TRAFFIC-01").await;
         assert_eq!(status, StatusCode::OK);
-        let version = form.split("name=\"target_id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let version =
+            form.split("name=\"target_id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
         let (status, _, page) = upload(
             &app,
             &liu,
             "/appeals",
-            &[("target_kind", "rule"), ("target_id", &version), ("grounds", "disproportionate"), ("statement", "Three points for parking is too much.")],
+            &[
+                ("target_kind", "rule"),
+                ("target_id", &version),
+                ("grounds", "disproportionate"),
+                ("statement", "Three points for parking is too much."),
+            ],
             &[],
         )
         .await;
@@ -515,7 +538,10 @@ async fn a_rule_challenge_goes_to_administrators() {
         let admin = signed_in(&app, ("demo-admin", "admin-demo-2026")).await;
         let (status, list) = get(&app, &admin, "/admin/appeals").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(list.contains("Three points for parking is too much.") && list.contains("TRAFFIC-01"), "{list}");
+        assert!(
+            list.contains("Three points for parking is too much.") && list.contains("TRAFFIC-01"),
+            "{list}"
+        );
     })
     .await;
 }

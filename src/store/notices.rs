@@ -111,8 +111,8 @@ pub async fn inbox(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<N
     .await?;
     rows.iter()
         .map(|r| {
-            let appeal = r.try_get::<Option<String>, _>(6)?;
-            let about = match (r.try_get::<Option<String>, _>(2)?, r.try_get::<Option<String>, _>(3)?, appeal) {
+            let (event, entry) = (r.try_get::<Option<String>, _>(2)?, r.try_get::<Option<String>, _>(3)?);
+            let about = match (event, entry, r.try_get::<Option<String>, _>(6)?) {
                 (_, _, Some(a)) => About::Appeal(Uuid::parse_str(&a).map_err(StoreError::corrupt)?),
                 (Some(e), _, None) => About::Event(EventId::parse(&e)?),
                 (None, Some(e), None) => About::Entry(EntryId::parse(&e)?),
