@@ -756,7 +756,10 @@ pub fn timeline_view(locale: Locale, timeline: &[appeals::Action]) -> AnyView {
             let what = locale.t(&format!("appeals.action_{}", x.action));
             let note = match x.action.as_str() {
                 "filed" => Grounds::parse(&x.note).map(|g| locale.t(&format!("appeals.grounds_{}", g.code()))).unwrap_or_default(),
-                "decided" => Outcome::CODES.contains(&x.note.as_str()).then(|| locale.t(&format!("appeals.outcome_{}", x.note))).unwrap_or_default(),
+                "decided" if Outcome::CODES.contains(&x.note.as_str()) => {
+                    locale.t(&format!("appeals.outcome_{}", x.note))
+                }
+                "decided" => String::new(),
                 _ => x.note.clone(),
             };
             view! {

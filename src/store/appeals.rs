@@ -485,7 +485,7 @@ async fn lock(conn: &mut AnyConnection, id: Uuid) -> Result<Appeal, AppealFailur
     if locked.rows_affected() == 0 {
         return Err(AppealFailure::NotFound);
     }
-    Ok(appeal(conn, id).await?.ok_or(AppealFailure::NotFound)?)
+    appeal(conn, id).await?.ok_or(AppealFailure::NotFound)
 }
 
 /// Rescores the contested record's subject after the dispute opened or closed.
