@@ -28,13 +28,19 @@ use crate::domain::{Event, SchemeId, SubjectId};
 /// the records a server is asked for again and again are few).
 const RECORDS_KEPT: usize = 2_000;
 
+/// Scores at instants, oldest first.
+pub type ScorePoints = Arc<[(DateTime<Utc>, i64)]>;
+
+/// Each kept record with the count of records it was read at.
+type KeptRecords = HashMap<(SubjectId, SchemeId), (i64, Arc<CachedRecords>)>;
+
 /// A subject's records in one scheme, as stored and as the domain derives from them.
 #[derive(Debug)]
 pub struct CachedRecords {
     pub stored: Vec<StoredEvent>,
     pub events: Vec<Event>,
     /// The score history before a day (see the record page), for one catalogue revision.
-    history: Mutex<Option<(i64, NaiveDate, Arc<[(DateTime<Utc>, i64)]>)>>,
+    history: Mutex<Option<(i64, NaiveDate, ScorePoints)>>,
 }
 
 impl CachedRecords {
@@ -44,12 +50,12 @@ impl CachedRecords {
         revision: i64,
         day: NaiveDate,
         derive: impl FnOnce() -> Vec<(DateTime<Utc>, i64)>,
-    ) -> Arc<[(DateTime<Utc>, i64)]> {
+    ) -> ScorePoints {
         let mut kept = self.history.lock().unwrap_or_else(|e| e.into_inner());
         match &*kept {
             Some((r, d, points)) if *r == revision && *d == day => points.clone(),
             _ => {
-                let points: Arc<[_]> = derive().into();
+                let points: ScorePoints = derive().into();
                 *kept = Some((revision, day, points.clone()));
                 points
             }
@@ -67,7 +73,7 @@ struct Catalogues {
 #[derive(Default)]
 pub struct ReadCache {
     catalogues: Mutex<Catalogues>,
-    records: Mutex<HashMap<(SubjectId, SchemeId), (i64, Arc<CachedRecords>)>>,
+    records: Mutex<KeptRecords>,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -153,7 +159,7 @@ impl ReadCache {
         Ok(loaded)
     }
 
-    fn lock_records(&self) -> std::sync::MutexGuard<'_, HashMap<(SubjectId, SchemeId), (i64, Arc<CachedRecords>)>> {
+    fn lock_records(&self) -> std::sync::MutexGuard<'_, KeptRecords> {
         self.records.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
