@@ -173,10 +173,7 @@ async fn malformed_files_get_a_specific_answer_and_change_nothing() {
                     .into_bytes(),
                 "line_break_in_field",
             ),
-            (
-                [HEADER.as_bytes(), good.replace("officer 7", "Caf\u{e9}").as_bytes()].concat(),
-                "none",
-            ),
+            ([HEADER.as_bytes(), good.replace("officer 7", "Caf\u{e9}").as_bytes()].concat(), "none"),
             (
                 [
                     HEADER.as_bytes(),

@@ -48,7 +48,10 @@ async fn every_change_to_the_record_reaches_the_inbox_and_can_be_marked_read() {
         .get(0);
         assert!(unread > 0);
         let (_, home) = text(&app, "/").await;
-        assert!(home.contains(&format!("Notices ({unread} unread)")), "every page's header counts them: {home}");
+        assert!(
+            home.contains(&format!("Notices ({unread} unread)")),
+            "every page's header counts them: {home}"
+        );
 
         let read =
             app.client.post(app.url("/notices/read")).header("origin", &app.address).send().await.unwrap();

@@ -242,10 +242,12 @@ async fn the_record_page_shows_a_new_record_and_a_catalogue_change_at_once() {
         let (_, after) = body(&app, "/record").await;
         assert_eq!(lines(&after), lines(&before) + 1, "the new record is on the page at once");
 
-        sqlx::query("UPDATE rule_versions SET title_en = 'Renamed for the cache test' WHERE rule_code = 'TRAFFIC-01'")
-            .execute(&app.db.pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE rule_versions SET title_en = 'Renamed for the cache test' WHERE rule_code = 'TRAFFIC-01'",
+        )
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
         let (_, renamed) = body(&app, "/record").await;
         assert!(renamed.contains("Renamed for the cache test"), "a catalogue change shows at once");
     })
@@ -261,16 +263,20 @@ async fn every_representative_of_an_organisation_sees_its_record() {
     for_each_database(|app| async move {
         recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
         let clerk = person(&app.db, "harbour-clerk", Role::Subject).await;
-        let harbour: String =
-            sqlx::query("SELECT subject_id FROM accounts WHERE username = 'demo-org'")
-                .fetch_one(&app.db.pool)
-                .await
-                .unwrap()
-                .get(0);
-        let mut conn = app.db.pool.acquire().await.unwrap();
-        accounts::link(&mut conn, clerk.id.0, Some(recourse::domain::SubjectId::parse(&harbour).unwrap()), None)
+        let harbour: String = sqlx::query("SELECT subject_id FROM accounts WHERE username = 'demo-org'")
+            .fetch_one(&app.db.pool)
             .await
-            .unwrap();
+            .unwrap()
+            .get(0);
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        accounts::link(
+            &mut conn,
+            clerk.id.0,
+            Some(recourse::domain::SubjectId::parse(&harbour).unwrap()),
+            None,
+        )
+        .await
+        .unwrap();
         drop(conn);
 
         let first = client();

@@ -704,12 +704,8 @@ impl Catalogue {
     /// Repeals every published version of rule `code` (drafts stay drafts). Returns the ids of
     /// the versions repealed; refuses a rule with no published version, changing nothing.
     pub fn repeal_rule(&mut self, code: &RuleCode) -> Result<Vec<RuleVersionId>, DomainError> {
-        let published: Vec<RuleVersionId> = self
-            .history(code)
-            .iter()
-            .filter(|v| v.status == RuleStatus::Published)
-            .map(|v| v.id)
-            .collect();
+        let published: Vec<RuleVersionId> =
+            self.history(code).iter().filter(|v| v.status == RuleStatus::Published).map(|v| v.id).collect();
         if published.is_empty() {
             return Err(DomainError::UnknownRule { code: code.to_string() });
         }

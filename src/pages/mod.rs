@@ -138,10 +138,8 @@ fn role_links(locale: Locale, viewer: &Viewer) -> AnyView {
         Role::Reviewer => &[("/review", "shell.review")],
         Role::Administrator => &[("/admin", "shell.administration")],
     };
-    let links = links
-        .iter()
-        .map(|(href, key)| view! { <li><a href=*href>{locale.t(key)}</a></li> })
-        .collect_view();
+    let links =
+        links.iter().map(|(href, key)| view! { <li><a href=*href>{locale.t(key)}</a></li> }).collect_view();
     let inbox = (viewer.role == Role::Subject).then(|| {
         let label = if viewer.unread_notices > 0 {
             locale.t_with("shell.notices_unread", &[("count", &viewer.unread_notices.to_string())])

@@ -90,7 +90,8 @@ async fn load_schemes(
 ) -> AppResult<Vec<SchemeView>> {
     let mut out = Vec::new();
     for scheme in register::memberships(conn, subject).await.map_err(internal)? {
-        let ctx = state.cache.context(conn, revision, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+        let ctx =
+            state.cache.context(conn, revision, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
         let records = state.cache.records(conn, subject, scheme).await.map_err(internal)?;
         let disputes = crate::store::appeals::disputes(conn, subject, scheme).await.map_err(internal)?;
         let derivation = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &records.events, &disputes, at);
@@ -115,7 +116,9 @@ fn history_points(
     let past = records.memo(revision, day, || {
         (1..36)
             .rev()
-            .filter_map(|steps_back| (day - Duration::days(30 * steps_back)).and_hms_micro_opt(23, 59, 59, 999_999))
+            .filter_map(|steps_back| {
+                (day - Duration::days(30 * steps_back)).and_hms_micro_opt(23, 59, 59, 999_999)
+            })
             .map(|t| t.and_utc())
             .map(|t| (t, score_at(t)))
             .collect()
@@ -617,8 +620,12 @@ pub async fn event(
     }
     let e = &stored.event;
     let revision = catalogue_revision(&mut conn).await.map_err(internal)?;
-    let ctx_data =
-        state.cache.context(&mut conn, revision, e.scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let ctx_data = state
+        .cache
+        .context(&mut conn, revision, e.scheme)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
     let siblings = state.cache.records(&mut conn, subject, e.scheme).await.map_err(internal)?;
     let names = authorities(&state, &mut conn, revision).await?;
     let appeal = crate::store::appeals::open_on(&mut conn, Target::Event(id)).await.map_err(internal)?;
@@ -626,7 +633,8 @@ pub async fn event(
     let version = ctx_data.catalogue.get(e.rule_version);
     let authority =
         names.get(&e.authority.to_string()).map(|a| pick(locale, &a.name_en, &a.name_zh).to_string());
-    let corrected_by: Vec<_> = siblings.stored.iter().filter(|s| s.event.kind.target() == Some(e.id)).collect();
+    let corrected_by: Vec<_> =
+        siblings.stored.iter().filter(|s| s.event.kind.target() == Some(e.id)).collect();
     let (kind_key, target) = match &e.kind {
         EventKind::Fact => ("record.kind_fact", None),
         EventKind::Void { target, .. } => ("record.kind_void", Some(*target)),

@@ -3,8 +3,8 @@
 //! microseconds since the Unix epoch (UTC), ids as UUIDv7 text.
 
 pub mod accounts;
-pub mod appeals;
 pub mod administration;
+pub mod appeals;
 pub mod audit;
 pub mod blacklist;
 pub mod catalogue;
@@ -12,8 +12,8 @@ pub mod import;
 pub mod instance;
 pub mod notices;
 pub mod read_cache;
-pub mod records;
 pub mod recording;
+pub mod records;
 pub mod register;
 pub mod repeal;
 pub mod sessions;

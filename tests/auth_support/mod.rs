@@ -2,7 +2,6 @@
 //! in over HTTP, and form posts that carry the `Origin` a browser would send.
 #![allow(dead_code)]
 
-
 use chrono::Utc;
 use recourse::{
     auth::password::{self, NewPassword},
