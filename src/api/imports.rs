@@ -48,10 +48,14 @@ pub fn check_upload(headers: &HeaderMap) -> ApiResult<Format> {
             "send the file with Content-Type: text/csv or application/json",
         )
     })?;
-    let length = headers
-        .get(header::CONTENT_LENGTH)
+    // Without Content-Length and Transfer-Encoding a request has no body (RFC 9112 §6.3): an
+    // empty file, answered as such. A streamed body of unknown length is refused up front.
+    let declared = headers.get(header::CONTENT_LENGTH);
+    let streamed = headers.contains_key(header::TRANSFER_ENCODING);
+    let length = declared
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
+        .or((declared.is_none() && !streamed).then_some(0))
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::LENGTH_REQUIRED,
