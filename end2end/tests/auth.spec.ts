@@ -36,7 +36,7 @@ for (const account of DEMO) {
     await expect(nav.getByRole('link', { name: `Signed in as ${account.who}` })).toHaveAttribute('href', '/me');
     await expect(nav.getByRole('link', { name: 'Sign in' })).toHaveCount(0);
     await expect(nav.getByRole('link', { name: 'Administration' })).toHaveCount(account.role === 'Administrator' ? 1 : 0);
-    await expect(nav.getByRole('link', { name: 'Review' })).toHaveCount(account.role === 'Reviewer' ? 1 : 0);
+    await expect(nav.getByRole('link', { name: 'Review', exact: true })).toHaveCount(account.role === 'Reviewer' ? 1 : 0);
     await expect(nav.getByRole('link', { name: 'Record', exact: true })).toHaveCount(account.role === 'Recorder' ? 1 : 0);
     await expect(nav.getByRole('link', { name: 'My record' })).toHaveCount(account.role === 'Subject' ? 1 : 0);
 
@@ -100,7 +100,7 @@ test('an administrator invites a new person, who sets a password, signs in and c
   const username = `e2e-${Date.now().toString(36)}`;
   await signIn(page, 'demo-admin', 'admin-demo-2026');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Administration' }).click();
-  await page.getByRole('main').getByRole('link', { name: 'Accounts', exact: true }).click();
+  await page.getByRole('main').getByRole('link', { name: 'Accounts and roles' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Accounts');
   await screenshots(page, 'admin-accounts');
 

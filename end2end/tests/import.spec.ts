@@ -1,7 +1,7 @@
 // The recorder's bulk import without JavaScript: upload a CSV file, choose to record the good
 // rows, follow the import to its page and read the per-row report. Every row of the file is
-// refused on purpose (unknown subject, future date, bad header cell values), so the shared demo
-// database is not changed for the other specs.
+// refused on purpose (unknown or malformed subject ids; a row gets its first problem), so the
+// shared demo database is not changed for the other specs.
 import { expect, test, type Page } from '@playwright/test';
 
 async function signIn(page: Page, username: string, password: string) {
@@ -38,7 +38,7 @@ test('a recorder imports a file without JavaScript and reads the per-row report'
   await expect(page.getByText('Refused: 3')).toBeVisible();
   const report = page.locator('table.import-problems');
   await expect(report).toContainText('no subject has this id');
-  await expect(report).toContainText('occurred_at');
+  await expect(report).toContainText('subject is not a valid identifier');
   await expect(report.locator('tbody tr')).toHaveCount(3);
 });
 
