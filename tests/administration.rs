@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{for_each_database, TestApp};
+use common::{count, for_each_database, post, sign_in, text, TestApp};
 use recourse::{
     domain::{AuthorityId, EventId, Fact, RuleCode, SchemeId, Source, SubjectId},
     store::{
@@ -16,36 +16,6 @@ use recourse::{
 };
 use reqwest::StatusCode;
 use sqlx::Row;
-
-async fn sign_in(app: &TestApp, username: &str, password: &str) {
-    let response = app
-        .client
-        .post(app.url("/sign-in"))
-        .header("origin", &app.address)
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
-}
-
-async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
-    let response =
-        app.client.post(app.url(path)).header("origin", &app.address).form(form).send().await.unwrap();
-    let status = response.status();
-    let location =
-        response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
-    (status, location, response.text().await.unwrap())
-}
-
-async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
-    let response = app.get(path).await;
-    (response.status(), response.text().await.unwrap())
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
-}
 
 async fn id_of(app: &TestApp, sql: &str) -> String {
     sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)

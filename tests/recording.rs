@@ -5,43 +5,13 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{for_each_database, TestApp};
+use common::{count, for_each_database, post, sign_in, text, TestApp};
 use recourse::{
     domain::SubjectId,
     store::{catalogue, records, register},
 };
 use reqwest::StatusCode;
 use sqlx::Row;
-
-async fn sign_in(app: &TestApp, username: &str, password: &str) {
-    let response = app
-        .client
-        .post(app.url("/sign-in"))
-        .header("origin", &app.address)
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
-}
-
-async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
-    let response =
-        app.client.post(app.url(path)).header("origin", &app.address).form(form).send().await.unwrap();
-    let status = response.status();
-    let location =
-        response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
-    (status, location, response.text().await.unwrap())
-}
-
-async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
-    let response = app.get(path).await;
-    (response.status(), response.text().await.unwrap())
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
-}
 
 async fn wang(app: &TestApp) -> SubjectId {
     let row = sqlx::query("SELECT subject_id FROM accounts WHERE username = 'demo-subject'")

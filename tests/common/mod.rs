@@ -10,7 +10,8 @@ use recourse::{
     db::{DatabaseUrl, Db},
     http::{self, AppState, Config},
 };
-use sqlx::{AnyConnection, Connection, Executor};
+use reqwest::StatusCode;
+use sqlx::{AnyConnection, Connection, Executor, Row};
 
 /// A running app and a client that keeps cookies and does not follow redirects.
 pub struct TestApp {
@@ -108,4 +109,38 @@ pub async fn spawn_app(db: Db, label: &'static str) -> TestApp {
         .expect("server runs");
     });
     TestApp { address, client: TestApp::new_client(), db, label }
+}
+
+/// Signs the app's client in and checks it worked.
+pub async fn sign_in(app: &TestApp, username: &str, password: &str) {
+    let response = app
+        .client
+        .post(app.url("/sign-in"))
+        .header("origin", &app.address)
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
+}
+
+/// A form post from Recourse's own pages: (status, Location, body).
+pub async fn post(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let response =
+        app.client.post(app.url(path)).header("origin", &app.address).form(form).send().await.unwrap();
+    let status = response.status();
+    let location =
+        response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, location, response.text().await.unwrap())
+}
+
+/// A GET: (status, body).
+pub async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = app.get(path).await;
+    (response.status(), response.text().await.unwrap())
+}
+
+/// The single number an SQL query answers.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
 }
