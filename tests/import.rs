@@ -128,6 +128,8 @@ async fn a_file_with_bad_rows_records_nothing_or_only_the_good_rows() {
         let rows = vec![
             row(&subjects[0], &days_ago(1), "G-1"),
             row("0193a5b2-7c1e-7d3a-9f00-1234567890ab", &days_ago(1), "G-2"),
+            // A blank line: skipped, and the rows after it keep the line numbers an editor shows.
+            String::new(),
             format!("{},rongcheng,NO-SUCH,{},,G-3,,,", subjects[1], days_ago(1)),
             row(&subjects[1], &days_ago(-5), "G-4"),
             row(&subjects[1], &days_ago(2), "G-1"),
@@ -139,10 +141,10 @@ async fn a_file_with_bad_rows_records_nothing_or_only_the_good_rows() {
         assert_eq!(report["committed"], false);
         let expected = vec![
             (3, "subject_id".to_string(), "unknown_subject".to_string()),
-            (4, "rule_code".to_string(), "unknown_rule".to_string()),
-            (5, "occurred_at".to_string(), "future_date".to_string()),
-            (6, "external_ref".to_string(), "duplicate_reference".to_string()),
-            (7, "".to_string(), "wrong_field_count".to_string()),
+            (5, "rule_code".to_string(), "unknown_rule".to_string()),
+            (6, "occurred_at".to_string(), "future_date".to_string()),
+            (7, "external_ref".to_string(), "duplicate_reference".to_string()),
+            (8, "".to_string(), "wrong_field_count".to_string()),
         ];
         let mut got = codes(&report);
         got.sort();

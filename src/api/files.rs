@@ -207,10 +207,72 @@ pub fn read(format: Format, input: impl Read, defaults: &Defaults, emit: &mut dy
         input.consume(3);
     }
     match format {
-        Format::Csv => read_csv(input, defaults, &mut out),
+        Format::Csv => read_csv(BlankLinesKept::new(input), defaults, &mut out),
         Format::Json => read_json(input, defaults, &mut out),
     }
     out.flush();
+}
+
+/// Puts a space on every blank line, so the CSV reader keeps it as a (skipped) one-field row,
+/// and reads "\r\n" and a lone "\r" as "\n". The reader drops blank lines itself but then gives the next row the
+/// blank line's number (rust-csv #208) and counts lines by "\n" only; a report must
+/// name the line a person sees in their editor.
+struct BlankLinesKept<R> {
+    inner: R,
+    raw: Vec<u8>,
+    out: Vec<u8>,
+    at: usize,
+    line_start: bool,
+    /// A '\r' held back until the next byte says whether it ends a CRLF.
+    held_cr: bool,
+}
+
+impl<R: Read> BlankLinesKept<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, raw: vec![0; 64 * 1024], out: Vec::new(), at: 0, line_start: true, held_cr: false }
+    }
+
+    fn put(&mut self, b: u8) {
+        let terminator = b == b'\n';
+        if terminator && self.line_start {
+            self.out.push(b' ');
+        }
+        self.out.push(b);
+        self.line_start = terminator;
+    }
+}
+
+impl<R: Read> Read for BlankLinesKept<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.out.len() {
+            let n = self.inner.read(&mut self.raw)?;
+            self.out.clear();
+            self.at = 0;
+            if n == 0 {
+                if std::mem::take(&mut self.held_cr) {
+                    self.put(b'\n');
+                    continue;
+                }
+                return Ok(0);
+            }
+            let raw = std::mem::take(&mut self.raw);
+            for &b in &raw[..n] {
+                if std::mem::take(&mut self.held_cr) && b != b'\n' {
+                    self.put(b'\n');
+                }
+                if b == b'\r' {
+                    self.held_cr = true;
+                } else {
+                    self.put(b);
+                }
+            }
+            self.raw = raw;
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 struct Batcher<'a> {
@@ -497,6 +559,24 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert_eq!((events[0].row, events[0].fact.points), (2, Some(-5)));
         assert_eq!((events[1].row, events[1].fact.points), (3, None));
+    }
+
+    #[test]
+    fn csv_rows_after_blank_lines_keep_their_line_numbers() {
+        let header = "subject_id,scheme,rule_code,occurred_at,external_ref";
+        let row = |r: &str| format!("{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,{r}");
+        for eol in ["\n", "\r\n", "\r"] {
+            let file =
+                [header.to_string(), row("R-1"), String::new(), row("R-2"), String::new(), String::new()]
+                    .join(eol)
+                    + eol
+                    + &format!("{SUBJECT},rongcheng{eol}")
+                    + &row("R-3");
+            let (events, problems) = read_all(Format::Csv, file.as_bytes());
+            let lines: Vec<u64> = events.iter().map(|e| e.row).collect();
+            assert_eq!(lines, [2, 4, 8], "{eol:?}");
+            assert_eq!((problems[0].row, problems[0].code.as_str()), (7, "wrong_field_count"), "{eol:?}");
+        }
     }
 
     #[test]

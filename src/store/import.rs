@@ -29,10 +29,10 @@ use super::{
     audit::{self, Actor},
     catalogue::{self, SchemeContext},
     records::{self, Provenance, EVENT_COLUMNS},
-    to_micros, StoreError,
+    repeal, sql, to_micros, StoreError,
 };
 use crate::{
-    db::Db,
+    db::{Db, Dialect},
     domain::{self, AuthorityId, Event, EventId, Fact, SchemeId, Source, SubjectId},
     store::accounts::AccountId,
 };
@@ -41,10 +41,8 @@ use crate::{
 pub const COMMIT_ROWS: u64 = 50_000;
 /// Problems kept for the report; beyond this they are only counted.
 pub const MAX_PROBLEMS_KEPT: usize = 1_000;
-/// Rows per multi-row statement (14 parameters each: within both databases' limits).
-const INSERT_ROWS: usize = 500;
 /// Values per `IN (…)` list.
-const LOOKUP_BATCH: usize = 500;
+const LOOKUP_BATCH: usize = sql::PARAMS - 2;
 
 /// One event to record, as read from a row of a batch or a file.
 #[derive(Clone, Debug)]
@@ -149,6 +147,9 @@ pub struct Importer {
     hasher: RandomState,
     /// Records written since the last commit, rescored before it.
     touched: HashSet<(SubjectId, SchemeId)>,
+    /// Memberships found and locked in the open transaction: a subject's row is locked once per
+    /// transaction, not once per chunk (the lock holds until the commit).
+    locked: HashSet<(SubjectId, SchemeId)>,
     since_commit: u64,
     keep_outcomes: bool,
     summary: Summary,
@@ -191,6 +192,7 @@ impl Importer {
             seen: HashMap::new(),
             hasher: RandomState::new(),
             touched: HashSet::new(),
+            locked: HashSet::new(),
             since_commit: 0,
             keep_outcomes,
             summary: Summary { import_id: id, committed: true, ..Summary::default() },
@@ -248,6 +250,12 @@ impl Importer {
     async fn tx(&mut self) -> Result<&mut AnyConnection, StoreError> {
         if self.tx.is_none() {
             let mut tx = self.db.pool.begin().await?;
+            if self.db.dialect == Dialect::Sqlite {
+                // A large transaction's index pages stay in memory instead of spilling to the
+                // log and being read back (a third of the insert time at SQLite's default 2 MB).
+                // The setting stays with the pooled connection; 64 MB is within the budget.
+                sqlx::query("PRAGMA cache_size = -65536").execute(&mut *tx).await?;
+            }
             // Write first: SQLite then takes its write lock now, waiting its turn, instead of
             // failing later when a read snapshot cannot be upgraded.
             sqlx::query("UPDATE imports SET rows_done = rows_done WHERE id = $1")
@@ -362,13 +370,19 @@ impl Importer {
         rows: &[(Arc<SchemeContext>, NewEvent)],
         lock: bool,
     ) -> Result<(HashSet<(SubjectId, SchemeId)>, HashSet<SubjectId>), StoreError> {
-        let mut wanted: HashMap<SchemeId, Vec<SubjectId>> = HashMap::new();
-        for (ctx, new) in rows {
-            wanted.entry(ctx.scheme().id()).or_default().push(new.subject);
-        }
-        let now = to_micros(self.now);
         let mut members = HashSet::new();
         let mut known = HashSet::new();
+        let mut wanted: HashMap<SchemeId, Vec<SubjectId>> = HashMap::new();
+        for (ctx, new) in rows {
+            let pair = (new.subject, ctx.scheme().id());
+            if lock && self.locked.contains(&pair) {
+                members.insert(pair);
+                known.insert(new.subject);
+            } else {
+                wanted.entry(pair.1).or_default().push(new.subject);
+            }
+        }
+        let now = to_micros(self.now);
         let conn = self.tx().await?;
         for (scheme, mut subjects) in wanted {
             subjects.sort_unstable();
@@ -378,7 +392,7 @@ impl Importer {
                     // Sorted, so two imports lock in the same order.
                     let sql = format!(
                         "UPDATE scheme_memberships SET last_write_at = $1 WHERE scheme_id = $2 AND subject_id IN {}",
-                        placeholders(3, batch.len())
+                        sql::list(3, batch.len())
                     );
                     let mut query = sqlx::query(&sql).bind(now).bind(scheme.to_string());
                     for s in batch {
@@ -388,7 +402,7 @@ impl Importer {
                 }
                 let sql = format!(
                     "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id IN {}",
-                    placeholders(2, batch.len())
+                    sql::list(2, batch.len())
                 );
                 let mut query = sqlx::query(&sql).bind(scheme.to_string());
                 for s in batch {
@@ -402,8 +416,7 @@ impl Importer {
                 let missing: Vec<&SubjectId> =
                     batch.iter().filter(|s| !members.contains(&(**s, scheme))).collect();
                 if !missing.is_empty() {
-                    let sql =
-                        format!("SELECT id FROM subjects WHERE id IN {}", placeholders(1, missing.len()));
+                    let sql = format!("SELECT id FROM subjects WHERE id IN {}", sql::list(1, missing.len()));
                     let mut query = sqlx::query(&sql);
                     for s in &missing {
                         query = query.bind(s.to_string());
@@ -413,6 +426,9 @@ impl Importer {
                     }
                 }
             }
+        }
+        if lock {
+            self.locked.extend(members.iter().copied());
         }
         Ok((members, known))
     }
@@ -431,7 +447,7 @@ impl Importer {
         for batch in refs.chunks(LOOKUP_BATCH) {
             let sql = format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE authority_id = $1 AND external_ref IN {}",
-                placeholders(2, batch.len())
+                sql::list(2, batch.len())
             );
             let mut query = sqlx::query(&sql).bind(&authority);
             for r in batch {
@@ -455,11 +471,12 @@ impl Importer {
             self.touched.insert((event.subject, ctx.scheme().id()));
         }
         let conn = self.tx().await?;
-        for batch in accepted.chunks(INSERT_ROWS) {
+        // Events have 14 columns, notices 5: the events' batch size suits both.
+        for batch in accepted.chunks(sql::rows_per_statement(14)) {
             let sql = format!(
                 "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
                  recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind) VALUES {}",
-                values(14, batch.len())
+                sql::rows(1, 14, batch.len())
             );
             let mut query = sqlx::query(&sql);
             for (_, e, p) in batch {
@@ -491,7 +508,7 @@ impl Importer {
             // One notice per event, as every single write gives (DESIGN: every change is notified).
             let sql = format!(
                 "INSERT INTO notices (id, subject_id, kind, event_id, created_at) VALUES {}",
-                values(5, batch.len())
+                sql::rows(1, 5, batch.len())
             );
             let mut query = sqlx::query(&sql);
             for (_, e, _) in batch {
@@ -510,16 +527,22 @@ impl Importer {
     /// Rescores what changed, writes the chunk's audit row and progress, and commits.
     async fn commit(&mut self) -> Result<(), StoreError> {
         let Some(mut tx) = self.tx.take() else { return Ok(()) };
-        let touched: Vec<(SubjectId, SchemeId)> = self.touched.drain().collect();
-        for (subject, scheme) in &touched {
+        // Each touched record rescored once, a batch of subjects per query.
+        let mut by_scheme: HashMap<SchemeId, Vec<SubjectId>> = HashMap::new();
+        for (subject, scheme) in self.touched.drain() {
+            by_scheme.entry(scheme).or_default().push(subject);
+        }
+        self.locked.clear();
+        for (scheme, mut subjects) in by_scheme {
             let ctx = self
                 .contexts
                 .values()
                 .flatten()
-                .find(|c| c.scheme().id() == *scheme)
+                .find(|c| c.scheme().id() == scheme)
                 .cloned()
                 .ok_or_else(|| StoreError::corrupt("a touched record of an unloaded scheme"))?;
-            records::rescore(&mut tx, &ctx, *subject, self.now).await?;
+            subjects.sort_unstable();
+            repeal::rescore_all(&mut tx, &ctx, &subjects, self.now).await?;
         }
         if self.since_commit > 0 {
             audit::write(
@@ -606,24 +629,6 @@ async fn progress_row(conn: &mut AnyConnection, s: &Summary, status: &str) -> Re
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// `($first, $first+1, …)` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
-    format!("({})", list.join(", "))
-}
-
-/// `($1, …, $columns), (…)` for `rows` rows.
-fn values(columns: usize, rows: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 6);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push_str(&placeholders(1 + r * columns, columns));
-    }
-    out
 }
 
 /// A finished or running import as its job row tells it.
@@ -713,12 +718,6 @@ pub async fn recorded_by(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_number_every_value_once() {
-        assert_eq!(placeholders(2, 3), "($2, $3, $4)");
-        assert_eq!(values(2, 2), "($1, $2), ($3, $4)");
-    }
 
     #[test]
     fn modes_round_trip_through_their_codes() {

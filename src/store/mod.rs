@@ -17,6 +17,7 @@ pub mod records;
 pub mod register;
 pub mod repeal;
 pub mod sessions;
+pub mod sql;
 pub mod throttle;
 pub mod tokens;
 

@@ -17,14 +17,11 @@ use super::{
     catalogue::{self, SchemeContext},
     notices::NoticeKind,
     records::{self, EVENT_COLUMNS},
-    to_micros, StoreError,
+    sql, to_micros, StoreError,
 };
 use crate::domain::{
     self, event::MAX_REASON, DomainError, Event, EventId, RuleCode, RuleVersionId, SchemeId, SubjectId,
 };
-
-/// Rows per multi-row statement: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-const BATCH: usize = 1_000;
 
 /// Longest repeal reason accepted: the void records quote it after the rule's code.
 pub const MAX_REPEAL_REASON: usize = MAX_REASON - 100;
@@ -79,14 +76,14 @@ pub async fn repeal_rule(
             .execute(&mut *conn)
             .await?;
     }
-    let version_list = placeholders(2, 1, versions.len());
+    let version_list = sql::list(2, versions.len());
     let version_ids: Vec<String> = versions.iter().map(ToString::to_string).collect();
 
     // Lock every record touched, as each single write does, before reading their events.
     let sql = format!(
         "UPDATE scheme_memberships SET last_write_at = $1 WHERE scheme_id = $2 AND subject_id IN \
          (SELECT subject_id FROM events WHERE rule_version_id IN {})",
-        placeholders(3, 1, versions.len())
+        sql::list(3, versions.len())
     );
     let mut lock = sqlx::query(&sql).bind(to_micros(now)).bind(scheme.to_string());
     for id in &version_ids {
@@ -121,7 +118,7 @@ pub async fn repeal_rule(
 
     let void_reason = format!("Rule {code} was repealed: {reason}");
     let decision_ref = format!("repeal:{code}");
-    for chunk in voided.chunks(BATCH) {
+    for chunk in voided.chunks(sql::rows_per_statement(2)) {
         insert_voids(conn, chunk, actor, &void_reason, &decision_ref, now).await?;
     }
     // One notice per subject, about the first of their records voided (targets come by subject).
@@ -131,7 +128,7 @@ pub async fn repeal_rule(
             first_voided.push((subject, event));
         }
     }
-    for chunk in first_voided.chunks(BATCH) {
+    for chunk in first_voided.chunks(sql::rows_per_statement(3)) {
         insert_notices(conn, chunk, now).await?;
     }
     let subjects: Vec<SubjectId> =
@@ -175,7 +172,7 @@ async fn insert_voids(
          SELECT v.column1, e.subject_id, e.scheme_id, e.rule_version_id, e.rule_code, 0, $1, $1, e.authority_id, \
          $2, 'rule repeal', $3, 'repeal:' || e.id, 'void', e.id, $4, $3 \
          FROM (VALUES {}) AS v JOIN events e ON e.id = v.column2",
-        placeholders(5, 2, targets.len())
+        sql::rows(5, 2, targets.len())
     );
     let mut insert =
         sqlx::query(&sql).bind(to_micros(now)).bind(&actor.label).bind(decision_ref).bind(reason);
@@ -227,11 +224,12 @@ pub async fn rescore_all(
             .iter()
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<_, _>>()?;
-    for chunk in subjects.chunks(BATCH) {
+    // The scores' upsert has 6 values a subject.
+    for chunk in subjects.chunks(sql::rows_per_statement(6)) {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE scheme_id = $1 AND subject_id IN {} \
              ORDER BY subject_id, occurred_at, id",
-            placeholders(2, 1, chunk.len())
+            sql::list(2, chunk.len())
         );
         let mut load = sqlx::query(&sql).bind(ctx.scheme().id().to_string());
         for subject in chunk {
@@ -253,17 +251,11 @@ pub async fn rescore_all(
             };
             derived.push((*subject, domain::derive(ctx.scheme(), &ctx.catalogue, events, &disputes, now)));
         }
-        let values: Vec<String> = (0..derived.len())
-            .map(|i| {
-                let p = 6 * i;
-                format!("(${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6)
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO current_scores (subject_id, scheme_id, score, grade, computed_at, valid_until) \
              VALUES {} ON CONFLICT (subject_id, scheme_id) DO UPDATE SET score = excluded.score, \
              grade = excluded.grade, computed_at = excluded.computed_at, valid_until = excluded.valid_until",
-            values.join(", ")
+            sql::rows(1, 6, derived.len())
         );
         let mut upsert = sqlx::query(&sql);
         for (subject, derivation) in &derived {
@@ -278,29 +270,4 @@ pub async fn rescore_all(
         upsert.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// `(${start}, …), (…)`: `rows` groups of `columns` numbered placeholders, or for one column a
-/// parenthesised list `($start, $start+1, …)`.
-fn placeholders(start: usize, columns: usize, rows: usize) -> String {
-    let group = |r: usize| -> String {
-        let first = start + r * columns;
-        (first..first + columns).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
-    };
-    if columns == 1 {
-        format!("({})", (0..rows).map(group).collect::<Vec<_>>().join(", "))
-    } else {
-        (0..rows).map(|r| format!("({})", group(r))).collect::<Vec<_>>().join(", ")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::placeholders;
-
-    #[test]
-    fn placeholders_number_rows_and_columns() {
-        assert_eq!(placeholders(3, 1, 3), "($3, $4, $5)");
-        assert_eq!(placeholders(5, 2, 2), "($5, $6), ($7, $8)");
-    }
 }
