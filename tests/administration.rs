@@ -12,6 +12,7 @@ use recourse::{
         audit::{self, Actor},
         catalogue,
         records::{self, Correction, Provenance, Recorded},
+        repeal,
     },
 };
 use reqwest::StatusCode;
@@ -290,6 +291,61 @@ async fn the_audit_log_pages_back_newest_first() {
         assert!(second.contains("test.write09") && !second.contains("test.write59"), "{second}");
         let (status, _) = text(&app, "/admin/audit?before=banana").await;
         assert_eq!(status, StatusCode::OK, "an unreadable cursor shows the newest page");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_write_with_a_catalogue_read_before_a_repeal_records_nothing_under_the_repealed_rule() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let scheme =
+            SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
+        let traffic =
+            AuthorityId::parse(&id_of(&app, "SELECT id FROM authorities WHERE code = 'rc-traffic'").await)
+                .unwrap();
+        let subject = SubjectId::parse(
+            &id_of(&app, "SELECT subject_id FROM accounts WHERE username = 'demo-subject'").await,
+        )
+        .unwrap();
+        // A recorder's request has read the catalogue (the rule is in force) ...
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let stale = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
+        // ... when an administrator's repeal commits.
+        let mut tx = app.db.pool.begin().await.unwrap();
+        let code = RuleCode::parse("TRAFFIC-01").unwrap();
+        repeal::repeal_rule(
+            &mut tx,
+            scheme,
+            &code,
+            "Replaced by the national rule",
+            &Actor::cli("test"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        drop(conn);
+        let before = count(&app, "SELECT COUNT(*) FROM events").await;
+        let source = Source { subject, scheme, authority: traffic, external_ref: "LATE-1".into() };
+        let fact = Fact { rule_code: code, points: None, occurred_at: Utc::now() - Duration::hours(1) };
+        let provenance = Provenance {
+            recorded_by: "officer".into(),
+            source: "camera".into(),
+            evidence_ref: String::new(),
+        };
+        let outcome = records::record_fact(&app.db, &stale, source, fact, provenance, Utc::now()).await;
+        assert!(
+            matches!(&outcome, Err(records::RecordError::Domain(e)) if e.code() == "unknown_rule"),
+            "{}: {outcome:?}",
+            app.label
+        );
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM events").await,
+            before,
+            "{}: nothing recorded",
+            app.label
+        );
     })
     .await;
 }

@@ -235,10 +235,20 @@ impl Importer {
         if let Some(found) = self.contexts.get(code) {
             return Ok(found.clone());
         }
-        let mut conn = self.db.pool.acquire().await?;
-        let found = match catalogue::scheme_by_code(&mut conn, code).await? {
+        // Read inside the import's transaction, and kept only until its commit: a repeal that
+        // commits meanwhile is either seen or (PostgreSQL: the versions are share-locked, as a
+        // single write locks the one it uses) waits for the commit and voids what it wrote.
+        let postgres = self.db.dialect == Dialect::Postgres;
+        let conn = self.tx().await?;
+        let found = match catalogue::scheme_by_code(conn, code).await? {
             Some(record) => {
-                let catalogue = catalogue::catalogue(&mut conn, &record.scheme).await?;
+                if postgres {
+                    sqlx::query("SELECT id FROM rule_versions WHERE scheme_id = $1 FOR SHARE")
+                        .bind(record.scheme.id().to_string())
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                let catalogue = catalogue::catalogue(conn, &record.scheme).await?;
                 Some(Arc::new(SchemeContext { record, catalogue }))
             }
             None => None,
@@ -564,6 +574,8 @@ impl Importer {
         progress_row(&mut tx, &self.summary, "running").await?;
         tx.commit().await?;
         self.since_commit = 0;
+        // The next transaction reads the catalogue afresh (see `context`).
+        self.contexts.clear();
         Ok(())
     }
 

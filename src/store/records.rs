@@ -89,6 +89,16 @@ pub async fn record_fact_in(
     provenance: Provenance,
     now: DateTime<Utc>,
 ) -> Result<Recorded, RecordError> {
+    // `ctx` was loaded before this transaction; a repeal may have committed since. On PostgreSQL
+    // the rule version is share-locked before the record (the order a repeal takes them in), so
+    // a repeal either waits for this write and voids it, or commits first and is seen here.
+    // SQLite takes the write lock first and then reads the committed state.
+    let checked = domain::record_fact(&ctx.catalogue, source.clone(), fact.clone(), now);
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let mut in_force = None;
+    if let (true, Ok(event)) = (postgres, &checked) {
+        in_force = Some(still_in_force(conn, event).await?);
+    }
     lock_record(conn, source.subject, source.scheme).await?;
     if let Some(existing) = by_external_ref(conn, source.authority, &source.external_ref).await? {
         return if is_resent(&existing.event, &source, &fact) {
@@ -97,9 +107,30 @@ pub async fn record_fact_in(
             Err(RecordError::ReferenceReused { external_ref: source.external_ref })
         };
     }
-    let event = domain::record_fact(&ctx.catalogue, source, fact, now)?;
+    let event = checked?;
+    let in_force = match in_force {
+        Some(known) => known,
+        None => still_in_force(conn, &event).await?,
+    };
+    if !in_force {
+        // What the same request gets once the repeal is in the catalogue it reads.
+        return Err(DomainError::UnknownRule { code: event.rule_code.to_string() }.into());
+    }
     append(conn, ctx, &event, &provenance, now).await?;
     Ok(Recorded::New(Box::new(event)))
+}
+
+/// Whether the rule version `event` falls under is still published (not repealed since the
+/// caller's catalogue was loaded). Takes a share lock on it on PostgreSQL.
+async fn still_in_force(conn: &mut AnyConnection, event: &Event) -> Result<bool, RecordError> {
+    let sql = if conn.backend_name() == "PostgreSQL" {
+        "SELECT status FROM rule_versions WHERE id = $1 FOR SHARE"
+    } else {
+        "SELECT status FROM rule_versions WHERE id = $1"
+    };
+    let status: Option<String> =
+        sqlx::query_scalar(sql).bind(event.rule_version.to_string()).fetch_optional(&mut *conn).await?;
+    Ok(status.as_deref() == Some("published"))
 }
 
 /// Whether `fact` about `source` is `existing` sent again (same reference, same content): a
