@@ -70,6 +70,14 @@ struct WebArgs {
     /// Behind a reverse proxy: throttle sign-ins by the last X-Forwarded-For address.
     #[arg(long, env = "RECOURSE_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
+    /// API calls a second, sustained, per token (and per client address without a valid token);
+    /// 0 turns the limit off.
+    #[arg(long, env = "RECOURSE_API_RATE_PER_SECOND", default_value_t = crate::api::limit::ApiLimit::DEFAULT.per_second)]
+    api_rate_per_second: u32,
+    /// API calls allowed in a burst on top of the sustained rate (1 to 100000).
+    #[arg(long, env = "RECOURSE_API_BURST", default_value_t = crate::api::limit::ApiLimit::DEFAULT.burst,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    api_burst: u32,
 }
 
 #[derive(Args, Debug)]
@@ -205,6 +213,7 @@ async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
         session_idle_timeout: std::time::Duration::from_secs(web.session_idle_minutes * 60),
         session_max_lifetime: std::time::Duration::from_secs(web.session_max_hours * 3600),
         trust_forwarded_for: web.trust_forwarded_for,
+        api_limit: crate::api::limit::ApiLimit { per_second: web.api_rate_per_second, burst: web.api_burst },
     };
     http::serve(AppState::new(db, config), web.addr).await?;
     Ok(())

@@ -132,6 +132,9 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("POST", "/api/v1/events/batch", [Unauthorized; 6]),
     ("POST", "/api/v1/imports", [Unauthorized; 6]),
     ("GET", "/api/v1/imports/{id}", [Unauthorized; 6]),
+    ("GET", "/api/v1/entries", [Unauthorized; 6]),
+    ("POST", "/api/v1/entries", [Unauthorized; 6]),
+    ("GET", "/api/v1/entries/{id}", [Unauthorized; 6]),
     // Administration: schemes' catalogues, drafts, publishing, repeal, the audit log. Empty forms
     // are refused before anything changes (the matrix never repeals a rule).
     ("GET", "/admin", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),

@@ -1,5 +1,5 @@
 //! The JSON API, version 1, for authorities' systems: record events one at a time, in batches
-//! or as CSV/JSON files, and read back what the authority recorded. Callers authenticate with a
+//! or as CSV/JSON files, record blacklist entries, and read back what the authority recorded. Callers authenticate with a
 //! bearer token made by an administrator for one authority (`Authorization: Bearer rct_…`);
 //! cookies are never looked at here, so there is nothing to forge and the cross-site check of the
 //! pages does not apply. Every answer is JSON; every refusal has a stable `code`, a `message` a
@@ -7,9 +7,11 @@
 //! `/api/v1/openapi.json` is generated from these handlers and types.
 
 pub mod bearer;
+pub mod entries;
 pub mod events;
 pub mod files;
 pub mod imports;
+pub mod limit;
 pub mod openapi;
 pub mod rows;
 
@@ -37,6 +39,9 @@ pub fn routes() -> Routes {
         .post("/api/v1/events/batch", events::batch)
         .post("/api/v1/imports", imports::upload)
         .get("/api/v1/imports/{id}", imports::status)
+        .get("/api/v1/entries", entries::list)
+        .post("/api/v1/entries", entries::record)
+        .get("/api/v1/entries/{id}", entries::one)
 }
 
 /// One problem with the input: where (row, field), what (code) and why (message).
@@ -75,7 +80,7 @@ pub struct ErrorBody {
 }
 
 /// A refusal or a failure of an API call.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,

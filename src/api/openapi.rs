@@ -3,11 +3,15 @@
 
 use axum::{http::header, response::IntoResponse, Json};
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        header::HeaderBuilder,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        ContentBuilder, Object, Ref, ResponseBuilder, Type,
+    },
     Modify, OpenApi,
 };
 
-use super::{events, imports, rows, ErrorBody, ProblemBody};
+use super::{entries, events, imports, rows, ErrorBody, ProblemBody};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,7 +20,9 @@ use super::{events, imports, rows, ErrorBody, ProblemBody};
         version = "1",
         description = "Recording events for an authority's systems. Authenticate with \
             `Authorization: Bearer <token>` (an administrator creates tokens at /admin/tokens). Every refusal \
-            is JSON with a stable `code`, a `message`, and for bad input the `problems` field by field."
+            is JSON with a stable `code`, a `message`, and for bad input the `problems` field by field. \
+            Calls are rate limited per token (per client address without a valid token): by default 20 a \
+            second sustained with bursts of 100; a call over the limit gets 429 with `Retry-After`."
     ),
     paths(
         events::record,
@@ -25,6 +31,9 @@ use super::{events, imports, rows, ErrorBody, ProblemBody};
         events::one,
         imports::upload,
         imports::status,
+        entries::record,
+        entries::list,
+        entries::one,
     ),
     components(schemas(
         rows::EventInput,
@@ -35,12 +44,18 @@ use super::{events, imports, rows, ErrorBody, ProblemBody};
         events::RowResult,
         events::EventPage,
         imports::ImportStatus,
+        entries::EntryInput,
+        entries::EntryView,
+        entries::RemovalView,
+        entries::RecordedEntry,
+        entries::EntryPage,
         ErrorBody,
         ProblemBody,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &RateLimited),
     tags((name = "events", description = "Recording events and reading them back"),
-         (name = "imports", description = "Bulk import of CSV and JSON files"))
+         (name = "imports", description = "Bulk import of CSV and JSON files"),
+         (name = "entries", description = "Recording blacklist entries and reading them back"))
 )]
 pub struct ApiDoc;
 
@@ -53,6 +68,43 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Every call may be refused for going over the rate limit (see [`super::limit`]).
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let response = ResponseBuilder::new()
+            .description("Over the rate limit (code rate_limited): wait Retry-After seconds")
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Object::with_type(Type::Integer))
+                    .description(Some("Seconds to wait before calling again"))
+                    .build(),
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation.responses.responses.insert("429".into(), response.clone().into());
+            }
+        }
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Config {
     /// Behind a reverse proxy: take the client's address (for sign-in throttling) from the last
     /// `X-Forwarded-For` entry instead of the connection.
     pub trust_forwarded_for: bool,
+    /// Calls a second (sustained) and burst allowed to each API token, and to each client address
+    /// for calls without a valid token; `per_second` 0 turns the limit off.
+    pub api_limit: crate::api::limit::ApiLimit,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             session_idle_timeout: crate::auth::session::DEFAULT_IDLE,
             session_max_lifetime: crate::auth::session::DEFAULT_MAX,
             trust_forwarded_for: false,
+            api_limit: crate::api::limit::ApiLimit::DEFAULT,
         }
     }
 }
@@ -74,19 +78,23 @@ pub fn default_public_dir() -> PathBuf {
     }
 }
 
-/// Shared by every handler: the database pool, the configuration and a read cache that checks
-/// the database before every use. Holds no per-user state that the database does not also hold,
-/// so any number of servers can run behind a load balancer.
+/// Shared by every handler: the database pool, the configuration, a read cache that checks
+/// the database before every use, and the API's rate limiter. Holds no per-user state that the
+/// database does not also hold (the limiter's counters are a per-server guard of capacity, see
+/// [`crate::api::limit`]), so any number of servers can run behind a load balancer.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub cache: Arc<ReadCache>,
+    /// `None` when the API's limit is off.
+    pub api_limiter: Option<Arc<crate::api::limit::ApiLimiter>>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
-        Self { db, config: Arc::new(config), cache: Arc::default() }
+        let api_limiter = crate::api::limit::ApiLimiter::new(config.api_limit).map(Arc::new);
+        Self { db, config: Arc::new(config), cache: Arc::default(), api_limiter }
     }
 }
 
@@ -122,6 +130,8 @@ pub fn router(state: AppState) -> Router {
         .into_router()
         // Cross-site checks on every route, not on the fallback: an unknown address stays a 404.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::refuse_cross_site))
+        // The API's rate limit, on matched routes only: an unknown /api address stays a plain 404.
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::api::limit::limit))
         .fallback_service(
             ServiceBuilder::new().map_response(assets::cache_public_files).service(public_files),
         )

@@ -288,3 +288,45 @@ pub async fn act(
     notices::notify(conn, stored.entry.subject(), NoticeKind::EntryChanged, About::Entry(id), now).await?;
     Ok(stored.entry)
 }
+
+/// The entries `authority` recorded, oldest first by id (UUIDv7), after `after`: a keyset page.
+pub async fn recorded_by(
+    conn: &mut AnyConnection,
+    authority: AuthorityId,
+    after: Option<EntryId>,
+    limit: i64,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM blacklist_entries WHERE authority_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    ))
+    .bind(authority.to_string())
+    .bind(after.map(|a| a.to_string()).unwrap_or_default())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let (draft, recorded_at) = draft_from_row(row)?;
+        let actions = actions_of(conn, draft.id).await?;
+        out.push(restore(draft, recorded_at, actions, None)?);
+    }
+    Ok(out)
+}
+
+/// The entry `authority` recorded under `case_number` (unique per authority), if any.
+pub async fn by_case_number(
+    conn: &mut AnyConnection,
+    authority: AuthorityId,
+    case_number: &str,
+) -> Result<Option<StoredEntry>, StoreError> {
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT id FROM blacklist_entries WHERE authority_id = $1 AND case_number = $2")
+            .bind(authority.to_string())
+            .bind(case_number)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match id {
+        Some(id) => entry(conn, EntryId::parse(&id)?).await,
+        None => Ok(None),
+    }
+}
