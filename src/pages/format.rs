@@ -1,6 +1,6 @@
 //! How numbers, dates and domain values read on a page, in the person's language.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 
 use crate::{
     domain::{Effect, Restriction, RuleVersion, Validity},
@@ -17,16 +17,33 @@ pub fn points(value: i64) -> String {
 }
 
 /// A calendar date: "1 March 2025" or "2025年3月1日".
+/// Written out directly: a heavy record page shows hundreds of dates, and chrono's `format`
+/// parses its pattern again for each.
 pub fn date(locale: Locale, at: DateTime<Utc>) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (year, month, day) = (at.year(), at.month(), at.day());
     match locale {
-        Locale::En => at.format("%-d %B %Y").to_string(),
-        Locale::ZhCn => at.format("%Y年%-m月%-d日").to_string(),
+        Locale::En => format!("{day} {} {year}", MONTHS[month as usize - 1]),
+        Locale::ZhCn => format!("{year}年{month}月{day}日"),
     }
 }
 
 /// A date for `<time datetime>` attributes and form values.
 pub fn iso_date(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
+    format!("{:04}-{:02}-{:02}", at.year(), at.month(), at.day())
 }
 
 /// How long a record counts: "24 months", "90 days".
