@@ -376,23 +376,13 @@ pub async fn list(
     caller: ApiCaller,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<EventPage>> {
-    let Query(query) =
-        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be 1 to 1000"));
-    }
-    let after = match query.after.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(EventId::parse(text).map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "after must be an event id")
-        })?),
-    };
+    let Query(query) = query.map_err(super::invalid_query)?;
+    let (after, limit) =
+        super::keyset_page(query.after.as_deref(), query.limit, "an event id", EventId::parse)?;
     let mut conn = state.db.pool.acquire().await?;
     let found = import::recorded_by(&mut conn, caller.authority(), after, limit).await?;
     let schemes = scheme_codes(&mut conn).await?;
-    let next_after =
-        (found.len() as i64 == limit).then(|| found.last().map(|e| e.event.id.to_string())).flatten();
+    let next_after = super::next_after(found.len(), limit, found.last().map(|e| e.event.id.to_string()));
     Ok(Json(EventPage { events: found.iter().map(|e| view(e, &schemes)).collect(), next_after }))
 }
 

@@ -163,6 +163,36 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A keyset page asked for in a query string: `after` (an id, parsed by `parse`; `what` names
+/// it in the error) and `limit` (1 to 1,000, default 100). Every list of the API pages this way.
+pub(crate) fn keyset_page<Id, E>(
+    after: Option<&str>,
+    limit: Option<i64>,
+    what: &str,
+    parse: impl Fn(&str) -> Result<Id, E>,
+) -> ApiResult<(Option<Id>, i64)> {
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message);
+    let limit = limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(bad("limit must be 1 to 1000".into()));
+    }
+    let after = match after {
+        None | Some("") => None,
+        Some(text) => Some(parse(text).map_err(|_| bad(format!("after must be {what}")))?),
+    };
+    Ok((after, limit))
+}
+
+/// The `after` of the next page: the last id of a full page, none after the last page.
+pub(crate) fn next_after(found: usize, limit: i64, last: Option<String>) -> Option<String> {
+    (found as i64 == limit).then_some(last).flatten()
+}
+
+/// A query string that does not parse: 400 with what was wrong.
+pub(crate) fn invalid_query(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text())
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let detail = rejection.body_text();
     match rejection {
