@@ -153,6 +153,16 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
         "/admin/rule-versions/{version}/repeal",
         [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid],
     ),
+    // Administration: a scheme's settings, authorities and review bodies. Empty forms are
+    // refused before anything changes.
+    ("GET", "/admin/schemes/{scheme}/settings", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/schemes/{scheme}/settings", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    ("GET", "/admin/authorities", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/authorities", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    ("GET", "/admin/authorities/{authority}", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/authorities/{authority}", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    ("GET", "/admin/review-bodies", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/review-bodies", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
     // Whoever holds the link.
     ("GET", "/invitation/{token}", [Ok; 6]),
     ("POST", "/invitation/{token}", [Invalid; 6]),
@@ -198,6 +208,8 @@ struct Fixtures {
     evidence: String,
     /// A published rule version (TRAFFIC-01 version 2).
     version: String,
+    /// An authority (the demo's traffic police).
+    authority: String,
 }
 
 fn concrete(method: &str, pattern: &str, f: &Fixtures) -> String {
@@ -222,6 +234,7 @@ fn concrete(method: &str, pattern: &str, f: &Fixtures) -> String {
         .replace("{subject}", &f.subject)
         .replace("{entry}", &f.entry)
         .replace("{version}", &f.version)
+        .replace("{authority}", &f.authority)
         .replace("{id}", id)
         .replace("{token}", &f.token)
         .replace("{file}", &f.evidence)
@@ -311,6 +324,12 @@ async fn every_route_answers_each_visitor_as_the_matrix_says() {
             evidence,
             version: sqlx::query_scalar::<_, String>(
                 "SELECT id FROM rule_versions WHERE rule_code = 'TRAFFIC-01' AND version = 2",
+            )
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap(),
+            authority: sqlx::query_scalar::<_, String>(
+                "SELECT id FROM authorities WHERE code = 'rc-traffic'",
             )
             .fetch_one(&app.db.pool)
             .await

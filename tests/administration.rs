@@ -5,7 +5,10 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{count, for_each_database, post, sign_in, text, TestApp};
+use common::{
+    count, counts, every_score_matches_a_fresh_derivation, for_each_database, id_of, post, sign_in, text,
+    TestApp,
+};
 use recourse::{
     domain::{AuthorityId, EventId, Fact, RuleCode, SchemeId, Source, SubjectId},
     store::{
@@ -17,37 +20,6 @@ use recourse::{
 };
 use reqwest::StatusCode;
 use sqlx::Row;
-
-async fn id_of(app: &TestApp, sql: &str) -> String {
-    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
-}
-
-/// Every stored current score of `scheme` equals a fresh derivation at the time it was computed.
-async fn every_score_matches_a_fresh_derivation(app: &TestApp, scheme: SchemeId) -> usize {
-    let mut conn = app.db.pool.acquire().await.unwrap();
-    let ctx = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
-    let members: Vec<String> = sqlx::query("SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1")
-        .bind(scheme.to_string())
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    for member in &members {
-        let subject = SubjectId::parse(member).unwrap();
-        let stored = records::current_score(&mut conn, subject, scheme).await.unwrap().unwrap();
-        let fresh = records::derivation(&mut conn, &ctx, subject, stored.computed_at).await.unwrap();
-        assert_eq!(
-            (stored.score, stored.grade.as_str(), stored.valid_until),
-            (fresh.score, fresh.grade.as_str(), fresh.lines.iter().map(|l| l.counts_until).min()),
-            "{}: subject {member} computed at {}",
-            app.label,
-            stored.computed_at
-        );
-    }
-    members.len()
-}
 
 fn draft_form<'a>(code: &'a str, legal_basis: &'a str, from: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -134,26 +106,17 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
         records::correct_in(&mut tx, &ctx, source, voided, correction, provenance, Utc::now()).await.unwrap();
         tx.commit().await.unwrap();
 
-        let state = |app: &TestApp| {
-            let pool = app.db.pool.clone();
-            async move {
-                let q = |sql: &'static str| {
-                    let pool = pool.clone();
-                    async move { sqlx::query(sql).fetch_one(&pool).await.unwrap().get::<i64, _>(0) }
-                };
-                (
-                    q("SELECT COUNT(*) FROM events").await,
-                    q("SELECT COUNT(*) FROM notices").await,
-                    q("SELECT COUNT(*) FROM rule_versions WHERE status = 'repealed'").await,
-                    q("SELECT COUNT(*) FROM audit_log").await,
-                )
-            }
-        };
-        let before = state(&app).await;
+        const STATE: [&str; 4] = [
+            "SELECT COUNT(*) FROM events",
+            "SELECT COUNT(*) FROM notices",
+            "SELECT COUNT(*) FROM rule_versions WHERE status = 'repealed'",
+            "SELECT COUNT(*) FROM audit_log",
+        ];
+        let before = counts(&app, &STATE).await;
         let (status, _, body) = post(&app, &format!("{page}/repeal"), &[("reason", "  ")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("Reason must be filled in."), "{body}");
-        assert_eq!(state(&app).await, before, "a refused repeal changes nothing");
+        assert_eq!(counts(&app, &STATE).await, before, "a refused repeal changes nothing");
 
         let reason = "Struck down by the Rongcheng Intermediate Court";
         let (status, location, _) = post(&app, &format!("{page}/repeal"), &[("reason", reason)]).await;
@@ -161,8 +124,8 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
         assert_eq!(location, format!("{page}?done=repealed&events=3&subjects=3"), "the voided record is not voided twice");
         let (_, body) = text(&app, &location).await;
         assert!(body.contains("3 records voided, 3 subjects rescored and notified"), "{body}");
-        let after = state(&app).await;
-        assert_eq!((after.0, after.1, after.2, after.3), (before.0 + 3, before.1 + 3, before.2 + 1, before.3 + 1));
+        let after = counts(&app, &STATE).await;
+        assert_eq!(after, [before[0] + 3, before[1] + 3, before[2] + 1, before[3] + 1]);
         let voids = sqlx::query(
             "SELECT v.reason, v.points, v.decision_ref, t.rule_code FROM events v JOIN events t ON t.id = v.target_event_id \
              WHERE v.decision_ref = 'repeal:LITTER-01'",

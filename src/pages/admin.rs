@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     account::role_label,
     document,
-    forms::{error_summary, notice, Field},
+    forms::{error_summary, notice, Field, Select},
     PageContext,
 };
 use crate::{
@@ -430,13 +430,14 @@ async fn render_list(
                 view! { <option value=id selected=selected>{pick(locale, &b.name_en, &b.name_zh)}</option> }
             })
             .collect_view();
-        select_field(
+        Select::new(
             "review_body_id",
             locale.t("admin.review_body"),
-            Some(locale.t("admin.review_body_hint")),
-            error_for("review_body_id"),
             view! { <option value="">{locale.t("admin.none")}</option>{options} }.into_any(),
         )
+        .hint(locale.t("admin.review_body_hint"))
+        .error(error_for("review_body_id"))
+        .view()
     });
 
     let main = view! {
@@ -465,22 +466,23 @@ async fn render_list(
                 .value(form.username.clone()).hint(locale.t("admin.username_hint")).error(error_for("username")).view()}
             {Field::new("display_name", locale.t("account.name"), "text", "off")
                 .value(form.display_name.clone()).error(error_for("display_name")).view()}
-            {select_field(
+            {Select::new(
                 "role",
                 locale.t("account.role_label"),
-                None,
-                error_for("role"),
                 view! { <option value="">{locale.t("admin.choose_role")}</option>{role_options} }.into_any(),
-            )}
+            )
+            .error(error_for("role"))
+            .view()}
             {Field::new("subject_id", locale.t("admin.subject"), "text", "off")
                 .value(form.subject_id.clone()).hint(locale.t("admin.subject_hint")).error(error_for("subject_id")).view()}
-            {select_field(
+            {Select::new(
                 "authority_id",
                 locale.t("admin.authority"),
-                Some(locale.t("admin.authority_hint")),
-                error_for("authority_id"),
                 view! { <option value="">{locale.t("admin.none")}</option>{authority_options} }.into_any(),
-            )}
+            )
+            .hint(locale.t("admin.authority_hint"))
+            .error(error_for("authority_id"))
+            .view()}
             {body_select}
             <button type="submit">{locale.t("admin.create_submit")}</button>
         </form>
@@ -491,36 +493,6 @@ async fn render_list(
         locale.t_with("forms.error_title", &[("title", &locale.t("admin.title"))])
     };
     Ok(document(ctx, &title, main.into_any()))
-}
-
-/// A `<select>` with its label, hint and error tied to it like [`Field`]'s input.
-fn select_field(
-    id: &'static str,
-    label: String,
-    hint: Option<String>,
-    error: Option<String>,
-    options: AnyView,
-) -> impl IntoView {
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described: Vec<&str> =
-        [hint.as_ref().map(|_| hint_id.as_str()), error.as_ref().map(|_| error_id.as_str())]
-            .into_iter()
-            .flatten()
-            .collect();
-    let described = (!described.is_empty()).then(|| described.join(" "));
-    let invalid = error.is_some().then_some("true");
-    let class = if error.is_some() { "field has-error" } else { "field" };
-    let hint = hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> });
-    let error = error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> });
-    view! {
-        <div class=class>
-            <label for=id>{label}</label>
-            {hint}
-            {error}
-            <select id=id name=id aria-describedby=described aria-invalid=invalid>{options}</select>
-        </div>
-    }
 }
 
 async fn render_detail(

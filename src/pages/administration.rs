@@ -11,14 +11,15 @@ use axum::{
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
+use sqlx::{Any, Transaction};
 
 use super::{
     admin::datetime,
     data_table, document, format,
-    forms::{error_summary, notice, Field},
+    forms::{error_summary, notice, Field, Select},
     problems::{self, describe, unreadable_date},
     record::internal,
-    recording::{error_for, select, titled, Problems},
+    recording::{error_for, titled, Problems},
     PageContext,
 };
 use crate::{
@@ -46,9 +47,13 @@ type Admin = RequireRole<Administrators>;
 /// Audit rows per page.
 const AUDIT_PAGE: i64 = 50;
 
-/// The administrators' routes (accounts are declared with the other auth routes).
+/// The administrators' routes (accounts are declared with the other auth routes), with scheme
+/// settings, authorities and review bodies from their own modules.
 pub fn routes() -> Routes {
     Routes::new()
+        .merge(super::schemes_admin::routes())
+        .merge(super::authorities_admin::routes())
+        .merge(super::review_bodies_admin::routes())
         .get("/admin", hub)
         .get("/admin/audit", audit_log)
         .get("/admin/schemes/{scheme}/rules", rules)
@@ -61,6 +66,30 @@ pub fn routes() -> Routes {
 
 fn actor(viewer: &Viewer, address: String) -> Actor {
     Actor::person(viewer.account_id, &viewer.username, address)
+}
+
+/// What an administrator's write did, for its audit row: the action and what it acted on.
+pub(super) struct Audited<'a> {
+    pub action: &'a str,
+    pub target_kind: &'a str,
+    pub target_id: &'a str,
+    pub detail: serde_json::Value,
+}
+
+/// Writes an administrator's write's audit row in its transaction and commits the two together.
+pub(super) async fn commit_audited(
+    mut tx: Transaction<'_, Any>,
+    viewer: &Viewer,
+    address: String,
+    audited: Audited<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Audited { action, target_kind, target_id, detail } = audited;
+    audit::write(&mut tx, &actor(viewer, address), action, target_kind, target_id, detail, now)
+        .await
+        .map_err(internal)?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// `GET /admin`: where each part of administration starts.
@@ -76,7 +105,11 @@ pub async fn hub(
         .iter()
         .map(|s| {
             let name = format::pick(locale, &s.name_en, &s.name_zh).to_string();
-            view! { <li><a href=format!("/admin/schemes/{}/rules", s.scheme.code())>{locale.t_with("administration.rules_of", &[("scheme", &name)])}</a></li> }
+            let code = s.scheme.code();
+            view! {
+                <li><a href=format!("/admin/schemes/{code}/rules")>{locale.t_with("administration.rules_of", &[("scheme", &name)])}</a></li>
+                <li><a href=format!("/admin/schemes/{code}/settings")>{locale.t_with("administration.scheme_title", &[("scheme", &name)])}</a></li>
+            }
         })
         .collect_view();
     let title = locale.t("administration.title");
@@ -85,6 +118,8 @@ pub async fn hub(
         <ul class="actions">
             <li><a href="/admin/accounts">{locale.t("administration.accounts")}</a></li>
             {scheme_links}
+            <li><a href="/admin/authorities">{locale.t("administration.authorities")}</a></li>
+            <li><a href="/admin/review-bodies">{locale.t("administration.review_bodies")}</a></li>
             <li><a href="/admin/tokens">{locale.t("administration.tokens")}</a></li>
             <li><a href="/admin/audit">{locale.t("administration.audit")}</a></li>
         </ul>
@@ -150,7 +185,7 @@ pub async fn audit_log(
     Ok(document(&ctx, &title, main.into_any()))
 }
 
-async fn scheme_by_code(state: &AppState, code: &str) -> AppResult<SchemeContext> {
+pub(super) async fn scheme_by_code(state: &AppState, code: &str) -> AppResult<SchemeContext> {
     let mut conn = state.db.pool.acquire().await?;
     let record =
         catalogue::scheme_by_code(&mut conn, code).await.map_err(internal)?.ok_or(AppError::NotFound)?;
@@ -352,6 +387,7 @@ fn render_rules(
     let main = view! {
         <p><a href="/admin">{locale.t("administration.back")}</a></p>
         <h1>{title.clone()}</h1>
+        <p><a href=format!("/admin/schemes/{}/settings", ctx.scheme().code())>{locale.t_with("administration.scheme_title", &[("scheme", &name)])}</a></p>
         {data_table(None, locale.t("administration.versions_caption"), vec![
             (locale.t("administration.col_version"), false),
             (locale.t("problems.field_title_en"), false),
@@ -422,7 +458,7 @@ fn draft_fields(locale: Locale, ctx: &SchemeContext, form: &DraftForm, problems:
             .value(form.points_max.clone()).error(error_for(problems, "points_max")).view()}
         {Field::new("validity_count", locale.t("problems.field_counts_for"), "text", "off")
             .value(form.validity_count.clone()).error(error_for(problems, "validity_count")).view()}
-        {select("validity_unit", locale.t("administration.unit"), None, None, unit_options.into_any())}
+        {Select::new("validity_unit", locale.t("administration.unit"), unit_options.into_any()).view()}
         {Field::new("effective_from", locale.t("problems.field_effective_from"), "date", "off")
             .value(form.effective_from.clone()).hint(locale.t("administration.draft_from_hint"))
             .error(error_for(problems, "effective_from")).view()}
@@ -469,18 +505,9 @@ pub async fn create_draft(
     };
     catalogue::insert_rule_version(&mut tx, ctx.scheme().id(), &draft).await.map_err(internal)?;
     let detail = serde_json::json!({ "scheme": ctx.scheme().code(), "rule_code": draft.rule_code().as_str(), "version": draft.version() });
-    audit::write(
-        &mut tx,
-        &actor(&viewer, address),
-        "rule.draft",
-        "rule_version",
-        &id.to_string(),
-        detail,
-        now,
-    )
-    .await
-    .map_err(internal)?;
-    tx.commit().await?;
+    let audited =
+        Audited { action: "rule.draft", target_kind: "rule_version", target_id: &id.to_string(), detail };
+    commit_audited(tx, &viewer, address, audited, now).await?;
     Ok(Redirect::to(&format!("/admin/rule-versions/{id}?done=draft")).into_response())
 }
 
@@ -639,10 +666,8 @@ pub async fn edit_draft(
     let edited = fresh.catalogue.get(version.id()).expect("just edited").clone();
     administration::update_draft(&mut tx, &edited).await.map_err(internal)?;
     let detail = serde_json::json!({ "scheme": ctx.scheme().code(), "rule_code": edited.rule_code().as_str(), "version": edited.version() });
-    audit::write(&mut tx, &actor(&viewer, address), "rule.edit", "rule_version", &id, detail, now)
-        .await
-        .map_err(internal)?;
-    tx.commit().await?;
+    let audited = Audited { action: "rule.edit", target_kind: "rule_version", target_id: &id, detail };
+    commit_audited(tx, &viewer, address, audited, now).await?;
     Ok(Redirect::to(&format!("/admin/rule-versions/{id}?done=saved")).into_response())
 }
 
@@ -700,10 +725,8 @@ pub async fn publish(
         "version": published.version(),
         "effective_from": published.effective_from().to_rfc3339(),
     });
-    audit::write(&mut tx, &actor(&viewer, address), "rule.publish", "rule_version", &id, detail, now)
-        .await
-        .map_err(internal)?;
-    tx.commit().await?;
+    let audited = Audited { action: "rule.publish", target_kind: "rule_version", target_id: &id, detail };
+    commit_audited(tx, &viewer, address, audited, now).await?;
     Ok(Redirect::to(&format!("/admin/rule-versions/{id}?done=published")).into_response())
 }
 

@@ -1,5 +1,6 @@
-//! Accessible form pieces shared by the account pages: a labelled field whose hint and error are
-//! tied to the input with `aria-describedby`, and an error summary that links to each field.
+//! Accessible form pieces shared by the staff pages: a labelled field or select whose hint and
+//! error are tied to the control with `aria-describedby`, and an error summary that links to each
+//! field.
 //! Validation is the server's (no `required` attributes), so every message is specific and in
 //! the person's language, with or without JavaScript.
 
@@ -46,27 +47,86 @@ impl Field {
     }
 
     pub fn view(self) -> impl IntoView {
-        let hint_id = format!("{}-hint", self.id);
-        let error_id = format!("{}-error", self.id);
+        let frame = Frame::new(self.id, self.hint, self.error);
+        let value = (!self.value.is_empty()).then_some(self.value);
+        view! {
+            <div class=frame.class>
+                <label for=self.id>{self.label}</label>
+                {frame.hint}
+                {frame.error}
+                <input id=self.id name=self.id type=self.kind autocomplete=self.autocomplete
+                    value=value readonly=self.readonly aria-describedby=frame.described aria-invalid=frame.invalid/>
+            </div>
+        }
+    }
+}
+
+/// One `<select>` with its label, optional hint and optional error, tied to it like [`Field`]'s
+/// input. The options (with their `selected` flags) are the caller's.
+pub struct Select {
+    pub id: &'static str,
+    pub label: String,
+    pub hint: Option<String>,
+    pub error: Option<String>,
+    pub options: AnyView,
+}
+
+impl Select {
+    pub fn new(id: &'static str, label: String, options: AnyView) -> Self {
+        Self { id, label, hint: None, error: None, options }
+    }
+
+    pub fn hint(mut self, hint: String) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    pub fn error(mut self, error: Option<String>) -> Self {
+        self.error = error;
+        self
+    }
+
+    pub fn view(self) -> impl IntoView {
+        let frame = Frame::new(self.id, self.hint, self.error);
+        view! {
+            <div class=frame.class>
+                <label for=self.id>{self.label}</label>
+                {frame.hint}
+                {frame.error}
+                <select id=self.id name=self.id aria-describedby=frame.described aria-invalid=frame.invalid>
+                    {self.options}
+                </select>
+            </div>
+        }
+    }
+}
+
+/// What an input and a select share: the hint and error paragraphs and the attributes that tie
+/// them to the control.
+struct Frame {
+    class: &'static str,
+    described: Option<String>,
+    invalid: Option<&'static str>,
+    hint: Option<AnyView>,
+    error: Option<AnyView>,
+}
+
+impl Frame {
+    fn new(id: &str, hint: Option<String>, error: Option<String>) -> Self {
+        let hint_id = format!("{id}-hint");
+        let error_id = format!("{id}-error");
         let described: Vec<&str> =
-            [self.hint.as_ref().map(|_| hint_id.as_str()), self.error.as_ref().map(|_| error_id.as_str())]
+            [hint.as_ref().map(|_| hint_id.as_str()), error.as_ref().map(|_| error_id.as_str())]
                 .into_iter()
                 .flatten()
                 .collect();
         let described = (!described.is_empty()).then(|| described.join(" "));
-        let invalid = self.error.is_some().then_some("true");
-        let class = if self.error.is_some() { "field has-error" } else { "field" };
-        let value = (!self.value.is_empty()).then_some(self.value);
-        let hint = self.hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> });
-        let error = self.error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> });
-        view! {
-            <div class=class>
-                <label for=self.id>{self.label}</label>
-                {hint}
-                {error}
-                <input id=self.id name=self.id type=self.kind autocomplete=self.autocomplete
-                    value=value readonly=self.readonly aria-describedby=described aria-invalid=invalid/>
-            </div>
+        Self {
+            class: if error.is_some() { "field has-error" } else { "field" },
+            described,
+            invalid: error.is_some().then_some("true"),
+            hint: hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> }.into_any()),
+            error: error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> }.into_any()),
         }
     }
 }

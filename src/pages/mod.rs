@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod administration;
 pub mod appeals;
+pub mod authorities_admin;
 pub mod catalogue;
 pub mod errors;
 pub mod format;
@@ -18,6 +19,8 @@ pub mod record;
 pub mod recording;
 pub mod refusal;
 pub mod review;
+pub mod review_bodies_admin;
+pub mod schemes_admin;
 pub mod sign_in;
 pub mod tokens;
 

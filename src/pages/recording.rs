@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{
     data_table, document, format,
-    forms::{error_summary, notice, Field},
+    forms::{error_summary, notice, Field, Select},
     problems::{self, describe, unreadable_date},
     record::internal,
     PageContext,
@@ -498,37 +498,7 @@ fn scheme_select(
             view! { <option value=code selected=selected>{format::pick(locale, &c.record.name_en, &c.record.name_zh).to_string()}</option> }
         })
         .collect_view();
-    select("scheme", locale.t("problems.field_scheme"), None, error, options.into_any())
-}
-
-/// A `<select>` with its label, hint and error tied to it like [`Field`]'s input.
-pub(super) fn select(
-    id: &'static str,
-    label: String,
-    hint: Option<String>,
-    error: Option<String>,
-    options: AnyView,
-) -> impl IntoView {
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described: Vec<&str> =
-        [hint.as_ref().map(|_| hint_id.as_str()), error.as_ref().map(|_| error_id.as_str())]
-            .into_iter()
-            .flatten()
-            .collect();
-    let described = (!described.is_empty()).then(|| described.join(" "));
-    let invalid = error.is_some().then_some("true");
-    let class = if error.is_some() { "field has-error" } else { "field" };
-    let hint = hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> });
-    let error = error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> });
-    view! {
-        <div class=class>
-            <label for=id>{label}</label>
-            {hint}
-            {error}
-            <select id=id name=id aria-describedby=described aria-invalid=invalid>{options}</select>
-        </div>
-    }
+    Select::new("scheme", locale.t("problems.field_scheme"), options.into_any()).error(error).view()
 }
 
 fn render_event_form(
@@ -824,7 +794,8 @@ fn render_entry_form(
         <p>{locale.t_with("recording.entry_intro", &[("name", &subject.display_name)])}</p>
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <form class="stack" method="post" action=format!("/recording/subjects/{}/entries", subject.id)>
-            {select("list", locale.t("problems.field_list"), None, error_for(problems, "list"), list_options.into_any())}
+            {Select::new("list", locale.t("problems.field_list"), list_options.into_any())
+                .error(error_for(problems, "list")).view()}
             {Field::new("case_number", locale.t("problems.field_case_number"), "text", "off")
                 .value(form.case_number.clone()).error(error_for(problems, "case_number")).view()}
             {Field::new("legal_basis", locale.t("problems.field_legal_basis"), "text", "off")

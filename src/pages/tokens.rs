@@ -15,7 +15,7 @@ use super::{
     admin::datetime,
     data_table, document,
     format::pick,
-    forms::{error_summary, notice, Field},
+    forms::{error_summary, notice, Field, Select},
     PageContext,
 };
 use crate::{
@@ -222,8 +222,6 @@ async fn render_list(
             view! { <option value=id selected=selected>{pick(locale, &a.name_en, &a.name_zh).to_string()}</option> }
         })
         .collect_view();
-    let authority_error = error_for("authority_id");
-    let described = authority_error.as_ref().map(|_| "authority_id-error");
     let title = locale.t("tokens.title");
     let main = view! {
         <h1>{title.clone()}</h1>
@@ -233,15 +231,13 @@ async fn render_list(
         {table}
         <h2>{locale.t("tokens.create_heading")}</h2>
         <form method="post" action="/admin/tokens" novalidate>
-            <div class=if authority_error.is_some() { "field has-error" } else { "field" }>
-                <label for="authority_id">{locale.t("tokens.authority")}</label>
-                {authority_error.clone().map(|e| view! { <p class="field-error" id="authority_id-error">{e}</p> })}
-                <select id="authority_id" name="authority_id" aria-describedby=described
-                    aria-invalid=authority_error.is_some().then_some("true")>
-                    <option value="">{locale.t("tokens.choose_authority")}</option>
-                    {options}
-                </select>
-            </div>
+            {Select::new(
+                "authority_id",
+                locale.t("tokens.authority"),
+                view! { <option value="">{locale.t("tokens.choose_authority")}</option>{options} }.into_any(),
+            )
+            .error(error_for("authority_id"))
+            .view()}
             {Field::new("label", locale.t("tokens.label"), "text", "off")
                 .value(form.label.clone())
                 .hint(locale.t("tokens.label_hint"))

@@ -1,12 +1,14 @@
-//! The administrators' writes to a scheme and its catalogue: scheme settings, rule drafts and
-//! publishing. Each is checked by the domain first and runs in the caller's transaction, which
-//! also writes its audit row. (Repeals live in `repeal`, accounts in `accounts`.)
+//! The administrators' writes to a scheme and its catalogue (scheme settings, rule drafts and
+//! publishing) and to the bodies around it (authorities, review bodies). Each is checked first
+//! and runs in the caller's transaction, which also writes its audit row. (Repeals live in
+//! `repeal`, accounts in `accounts`.)
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
+use uuid::Uuid;
 
-use super::{catalogue, repeal, to_micros, StoreError};
-use crate::domain::{RuleVersion, Scheme, SchemeId, SubjectId, Validity};
+use super::{catalogue, register::Authority, repeal, to_micros, StoreError};
+use crate::domain::{AuthorityId, RuleVersion, Scheme, SchemeId, SubjectId, Validity};
 
 /// Stores a scheme's new bands, dispute policy and appeal deadline, then rescores every member:
 /// bands decide grades, and a stored current score must equal a fresh derivation.
@@ -115,5 +117,151 @@ pub async fn lock_scheme(conn: &mut AnyConnection, scheme: SchemeId) -> Result<(
         .bind(scheme.to_string())
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Which table of bodies a code is looked up in: authorities and review bodies each have codes
+/// of their own.
+#[derive(Clone, Copy)]
+enum Codes {
+    Authorities,
+    ReviewBodies,
+}
+
+/// Fails with [`StoreError::Conflict`] when a body of that table already has `code`.
+async fn refuse_taken_code(conn: &mut AnyConnection, codes: Codes, code: &str) -> Result<(), StoreError> {
+    let sql = match codes {
+        Codes::Authorities => "SELECT 1 FROM authorities WHERE code = $1",
+        Codes::ReviewBodies => "SELECT 1 FROM review_bodies WHERE code = $1",
+    };
+    match sqlx::query(sql).bind(code).fetch_optional(&mut *conn).await? {
+        Some(_) => Err(StoreError::Conflict(code.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// A unique-key violation (a code taken by a concurrent insert) becomes a
+/// [`StoreError::Conflict`] naming the code.
+fn conflict_on_duplicate(e: sqlx::Error, code: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(code.to_string()),
+        _ => StoreError::Db(e),
+    }
+}
+
+/// Stores a new authority; a code already used is a [`StoreError::Conflict`] and stores nothing.
+pub async fn insert_authority(conn: &mut AnyConnection, authority: &Authority) -> Result<(), StoreError> {
+    refuse_taken_code(conn, Codes::Authorities, &authority.code).await?;
+    sqlx::query("INSERT INTO authorities (id, code, name_en, name_zh) VALUES ($1, $2, $3, $4)")
+        .bind(authority.id.to_string())
+        .bind(&authority.code)
+        .bind(&authority.name_en)
+        .bind(&authority.name_zh)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| conflict_on_duplicate(e, &authority.code))?;
+    Ok(())
+}
+
+/// Renames an authority (its code, which imports and tokens refer to, never changes). Returns
+/// false when there is no such authority.
+pub async fn rename_authority(
+    conn: &mut AnyConnection,
+    id: AuthorityId,
+    name_en: &str,
+    name_zh: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE authorities SET name_en = $1, name_zh = $2 WHERE id = $3")
+        .bind(name_en)
+        .bind(name_zh)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A review body with the authority it belongs to (if any) and the accounts that review for it.
+#[derive(Clone, Debug)]
+pub struct ReviewBodyListing {
+    pub id: Uuid,
+    pub code: String,
+    pub name_en: String,
+    pub name_zh: String,
+    /// An authority's own office: its reviewers may not decide on that authority's records.
+    pub authority: Option<AuthorityId>,
+    pub reviewers: Vec<BodyReviewer>,
+}
+
+/// An account linked to a review body.
+#[derive(Clone, Debug)]
+pub struct BodyReviewer {
+    pub account: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub disabled: bool,
+}
+
+fn uuid_of(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|_| StoreError::corrupt("an id that is not a UUID"))
+}
+
+/// Every review body, by code, with its reviewers by username.
+pub async fn review_bodies(conn: &mut AnyConnection) -> Result<Vec<ReviewBodyListing>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, code, name_en, name_zh, authority_id FROM review_bodies ORDER BY code")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut bodies = rows
+        .iter()
+        .map(|r| {
+            Ok(ReviewBodyListing {
+                id: uuid_of(&r.try_get::<String, _>(0)?)?,
+                code: r.try_get(1)?,
+                name_en: r.try_get(2)?,
+                name_zh: r.try_get(3)?,
+                authority: r.try_get::<Option<String>, _>(4)?.map(|a| AuthorityId::parse(&a)).transpose()?,
+                reviewers: Vec::new(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let members = sqlx::query(
+        "SELECT review_body_id, id, username, display_name, disabled_at FROM accounts \
+         WHERE review_body_id IS NOT NULL ORDER BY username",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in &members {
+        let body = uuid_of(&r.try_get::<String, _>(0)?)?;
+        let reviewer = BodyReviewer {
+            account: uuid_of(&r.try_get::<String, _>(1)?)?,
+            username: r.try_get(2)?,
+            display_name: r.try_get(3)?,
+            disabled: r.try_get::<Option<i64>, _>(4)?.is_some(),
+        };
+        if let Some(b) = bodies.iter_mut().find(|b| b.id == body) {
+            b.reviewers.push(reviewer);
+        }
+    }
+    Ok(bodies)
+}
+
+/// Stores a new review body, optionally an authority's own; a code already used is a
+/// [`StoreError::Conflict`] and stores nothing.
+pub async fn insert_review_body(
+    conn: &mut AnyConnection,
+    body: &ReviewBodyListing,
+) -> Result<(), StoreError> {
+    refuse_taken_code(conn, Codes::ReviewBodies, &body.code).await?;
+    sqlx::query(
+        "INSERT INTO review_bodies (id, code, name_en, name_zh, authority_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(body.id.to_string())
+    .bind(&body.code)
+    .bind(&body.name_en)
+    .bind(&body.name_zh)
+    .bind(body.authority.map(|a| a.to_string()))
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| conflict_on_duplicate(e, &body.code))?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! schemes each subject belongs to.
 
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use super::{to_micros, StoreError};
 use crate::domain::{AuthorityId, SchemeId, SubjectId};
@@ -118,14 +118,24 @@ pub async fn authorities(conn: &mut AnyConnection) -> Result<Vec<Authority>, Sto
     let rows = sqlx::query("SELECT id, code, name_en, name_zh FROM authorities ORDER BY code")
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Authority {
-                id: AuthorityId::parse(&r.try_get::<String, _>(0)?)?,
-                code: r.try_get(1)?,
-                name_en: r.try_get(2)?,
-                name_zh: r.try_get(3)?,
-            })
-        })
-        .collect()
+    rows.iter().map(authority_of).collect()
+}
+
+/// One authority, or `None`.
+pub async fn authority(conn: &mut AnyConnection, id: AuthorityId) -> Result<Option<Authority>, StoreError> {
+    let row = sqlx::query("SELECT id, code, name_en, name_zh FROM authorities WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(authority_of).transpose()
+}
+
+/// An authority from a row of (id, code, name_en, name_zh).
+fn authority_of(r: &AnyRow) -> Result<Authority, StoreError> {
+    Ok(Authority {
+        id: AuthorityId::parse(&r.try_get::<String, _>(0)?)?,
+        code: r.try_get(1)?,
+        name_en: r.try_get(2)?,
+        name_zh: r.try_get(3)?,
+    })
 }

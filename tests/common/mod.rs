@@ -8,7 +8,9 @@ use std::{future::Future, panic::AssertUnwindSafe};
 use futures::FutureExt;
 use recourse::{
     db::{DatabaseUrl, Db},
+    domain::{SchemeId, SubjectId},
     http::{self, AppState, Config},
+    store::{catalogue, records},
 };
 use reqwest::StatusCode;
 use sqlx::{AnyConnection, Connection, Executor, Row};
@@ -38,6 +40,16 @@ impl TestApp {
             request = request.header(*name, *value);
         }
         request.send().await.expect("request failed")
+    }
+
+    /// The same app seen by another visitor: a client with a cookie jar of its own.
+    pub fn another_visitor(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: Self::new_client(),
+            db: self.db.clone(),
+            label: self.label,
+        }
     }
 
     /// A second client with its own cookie jar (another person in another browser).
@@ -143,4 +155,47 @@ pub async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
 /// The single number an SQL query answers.
 pub async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
+}
+
+/// The numbers some `SELECT COUNT(*) …` queries answer, in order: what a write may change, to
+/// compare before and after.
+pub async fn counts(app: &TestApp, queries: &[&str]) -> Vec<i64> {
+    let mut numbers = Vec::with_capacity(queries.len());
+    for sql in queries {
+        numbers.push(count(app, sql).await);
+    }
+    numbers
+}
+
+/// The single text an SQL query answers (an id, a code).
+pub async fn id_of(app: &TestApp, sql: &str) -> String {
+    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
+}
+
+/// Checks that every stored current score of `scheme` equals a fresh derivation at the time it
+/// was computed (score, grade and how long it holds), and answers how many members it checked.
+pub async fn every_score_matches_a_fresh_derivation(app: &TestApp, scheme: SchemeId) -> usize {
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let ctx = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
+    let members: Vec<String> = sqlx::query("SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1")
+        .bind(scheme.to_string())
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for member in &members {
+        let subject = SubjectId::parse(member).unwrap();
+        let stored = records::current_score(&mut conn, subject, scheme).await.unwrap().unwrap();
+        let fresh = records::derivation(&mut conn, &ctx, subject, stored.computed_at).await.unwrap();
+        assert_eq!(
+            (stored.score, stored.grade.as_str(), stored.valid_until),
+            (fresh.score, fresh.grade.as_str(), fresh.lines.iter().map(|l| l.counts_until).min()),
+            "{}: subject {member} computed at {}",
+            app.label,
+            stored.computed_at
+        );
+    }
+    members.len()
 }

@@ -1,0 +1,440 @@
+//! A scheme's settings (`/admin/schemes/{scheme}/settings`): its grade bands, what happens to a
+//! disputed record and the days a subject has to appeal. The bands are checked by the domain's
+//! `GradeBands`, the whole by `Scheme::new`; saving rescores every member in the same
+//! transaction, so every grade shown anywhere changes at once.
+
+use std::collections::HashMap;
+
+use axum::{
+    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use chrono::Utc;
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use super::{
+    administration::{commit_audited, scheme_by_code, Audited},
+    document, format,
+    forms::{error_summary, notice, Field, Select},
+    problems::describe,
+    record::internal,
+    recording::{error_for, titled, Problems},
+    PageContext,
+};
+use crate::{
+    auth::{
+        access::{Administrators, RequireRole},
+        throttle::ClientAddress,
+    },
+    domain::{Band, DisputePolicy, DomainError, Grade, GradeBands, Scheme},
+    error::AppResult,
+    http::{form::Form, route_table::Routes, AppState},
+    i18n::Locale,
+    store::{administration, catalogue::SchemeContext},
+};
+
+type Admin = RequireRole<Administrators>;
+
+/// Band rows the form can carry: its fields need fixed names (`Problems` keys are static).
+const ROWS: usize = 16;
+/// Empty rows offered below the scheme's bands, for adding grades without JavaScript.
+const SPARE_ROWS: usize = 2;
+const GRADE_IDS: [&str; ROWS] = [
+    "band_grade_0",
+    "band_grade_1",
+    "band_grade_2",
+    "band_grade_3",
+    "band_grade_4",
+    "band_grade_5",
+    "band_grade_6",
+    "band_grade_7",
+    "band_grade_8",
+    "band_grade_9",
+    "band_grade_10",
+    "band_grade_11",
+    "band_grade_12",
+    "band_grade_13",
+    "band_grade_14",
+    "band_grade_15",
+];
+const MIN_IDS: [&str; ROWS] = [
+    "band_min_0",
+    "band_min_1",
+    "band_min_2",
+    "band_min_3",
+    "band_min_4",
+    "band_min_5",
+    "band_min_6",
+    "band_min_7",
+    "band_min_8",
+    "band_min_9",
+    "band_min_10",
+    "band_min_11",
+    "band_min_12",
+    "band_min_13",
+    "band_min_14",
+    "band_min_15",
+];
+/// The longest appeal deadline an administrator may set, in days.
+const MAX_DEADLINE_DAYS: u32 = 365;
+const POLICIES: [DisputePolicy; 2] = [DisputePolicy::KeepsCounting, DisputePolicy::SuspendedWhileDisputed];
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/admin/schemes/{scheme}/settings", settings)
+        .post("/admin/schemes/{scheme}/settings", save_settings)
+}
+
+/// The settings form as typed: (grade, lowest score) per row, highest band first.
+#[derive(Clone, Debug, Default)]
+struct SettingsForm {
+    bands: Vec<(String, String)>,
+    dispute_policy: String,
+    appeal_deadline_days: String,
+}
+
+impl SettingsForm {
+    fn of(scheme: &Scheme) -> Self {
+        Self {
+            bands: scheme
+                .bands()
+                .bands()
+                .iter()
+                .map(|b| (b.grade.to_string(), b.min.map(|m| m.to_string()).unwrap_or_default()))
+                .collect(),
+            dispute_policy: scheme.dispute_policy().code().to_string(),
+            appeal_deadline_days: scheme.appeal_deadline_days().to_string(),
+        }
+    }
+
+    /// Reads the posted fields; rows beyond the last one posted are not kept.
+    fn read(fields: &HashMap<String, String>) -> Self {
+        let value = |name: &str| fields.get(name).cloned().unwrap_or_default();
+        let posted = (0..ROWS)
+            .rev()
+            .find(|&i| fields.contains_key(GRADE_IDS[i]) || fields.contains_key(MIN_IDS[i]))
+            .map_or(0, |i| i + 1);
+        Self {
+            bands: (0..posted).map(|i| (value(GRADE_IDS[i]), value(MIN_IDS[i]))).collect(),
+            dispute_policy: value("dispute_policy"),
+            appeal_deadline_days: value("appeal_deadline_days"),
+        }
+    }
+
+    /// The rows to show: every row with something in it, the rows between, and spare empty ones.
+    fn rows(&self) -> Vec<(String, String)> {
+        let used = self
+            .bands
+            .iter()
+            .rposition(|(g, m)| !g.trim().is_empty() || !m.trim().is_empty())
+            .map_or(0, |i| i + 1);
+        let mut rows: Vec<_> = self.bands.iter().take(used).cloned().collect();
+        rows.resize((used + SPARE_ROWS).min(ROWS), (String::new(), String::new()));
+        rows
+    }
+
+    /// The scheme with these settings, or the problems, each beside its field. Empty rows are
+    /// ignored; the domain checks the bands' shape and the scheme as a whole.
+    fn scheme(&self, locale: Locale, current: &Scheme) -> Result<Scheme, Problems> {
+        let mut problems = Problems::new();
+        let mut bands: Vec<(usize, Band)> = Vec::new();
+        for (i, (grade, min)) in self.bands.iter().enumerate().take(ROWS) {
+            let (grade, min) = (grade.trim(), min.trim());
+            if grade.is_empty() && min.is_empty() {
+                continue;
+            }
+            let grade = if grade.is_empty() {
+                let (_, message) = describe(locale, &DomainError::EmptyField { field: "grade" });
+                problems.push((GRADE_IDS[i], message));
+                None
+            } else {
+                Grade::parse(grade).map_err(|e| problems.push((GRADE_IDS[i], describe(locale, &e).1))).ok()
+            };
+            let min = match min {
+                "" => Some(None),
+                text => match text.replace('\u{2212}', "-").parse::<i64>() {
+                    Ok(n) => Some(Some(n)),
+                    Err(_) => {
+                        let label = locale.t("administration.band_min_label");
+                        problems.push((
+                            MIN_IDS[i],
+                            locale.t_with("administration.number_invalid", &[("field", &label)]),
+                        ));
+                        None
+                    }
+                },
+            };
+            if let (Some(grade), Some(min)) = (grade, min) {
+                bands.push((i, Band { grade, min }));
+            }
+        }
+        if bands.is_empty() && problems.is_empty() {
+            let (_, message) = describe(locale, &DomainError::EmptyField { field: "bands" });
+            problems.push((GRADE_IDS[0], message));
+        }
+        let policy = DisputePolicy::parse(self.dispute_policy.trim());
+        if policy.is_none() {
+            problems.push(("dispute_policy", locale.t("administration.policy_invalid")));
+        }
+        let days = self
+            .appeal_deadline_days
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=MAX_DEADLINE_DAYS).contains(d));
+        if days.is_none() {
+            problems.push(("appeal_deadline_days", locale.t("administration.deadline_invalid")));
+        }
+        let (Some(policy), Some(days), true) = (policy, days, problems.is_empty()) else {
+            return Err(problems);
+        };
+        let (rows, bands): (Vec<usize>, Vec<Band>) = bands.into_iter().unzip();
+        let bands = GradeBands::new(bands).map_err(|e| vec![band_problem(locale, &e, &rows, &self.bands)])?;
+        Scheme::new(current.id(), current.code(), current.kind().clone(), bands, policy, days)
+            .map_err(|e| vec![describe(locale, &e)])
+    }
+}
+
+/// Puts a refusal of the bands beside the row it is about. `rows` maps each band (in order) to
+/// the form row it came from.
+fn band_problem(
+    locale: Locale,
+    error: &DomainError,
+    rows: &[usize],
+    typed: &[(String, String)],
+) -> (&'static str, String) {
+    let (_, message) = describe(locale, error);
+    let row_of = |grade: &str| -> Vec<usize> {
+        rows.iter().copied().filter(|&i| typed[i].0.trim() == grade).collect()
+    };
+    let first = rows.first().copied().unwrap_or(0);
+    let field = match error {
+        DomainError::DuplicateGrade { grade } => GRADE_IDS[row_of(grade).last().copied().unwrap_or(first)],
+        DomainError::BandsNotDescending { grade, .. } => {
+            MIN_IDS[row_of(grade).first().copied().unwrap_or(first)]
+        }
+        DomainError::OpenBandNotLast => {
+            let last = rows.last().copied().unwrap_or(0);
+            // The lowest band has a minimum, or a band above it has none.
+            let open_above = rows.iter().copied().find(|&i| i != last && typed[i].1.trim().is_empty());
+            MIN_IDS[if typed[last].1.trim().is_empty() { open_above.unwrap_or(last) } else { last }]
+        }
+        _ => GRADE_IDS[first],
+    };
+    (field, message)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SettingsQuery {
+    done: Option<String>,
+    n: Option<usize>,
+}
+
+/// `GET /admin/schemes/{scheme}/settings`: the scheme's settings, ready to change.
+pub async fn settings(
+    State(state): State<AppState>,
+    _admin: Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    Path(code): Path<String>,
+    query: Result<Query<SettingsQuery>, QueryRejection>,
+) -> AppResult<Html<String>> {
+    let ctx = scheme_by_code(&state, &code).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let message = query.ok().and_then(|Query(q)| {
+        (q.done.as_deref() == Some("saved"))
+            .then(|| locale.t_with("administration.done_scheme", &[("n", &q.n.unwrap_or(0).to_string())]))
+    });
+    Ok(render(&page, &ctx, &SettingsForm::of(ctx.scheme()), &Problems::new(), message))
+}
+
+fn render(
+    page: &PageContext,
+    ctx: &SchemeContext,
+    form: &SettingsForm,
+    problems: &Problems,
+    message: Option<String>,
+) -> Html<String> {
+    let locale = page.locale;
+    let code = ctx.scheme().code().to_string();
+    let name = format::pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string();
+    let title = locale.t_with("administration.scheme_title", &[("scheme", &name)]);
+    let rows = form
+        .rows()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (grade, min))| {
+            let n = (i + 1).to_string();
+            view! {
+                <div class="band-row">
+                    {Field::new(GRADE_IDS[i], locale.t_with("administration.band_grade", &[("n", &n)]), "text", "off")
+                        .value(grade).error(error_for(problems, GRADE_IDS[i])).view()}
+                    {Field::new(MIN_IDS[i], locale.t_with("administration.band_min", &[("n", &n)]), "text", "off")
+                        .value(min).error(error_for(problems, MIN_IDS[i])).view()}
+                </div>
+            }
+        })
+        .collect_view();
+    let policy_options = POLICIES
+        .into_iter()
+        .map(|p| {
+            let selected = form.dispute_policy == p.code();
+            view! { <option value=p.code() selected=selected>{locale.t(&format!("administration.policy_{}", p.code()))}</option> }
+        })
+        .collect_view();
+    let main = view! {
+        <p><a href="/admin">{locale.t("administration.back")}</a></p>
+        <h1>{title.clone()}</h1>
+        <p>{locale.t("administration.scheme_intro")}</p>
+        <p><a href=format!("/admin/schemes/{code}/rules")>{locale.t_with("administration.rules_of", &[("scheme", &name)])}</a></p>
+        {notice(message)}
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
+        <form class="stack" method="post" action=format!("/admin/schemes/{code}/settings")>
+            <fieldset class="bands">
+                <legend>{locale.t("problems.field_bands")}</legend>
+                <p class="hint">{locale.t("administration.bands_hint")}</p>
+                {rows}
+            </fieldset>
+            {Select::new("dispute_policy", locale.t("problems.field_dispute_policy"), policy_options.into_any())
+                .error(error_for(problems, "dispute_policy")).view()}
+            {Field::new("appeal_deadline_days", locale.t("problems.field_appeal_deadline_days"), "text", "off")
+                .value(form.appeal_deadline_days.clone()).hint(locale.t("administration.deadline_hint"))
+                .error(error_for(problems, "appeal_deadline_days")).view()}
+            <button type="submit">{locale.t("administration.scheme_submit")}</button>
+        </form>
+    };
+    document(page, &titled(locale, title, problems), main.into_any())
+}
+
+/// `POST /admin/schemes/{scheme}/settings`: stores the settings and rescores every member, in
+/// one transaction with its audit row.
+pub async fn save_settings(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Admin,
+    locale: Locale,
+    OriginalUri(uri): OriginalUri,
+    ClientAddress(address): ClientAddress,
+    Path(code): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let ctx = scheme_by_code(&state, &code).await?;
+    let page = PageContext { locale, path: uri.to_string() };
+    let form = SettingsForm::read(&fields);
+    let scheme = match form.scheme(locale, ctx.scheme()) {
+        Ok(scheme) => scheme,
+        Err(problems) => {
+            let html = render(&page, &ctx, &form, &problems, None);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
+    let now = Utc::now();
+    let mut tx = state.db.pool.begin().await?;
+    administration::lock_scheme(&mut tx, scheme.id()).await.map_err(internal)?;
+    let rescored = administration::update_scheme(&mut tx, &scheme, now).await.map_err(internal)?;
+    let audited = Audited {
+        action: "scheme.settings",
+        target_kind: "scheme",
+        target_id: &scheme.id().to_string(),
+        detail: serde_json::json!({
+            "scheme": scheme.code(),
+            "bands": scheme.bands().bands().iter().map(|b| serde_json::json!({ "grade": b.grade.as_str(), "min": b.min })).collect::<Vec<_>>(),
+            "dispute_policy": scheme.dispute_policy().code(),
+            "appeal_deadline_days": scheme.appeal_deadline_days(),
+            "rescored": rescored,
+        }),
+    };
+    commit_audited(tx, &viewer, address, audited, now).await?;
+    tracing::info!(scheme = scheme.code(), rescored, "scheme settings changed");
+    Ok(Redirect::to(&format!("/admin/schemes/{}/settings?done=saved&n={rescored}", scheme.code()))
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(bands: &[(&str, &str)], policy: &str, days: &str) -> SettingsForm {
+        SettingsForm {
+            bands: bands.iter().map(|(g, m)| (g.to_string(), m.to_string())).collect(),
+            dispute_policy: policy.into(),
+            appeal_deadline_days: days.into(),
+        }
+    }
+
+    fn current() -> Scheme {
+        let bands = GradeBands::new(vec![Band { grade: Grade::parse("A").unwrap(), min: None }]).unwrap();
+        Scheme::new(
+            crate::domain::SchemeId::new(),
+            "test",
+            crate::domain::SchemeKind::Points { base: 1000 },
+            bands,
+            DisputePolicy::KeepsCounting,
+            30,
+        )
+        .unwrap()
+    }
+
+    fn fields_of(result: Result<Scheme, Problems>) -> Vec<&'static str> {
+        result.unwrap_err().into_iter().map(|(f, _)| f).collect()
+    }
+
+    #[test]
+    fn empty_rows_are_ignored_and_the_rest_make_the_bands() {
+        let f = form(&[("A", "900"), ("", ""), ("B", ""), ("", "")], "suspended_while_disputed", "14");
+        let s = f.scheme(Locale::En, &current()).unwrap();
+        assert_eq!(s.bands().bands().len(), 2);
+        assert_eq!(s.dispute_policy(), DisputePolicy::SuspendedWhileDisputed);
+        assert_eq!(s.appeal_deadline_days(), 14);
+    }
+
+    #[test]
+    fn each_refusal_sits_beside_its_row() {
+        let en = Locale::En;
+        let c = current();
+        let ok = "keeps_counting";
+        assert_eq!(
+            fields_of(form(&[("A", "900"), ("B", "950"), ("C", "")], ok, "30").scheme(en, &c)),
+            ["band_min_1"]
+        );
+        assert_eq!(
+            fields_of(form(&[("A", "900"), ("", ""), ("A", "")], ok, "30").scheme(en, &c)),
+            ["band_grade_2"]
+        );
+        assert_eq!(fields_of(form(&[("A", ""), ("B", "")], ok, "30").scheme(en, &c)), ["band_min_0"]);
+        assert_eq!(fields_of(form(&[("A", "9"), ("B", "5")], ok, "30").scheme(en, &c)), ["band_min_1"]);
+        assert_eq!(fields_of(form(&[("", "900"), ("B", "")], ok, "30").scheme(en, &c)), ["band_grade_0"]);
+        assert_eq!(
+            fields_of(form(&[("A B", "x"), ("B", "")], ok, "30").scheme(en, &c)),
+            ["band_grade_0", "band_min_0"]
+        );
+        assert_eq!(fields_of(form(&[("", "")], ok, "30").scheme(en, &c)), ["band_grade_0"]);
+        assert_eq!(fields_of(form(&[("A", "")], "nope", "30").scheme(en, &c)), ["dispute_policy"]);
+        for days in ["-1", "ten", "", "366"] {
+            assert_eq!(
+                fields_of(form(&[("A", "")], ok, days).scheme(en, &c)),
+                ["appeal_deadline_days"],
+                "{days}"
+            );
+        }
+        assert_eq!(fields_of(form(&[("A", "")], ok, "0").scheme(en, &c)), ["appeal_deadline_days"]);
+    }
+
+    #[test]
+    fn the_form_offers_spare_rows_up_to_the_limit() {
+        assert_eq!(form(&[("A", "9"), ("B", "")], "", "").rows().len(), 2 + SPARE_ROWS);
+        let full: Vec<(&str, &str)> = (0..ROWS).map(|_| ("A", "1")).collect();
+        assert_eq!(form(&full, "", "").rows().len(), ROWS);
+    }
+
+    #[test]
+    fn policy_labels_exist_in_both_languages() {
+        for locale in Locale::ALL {
+            for p in POLICIES {
+                let key = format!("administration.policy_{}", p.code());
+                assert!(!locale.t(&key).ends_with(key.as_str()), "{} is missing {key}", locale.code());
+            }
+        }
+    }
+}
