@@ -56,6 +56,17 @@ fn codes(report: &Value) -> Vec<(u64, String, String)> {
         .collect()
 }
 
+/// (subject, reference of the event it is about) of every import notice about an `F-` record.
+async fn import_notices(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT n.subject_id, e.external_ref FROM notices n JOIN events e ON e.id = n.event_id \
+         WHERE n.kind = 'events_imported' AND e.external_ref LIKE 'F-%' ORDER BY e.external_ref",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn a_csv_file_is_imported_once_however_often_it_is_sent() {
     for_each_database(|app| async move {
@@ -64,26 +75,37 @@ async fn a_csv_file_is_imported_once_however_often_it_is_sent() {
         let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
         let subjects = rongcheng_members(&app, 3).await;
         let before = events_of(&app, "rc-traffic").await;
-        let rows: Vec<String> = subjects
+        let mut rows: Vec<String> = subjects
             .iter()
             .enumerate()
             .map(|(i, s)| row(s, &days_ago(i as i64 + 1), &format!("F-{i}")))
             .collect();
+        // A second record about the first subject: still one notice to them.
+        rows.push(row(&subjects[0], &days_ago(9), "F-3"));
         let (status, report) = import(&app, &token, "all_or_nothing", "text/csv", csv(&rows)).await;
         assert_eq!(status, StatusCode::OK, "{}: {report}", app.label);
-        assert_eq!((report["rows"].as_u64(), report["recorded"].as_u64()), (Some(3), Some(3)), "{report}");
-        assert_eq!(events_of(&app, "rc-traffic").await, before + 3);
+        assert_eq!((report["rows"].as_u64(), report["recorded"].as_u64()), (Some(4), Some(4)), "{report}");
+        assert_eq!(events_of(&app, "rc-traffic").await, before + 4);
         for s in &subjects {
             score_is_fresh(&app, s).await;
         }
+        let expected: Vec<(String, String)> =
+            subjects.iter().enumerate().map(|(i, s)| (s.clone(), format!("F-{i}"))).collect();
+        assert_eq!(
+            import_notices(&app).await,
+            expected,
+            "{}: one notice per subject, about their first new record",
+            app.label
+        );
         let (status, report) = import(&app, &token, "good_rows", "text/csv", csv(&rows)).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             (report["recorded"].as_u64(), report["duplicates"].as_u64()),
-            (Some(0), Some(3)),
+            (Some(0), Some(4)),
             "{report}"
         );
-        assert_eq!(events_of(&app, "rc-traffic").await, before + 3, "{}: nothing twice", app.label);
+        assert_eq!(events_of(&app, "rc-traffic").await, before + 4, "{}: nothing twice", app.label);
+        assert_eq!(import_notices(&app).await, expected, "{}: no notice for a re-sent file", app.label);
         let provenance: (String, String) =
             sqlx::query_as("SELECT recorded_by, source FROM events WHERE external_ref = 'F-0'")
                 .fetch_one(&app.db.pool)

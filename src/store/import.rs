@@ -28,6 +28,7 @@ use uuid::Uuid;
 use super::{
     audit::{self, Actor},
     catalogue::{self, SchemeContext},
+    notices::{self, NoticeKind},
     records::{self, Provenance, EVENT_COLUMNS},
     repeal, sql, to_micros, StoreError,
 };
@@ -41,8 +42,6 @@ use crate::{
 pub const COMMIT_ROWS: u64 = 50_000;
 /// Problems kept for the report; beyond this they are only counted.
 pub const MAX_PROBLEMS_KEPT: usize = 1_000;
-/// Values per `IN (…)` list.
-const LOOKUP_BATCH: usize = sql::PARAMS - 2;
 
 /// One event to record, as read from a row of a batch or a file.
 #[derive(Clone, Debug)]
@@ -145,8 +144,9 @@ pub struct Importer {
     /// Fingerprints of the references already claimed by a row of this file, with that row.
     seen: HashMap<u64, u64>,
     hasher: RandomState,
-    /// Records written since the last commit, rescored before it.
-    touched: HashSet<(SubjectId, SchemeId)>,
+    /// Records written to since the last commit, with the first event recorded on each: each is
+    /// rescored and its subject sent one notice (about that event) before the commit.
+    touched: HashMap<(SubjectId, SchemeId), EventId>,
     /// Memberships found and locked in the open transaction: a subject's row is locked once per
     /// transaction, not once per chunk (the lock holds until the commit).
     locked: HashSet<(SubjectId, SchemeId)>,
@@ -191,7 +191,7 @@ impl Importer {
             contexts: HashMap::new(),
             seen: HashMap::new(),
             hasher: RandomState::new(),
-            touched: HashSet::new(),
+            touched: HashMap::new(),
             locked: HashSet::new(),
             since_commit: 0,
             keep_outcomes,
@@ -401,15 +401,19 @@ impl Importer {
         }
         let now = to_micros(self.now);
         let conn = self.tx().await?;
+        let lookup = sql::params(conn) - 2;
         for (scheme, mut subjects) in wanted {
             subjects.sort_unstable();
             subjects.dedup();
-            for batch in subjects.chunks(LOOKUP_BATCH) {
+            for batch in subjects.chunks(lookup) {
                 if lock {
                     // Sorted, so two imports lock in the same order.
-                    let sql = format!(
-                        "UPDATE scheme_memberships SET last_write_at = $1 WHERE scheme_id = $2 AND subject_id IN {}",
-                        sql::list(3, batch.len())
+                    let sql = sql::positional(
+                        conn,
+                        format!(
+                            "UPDATE scheme_memberships SET last_write_at = $1 WHERE scheme_id = $2 AND subject_id IN {}",
+                            sql::list(3, batch.len())
+                        ),
                     );
                     let mut query = sqlx::query(&sql).bind(now).bind(scheme.to_string());
                     for s in batch {
@@ -417,9 +421,12 @@ impl Importer {
                     }
                     query.execute(&mut *conn).await?;
                 }
-                let sql = format!(
-                    "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id IN {}",
-                    sql::list(2, batch.len())
+                let sql = sql::positional(
+                    conn,
+                    format!(
+                        "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id IN {}",
+                        sql::list(2, batch.len())
+                    ),
                 );
                 let mut query = sqlx::query(&sql).bind(scheme.to_string());
                 for s in batch {
@@ -433,7 +440,10 @@ impl Importer {
                 let missing: Vec<&SubjectId> =
                     batch.iter().filter(|s| !members.contains(&(**s, scheme))).collect();
                 if !missing.is_empty() {
-                    let sql = format!("SELECT id FROM subjects WHERE id IN {}", sql::list(1, missing.len()));
+                    let sql = sql::positional(
+                        conn,
+                        format!("SELECT id FROM subjects WHERE id IN {}", sql::list(1, missing.len())),
+                    );
                     let mut query = sqlx::query(&sql);
                     for s in &missing {
                         query = query.bind(s.to_string());
@@ -461,10 +471,13 @@ impl Importer {
         let authority = self.origin.authority.to_string();
         let conn = self.tx().await?;
         let mut found = HashMap::new();
-        for batch in refs.chunks(LOOKUP_BATCH) {
-            let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE authority_id = $1 AND external_ref IN {}",
-                sql::list(2, batch.len())
+        for batch in refs.chunks(sql::params(conn) - 1) {
+            let sql = sql::positional(
+                conn,
+                format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE authority_id = $1 AND external_ref IN {}",
+                    sql::list(2, batch.len())
+                ),
             );
             let mut query = sqlx::query(&sql).bind(&authority);
             for r in batch {
@@ -478,22 +491,24 @@ impl Importer {
         Ok(found)
     }
 
-    /// Inserts checked events and their notices with multi-row statements.
+    /// Inserts checked events with multi-row statements (their notices go out at the commit).
     async fn insert(
         &mut self,
         accepted: &[(Arc<SchemeContext>, Event, Provenance)],
     ) -> Result<(), StoreError> {
-        let now = to_micros(self.now);
         for (ctx, event, _) in accepted {
-            self.touched.insert((event.subject, ctx.scheme().id()));
+            self.touched.entry((event.subject, ctx.scheme().id())).or_insert(event.id);
         }
         let conn = self.tx().await?;
-        // Events have 14 columns, notices 5: the events' batch size suits both.
-        for batch in accepted.chunks(sql::rows_per_statement(14)) {
-            let sql = format!(
-                "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
-                 recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind) VALUES {}",
-                sql::rows(1, 14, batch.len())
+        for batch in accepted.chunks(sql::params(conn) / 14) {
+            let sql = sql::positional(
+                conn,
+                format!(
+                    "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, \
+                     occurred_at, recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind) \
+                     VALUES {}",
+                    sql::rows(1, 14, batch.len())
+                ),
             );
             let mut query = sqlx::query(&sql);
             for (_, e, p) in batch {
@@ -522,21 +537,6 @@ impl Importer {
                 ),
                 other => other.into(),
             })?;
-            // One notice per event, as every single write gives (DESIGN: every change is notified).
-            let sql = format!(
-                "INSERT INTO notices (id, subject_id, kind, event_id, created_at) VALUES {}",
-                sql::rows(1, 5, batch.len())
-            );
-            let mut query = sqlx::query(&sql);
-            for (_, e, _) in batch {
-                query = query
-                    .bind(Uuid::now_v7().to_string())
-                    .bind(e.subject.to_string())
-                    .bind("event_recorded")
-                    .bind(e.id.to_string())
-                    .bind(now);
-            }
-            query.execute(&mut *conn).await?;
         }
         Ok(())
     }
@@ -544,9 +544,10 @@ impl Importer {
     /// Rescores what changed, writes the chunk's audit row and progress, and commits.
     async fn commit(&mut self) -> Result<(), StoreError> {
         let Some(mut tx) = self.tx.take() else { return Ok(()) };
+        notify_touched(&mut tx, &self.touched, self.now).await?;
         // Each touched record rescored once, a batch of subjects per query.
         let mut by_scheme: HashMap<SchemeId, Vec<SubjectId>> = HashMap::new();
-        for (subject, scheme) in self.touched.drain() {
+        for ((subject, scheme), _) in self.touched.drain() {
             by_scheme.entry(scheme).or_default().push(subject);
         }
         self.locked.clear();
@@ -629,6 +630,20 @@ impl Importer {
             let _ = progress_row(&mut conn, &self.summary, "failed").await;
         }
     }
+}
+
+/// One notice per record the transaction added to, about its first new event: an import is one
+/// change to each record it touches, however many rows it carried (DESIGN: every change is
+/// notified; a notice per row would bury everything else in the inbox).
+async fn notify_touched(
+    conn: &mut AnyConnection,
+    touched: &HashMap<(SubjectId, SchemeId), EventId>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let ids: Vec<(String, String)> =
+        touched.iter().map(|((subject, _), event)| (subject.to_string(), event.to_string())).collect();
+    let about: Vec<(&str, &str)> = ids.iter().map(|(s, e)| (s.as_str(), e.as_str())).collect();
+    notices::notify_each(conn, NoticeKind::EventsImported, &about, now).await
 }
 
 /// Writes an import's counts and status to its job row.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::{from_micros, to_micros, StoreError};
+use super::{from_micros, sql, to_micros, StoreError};
 use crate::domain::{EntryId, EventId, SubjectId};
 
 /// What a notice announces.
@@ -21,6 +21,8 @@ pub enum NoticeKind {
     AppealFiled,
     /// An appeal of the subject was decided.
     AppealDecided,
+    /// A bulk import added records to the subject's file; about the first of them.
+    EventsImported,
 }
 
 impl NoticeKind {
@@ -33,10 +35,11 @@ impl NoticeKind {
             NoticeKind::RuleRepealed => "rule_repealed",
             NoticeKind::AppealFiled => "appeal_filed",
             NoticeKind::AppealDecided => "appeal_decided",
+            NoticeKind::EventsImported => "events_imported",
         }
     }
 
-    pub const ALL: [NoticeKind; 7] = [
+    pub const ALL: [NoticeKind; 8] = [
         NoticeKind::EventRecorded,
         NoticeKind::EventCorrected,
         NoticeKind::EntryRecorded,
@@ -44,6 +47,7 @@ impl NoticeKind {
         NoticeKind::RuleRepealed,
         NoticeKind::AppealFiled,
         NoticeKind::AppealDecided,
+        NoticeKind::EventsImported,
     ];
 
     fn parse(code: &str) -> Result<Self, StoreError> {
@@ -97,6 +101,31 @@ pub async fn notify(
     .bind(appeal)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Writes one notice of `kind` to each (subject, event) pair, a few hundred per statement,
+/// inside the caller's transaction.
+pub async fn notify_each(
+    conn: &mut AnyConnection,
+    kind: NoticeKind,
+    about: &[(&str, &str)],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for batch in about.chunks(sql::rows_per_statement(3)) {
+        let values: Vec<String> = (0..batch.len())
+            .map(|i| format!("(${}, ${}, $1, ${}, $2)", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i))
+            .collect();
+        let sql = format!(
+            "INSERT INTO notices (id, subject_id, kind, event_id, created_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(&sql).bind(kind.code()).bind(to_micros(at));
+        for (subject, event) in batch {
+            insert = insert.bind(Uuid::now_v7().to_string()).bind(*subject).bind(*event);
+        }
+        insert.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -267,38 +267,85 @@ pub(super) const EVENT_COLUMNS: &str = "id, subject_id, scheme_id, rule_version_
      decision_ref";
 
 pub(super) fn event_from_row(row: &AnyRow) -> Result<StoredEvent, StoreError> {
-    let id = |column: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(column)?) };
-    let target = row
-        .try_get::<Option<String>, _>("target_event_id")?
-        .map(|t| EventId::parse(&t))
-        .transpose()?
-        .ok_or_else(|| StoreError::corrupt("a correction without a target"));
-    let reason = row.try_get::<Option<String>, _>("reason")?.unwrap_or_default();
-    let kind = match row.try_get::<String, _>("kind")?.as_str() {
-        "fact" => EventKind::Fact,
-        "void" => EventKind::Void { target: target?, reason, decision_ref: row.try_get("decision_ref")? },
-        _ => EventKind::Supersede { target: target?, reason },
-    };
-    Ok(StoredEvent {
-        event: Event {
-            id: EventId::parse(&id("id")?)?,
-            subject: SubjectId::parse(&id("subject_id")?)?,
-            scheme: SchemeId::parse(&id("scheme_id")?)?,
-            rule_version: RuleVersionId::parse(&id("rule_version_id")?)?,
-            rule_code: RuleCode::parse(&id("rule_code")?)?,
-            points: row.try_get("points")?,
-            occurred_at: from_micros(row.try_get("occurred_at")?),
-            recorded_at: from_micros(row.try_get("recorded_at")?),
-            authority: AuthorityId::parse(&id("authority_id")?)?,
-            external_ref: row.try_get("external_ref")?,
-            kind,
-        },
-        provenance: Provenance {
-            recorded_by: row.try_get("recorded_by")?,
-            source: row.try_get("source")?,
-            evidence_ref: row.try_get("evidence_ref")?,
-        },
-    })
+    EventRow {
+        id: row.try_get("id")?,
+        subject_id: row.try_get("subject_id")?,
+        scheme_id: row.try_get("scheme_id")?,
+        rule_version_id: row.try_get("rule_version_id")?,
+        rule_code: row.try_get("rule_code")?,
+        points: row.try_get("points")?,
+        occurred_at: row.try_get("occurred_at")?,
+        recorded_at: row.try_get("recorded_at")?,
+        authority_id: row.try_get("authority_id")?,
+        recorded_by: row.try_get("recorded_by")?,
+        source: row.try_get("source")?,
+        evidence_ref: row.try_get("evidence_ref")?,
+        external_ref: row.try_get("external_ref")?,
+        kind: row.try_get("kind")?,
+        target_event_id: row.try_get("target_event_id")?,
+        reason: row.try_get("reason")?,
+        decision_ref: row.try_get("decision_ref")?,
+    }
+    .into_stored()
+}
+
+/// An event as stored, column for column in the order of [`EVENT_COLUMNS`]: read from a row, or
+/// from a JSON array of those columns (see `repeal::rescore_all`).
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct EventRow {
+    id: String,
+    subject_id: String,
+    scheme_id: String,
+    rule_version_id: String,
+    rule_code: String,
+    points: i64,
+    occurred_at: i64,
+    recorded_at: i64,
+    authority_id: String,
+    recorded_by: String,
+    source: String,
+    evidence_ref: String,
+    external_ref: String,
+    kind: String,
+    target_event_id: Option<String>,
+    reason: Option<String>,
+    decision_ref: Option<String>,
+}
+
+impl EventRow {
+    pub(super) fn into_stored(self) -> Result<StoredEvent, StoreError> {
+        let target = self
+            .target_event_id
+            .map(|t| EventId::parse(&t))
+            .transpose()?
+            .ok_or_else(|| StoreError::corrupt("a correction without a target"));
+        let reason = self.reason.unwrap_or_default();
+        let kind = match self.kind.as_str() {
+            "fact" => EventKind::Fact,
+            "void" => EventKind::Void { target: target?, reason, decision_ref: self.decision_ref },
+            _ => EventKind::Supersede { target: target?, reason },
+        };
+        Ok(StoredEvent {
+            event: Event {
+                id: EventId::parse(&self.id)?,
+                subject: SubjectId::parse(&self.subject_id)?,
+                scheme: SchemeId::parse(&self.scheme_id)?,
+                rule_version: RuleVersionId::parse(&self.rule_version_id)?,
+                rule_code: RuleCode::parse(&self.rule_code)?,
+                points: self.points,
+                occurred_at: from_micros(self.occurred_at),
+                recorded_at: from_micros(self.recorded_at),
+                authority: AuthorityId::parse(&self.authority_id)?,
+                external_ref: self.external_ref,
+                kind,
+            },
+            provenance: Provenance {
+                recorded_by: self.recorded_by,
+                source: self.source,
+                evidence_ref: self.evidence_ref,
+            },
+        })
+    }
 }
 
 async fn by_external_ref(

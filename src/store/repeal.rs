@@ -15,7 +15,7 @@ use super::{
     appeals,
     audit::{self, Actor},
     catalogue::{self, SchemeContext},
-    notices::NoticeKind,
+    notices::{self, NoticeKind},
     records::{self, EVENT_COLUMNS},
     sql, to_micros, StoreError,
 };
@@ -128,9 +128,7 @@ pub async fn repeal_rule(
             first_voided.push((subject, event));
         }
     }
-    for chunk in first_voided.chunks(sql::rows_per_statement(3)) {
-        insert_notices(conn, chunk, now).await?;
-    }
+    notices::notify_each(conn, NoticeKind::RuleRepealed, &first_voided, now).await?;
     let subjects: Vec<SubjectId> =
         first_voided.iter().map(|(s, _)| SubjectId::parse(s)).collect::<Result<_, _>>()?;
     ctx.catalogue = catalogue::catalogue(conn, ctx.scheme()).await?;
@@ -186,26 +184,6 @@ async fn insert_voids(
     Ok(())
 }
 
-async fn insert_notices(
-    conn: &mut AnyConnection,
-    rows: &[(&str, &str)],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| format!("(${}, ${}, $1, ${}, $2)", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i))
-        .collect();
-    let sql = format!(
-        "INSERT INTO notices (id, subject_id, kind, event_id, created_at) VALUES {}",
-        values.join(", ")
-    );
-    let mut insert = sqlx::query(&sql).bind(NoticeKind::RuleRepealed.code()).bind(to_micros(now));
-    for (subject, event) in rows {
-        insert = insert.bind(uuid::Uuid::now_v7().to_string()).bind(*subject).bind(*event);
-    }
-    insert.execute(&mut *conn).await?;
-    Ok(())
-}
-
 /// Recomputes and stores the current scores of `subjects` in `ctx`'s scheme, a batch of subjects
 /// per query: the same derivation from the same inputs (records, and the disputes of the few
 /// subjects who appealed) that `records::rescore` makes one subject at a time.
@@ -225,20 +203,34 @@ pub async fn rescore_all(
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<_, _>>()?;
     // The scores' upsert has 6 values a subject.
-    for chunk in subjects.chunks(sql::rows_per_statement(6)) {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE scheme_id = $1 AND subject_id IN {} \
-             ORDER BY subject_id, occurred_at, id",
-            sql::list(2, chunk.len())
+    // The events come as one JSON array per chunk, built by the database: read row by row,
+    // sqlx's Any driver spent most of a large import's rescoring converting rows.
+    let (aggregate, array) = if sql::is_sqlite(conn) {
+        ("json_group_array", "json_array")
+    } else {
+        ("json_agg", "json_build_array")
+    };
+    for chunk in subjects.chunks(sql::params(conn) / 6) {
+        let load = sql::positional(
+            conn,
+            format!(
+                "SELECT CAST({aggregate}({array}({EVENT_COLUMNS}) ORDER BY subject_id, occurred_at, id) AS TEXT) \
+                 FROM events WHERE scheme_id = $1 AND subject_id IN {}",
+                sql::list(2, chunk.len())
+            ),
         );
-        let mut load = sqlx::query(&sql).bind(ctx.scheme().id().to_string());
+        let mut query = sqlx::query_scalar::<_, Option<String>>(&load).bind(ctx.scheme().id().to_string());
         for subject in chunk {
-            load = load.bind(subject.to_string());
+            query = query.bind(subject.to_string());
         }
+        let events: Vec<records::EventRow> = match query.fetch_one(&mut *conn).await? {
+            Some(json) => serde_json::from_str(&json).map_err(StoreError::corrupt)?,
+            None => Vec::new(),
+        };
         let mut by_subject: BTreeMap<SubjectId, Vec<Event>> =
             chunk.iter().map(|s| (*s, Vec::new())).collect();
-        for row in load.fetch_all(&mut *conn).await? {
-            let event = records::event_from_row(&row)?.event;
+        for row in events {
+            let event = row.into_stored()?.event;
             by_subject.entry(event.subject).or_default().push(event);
         }
         let mut derived = Vec::with_capacity(by_subject.len());
@@ -251,11 +243,14 @@ pub async fn rescore_all(
             };
             derived.push((*subject, domain::derive(ctx.scheme(), &ctx.catalogue, events, &disputes, now)));
         }
-        let sql = format!(
-            "INSERT INTO current_scores (subject_id, scheme_id, score, grade, computed_at, valid_until) \
-             VALUES {} ON CONFLICT (subject_id, scheme_id) DO UPDATE SET score = excluded.score, \
-             grade = excluded.grade, computed_at = excluded.computed_at, valid_until = excluded.valid_until",
-            sql::rows(1, 6, derived.len())
+        let sql = sql::positional(
+            conn,
+            format!(
+                "INSERT INTO current_scores (subject_id, scheme_id, score, grade, computed_at, valid_until) \
+                 VALUES {} ON CONFLICT (subject_id, scheme_id) DO UPDATE SET score = excluded.score, \
+                 grade = excluded.grade, computed_at = excluded.computed_at, valid_until = excluded.valid_until",
+                sql::rows(1, 6, derived.len())
+            ),
         );
         let mut upsert = sqlx::query(&sql);
         for (subject, derivation) in &derived {
