@@ -500,7 +500,7 @@ impl Importer {
             self.touched.entry((event.subject, ctx.scheme().id())).or_insert(event.id);
         }
         let conn = self.tx().await?;
-        for batch in accepted.chunks(sql::params(conn) / 14) {
+        for batch in accepted.chunks(sql::INSERT_PARAMS / 14) {
             let sql = sql::positional(
                 conn,
                 format!(

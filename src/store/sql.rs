@@ -21,6 +21,11 @@ pub fn is_sqlite(conn: &AnyConnection) -> bool {
     conn.backend_name().eq_ignore_ascii_case("sqlite")
 }
 
+/// Parameters per multi-row `INSERT … VALUES` on either database (passed through
+/// [`positional`] for SQLite): there is no plan to make for a list of rows, and each statement
+/// is a round trip to PostgreSQL's server or SQLite's worker thread.
+pub const INSERT_PARAMS: usize = SQLITE_PARAMS;
+
 /// Parameters per statement on this connection: [`SQLITE_PARAMS`] on SQLite for statements
 /// passed through [`positional`], [`PARAMS`] elsewhere (PostgreSQL plans each `IN (…)` list, and
 /// a few hundred values keep that cheap).
