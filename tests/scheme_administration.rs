@@ -91,6 +91,21 @@ async fn scheme_state(app: &TestApp) -> Vec<String> {
     state
 }
 
+/// (subject, grade, computed at) of every current score in the scheme with `code`.
+async fn scores_in(app: &TestApp, code: &str) -> Vec<(String, String, i64)> {
+    sqlx::query(
+        "SELECT c.subject_id, c.grade, c.computed_at FROM current_scores c JOIN schemes s ON s.id = c.scheme_id \
+         WHERE s.code = $1 ORDER BY c.subject_id",
+    )
+    .bind(code)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1), r.get::<i64, _>(2)))
+    .collect()
+}
+
 #[tokio::test]
 async fn changing_the_bands_regrades_every_member_to_a_fresh_derivation() {
     for_each_database(|app| async move {
@@ -103,16 +118,7 @@ async fn changing_the_bands_regrades_every_member_to_a_fresh_derivation() {
         )
         .await;
         assert!(members > 20, "the demo has many members: {members}");
-        let other_scheme_before = sqlx::query(
-            "SELECT c.subject_id, c.grade, c.computed_at FROM current_scores c JOIN schemes s ON s.id = c.scheme_id \
-             WHERE s.code = 'coastal-credit' ORDER BY c.subject_id",
-        )
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1), r.get::<i64, _>(2)))
-        .collect::<Vec<_>>();
+        let other_scheme_before = scores_in(&app, "coastal-credit").await;
 
         let (status, page) = text(&app, SETTINGS).await;
         assert_eq!(status, StatusCode::OK, "{}", app.label);
@@ -151,16 +157,7 @@ async fn changing_the_bands_regrades_every_member_to_a_fresh_derivation() {
         assert!(distinct.len() >= 2, "the new bands split the demo's members: {stored:?}");
         assert_eq!(every_score_matches_a_fresh_derivation(&app, scheme).await as i64, members);
 
-        let other_scheme_after = sqlx::query(
-            "SELECT c.subject_id, c.grade, c.computed_at FROM current_scores c JOIN schemes s ON s.id = c.scheme_id \
-             WHERE s.code = 'coastal-credit' ORDER BY c.subject_id",
-        )
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1), r.get::<i64, _>(2)))
-        .collect::<Vec<_>>();
+        let other_scheme_after = scores_in(&app, "coastal-credit").await;
         assert_eq!(other_scheme_after, other_scheme_before, "another scheme's members are left alone");
 
         let audit = sqlx::query("SELECT actor, target_kind, target_id, detail FROM audit_log WHERE action = 'scheme.settings'")

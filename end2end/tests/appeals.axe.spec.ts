@@ -1,16 +1,8 @@
 // Accessibility of the appeal pages of both sides, in both languages: the subject's list, the
 // filing form (and the form with its errors), an appeal, the reviewers' queue, an appeal under
 // review, the statistics, and the administrators' rule challenges. Read-only: it files nothing.
-import { expect, test, type Page } from '@playwright/test';
-import { axeScan, setLocale, type LocaleCode } from './helpers';
-
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto('/sign-in');
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('main form button[type=submit]').first().click();
-  await expect(page).toHaveURL(/\/me$/);
-}
+import { expect, test } from '@playwright/test';
+import { axeScan, setLocale, type LocaleCode, signIn } from './helpers';
 
 for (const locale of ['en', 'zh-CN'] as LocaleCode[]) {
   test(`the subject's appeal pages in ${locale} have no WCAG 2.x A/AA violations`, async ({ context, page }) => {

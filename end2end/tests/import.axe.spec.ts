@@ -1,15 +1,7 @@
 // Accessibility of the bulk import pages (the form, the form with its error, an import's report)
 // and of the administrators' API token pages (the list, a token just made), in both languages.
-import { expect, test, type Page } from '@playwright/test';
-import { axeScan, setLocale, type LocaleCode } from './helpers';
-
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto('/sign-in');
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('main form button[type=submit]').first().click();
-  await expect(page).toHaveURL(/\/me$/);
-}
+import { expect, test } from '@playwright/test';
+import { axeScan, setLocale, type LocaleCode, signIn } from './helpers';
 
 for (const locale of ['en', 'zh-CN'] as LocaleCode[]) {
   test(`the import pages in ${locale} have no WCAG 2.x A/AA violations`, async ({ context, page }) => {

@@ -2,15 +2,8 @@
 // rows, follow the import to its page and read the per-row report. Every row of the file is
 // refused on purpose (unknown or malformed subject ids; a row gets its first problem), so the
 // shared demo database is not changed for the other specs.
-import { expect, test, type Page } from '@playwright/test';
-
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto('/sign-in');
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('main form button[type=submit]').first().click();
-  await expect(page).toHaveURL(/\/me$/);
-}
+import { expect, test } from '@playwright/test';
+import { signIn } from './helpers';
 
 const NOBODY = '0193a5b2-7c1e-7d3a-9f00-1234567890ab';
 const FILE = [

@@ -139,6 +139,15 @@ impl SettingsForm {
     /// ignored; the domain checks the bands' shape and the scheme as a whole.
     fn scheme(&self, locale: Locale, current: &Scheme) -> Result<Scheme, Problems> {
         let mut problems = Problems::new();
+        // The form shows at most ROWS bands: saving a scheme with more would drop the rest.
+        let stored = current.bands().bands().len();
+        if stored > ROWS {
+            let message = locale.t_with(
+                "administration.bands_too_many",
+                &[("n", &stored.to_string()), ("max", &ROWS.to_string())],
+            );
+            return Err(vec![(GRADE_IDS[0], message)]);
+        }
         let mut bands: Vec<(usize, Band)> = Vec::new();
         for (i, (grade, min)) in self.bands.iter().enumerate().take(ROWS) {
             let (grade, min) = (grade.trim(), min.trim());
@@ -419,6 +428,31 @@ mod tests {
             );
         }
         assert_eq!(fields_of(form(&[("A", "")], ok, "0").scheme(en, &c)), ["appeal_deadline_days"]);
+    }
+
+    #[test]
+    fn a_scheme_with_more_bands_than_the_form_holds_is_not_saved_from_it() {
+        let letters = "ABCDEFGHIJKLMNOPQ";
+        let bands: Vec<Band> = letters
+            .chars()
+            .enumerate()
+            .map(|(i, c)| Band {
+                grade: Grade::parse(&c.to_string()).unwrap(),
+                min: (i + 1 < letters.len()).then(|| 1000 - 10 * i as i64),
+            })
+            .collect();
+        let current = Scheme::new(
+            crate::domain::SchemeId::new(),
+            "many",
+            crate::domain::SchemeKind::Points { base: 1000 },
+            GradeBands::new(bands).unwrap(),
+            DisputePolicy::KeepsCounting,
+            30,
+        )
+        .unwrap();
+        assert!(current.bands().bands().len() > ROWS);
+        let f = SettingsForm::of(&current);
+        assert_eq!(fields_of(f.scheme(Locale::En, &current)), ["band_grade_0"]);
     }
 
     #[test]
