@@ -184,6 +184,10 @@ async fn insert_voids(
     Ok(())
 }
 
+/// Subjects rescored per query: their events come back as one JSON text, so this bounds the
+/// memory a batch takes (a subject may have a thousand records).
+const RESCORE_SUBJECTS: usize = 64;
+
 /// Recomputes and stores the current scores of `subjects` in `ctx`'s scheme, a batch of subjects
 /// per query: the same derivation from the same inputs (records, and the disputes of the few
 /// subjects who appealed) that `records::rescore` makes one subject at a time.
@@ -210,7 +214,7 @@ pub async fn rescore_all(
     } else {
         ("json_agg", "json_build_array")
     };
-    for chunk in subjects.chunks(sql::params(conn) / 6) {
+    for chunk in subjects.chunks(RESCORE_SUBJECTS) {
         let load = sql::positional(
             conn,
             format!(
