@@ -1,16 +1,8 @@
 // The administrator's journey with JavaScript off: draft a rule, be refused publication without a
 // legal basis, add it, publish from today, repeal it with a reason, and find each write in the
 // audit log. The rule code is unique per run, and no record is ever made under it.
-import { expect, test, type Page } from '@playwright/test';
-import { screenshots } from './helpers';
-
-async function signInAsAdministrator(page: Page) {
-  await page.goto('/admin');
-  await page.getByLabel('Sign-in name').fill('demo-admin');
-  await page.getByLabel('Password', { exact: true }).fill('admin-demo-2026');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/admin$/);
-}
+import { expect, test } from '@playwright/test';
+import { screenshots, signInAsAdministrator } from './helpers';
 
 test('an administrator drafts, publishes and repeals a rule, and the audit log shows it', async ({ page }) => {
   await signInAsAdministrator(page);

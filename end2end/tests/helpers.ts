@@ -133,3 +133,12 @@ export async function signIn(page: Page, username: string, password: string): Pr
   await page.locator('main form button[type=submit]').first().click();
   await expect(page).toHaveURL(/\/me$/);
 }
+
+/** Opens /admin signed out, signs in there as the demo administrator and lands back on /admin. */
+export async function signInAsAdministrator(page: Page): Promise<void> {
+  await page.goto('/admin');
+  await page.getByLabel('Sign-in name').fill('demo-admin');
+  await page.getByLabel('Password', { exact: true }).fill('admin-demo-2026');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+}

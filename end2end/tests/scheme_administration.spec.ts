@@ -3,15 +3,7 @@
 // the demo's Rongcheng scheme), a new authority with a code unique to this run, renamed, and a
 // review body that is that authority's own office.
 import { expect, test, type Page } from '@playwright/test';
-import { screenshots } from './helpers';
-
-async function signInAsAdministrator(page: Page) {
-  await page.goto('/admin');
-  await page.getByLabel('Sign-in name').fill('demo-admin');
-  await page.getByLabel('Password', { exact: true }).fill('admin-demo-2026');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/admin$/);
-}
+import { screenshots, signInAsAdministrator } from './helpers';
 
 async function saveDeadline(page: Page, days: string) {
   await page.getByLabel('Days to appeal').fill(days);
