@@ -182,6 +182,87 @@ async fn a_file_with_bad_rows_records_nothing_or_only_the_good_rows() {
 }
 
 #[tokio::test]
+async fn a_reference_repeated_chunks_apart_is_refused_like_one_repeated_next_door() {
+    for_each_database(|app| async move {
+        demo(&app).await;
+        let admin = signed_in(&app, "demo-admin").await;
+        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let subjects = rongcheng_members(&app, 3).await;
+        let before = events_of(&app, "rc-traffic").await;
+        // Far more rows than the importer checks at a time, the last (line 2,602 after the header)
+        // repeating the first exactly.
+        let mut rows: Vec<String> = (0..2_600)
+            .map(|i| row(&subjects[i % 3], &days_ago(1 + (i % 300) as i64), &format!("C-{i}")))
+            .collect();
+        rows.push(rows[0].clone());
+        let (status, report) = import(&app, &token, "all_or_nothing", "text/csv", csv(&rows)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}: {report}", app.label);
+        assert_eq!(
+            codes(&report),
+            vec![(2_602, "external_ref".to_string(), "duplicate_reference".to_string())]
+        );
+        assert_eq!(events_of(&app, "rc-traffic").await, before, "{}: nothing recorded", app.label);
+
+        let (status, report) = import(&app, &token, "good_rows", "text/csv", csv(&rows)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(
+            (report["recorded"].as_u64(), report["refused"].as_u64()),
+            (Some(2_600), Some(1)),
+            "{report}"
+        );
+        assert_eq!(events_of(&app, "rc-traffic").await, before + 2_600);
+        for s in &subjects {
+            score_is_fresh(&app, s).await;
+        }
+        // Sent again: the same answer for the repeat, and nothing twice.
+        let (_, report) = import(&app, &token, "good_rows", "text/csv", csv(&rows)).await;
+        assert_eq!(
+            (report["duplicates"].as_u64(), report["refused"].as_u64()),
+            (Some(2_600), Some(1)),
+            "{report}"
+        );
+        assert_eq!(
+            codes(&report),
+            vec![(2_602, "external_ref".to_string(), "duplicate_reference".to_string())]
+        );
+        assert_eq!(events_of(&app, "rc-traffic").await, before + 2_600);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn after_imports_every_pooled_connection_still_enforces_foreign_keys() {
+    for_each_database(|app| async move {
+        demo(&app).await;
+        let admin = signed_in(&app, "demo-admin").await;
+        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let subjects = rongcheng_members(&app, 1).await;
+        let good = csv(&[row(&subjects[0], &days_ago(1), "K-1")]);
+        let bad = csv(&[row(&subjects[0], &days_ago(2), "K-2"), row(&subjects[0], &days_ago(-3), "K-3")]);
+        for (mode, file) in [("all_or_nothing", &good), ("all_or_nothing", &bad), ("good_rows", &bad)] {
+            import(&app, &token, mode, "text/csv", file.clone()).await;
+        }
+        // Every connection the pool holds at once (the importer's own one, which skips the
+        // database's checks on SQLite, must never have come back to it).
+        let mut held = Vec::new();
+        for _ in 0..app.db.pool.size() {
+            held.push(app.db.pool.acquire().await.unwrap());
+        }
+        assert!(!held.is_empty());
+        for conn in &mut held {
+            let orphan = sqlx::query(
+                "INSERT INTO scheme_memberships (subject_id, scheme_id, joined_at, last_write_at) \
+                 VALUES ('0193a5b2-7c1e-7d3a-9f00-1234567890ab', 'no-such-scheme', 0, 0)",
+            )
+            .execute(&mut **conn)
+            .await;
+            assert!(orphan.is_err(), "{}: a pooled connection accepted a dangling reference", app.label);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn malformed_files_get_a_specific_answer_and_change_nothing() {
     for_each_database(|app| async move {
         demo(&app).await;

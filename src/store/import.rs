@@ -123,6 +123,24 @@ pub struct Summary {
     pub outcomes: Vec<(u64, RowOutcome)>,
 }
 
+impl Summary {
+    /// Keeps a problem for the report (the first [`MAX_PROBLEMS_KEPT`]) and counts it.
+    fn note(&mut self, problem: Problem) {
+        self.problems_total += 1;
+        if self.problems.len() < MAX_PROBLEMS_KEPT {
+            self.problems.push(problem);
+        }
+    }
+
+    /// A row refused for `problems`.
+    fn refuse(&mut self, problems: Vec<Problem>) {
+        self.refused += 1;
+        for problem in problems {
+            self.note(problem);
+        }
+    }
+}
+
 /// Where an import came from, for its job row and audit rows.
 #[derive(Clone, Debug)]
 pub struct Origin {
@@ -142,9 +160,10 @@ pub struct Importer {
     /// The connection of the open transaction (see [`Importer::tx`]); `None` between commits.
     tx: Option<PoolConnection<Any>>,
     contexts: HashMap<String, Option<Arc<SchemeContext>>>,
-    /// Fingerprints of the references already claimed by a row of this file, with that row.
-    seen: HashMap<u64, u64>,
-    hasher: RandomState,
+    references: References,
+    /// Rows checked and accepted but not yet inserted: they are written while the next chunk
+    /// is checked, or at the commit.
+    pending: Vec<(Event, Provenance)>,
     /// Records written to since the last commit, with the first event recorded on each: each is
     /// rescored and its subject sent one notice (about that event) before the commit.
     touched: HashMap<(SubjectId, SchemeId), EventId>,
@@ -190,8 +209,8 @@ impl Importer {
             now,
             tx: None,
             contexts: HashMap::new(),
-            seen: HashMap::new(),
-            hasher: RandomState::new(),
+            references: References::default(),
+            pending: Vec::new(),
             touched: HashMap::new(),
             locked: HashSet::new(),
             since_commit: 0,
@@ -211,21 +230,12 @@ impl Importer {
     }
 
     fn refuse(&mut self, problems: Vec<Problem>) {
-        self.summary.refused += 1;
-        for problem in problems {
-            self.summary.problems_total += 1;
-            if self.summary.problems.len() < MAX_PROBLEMS_KEPT {
-                self.summary.problems.push(problem);
-            }
-        }
+        self.summary.refuse(problems);
     }
 
     /// A problem of the file as a whole (a bad header, unreadable bytes): counted, not a row.
     pub fn file_problem(&mut self, problem: Problem) {
-        self.summary.problems_total += 1;
-        if self.summary.problems.len() < MAX_PROBLEMS_KEPT {
-            self.summary.problems.push(problem);
-        }
+        self.summary.note(problem);
         // An all-or-nothing file with an unreadable part records nothing.
         if self.mode == Mode::AllOrNothing {
             self.summary.refused = self.summary.refused.max(1);
@@ -321,71 +331,30 @@ impl Importer {
         let write = !self.doomed();
         let (members, known) = self.memberships(&by_scheme, write).await?;
         let existing = self.existing(&by_scheme).await?;
-
-        let mut accepted: Vec<(Arc<SchemeContext>, Event, Provenance)> = Vec::new();
-        for (ctx, new) in by_scheme {
-            let scheme = ctx.scheme().id();
-            if !members.contains(&(new.subject, scheme)) {
-                let problem = if known.contains(&new.subject) {
-                    Problem::new(
-                        new.row,
-                        "subject_id",
-                        "not_a_member",
-                        "the subject is not enrolled in this scheme",
-                    )
-                } else {
-                    Problem::new(new.row, "subject_id", "unknown_subject", "no subject has this id")
-                };
-                self.refuse(vec![problem]);
-                continue;
+        let found = Found { members, known, existing };
+        let sieve = Sieve {
+            summary: &mut self.summary,
+            references: &mut self.references,
+            touched: &mut self.touched,
+            since_commit: &mut self.since_commit,
+            keep_outcomes: self.keep_outcomes,
+            authority: self.origin.authority,
+            now: self.now,
+        };
+        let pending = std::mem::take(&mut self.pending);
+        let accepted = match self.tx.as_deref_mut() {
+            Some(conn) if write && !pending.is_empty() => {
+                // The previous chunk's rows are written while this chunk's are checked.
+                let (written, accepted) =
+                    sql::overlapped(insert(conn, &pending), || sieve.sift(by_scheme, &found)).await;
+                written?;
+                accepted
             }
-            let source = Source {
-                subject: new.subject,
-                scheme,
-                authority: self.origin.authority,
-                external_ref: new.external_ref.clone(),
-            };
-            if let Some(earlier) = existing.get(new.external_ref.trim()) {
-                if records::is_resent(earlier, &source, &new.fact) {
-                    self.summary.duplicates += 1;
-                    if self.keep_outcomes {
-                        self.summary.outcomes.push((new.row, RowOutcome::Duplicate(earlier.id)));
-                    }
-                } else {
-                    let message = format!(
-                        "the external reference {:?} was already used for a different record",
-                        new.external_ref
-                    );
-                    self.refuse(vec![Problem::new(new.row, "external_ref", "reference_reused", message)]);
-                }
-                continue;
-            }
-            let event = match domain::record_fact(&ctx.catalogue, source, new.fact, self.now) {
-                Ok(event) => event,
-                Err(e) => {
-                    self.refuse(vec![Problem::domain(new.row, &e)]);
-                    continue;
-                }
-            };
-            let fingerprint = self.hasher.hash_one(event.external_ref.as_str());
-            if let Some(first) = self.seen.get(&fingerprint) {
-                let message =
-                    format!("the external reference {:?} is already used by row {first}", event.external_ref);
-                self.refuse(vec![Problem::new(new.row, "external_ref", "duplicate_reference", message)]);
-                continue;
-            }
-            self.seen.insert(fingerprint, new.row);
-            if self.keep_outcomes {
-                self.summary.outcomes.push((new.row, RowOutcome::Recorded(event.id)));
-            }
-            accepted.push((ctx, event, new.provenance));
+            _ => sieve.sift(by_scheme, &found),
+        };
+        if !self.doomed() {
+            self.pending = accepted;
         }
-        if self.doomed() || accepted.is_empty() {
-            return Ok(());
-        }
-        self.summary.recorded += accepted.len() as u64;
-        self.since_commit += accepted.len() as u64;
-        self.insert(&accepted).await?;
         if self.mode == Mode::GoodRows && self.since_commit >= COMMIT_ROWS {
             self.commit().await?;
         }
@@ -503,63 +472,11 @@ impl Importer {
         Ok(found)
     }
 
-    /// Inserts checked events with multi-row statements (their notices go out at the commit).
-    async fn insert(
-        &mut self,
-        accepted: &[(Arc<SchemeContext>, Event, Provenance)],
-    ) -> Result<(), StoreError> {
-        for (ctx, event, _) in accepted {
-            self.touched.entry((event.subject, ctx.scheme().id())).or_insert(event.id);
-        }
-        let conn = self.tx().await?;
-        // An insert that fails ends the import and rolls back its open transaction, so the rows
-        // a failing statement wrote before the failure need no undoing of their own.
-        let insert = if sql::is_sqlite(conn) { "INSERT OR FAIL" } else { "INSERT" };
-        for batch in accepted.chunks(sql::INSERT_PARAMS / 14) {
-            let sql = sql::positional(
-                conn,
-                format!(
-                    "{insert} INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, \
-                     occurred_at, recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind) \
-                     VALUES {}",
-                    sql::rows(1, 14, batch.len())
-                ),
-            );
-            let mut query = sqlx::query(&sql);
-            for (_, e, p) in batch {
-                query = query
-                    .bind(e.id.to_string())
-                    .bind(e.subject.to_string())
-                    .bind(e.scheme.to_string())
-                    .bind(e.rule_version.to_string())
-                    .bind(e.rule_code.as_str())
-                    .bind(e.points)
-                    .bind(to_micros(e.occurred_at))
-                    .bind(to_micros(e.recorded_at))
-                    .bind(e.authority.to_string())
-                    .bind(&p.recorded_by)
-                    .bind(&p.source)
-                    .bind(&p.evidence_ref)
-                    .bind(&e.external_ref)
-                    .bind(e.kind.code());
-            }
-            query.execute(&mut *conn).await.map_err(|e| match e {
-                // Another write took one of these references a moment ago; the caller re-sends.
-                sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
-                    "an external reference of this chunk was recorded by another request at the same \
-                     time; nothing of the chunk was recorded, send it again"
-                        .into(),
-                ),
-                other => other.into(),
-            })?;
-        }
-        Ok(())
-    }
-
     /// Rescores what changed, writes the chunk's audit row and progress, and commits.
     async fn commit(&mut self) -> Result<(), StoreError> {
         let Some(mut tx) = self.tx.take() else { return Ok(()) };
         let tx = &mut *tx;
+        insert(tx, &std::mem::take(&mut self.pending)).await?;
         notify_touched(tx, &self.touched, self.now).await?;
         // Each touched record rescored once, a batch of subjects per query.
         let mut by_scheme: HashMap<SchemeId, Vec<SubjectId>> = HashMap::new();
@@ -646,6 +563,194 @@ impl Importer {
             let _ = progress_row(&mut conn, &self.summary, "failed").await;
         }
     }
+}
+
+/// What a chunk's rows are checked against: its subjects' memberships and this authority's
+/// records that already carry one of its references.
+struct Found {
+    members: HashSet<(SubjectId, SchemeId)>,
+    /// Subjects that exist (to tell an unknown subject from one not enrolled).
+    known: HashSet<SubjectId>,
+    existing: HashMap<String, Event>,
+}
+
+/// The external references claimed by rows of one file: by the first row that records one or
+/// is found to re-send it. A later row with the same reference is refused, in whichever chunk
+/// it comes.
+#[derive(Default)]
+struct References {
+    /// Fingerprints of the claimed references, with the claiming row.
+    claimed: HashMap<u64, u64>,
+    hasher: RandomState,
+}
+
+impl References {
+    fn claimed_by(&self, reference: &str) -> Option<u64> {
+        self.claimed.get(&self.hasher.hash_one(reference)).copied()
+    }
+
+    fn claim(&mut self, reference: &str, row: u64) {
+        self.claimed.insert(self.hasher.hash_one(reference), row);
+    }
+}
+
+/// The row checks of an import, over the importer's state they update: apart from the
+/// importer's connection, so they can run while it writes the previous chunk.
+struct Sieve<'a> {
+    summary: &'a mut Summary,
+    references: &'a mut References,
+    touched: &'a mut HashMap<(SubjectId, SchemeId), EventId>,
+    since_commit: &'a mut u64,
+    keep_outcomes: bool,
+    authority: AuthorityId,
+    now: DateTime<Utc>,
+}
+
+impl Sieve<'_> {
+    /// Checks each row in turn; returns the events to record. Refused rows and re-sent ones are
+    /// counted in the summary.
+    fn sift(self, rows: Vec<(Arc<SchemeContext>, NewEvent)>, found: &Found) -> Vec<(Event, Provenance)> {
+        let mut accepted = Vec::with_capacity(rows.len());
+        for (ctx, new) in rows {
+            let scheme = ctx.scheme().id();
+            if !found.members.contains(&(new.subject, scheme)) {
+                let problem = if found.known.contains(&new.subject) {
+                    Problem::new(
+                        new.row,
+                        "subject_id",
+                        "not_a_member",
+                        "the subject is not enrolled in this scheme",
+                    )
+                } else {
+                    Problem::new(new.row, "subject_id", "unknown_subject", "no subject has this id")
+                };
+                self.summary.refuse(vec![problem]);
+                continue;
+            }
+            let reference = new.external_ref.trim();
+            if let Some(first) = self.references.claimed_by(reference) {
+                let message =
+                    format!("the external reference {:?} is already used by row {first}", new.external_ref);
+                self.summary.refuse(vec![Problem::new(
+                    new.row,
+                    "external_ref",
+                    "duplicate_reference",
+                    message,
+                )]);
+                continue;
+            }
+            let source = Source {
+                subject: new.subject,
+                scheme,
+                authority: self.authority,
+                external_ref: new.external_ref.clone(),
+            };
+            if let Some(earlier) = found.existing.get(reference) {
+                if records::is_resent(earlier, &source, &new.fact) {
+                    self.references.claim(reference, new.row);
+                    self.summary.duplicates += 1;
+                    if self.keep_outcomes {
+                        self.summary.outcomes.push((new.row, RowOutcome::Duplicate(earlier.id)));
+                    }
+                } else {
+                    let message = format!(
+                        "the external reference {:?} was already used for a different record",
+                        new.external_ref
+                    );
+                    self.summary.refuse(vec![Problem::new(
+                        new.row,
+                        "external_ref",
+                        "reference_reused",
+                        message,
+                    )]);
+                }
+                continue;
+            }
+            let event = match domain::record_fact(&ctx.catalogue, source, new.fact, self.now) {
+                Ok(event) => event,
+                Err(e) => {
+                    self.summary.refuse(vec![Problem::domain(new.row, &e)]);
+                    continue;
+                }
+            };
+            self.references.claim(reference, new.row);
+            self.touched.entry((event.subject, scheme)).or_insert(event.id);
+            self.summary.recorded += 1;
+            *self.since_commit += 1;
+            if self.keep_outcomes {
+                self.summary.outcomes.push((new.row, RowOutcome::Recorded(event.id)));
+            }
+            accepted.push((event, new.provenance));
+        }
+        accepted
+    }
+}
+
+/// Columns of an inserted event.
+const INSERT_COLUMNS: usize = 14;
+
+/// Inserts checked events with multi-row statements, each bound while the one before it runs
+/// (their notices go out at the commit).
+async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Result<(), StoreError> {
+    let per_statement = sql::INSERT_PARAMS / INSERT_COLUMNS;
+    // An insert that fails ends the import and rolls back its open transaction, so the rows
+    // a failing statement wrote before the failure need no undoing of their own.
+    let verb = if sql::is_sqlite(conn) { "INSERT OR FAIL" } else { "INSERT" };
+    let statements = sql::Batched::new(rows.len(), per_statement, |n| {
+        sql::positional(
+            conn,
+            format!(
+                "{verb} INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, \
+                 occurred_at, recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind) \
+                 VALUES {}",
+                sql::rows(1, INSERT_COLUMNS, n)
+            ),
+        )
+    });
+    let bind = |batch| bind_events(statements.sql(<[_]>::len(batch)), batch);
+    let mut batches = rows.chunks(per_statement);
+    let mut next = batches.next().map(bind);
+    while let Some(query) = next {
+        let (written, following) =
+            sql::overlapped(query.execute(&mut *conn), || batches.next().map(bind)).await;
+        next = following;
+        written.map_err(|e| match e {
+            // Another write took one of these references a moment ago; the caller re-sends.
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
+                "an external reference of this chunk was recorded by another request at the same \
+                 time; nothing of the chunk was recorded, send it again"
+                    .into(),
+            ),
+            other => other.into(),
+        })?;
+    }
+    Ok(())
+}
+
+/// One insert statement with its batch of events bound.
+fn bind_events<'q>(
+    sql: &'q str,
+    batch: &'q [(Event, Provenance)],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    let mut query = sqlx::query(sql);
+    for (e, p) in batch {
+        query = query
+            .bind(e.id.to_string())
+            .bind(e.subject.to_string())
+            .bind(e.scheme.to_string())
+            .bind(e.rule_version.to_string())
+            .bind(e.rule_code.as_str())
+            .bind(e.points)
+            .bind(to_micros(e.occurred_at))
+            .bind(to_micros(e.recorded_at))
+            .bind(e.authority.to_string())
+            .bind(&p.recorded_by)
+            .bind(&p.source)
+            .bind(&p.evidence_ref)
+            .bind(&e.external_ref)
+            .bind(e.kind.code());
+    }
+    query
 }
 
 /// One notice per record the transaction added to, about its first new event: an import is one

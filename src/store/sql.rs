@@ -1,7 +1,7 @@
 //! Numbered placeholders for statements built at run time (`IN (…)` lists and multi-row
 //! `VALUES`), which both databases accept as `$n`, and the anonymous form SQLite binds fastest.
 
-use std::fmt::Write;
+use std::{fmt::Write, future::Future, task::Poll};
 
 use sqlx::AnyConnection;
 
@@ -77,6 +77,42 @@ fn anonymous(statement: &str) -> Option<String> {
     Some(out)
 }
 
+/// Runs `work` while `query` is under way: the query is polled once, which hands it to the
+/// database (sqlx's SQLite worker thread, or PostgreSQL's server), then `work` runs on this
+/// thread, then the query is awaited. A bulk write's two sides (checking and binding here,
+/// writing there) then work at once instead of taking turns.
+pub async fn overlapped<F: Future, T>(query: F, work: impl FnOnce() -> T) -> (F::Output, T) {
+    let mut query = std::pin::pin!(query);
+    let early = std::future::poll_fn(|cx| Poll::Ready(query.as_mut().poll(cx))).await;
+    let done = work();
+    let output = match early {
+        Poll::Ready(output) => output,
+        Poll::Pending => query.await,
+    };
+    (output, done)
+}
+
+/// The statements that send `total` items `per` at a time, each built once: one for a full
+/// batch and one for the remainder (a statement for a thousand batches is prepared once).
+pub struct Batched {
+    per: usize,
+    full: Option<String>,
+    rest: Option<String>,
+}
+
+impl Batched {
+    pub fn new(total: usize, per: usize, build: impl Fn(usize) -> String) -> Self {
+        let rest = total % per;
+        Self { per, full: (total >= per).then(|| build(per)), rest: (rest > 0).then(|| build(rest)) }
+    }
+
+    /// The statement for a batch of `len` items (`per`, or the remainder).
+    pub fn sql(&self, len: usize) -> &str {
+        let sql = if len == self.per { &self.full } else { &self.rest };
+        sql.as_deref().expect("a batch of the size announced")
+    }
+}
+
 /// How many rows of `columns` values one statement carries.
 pub const fn rows_per_statement(columns: usize) -> usize {
     let rows = PARAMS / columns;
@@ -122,6 +158,27 @@ mod tests {
         assert_eq!(list(3, 3), "($3, $4, $5)");
         assert_eq!(rows(5, 2, 2), "($5, $6), ($7, $8)");
         assert_eq!(rows(1, 1, 2), "($1), ($2)");
+    }
+
+    #[test]
+    fn batched_statements_cover_full_batches_and_the_rest() {
+        let five = Batched::new(5, 2, |n| format!("rows {n}"));
+        assert_eq!(five.sql(2), "rows 2");
+        assert_eq!(five.sql(1), "rows 1");
+        let small = Batched::new(1, 64, |n| format!("rows {n}"));
+        assert_eq!(small.sql(1), "rows 1");
+        assert!(small.full.is_none(), "no statement built for a batch that never comes");
+    }
+
+    #[tokio::test]
+    async fn overlapped_work_runs_while_the_query_waits() {
+        let (answer, answered) = tokio::sync::oneshot::channel::<u32>();
+        // The "query" can only finish after the work has run: it waits for the work's answer.
+        let (got, sent) = overlapped(async { answered.await.unwrap() }, || answer.send(7).is_ok()).await;
+        assert!(sent);
+        assert_eq!(got, 7);
+        let (got, ()) = overlapped(async { 3 }, || ()).await;
+        assert_eq!(got, 3, "a query ready at once is returned as is");
     }
 
     #[test]
