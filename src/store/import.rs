@@ -40,6 +40,10 @@ use crate::{
 
 /// Good-rows imports commit after this many rows.
 pub const COMMIT_ROWS: u64 = 50_000;
+/// A commit of this many new rows or more has its log copied back into the database file by a
+/// background checkpoint (see `Importer::tx`); a smaller one's is copied by the next ordinary
+/// write's automatic checkpoint.
+const CHECKPOINT_ROWS: u64 = 2_000;
 /// Problems kept for the report; beyond this they are only counted.
 pub const MAX_PROBLEMS_KEPT: usize = 1_000;
 
@@ -293,6 +297,9 @@ impl Importer {
                 // 64 MB, and the process peaks at ~255 MB (the budget is 300 MB). The cache goes
                 // with the connection, closed when the import lets go of it.
                 conn.execute("PRAGMA cache_size = -131072").await?;
+                // Its commit does not copy the log back into the database file: a background
+                // checkpoint does (see `commit`).
+                conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                 // The write lock now, waiting its turn, instead of failing later when a read
                 // snapshot cannot be upgraded.
                 conn.execute("BEGIN IMMEDIATE").await?;
@@ -517,6 +524,9 @@ impl Importer {
         }
         progress_row(tx, &self.summary, "running").await?;
         tx.execute("COMMIT").await?;
+        if self.since_commit >= CHECKPOINT_ROWS {
+            self.db.checkpoint_soon();
+        }
         self.since_commit = 0;
         // The next transaction reads the catalogue afresh (see `context`).
         self.contexts.clear();
