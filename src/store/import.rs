@@ -161,8 +161,10 @@ pub struct Importer {
     origin: Origin,
     mode: Mode,
     now: DateTime<Utc>,
-    /// The connection of the open transaction (see [`Importer::tx`]); `None` between commits.
-    tx: Option<PoolConnection<Any>>,
+    /// The import's own connection (see [`Importer::tx`]), opened on first use.
+    conn: Option<PoolConnection<Any>>,
+    /// Whether a transaction is open on it (between commits, none is).
+    in_tx: bool,
     contexts: HashMap<String, Option<Arc<SchemeContext>>>,
     references: References,
     /// Rows checked and accepted but not yet inserted: they are written while the next chunk
@@ -211,7 +213,8 @@ impl Importer {
             origin,
             mode,
             now,
-            tx: None,
+            conn: None,
+            in_tx: false,
             contexts: HashMap::new(),
             references: References::default(),
             pending: Vec::new(),
@@ -272,12 +275,13 @@ impl Importer {
         Ok(found)
     }
 
-    /// The open transaction, begun on first use. It runs on a connection of its own that is
-    /// closed, never handed back to the pool, when the import lets go of it: on SQLite that
-    /// connection does not enforce foreign keys, and a transaction dropped half-way (the request
-    /// cancelled) is rolled back by the close.
+    /// The open transaction, begun on first use. It runs on a connection of its own, kept
+    /// from one commit to the next (with its page cache) and closed, never handed back to the
+    /// pool, when the import lets go of it: on SQLite that connection does not enforce foreign
+    /// keys, and a transaction dropped half-way (the request cancelled) is rolled back by the
+    /// close.
     async fn tx(&mut self) -> Result<&mut AnyConnection, StoreError> {
-        if self.tx.is_none() {
+        if self.conn.is_none() {
             let mut conn = self.db.pool.acquire().await?;
             conn.close_on_drop();
             if self.db.dialect == Dialect::Sqlite {
@@ -292,14 +296,20 @@ impl Importer {
                 // (Only outside a transaction does this setting take effect.)
                 conn.execute("PRAGMA foreign_keys = OFF").await?;
                 // A large transaction's pages stay in memory instead of spilling to the log and
-                // being read back (a third of the insert time at SQLite's default 2 MB). 128 MB:
-                // a million-row import then spends a quarter less time re-reading pages than at
-                // 64 MB, and the process peaks at ~255 MB (the budget is 300 MB). The cache goes
-                // with the connection, closed when the import lets go of it.
-                conn.execute("PRAGMA cache_size = -131072").await?;
+                // being read back (a third of the insert time at SQLite's default 2 MB). 96 MB:
+                // at 128 MB a million-row import re-read a little less, but a good-rows import
+                // of it peaked at 292 MB against a budget of 300 MB. The cache goes with the
+                // connection, closed when the import lets go of it.
+                conn.execute("PRAGMA cache_size = -98304").await?;
                 // Its commit does not copy the log back into the database file: a background
                 // checkpoint does (see `commit`).
                 conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+            }
+            self.conn = Some(conn);
+        }
+        let conn = self.conn.as_deref_mut().expect("just opened");
+        if !self.in_tx {
+            if self.db.dialect == Dialect::Sqlite {
                 // The write lock now, waiting its turn, instead of failing later when a read
                 // snapshot cannot be upgraded.
                 conn.execute("BEGIN IMMEDIATE").await?;
@@ -311,9 +321,9 @@ impl Importer {
                 // values at hand use the unique index.
                 conn.execute("SET LOCAL plan_cache_mode = force_custom_plan").await?;
             }
-            self.tx = Some(conn);
+            self.in_tx = true;
         }
-        Ok(self.tx.as_mut().expect("just opened"))
+        Ok(conn)
     }
 
     /// Checks and records one chunk of rows; rows already refused while reading come as `Err`.
@@ -352,7 +362,7 @@ impl Importer {
             now: self.now,
         };
         let pending = std::mem::take(&mut self.pending);
-        let accepted = match self.tx.as_deref_mut() {
+        let accepted = match self.conn.as_deref_mut() {
             Some(conn) if write && !pending.is_empty() => {
                 // The previous chunk's rows are written while this chunk's are checked.
                 let (written, accepted) =
@@ -484,8 +494,7 @@ impl Importer {
 
     /// Rescores what changed, writes the chunk's audit row and progress, and commits.
     async fn commit(&mut self) -> Result<(), StoreError> {
-        let Some(mut tx) = self.tx.take() else { return Ok(()) };
-        let tx = &mut *tx;
+        let Some(tx) = self.conn.as_deref_mut().filter(|_| self.in_tx) else { return Ok(()) };
         insert(tx, &std::mem::take(&mut self.pending)).await?;
         notify_touched(tx, &self.touched, self.now).await?;
         // Each touched record rescored once, a batch of subjects per query.
@@ -524,6 +533,7 @@ impl Importer {
         }
         progress_row(tx, &self.summary, "running").await?;
         tx.execute("COMMIT").await?;
+        self.in_tx = false;
         if self.since_commit >= CHECKPOINT_ROWS {
             self.db.checkpoint_soon();
         }
@@ -537,9 +547,7 @@ impl Importer {
     /// job row with the report.
     pub async fn finish(mut self) -> Result<Summary, StoreError> {
         if self.doomed() {
-            if let Some(mut tx) = self.tx.take() {
-                tx.execute("ROLLBACK").await?;
-            }
+            self.rollback().await?;
             self.summary.committed = false;
             self.summary.recorded = 0;
             self.summary.outcomes.clear();
@@ -567,11 +575,18 @@ impl Importer {
         Ok(self.summary)
     }
 
+    /// Rolls back the open transaction, if any.
+    async fn rollback(&mut self) -> Result<(), StoreError> {
+        if let Some(conn) = self.conn.as_deref_mut().filter(|_| self.in_tx) {
+            conn.execute("ROLLBACK").await?;
+            self.in_tx = false;
+        }
+        Ok(())
+    }
+
     /// Gives up after an error: the open transaction is rolled back and the job row says so.
     pub async fn abandon(mut self) {
-        if let Some(mut tx) = self.tx.take() {
-            let _ = tx.execute("ROLLBACK").await;
-        }
+        let _ = self.rollback().await;
         if let Ok(mut conn) = self.db.pool.acquire().await {
             let _ = progress_row(&mut conn, &self.summary, "failed").await;
         }
