@@ -24,6 +24,14 @@ async fn import(app: &TestApp, token: &str, mode: &str, media: &str, body: Vec<u
     (status, response.json().await.unwrap())
 }
 
+/// The demo data, and a token of the traffic police made by the demo administrator (signed in).
+async fn traffic_import_token(app: &TestApp) -> (Client, String) {
+    demo(app).await;
+    let admin = signed_in(app, "demo-admin").await;
+    let token = make_token(app, &admin, "rc-traffic", "nightly import").await;
+    (admin, token)
+}
+
 const HEADER: &str =
     "subject_id,scheme,rule_code,occurred_at,points,external_ref,recorded_by,source,evidence_ref\n";
 
@@ -70,9 +78,7 @@ async fn import_notices(app: &TestApp) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_csv_file_is_imported_once_however_often_it_is_sent() {
     for_each_database(|app| async move {
-        demo(&app).await;
-        let admin = signed_in(&app, "demo-admin").await;
-        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let (admin, token) = traffic_import_token(&app).await;
         let subjects = rongcheng_members(&app, 3).await;
         let before = events_of(&app, "rc-traffic").await;
         let mut rows: Vec<String> = subjects
@@ -142,9 +148,7 @@ async fn a_csv_file_is_imported_once_however_often_it_is_sent() {
 #[tokio::test]
 async fn a_file_with_bad_rows_records_nothing_or_only_the_good_rows() {
     for_each_database(|app| async move {
-        demo(&app).await;
-        let admin = signed_in(&app, "demo-admin").await;
-        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let (_, token) = traffic_import_token(&app).await;
         let subjects = rongcheng_members(&app, 2).await;
         let before = events_of(&app, "rc-traffic").await;
         let rows = vec![
@@ -184,9 +188,7 @@ async fn a_file_with_bad_rows_records_nothing_or_only_the_good_rows() {
 #[tokio::test]
 async fn a_reference_repeated_chunks_apart_is_refused_like_one_repeated_next_door() {
     for_each_database(|app| async move {
-        demo(&app).await;
-        let admin = signed_in(&app, "demo-admin").await;
-        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let (_, token) = traffic_import_token(&app).await;
         let subjects = rongcheng_members(&app, 3).await;
         let before = events_of(&app, "rc-traffic").await;
         // Far more rows than the importer checks at a time, the last (line 2,602 after the header)
@@ -233,9 +235,7 @@ async fn a_reference_repeated_chunks_apart_is_refused_like_one_repeated_next_doo
 #[tokio::test]
 async fn after_imports_every_pooled_connection_still_enforces_foreign_keys() {
     for_each_database(|app| async move {
-        demo(&app).await;
-        let admin = signed_in(&app, "demo-admin").await;
-        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let (_, token) = traffic_import_token(&app).await;
         let subjects = rongcheng_members(&app, 1).await;
         let good = csv(&[row(&subjects[0], &days_ago(1), "K-1")]);
         let bad = csv(&[row(&subjects[0], &days_ago(2), "K-2"), row(&subjects[0], &days_ago(-3), "K-3")]);
@@ -265,9 +265,7 @@ async fn after_imports_every_pooled_connection_still_enforces_foreign_keys() {
 #[tokio::test]
 async fn malformed_files_get_a_specific_answer_and_change_nothing() {
     for_each_database(|app| async move {
-        demo(&app).await;
-        let admin = signed_in(&app, "demo-admin").await;
-        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let (_, token) = traffic_import_token(&app).await;
         let subject = rongcheng_members(&app, 1).await.remove(0);
         let before = events_of(&app, "rc-traffic").await;
         let good = row(&subject, &days_ago(1), "M-1");
@@ -326,9 +324,7 @@ async fn malformed_files_get_a_specific_answer_and_change_nothing() {
 #[tokio::test]
 async fn a_json_file_is_imported_like_a_csv_file() {
     for_each_database(|app| async move {
-        demo(&app).await;
-        let admin = signed_in(&app, "demo-admin").await;
-        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let (_, token) = traffic_import_token(&app).await;
         let subjects = rongcheng_members(&app, 2).await;
         let body = serde_json::json!([
             event(&subjects[0], "J-1", &days_ago(1)),
@@ -345,9 +341,7 @@ async fn a_json_file_is_imported_like_a_csv_file() {
 #[tokio::test]
 async fn a_two_gigabyte_upload_is_refused_from_its_length_before_it_is_read() {
     for_each_database(|app| async move {
-        demo(&app).await;
-        let admin = signed_in(&app, "demo-admin").await;
-        let token = make_token(&app, &admin, "rc-traffic", "nightly import").await;
+        let (_, token) = traffic_import_token(&app).await;
         let address = app.address.trim_start_matches("http://").to_string();
         let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
         let request = format!(
