@@ -236,10 +236,6 @@ impl Importer {
         self.mode == Mode::AllOrNothing && self.summary.refused > 0
     }
 
-    fn refuse(&mut self, problems: Vec<Problem>) {
-        self.summary.refuse(problems);
-    }
-
     /// A problem of the file as a whole (a bad header, unreadable bytes): counted, not a row.
     pub fn file_problem(&mut self, problem: Problem) {
         self.summary.note(problem);
@@ -334,7 +330,7 @@ impl Importer {
         for row in rows {
             match row {
                 Ok(event) => candidates.push(event),
-                Err(problems) => self.refuse(problems),
+                Err(problems) => self.summary.refuse(problems),
             }
         }
         // The scheme of each row.
@@ -344,7 +340,7 @@ impl Importer {
                 Some(ctx) => by_scheme.push((ctx, event)),
                 None => {
                     let message = format!("no scheme has the code {:?}", event.scheme);
-                    self.refuse(vec![Problem::new(event.row, "scheme", "unknown_scheme", message)]);
+                    self.summary.refuse(vec![Problem::new(event.row, "scheme", "unknown_scheme", message)]);
                 }
             }
         }
@@ -760,25 +756,9 @@ fn bind_events<'q>(
     sql: &'q str,
     batch: &'q [(Event, Provenance)],
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    let mut query = sqlx::query(sql);
-    for (e, p) in batch {
-        query = query
-            .bind(e.id.to_string())
-            .bind(e.subject.to_string())
-            .bind(e.scheme.to_string())
-            .bind(e.rule_version.to_string())
-            .bind(e.rule_code.as_str())
-            .bind(e.points)
-            .bind(to_micros(e.occurred_at))
-            .bind(to_micros(e.recorded_at))
-            .bind(e.authority.to_string())
-            .bind(&p.recorded_by)
-            .bind(&p.source)
-            .bind(&p.evidence_ref)
-            .bind(&e.external_ref)
-            .bind(e.kind.code());
-    }
-    query
+    batch
+        .iter()
+        .fold(sqlx::query(sql), |query, (event, provenance)| records::bind_record(query, event, provenance))
 }
 
 /// One notice per record the transaction added to, about its first new event: an import is one

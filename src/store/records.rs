@@ -224,42 +224,54 @@ async fn append(
         }
         EventKind::Supersede { target, reason } => (Some(*target), Some(reason), None),
     };
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
          recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
          reason, decision_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(event.id.to_string())
-    .bind(event.subject.to_string())
-    .bind(event.scheme.to_string())
-    .bind(event.rule_version.to_string())
-    .bind(event.rule_code.as_str())
-    .bind(event.points)
-    .bind(to_micros(event.occurred_at))
-    .bind(to_micros(event.recorded_at))
-    .bind(event.authority.to_string())
-    .bind(&provenance.recorded_by)
-    .bind(&provenance.source)
-    .bind(&provenance.evidence_ref)
-    .bind(&event.external_ref)
-    .bind(event.kind.code())
-    .bind(target.map(|t| t.to_string()))
-    .bind(reason)
-    .bind(decision_ref)
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| match e {
-        // Another subject's record took this reference a moment ago.
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            RecordError::ReferenceReused { external_ref: event.external_ref.clone() }
-        }
-        other => other.into(),
-    })?;
+    );
+    bind_record(insert, event, provenance)
+        .bind(target.map(|t| t.to_string()))
+        .bind(reason)
+        .bind(decision_ref)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| match e {
+            // Another subject's record took this reference a moment ago.
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                RecordError::ReferenceReused { external_ref: event.external_ref.clone() }
+            }
+            other => other.into(),
+        })?;
     rescore(conn, ctx, event.subject, now).await?;
     let kind =
         if event.kind.target().is_some() { NoticeKind::EventCorrected } else { NoticeKind::EventRecorded };
     notices::notify(conn, event.subject, kind, About::Event(event.id), now).await?;
     Ok(())
+}
+
+/// Binds the 14 columns every record has, after what `query` already binds, in this order:
+/// id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, recorded_at,
+/// authority_id, recorded_by, source, evidence_ref, external_ref, kind.
+pub(super) fn bind_record<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    event: &'q Event,
+    provenance: &'q Provenance,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(event.id.to_string())
+        .bind(event.subject.to_string())
+        .bind(event.scheme.to_string())
+        .bind(event.rule_version.to_string())
+        .bind(event.rule_code.as_str())
+        .bind(event.points)
+        .bind(to_micros(event.occurred_at))
+        .bind(to_micros(event.recorded_at))
+        .bind(event.authority.to_string())
+        .bind(&provenance.recorded_by)
+        .bind(&provenance.source)
+        .bind(&provenance.evidence_ref)
+        .bind(&event.external_ref)
+        .bind(event.kind.code())
 }
 
 pub(super) const EVENT_COLUMNS: &str = "id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
