@@ -124,6 +124,7 @@ async fn run(
             started.elapsed().as_secs_f64()
         );
     }
+    println!("{label}: peak resident memory so far: {} MB", peak_rss_kb() / 1024);
     // Sending the file again records nothing twice; it is timed too.
     let origin = Origin {
         authority: AuthorityId::parse(&authority)?,

@@ -550,6 +550,7 @@ impl Importer {
         } else {
             self.commit().await?;
         }
+        self.close().await?;
         let status = if self.summary.committed { "done" } else { "refused" };
         let mut tx = self.db.pool.begin().await?;
         progress_row(&mut tx, &self.summary, status).await?;
@@ -580,9 +581,20 @@ impl Importer {
         Ok(())
     }
 
+    /// Closes the import's own connection now, freeing its page cache before the import
+    /// returns (dropped, it would be closed by a task spawned for it, a little later: a file
+    /// sent right after could then find two caches in memory).
+    async fn close(&mut self) -> Result<(), StoreError> {
+        if let Some(conn) = self.conn.take() {
+            conn.close().await?;
+        }
+        Ok(())
+    }
+
     /// Gives up after an error: the open transaction is rolled back and the job row says so.
     pub async fn abandon(mut self) {
         let _ = self.rollback().await;
+        let _ = self.close().await;
         if let Ok(mut conn) = self.db.pool.acquire().await {
             let _ = progress_row(&mut conn, &self.summary, "failed").await;
         }
