@@ -91,7 +91,8 @@ async fn run(url: &str, label: &str, subjects: usize) -> anyhow::Result<()> {
     let mut checked = 0;
     for subject in ids.iter().step_by(step) {
         let stored = records::current_score(&mut conn, *subject, scheme).await?.context("a current score")?;
-        let fresh = records::derivation(&mut conn, &ctx, *subject, stored.computed_at).await?;
+        let fresh =
+            recourse::store::standing::derivation(&mut conn, &ctx, *subject, stored.computed_at).await?;
         anyhow::ensure!(
             stored.score == fresh.score,
             "{label}: subject {subject} scored {} ≠ {}",

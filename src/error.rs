@@ -48,6 +48,14 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// A store error a handler did not turn into a message of its own is internal: logged, the 500
+/// page shown. Handlers write `?`.
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {

@@ -27,7 +27,9 @@ async fn scores_match_derivations(app: &TestApp, subject: SubjectId) {
     for scheme in register::memberships(&mut conn, subject).await.unwrap() {
         let ctx = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
         let stored = records::current_score(&mut conn, subject, scheme).await.unwrap().unwrap();
-        let fresh = records::derivation(&mut conn, &ctx, subject, stored.computed_at).await.unwrap();
+        let fresh = recourse::store::standing::derivation(&mut conn, &ctx, subject, stored.computed_at)
+            .await
+            .unwrap();
         assert_eq!(
             (stored.score, stored.grade.as_str()),
             (fresh.score, fresh.grade.as_str()),

@@ -232,7 +232,7 @@ async fn voiding_and_superseding_keep_the_original_on_file_with_the_reason_it_no
 
         assert_eq!(event_count(&app.db).await, 4, "corrections are new records; nothing is deleted");
         let mut conn = app.db.pool.acquire().await.unwrap();
-        let d = records::derivation(&mut conn, &w.ctx, s, now).await.unwrap();
+        let d = recourse::store::standing::derivation(&mut conn, &w.ctx, s, now).await.unwrap();
         assert_eq!(d.score, 990);
         assert_eq!(current(&app.db, &w, s).await.0, 990);
         let reason_of = |id: EventId| d.not_counting.iter().find(|n| n.event == id).map(|n| n.reason.clone());
@@ -258,16 +258,18 @@ async fn a_past_instant_replays_exactly_as_it_was_shown_then() {
         w.record(s, "R-2", "HERO", None, day(2025, 2, 10), day(2025, 2, 11)).await.unwrap();
         let shown_then = {
             let mut conn = app.db.pool.acquire().await.unwrap();
-            records::derivation(&mut conn, &w.ctx, s, day(2025, 3, 1)).await.unwrap()
+            recourse::store::standing::derivation(&mut conn, &w.ctx, s, day(2025, 3, 1)).await.unwrap()
         };
         // Later writes, including a late-recorded fact that occurred before 1 March.
         w.record(s, "R-3", "FINE", None, day(2025, 2, 20), day(2025, 4, 1)).await.unwrap();
         w.record(s, "R-4", "TICKET", None, day(2025, 5, 1), day(2025, 5, 2)).await.unwrap();
         let mut conn = app.db.pool.acquire().await.unwrap();
-        let replayed = records::derivation(&mut conn, &w.ctx, s, day(2025, 3, 1)).await.unwrap();
+        let replayed =
+            recourse::store::standing::derivation(&mut conn, &w.ctx, s, day(2025, 3, 1)).await.unwrap();
         assert_eq!(replayed, shown_then, "{}", app.label);
         assert_eq!(replayed.score, 1_025);
-        let later = records::derivation(&mut conn, &w.ctx, s, day(2025, 6, 1)).await.unwrap();
+        let later =
+            recourse::store::standing::derivation(&mut conn, &w.ctx, s, day(2025, 6, 1)).await.unwrap();
         assert_eq!(later.score, 1_000);
     })
     .await;
@@ -325,7 +327,9 @@ async fn current_scores_equal_fresh_derivations_after_any_sequence_of_writes() {
         let mut conn = app.db.pool.acquire().await.unwrap();
         for s in &w.subjects {
             let stored = records::current_score(&mut conn, *s, w.ctx.scheme().id()).await.unwrap().unwrap();
-            let fresh = records::derivation(&mut conn, &w.ctx, *s, stored.computed_at).await.unwrap();
+            let fresh = recourse::store::standing::derivation(&mut conn, &w.ctx, *s, stored.computed_at)
+                .await
+                .unwrap();
             assert_eq!(
                 (stored.score, stored.grade.as_str()),
                 (fresh.score, fresh.grade.as_str()),
@@ -451,7 +455,7 @@ async fn the_demo_data_set_seeds_and_every_current_score_equals_a_fresh_derivati
             let subject = SubjectId::parse(&row.try_get::<String, _>(0).unwrap()).unwrap();
             let scheme = SchemeId::parse(&row.try_get::<String, _>(1).unwrap()).unwrap();
             let ctx = contexts.iter().find(|c| c.scheme().id() == scheme).unwrap();
-            let fresh = records::derivation(&mut conn, ctx, subject, now).await.unwrap();
+            let fresh = recourse::store::standing::derivation(&mut conn, ctx, subject, now).await.unwrap();
             assert_eq!(row.try_get::<i64, _>(2).unwrap(), fresh.score, "{}", app.label);
             assert_eq!(fresh.shown_total(), fresh.score);
             grades.insert(row.try_get::<String, _>(3).unwrap());

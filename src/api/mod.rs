@@ -24,25 +24,7 @@ use axum::{
 use serde::{de::DeserializeOwned, Serialize};
 use utoipa::ToSchema;
 
-use crate::{
-    http::route_table::Routes,
-    store::{import::Problem, StoreError},
-};
-
-/// Every route of the API.
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/api/v1/openapi.json", openapi::document)
-        .get("/api/v1/events", events::list)
-        .post("/api/v1/events", events::record)
-        .get("/api/v1/events/{id}", events::one)
-        .post("/api/v1/events/batch", events::batch)
-        .post("/api/v1/imports", imports::upload)
-        .get("/api/v1/imports/{id}", imports::status)
-        .get("/api/v1/entries", entries::list)
-        .post("/api/v1/entries", entries::record)
-        .get("/api/v1/entries/{id}", entries::one)
-}
+use crate::store::{import::Problem, StoreError};
 
 /// One problem with the input: where (row, field), what (code) and why (message).
 #[derive(Clone, Debug, Serialize, ToSchema)]

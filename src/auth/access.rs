@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 
 use axum::{
     extract::FromRequestParts,
-    http::{request::Parts, Method},
+    http::{request::Parts, Method, Uri},
     response::{IntoResponse, Redirect, Response},
 };
 use uuid::Uuid;
@@ -120,9 +120,10 @@ impl IntoResponse for SignInFirst {
     }
 }
 
-fn sign_in_first(parts: &Parts) -> SignInFirst {
-    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let next = (parts.method == Method::GET && local_path(path).is_some()).then(|| path.to_string());
+/// Where a request by someone not signed in is sent: to sign in, and back here after a GET.
+pub fn sign_in_first(method: &Method, uri: &Uri) -> SignInFirst {
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let next = (*method == Method::GET && local_path(path).is_some()).then(|| path.to_string());
     SignInFirst { next }
 }
 
@@ -130,7 +131,12 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = SignInFirst;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Viewer>().cloned().map(Self).ok_or_else(|| sign_in_first(parts))
+        parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .map(Self)
+            .ok_or_else(|| sign_in_first(&parts.method, &parts.uri))
     }
 }
 
@@ -200,7 +206,7 @@ impl<S: Send + Sync, R: Roles> FromRequestParts<S> for RequireRole<R> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let Some(viewer) = parts.extensions.get::<Viewer>().cloned() else {
-            return Err(RoleRejection::SignInFirst(sign_in_first(parts)));
+            return Err(RoleRejection::SignInFirst(sign_in_first(&parts.method, &parts.uri)));
         };
         if R::ROLES.contains(&viewer.role) {
             Ok(Self(viewer, PhantomData))

@@ -11,7 +11,7 @@ use axum::{
     response::Response,
 };
 
-use crate::{http::AppState, pages::refusal::Refusal};
+use crate::{http::AppState, pages::kit::refusal::Refusal};
 
 /// Middleware on every route (not on the 404 fallback: an unknown address stays a 404).
 pub async fn refuse_cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::pages::refusal::Refusal;
+use crate::pages::kit::refusal::Refusal;
 
 /// The largest form body read: room for 10,000 CJK characters percent-encoded, so that even an
 /// absurdly long password gets the page that says what is wrong with it.

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod form;
 pub mod redirect;
 pub mod route_table;
+pub mod routes;
 pub mod security;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -34,7 +35,7 @@ use crate::{
     pages::{self, PageContext},
     store::read_cache::ReadCache,
 };
-use route_table::{Route, Routes};
+use route_table::Route;
 
 /// Settings of the web server that handlers may need.
 #[derive(Clone, Debug)]
@@ -100,19 +101,7 @@ impl AppState {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Every route of Recourse, declared once: the router is built from this, and the access-matrix
-/// test walks its table.
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/healthz", health)
-        .get("/language/{code}", switch_language)
-        .get("/style/recourse.css", assets::stylesheet)
-        .merge(pages::routes())
-        .merge(crate::auth::routes())
-        .merge(crate::api::routes())
-        .merge(pages::recording::routes())
-        .merge(pages::administration::routes())
-}
+pub use routes::routes;
 
 /// The (method, path) pairs the router serves.
 pub fn route_table() -> Vec<Route> {
@@ -168,7 +157,7 @@ async fn render_error_pages(request: Request, next: Next) -> Response {
     let ctx = PageContext { locale: locale_of(&parts), path: parts.uri.to_string() };
     let response = next.run(Request::from_parts(parts, body)).await;
     match response.extensions().get::<ErrorPage>().copied() {
-        Some(page) => (page.status(), pages::errors::render(&ctx, page)).into_response(),
+        Some(page) => (page.status(), pages::kit::errors::render(&ctx, page)).into_response(),
         None => response,
     }
 }

@@ -1,11 +1,60 @@
-//! The route table: every route of Recourse is declared through [`Routes`], which builds the axum
-//! router and, at the same time, the list of (method, path) pairs it serves. That list is the
-//! single source of truth the access-matrix test walks, so a route added anywhere without an
-//! entry in the matrix makes that test fail.
+//! The route table's builder: every route of Recourse is declared through [`Routes`] (in
+//! [`super::routes`]), which builds the axum router and, at the same time, the list of
+//! (method, path, gate) it serves. That list is the single source of truth the access-matrix test
+//! walks, so a route added anywhere without an entry in the matrix makes that test fail.
 
-use axum::{handler::Handler, routing, Router};
+use axum::{
+    extract::Request,
+    handler::Handler,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing, Router,
+};
 
 use super::AppState;
+use crate::{
+    auth::access::{sign_in_first, Viewer},
+    error::ErrorPage,
+    store::accounts::Role,
+};
+
+/// Who a group of routes admits, checked once for the group before any of its handlers runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Gate {
+    /// Anyone.
+    Public,
+    /// Anyone signed in; someone who is not is sent to sign in first.
+    SignedIn,
+    /// Someone signed in with this role; not signed in: sign in first; another role: 404, as if
+    /// the route did not exist.
+    Role(Role),
+    /// An API call: its handler's bearer-token extractor names the authority (cookies do not
+    /// count), so the gate itself lets every request through to it.
+    Token,
+}
+
+impl Gate {
+    /// The answer given instead of the route's when this gate does not let `viewer` through.
+    fn refusal(self, viewer: Option<&Viewer>, request: &Request) -> Option<Response> {
+        let needs = match self {
+            Gate::Public | Gate::Token => return None,
+            Gate::SignedIn => None,
+            Gate::Role(role) => Some(role),
+        };
+        match viewer {
+            None => Some(sign_in_first(request.method(), request.uri()).into_response()),
+            Some(v) if needs.is_some_and(|role| role != v.role) => Some(ErrorPage::NotFound.into_response()),
+            Some(_) => None,
+        }
+    }
+}
+
+async fn guard(gate: Gate, request: Request, next: Next) -> Response {
+    match gate.refusal(request.extensions().get::<Viewer>(), &request) {
+        None => next.run(request).await,
+        Some(refused) => refused,
+    }
+}
 
 /// An HTTP method a route answers (GET also answers HEAD).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,11 +78,12 @@ impl Verb {
     }
 }
 
-/// One route: a method and an axum path pattern such as `/invitation/{token}`.
+/// One route: a method, an axum path pattern such as `/invitation/{token}`, and its group's gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Route {
     pub verb: Verb,
     pub path: &'static str,
+    pub gate: Gate,
 }
 
 /// A router under construction together with the table of what it serves.
@@ -52,7 +102,7 @@ macro_rules! verb_method {
             T: 'static,
         {
             self.router = self.router.route(path, routing::$name(handler));
-            self.table.push(Route { verb: Verb::$verb, path });
+            self.table.push(Route { verb: Verb::$verb, path, gate: Gate::Public });
             self
         }
     };
@@ -68,6 +118,18 @@ impl Routes {
     verb_method!(put, Put);
     verb_method!(patch, Patch);
     verb_method!(delete, Delete);
+
+    /// Puts every route added so far behind `gate`: the group's router gets the gate as a route
+    /// layer, and its rows in the table name it.
+    pub fn behind(mut self, gate: Gate) -> Self {
+        self.router = self
+            .router
+            .route_layer(middleware::from_fn(move |request: Request, next: Next| guard(gate, request, next)));
+        for route in &mut self.table {
+            route.gate = gate;
+        }
+        self
+    }
 
     /// Adds every route of `other`.
     pub fn merge(mut self, other: Routes) -> Self {

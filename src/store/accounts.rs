@@ -9,7 +9,7 @@ use super::{from_micros, to_micros};
 use crate::domain::{AuthorityId, SubjectId};
 
 /// The four roles of DESIGN.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     Subject,
     Recorder,

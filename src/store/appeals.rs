@@ -4,6 +4,8 @@
 //! transaction. The appeals row is the current state (for the queue); the timeline, decisions and
 //! evidence are appended, never changed.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::{any::AnyRow, AnyConnection, Row};
@@ -12,10 +14,11 @@ use uuid::Uuid;
 use super::{
     audit::{self, Actor},
     blacklist::{self, EntryAction},
-    catalogue::{self, SchemeContext},
+    catalogue::{self},
     from_micros,
     notices::{self, About, NoticeKind},
     records::{self, Correction, Provenance, RecordError},
+    standing::{self, Reads},
     to_micros, StoreError,
 };
 use crate::domain::{
@@ -737,7 +740,10 @@ pub async fn decide(
             let ctx = catalogue::context(conn, scheme).await?.ok_or(AppealFailure::NotFound)?;
             // After a partial correction, a second level reviews the correction.
             let contested = first.and_then(|d| d.correction).unwrap_or(original);
-            before = Some(score_without_dispute(conn, &ctx, &a, contested, now).await?);
+            let standing =
+                standing::in_context(conn, Reads::Direct, Arc::new(ctx.clone()), a.subject, now).await?;
+            let without = standing.without_dispute_on(contested, now);
+            before = Some((without.score, without.grade.to_string()));
             let target = records::event(conn, contested).await?.ok_or(AppealFailure::NotFound)?.event;
             let source = Source {
                 subject: a.subject,
@@ -826,26 +832,6 @@ pub async fn decide(
     )
     .await?;
     Ok(())
-}
-
-/// The score and grade as they would stand with the contested record counting: what the subject
-/// had before the appeal, to show beside the result of the decision.
-async fn score_without_dispute(
-    conn: &mut AnyConnection,
-    ctx: &SchemeContext,
-    a: &Appeal,
-    contested: EventId,
-    now: DateTime<Utc>,
-) -> Result<(i64, String), StoreError> {
-    let events: Vec<_> =
-        records::events_of(conn, a.subject, ctx.scheme().id()).await?.into_iter().map(|s| s.event).collect();
-    let others: Vec<Dispute> = disputes(conn, a.subject, ctx.scheme().id())
-        .await?
-        .into_iter()
-        .filter(|d| !(d.event == contested && d.is_open_at(now)))
-        .collect();
-    let d = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &events, &others, now);
-    Ok((d.score, d.grade.to_string()))
 }
 
 /// The subject asks, once, for a second-level review of a decision; a different reviewer must do

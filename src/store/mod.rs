@@ -18,6 +18,7 @@ pub mod register;
 pub mod repeal;
 pub mod sessions;
 pub mod sql;
+pub mod standing;
 pub mod throttle;
 pub mod tokens;
 

@@ -44,6 +44,11 @@ pub struct CachedRecords {
 }
 
 impl CachedRecords {
+    pub fn new(stored: Vec<StoredEvent>) -> Self {
+        let events = stored.iter().map(|s| s.event.clone()).collect();
+        Self { stored, events, history: Mutex::default() }
+    }
+
     /// The past score points for `day` under catalogue `revision`, computed by `derive` once.
     pub fn memo(
         &self,
@@ -149,8 +154,7 @@ impl ReadCache {
             }
         }
         let stored = records::events_of(conn, subject, scheme).await?;
-        let events = stored.iter().map(|s| s.event.clone()).collect();
-        let loaded = Arc::new(CachedRecords { stored, events, history: Mutex::default() });
+        let loaded = Arc::new(CachedRecords::new(stored));
         let mut records = self.lock_records();
         if records.len() >= RECORDS_KEPT {
             records.clear();

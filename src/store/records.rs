@@ -2,6 +2,8 @@
 //! kept for speed. Every write checks its input with the domain first, then appends and rescores
 //! in the caller's transaction, so the current score always equals a fresh derivation.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
@@ -9,6 +11,7 @@ use super::{
     catalogue::SchemeContext,
     from_micros,
     notices::{self, About, NoticeKind},
+    standing::Reads,
     to_micros, StoreError,
 };
 use crate::{
@@ -400,19 +403,6 @@ pub async fn event(conn: &mut AnyConnection, id: EventId) -> Result<Option<Store
     row.as_ref().map(event_from_row).transpose()
 }
 
-/// The derivation of a subject's score in a scheme at `at`, from what was on file at `at`.
-pub async fn derivation(
-    conn: &mut AnyConnection,
-    ctx: &SchemeContext,
-    subject: SubjectId,
-    at: DateTime<Utc>,
-) -> Result<Derivation, StoreError> {
-    let events: Vec<Event> =
-        events_of(conn, subject, ctx.scheme().id()).await?.into_iter().map(|s| s.event).collect();
-    let disputes = super::appeals::disputes(conn, subject, ctx.scheme().id()).await?;
-    Ok(domain::derive(ctx.scheme(), &ctx.catalogue, &events, &disputes, at))
-}
-
 /// A current score row: kept for lists and statistics, equal to a fresh derivation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrentScore {
@@ -422,14 +412,17 @@ pub struct CurrentScore {
     pub valid_until: Option<DateTime<Utc>>,
 }
 
-/// Recomputes and stores a subject's current score in a scheme.
+/// Recomputes a subject's current score in a scheme from their standing (read directly: this runs
+/// inside write transactions) and stores it.
 pub async fn rescore(
     conn: &mut AnyConnection,
     ctx: &SchemeContext,
     subject: SubjectId,
     now: DateTime<Utc>,
 ) -> Result<Derivation, StoreError> {
-    let derivation = derivation(conn, ctx, subject, now).await?;
+    let standing =
+        super::standing::in_context(conn, Reads::Direct, Arc::new(ctx.clone()), subject, now).await?;
+    let derivation = standing.derivation;
     let valid_until = valid_until(&derivation);
     sqlx::query(
         "INSERT INTO current_scores (subject_id, scheme_id, score, grade, computed_at, valid_until) \

@@ -105,6 +105,7 @@ pub async fn score_is_fresh(app: &TestApp, subject: &str) {
     let record = catalogue::scheme_by_code(&mut conn, "rongcheng").await.unwrap().unwrap();
     let ctx = catalogue::context(&mut conn, record.scheme.id()).await.unwrap().unwrap();
     let stored = records::current_score(&mut conn, subject, ctx.scheme().id()).await.unwrap().unwrap();
-    let fresh = records::derivation(&mut conn, &ctx, subject, stored.computed_at).await.unwrap();
+    let fresh =
+        recourse::store::standing::derivation(&mut conn, &ctx, subject, stored.computed_at).await.unwrap();
     assert_eq!(stored.score, fresh.score, "{}: the current score equals a fresh derivation", app.label);
 }

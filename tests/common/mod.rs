@@ -188,7 +188,9 @@ pub async fn every_score_matches_a_fresh_derivation(app: &TestApp, scheme: Schem
     for member in &members {
         let subject = SubjectId::parse(member).unwrap();
         let stored = records::current_score(&mut conn, subject, scheme).await.unwrap().unwrap();
-        let fresh = records::derivation(&mut conn, &ctx, subject, stored.computed_at).await.unwrap();
+        let fresh = recourse::store::standing::derivation(&mut conn, &ctx, subject, stored.computed_at)
+            .await
+            .unwrap();
         assert_eq!(
             (stored.score, stored.grade.as_str(), stored.valid_until),
             (fresh.score, fresh.grade.as_str(), fresh.lines.iter().map(|l| l.counts_until).min()),

@@ -8,8 +8,8 @@ use axum::{
 };
 use leptos::prelude::*;
 
-use super::{document, PageContext};
 use crate::i18n::locale_of;
+use crate::pages::kit::{document, PageContext};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {

@@ -12,11 +12,10 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::{
+use crate::pages::kit::{
     data_table, document, format,
-    forms::{error_summary, notice, Field, Select},
+    forms::{error_for, error_summary, notice, titled, Field, Problems, Select},
     problems::{self, describe, unreadable_date},
-    record::internal,
     PageContext,
 };
 use crate::{
@@ -25,11 +24,11 @@ use crate::{
         throttle::ClientAddress,
     },
     domain::{
-        AuthorityId, Currency, DomainError, EntryDraft, EntryId, Fact, LegalBasis, RemovalCondition,
-        Restriction, RuleCode, Source, SubjectId,
+        AuthorityId, Currency, DomainError, EntryDraft, EntryId, EventKind, Fact, LegalBasis,
+        RemovalCondition, Restriction, RuleCode, Source, SubjectId,
     },
     error::{AppError, AppResult},
-    http::{form::Form, route_table::Routes, AppState},
+    http::{form::Form, AppState},
     i18n::Locale,
     store::{
         audit::{self, Actor},
@@ -38,6 +37,7 @@ use crate::{
         notices, recording,
         records::{self, Provenance, RecordError, Recorded},
         register::{self, Subject},
+        standing::{self, Reads, RecordStatus, SchemeStanding, Standing},
     },
 };
 
@@ -45,34 +45,6 @@ type Recorder = RequireRole<Recorders>;
 
 /// Longest source or evidence reference accepted, in characters.
 const MAX_REFERENCE: usize = 200;
-
-/// The recorder's routes.
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/recording", hub)
-        .get("/recording/subjects/{subject}", subject_page)
-        .get("/recording/subjects/{subject}/events", event_form)
-        .post("/recording/subjects/{subject}/events", record_event)
-        .get("/recording/subjects/{subject}/entries", entry_form)
-        .post("/recording/subjects/{subject}/entries", record_entry)
-        .get("/recording/entries/{entry}", entry_page)
-        .post("/recording/entries/{entry}/delivered", deliver_notice)
-}
-
-/// A form's problems: (field, message); an empty field is about the form as a whole.
-pub(super) type Problems = Vec<(&'static str, String)>;
-
-pub(super) fn error_for(problems: &Problems, field: &str) -> Option<String> {
-    problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone())
-}
-
-pub(super) fn titled(locale: Locale, title: String, problems: &Problems) -> String {
-    if problems.is_empty() {
-        title
-    } else {
-        locale.t_with("forms.error_title", &[("title", &title)])
-    }
-}
 
 /// The authority a recorder records for; an account without one records nothing.
 fn authority_of(viewer: &Viewer) -> AppResult<AuthorityId> {
@@ -82,21 +54,21 @@ fn authority_of(viewer: &Viewer) -> AppResult<AuthorityId> {
 async fn load_subject(state: &AppState, id: &str) -> AppResult<Subject> {
     let id = SubjectId::parse(id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
-    register::subject(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)
+    register::subject(&mut conn, id).await?.ok_or(AppError::NotFound)
 }
 
 async fn schemes_of(state: &AppState, subject: SubjectId) -> AppResult<Vec<SchemeContext>> {
     let mut conn = state.db.pool.acquire().await?;
     let mut out = Vec::new();
-    for scheme in register::memberships(&mut conn, subject).await.map_err(internal)? {
-        out.push(catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?);
+    for scheme in register::memberships(&mut conn, subject).await? {
+        out.push(catalogue::context(&mut conn, scheme).await?.ok_or(AppError::NotFound)?);
     }
     Ok(out)
 }
 
 async fn authority_name(state: &AppState, locale: Locale, id: AuthorityId) -> AppResult<String> {
     let mut conn = state.db.pool.acquire().await?;
-    let all = register::authorities(&mut conn).await.map_err(internal)?;
+    let all = register::authorities(&mut conn).await?;
     Ok(all
         .iter()
         .find(|a| a.id == id)
@@ -121,8 +93,8 @@ pub async fn hub(
     let authority = authority_of(&viewer)?;
     let q = query.map(|Query(q)| q.q).unwrap_or_default();
     let mut conn = state.db.pool.acquire().await?;
-    let found = recording::find_subjects(&mut conn, &q).await.map_err(internal)?;
-    let pending = recording::pending_notice(&mut conn, authority).await.map_err(internal)?;
+    let found = recording::find_subjects(&mut conn, &q).await?;
+    let pending = recording::pending_notice(&mut conn, authority).await?;
     drop(conn);
     let body = authority_name(&state, locale, authority).await?;
     let results = (!q.trim().is_empty()).then(|| {
@@ -202,8 +174,43 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-/// `GET /recording/subjects/{subject}`: the subject's record as the recorder needs it. The read
-/// is written down where the subject sees it (purpose "recording").
+/// What the recorder's page of a subject shows: the subject's standing now in every scheme, and
+/// their blacklist entries.
+pub struct SubjectPage {
+    pub subject: Subject,
+    pub standing: Standing,
+    pub entries: Vec<blacklist::StoredEntry>,
+    /// The recorder's own authority, whose entries they may open.
+    authority: AuthorityId,
+}
+
+impl SubjectPage {
+    /// Every query of the page; the read is written down where the subject sees it (purpose
+    /// "recording") before anything is read.
+    pub async fn load(state: &AppState, viewer: &Viewer, id: &str, now: DateTime<Utc>) -> AppResult<Self> {
+        let authority = authority_of(viewer)?;
+        let subject = load_subject(state, id).await?;
+        let body_en = authority_name(state, Locale::En, authority).await?;
+        let mut tx = state.db.pool.begin().await?;
+        notices::record_access(
+            &mut tx,
+            subject.id,
+            viewer.account_id.0,
+            &body_en,
+            "recorder",
+            "recording",
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        let mut conn = state.db.pool.acquire().await?;
+        let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject.id, now).await?;
+        let entries = blacklist::entries_of(&mut conn, subject.id, None).await?;
+        Ok(Self { subject, standing, entries, authority })
+    }
+}
+
+/// `GET /recording/subjects/{subject}`: the subject's record as the recorder needs it.
 pub async fn subject_page(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
@@ -212,67 +219,123 @@ pub async fn subject_page(
     Path(id): Path<String>,
     query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let authority = authority_of(&viewer)?;
-    let subject = load_subject(&state, &id).await?;
     let now = Utc::now();
-    let body_en = authority_name(&state, Locale::En, authority).await?;
-    let mut tx = state.db.pool.begin().await?;
-    notices::record_access(&mut tx, subject.id, viewer.account_id.0, &body_en, "recorder", "recording", now)
-        .await
-        .map_err(internal)?;
-    tx.commit().await?;
-    let schemes = schemes_of(&state, subject.id).await?;
-    let mut conn = state.db.pool.acquire().await?;
-    let mut sections = Vec::new();
-    for ctx in &schemes {
-        let events = records::events_of(&mut conn, subject.id, ctx.scheme().id()).await.map_err(internal)?;
-        let plain: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
-        let d = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &plain, &[], now);
-        let rows = events
-            .iter()
-            .rev()
-            .filter(|e| e.event.kind.target().is_none())
-            .map(|e| {
-                let status = if d.lines.iter().any(|l| l.event == e.event.id) {
-                    locale.t("record.status_counting")
-                } else {
-                    d.not_counting
-                        .iter()
-                        .find(|n| n.event == e.event.id)
-                        .map(|n| locale.t(&format!("record.reason_{}", n.reason.code())))
-                        .unwrap_or_default()
-                };
-                view! {
-                    <tr>
-                        <td>{format::date(locale, e.event.occurred_at)}</td>
-                        <td><code>{e.event.rule_code.to_string()}</code></td>
-                        <td class="num">{format::points(e.event.points)}</td>
-                        <td>{status}</td>
-                        <td class="wrap">{e.event.external_ref.clone()}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        let name = format::pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string();
-        sections.push(view! {
-            <h2>{name.clone()}</h2>
-            <p>{locale.t_with("recording.score", &[("score", &d.score.to_string()), ("grade", d.grade.as_str())])}</p>
-            {data_table(
-                None,
-                locale.t_with("recording.events_caption", &[("scheme", &name)]),
-                vec![
-                    (locale.t("recording.col_occurred"), false),
-                    (locale.t("recording.col_rule"), false),
-                    (locale.t("recording.col_points"), true),
-                    (locale.t("recording.col_status"), false),
-                    (locale.t("recording.col_reference"), false),
-                ],
-                rows,
-            )}
-        });
+    let page = SubjectPage::load(&state, &viewer, &id, now).await?;
+    let done = query.ok().and_then(|Query(q)| q.done);
+    let ctx = PageContext { locale, path: uri.to_string() };
+    Ok(subject_view(&page, &ctx, done.as_deref(), now))
+}
+
+/// Every record of one scheme, newest first, corrections and voids included, each with what it
+/// is in the derivation; for a points scheme the base and the total close the table, so the
+/// points that count add up to the score shown.
+fn scheme_records(locale: Locale, s: &SchemeStanding) -> AnyView {
+    let d = &s.derivation;
+    let weighted = !d.components.is_empty();
+    let rows = s
+        .stored()
+        .iter()
+        .rev()
+        .map(|e| {
+            let status = s.status_of(e.event.id);
+            let counted = match status {
+                RecordStatus::Counts { points } => format::points(points),
+                _ => String::new(),
+            };
+            let kind = match &e.event.kind {
+                EventKind::Fact => locale.t("record.kind_fact"),
+                EventKind::Void { .. } => locale.t("record.kind_void"),
+                EventKind::Supersede { .. } => locale.t("record.kind_supersede"),
+            };
+            let component = e.event.kind.target().is_none().then(|| {
+                s.ctx.catalogue.get(e.event.rule_version).and_then(|v| match v.effect() {
+                    crate::domain::Effect::Component { component, .. } => Some(component.to_string()),
+                    crate::domain::Effect::Points { .. } => None,
+                })
+            });
+            view! {
+                <tr>
+                    <td>{format::date(locale, e.event.occurred_at)}</td>
+                    <td><code>{e.event.rule_code.to_string()}</code></td>
+                    <td>{kind}</td>
+                    {weighted.then(|| view! { <td>{component.flatten()}</td> })}
+                    <td class="num">{format::points(e.event.points)}</td>
+                    <td>{format::record_status(locale, status)}</td>
+                    <td class="num">{counted}</td>
+                    <td class="wrap">{e.event.external_ref.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let mut columns = vec![
+        (locale.t("recording.col_occurred"), false),
+        (locale.t("recording.col_rule"), false),
+        (locale.t("record.kind"), false),
+    ];
+    if weighted {
+        columns.push((locale.t("catalogue.col_component"), false));
     }
-    let entries = blacklist::entries_of(&mut conn, subject.id, None).await.map_err(internal)?;
-    drop(conn);
+    columns.extend([
+        (locale.t("recording.col_points"), true),
+        (locale.t("recording.col_status"), false),
+        (locale.t("recording.col_counted"), true),
+        (locale.t("recording.col_reference"), false),
+    ]);
+    let span = columns.len() - 2;
+    let name = format::pick(locale, &s.ctx.record.name_en, &s.ctx.record.name_zh).to_string();
+    let sums = (!weighted).then(|| {
+        view! {
+            <tfoot>
+                <tr><th scope="row" colspan=span.to_string()>{locale.t("record.base")}</th><td class="num">{d.base}</td><td></td></tr>
+                <tr><th scope="row" colspan=span.to_string()>{locale.t("recording.total")}</th><td class="num"><strong>{d.shown_total()}</strong></td><td></td></tr>
+            </tfoot>
+        }
+    });
+    let components = weighted.then(|| {
+        let rows = d
+            .components
+            .iter()
+            .map(|c| view! { <tr><th scope="row">{c.code.to_string()}</th><td class="num">{c.raw}</td><td class="num">{c.contribution}</td></tr> })
+            .collect_view();
+        data_table(
+            None,
+            locale.t_with("recording.components_caption", &[("base", &d.base.to_string()), ("score", &d.score.to_string())]),
+            vec![
+                (locale.t("catalogue.col_component"), false),
+                (locale.t("recording.col_raw"), true),
+                (locale.t("record.col_contribution"), true),
+            ],
+            rows,
+        )
+    });
+    view! {
+        <h2>{name.clone()}</h2>
+        <p>{locale.t_with("recording.score", &[("score", &d.score.to_string()), ("grade", d.grade.as_str())])}</p>
+        <div class="table-scroll">
+            <table>
+                <caption>{locale.t_with("recording.events_caption", &[("scheme", &name)])}</caption>
+                <thead><tr>{columns.into_iter().map(|(label, numeric)| view! { <th scope="col" class=numeric.then_some("num")>{label}</th> }).collect_view()}</tr></thead>
+                <tbody>{rows}</tbody>
+                {sums}
+            </table>
+        </div>
+        {components}
+    }
+    .into_any()
+}
+
+/// The recorder's page of a subject, drawn from what [`SubjectPage::load`] read.
+fn subject_view(
+    page: &SubjectPage,
+    ctx: &PageContext,
+    done: Option<&str>,
+    now: DateTime<Utc>,
+) -> Html<String> {
+    let locale = ctx.locale;
+    let SubjectPage { subject, standing, entries, authority } = page;
+    let authority = *authority;
+    let sections = standing.schemes.iter().map(|s| scheme_records(locale, s)).collect_view();
+
     let entry_rows = entries
         .iter()
         .map(|s| {
@@ -292,7 +355,7 @@ pub async fn subject_page(
             }
         })
         .collect_view();
-    let message = query.ok().and_then(|Query(q)| q.done).and_then(|d| match d.as_str() {
+    let message = done.and_then(|d| match d {
         "event" => Some(locale.t("recording.done_event")),
         "duplicate" => Some(locale.t("recording.done_duplicate")),
         "entry" => Some(locale.t("recording.done_entry")),
@@ -308,7 +371,7 @@ pub async fn subject_page(
             <li><a href=format!("/recording/subjects/{sid}/events")>{locale.t("recording.event_title")}</a></li>
             <li><a href=format!("/recording/subjects/{sid}/entries")>{locale.t("recording.entry_title")}</a></li>
         </ul>
-        {sections.into_iter().collect_view()}
+        {sections}
         <h2>{locale.t("recording.entries_title")}</h2>
         {if entries.is_empty() {
             view! { <p>{locale.t("recording.entries_none")}</p> }.into_any()
@@ -325,8 +388,7 @@ pub async fn subject_page(
             )
         }}
     };
-    let ctx = PageContext { locale, path: uri.to_string() };
-    Ok(document(&ctx, &subject.display_name, main.into_any()))
+    document(ctx, &subject.display_name, main.into_any())
 }
 
 /// The form recording an event.
@@ -444,7 +506,7 @@ pub async fn record_event(
                 locale.t_with("recording.reference_reused", &[("reference", &external_ref)]),
             )]))
         }
-        Err(RecordError::Store(e)) => return Err(internal(e)),
+        Err(RecordError::Store(e)) => return Err(e.into()),
     };
     let done = match recorded {
         Recorded::New(event) => {
@@ -457,8 +519,7 @@ pub async fn record_event(
                 "external_ref": event.external_ref,
             });
             audit::write(&mut tx, &actor, "event.record", "event", &event.id.to_string(), detail, now)
-                .await
-                .map_err(internal)?;
+                .await?;
             "event"
         }
         Recorded::Duplicate(_) => "duplicate",
@@ -606,7 +667,7 @@ pub async fn entry_form(
 
 async fn lists(state: &AppState) -> AppResult<Vec<blacklist::BlacklistList>> {
     let mut conn = state.db.pool.acquire().await?;
-    recording::lists(&mut conn).await.map_err(internal)
+    Ok(recording::lists(&mut conn).await?)
 }
 
 /// Reads an optional date field: `Ok(None)` when blank.
@@ -728,7 +789,7 @@ pub async fn record_entry(
         Err(crate::store::StoreError::Conflict(_)) => {
             return Ok(refuse(vec![("case_number", locale.t("recording.case_taken"))]))
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(e.into()),
     };
     let actor = Actor::person(viewer.account_id, &viewer.username, address);
     let detail = serde_json::json!({
@@ -737,8 +798,7 @@ pub async fn record_entry(
         "case_number": entry.case_number(),
     });
     audit::write(&mut tx, &actor, "entry.record", "blacklist_entry", &entry.id().to_string(), detail, now)
-        .await
-        .map_err(internal)?;
+        .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/recording/subjects/{}?done=entry", subject.id)).into_response())
 }
@@ -851,14 +911,11 @@ async fn own_entry(
     let authority = authority_of(viewer)?;
     let id = EntryId::parse(id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
-    let stored = blacklist::entry(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let stored = blacklist::entry(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     if stored.entry.authority() != authority {
         return Err(AppError::NotFound);
     }
-    let subject = register::subject(&mut conn, stored.entry.subject())
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)?;
+    let subject = register::subject(&mut conn, stored.entry.subject()).await?.ok_or(AppError::NotFound)?;
     Ok((stored, subject))
 }
 
@@ -940,7 +997,7 @@ pub async fn deliver_notice(
             return Ok(refuse(vec![("delivered_at", describe(locale, &e).1)]));
         }
         Err(crate::store::StoreError::Domain(e)) => return Ok(refuse(vec![("", describe(locale, &e).1)])),
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(e.into()),
     }
     let actor = Actor::person(viewer.account_id, &viewer.username, address);
     let detail = serde_json::json!({ "subject": subject.id.to_string(), "action": "notice_delivered" });
@@ -953,8 +1010,7 @@ pub async fn deliver_notice(
         detail,
         now,
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/recording/entries/{entry_id}?done=delivered")).into_response())
 }

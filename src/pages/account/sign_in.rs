@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{
+use crate::pages::kit::{
     document,
     forms::{error_summary, notice, Field},
     PageContext,

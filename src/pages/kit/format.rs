@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, Utc};
 use crate::{
     domain::{Effect, Restriction, RuleVersion, Validity},
     i18n::Locale,
+    store::{accounts::Role, standing::RecordStatus},
 };
 
 /// A signed points figure with a real minus sign: "+30", "−5", "0".
@@ -105,6 +106,31 @@ pub fn pick<'a>(locale: Locale, en: &'a str, zh: &'a str) -> &'a str {
 /// What a restriction stops a listed person doing, in plain words.
 pub fn restriction(locale: Locale, r: Restriction) -> String {
     locale.t(&format!("restriction.{}", r.code()))
+}
+
+/// A date and time in UTC, as a person reads it.
+pub fn datetime(locale: Locale, at: DateTime<Utc>) -> String {
+    match locale {
+        Locale::En => at.format("%-d %B %Y, %H:%M UTC").to_string(),
+        Locale::ZhCn => at.format("%Y年%-m月%-d日 %H:%M（UTC）").to_string(),
+    }
+}
+
+/// The label of a role in the person's language.
+pub fn role_label(locale: Locale, role: Role) -> String {
+    locale.t(&format!("account.role.{}", role.as_str()))
+}
+
+/// What a record is in a derivation, in a few words: "Counts (−5)", "Suspended while disputed".
+pub fn record_status(locale: Locale, status: RecordStatus<'_>) -> String {
+    match status {
+        RecordStatus::Counts { points: p } => {
+            locale.t_with("record.status_counts_points", &[("points", &points(p))])
+        }
+        RecordStatus::DoesNotCount(reason) => locale.t(&format!("record.reason_{}", reason.code())),
+        RecordStatus::Voids(_) => locale.t("record.status_voids"),
+        RecordStatus::NotYetOnFile => locale.t("record.status_not_yet_on_file"),
+    }
 }
 
 #[cfg(test)]

@@ -14,28 +14,23 @@ use chrono::Utc;
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::{
-    administration::{commit_audited, scheme_by_code, Audited},
+use super::Admin;
+use crate::pages::admin::{commit_audited, rules::scheme_by_code, Audited};
+use crate::pages::kit::{
     document, format,
+    forms::{error_for, titled, Problems},
     forms::{error_summary, notice, Field, Select},
     problems::describe,
-    record::internal,
-    recording::{error_for, titled, Problems},
     PageContext,
 };
 use crate::{
-    auth::{
-        access::{Administrators, RequireRole},
-        throttle::ClientAddress,
-    },
+    auth::{access::RequireRole, throttle::ClientAddress},
     domain::{Band, DisputePolicy, DomainError, Grade, GradeBands, Scheme},
     error::AppResult,
-    http::{form::Form, route_table::Routes, AppState},
+    http::{form::Form, AppState},
     i18n::Locale,
     store::{administration, catalogue::SchemeContext},
 };
-
-type Admin = RequireRole<Administrators>;
 
 /// Band rows the form can carry: its fields need fixed names (`Problems` keys are static).
 const ROWS: usize = 16;
@@ -80,12 +75,6 @@ const MIN_IDS: [&str; ROWS] = [
 /// The longest appeal deadline an administrator may set, in days.
 const MAX_DEADLINE_DAYS: u32 = 365;
 const POLICIES: [DisputePolicy; 2] = [DisputePolicy::KeepsCounting, DisputePolicy::SuspendedWhileDisputed];
-
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/admin/schemes/{scheme}/settings", settings)
-        .post("/admin/schemes/{scheme}/settings", save_settings)
-}
 
 /// The settings form as typed: (grade, lowest score) per row, highest band first.
 #[derive(Clone, Debug, Default)]
@@ -340,8 +329,8 @@ pub async fn save_settings(
     };
     let now = Utc::now();
     let mut tx = state.db.pool.begin().await?;
-    administration::lock_scheme(&mut tx, scheme.id()).await.map_err(internal)?;
-    let rescored = administration::update_scheme(&mut tx, &scheme, now).await.map_err(internal)?;
+    administration::lock_scheme(&mut tx, scheme.id()).await?;
+    let rescored = administration::update_scheme(&mut tx, &scheme, now).await?;
     let audited = Audited {
         action: "scheme.settings",
         target_kind: "scheme",

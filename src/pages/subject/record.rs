@@ -3,7 +3,7 @@
 //! they restrict and how to get off; and the page of each event and entry. Works as of any date
 //! through a plain GET form. Only the subject (or their organisation's representative) sees it.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use axum::{
     extract::{OriginalUri, Path, Query, State},
@@ -14,16 +14,17 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use sqlx::AnyConnection;
 
-use super::{
+use super::own_subject;
+use crate::pages::kit::{
     data_table, document,
     format::{self, pick},
     PageContext,
 };
 use crate::{
-    auth::access::{require_record_access, SignedIn},
+    auth::access::{SignedIn, Viewer},
     domain::{
-        if_overturned, recovery_path, smallest_lift, Derivation, EntryId, EntryStatus, EventId, EventKind,
-        Reason, RemovalCondition, SubjectId,
+        if_overturned, recovery_path, smallest_lift, EntryId, EntryStatus, EventId, EventKind, Reason,
+        RemovalCondition,
     },
     error::{AppError, AppResult},
     http::AppState,
@@ -32,10 +33,10 @@ use crate::{
         appeals::Target,
         blacklist::{self, StoredEntry},
         catalogue::SchemeContext,
-        read_cache::{catalogue_revision, CachedRecords},
+        read_cache::catalogue_revision,
         records::{self, StoredEvent},
         register::{self, Authority},
-        StoreError,
+        standing::{self, Reads, SchemeStanding},
     },
 };
 
@@ -49,10 +50,6 @@ pub struct RecordQuery {
     pub as_of: Option<String>,
     /// 1-based page of the derivation tables.
     pub page: Option<usize>,
-}
-
-pub(super) fn internal(e: StoreError) -> AppError {
-    AppError::Internal(e.into())
 }
 
 /// Reads the `as_of` date; an unreadable or future date is ignored with a message.
@@ -73,58 +70,29 @@ fn instant(query: &RecordQuery, now: DateTime<Utc>) -> (DateTime<Utc>, Option<&'
     }
 }
 
-/// One scheme of the subject, derived at the instant shown.
-struct SchemeView {
-    ctx: Arc<SchemeContext>,
-    derivation: Derivation,
-    records: Arc<CachedRecords>,
-    history: Vec<(DateTime<Utc>, i64)>,
-}
-
-async fn load_schemes(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    revision: i64,
-    subject: SubjectId,
-    at: DateTime<Utc>,
-) -> AppResult<Vec<SchemeView>> {
-    let mut out = Vec::new();
-    for scheme in register::memberships(conn, subject).await.map_err(internal)? {
-        let ctx =
-            state.cache.context(conn, revision, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-        let records = state.cache.records(conn, subject, scheme).await.map_err(internal)?;
-        let disputes = crate::store::appeals::disputes(conn, subject, scheme).await.map_err(internal)?;
-        let derivation = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &records.events, &disputes, at);
-        let history = history_points(&ctx, revision, &records, &disputes, at);
-        out.push(SchemeView { ctx, derivation, records, history });
-    }
-    Ok(out)
+/// One scheme of the subject: their standing at the instant shown, and the score history.
+pub struct SchemeView {
+    pub standing: SchemeStanding,
+    pub history: Vec<(DateTime<Utc>, i64)>,
 }
 
 /// The score at the end of every 30th day back over the last three years, and at `at`. The past
 /// points depend only on the day of `at`, so they are derived once per day and kept with the
 /// records (a heavy record's 35 past derivations cost more than the rest of the page).
-fn history_points(
-    ctx: &SchemeContext,
-    revision: i64,
-    records: &CachedRecords,
-    disputes: &[crate::domain::Dispute],
-    at: DateTime<Utc>,
-) -> Vec<(DateTime<Utc>, i64)> {
-    let score_at = |t| crate::domain::score_at(ctx.scheme(), &ctx.catalogue, &records.events, disputes, t);
+fn history_points(standing: &SchemeStanding, revision: i64, at: DateTime<Utc>) -> Vec<(DateTime<Utc>, i64)> {
     let day = at.date_naive();
-    let past = records.memo(revision, day, || {
+    let past = standing.records.memo(revision, day, || {
         (1..36)
             .rev()
             .filter_map(|steps_back| {
                 (day - Duration::days(30 * steps_back)).and_hms_micro_opt(23, 59, 59, 999_999)
             })
             .map(|t| t.and_utc())
-            .map(|t| (t, score_at(t)))
+            .map(|t| (t, standing.score_at(t)))
             .collect()
     });
     let mut points = past.to_vec();
-    points.push((at, score_at(at)));
+    points.push((at, standing.score_at(at)));
     points
 }
 
@@ -134,15 +102,52 @@ async fn authorities(
     conn: &mut AnyConnection,
     revision: i64,
 ) -> AppResult<HashMap<String, Authority>> {
-    let all = state.cache.authorities(conn, revision).await.map_err(internal)?;
+    let all = state.cache.authorities(conn, revision).await?;
     Ok(all.iter().map(|a| (a.id.to_string(), a.clone())).collect())
 }
 
-/// The subject a signed-in person speaks for; staff have no "own" record.
-pub(super) fn own_subject(viewer: &crate::auth::access::Viewer) -> AppResult<SubjectId> {
-    let subject = viewer.subject_id.ok_or(AppError::NotFound)?;
-    require_record_access(viewer, subject)?;
-    Ok(subject)
+/// What the record page shows: the subject in every scheme at one instant, and their blacklist
+/// entries as they stood then.
+pub struct RecordPage {
+    pub subject: register::Subject,
+    /// The instant shown: now, or the end of the `as_of` day.
+    pub at: DateTime<Utc>,
+    /// Set when the page shows a past instant.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Why the `as_of` date asked for was not used.
+    pub as_of_problem: Option<&'static str>,
+    pub schemes: Vec<SchemeView>,
+    pub entries: Vec<StoredEntry>,
+    names: HashMap<String, Authority>,
+}
+
+impl RecordPage {
+    /// Every query of the record page.
+    pub async fn load(
+        state: &AppState,
+        viewer: &Viewer,
+        query: &RecordQuery,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self> {
+        let subject_id = own_subject(viewer)?;
+        let (at, as_of_problem) = instant(query, now);
+        let mut conn = state.db.pool.acquire().await?;
+        let subject = register::subject(&mut conn, subject_id).await?.ok_or(AppError::NotFound)?;
+        let as_of = (at != now).then_some(at);
+        let entries = blacklist::entries_of(&mut conn, subject_id, as_of).await?;
+        let revision = catalogue_revision(&mut conn).await?;
+        let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, at).await?;
+        let schemes = standing
+            .schemes
+            .into_iter()
+            .map(|standing| {
+                let history = history_points(&standing, revision, at);
+                SchemeView { standing, history }
+            })
+            .collect();
+        let names = authorities(state, &mut conn, revision).await?;
+        Ok(Self { subject, at, as_of, as_of_problem, schemes, entries, names })
+    }
 }
 
 /// `GET /record`: the signed-in subject's record in every scheme, now or as of a date.
@@ -153,20 +158,23 @@ pub async fn page(
     Query(query): Query<RecordQuery>,
     OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
-    let subject_id = own_subject(&viewer)?;
     let now = Utc::now();
-    let (at, as_of_problem) = instant(&query, now);
-    let mut conn = state.db.pool.acquire().await?;
-    let subject =
-        register::subject(&mut conn, subject_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-    let as_of = (at != now).then_some(at);
-    let entries = blacklist::entries_of(&mut conn, subject_id, as_of).await.map_err(internal)?;
-    let revision = catalogue_revision(&mut conn).await.map_err(internal)?;
-    let schemes = load_schemes(&state, &mut conn, revision, subject_id, at).await?;
-    let names = authorities(&state, &mut conn, revision).await?;
-    drop(conn);
-    let page_number = query.page.unwrap_or(1).max(1);
+    let page = RecordPage::load(&state, &viewer, &query, now).await?;
     let ctx = PageContext { locale, path: uri.to_string() };
+    Ok(record_view(&page, &ctx, &query, now))
+}
+
+/// The record page, drawn from what [`RecordPage::load`] read.
+fn record_view(
+    page: &RecordPage,
+    ctx: &PageContext,
+    query: &RecordQuery,
+    now: DateTime<Utc>,
+) -> Html<String> {
+    let locale = ctx.locale;
+    let RecordPage { subject, at, as_of, as_of_problem, schemes, entries, names } = page;
+    let (at, as_of, as_of_problem) = (*at, *as_of, *as_of_problem);
+    let page_number = query.page.unwrap_or(1).max(1);
 
     let as_of_value = query.as_of.clone().filter(|_| as_of_problem.is_none()).unwrap_or_default();
     let heading = if as_of.is_some() {
@@ -177,11 +185,7 @@ pub async fn page(
     let schemes_view = if schemes.is_empty() {
         view! { <p>{locale.t("record.no_schemes")}</p> }.into_any()
     } else {
-        schemes
-            .iter()
-            .map(|s| scheme_section(locale, s, &names, page_number, &query))
-            .collect_view()
-            .into_any()
+        schemes.iter().map(|s| scheme_section(locale, s, names, page_number, query)).collect_view().into_any()
     };
     let main = view! {
         <h1>{heading.clone()}</h1>
@@ -202,9 +206,9 @@ pub async fn page(
             {as_of_problem.map(|key| view! { <p id="as_of_problem" class="error">{locale.t(key)}</p> })}
         </form>
         {schemes_view}
-        {entries_section(locale, &entries, &names, at)}
+        {entries_section(locale, entries, names, at)}
     };
-    Ok(document(&ctx, &heading, main.into_any()))
+    document(ctx, &heading, main.into_any())
 }
 
 fn status_badge(locale: Locale, reason: Option<&Reason>) -> AnyView {
@@ -239,9 +243,10 @@ fn scheme_section(
     page_number: usize,
     query: &RecordQuery,
 ) -> AnyView {
-    let record = &s.ctx.record;
-    let d = &s.derivation;
-    let by_id: HashMap<EventId, &StoredEvent> = s.records.stored.iter().map(|e| (e.event.id, e)).collect();
+    let record = &s.standing.ctx.record;
+    let d = &s.standing.derivation;
+    let by_id: HashMap<EventId, &StoredEvent> =
+        s.standing.records.stored.iter().map(|e| (e.event.id, e)).collect();
     let authority = |id: &EventId| {
         by_id
             .get(id)
@@ -252,7 +257,7 @@ fn scheme_section(
     let title_of = |id: &EventId| {
         by_id
             .get(id)
-            .and_then(|e| s.ctx.catalogue.get(e.event.rule_version))
+            .and_then(|e| s.standing.ctx.catalogue.get(e.event.rule_version))
             .map(|v| format::rule_title(locale, v).to_string())
             .unwrap_or_default()
     };
@@ -268,7 +273,7 @@ fn scheme_section(
     let weighted = !d.components.is_empty();
     let rows = shown
         .map(|l| {
-            let component = l.component.as_ref().map(|c| component_name(locale, &s.ctx, c.as_str()));
+            let component = l.component.as_ref().map(|c| component_name(locale, &s.standing.ctx, c.as_str()));
             view! {
                 <tr>
                     <td><time datetime=format::iso_date(l.occurred_at)>{format::date(locale, l.occurred_at)}</time></td>
@@ -299,7 +304,7 @@ fn scheme_section(
         })
         .collect_view();
     let pager = (pages > 1).then(|| {
-        let as_of = query.as_of.as_deref().map(|a| format!("&as_of={}", super::urlencode(a))).unwrap_or_default();
+        let as_of = query.as_of.as_deref().map(|a| format!("&as_of={}", crate::pages::urlencode(a))).unwrap_or_default();
         view! {
             <nav class="pager" aria-label=locale.t("record.pages")>
                 <ul>
@@ -389,13 +394,14 @@ fn component_name(locale: Locale, ctx: &SchemeContext, code: &str) -> String {
 
 fn components_table(locale: Locale, s: &SchemeView) -> AnyView {
     let rows = s
+        .standing
         .derivation
         .components
         .iter()
         .map(|c| {
             view! {
                 <tr>
-                    <th scope="row">{component_name(locale, &s.ctx, c.code.as_str())}</th>
+                    <th scope="row">{component_name(locale, &s.standing.ctx, c.code.as_str())}</th>
                     <td class="num">{c.start}</td>
                     <td class="num">{c.raw}</td>
                     <td class="num">{c.clamped}</td>
@@ -421,8 +427,8 @@ fn components_table(locale: Locale, s: &SchemeView) -> AnyView {
 }
 
 fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -> String) -> AnyView {
-    let scheme = s.ctx.scheme();
-    let d = &s.derivation;
+    let scheme = s.standing.ctx.scheme();
+    let d = &s.standing.derivation;
     let overturned: Vec<_> = if_overturned(scheme, d).into_iter().filter(|o| o.changes_grade).collect();
     let lift = smallest_lift(scheme, d);
     let recovery = recovery_path(scheme, d);
@@ -499,7 +505,7 @@ fn history_chart(locale: Locale, s: &SchemeView) -> AnyView {
     if points.len() < 2 {
         return ().into_any();
     }
-    let bands = s.ctx.scheme().bands();
+    let bands = s.standing.ctx.scheme().bands();
     let scores = points.iter().map(|(_, v)| *v);
     let band_mins: Vec<i64> = bands.bands().iter().filter_map(|b| b.min).collect();
     let lo = scores.clone().chain(band_mins.iter().copied()).min().unwrap_or(0) - 20;
@@ -512,7 +518,7 @@ fn history_chart(locale: Locale, s: &SchemeView) -> AnyView {
         .map(|(i, (_, v))| format!("{:.1},{:.1}", x(i), y(*v)))
         .collect::<Vec<_>>()
         .join(" ");
-    let id = format!("chart-{}", s.ctx.scheme().code());
+    let id = format!("chart-{}", s.standing.ctx.scheme().code());
     let band_lines = bands
         .bands()
         .iter()
@@ -614,21 +620,18 @@ pub async fn event(
     let subject = own_subject(&viewer)?;
     let id = EventId::parse(&id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
-    let stored = records::event(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let stored = records::event(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     if stored.event.subject != subject {
         return Err(AppError::NotFound);
     }
     let e = &stored.event;
-    let revision = catalogue_revision(&mut conn).await.map_err(internal)?;
-    let ctx_data = state
-        .cache
-        .context(&mut conn, revision, e.scheme)
-        .await
-        .map_err(internal)?
+    let revision = catalogue_revision(&mut conn).await?;
+    let standing = standing::in_scheme(&mut conn, Reads::Cached(&state.cache), subject, e.scheme, Utc::now())
+        .await?
         .ok_or(AppError::NotFound)?;
-    let siblings = state.cache.records(&mut conn, subject, e.scheme).await.map_err(internal)?;
+    let (ctx_data, siblings) = (&standing.ctx, &standing.records);
     let names = authorities(&state, &mut conn, revision).await?;
-    let appeal = crate::store::appeals::open_on(&mut conn, Target::Event(id)).await.map_err(internal)?;
+    let appeal = crate::store::appeals::open_on(&mut conn, Target::Event(id)).await?;
     drop(conn);
     let version = ctx_data.catalogue.get(e.rule_version);
     let authority =
@@ -652,9 +655,10 @@ pub async fn event(
     let main = view! {
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
-        {super::appeals::contest(locale, appeal, contestable.then(|| format!("/appeals/new?event={id}")))}
+        {crate::pages::kit::appeal::contest(locale, appeal, contestable.then(|| format!("/appeals/new?event={id}")))}
         <dl class="facts">
             <dt>{locale.t("record.kind")}</dt><dd>{locale.t(kind_key)}</dd>
+            <dt>{locale.t("record.status_now")}</dt><dd>{format::record_status(locale, standing.status_of(id))}</dd>
             <dt>{locale.t("record.occurred_at")}</dt><dd>{format::date(locale, e.occurred_at)}</dd>
             <dt>{locale.t("record.col_points")}</dt><dd>{format::points(e.points)}</dd>
             <dt>{locale.t("record.rule_version")}</dt>
@@ -698,13 +702,13 @@ pub async fn entry(
     let subject = own_subject(&viewer)?;
     let id = EntryId::parse(&id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
-    let stored = blacklist::entry(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let stored = blacklist::entry(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     if stored.entry.subject() != subject {
         return Err(AppError::NotFound);
     }
-    let revision = catalogue_revision(&mut conn).await.map_err(internal)?;
+    let revision = catalogue_revision(&mut conn).await?;
     let names = authorities(&state, &mut conn, revision).await?;
-    let appeal = crate::store::appeals::open_on(&mut conn, Target::Entry(id)).await.map_err(internal)?;
+    let appeal = crate::store::appeals::open_on(&mut conn, Target::Entry(id)).await?;
     drop(conn);
     let e = &stored.entry;
     let now = Utc::now();
@@ -731,7 +735,7 @@ pub async fn entry(
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
         <p>{entry_status_badge(locale, status)}</p>
-        {super::appeals::contest(locale, appeal, (status != EntryStatus::Lifted).then(|| format!("/appeals/new?entry={id}")))}
+        {crate::pages::kit::appeal::contest(locale, appeal, (status != EntryStatus::Lifted).then(|| format!("/appeals/new?entry={id}")))}
         {matches!(status, EntryStatus::PendingNotice).then(|| view! { <p class="notice">{locale.t("entry.pending_explained")}</p> })}
         <dl class="facts">
             <dt>{locale.t("entry.issued_by")}</dt><dd>{authority}</dd>

@@ -8,8 +8,7 @@
 //! A status page survives a closed tab and can be opened again; a long streamed response would not.
 
 use axum::{
-    extract::{DefaultBodyLimit, Multipart, OriginalUri, Path, State},
-    handler::Handler,
+    extract::{Multipart, OriginalUri, Path, State},
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -18,7 +17,7 @@ use leptos::prelude::*;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use super::{admin::datetime, data_table, document, forms::error_summary, PageContext};
+use crate::pages::kit::{data_table, document, format::datetime, forms::error_summary, PageContext};
 use crate::{
     api::{
         files::{self, Format},
@@ -30,7 +29,7 @@ use crate::{
         throttle::ClientAddress,
     },
     error::{AppError, AppResult},
-    http::{route_table::Routes, AppState},
+    http::AppState,
     i18n::Locale,
     store::{
         audit::Actor,
@@ -39,15 +38,6 @@ use crate::{
 };
 
 type Recorder = RequireRole<Recorders>;
-
-/// The import pages.
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/recording/import", form)
-        // The upload is streamed to disk with its own limit, not buffered under the default one.
-        .post("/recording/import", upload.layer(DefaultBodyLimit::disable()))
-        .get("/recording/import/{id}", status)
-}
 
 /// `GET /recording/import`.
 pub async fn form(_recorder: Recorder, locale: Locale, OriginalUri(uri): OriginalUri) -> Html<String> {

@@ -11,10 +11,10 @@ use chrono::Utc;
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::{
-    account::{check_new_password, password_hint},
-    admin::datetime,
+use crate::pages::account::me::{check_new_password, password_hint};
+use crate::pages::kit::{
     document,
+    format::datetime,
     forms::{error_summary, Field},
     PageContext,
 };

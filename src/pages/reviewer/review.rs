@@ -1,10 +1,9 @@
 //! The reviewer's side of appeals: the queue (filters, sorted by due date, keyset pages), each
 //! appeal with the subject's derivation, the contested record with its evidence, the rule version
 //! and the timeline (opening it is recorded where the subject can see it), claiming and
-//! assigning, the decision form, and the statistics. Also the administrators' list of rule
-//! challenges, which reviewers do not decide.
+//! assigning, the decision form, and the statistics.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     extract::{OriginalUri, Path, Query, State},
@@ -16,29 +15,38 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    appeals::{
+use crate::pages::kit::{
+    appeal::{
         actor, clock, decisions_view, describe_target, evidence_list, failure_message, parse_id,
-        refusal_text, status_badge, suspends, timeline_view,
+        refusal_text, status_badge, suspends, timeline_view, Audience,
     },
     data_table, document,
     format::{self, pick},
     forms::{error_summary, notice},
-    record::internal,
     PageContext,
 };
 use crate::{
     auth::{
-        access::{Administrators, RequireRole, Reviewers, Viewer},
+        access::{RequireRole, Reviewers, Viewer},
         throttle::ClientAddress,
     },
-    domain::appeal::{self, Decision, Grounds, Outcome, Reasons, Reviewer, Status, REASONS_MIN},
+    domain::{
+        appeal::{self, Decision, Grounds, Outcome, Reasons, Reviewer, Status, REASONS_MIN},
+        AuthorityId, EventId, EventKind,
+    },
     error::{AppError, AppResult},
-    http::{form::Form, route_table::Routes, AppState},
+    http::{form::Form, AppState},
     i18n::Locale,
     store::{
         appeals::{self, Appeal, QueueFilter, Target},
-        catalogue, notices, records, register, to_micros,
+        blacklist::StoredEntry,
+        catalogue::{self, SchemeContext},
+        notices,
+        read_cache::catalogue_revision,
+        records::StoredEvent,
+        register::Authority,
+        standing::{self, Reads, SchemeStanding},
+        to_micros,
     },
 };
 
@@ -46,17 +54,6 @@ type ReviewerOnly = RequireRole<Reviewers>;
 
 /// Appeals per page of the queue.
 const PAGE: i64 = 25;
-
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/review", queue)
-        .get("/review/statistics", statistics)
-        .get("/review/appeals/{id}", page)
-        .post("/review/appeals/{id}/claim", claim)
-        .post("/review/appeals/{id}/assign", assign)
-        .post("/review/appeals/{id}/decide", decide)
-        .get("/admin/appeals", rule_challenges)
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -109,7 +106,7 @@ pub async fn queue(
     let viewer = reviewer.viewer();
     let now = Utc::now();
     let mut conn = state.db.pool.acquire().await?;
-    let schemes = catalogue::schemes(&mut conn).await.map_err(internal)?;
+    let schemes = catalogue::schemes(&mut conn).await?;
     // "open" unless the person chose otherwise ("all" shows every status).
     let status_code = query.status.clone().unwrap_or_else(|| "open".into());
     let filter = QueueFilter {
@@ -124,7 +121,7 @@ pub async fn queue(
         assigned_to: query.mine.is_some().then_some(viewer.account_id.0),
         after: query.after.as_deref().and_then(parse_cursor),
     };
-    let (items, more) = appeals::queue(&mut conn, &filter, now, PAGE).await.map_err(internal)?;
+    let (items, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
     let mut rows = Vec::new();
     for a in &items {
         let (what, _) = describe_target(&mut conn, locale, a.target, false).await?;
@@ -217,7 +214,7 @@ async fn reviewer_of(
     viewer: &Viewer,
 ) -> AppResult<(Reviewer, Option<appeals::Body>)> {
     let body = match viewer.review_body_id {
-        Some(id) => appeals::body(conn, id).await.map_err(internal)?,
+        Some(id) => appeals::body(conn, id).await?,
         None => None,
     };
     Ok((
@@ -236,7 +233,7 @@ async fn reviewer_of(
 async fn reviewable(state: &AppState, id: &str) -> AppResult<Appeal> {
     let id = parse_id(id)?;
     let mut conn = state.db.pool.acquire().await?;
-    let a = appeals::appeal(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let a = appeals::appeal(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     // Rule challenges go to administrators.
     (!matches!(a.target, Target::Rule(_))).then_some(a).ok_or(AppError::NotFound)
 }
@@ -274,6 +271,108 @@ pub async fn page(
     .await
 }
 
+// One per page: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
+/// The contested item as the reviewer sees it: the record as its authority made it (with any
+/// correction a decision made, shown apart), or the blacklist entry.
+pub enum Contested {
+    Record {
+        original: StoredEvent,
+        /// The correction or void an earlier decision of this appeal recorded.
+        correction: Option<StoredEvent>,
+        ctx: Arc<SchemeContext>,
+    },
+    Entry(StoredEntry),
+    Rule,
+}
+
+/// Everything a reviewer needs to decide one appeal.
+pub struct ReviewPage {
+    pub appeal: Appeal,
+    /// Why this reviewer may not decide, if they may not.
+    conflict: Option<appeal::Conflict>,
+    what: String,
+    files: Vec<appeals::Evidence>,
+    decided: Vec<appeals::StoredDecision>,
+    timeline: Vec<appeals::Action>,
+    suspends: bool,
+    pub contested: Contested,
+    /// The subject's standing now in the contested record's scheme.
+    pub standing: Option<SchemeStanding>,
+    names: HashMap<String, Authority>,
+    reviewers: Vec<(Uuid, String)>,
+}
+
+impl ReviewPage {
+    /// Every query of the page. The read is recorded where the subject sees it (DESIGN.md
+    /// invariant 4) before anything of the record is read.
+    pub async fn load(
+        state: &AppState,
+        viewer: &Viewer,
+        locale: Locale,
+        a: Appeal,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let (me, body) = reviewer_of(&mut conn, viewer).await?;
+        let body_name = body.as_ref().map(|b| b.name_en.clone()).unwrap_or_else(|| "—".into());
+        notices::record_access(
+            &mut conn,
+            a.subject,
+            viewer.account_id.0,
+            &body_name,
+            "reviewer",
+            &format!("Reviewing appeal {}", a.reference()),
+            now,
+        )
+        .await?;
+        let (what, _) = describe_target(&mut conn, locale, a.target, false).await?;
+        let files = appeals::evidence(&mut conn, a.id).await?;
+        let decided = appeals::decisions(&mut conn, a.id).await?;
+        let timeline = appeals::timeline(&mut conn, a.id).await?;
+        let recorded = appeals::recorded(&mut conn, &a).await?;
+        let suspends = suspends(&mut conn, &a).await?;
+        let first = decided.iter().find(|d| d.level == 1);
+        let conflict = appeal::check_independence(&me, &recorded, first.map(|d| d.reviewer)).err();
+        let revision = catalogue_revision(&mut conn).await?;
+        let names = state.cache.authorities(&mut conn, revision).await?;
+        let names = names.iter().map(|x| (x.id.to_string(), x.clone())).collect();
+        let (contested, standing) = match a.target {
+            Target::Event(original) => {
+                let scheme = a.scheme.ok_or(AppError::NotFound)?;
+                let standing =
+                    standing::in_scheme(&mut conn, Reads::Cached(&state.cache), a.subject, scheme, now)
+                        .await?
+                        .ok_or(AppError::NotFound)?;
+                let find = |id: EventId| standing.stored().iter().find(|e| e.event.id == id).cloned();
+                let original = find(original).ok_or(AppError::NotFound)?;
+                let correction = first.and_then(|d| d.correction).and_then(find);
+                let ctx = standing.ctx.clone();
+                (Contested::Record { original, correction, ctx }, Some(standing))
+            }
+            Target::Entry(id) => {
+                let entry = crate::store::blacklist::entry(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+                (Contested::Entry(entry), None)
+            }
+            Target::Rule(_) => (Contested::Rule, None),
+        };
+        let reviewers = appeals::reviewers(&mut conn).await?;
+        Ok(Self {
+            appeal: a,
+            conflict,
+            what,
+            files,
+            decided,
+            timeline,
+            suspends,
+            contested,
+            standing,
+            names,
+            reviewers,
+        })
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn reviewer_page(
     state: &AppState,
@@ -285,35 +384,29 @@ async fn reviewer_page(
     errors: Vec<(&'static str, String)>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let locale = ctx.locale;
     let now = Utc::now();
-    let mut conn = state.db.pool.acquire().await?;
-    let (me, body) = reviewer_of(&mut conn, viewer).await?;
-    let body_name = body.as_ref().map(|b| b.name_en.clone()).unwrap_or_else(|| "—".into());
-    // Staff reads of a record are visible to the subject (DESIGN.md invariant 4).
-    notices::record_access(
-        &mut conn,
-        a.subject,
-        viewer.account_id.0,
-        &body_name,
-        "reviewer",
-        &format!("Reviewing appeal {}", a.reference()),
-        now,
-    )
-    .await
-    .map_err(internal)?;
-    let (what, _) = describe_target(&mut conn, locale, a.target, false).await?;
-    let files = appeals::evidence(&mut conn, a.id).await.map_err(internal)?;
-    let decided = appeals::decisions(&mut conn, a.id).await.map_err(internal)?;
-    let timeline = appeals::timeline(&mut conn, a.id).await.map_err(internal)?;
-    let recorded = appeals::recorded(&mut conn, a).await.map_err(internal)?;
-    let suspends = suspends(&mut conn, a).await?;
-    let first = decided.iter().find(|d| d.level == 1);
-    let conflict = appeal::check_independence(&me, &recorded, first.map(|d| d.reviewer)).err();
-    let contested = contested_view(&mut conn, locale, a, first.and_then(|d| d.correction)).await?;
-    let derivation = derivation_view(&mut conn, locale, a).await?;
-    let others = appeals::reviewers(&mut conn).await.map_err(internal)?;
-    drop(conn);
+    let page = ReviewPage::load(state, viewer, ctx.locale, a.clone(), now).await?;
+    Ok((status, review_view(&page, ctx, viewer, done, form, errors, now)).into_response())
+}
+
+/// The reviewer's page of an appeal, drawn from what [`ReviewPage::load`] read.
+fn review_view(
+    page: &ReviewPage,
+    ctx: &PageContext,
+    viewer: &Viewer,
+    done: Option<String>,
+    form: &DecideForm,
+    errors: Vec<(&'static str, String)>,
+    now: DateTime<Utc>,
+) -> Html<String> {
+    let locale = ctx.locale;
+    let a = &page.appeal;
+    let (what, files, decided, timeline, suspends) =
+        (page.what.clone(), &page.files, &page.decided, &page.timeline, page.suspends);
+    let conflict = page.conflict;
+    let others = &page.reviewers;
+    let contested = contested_view(locale, page);
+    let derivation = derivation_view(locale, page);
     let title = locale.t_with("appeals.page_title", &[("reference", &a.reference())]);
     let open = a.status == Status::Open;
     let error_for = |field: &str| errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
@@ -382,7 +475,7 @@ async fn reviewer_page(
         {notice(done)}
         {error_summary(locale.t("appeals.problems"), errors.clone())}
         <p>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</p>
-        {clock(locale, a, suspends, now)}
+        {clock(locale, Audience::Staff, a, suspends, now)}
         <dl class="facts">
             <dt>{locale.t("review.col_subject")}</dt><dd>{a.subject_name.clone()}</dd>
             <dt>{locale.t("appeals.col_contested")}</dt><dd>{what}</dd>
@@ -403,40 +496,32 @@ async fn reviewer_page(
                 </form>
             </div>
         })}
-        <h2>{locale.t("appeals.statement_label")}</h2>
+        <h2>{locale.t("review.statement_title")}</h2>
         <p class="statement">{a.statement.clone()}</p>
         {contested}
-        {evidence_list(locale, a, &files)}
+        {evidence_list(locale, a, files)}
         {derivation}
-        {decisions_view(locale, &decided)}
+        {decisions_view(locale, Audience::Staff, decided)}
         {decide_form}
-        {timeline_view(locale, &timeline)}
+        {timeline_view(locale, timeline)}
     };
-    Ok((status, document(ctx, &title, main.into_any())).into_response())
+    document(ctx, &title, main.into_any())
 }
 
-/// The contested record with its provenance and rule version (or the entry).
-async fn contested_view(
-    conn: &mut sqlx::AnyConnection,
-    locale: Locale,
-    a: &Appeal,
-    correction: Option<crate::domain::EventId>,
-) -> AppResult<AnyView> {
-    let names: HashMap<String, String> = register::authorities(conn)
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .map(|x| (x.id.to_string(), pick(locale, &x.name_en, &x.name_zh).to_string()))
-        .collect();
-    Ok(match a.target {
-        Target::Event(original) => {
-            let id = correction.unwrap_or(original);
-            let stored = records::event(conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+/// The contested record as its authority made it, with its provenance and rule version, and any
+/// correction a decision recorded shown apart (made by the reviewer, not the authority); or the
+/// entry.
+fn contested_view(locale: Locale, page: &ReviewPage) -> AnyView {
+    let names = &page.names;
+    let authority_name = |id: &AuthorityId| {
+        names.get(&id.to_string()).map(|x| pick(locale, &x.name_en, &x.name_zh).to_string())
+    };
+    match &page.contested {
+        Contested::Record { original, correction, ctx } => {
+            let stored = original;
             let e = &stored.event;
-            let ctx =
-                catalogue::context(conn, e.scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
             let version = ctx.catalogue.get(e.rule_version);
-            view! {
+            let record = view! {
                 <h2>{locale.t("review.contested_record")}</h2>
                 <dl class="facts">
                     <dt>{locale.t("record.col_rule")}</dt>
@@ -448,26 +533,38 @@ async fn contested_view(
                     <dd>{version.and_then(|v| v.legal_basis()).map(|b| b.to_string())}</dd>
                     <dt>{locale.t("record.occurred_at")}</dt><dd>{format::date(locale, e.occurred_at)}</dd>
                     <dt>{locale.t("record.col_points")}</dt><dd>{format::points(e.points)}</dd>
-                    <dt>{locale.t("record.col_authority")}</dt><dd>{names.get(&e.authority.to_string()).cloned()}</dd>
+                    <dt>{locale.t("record.col_authority")}</dt><dd>{authority_name(&e.authority)}</dd>
                     <dt>{locale.t("record.recorded_by")}</dt><dd>{stored.provenance.recorded_by.clone()}" · "{format::date(locale, e.recorded_at)}</dd>
                     <dt>{locale.t("record.source")}</dt><dd>{stored.provenance.source.clone()}</dd>
                     <dt>{locale.t("record.evidence_ref")}</dt><dd>{stored.provenance.evidence_ref.clone()}</dd>
                     <dt>{locale.t("record.external_ref")}</dt><dd>{e.external_ref.clone()}</dd>
                 </dl>
             }
-            .into_any()
+            .into_any();
+            let fix = correction.as_ref().map(|c| {
+                let what = match &c.event.kind {
+                    EventKind::Void { .. } => locale.t("review.correction_void"),
+                    _ => locale.t_with("review.correction_supersede", &[("points", &format::points(c.event.points))]),
+                };
+                view! {
+                    <h2>{locale.t("review.correction_title")}</h2>
+                    <dl class="facts">
+                        <dt>{locale.t("record.kind")}</dt><dd>{what}</dd>
+                        <dt>{locale.t("record.recorded_by")}</dt>
+                        <dd>{locale.t_with("review.correction_by", &[("name", &c.provenance.recorded_by), ("reference", &c.provenance.evidence_ref)])}
+                            " · "{format::date(locale, c.event.recorded_at)}</dd>
+                    </dl>
+                }
+            });
+            view! { {record} {fix} }.into_any()
         }
-        Target::Entry(id) => {
-            let stored = crate::store::blacklist::entry(conn, id)
-                .await
-                .map_err(internal)?
-                .ok_or(AppError::NotFound)?;
+        Contested::Entry(stored) => {
             let e = &stored.entry;
             view! {
                 <h2>{locale.t("review.contested_entry")}</h2>
                 <dl class="facts">
                     <dt>{locale.t("entry.case_number")}</dt><dd>{e.case_number().to_string()}</dd>
-                    <dt>{locale.t("entry.issued_by")}</dt><dd>{names.get(&e.authority().to_string()).cloned()}</dd>
+                    <dt>{locale.t("entry.issued_by")}</dt><dd>{authority_name(&e.authority())}</dd>
                     <dt>{locale.t("catalogue.col_legal_basis")}</dt><dd>{e.legal_basis().to_string()}</dd>
                     <dt>{locale.t("entry.reason")}</dt><dd>{e.reason().to_string()}</dd>
                     <dt>{locale.t("entry.effective_from")}</dt><dd>{format::date(locale, e.effective_from())}</dd>
@@ -476,15 +573,14 @@ async fn contested_view(
             }
             .into_any()
         }
-        Target::Rule(_) => ().into_any(),
-    })
+        Contested::Rule => ().into_any(),
+    }
 }
 
-/// The subject's derivation in the contested record's scheme, line by line.
-async fn derivation_view(conn: &mut sqlx::AnyConnection, locale: Locale, a: &Appeal) -> AppResult<AnyView> {
-    let (Target::Event(_), Some(scheme)) = (a.target, a.scheme) else { return Ok(().into_any()) };
-    let ctx = catalogue::context(conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-    let d = records::derivation(conn, &ctx, a.subject, Utc::now()).await.map_err(internal)?;
+/// The subject's derivation now in the contested record's scheme, line by line.
+fn derivation_view(locale: Locale, page: &ReviewPage) -> AnyView {
+    let Some(standing) = &page.standing else { return ().into_any() };
+    let (ctx, d) = (&standing.ctx, &standing.derivation);
     let lines = d
         .lines
         .iter()
@@ -509,7 +605,7 @@ async fn derivation_view(conn: &mut sqlx::AnyConnection, locale: Locale, a: &App
             }
         })
         .collect_view();
-    Ok(view! {
+    view! {
         <h2>{locale.t("review.derivation_title")}</h2>
         <p>{pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string()}": "
             {locale.t("record.score")}" "<strong>{d.score}</strong>" · "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong>
@@ -525,7 +621,7 @@ async fn derivation_view(conn: &mut sqlx::AnyConnection, locale: Locale, a: &App
             <ul>{not_counting}</ul>
         })}
     }
-    .into_any())
+    .into_any()
 }
 
 /// `POST /review/appeals/{id}/claim`: the reviewer takes the appeal.
@@ -698,10 +794,9 @@ pub async fn statistics(
     OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
     let mut conn = state.db.pool.acquire().await?;
-    let s = appeals::statistics(&mut conn, Utc::now()).await.map_err(internal)?;
-    let names: HashMap<String, String> = register::authorities(&mut conn)
-        .await
-        .map_err(internal)?
+    let s = appeals::statistics(&mut conn, Utc::now()).await?;
+    let names: HashMap<String, String> = crate::store::register::authorities(&mut conn)
+        .await?
         .into_iter()
         .map(|x| (x.id.to_string(), pick(locale, &x.name_en, &x.name_zh).to_string()))
         .collect();
@@ -753,55 +848,6 @@ pub async fn statistics(
         <p class="muted">{locale.t("review.stat_note")}</p>
         {data_table(None, locale.t("review.by_rule"), columns(locale.t("record.col_rule")), rule_rows)}
         {data_table(None, locale.t("review.by_authority"), columns(locale.t("record.col_authority")), authority_rows)}
-    };
-    Ok(document(&ctx, &title, main.into_any()))
-}
-
-/// `GET /admin/appeals`: challenges to rules, routed to administrators (the repeal itself is
-/// done from the rule catalogue's administration).
-pub async fn rule_challenges(
-    State(state): State<AppState>,
-    _admin: RequireRole<Administrators>,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
-) -> AppResult<Html<String>> {
-    let now = Utc::now();
-    let mut conn = state.db.pool.acquire().await?;
-    let items = appeals::rule_challenges(&mut conn).await.map_err(internal)?;
-    let mut rows = Vec::new();
-    for a in &items {
-        let (what, link) = describe_target(&mut conn, locale, a.target, false).await?;
-        rows.push(view! {
-            <tr>
-                <td>{a.reference()}</td>
-                <td><a href=link.unwrap_or_default()>{what}</a></td>
-                <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
-                <td class="statement">{a.statement.clone()}</td>
-                <td><time datetime=format::iso_date(a.filed_at)>{format::date(locale, a.filed_at)}</time></td>
-                <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
-                <td>{status_badge(locale, a, now)}</td>
-            </tr>
-        });
-    }
-    drop(conn);
-    let ctx = PageContext { locale, path: uri.to_string() };
-    let title = locale.t("review.rule_challenges_title");
-    let main = view! {
-        <h1>{title.clone()}</h1>
-        <p>{locale.t("review.rule_challenges_intro")}</p>
-        {if items.is_empty() {
-            view! { <p>{locale.t("review.rule_challenges_none")}</p> }.into_any()
-        } else {
-            data_table(None, locale.t("review.rule_challenges_title"), vec![
-                (locale.t("appeals.col_reference"), false),
-                (locale.t("appeals.col_contested"), false),
-                (locale.t("appeals.col_grounds"), false),
-                (locale.t("appeals.statement_label"), false),
-                (locale.t("appeals.col_filed"), false),
-                (locale.t("appeals.col_due"), false),
-                (locale.t("appeals.col_status"), false),
-            ], rows.collect_view())
-        }}
     };
     Ok(document(&ctx, &title, main.into_any()))
 }

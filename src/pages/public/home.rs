@@ -3,8 +3,8 @@
 use axum::{extract::OriginalUri, response::Html};
 use leptos::prelude::*;
 
-use super::{document, PageContext};
 use crate::i18n::Locale;
+use crate::pages::kit::{document, PageContext};
 
 pub async fn page(locale: Locale, OriginalUri(uri): OriginalUri) -> Html<String> {
     let ctx = PageContext { locale, path: uri.to_string() };

@@ -15,15 +15,17 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    account::role_label,
+use super::Admin;
+use crate::pages::kit::{
     document,
+    format::datetime,
+    format::role_label,
     forms::{error_summary, notice, Field, Select},
     PageContext,
 };
 use crate::{
     auth::{
-        access::{Administrators, RequireRole, Viewer},
+        access::{RequireRole, Viewer},
         invitation::{self, InvitationToken},
         throttle::ClientAddress,
     },
@@ -37,8 +39,6 @@ use crate::{
         sessions,
     },
 };
-
-type Admin = RequireRole<Administrators>;
 
 /// Longest display name accepted, in characters.
 const MAX_DISPLAY_NAME: usize = 200;
@@ -537,14 +537,6 @@ async fn render_detail(
         {actions}
     };
     Ok(document(ctx, &account.display_name, main.into_any()))
-}
-
-/// A date and time in UTC, as a person reads it.
-pub fn datetime(locale: Locale, at: DateTime<Utc>) -> String {
-    match locale {
-        Locale::En => at.format("%-d %B %Y, %H:%M UTC").to_string(),
-        Locale::ZhCn => at.format("%Y年%-m月%-d日 %H:%M（UTC）").to_string(),
-    }
 }
 
 fn render_invitation(

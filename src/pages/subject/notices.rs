@@ -6,24 +6,22 @@ use axum::{
     http::header,
     response::{Html, IntoResponse, Redirect, Response},
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde_json::json;
 
-use super::{
-    data_table, document, format,
-    record::{internal, own_subject},
-    PageContext,
-};
+use crate::pages::kit::{data_table, document, format, PageContext};
+use crate::pages::subject::own_subject;
 use crate::{
-    auth::access::SignedIn,
+    auth::access::{SignedIn, Viewer},
     error::{AppError, AppResult},
     http::AppState,
     i18n::Locale,
     store::{
-        blacklist, catalogue,
+        blacklist,
         notices::{self, About},
-        records, register,
+        register,
+        standing::{self, Reads},
     },
 };
 
@@ -36,7 +34,7 @@ pub async fn inbox(
 ) -> AppResult<Html<String>> {
     let subject = own_subject(&viewer)?;
     let mut conn = state.db.pool.acquire().await?;
-    let items = notices::inbox(&mut conn, subject).await.map_err(internal)?;
+    let items = notices::inbox(&mut conn, subject).await?;
     let unread = items.iter().filter(|n| n.read_at.is_none()).count();
     let list = items
         .iter()
@@ -79,7 +77,7 @@ pub async fn inbox(
 pub async fn mark_read(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> AppResult<Redirect> {
     let subject = own_subject(&viewer)?;
     let mut conn = state.db.pool.acquire().await?;
-    notices::mark_all_read(&mut conn, subject, Utc::now()).await.map_err(internal)?;
+    notices::mark_all_read(&mut conn, subject, Utc::now()).await?;
     Ok(Redirect::to("/notices"))
 }
 
@@ -92,7 +90,7 @@ pub async fn access(
 ) -> AppResult<Html<String>> {
     let subject = own_subject(&viewer)?;
     let mut conn = state.db.pool.acquire().await?;
-    let reads = notices::accesses(&mut conn, subject).await.map_err(internal)?;
+    let reads = notices::accesses(&mut conn, subject).await?;
     let rows = reads
         .iter()
         .map(|r| {
@@ -136,39 +134,56 @@ pub async fn access(
 
 /// `GET /record/export.json`: everything Recourse holds about the subject.
 pub async fn export_json(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> AppResult<Response> {
-    let subject_id = own_subject(&viewer)?;
-    let now = Utc::now();
+    let body = export(&state, &viewer, Utc::now()).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"recourse-my-data.json\""),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        serde_json::to_string_pretty(&body).map_err(anyhow::Error::from)?,
+    )
+        .into_response())
+}
+
+/// Everything Recourse holds about the viewer's subject at `now`: their standing in each scheme
+/// (the derivation, and every record with its status in it, suspended ones included), blacklist
+/// entries, notices and the record of staff reads.
+pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppResult<serde_json::Value> {
+    let subject_id = own_subject(viewer)?;
     let mut conn = state.db.pool.acquire().await?;
-    let subject =
-        register::subject(&mut conn, subject_id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-    let mut schemes = Vec::new();
-    for scheme in register::memberships(&mut conn, subject_id).await.map_err(internal)? {
-        let ctx = catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-        let events = records::events_of(&mut conn, subject_id, scheme).await.map_err(internal)?;
-        let plain: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
-        let derivation = crate::domain::derive(ctx.scheme(), &ctx.catalogue, &plain, &[], now);
-        let provenance: Vec<_> = events
-            .iter()
-            .map(|e| {
-                json!({
-                    "event": e.event.id,
-                    "recorded_by": e.provenance.recorded_by,
-                    "source": e.provenance.source,
-                    "evidence_ref": e.provenance.evidence_ref,
+    let subject = register::subject(&mut conn, subject_id).await?.ok_or(AppError::NotFound)?;
+    let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, now).await?;
+    let schemes: Vec<_> = standing
+        .schemes
+        .iter()
+        .map(|s| {
+            let events: Vec<_> = s
+                .stored()
+                .iter()
+                .map(|e| {
+                    json!({
+                        "event": e.event,
+                        "status": s.status_of(e.event.id).code(),
+                        "recorded_by": e.provenance.recorded_by,
+                        "source": e.provenance.source,
+                        "evidence_ref": e.provenance.evidence_ref,
+                    })
                 })
+                .collect();
+            json!({
+                "scheme": s.ctx.scheme().code(),
+                "name": s.ctx.record.name_en,
+                "score": s.derivation.score,
+                "grade": s.derivation.grade,
+                "derivation": s.derivation,
+                "events": events,
             })
-            .collect();
-        schemes.push(json!({
-            "scheme": ctx.scheme().code(),
-            "name": ctx.record.name_en,
-            "derivation": derivation,
-            "events": plain,
-            "provenance": provenance,
-        }));
-    }
+        })
+        .collect();
     let entries: Vec<_> = blacklist::entries_of(&mut conn, subject_id, None)
         .await
-        .map_err(internal)?
+        ?
         .into_iter()
         .map(|e| {
             let actions: Vec<_> = e
@@ -180,8 +195,7 @@ pub async fn export_json(State(state): State<AppState>, SignedIn(viewer): Signed
         })
         .collect();
     let inbox: Vec<_> = notices::inbox(&mut conn, subject_id)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(|n| {
             let about = match n.about {
@@ -194,11 +208,11 @@ pub async fn export_json(State(state): State<AppState>, SignedIn(viewer): Signed
         .collect();
     let reads: Vec<_> = notices::accesses(&mut conn, subject_id)
         .await
-        .map_err(internal)?
+        ?
         .into_iter()
         .map(|r| json!({ "who": r.account_name, "body": r.body, "role": r.role, "purpose": r.purpose, "at": r.at }))
         .collect();
-    let body = json!({
+    Ok(json!({
         "exported_at": now,
         "subject": {
             "id": subject.id,
@@ -211,16 +225,7 @@ pub async fn export_json(State(state): State<AppState>, SignedIn(viewer): Signed
         "blacklist_entries": entries,
         "notices": inbox,
         "access_records": reads,
-    });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"recourse-my-data.json\""),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        serde_json::to_string_pretty(&body).map_err(anyhow::Error::from)?,
-    )
-        .into_response())
+    }))
 }
 
 /// A CSV cell that spreadsheets will not run as a formula: a leading `=`, `+`, `-`, `@`, tab or
@@ -233,7 +238,7 @@ pub fn csv_cell(value: &str) -> String {
     }
 }
 
-/// `GET /record/events.csv`: every record of the subject in every scheme.
+/// `GET /record/events.csv`: every record of the subject in every scheme, with its status now.
 pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> AppResult<Response> {
     let subject_id = own_subject(&viewer)?;
     let mut conn = state.db.pool.acquire().await?;
@@ -253,11 +258,12 @@ pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedI
         "external_ref",
         "corrects_event_id",
         "reason",
+        "status",
     ];
     out.write_record(header_row).map_err(anyhow::Error::from)?;
-    for scheme in register::memberships(&mut conn, subject_id).await.map_err(internal)? {
-        let ctx = catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-        for stored in records::events_of(&mut conn, subject_id, scheme).await.map_err(internal)? {
+    let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, Utc::now()).await?;
+    for s in &standing.schemes {
+        for stored in s.stored() {
             let e = &stored.event;
             let reason = match &e.kind {
                 crate::domain::EventKind::Void { reason, .. }
@@ -265,7 +271,7 @@ pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedI
                 crate::domain::EventKind::Fact => String::new(),
             };
             let row = [
-                ctx.scheme().code().to_string(),
+                s.ctx.scheme().code().to_string(),
                 e.id.to_string(),
                 e.kind.code().to_string(),
                 e.rule_code.to_string(),
@@ -279,6 +285,7 @@ pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedI
                 e.external_ref.clone(),
                 e.kind.target().map(|t| t.to_string()).unwrap_or_default(),
                 reason,
+                s.status_of(e.id).code().to_string(),
             ];
             out.write_record(row.iter().map(|c| csv_cell(c))).map_err(anyhow::Error::from)?;
         }

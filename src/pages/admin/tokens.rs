@@ -11,21 +11,19 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    admin::datetime,
+use super::Admin;
+use crate::pages::kit::{
     data_table, document,
+    format::datetime,
     format::pick,
     forms::{error_summary, notice, Field, Select},
     PageContext,
 };
 use crate::{
-    auth::{
-        access::{Administrators, RequireRole},
-        throttle::ClientAddress,
-    },
+    auth::{access::RequireRole, throttle::ClientAddress},
     domain::AuthorityId,
     error::{AppError, AppResult},
-    http::{form::Form, route_table::Routes, AppState},
+    http::{form::Form, AppState},
     i18n::Locale,
     store::{
         accounts::{self, AuthorityChoice},
@@ -33,16 +31,6 @@ use crate::{
         tokens::{self, ApiToken, MAX_LABEL},
     },
 };
-
-type Admin = RequireRole<Administrators>;
-
-/// The token pages.
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/admin/tokens", list)
-        .post("/admin/tokens", create)
-        .post("/admin/tokens/{id}/revoke", revoke)
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {

@@ -11,185 +11,36 @@ use axum::{
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
-use sqlx::{Any, Transaction};
 
-use super::{
-    admin::datetime,
+use super::{actor, commit_audited, Admin, Audited};
+use crate::pages::kit::{
     data_table, document, format,
+    format::datetime,
+    forms::{error_for, titled, Problems},
     forms::{error_summary, notice, Field, Select},
     problems::{self, describe, unreadable_date},
-    record::internal,
-    recording::{error_for, titled, Problems},
     PageContext,
 };
 use crate::{
-    auth::{
-        access::{Administrators, RequireRole, Viewer},
-        throttle::ClientAddress,
-    },
+    auth::{access::RequireRole, throttle::ClientAddress},
     domain::{
         ComponentCode, DomainError, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion,
         RuleVersionId, Validity,
     },
     error::{AppError, AppResult},
-    http::{form::Form, route_table::Routes, AppState},
+    http::{form::Form, AppState},
     i18n::Locale,
     store::{
         administration,
-        audit::{self, Actor},
         catalogue::{self, SchemeContext},
         repeal, StoreError,
     },
 };
 
-type Admin = RequireRole<Administrators>;
-
-/// Audit rows per page.
-const AUDIT_PAGE: i64 = 50;
-
-/// The administrators' routes (accounts are declared with the other auth routes), with scheme
-/// settings, authorities and review bodies from their own modules.
-pub fn routes() -> Routes {
-    Routes::new()
-        .merge(super::schemes_admin::routes())
-        .merge(super::authorities_admin::routes())
-        .merge(super::review_bodies_admin::routes())
-        .get("/admin", hub)
-        .get("/admin/audit", audit_log)
-        .get("/admin/schemes/{scheme}/rules", rules)
-        .post("/admin/schemes/{scheme}/rules", create_draft)
-        .get("/admin/rule-versions/{version}", version_page)
-        .post("/admin/rule-versions/{version}", edit_draft)
-        .post("/admin/rule-versions/{version}/publish", publish)
-        .post("/admin/rule-versions/{version}/repeal", repeal_rule)
-}
-
-fn actor(viewer: &Viewer, address: String) -> Actor {
-    Actor::person(viewer.account_id, &viewer.username, address)
-}
-
-/// What an administrator's write did, for its audit row: the action and what it acted on.
-pub(super) struct Audited<'a> {
-    pub action: &'a str,
-    pub target_kind: &'a str,
-    pub target_id: &'a str,
-    pub detail: serde_json::Value,
-}
-
-/// Writes an administrator's write's audit row in its transaction and commits the two together.
-pub(super) async fn commit_audited(
-    mut tx: Transaction<'_, Any>,
-    viewer: &Viewer,
-    address: String,
-    audited: Audited<'_>,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let Audited { action, target_kind, target_id, detail } = audited;
-    audit::write(&mut tx, &actor(viewer, address), action, target_kind, target_id, detail, now)
-        .await
-        .map_err(internal)?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// `GET /admin`: where each part of administration starts.
-pub async fn hub(
-    State(state): State<AppState>,
-    _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
-) -> AppResult<Html<String>> {
-    let mut conn = state.db.pool.acquire().await?;
-    let schemes = catalogue::schemes(&mut conn).await.map_err(internal)?;
-    let scheme_links = schemes
-        .iter()
-        .map(|s| {
-            let name = format::pick(locale, &s.name_en, &s.name_zh).to_string();
-            let code = s.scheme.code();
-            view! {
-                <li><a href=format!("/admin/schemes/{code}/rules")>{locale.t_with("administration.rules_of", &[("scheme", &name)])}</a></li>
-                <li><a href=format!("/admin/schemes/{code}/settings")>{locale.t_with("administration.scheme_title", &[("scheme", &name)])}</a></li>
-            }
-        })
-        .collect_view();
-    let title = locale.t("administration.title");
-    let main = view! {
-        <h1>{title.clone()}</h1>
-        <ul class="actions">
-            <li><a href="/admin/accounts">{locale.t("administration.accounts")}</a></li>
-            {scheme_links}
-            <li><a href="/admin/authorities">{locale.t("administration.authorities")}</a></li>
-            <li><a href="/admin/review-bodies">{locale.t("administration.review_bodies")}</a></li>
-            <li><a href="/admin/tokens">{locale.t("administration.tokens")}</a></li>
-            <li><a href="/admin/audit">{locale.t("administration.audit")}</a></li>
-        </ul>
-    };
-    let ctx = PageContext { locale, path: uri.to_string() };
-    Ok(document(&ctx, &title, main.into_any()))
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct AuditQuery {
-    before: Option<i64>,
-}
-
-/// `GET /admin/audit`: every write, newest first, a page at a time (`?before=` a row's time).
-pub async fn audit_log(
-    State(state): State<AppState>,
-    _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
-    query: Result<Query<AuditQuery>, QueryRejection>,
-) -> AppResult<Html<String>> {
-    let before = query.ok().and_then(|Query(q)| q.before).map(crate::store::from_micros);
-    let mut conn = state.db.pool.acquire().await?;
-    let rows = audit::recent(&mut conn, before, AUDIT_PAGE).await.map_err(internal)?;
-    let older = (rows.len() as i64 == AUDIT_PAGE)
-        .then(|| rows.last().map(|r| format!("/admin/audit?before={}", crate::store::to_micros(r.at))))
-        .flatten();
-    let body = rows
-        .iter()
-        .map(|r| {
-            view! {
-                <tr>
-                    <td>{datetime(locale, r.at)}</td>
-                    <td>{r.actor.clone()}</td>
-                    <td>{r.origin.clone()}</td>
-                    <td><code>{r.action.clone()}</code></td>
-                    <td class="wrap">{format!("{} {}", r.target_kind, r.target_id)}</td>
-                    <td class="wrap"><code>{r.detail.clone()}</code></td>
-                </tr>
-            }
-        })
-        .collect_view();
-    let title = locale.t("administration.audit");
-    let main = view! {
-        <p><a href="/admin">{locale.t("administration.back")}</a></p>
-        <h1>{title.clone()}</h1>
-        <p>{locale.t("administration.audit_intro")}</p>
-        {if rows.is_empty() {
-            view! { <p>{locale.t("administration.audit_none")}</p> }.into_any()
-        } else {
-            data_table(None, locale.t("administration.audit_caption"), vec![
-                (locale.t("administration.col_when"), false),
-                (locale.t("administration.col_who"), false),
-                (locale.t("administration.col_from"), false),
-                (locale.t("administration.col_action"), false),
-                (locale.t("administration.col_target"), false),
-                (locale.t("administration.col_detail"), false),
-            ], body)
-        }}
-        {older.map(|href| view! { <p><a href=href>{locale.t("administration.older")}</a></p> })}
-    };
-    let ctx = PageContext { locale, path: uri.to_string() };
-    Ok(document(&ctx, &title, main.into_any()))
-}
-
 pub(super) async fn scheme_by_code(state: &AppState, code: &str) -> AppResult<SchemeContext> {
     let mut conn = state.db.pool.acquire().await?;
-    let record =
-        catalogue::scheme_by_code(&mut conn, code).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-    catalogue::context(&mut conn, record.scheme.id()).await.map_err(internal)?.ok_or(AppError::NotFound)
+    let record = catalogue::scheme_by_code(&mut conn, code).await?.ok_or(AppError::NotFound)?;
+    catalogue::context(&mut conn, record.scheme.id()).await?.ok_or(AppError::NotFound)
 }
 
 /// The draft form, as typed.
@@ -496,14 +347,13 @@ pub async fn create_draft(
     let now = Utc::now();
     let id = RuleVersionId::new();
     let mut tx = state.db.pool.begin().await?;
-    administration::lock_scheme(&mut tx, ctx.scheme().id()).await.map_err(internal)?;
-    let mut fresh =
-        catalogue::context(&mut tx, ctx.scheme().id()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
+    let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
     let draft = match fresh.catalogue.add_draft(id, rule_code, content) {
         Ok(draft) => draft.clone(),
         Err(e) => return Ok(refuse(vec![draft_problem(locale, &e)])),
     };
-    catalogue::insert_rule_version(&mut tx, ctx.scheme().id(), &draft).await.map_err(internal)?;
+    catalogue::insert_rule_version(&mut tx, ctx.scheme().id(), &draft).await?;
     let detail = serde_json::json!({ "scheme": ctx.scheme().code(), "rule_code": draft.rule_code().as_str(), "version": draft.version() });
     let audited =
         Audited { action: "rule.draft", target_kind: "rule_version", target_id: &id.to_string(), detail };
@@ -515,11 +365,8 @@ pub async fn create_draft(
 async fn load_version(state: &AppState, id: &str) -> AppResult<(SchemeContext, RuleVersion)> {
     let id = RuleVersionId::parse(id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
-    let scheme = administration::scheme_of_version(&mut conn, id)
-        .await
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)?;
-    let ctx = catalogue::context(&mut conn, scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let scheme = administration::scheme_of_version(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let ctx = catalogue::context(&mut conn, scheme).await?.ok_or(AppError::NotFound)?;
     let version = ctx.catalogue.get(id).cloned().ok_or(AppError::NotFound)?;
     Ok((ctx, version))
 }
@@ -657,14 +504,13 @@ pub async fn edit_draft(
     };
     let now = Utc::now();
     let mut tx = state.db.pool.begin().await?;
-    administration::lock_scheme(&mut tx, ctx.scheme().id()).await.map_err(internal)?;
-    let mut fresh =
-        catalogue::context(&mut tx, ctx.scheme().id()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
+    let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
     if let Err(e) = fresh.catalogue.edit_draft(version.id(), content) {
         return Ok(refuse(vec![draft_problem(locale, &e)]));
     }
     let edited = fresh.catalogue.get(version.id()).expect("just edited").clone();
-    administration::update_draft(&mut tx, &edited).await.map_err(internal)?;
+    administration::update_draft(&mut tx, &edited).await?;
     let detail = serde_json::json!({ "scheme": ctx.scheme().code(), "rule_code": edited.rule_code().as_str(), "version": edited.version() });
     let audited = Audited { action: "rule.edit", target_kind: "rule_version", target_id: &id, detail };
     commit_audited(tx, &viewer, address, audited, now).await?;
@@ -708,9 +554,8 @@ pub async fn publish(
         None => return Ok(refuse(vec![("publish_from", unreadable_date(locale, "effective_from"))])),
     };
     let mut tx = state.db.pool.begin().await?;
-    administration::lock_scheme(&mut tx, ctx.scheme().id()).await.map_err(internal)?;
-    let mut fresh =
-        catalogue::context(&mut tx, ctx.scheme().id()).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
+    let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
     let published = match fresh.catalogue.publish_from(version.id(), effective_from, now) {
         Ok(v) => v.clone(),
         Err(DomainError::DateOrder { .. }) => {
@@ -718,7 +563,7 @@ pub async fn publish(
         }
         Err(e) => return Ok(refuse(vec![describe(locale, &e)])),
     };
-    administration::publish(&mut tx, &published).await.map_err(internal)?;
+    administration::publish(&mut tx, &published).await?;
     let detail = serde_json::json!({
         "scheme": ctx.scheme().code(),
         "rule_code": published.rule_code().as_str(),
@@ -776,7 +621,7 @@ pub async fn repeal_rule(
     {
         Ok(r) => r,
         Err(StoreError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(e.into()),
     };
     tx.commit().await?;
     tracing::info!(rule = %version.rule_code(), events = repealed.events_voided, subjects = repealed.subjects, "rule repealed");

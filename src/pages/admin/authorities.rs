@@ -11,41 +11,28 @@ use chrono::Utc;
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::{
-    administration::{commit_audited, Audited},
+use super::Admin;
+use crate::pages::admin::{commit_audited, Audited};
+use crate::pages::kit::{
     data_table, document, format,
+    forms::{error_for, titled, Problems},
     forms::{error_summary, notice, Field},
     problems::describe,
-    record::internal,
-    recording::{error_for, titled, Problems},
     PageContext,
 };
 use crate::{
-    auth::{
-        access::{Administrators, RequireRole},
-        throttle::ClientAddress,
-    },
+    auth::{access::RequireRole, throttle::ClientAddress},
     domain::{AuthorityId, DomainError},
     error::{AppError, AppResult},
-    http::{form::Form, route_table::Routes, AppState},
+    http::{form::Form, AppState},
     i18n::Locale,
     store::{administration, register, register::Authority, StoreError},
 };
-
-type Admin = RequireRole<Administrators>;
 
 /// The longest name an authority or a review body may have, in characters.
 const MAX_NAME: usize = 200;
 /// The longest code, in characters.
 const MAX_CODE: usize = 64;
-
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/admin/authorities", list)
-        .post("/admin/authorities", create)
-        .get("/admin/authorities/{authority}", authority_page)
-        .post("/admin/authorities/{authority}", rename)
-}
 
 /// A code as typed, or the problem with it: 1 to 64 small letters, digits or `-`, starting with
 /// a letter or digit (it appears in URLs, imports and logs, so it stays plain).
@@ -165,7 +152,7 @@ async fn render_list(
 ) -> AppResult<Html<String>> {
     let locale = page.locale;
     let mut conn = state.db.pool.acquire().await?;
-    let all = register::authorities(&mut conn).await.map_err(internal)?;
+    let all = register::authorities(&mut conn).await?;
     drop(conn);
     let message = done_message(
         locale,
@@ -250,7 +237,7 @@ pub async fn create(
             let html = render_list(&state, &page, &form, &problems, None).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(e.into()),
     }
     let audited = Audited {
         action: "authority.create",
@@ -269,7 +256,7 @@ pub async fn create(
 async fn load(state: &AppState, id: &str) -> AppResult<Authority> {
     let id = AuthorityId::parse(id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
-    register::authority(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)
+    register::authority(&mut conn, id).await?.ok_or(AppError::NotFound)
 }
 
 /// `GET /admin/authorities/{authority}`: an authority, with its names to change.
@@ -336,7 +323,7 @@ pub async fn rename(
     };
     let now = Utc::now();
     let mut tx = state.db.pool.begin().await?;
-    if !administration::rename_authority(&mut tx, authority.id, &name_en, &name_zh).await.map_err(internal)? {
+    if !administration::rename_authority(&mut tx, authority.id, &name_en, &name_zh).await? {
         return Err(AppError::NotFound);
     }
     let audited = Audited {

@@ -13,23 +13,20 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
-    administration::{commit_audited, Audited},
-    authorities_admin::{check_body, code_taken, done_message, name_fields, DoneQuery},
+use super::Admin;
+use crate::pages::admin::authorities::{check_body, code_taken, done_message, name_fields, DoneQuery};
+use crate::pages::admin::{commit_audited, Audited};
+use crate::pages::kit::{
     data_table, document, format,
+    forms::{error_for, titled, Problems},
     forms::{error_summary, notice, Field, Select},
-    record::internal,
-    recording::{error_for, titled, Problems},
     PageContext,
 };
 use crate::{
-    auth::{
-        access::{Administrators, RequireRole},
-        throttle::ClientAddress,
-    },
+    auth::{access::RequireRole, throttle::ClientAddress},
     domain::AuthorityId,
     error::AppResult,
-    http::{form::Form, route_table::Routes, AppState},
+    http::{form::Form, AppState},
     i18n::Locale,
     store::{
         administration::{self, ReviewBodyListing},
@@ -37,12 +34,6 @@ use crate::{
         StoreError,
     },
 };
-
-type Admin = RequireRole<Administrators>;
-
-pub fn routes() -> Routes {
-    Routes::new().get("/admin/review-bodies", list).post("/admin/review-bodies", create)
-}
 
 /// The review body form, as typed.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -80,8 +71,8 @@ async fn render(
 ) -> AppResult<Html<String>> {
     let locale = page.locale;
     let mut conn = state.db.pool.acquire().await?;
-    let bodies = administration::review_bodies(&mut conn).await.map_err(internal)?;
-    let authorities = register::authorities(&mut conn).await.map_err(internal)?;
+    let bodies = administration::review_bodies(&mut conn).await?;
+    let authorities = register::authorities(&mut conn).await?;
     drop(conn);
     let message = done_message(
         locale,
@@ -201,7 +192,7 @@ pub async fn create(
     let body = check_body(locale, (&form.code, &form.name_en, &form.name_zh), &mut problems);
     let now = Utc::now();
     let mut tx = state.db.pool.begin().await?;
-    let authorities = register::authorities(&mut tx).await.map_err(internal)?;
+    let authorities = register::authorities(&mut tx).await?;
     let authority =
         chosen_authority(locale, &form.authority_id, &authorities).map_err(|p| problems.push(p)).ok();
     let (Some((code, name_en, name_zh)), Some(authority)) = (body, authority) else {
@@ -218,7 +209,7 @@ pub async fn create(
             let html = render(&state, &page, &form, &vec![code_taken(locale, &body.code)], None).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(e.into()),
     }
     let audited = Audited {
         action: "review_body.create",

@@ -6,6 +6,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::Locale;
+
 /// One input with its label, optional hint and optional error.
 pub struct Field {
     pub id: &'static str,
@@ -156,4 +158,19 @@ pub fn error_summary(title: String, errors: Vec<(&'static str, String)>) -> impl
 /// A status message after something succeeded (the page a redirect led to).
 pub fn notice(message: Option<String>) -> impl IntoView {
     message.map(|m| view! { <p class="notice" role="status">{m}</p> })
+}
+
+/// A form's problems: (field, message); an empty field is about the form as a whole.
+pub type Problems = Vec<(&'static str, String)>;
+
+pub fn error_for(problems: &Problems, field: &str) -> Option<String> {
+    problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone())
+}
+
+pub fn titled(locale: Locale, title: String, problems: &Problems) -> String {
+    if problems.is_empty() {
+        title
+    } else {
+        locale.t_with("forms.error_title", &[("title", &title)])
+    }
 }

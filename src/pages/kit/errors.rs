@@ -3,8 +3,8 @@
 use axum::response::Html;
 use leptos::prelude::*;
 
-use super::{document, PageContext};
 use crate::error::ErrorPage;
+use crate::pages::kit::{document, PageContext};
 
 pub fn render(ctx: &PageContext, page: ErrorPage) -> Html<String> {
     let locale = ctx.locale;

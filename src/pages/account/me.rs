@@ -11,8 +11,9 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{
+use crate::pages::kit::{
     document,
+    format::role_label,
     forms::{error_summary, notice, Field},
     PageContext,
 };
@@ -27,15 +28,10 @@ use crate::{
     http::{form::Form, AppState},
     i18n::Locale,
     store::{
-        accounts::{self, Role},
+        accounts::{self},
         register, sessions,
     },
 };
-
-/// The label of a role in the person's language.
-pub fn role_label(locale: Locale, role: Role) -> String {
-    locale.t(&format!("account.role.{}", role.as_str()))
-}
 
 /// Checks a new password and its confirmation against the policy; the problems are
 /// (field, message) pairs for the form.

@@ -5,41 +5,40 @@
 //! served as attachments to the subject and to reviewers only.
 
 use axum::{
-    extract::{multipart::MultipartRejection, DefaultBodyLimit, Multipart, OriginalUri, Path, Query, State},
-    handler::Handler,
+    extract::{multipart::MultipartRejection, Multipart, OriginalUri, Path, Query, State},
     http::{header, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use leptos::prelude::*;
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::{
+use crate::pages::kit::{
+    appeal::{
+        actor, clock, decisions_view, describe_target, evidence_list, failure_message, parse_id,
+        refusal_text, rule_of, status_badge, suspends, timeline_view, Audience,
+    },
     data_table, document,
-    format::{self, pick},
+    format::{self},
     forms::{error_summary, notice},
-    record::{internal, own_subject},
     PageContext,
 };
+use crate::pages::subject::own_subject;
 use crate::{
     auth::{
         access::{SignedIn, Viewer},
         throttle::ClientAddress,
     },
     domain::{
-        appeal::{
-            self, AppealError, Grounds, Outcome, Statement, Status, MAX_FILES, MAX_FILE_BYTES, STATEMENT_MAX,
-        },
+        appeal::{self, AppealError, Grounds, Statement, Status, MAX_FILES, MAX_FILE_BYTES, STATEMENT_MAX},
         EntryId, EventId, RuleCode, RuleVersionId,
     },
     error::{AppError, AppResult},
-    http::{route_table::Routes, AppState},
+    http::AppState,
     i18n::Locale,
     store::{
         accounts::Role,
-        appeals::{self, Appeal, AppealFailure, NewAppeal, NewEvidence, StoredDecision, Target},
-        audit::Actor,
+        appeals::{self, Appeal, NewAppeal, NewEvidence, Target},
         blacklist, catalogue, records,
     },
 };
@@ -47,142 +46,6 @@ use crate::{
 /// The largest upload read: every file at its limit plus room for the text fields. Anything
 /// larger is refused while it arrives, before it is stored anywhere.
 pub const UPLOAD_LIMIT: usize = MAX_FILES * MAX_FILE_BYTES + 256 * 1024;
-
-/// The subject's appeal pages and the evidence download.
-pub fn routes() -> Routes {
-    Routes::new()
-        .get("/appeals", list)
-        .get("/appeals/new", new_form)
-        .post("/appeals", file.layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
-        .get("/appeals/{id}", page)
-        .post("/appeals/{id}/evidence", add_evidence.layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
-        .post("/appeals/{id}/withdraw", withdraw)
-        .post("/appeals/{id}/second-level", second_level)
-        .get("/appeals/{id}/evidence/{file}", download)
-}
-
-/// A refusal's message in the person's language.
-pub fn refusal_text(locale: Locale, error: &AppealError) -> String {
-    let args = error.args();
-    let pairs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    locale.t_with(&format!("appeals.error.{}", error.code()), &pairs)
-}
-
-/// The message for a failed appeal write, or the error page when it is not the person's to fix.
-pub fn failure_message(locale: Locale, failure: AppealFailure) -> AppResult<String> {
-    match failure {
-        AppealFailure::Refused(e) => Ok(refusal_text(locale, &e)),
-        AppealFailure::Record(records::RecordError::Domain(e)) => Ok(super::problems::describe(locale, &e).1),
-        AppealFailure::NotFound => Err(AppError::NotFound),
-        AppealFailure::Record(e) => Err(AppError::Internal(e.into())),
-        AppealFailure::Store(e) => Err(internal(e)),
-    }
-}
-
-/// The "under appeal" marker with a link to the open appeal, or the "contest this" link.
-pub fn contest(locale: Locale, open: Option<Uuid>, contest_href: Option<String>) -> AnyView {
-    match (open, contest_href) {
-        (Some(a), _) => view! {
-            <p class="under-appeal">
-                <span class="badge warn">{locale.t("appeals.under_appeal")}</span>" "
-                <a href=format!("/appeals/{a}")>{locale.t_with("appeals.see_appeal", &[("reference", &appeals::reference(a))])}</a>
-            </p>
-        }
-        .into_any(),
-        (None, Some(href)) => view! { <p><a class="button" href=href>{locale.t("appeals.contest_this")}</a></p> }.into_any(),
-        (None, None) => ().into_any(),
-    }
-}
-
-pub fn parse_id(text: &str) -> AppResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| AppError::NotFound)
-}
-
-pub fn status_badge(locale: Locale, a: &Appeal, now: DateTime<Utc>) -> AnyView {
-    let (class, key) = match a.status {
-        Status::Open if a.is_overdue(now) => ("badge danger", "appeals.status_overdue"),
-        Status::Open => ("badge warn", "appeals.status_open"),
-        Status::Decided => ("badge ok", "appeals.status_decided"),
-        Status::Withdrawn => ("badge", "appeals.status_withdrawn"),
-    };
-    view! { <span class=class>{locale.t(key)}</span> }.into_any()
-}
-
-/// "Decision due by 3 March (12 days left)", or the overdue flag with what applies meanwhile.
-pub fn clock(locale: Locale, a: &Appeal, suspends: bool, now: DateTime<Utc>) -> AnyView {
-    let due = format::date(locale, a.due_at);
-    match a.status {
-        Status::Open if a.is_overdue(now) => {
-            let meanwhile = match (a.target, suspends) {
-                (Target::Event(_), true) => locale.t("appeals.overdue_suspended"),
-                (Target::Event(_), false) => locale.t("appeals.overdue_counting"),
-                _ => locale.t("appeals.overdue_other"),
-            };
-            view! { <p class="notice danger"><strong>{locale.t_with("appeals.overdue_since", &[("date", &due)])}</strong>" "{meanwhile}</p> }
-                .into_any()
-        }
-        Status::Open => {
-            let days = (a.due_at - now).num_days().max(0).to_string();
-            view! { <p class="notice">{locale.t_with("appeals.due_by", &[("date", &due), ("days", &days)])}</p> }.into_any()
-        }
-        _ => ().into_any(),
-    }
-}
-
-/// What the appeal contests, as a short line and a link the viewer may follow.
-pub async fn describe_target(
-    conn: &mut sqlx::AnyConnection,
-    locale: Locale,
-    target: Target,
-    subject_view: bool,
-) -> AppResult<(String, Option<String>)> {
-    Ok(match target {
-        Target::Event(id) => {
-            let e = records::event(conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?.event;
-            let ctx =
-                catalogue::context(conn, e.scheme).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-            let title = ctx.catalogue.get(e.rule_version).map(|v| format::rule_title(locale, v).to_string());
-            let text = locale.t_with(
-                "appeals.target_event",
-                &[
-                    ("code", e.rule_code.as_str()),
-                    ("title", &title.unwrap_or_default()),
-                    ("date", &format::date(locale, e.occurred_at)),
-                    ("points", &format::points(e.points)),
-                ],
-            );
-            (text, subject_view.then(|| format!("/record/events/{id}")))
-        }
-        Target::Entry(id) => {
-            let e = blacklist::entry(conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
-            let text = locale.t_with("appeals.target_entry", &[("case", e.entry.case_number())]);
-            (text, subject_view.then(|| format!("/record/entries/{id}")))
-        }
-        Target::Rule(version) => {
-            let row = rule_of(conn, version).await?;
-            let text = locale
-                .t_with("appeals.target_rule", &[("code", &row.1), ("title", pick(locale, &row.2, &row.3))]);
-            (text, Some(format!("/rules/{}/{}", row.0, row.1)))
-        }
-    })
-}
-
-/// (scheme code, rule code, title en, title zh) of a rule version.
-async fn rule_of(
-    conn: &mut sqlx::AnyConnection,
-    version: RuleVersionId,
-) -> AppResult<(String, String, String, String)> {
-    use sqlx::Row;
-    let row = sqlx::query(
-        "SELECT s.code, v.rule_code, v.title_en, v.title_zh FROM rule_versions v JOIN schemes s ON s.id = v.scheme_id \
-         WHERE v.id = $1",
-    )
-    .bind(version.to_string())
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?))
-}
 
 /// `GET /appeals`: the subject's appeals, newest first.
 pub async fn list(
@@ -194,7 +57,7 @@ pub async fn list(
     let subject = own_subject(&viewer)?;
     let now = Utc::now();
     let mut conn = state.db.pool.acquire().await?;
-    let mine = appeals::of_subject(&mut conn, subject).await.map_err(internal)?;
+    let mine = appeals::of_subject(&mut conn, subject).await?;
     let mut rows = Vec::new();
     for a in &mine {
         let (what, _) = describe_target(&mut conn, locale, a.target, true).await?;
@@ -245,12 +108,12 @@ async fn resolve_target(state: &AppState, viewer: &Viewer, kind: &str, id: &str)
     match kind {
         "event" => {
             let id = EventId::parse(id).map_err(|_| AppError::NotFound)?;
-            let e = records::event(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+            let e = records::event(&mut conn, id).await?.ok_or(AppError::NotFound)?;
             (e.event.subject == subject).then_some(Target::Event(id)).ok_or(AppError::NotFound)
         }
         "entry" => {
             let id = EntryId::parse(id).map_err(|_| AppError::NotFound)?;
-            let e = blacklist::entry(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+            let e = blacklist::entry(&mut conn, id).await?.ok_or(AppError::NotFound)?;
             (e.entry.subject() == subject).then_some(Target::Entry(id)).ok_or(AppError::NotFound)
         }
         "rule" => {
@@ -260,14 +123,8 @@ async fn resolve_target(state: &AppState, viewer: &Viewer, kind: &str, id: &str)
                 return Ok(Target::Rule(version));
             }
             let (scheme, code) = id.split_once('/').ok_or(AppError::NotFound)?;
-            let record = catalogue::scheme_by_code(&mut conn, scheme)
-                .await
-                .map_err(internal)?
-                .ok_or(AppError::NotFound)?;
-            let ctx = catalogue::context(&mut conn, record.scheme.id())
-                .await
-                .map_err(internal)?
-                .ok_or(AppError::NotFound)?;
+            let record = catalogue::scheme_by_code(&mut conn, scheme).await?.ok_or(AppError::NotFound)?;
+            let ctx = catalogue::context(&mut conn, record.scheme.id()).await?.ok_or(AppError::NotFound)?;
             let code = RuleCode::parse(code).map_err(|_| AppError::NotFound)?;
             let version =
                 ctx.catalogue.version_in_force(&code, Utc::now()).map_err(|_| AppError::NotFound)?;
@@ -326,7 +183,7 @@ async fn filing_form(
     let locale = ctx.locale;
     let mut conn = state.db.pool.acquire().await?;
     let (what, link) = describe_target(&mut conn, locale, target, true).await?;
-    let existing = appeals::open_on(&mut conn, target).await.map_err(internal)?;
+    let existing = appeals::open_on(&mut conn, target).await?;
     drop(conn);
     let title = locale.t("appeals.new_title");
     let error_for = |field: &str| errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
@@ -500,10 +357,6 @@ fn upload_refused(ctx: &PageContext, refusal: UploadRefusal) -> Response {
     (status, document(ctx, &title, main.into_any())).into_response()
 }
 
-pub fn actor(viewer: &Viewer, address: &ClientAddress) -> Actor {
-    Actor::person(viewer.account_id, &viewer.username, address.0.clone())
-}
-
 /// `POST /appeals` (multipart): files the appeal with its evidence, or shows the form again with
 /// every problem named; nothing is stored unless everything is right.
 pub async fn file(
@@ -562,7 +415,7 @@ async fn own_appeal(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Ap
     let subject = own_subject(viewer)?;
     let id = parse_id(id)?;
     let mut conn = state.db.pool.acquire().await?;
-    let a = appeals::appeal(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let a = appeals::appeal(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     (a.subject == subject).then_some(a).ok_or(AppError::NotFound)
 }
 
@@ -589,16 +442,6 @@ pub async fn page(
     subject_page(&state, &ctx, &a, done, Vec::new(), StatusCode::OK).await
 }
 
-/// Whether the scheme of an event appeal suspends disputed records.
-pub async fn suspends(conn: &mut sqlx::AnyConnection, a: &Appeal) -> AppResult<bool> {
-    Ok(match (a.target, a.scheme) {
-        (Target::Event(_), Some(s)) => catalogue::scheme(conn, s).await.map_err(internal)?.is_some_and(|r| {
-            r.scheme.dispute_policy() == crate::domain::DisputePolicy::SuspendedWhileDisputed
-        }),
-        _ => false,
-    })
-}
-
 async fn subject_page(
     state: &AppState,
     ctx: &PageContext,
@@ -611,9 +454,9 @@ async fn subject_page(
     let now = Utc::now();
     let mut conn = state.db.pool.acquire().await?;
     let (what, link) = describe_target(&mut conn, locale, a.target, true).await?;
-    let files = appeals::evidence(&mut conn, a.id).await.map_err(internal)?;
-    let decided = appeals::decisions(&mut conn, a.id).await.map_err(internal)?;
-    let timeline = appeals::timeline(&mut conn, a.id).await.map_err(internal)?;
+    let files = appeals::evidence(&mut conn, a.id).await?;
+    let decided = appeals::decisions(&mut conn, a.id).await?;
+    let timeline = appeals::timeline(&mut conn, a.id).await?;
     let suspends = suspends(&mut conn, a).await?;
     drop(conn);
     let first = decided.iter().find(|d| d.level == 1).map(|d| d.outcome);
@@ -627,7 +470,7 @@ async fn subject_page(
         {notice(done)}
         {error_summary(locale.t("appeals.problems"), errors.clone())}
         <p>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</p>
-        {clock(locale, a, suspends, now)}
+        {clock(locale, Audience::Subject, a, suspends, now)}
         {(open && suspends).then(|| view! { <p>{locale.t("appeals.suspended_meanwhile")}</p> })}
         <dl class="facts">
             <dt>{locale.t("appeals.col_contested")}</dt>
@@ -645,7 +488,7 @@ async fn subject_page(
                 <button type="submit" class="secondary">{locale.t("appeals.add_evidence")}</button>
             </form>
         })}
-        {decisions_view(locale, &decided)}
+        {decisions_view(locale, Audience::Subject, &decided)}
         {may_ask_second.then(|| {
             let problem = error_for("why");
             view! {
@@ -679,103 +522,6 @@ async fn subject_page(
         {timeline_view(locale, &timeline)}
     };
     Ok((status, document(ctx, &title, main.into_any())).into_response())
-}
-
-pub fn evidence_list(locale: Locale, a: &Appeal, files: &[appeals::Evidence]) -> AnyView {
-    let items = files
-        .iter()
-        .map(|f| {
-            let size = format!("{:.1} KB", f.size_bytes as f64 / 1024.0);
-            view! {
-                <li>
-                    <a href=format!("/appeals/{}/evidence/{}", a.id, f.id) download=f.name.clone()>{f.name.clone()}</a>
-                    " · "{f.content_type.split(';').next().unwrap_or_default().to_string()}" · "{size}
-                </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <h2>{locale.t("appeals.evidence_title")}</h2>
-        {if files.is_empty() {
-            view! { <p>{locale.t("appeals.no_evidence")}</p> }.into_any()
-        } else {
-            view! { <ul class="evidence">{items}</ul> }.into_any()
-        }}
-    }
-    .into_any()
-}
-
-pub fn decisions_view(locale: Locale, decided: &[StoredDecision]) -> AnyView {
-    decided
-        .iter()
-        .map(|d| {
-            let outcome = match d.outcome {
-                Outcome::PartlyUpheld { points } => locale
-                    .t_with("appeals.outcome_partly_upheld_points", &[("points", &format::points(points))]),
-                o => locale.t(&format!("appeals.outcome_{}", o.code())),
-            };
-            let level = if d.level == 2 {
-                locale.t("appeals.decision_second")
-            } else {
-                locale.t("appeals.decision_first")
-            };
-            let grades = match (&d.grade_before, &d.grade_after) {
-                (Some(before), Some(after)) => Some(locale.t_with(
-                    "appeals.grade_change",
-                    &[
-                        ("before", before),
-                        ("score_before", &d.score_before.unwrap_or_default().to_string()),
-                        ("after", after),
-                        ("score_after", &d.score_after.unwrap_or_default().to_string()),
-                    ],
-                )),
-                _ => None,
-            };
-            view! {
-                <section class="decision" aria-labelledby=format!("decision-{}", d.level)>
-                    <h2 id=format!("decision-{}", d.level)>{level}": "{outcome}</h2>
-                    {grades.map(|g| view! { <p class="grade-change"><strong>{g}</strong></p> })}
-                    <h3>{locale.t("appeals.reasons")}</h3>
-                    <p class="statement">{d.reasons.clone()}</p>
-                    <p class="muted">{locale.t_with("appeals.decided_by", &[
-                        ("name", &d.reviewer_name),
-                        ("body", pick(locale, &d.body_en, &d.body_zh)),
-                        ("date", &format::date(locale, d.decided_at)),
-                    ])}</p>
-                </section>
-            }
-        })
-        .collect_view()
-        .into_any()
-}
-
-pub fn timeline_view(locale: Locale, timeline: &[appeals::Action]) -> AnyView {
-    let items = timeline
-        .iter()
-        .map(|x| {
-            let what = locale.t(&format!("appeals.action_{}", x.action));
-            let note = match x.action.as_str() {
-                "filed" => Grounds::parse(&x.note).map(|g| locale.t(&format!("appeals.grounds_{}", g.code()))).unwrap_or_default(),
-                "decided" if Outcome::CODES.contains(&x.note.as_str()) => {
-                    locale.t(&format!("appeals.outcome_{}", x.note))
-                }
-                "decided" => String::new(),
-                _ => x.note.clone(),
-            };
-            view! {
-                <li>
-                    <time datetime=x.at.to_rfc3339()>{format::date(locale, x.at)}" "{x.at.format("%H:%M").to_string()}</time>
-                    " · "{what}{x.who.clone().map(|w| format!(" · {w}"))}
-                    {(!note.is_empty()).then(|| format!(" · {note}"))}
-                </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <h2>{locale.t("appeals.timeline")}</h2>
-        <ol class="timeline">{items}</ol>
-    }
-    .into_any()
 }
 
 /// `POST /appeals/{id}/evidence` (multipart): more evidence while the appeal is open.
@@ -906,11 +652,7 @@ pub async fn second_level(
         Err(e) => {
             let first = {
                 let mut conn = state.db.pool.acquire().await?;
-                appeals::decisions(&mut conn, a.id)
-                    .await
-                    .map_err(internal)?
-                    .into_iter()
-                    .find(|d| d.level == 1)
+                appeals::decisions(&mut conn, a.id).await?.into_iter().find(|d| d.level == 1)
             };
             // When the request itself is not allowed, say that rather than "write a reason".
             let problem = match appeal::check_second_level(a.status, a.level, first.map(|d| d.outcome)) {
@@ -954,7 +696,7 @@ pub async fn download(
     let id = parse_id(&id)?;
     let file = parse_id(&file)?;
     let mut conn = state.db.pool.acquire().await?;
-    let a = appeals::appeal(&mut conn, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let a = appeals::appeal(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let allowed = match viewer.role {
         Role::Subject => viewer.subject_id == Some(a.subject),
         Role::Reviewer => !matches!(a.target, Target::Rule(_)),
@@ -964,8 +706,7 @@ pub async fn download(
     if !allowed {
         return Err(AppError::NotFound);
     }
-    let (meta, bytes) =
-        appeals::evidence_file(&mut conn, id, file).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let (meta, bytes) = appeals::evidence_file(&mut conn, id, file).await?.ok_or(AppError::NotFound)?;
     let ascii: String = meta
         .name
         .chars()
@@ -991,6 +732,7 @@ pub async fn download(
 mod tests {
     use super::*;
     use crate::domain::appeal::Conflict;
+    use crate::domain::appeal::Outcome;
 
     /// Keys built at run time are not seen by the translation scan; check each one here.
     #[test]

@@ -9,7 +9,7 @@ use axum::{
 use chrono::Utc;
 use leptos::prelude::*;
 
-use super::{
+use crate::pages::kit::{
     data_table, document,
     format::{self, pick},
     PageContext,

@@ -1,0 +1,274 @@
+//! The pieces of an appeal that both its subject and its reviewer see: what it contests, its
+//! status and due-date clock, evidence, decisions and timeline, and the wording of refusals.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::format::{self, pick};
+use crate::{
+    auth::{access::Viewer, throttle::ClientAddress},
+    domain::{
+        appeal::{AppealError, Grounds, Outcome, Status},
+        RuleVersionId,
+    },
+    error::{AppError, AppResult},
+    i18n::Locale,
+    store::{
+        appeals::{self, Appeal, AppealFailure, StoredDecision, Target},
+        audit::Actor,
+        blacklist, catalogue, records,
+    },
+};
+
+/// Who reads an appeal's page: its subject is addressed as "you"; staff read of "the subject".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    Subject,
+    Staff,
+}
+
+impl Audience {
+    /// The key of `key`'s wording for this audience: staff wording lives under `<key>_staff`.
+    fn key(self, key: &str) -> String {
+        match self {
+            Audience::Subject => key.to_string(),
+            Audience::Staff => format!("{key}_staff"),
+        }
+    }
+}
+
+/// A refusal's message in the person's language.
+pub fn refusal_text(locale: Locale, error: &AppealError) -> String {
+    let args = error.args();
+    let pairs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    locale.t_with(&format!("appeals.error.{}", error.code()), &pairs)
+}
+
+/// The message for a failed appeal write, or the error page when it is not the person's to fix.
+pub fn failure_message(locale: Locale, failure: AppealFailure) -> AppResult<String> {
+    match failure {
+        AppealFailure::Refused(e) => Ok(refusal_text(locale, &e)),
+        AppealFailure::Record(records::RecordError::Domain(e)) => {
+            Ok(crate::pages::kit::problems::describe(locale, &e).1)
+        }
+        AppealFailure::NotFound => Err(AppError::NotFound),
+        AppealFailure::Record(e) => Err(AppError::Internal(e.into())),
+        AppealFailure::Store(e) => Err(e.into()),
+    }
+}
+
+/// The "under appeal" marker with a link to the open appeal, or the "contest this" link.
+pub fn contest(locale: Locale, open: Option<Uuid>, contest_href: Option<String>) -> AnyView {
+    match (open, contest_href) {
+        (Some(a), _) => view! {
+            <p class="under-appeal">
+                <span class="badge warn">{locale.t("appeals.under_appeal")}</span>" "
+                <a href=format!("/appeals/{a}")>{locale.t_with("appeals.see_appeal", &[("reference", &appeals::reference(a))])}</a>
+            </p>
+        }
+        .into_any(),
+        (None, Some(href)) => view! { <p><a class="button" href=href>{locale.t("appeals.contest_this")}</a></p> }.into_any(),
+        (None, None) => ().into_any(),
+    }
+}
+
+pub fn parse_id(text: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| AppError::NotFound)
+}
+
+pub fn status_badge(locale: Locale, a: &Appeal, now: DateTime<Utc>) -> AnyView {
+    let (class, key) = match a.status {
+        Status::Open if a.is_overdue(now) => ("badge danger", "appeals.status_overdue"),
+        Status::Open => ("badge warn", "appeals.status_open"),
+        Status::Decided => ("badge ok", "appeals.status_decided"),
+        Status::Withdrawn => ("badge", "appeals.status_withdrawn"),
+    };
+    view! { <span class=class>{locale.t(key)}</span> }.into_any()
+}
+
+/// "Decision due by 3 March (12 days left)", or the overdue flag with what applies meanwhile.
+pub fn clock(locale: Locale, audience: Audience, a: &Appeal, suspends: bool, now: DateTime<Utc>) -> AnyView {
+    let due = format::date(locale, a.due_at);
+    match a.status {
+        Status::Open if a.is_overdue(now) => {
+            let meanwhile = match (a.target, suspends) {
+                (Target::Event(_), true) => locale.t(&audience.key("appeals.overdue_suspended")),
+                (Target::Event(_), false) => locale.t("appeals.overdue_counting"),
+                _ => locale.t("appeals.overdue_other"),
+            };
+            view! { <p class="notice danger"><strong>{locale.t_with("appeals.overdue_since", &[("date", &due)])}</strong>" "{meanwhile}</p> }
+                .into_any()
+        }
+        Status::Open => {
+            let days = (a.due_at - now).num_days().max(0).to_string();
+            view! { <p class="notice">{locale.t_with("appeals.due_by", &[("date", &due), ("days", &days)])}</p> }.into_any()
+        }
+        _ => ().into_any(),
+    }
+}
+
+/// What the appeal contests, as a short line and a link the viewer may follow.
+pub async fn describe_target(
+    conn: &mut sqlx::AnyConnection,
+    locale: Locale,
+    target: Target,
+    subject_view: bool,
+) -> AppResult<(String, Option<String>)> {
+    Ok(match target {
+        Target::Event(id) => {
+            let e = records::event(conn, id).await?.ok_or(AppError::NotFound)?.event;
+            let ctx = catalogue::context(conn, e.scheme).await?.ok_or(AppError::NotFound)?;
+            let title = ctx.catalogue.get(e.rule_version).map(|v| format::rule_title(locale, v).to_string());
+            let text = locale.t_with(
+                "appeals.target_event",
+                &[
+                    ("code", e.rule_code.as_str()),
+                    ("title", &title.unwrap_or_default()),
+                    ("date", &format::date(locale, e.occurred_at)),
+                    ("points", &format::points(e.points)),
+                ],
+            );
+            (text, subject_view.then(|| format!("/record/events/{id}")))
+        }
+        Target::Entry(id) => {
+            let e = blacklist::entry(conn, id).await?.ok_or(AppError::NotFound)?;
+            let text = locale.t_with("appeals.target_entry", &[("case", e.entry.case_number())]);
+            (text, subject_view.then(|| format!("/record/entries/{id}")))
+        }
+        Target::Rule(version) => {
+            let row = rule_of(conn, version).await?;
+            let text = locale
+                .t_with("appeals.target_rule", &[("code", &row.1), ("title", pick(locale, &row.2, &row.3))]);
+            (text, Some(format!("/rules/{}/{}", row.0, row.1)))
+        }
+    })
+}
+
+/// (scheme code, rule code, title en, title zh) of a rule version.
+pub async fn rule_of(
+    conn: &mut sqlx::AnyConnection,
+    version: RuleVersionId,
+) -> AppResult<(String, String, String, String)> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT s.code, v.rule_code, v.title_en, v.title_zh FROM rule_versions v JOIN schemes s ON s.id = v.scheme_id \
+         WHERE v.id = $1",
+    )
+    .bind(version.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?))
+}
+
+pub fn actor(viewer: &Viewer, address: &ClientAddress) -> Actor {
+    Actor::person(viewer.account_id, &viewer.username, address.0.clone())
+}
+
+/// Whether the scheme of an event appeal suspends disputed records.
+pub async fn suspends(conn: &mut sqlx::AnyConnection, a: &Appeal) -> AppResult<bool> {
+    Ok(match (a.target, a.scheme) {
+        (Target::Event(_), Some(s)) => catalogue::scheme(conn, s).await?.is_some_and(|r| {
+            r.scheme.dispute_policy() == crate::domain::DisputePolicy::SuspendedWhileDisputed
+        }),
+        _ => false,
+    })
+}
+
+pub fn evidence_list(locale: Locale, a: &Appeal, files: &[appeals::Evidence]) -> AnyView {
+    let items = files
+        .iter()
+        .map(|f| {
+            let size = format!("{:.1} KB", f.size_bytes as f64 / 1024.0);
+            view! {
+                <li>
+                    <a href=format!("/appeals/{}/evidence/{}", a.id, f.id) download=f.name.clone()>{f.name.clone()}</a>
+                    " · "{f.content_type.split(';').next().unwrap_or_default().to_string()}" · "{size}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{locale.t("appeals.evidence_title")}</h2>
+        {if files.is_empty() {
+            view! { <p>{locale.t("appeals.no_evidence")}</p> }.into_any()
+        } else {
+            view! { <ul class="evidence">{items}</ul> }.into_any()
+        }}
+    }
+    .into_any()
+}
+
+pub fn decisions_view(locale: Locale, audience: Audience, decided: &[StoredDecision]) -> AnyView {
+    decided
+        .iter()
+        .map(|d| {
+            let outcome = match d.outcome {
+                Outcome::PartlyUpheld { points } => locale
+                    .t_with("appeals.outcome_partly_upheld_points", &[("points", &format::points(points))]),
+                o => locale.t(&format!("appeals.outcome_{}", o.code())),
+            };
+            let level = if d.level == 2 {
+                locale.t("appeals.decision_second")
+            } else {
+                locale.t("appeals.decision_first")
+            };
+            let grades = match (&d.grade_before, &d.grade_after) {
+                (Some(before), Some(after)) => Some(locale.t_with(
+                    &audience.key("appeals.grade_change"),
+                    &[
+                        ("before", before),
+                        ("score_before", &d.score_before.unwrap_or_default().to_string()),
+                        ("after", after),
+                        ("score_after", &d.score_after.unwrap_or_default().to_string()),
+                    ],
+                )),
+                _ => None,
+            };
+            view! {
+                <section class="decision" aria-labelledby=format!("decision-{}", d.level)>
+                    <h2 id=format!("decision-{}", d.level)>{level}": "{outcome}</h2>
+                    {grades.map(|g| view! { <p class="grade-change"><strong>{g}</strong></p> })}
+                    <h3>{locale.t("appeals.reasons")}</h3>
+                    <p class="statement">{d.reasons.clone()}</p>
+                    <p class="muted">{locale.t_with("appeals.decided_by", &[
+                        ("name", &d.reviewer_name),
+                        ("body", pick(locale, &d.body_en, &d.body_zh)),
+                        ("date", &format::date(locale, d.decided_at)),
+                    ])}</p>
+                </section>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+pub fn timeline_view(locale: Locale, timeline: &[appeals::Action]) -> AnyView {
+    let items = timeline
+        .iter()
+        .map(|x| {
+            let what = locale.t(&format!("appeals.action_{}", x.action));
+            let note = match x.action.as_str() {
+                "filed" => Grounds::parse(&x.note).map(|g| locale.t(&format!("appeals.grounds_{}", g.code()))).unwrap_or_default(),
+                "decided" if Outcome::CODES.contains(&x.note.as_str()) => {
+                    locale.t(&format!("appeals.outcome_{}", x.note))
+                }
+                "decided" => String::new(),
+                _ => x.note.clone(),
+            };
+            view! {
+                <li>
+                    <time datetime=x.at.to_rfc3339()>{format::date(locale, x.at)}" "{x.at.format("%H:%M").to_string()}</time>
+                    " · "{what}{x.who.clone().map(|w| format!(" · {w}"))}
+                    {(!note.is_empty()).then(|| format!(" · {note}"))}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{locale.t("appeals.timeline")}</h2>
+        <ol class="timeline">{items}</ol>
+    }
+    .into_any()
+}

@@ -1,0 +1,12 @@
+//! What every page shares: the shell, form fields, tables, formatting, the wording of refusals
+//! and error pages, and the pieces of an appeal that both its subject and its reviewer see.
+
+pub mod appeal;
+pub mod errors;
+pub mod format;
+pub mod forms;
+pub mod problems;
+pub mod refusal;
+pub mod shell;
+
+pub use shell::{data_table, document, urlencode, PageContext};

@@ -1,0 +1,142 @@
+//! The page shell every page is drawn in (header, language switch, role links, footer) and the
+//! one shape of a data table.
+
+use axum::response::Html;
+use leptos::prelude::*;
+
+use crate::{
+    auth::{access::Viewer, session::page_viewer},
+    http::assets,
+    i18n::Locale,
+    store::accounts::Role,
+};
+
+/// What every page needs to draw the shell around its content.
+#[derive(Clone, Debug)]
+pub struct PageContext {
+    pub locale: Locale,
+    /// The path (and query) of this page, so the language switch can come back to it.
+    pub path: String,
+}
+
+/// Renders a full HTML document: header with language switch, the page's `<main>`, footer.
+pub fn document(ctx: &PageContext, title: &str, main: AnyView) -> Html<String> {
+    let locale = ctx.locale;
+    let full_title = format!("{title} · {}", locale.t("app.name"));
+    let back = urlencode(&ctx.path);
+    let switch = Locale::ALL
+        .into_iter()
+        .map(|l| {
+            let current = (l == locale).then_some("page");
+            view! {
+                <li>
+                    <a href=format!("/language/{}?next={back}", l.code()) lang=l.code()
+                        hreflang=l.code() aria-current=current>{l.endonym()}</a>
+                </li>
+            }
+        })
+        .collect_view();
+    let body = view! {
+        <html lang=locale.code()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>{full_title}</title>
+                <link rel="stylesheet" href=assets::stylesheet_href()/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+            </head>
+            <body>
+                <a class="skip-link" href="#main">{locale.t("shell.skip")}</a>
+                <header class="site-header">
+                    <a class="brand" href="/">{locale.t("app.name")}</a>
+                    <nav aria-label=locale.t("shell.nav_label")>
+                        <ul class="nav">
+                            <li><a href="/rules">{locale.t("shell.rules")}</a></li>
+                            {account_links(locale)}
+                        </ul>
+                    </nav>
+                    <nav aria-label=locale.t("shell.language")>
+                        <ul class="language-switch">{switch}</ul>
+                    </nav>
+                </header>
+                <main id="main" tabindex="-1">{main}</main>
+                <footer class="site-footer">
+                    <p>{locale.t("shell.footer")}</p>
+                </footer>
+            </body>
+        </html>
+    };
+    Html(format!("<!DOCTYPE html>{}", body.to_html()))
+}
+
+/// The header's account links: "Sign in", or the signed-in person's work links (by role), who
+/// is signed in (a link to their page) and a sign-out button (a form: signing out changes state).
+fn account_links(locale: Locale) -> AnyView {
+    match page_viewer() {
+        None => view! { <li><a href="/sign-in">{locale.t("shell.sign_in")}</a></li> }.into_any(),
+        Some(viewer) => view! {
+            {role_links(locale, &viewer)}
+            <li>
+                <a href="/me" class="who">
+                    {locale.t_with("auth.header.signed_in_as", &[("name", &viewer.display_name)])}
+                </a>
+            </li>
+            <li>
+                <form method="post" action="/sign-out" class="inline">
+                    <button type="submit" class="link">{locale.t("auth.header.sign_out")}</button>
+                </form>
+            </li>
+        }
+        .into_any(),
+    }
+}
+
+/// Where each role's work starts. A subject also sees how many notices they have not read.
+fn role_links(locale: Locale, viewer: &Viewer) -> AnyView {
+    let links: &[(&str, &str)] = match viewer.role {
+        Role::Subject => &[("/record", "shell.my_record"), ("/appeals", "shell.appeals")],
+        Role::Recorder => &[("/recording", "shell.recording")],
+        Role::Reviewer => &[("/review", "shell.review")],
+        Role::Administrator => &[("/admin", "shell.administration")],
+    };
+    let links =
+        links.iter().map(|(href, key)| view! { <li><a href=*href>{locale.t(key)}</a></li> }).collect_view();
+    let inbox = (viewer.role == Role::Subject).then(|| {
+        let label = if viewer.unread_notices > 0 {
+            locale.t_with("shell.notices_unread", &[("count", &viewer.unread_notices.to_string())])
+        } else {
+            locale.t("shell.notices")
+        };
+        view! { <li><a href="/notices" class=(viewer.unread_notices > 0).then_some("unread")>{label}</a></li> }
+    });
+    view! { {links} {inbox} }.into_any()
+}
+
+/// A horizontally scrollable table with a caption and column headers (`true` marks a numeric,
+/// right-aligned column): the one shape every data table on the site takes.
+pub fn data_table(
+    class: Option<&'static str>,
+    caption: String,
+    columns: Vec<(String, bool)>,
+    rows: impl IntoView + 'static,
+) -> AnyView {
+    let heads = columns
+        .into_iter()
+        .map(|(label, numeric)| view! { <th scope="col" class=numeric.then_some("num")>{label}</th> })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class=class>
+                <caption>{caption}</caption>
+                <thead><tr>{heads}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Percent-encodes a path for use as a query value.
+pub fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

@@ -1,0 +1,4 @@
+//! Pages anyone can read without signing in: the home page and the published rule catalogue.
+
+pub mod catalogue;
+pub mod home;

@@ -1,0 +1,221 @@
+//! A subject's standing: in each scheme they belong to, the scheme with its published catalogue,
+//! their records, the disputes their appeals opened, and the derivation at an instant. This is
+//! the one place the inputs of a derivation are put together (DESIGN.md invariant 10): every
+//! page, export and stored score that shows a subject's score or grade takes it from here, so no
+//! two views can differ by what they forgot to pass (the disputes, say).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+
+use super::{
+    appeals,
+    catalogue::{self, SchemeContext},
+    read_cache::{catalogue_revision, CachedRecords, ReadCache},
+    records::{self, StoredEvent},
+    register, StoreError,
+};
+use crate::domain::{self, Derivation, Dispute, EventId, Reason, SchemeId, SubjectId};
+
+/// Where the loader reads the catalogue and the records from.
+#[derive(Clone, Copy, Debug)]
+pub enum Reads<'a> {
+    /// Through the read cache, which checks the database on every use: for pages and exports.
+    Cached(&'a ReadCache),
+    /// From the connection alone: inside a write transaction, whose rows may still roll back
+    /// and so must never reach the cache.
+    Direct,
+}
+
+/// A subject's standing in one scheme at one instant.
+#[derive(Debug)]
+pub struct SchemeStanding {
+    pub ctx: Arc<SchemeContext>,
+    pub records: Arc<CachedRecords>,
+    /// Every dispute the subject's appeals opened in this scheme, open or closed.
+    pub disputes: Vec<Dispute>,
+    /// The derivation at the instant the standing was loaded for.
+    pub derivation: Derivation,
+}
+
+impl SchemeStanding {
+    /// Derives from already-read inputs; the loaders below are the only ways to get these.
+    fn derive(
+        ctx: Arc<SchemeContext>,
+        records: Arc<CachedRecords>,
+        disputes: Vec<Dispute>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let derivation = domain::derive(ctx.scheme(), &ctx.catalogue, &records.events, &disputes, at);
+        Self { ctx, records, disputes, derivation }
+    }
+
+    pub fn scheme_id(&self) -> SchemeId {
+        self.ctx.scheme().id()
+    }
+
+    /// The score from the same inputs at another instant (the history chart's points).
+    pub fn score_at(&self, at: DateTime<Utc>) -> i64 {
+        domain::score_at(self.ctx.scheme(), &self.ctx.catalogue, &self.records.events, &self.disputes, at)
+    }
+
+    /// The derivation from the same inputs at another instant.
+    pub fn derivation_at(&self, at: DateTime<Utc>) -> Derivation {
+        domain::derive(self.ctx.scheme(), &self.ctx.catalogue, &self.records.events, &self.disputes, at)
+    }
+
+    /// The derivation at `at` as it would stand if the dispute open on `contested` were not: what
+    /// the subject had before the appeal, to show beside the result of a decision.
+    pub fn without_dispute_on(&self, contested: EventId, at: DateTime<Utc>) -> Derivation {
+        let others: Vec<Dispute> =
+            self.disputes.iter().filter(|d| !(d.event == contested && d.is_open_at(at))).cloned().collect();
+        domain::derive(self.ctx.scheme(), &self.ctx.catalogue, &self.records.events, &others, at)
+    }
+
+    /// Every record on file, oldest first, as stored (with its provenance).
+    pub fn stored(&self) -> &[StoredEvent] {
+        &self.records.stored
+    }
+
+    /// What a record is at the derivation's instant: counting (with the points that count), not
+    /// counting and why, or a voiding record (which is never a line itself).
+    pub fn status_of(&self, event: EventId) -> RecordStatus<'_> {
+        if let Some(line) = self.derivation.lines.iter().find(|l| l.event == event) {
+            return RecordStatus::Counts { points: line.points };
+        }
+        if let Some(n) = self.derivation.not_counting.iter().find(|n| n.event == event) {
+            return RecordStatus::DoesNotCount(&n.reason);
+        }
+        let voids = self.records.events.iter().find(|e| e.id == event).and_then(|e| match &e.kind {
+            domain::EventKind::Void { target, .. } => Some(*target),
+            _ => None,
+        });
+        match voids {
+            Some(target) => RecordStatus::Voids(target),
+            None => RecordStatus::NotYetOnFile,
+        }
+    }
+
+    /// Whether `event` is suspended at the derivation's instant because it is disputed.
+    pub fn is_suspended(&self, event: EventId) -> bool {
+        matches!(self.status_of(event), RecordStatus::DoesNotCount(Reason::SuspendedWhileDisputed { .. }))
+    }
+}
+
+/// What one record is in a derivation; see [`SchemeStanding::status_of`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordStatus<'a> {
+    Counts {
+        points: i64,
+    },
+    DoesNotCount(&'a Reason),
+    /// A voiding record: it takes the record it names out of the score.
+    Voids(EventId),
+    /// Recorded after the derivation's instant.
+    NotYetOnFile,
+}
+
+impl RecordStatus<'_> {
+    /// A stable snake_case code, for localisation and exports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RecordStatus::Counts { .. } => "counting",
+            RecordStatus::DoesNotCount(reason) => reason.code(),
+            RecordStatus::Voids(_) => "voids",
+            RecordStatus::NotYetOnFile => "not_yet_on_file",
+        }
+    }
+}
+
+/// A subject's standing in every scheme they belong to, at one instant.
+#[derive(Debug)]
+pub struct Standing {
+    pub subject: SubjectId,
+    pub at: DateTime<Utc>,
+    /// By scheme id, as the memberships are listed.
+    pub schemes: Vec<SchemeStanding>,
+}
+
+impl Standing {
+    pub fn in_scheme(&self, scheme: SchemeId) -> Option<&SchemeStanding> {
+        self.schemes.iter().find(|s| s.scheme_id() == scheme)
+    }
+}
+
+/// The subject's standing at `at` in every scheme they belong to.
+pub async fn load(
+    conn: &mut AnyConnection,
+    reads: Reads<'_>,
+    subject: SubjectId,
+    at: DateTime<Utc>,
+) -> Result<Standing, StoreError> {
+    let revision = match reads {
+        Reads::Cached(_) => catalogue_revision(conn).await?,
+        Reads::Direct => 0,
+    };
+    let mut schemes = Vec::new();
+    for scheme in register::memberships(conn, subject).await? {
+        let ctx = context(conn, reads, revision, scheme)
+            .await?
+            .ok_or_else(|| StoreError::corrupt("a membership of an unknown scheme"))?;
+        schemes.push(in_context(conn, reads, ctx, subject, at).await?);
+    }
+    Ok(Standing { subject, at, schemes })
+}
+
+/// The subject's standing at `at` in one scheme, if the scheme exists.
+pub async fn in_scheme(
+    conn: &mut AnyConnection,
+    reads: Reads<'_>,
+    subject: SubjectId,
+    scheme: SchemeId,
+    at: DateTime<Utc>,
+) -> Result<Option<SchemeStanding>, StoreError> {
+    let revision = match reads {
+        Reads::Cached(_) => catalogue_revision(conn).await?,
+        Reads::Direct => 0,
+    };
+    let Some(ctx) = context(conn, reads, revision, scheme).await? else { return Ok(None) };
+    Ok(Some(in_context(conn, reads, ctx, subject, at).await?))
+}
+
+/// The subject's standing at `at` in the scheme of `ctx`, already read by the caller.
+pub async fn in_context(
+    conn: &mut AnyConnection,
+    reads: Reads<'_>,
+    ctx: Arc<SchemeContext>,
+    subject: SubjectId,
+    at: DateTime<Utc>,
+) -> Result<SchemeStanding, StoreError> {
+    let scheme = ctx.scheme().id();
+    let records = match reads {
+        Reads::Cached(cache) => cache.records(conn, subject, scheme).await?,
+        Reads::Direct => Arc::new(CachedRecords::new(records::events_of(conn, subject, scheme).await?)),
+    };
+    let disputes = appeals::disputes(conn, subject, scheme).await?;
+    Ok(SchemeStanding::derive(ctx, records, disputes, at))
+}
+
+async fn context(
+    conn: &mut AnyConnection,
+    reads: Reads<'_>,
+    revision: i64,
+    scheme: SchemeId,
+) -> Result<Option<Arc<SchemeContext>>, StoreError> {
+    match reads {
+        Reads::Cached(cache) => cache.context(conn, revision, scheme).await,
+        Reads::Direct => Ok(catalogue::context(conn, scheme).await?.map(Arc::new)),
+    }
+}
+
+/// The derivation alone, read directly (never through the cache): for checks that a stored score
+/// equals a fresh derivation.
+pub async fn derivation(
+    conn: &mut AnyConnection,
+    ctx: &SchemeContext,
+    subject: SubjectId,
+    at: DateTime<Utc>,
+) -> Result<Derivation, StoreError> {
+    Ok(in_context(conn, Reads::Direct, Arc::new(ctx.clone()), subject, at).await?.derivation)
+}
