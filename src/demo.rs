@@ -161,8 +161,9 @@ async fn review_bodies(conn: &mut AnyConnection, traffic: AuthorityId) -> anyhow
     Ok((board.id, office.id))
 }
 
-/// Liu Yang contests two records, so the reviewers' queue is not empty: one appeal filed three
-/// days ago, and one whose deadline passed ten days ago without a decision (overdue).
+/// Liu Yang contests three records, so the reviewers' queue is not empty: one appeal filed three
+/// days ago, one whose deadline passed ten days ago without a decision (overdue), both under a
+/// scheme that suspends a contested record, and one under a scheme that keeps it counting.
 async fn appeals_of_liu(
     conn: &mut AnyConnection,
     liu: SubjectId,
@@ -205,6 +206,26 @@ async fn appeals_of_liu(
         appeals::file(conn, &actor, account, new, now - Duration::days(days_ago)).await?;
     }
     records::rescore(conn, &ctx, liu, now).await?;
+
+    // And one on her credit-bureau record, under a scheme that keeps it counting meanwhile.
+    let credit = catalogue::scheme_by_code(conn, "coastal-credit").await?.expect("seeded above");
+    let credit = catalogue::context(conn, credit.scheme.id()).await?.expect("seeded above");
+    let late = records::events_of(conn, liu, credit.scheme().id())
+        .await?
+        .into_iter()
+        .find(|e| e.event.rule_code.as_str() == "PAY-LATE")
+        .expect("seeded above");
+    let new = NewAppeal {
+        subject: liu,
+        target: Target::Event(late.event.id),
+        grounds: Grounds::AlreadyFulfilled,
+        statement: Statement::parse(
+            "The instalment was paid on time; the bank's own statement shows the transfer.",
+        )?,
+        files: Vec::new(),
+    };
+    appeals::file(conn, &actor, account, new, now - Duration::days(5)).await?;
+    records::rescore(conn, &credit, liu, now).await?;
     Ok(())
 }
 
@@ -610,6 +631,9 @@ impl<'c> Seeder<'c> {
             }
             self.enrol_component(id).await?;
         }
+        // Liu Yang also has a credit-bureau score, whose scheme keeps a contested record counting
+        // (her appeal on it is filed below). Seeded last so the random histories stay the same.
+        self.enrol_component_with(self.liu, &[("PAY-ONTIME", 400), ("PAY-LATE", 75)]).await?;
         // Records were written at past instants; the current scores must stand at `now`.
         for (subject, scheme) in std::mem::take(&mut self.enrolled) {
             let ctx = if scheme == 0 { &self.rongcheng } else { &self.component };
@@ -625,6 +649,18 @@ impl<'c> Seeder<'c> {
         for _ in 0..self.rng.gen_range(0..8) {
             let rule = COMPONENT_RULES[self.rng.gen_range(0..COMPONENT_RULES.len())].0;
             let at = self.past(1_200);
+            self.fact(&ctx, self.authorities.bureau, id, rule, at, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Enrols `id` in the component scheme with these records (rule, days ago), in that order.
+    async fn enrol_component_with(&mut self, id: SubjectId, records: &[(&str, i64)]) -> anyhow::Result<()> {
+        records::enrol(self.conn, &self.component, id, day(2021, 1, 1)).await?;
+        self.enrolled.push((id, 1));
+        let ctx = self.component.clone();
+        for (rule, days) in records {
+            let at = self.now - Duration::days(*days);
             self.fact(&ctx, self.authorities.bureau, id, rule, at, None).await?;
         }
         Ok(())

@@ -65,18 +65,9 @@ struct SessionAuth {
 /// How often an active session's expiry is pushed back.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
 
-tokio::task_local! {
-    static CURRENT: Option<Viewer>;
-}
-
-/// The viewer of the request being handled, for the page shell's header. Pages read it here so
-/// that every page shows who is signed in without each handler passing it along.
-pub fn page_viewer() -> Option<Viewer> {
-    CURRENT.try_with(Clone::clone).ok().flatten()
-}
-
-/// Middleware: resolves the session to a [`Viewer`] (request extension for the extractors,
-/// task-local for the page shell), ending the session if it may no longer be used.
+/// Middleware: resolves the session to a [`Viewer`], a request extension for the extractors (the
+/// page shell's [`crate::pages::PageContext`] among them), ending the session if it may no longer
+/// be used.
 pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let viewer = match request.extensions().get::<Session>().cloned() {
         Some(session) => match current(&state, &session).await {
@@ -94,7 +85,7 @@ pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request,
     // Pages for a signed-in person, and invitation pages, must not stay in a shared browser's
     // cache (the back button after signing out) or in any proxy's.
     let private = viewer.is_some() || request.uri().path().starts_with("/invitation/");
-    let mut response = CURRENT.scope(viewer, next.run(request)).await;
+    let mut response = next.run(request).await;
     if private {
         response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     }

@@ -31,7 +31,7 @@ use tower_http::{
 use crate::{
     db::Db,
     error::ErrorPage,
-    i18n::{locale_of, Locale, LANG_COOKIE},
+    i18n::{Locale, LANG_COOKIE},
     pages::{self, PageContext},
     store::read_cache::ReadCache,
 };
@@ -154,7 +154,7 @@ pub fn router(state: AppState) -> Router {
 /// Replaces the body of responses marked with [`ErrorPage`] by the page in the person's language.
 async fn render_error_pages(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let ctx = PageContext { locale: locale_of(&parts), path: parts.uri.to_string() };
+    let ctx = PageContext::of(&parts);
     let response = next.run(Request::from_parts(parts, body)).await;
     match response.extensions().get::<ErrorPage>().copied() {
         Some(page) => (page.status(), pages::kit::errors::render(&ctx, page)).into_response(),

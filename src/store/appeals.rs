@@ -74,6 +74,8 @@ pub struct Appeal {
     pub assigned_to: Option<Uuid>,
     pub assigned_name: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// What it contests, for naming it in lists without another query.
+    pub summary: TargetSummary,
 }
 
 impl Appeal {
@@ -161,9 +163,74 @@ impl From<sqlx::Error> for AppealFailure {
 
 const APPEAL_COLUMNS: &str = "a.id, a.subject_id, s.display_name, a.target_kind, a.event_id, a.entry_id, \
      a.rule_version_id, a.scheme_id, a.authority_id, a.rule_code, a.grounds, a.statement, a.filed_at, a.status, \
-     a.level, a.due_at, a.assigned_to, r.display_name AS assigned_name, a.closed_at";
-const APPEAL_FROM: &str =
-    "appeals a JOIN subjects s ON s.id = a.subject_id LEFT JOIN accounts r ON r.id = a.assigned_to";
+     a.level, a.due_at, a.assigned_to, r.display_name AS assigned_name, a.closed_at, \
+     e.rule_code, v.rule_code, v.title_en, v.title_zh, sc.code, e.occurred_at, e.points, b.case_number";
+/// The appeal with what it contests, joined so that a list of appeals is one query: the record
+/// (by subject and id), the entry, and the rule version (the record's, or the contested rule).
+const APPEAL_FROM: &str = "appeals a JOIN subjects s ON s.id = a.subject_id \
+     LEFT JOIN accounts r ON r.id = a.assigned_to \
+     LEFT JOIN events e ON e.subject_id = a.subject_id AND e.id = a.event_id \
+     LEFT JOIN blacklist_entries b ON b.subject_id = a.subject_id AND b.id = a.entry_id \
+     LEFT JOIN rule_versions v ON v.id = COALESCE(a.rule_version_id, e.rule_version_id) \
+     LEFT JOIN schemes sc ON sc.id = v.scheme_id";
+/// The first column of [`TargetSummary`] in [`APPEAL_COLUMNS`].
+const SUMMARY_AT: usize = 19;
+
+/// What an appeal contests, in the words a page needs to name it, read with the appeal.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TargetSummary {
+    /// The contested record's rule code, or the contested rule's.
+    pub rule_code: Option<String>,
+    pub title_en: Option<String>,
+    pub title_zh: Option<String>,
+    pub scheme_code: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub points: Option<i64>,
+    pub case_number: Option<String>,
+}
+
+fn summary_from_row(row: &AnyRow, at: usize) -> Result<TargetSummary, StoreError> {
+    let text =
+        |i: usize| -> Result<Option<String>, StoreError> { Ok(row.try_get::<Option<String>, _>(at + i)?) };
+    Ok(TargetSummary {
+        rule_code: text(0)?.or(text(1)?),
+        title_en: text(2)?,
+        title_zh: text(3)?,
+        scheme_code: text(4)?,
+        occurred_at: row.try_get::<Option<i64>, _>(at + 5)?.map(from_micros),
+        points: row.try_get::<Option<i64>, _>(at + 6)?,
+        case_number: text(7)?,
+    })
+}
+
+/// What `target` is, before any appeal on it exists (the filing form names it).
+pub async fn target_summary(
+    conn: &mut AnyConnection,
+    target: Target,
+) -> Result<Option<TargetSummary>, StoreError> {
+    const COLUMNS: &str =
+        "e.rule_code, v.rule_code, v.title_en, v.title_zh, sc.code, e.occurred_at, e.points, b.case_number";
+    let (from, id) = match target {
+        Target::Event(id) => (
+            "events e JOIN rule_versions v ON v.id = e.rule_version_id JOIN schemes sc ON sc.id = v.scheme_id \
+             LEFT JOIN blacklist_entries b ON 1 = 0 WHERE e.id = $1",
+            id.to_string(),
+        ),
+        Target::Entry(id) => (
+            "blacklist_entries b LEFT JOIN events e ON 1 = 0 LEFT JOIN rule_versions v ON 1 = 0 \
+             LEFT JOIN schemes sc ON 1 = 0 WHERE b.id = $1",
+            id.to_string(),
+        ),
+        Target::Rule(id) => (
+            "rule_versions v JOIN schemes sc ON sc.id = v.scheme_id LEFT JOIN events e ON 1 = 0 \
+             LEFT JOIN blacklist_entries b ON 1 = 0 WHERE v.id = $1",
+            id.to_string(),
+        ),
+    };
+    let row =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM {from}")).bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(|r| summary_from_row(r, 0)).transpose()
+}
 
 fn uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(StoreError::corrupt)
@@ -194,6 +261,7 @@ fn appeal_from_row(row: &AnyRow) -> Result<Appeal, StoreError> {
         assigned_to: text(16)?.map(|s| uuid(&s)).transpose()?,
         assigned_name: text(17)?,
         closed_at: row.try_get::<Option<i64>, _>(18)?.map(from_micros),
+        summary: summary_from_row(row, SUMMARY_AT)?,
     })
 }
 

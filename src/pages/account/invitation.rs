@@ -3,7 +3,7 @@
 //! or expired link says so and changes nothing.
 
 use axum::{
-    extract::{OriginalUri, Path, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -22,7 +22,6 @@ use crate::{
     auth::{invitation, password},
     error::AppResult,
     http::{form::Form, AppState},
-    i18n::Locale,
     store::{
         accounts::{self, Account, Invitation},
         sessions,
@@ -83,11 +82,10 @@ async fn usable(state: &AppState, token: &str) -> AppResult<Result<(Invitation, 
 /// `GET /invitation/{token}`.
 pub async fn page(
     State(state): State<AppState>,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     Ok(match usable(&state, &token).await? {
         Err(why) => (why.status(), render_unusable(&ctx, why)).into_response(),
         Ok((found, account)) => render_form(&ctx, &token, &found, &account, &[]).into_response(),
@@ -112,12 +110,12 @@ impl std::fmt::Debug for SetPasswordForm {
 /// `POST /invitation/{token}`: sets the password and uses up the link, in one transaction.
 pub async fn submit(
     State(state): State<AppState>,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(token): Path<String>,
     Form(form): Form<SetPasswordForm>,
 ) -> AppResult<Response> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let (found, account) = match usable(&state, &token).await? {
         Err(why) => return Ok((why.status(), render_unusable(&ctx, why)).into_response()),
         Ok(ok) => ok,

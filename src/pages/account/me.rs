@@ -2,7 +2,7 @@
 //! and the form to change their password, which signs them out everywhere else.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -99,11 +99,11 @@ pub struct AccountQuery {
 pub async fn page(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     query: Result<Query<AccountQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let message = query.ok().and_then(|q| q.0.password_changed).map(|_| locale.t("account.password_changed"));
     render(&state, &ctx, &viewer, &[], message).await
 }
@@ -130,13 +130,13 @@ impl std::fmt::Debug for PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     SignedIn(viewer): SignedIn,
-    locale: Locale,
+    shell: PageContext,
     session: Session,
     ClientAddress(address): ClientAddress,
-    OriginalUri(uri): OriginalUri,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let mut problems = Vec::new();
     if form.current_password.is_empty() {
         problems.push(("current_password", locale.t("auth.password.current_missing")));

@@ -5,7 +5,7 @@
 //! without the name.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     http::{header, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
@@ -116,11 +116,11 @@ fn destination(next: Option<&str>) -> String {
 
 /// `GET /sign-in`: the form; a person already signed in goes straight on.
 pub async fn page(
-    locale: Locale,
+    shell: PageContext,
     MaybeViewer(viewer): MaybeViewer,
-    OriginalUri(uri): OriginalUri,
     query: Result<Query<SignInQuery>, QueryRejection>,
 ) -> Response {
+    let locale = shell.locale;
     let query = query.map(|q| q.0).unwrap_or_default();
     if viewer.is_some() {
         return Redirect::to(&destination(query.next.as_deref())).into_response();
@@ -132,7 +132,7 @@ pub async fn page(
     } else {
         None
     };
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let next = query.next.as_deref().and_then(local_path).unwrap_or_default().to_string();
     render(&ctx, "", &next, &[], message).into_response()
 }
@@ -140,13 +140,12 @@ pub async fn page(
 /// `POST /sign-in`.
 pub async fn submit(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     session: Session,
     ClientAddress(address): ClientAddress,
-    OriginalUri(uri): OriginalUri,
     Form(form): Form<SignInForm>,
 ) -> AppResult<Response> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let next = local_path(&form.next).unwrap_or_default().to_string();
     let refuse = |problems: &[Problem]| {
         let status = problems.iter().map(|p| p.status()).max().unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);

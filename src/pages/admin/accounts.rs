@@ -4,7 +4,7 @@
 //! their own password; issuing a new link; disabling an account, which ends its sessions.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -52,11 +52,11 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let message = query.ok().and_then(|q| q.0.disabled).map(|_| locale.t("admin.disabled_notice"));
     render_list(&state, &ctx, &CreateForm::default(), &[], message).await
 }
@@ -92,13 +92,13 @@ struct NewAccount {
 pub async fn create(
     State(state): State<AppState>,
     RequireRole(admin, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<CreateForm>,
 ) -> AppResult<Response> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let checked = check(&state, locale, &form).await?;
     let new = match checked {
         Ok(new) => new,
@@ -150,11 +150,10 @@ pub async fn create(
 pub async fn detail(
     State(state): State<AppState>,
     RequireRole(admin, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let account = load(&state, &id).await?;
     render_detail(&state, &ctx, &admin, &account, None).await
 }
@@ -163,12 +162,12 @@ pub async fn detail(
 pub async fn disable(
     State(state): State<AppState>,
     RequireRole(admin, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let account = load(&state, &id).await?;
     if account.id == admin.account_id {
         let page = render_detail(&state, &ctx, &admin, &account, Some(locale.t("admin.cannot_disable_self")))
@@ -195,13 +194,13 @@ pub async fn disable(
 pub async fn reinvite(
     State(state): State<AppState>,
     RequireRole(admin, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let account = load(&state, &id).await?;
     if account.is_disabled() {
         let page =

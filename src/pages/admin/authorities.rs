@@ -3,7 +3,7 @@
 //! language) and rename one. Every write runs in one transaction with its audit row.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -135,11 +135,10 @@ pub(super) fn done_message(
 pub async fn list(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     render_list(&state, &page, &AuthorityForm::default(), &Problems::new(), DoneQuery::read(query)).await
 }
 
@@ -213,12 +212,12 @@ pub(super) fn name_fields(
 pub async fn create(
     State(state): State<AppState>,
     RequireRole(viewer, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Form(form): Form<AuthorityForm>,
 ) -> AppResult<Response> {
-    let page = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let page = shell.clone();
     let mut problems = Problems::new();
     let Some((code, name_en, name_zh)) =
         check_body(locale, (&form.code, &form.name_en, &form.name_zh), &mut problems)
@@ -263,12 +262,11 @@ async fn load(state: &AppState, id: &str) -> AppResult<Authority> {
 pub async fn authority_page(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
     let authority = load(&state, &id).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let form = AuthorityForm {
         code: authority.code.clone(),
         name_en: authority.name_en.clone(),
@@ -306,14 +304,14 @@ fn render_authority(
 pub async fn rename(
     State(state): State<AppState>,
     RequireRole(viewer, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     Form(form): Form<AuthorityForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let authority = load(&state, &id).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let mut problems = Problems::new();
     let name_en = check_name(locale, "name_en", &form.name_en, &mut problems);
     let name_zh = check_name(locale, "name_zh", &form.name_zh, &mut problems);

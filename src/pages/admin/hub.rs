@@ -1,7 +1,7 @@
 //! Where administration starts (`/admin`), and the audit log of every write.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     response::Html,
 };
 use leptos::prelude::*;
@@ -11,7 +11,6 @@ use super::Admin;
 use crate::{
     error::AppResult,
     http::AppState,
-    i18n::Locale,
     pages::kit::{data_table, document, format, format::datetime, PageContext},
     store::{audit, catalogue},
 };
@@ -23,9 +22,9 @@ const AUDIT_PAGE: i64 = 50;
 pub async fn page(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let mut conn = state.db.pool.acquire().await?;
     let schemes = catalogue::schemes(&mut conn).await?;
     let scheme_links = schemes
@@ -51,7 +50,7 @@ pub async fn page(
             <li><a href="/admin/audit">{locale.t("administration.audit")}</a></li>
         </ul>
     };
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     Ok(document(&ctx, &title, main.into_any()))
 }
 
@@ -64,10 +63,10 @@ pub struct AuditQuery {
 pub async fn audit_log(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let before = query.ok().and_then(|Query(q)| q.before).map(crate::store::from_micros);
     let mut conn = state.db.pool.acquire().await?;
     let rows = audit::recent(&mut conn, before, AUDIT_PAGE).await?;
@@ -108,6 +107,6 @@ pub async fn audit_log(
         }}
         {older.map(|href| view! { <p><a href=href>{locale.t("administration.older")}</a></p> })}
     };
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     Ok(document(&ctx, &title, main.into_any()))
 }

@@ -4,7 +4,7 @@
 //! row; reviewers join a body from their account's page.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -54,11 +54,10 @@ pub struct ReviewBodyForm {
 pub async fn list(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     render(&state, &page, &ReviewBodyForm::default(), &Problems::new(), DoneQuery::read(query)).await
 }
 
@@ -182,12 +181,12 @@ fn chosen_authority(
 pub async fn create(
     State(state): State<AppState>,
     RequireRole(viewer, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Form(form): Form<ReviewBodyForm>,
 ) -> AppResult<Response> {
-    let page = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let page = shell.clone();
     let mut problems = Problems::new();
     let body = check_body(locale, (&form.code, &form.name_en, &form.name_zh), &mut problems);
     let now = Utc::now();

@@ -1,10 +1,7 @@
 //! Challenges to rules: appeals that contest a rule itself are routed to administrators, who keep
 //! the rule with reasons or repeal it from the rule catalogue's administration.
 
-use axum::{
-    extract::{OriginalUri, State},
-    response::Html,
-};
+use axum::{extract::State, response::Html};
 use chrono::Utc;
 use leptos::prelude::*;
 
@@ -12,9 +9,8 @@ use crate::{
     auth::access::{Administrators, RequireRole},
     error::AppResult,
     http::AppState,
-    i18n::Locale,
     pages::kit::{
-        appeal::{describe_target, status_badge},
+        appeal::{describe, status_badge},
         data_table, document, format, PageContext,
     },
     store::appeals,
@@ -25,15 +21,15 @@ use crate::{
 pub async fn rule_challenges(
     State(state): State<AppState>,
     _admin: RequireRole<Administrators>,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let now = Utc::now();
     let mut conn = state.db.pool.acquire().await?;
     let items = appeals::rule_challenges(&mut conn).await?;
     let mut rows = Vec::new();
     for a in &items {
-        let (what, link) = describe_target(&mut conn, locale, a.target, false).await?;
+        let (what, link) = describe(locale, a, false);
         rows.push(view! {
             <tr>
                 <td>{a.reference()}</td>
@@ -47,7 +43,7 @@ pub async fn rule_challenges(
         });
     }
     drop(conn);
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let title = locale.t("review.rule_challenges_title");
     let main = view! {
         <h1>{title.clone()}</h1>

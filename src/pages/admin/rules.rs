@@ -4,7 +4,7 @@
 //! `pages::admin`; API tokens at `/admin/tokens`.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -199,12 +199,11 @@ fn draft_problem(locale: Locale, e: &DomainError) -> (&'static str, String) {
 pub async fn rules(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
     let ctx = scheme_by_code(&state, &code).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let form =
         DraftForm { validity_unit: "months".into(), validity_count: "12".into(), ..DraftForm::default() };
     Ok(render_rules(&page, &ctx, &form, &Vec::new()))
@@ -323,14 +322,14 @@ fn draft_fields(locale: Locale, ctx: &SchemeContext, form: &DraftForm, problems:
 pub async fn create_draft(
     State(state): State<AppState>,
     RequireRole(viewer, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(code): Path<String>,
     Form(form): Form<DraftForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let ctx = scheme_by_code(&state, &code).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let refuse = |problems: Problems| {
         (StatusCode::UNPROCESSABLE_ENTITY, render_rules(&page, &ctx, &form, &problems)).into_response()
     };
@@ -392,13 +391,13 @@ struct VersionForms {
 pub async fn version_page(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(id): Path<String>,
     query: Result<Query<VersionQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let (ctx, version) = load_version(&state, &id).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let message = query.ok().and_then(|Query(q)| {
         let done = q.done?;
         Some(match done.as_str() {
@@ -485,14 +484,14 @@ fn render_version(
 pub async fn edit_draft(
     State(state): State<AppState>,
     RequireRole(viewer, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     Form(form): Form<DraftForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let (ctx, version) = load_version(&state, &id).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let refuse = |problems: Problems| {
         let forms = VersionForms { draft: Some(form.clone()), problems, ..VersionForms::default() };
         (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))
@@ -529,14 +528,14 @@ pub struct PublishForm {
 pub async fn publish(
     State(state): State<AppState>,
     RequireRole(viewer, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     Form(form): Form<PublishForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let (ctx, version) = load_version(&state, &id).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let refuse = |problems: Problems| {
         let forms =
             VersionForms { effective_from: form.publish_from.clone(), problems, ..VersionForms::default() };
@@ -586,14 +585,14 @@ pub struct RepealForm {
 pub async fn repeal_rule(
     State(state): State<AppState>,
     RequireRole(viewer, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     Form(form): Form<RepealForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let (ctx, version) = load_version(&state, &id).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let refuse = |problems: Problems| {
         let forms = VersionForms { reason: form.reason.clone(), problems, ..VersionForms::default() };
         (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -234,13 +234,13 @@ pub struct SettingsQuery {
 pub async fn settings(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(code): Path<String>,
     query: Result<Query<SettingsQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let ctx = scheme_by_code(&state, &code).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let message = query.ok().and_then(|Query(q)| {
         (q.done.as_deref() == Some("saved"))
             .then(|| locale.t_with("administration.done_scheme", &[("n", &q.n.unwrap_or(0).to_string())]))
@@ -311,14 +311,14 @@ fn render(
 pub async fn save_settings(
     State(state): State<AppState>,
     RequireRole(viewer, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(code): Path<String>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let ctx = scheme_by_code(&state, &code).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let form = SettingsForm::read(&fields);
     let scheme = match form.scheme(locale, ctx.scheme()) {
         Ok(scheme) => scheme,

@@ -2,7 +2,7 @@
 //! shown once, then only its prefix —, see every token with when it was last used, revoke one.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -41,11 +41,11 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     _admin: Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let message = query.ok().and_then(|q| q.0.revoked).map(|_| locale.t("tokens.revoked_notice"));
     render_list(&state, &ctx, &CreateForm::default(), &[], message).await
 }
@@ -63,12 +63,12 @@ pub struct CreateForm {
 pub async fn create(
     State(state): State<AppState>,
     RequireRole(admin, _): Admin,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Form(form): Form<CreateForm>,
 ) -> AppResult<Response> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let mut conn = state.db.pool.acquire().await?;
     let choices = accounts::authority_choices(&mut conn).await?;
     drop(conn);

@@ -8,7 +8,6 @@ use axum::{
 };
 use leptos::prelude::*;
 
-use crate::i18n::locale_of;
 use crate::pages::kit::{document, PageContext};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,8 +39,8 @@ impl Refusal {
 
     /// The page for this refusal, in the language the request asks for.
     pub fn respond(self, parts: &Parts) -> Response {
-        let locale = locale_of(parts);
-        let ctx = PageContext { locale, path: parts.uri.to_string() };
+        let ctx = PageContext::of(parts);
+        let locale = ctx.locale;
         let (title_key, body_key) = self.keys();
         let title = locale.t(title_key);
         let main = view! {

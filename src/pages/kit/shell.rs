@@ -1,22 +1,56 @@
 //! The page shell every page is drawn in (header, language switch, role links, footer) and the
 //! one shape of a data table.
 
-use axum::response::Html;
+use std::convert::Infallible;
+
+use axum::{
+    extract::{FromRequestParts, OriginalUri},
+    http::request::Parts,
+    response::Html,
+};
 use leptos::prelude::*;
 
 use crate::{
-    auth::{access::Viewer, session::page_viewer},
+    auth::access::Viewer,
     http::assets,
-    i18n::Locale,
+    i18n::{locale_of, Locale},
     store::accounts::Role,
 };
 
-/// What every page needs to draw the shell around its content.
+/// What every page needs to draw the shell around its content: the language, where the page is,
+/// and who is signed in (for the header). Handlers extract it from the request.
 #[derive(Clone, Debug)]
 pub struct PageContext {
     pub locale: Locale,
     /// The path (and query) of this page, so the language switch can come back to it.
     pub path: String,
+    /// The signed-in person, as the session layer resolved them for this request.
+    pub viewer: Option<Viewer>,
+}
+
+impl PageContext {
+    /// The shell of the request whose parts these are.
+    pub fn of(parts: &Parts) -> Self {
+        let uri = parts.extensions.get::<OriginalUri>().map(|o| &o.0).unwrap_or(&parts.uri);
+        Self {
+            locale: locale_of(parts),
+            path: uri.to_string(),
+            viewer: parts.extensions.get::<Viewer>().cloned(),
+        }
+    }
+
+    /// The same shell for another path: a form re-shown after a post comes back to its own page.
+    pub fn at(&self, path: impl Into<String>) -> Self {
+        Self { path: path.into(), ..self.clone() }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts))
+    }
 }
 
 /// Renders a full HTML document: header with language switch, the page's `<main>`, footer.
@@ -52,7 +86,7 @@ pub fn document(ctx: &PageContext, title: &str, main: AnyView) -> Html<String> {
                     <nav aria-label=locale.t("shell.nav_label")>
                         <ul class="nav">
                             <li><a href="/rules">{locale.t("shell.rules")}</a></li>
-                            {account_links(locale)}
+                            {account_links(locale, ctx.viewer.as_ref())}
                         </ul>
                     </nav>
                     <nav aria-label=locale.t("shell.language")>
@@ -71,11 +105,11 @@ pub fn document(ctx: &PageContext, title: &str, main: AnyView) -> Html<String> {
 
 /// The header's account links: "Sign in", or the signed-in person's work links (by role), who
 /// is signed in (a link to their page) and a sign-out button (a form: signing out changes state).
-fn account_links(locale: Locale) -> AnyView {
-    match page_viewer() {
+fn account_links(locale: Locale, viewer: Option<&Viewer>) -> AnyView {
+    match viewer {
         None => view! { <li><a href="/sign-in">{locale.t("shell.sign_in")}</a></li> }.into_any(),
         Some(viewer) => view! {
-            {role_links(locale, &viewer)}
+            {role_links(locale, viewer)}
             <li>
                 <a href="/me" class="who">
                     {locale.t_with("auth.header.signed_in_as", &[("name", &viewer.display_name)])}

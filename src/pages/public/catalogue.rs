@@ -3,7 +3,7 @@
 //! the restrictions a blacklist entry can impose.
 
 use axum::{
-    extract::{OriginalUri, Path, State},
+    extract::{Path, State},
     response::Html,
 };
 use chrono::Utc;
@@ -23,14 +23,11 @@ use crate::{
 };
 
 /// `GET /rules`: every scheme, and the restriction kinds of blacklists.
-pub async fn index(
-    State(state): State<AppState>,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
-) -> AppResult<Html<String>> {
+pub async fn index(State(state): State<AppState>, shell: PageContext) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let mut conn = state.db.pool.acquire().await?;
     let schemes = catalogue::schemes(&mut conn).await.map_err(anyhow::Error::from)?;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let items = schemes
         .iter()
         .map(|s| {
@@ -72,14 +69,14 @@ async fn scheme_context(state: &AppState, code: &str) -> AppResult<SchemeContext
 /// `GET /rules/{scheme}`: one scheme's bands, components and rules in force.
 pub async fn scheme(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     Path(code): Path<String>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let ctx_data = scheme_context(&state, &code).await?;
     let record = &ctx_data.record;
     let scheme = &record.scheme;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let title = pick(locale, &record.name_en, &record.name_zh).to_string();
     let now = Utc::now();
     let in_force = ctx_data.catalogue.in_force_at(now);
@@ -199,17 +196,17 @@ fn components_section(locale: Locale, record: &SchemeRecord) -> AnyView {
 /// `GET /rules/{scheme}/{rule}`: a rule's text, legal basis and every version with what changed.
 pub async fn rule(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     Path((scheme_code, rule_code)): Path<(String, String)>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let ctx_data = scheme_context(&state, &scheme_code).await?;
     let code = RuleCode::parse(&rule_code).map_err(|_| AppError::NotFound)?;
     let history = ctx_data.catalogue.history(&code);
     let published: Vec<&RuleVersion> = history.iter().filter(|v| v.status().code() != "draft").collect();
     let latest = *published.last().ok_or(AppError::NotFound)?;
     let record = &ctx_data.record;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let title = format!("{} · {}", code, format::rule_title(locale, latest));
     let in_force = ctx_data.catalogue.version_in_force(&code, Utc::now()).ok();
     let shown = in_force.unwrap_or(latest);

@@ -1,13 +1,13 @@
 //! The home page: what Recourse is, and where to start.
 
-use axum::{extract::OriginalUri, response::Html};
+use axum::response::Html;
 use leptos::prelude::*;
 
-use crate::i18n::Locale;
 use crate::pages::kit::{document, PageContext};
 
-pub async fn page(locale: Locale, OriginalUri(uri): OriginalUri) -> Html<String> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+pub async fn page(shell: PageContext) -> Html<String> {
+    let locale = shell.locale;
+    let ctx = shell.clone();
     let main = view! {
         <h1>{locale.t("home.title")}</h1>
         <p class="lead">{locale.t("home.lead")}</p>

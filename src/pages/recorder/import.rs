@@ -8,7 +8,7 @@
 //! A status page survives a closed tab and can be opened again; a long streamed response would not.
 
 use axum::{
-    extract::{Multipart, OriginalUri, Path, State},
+    extract::{Multipart, Path, State},
     http::{header, HeaderMap, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -30,7 +30,6 @@ use crate::{
     },
     error::{AppError, AppResult},
     http::AppState,
-    i18n::Locale,
     store::{
         audit::Actor,
         import::{self, Importer, Mode, Origin},
@@ -40,8 +39,8 @@ use crate::{
 type Recorder = RequireRole<Recorders>;
 
 /// `GET /recording/import`.
-pub async fn form(_recorder: Recorder, locale: Locale, OriginalUri(uri): OriginalUri) -> Html<String> {
-    let ctx = PageContext { locale, path: uri.to_string() };
+pub async fn form(_recorder: Recorder, shell: PageContext) -> Html<String> {
+    let ctx = shell.clone();
     render_form(&ctx, &[], Mode::AllOrNothing)
 }
 
@@ -104,14 +103,14 @@ fn authority_of(viewer: &Viewer) -> AppResult<crate::domain::AuthorityId> {
 pub async fn upload(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let authority = authority_of(&viewer)?;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let refuse = |status: StatusCode, key: &str, mode: Mode| {
         let problems = [("file", locale.t(key))];
         Ok((status, render_form(&ctx, &problems, mode)).into_response())
@@ -251,10 +250,10 @@ async fn spool(
 pub async fn status(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let authority = authority_of(&viewer)?;
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
@@ -264,7 +263,7 @@ pub async fn status(
         .filter(|(job, _)| job.authority == authority)
         .ok_or(AppError::NotFound)?;
     drop(conn);
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let progress = files::progress_of(id);
     let running = job.status == "running";
     let (title, summary) = match job.status.as_str() {

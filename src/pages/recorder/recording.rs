@@ -4,7 +4,7 @@
 //! chosen on a form. Every write runs in one transaction with its notice and its audit row.
 
 use axum::{
-    extract::{rejection::QueryRejection, OriginalUri, Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -86,10 +86,10 @@ pub struct HubQuery {
 pub async fn hub(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     query: Result<Query<HubQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let authority = authority_of(&viewer)?;
     let q = query.map(|Query(q)| q.q).unwrap_or_default();
     let mut conn = state.db.pool.acquire().await?;
@@ -165,7 +165,7 @@ pub async fn hub(
         <p>{locale.t("recording.pending_intro")}</p>
         {pending_view}
     };
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     Ok(document(&ctx, &title, main.into_any()))
 }
 
@@ -214,15 +214,14 @@ impl SubjectPage {
 pub async fn subject_page(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(id): Path<String>,
     query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
     let now = Utc::now();
     let page = SubjectPage::load(&state, &viewer, &id, now).await?;
     let done = query.ok().and_then(|Query(q)| q.done);
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     Ok(subject_view(&page, &ctx, done.as_deref(), now))
 }
 
@@ -239,8 +238,8 @@ fn scheme_records(locale: Locale, s: &SchemeStanding) -> AnyView {
         .map(|e| {
             let status = s.status_of(e.event.id);
             let counted = match status {
-                RecordStatus::Counts { points } => format::points(points),
-                _ => String::new(),
+                RecordStatus::Counts { points } => Some(format::points(points)),
+                _ => None,
             };
             let kind = match &e.event.kind {
                 EventKind::Fact => locale.t("record.kind_fact"),
@@ -414,14 +413,13 @@ pub struct EventForm {
 pub async fn event_form(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
     authority_of(&viewer)?;
     let subject = load_subject(&state, &id).await?;
     let schemes = schemes_of(&state, subject.id).await?;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     Ok(render_event_form(&ctx, &subject, &schemes, &EventForm::default(), &Vec::new()))
 }
 
@@ -430,16 +428,16 @@ pub async fn event_form(
 pub async fn record_event(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     Form(form): Form<EventForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let authority = authority_of(&viewer)?;
     let subject = load_subject(&state, &id).await?;
     let schemes = schemes_of(&state, subject.id).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let refuse = |problems: Problems| {
         (StatusCode::UNPROCESSABLE_ENTITY, render_event_form(&page, &subject, &schemes, &form, &problems))
             .into_response()
@@ -653,14 +651,13 @@ impl EntryForm {
 pub async fn entry_form(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
     authority_of(&viewer)?;
     let subject = load_subject(&state, &id).await?;
     let lists = lists(&state).await?;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let form = EntryForm { currency: "CNY".into(), removal: "pay_amount".into(), ..EntryForm::default() };
     Ok(render_entry_form(&ctx, &subject, &lists, &form, &Vec::new()))
 }
@@ -706,17 +703,17 @@ fn cents(text: &str) -> Option<i64> {
 pub async fn record_entry(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let authority = authority_of(&viewer)?;
     let subject = load_subject(&state, &id).await?;
     let lists = lists(&state).await?;
     let form = EntryForm::from_pairs(pairs);
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let refuse = |problems: Problems| {
         (StatusCode::UNPROCESSABLE_ENTITY, render_entry_form(&page, &subject, &lists, &form, &problems))
             .into_response()
@@ -924,13 +921,13 @@ async fn own_entry(
 pub async fn entry_page(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     Path(id): Path<String>,
     query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let (stored, subject) = own_entry(&state, &viewer, &id).await?;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let message = query
         .ok()
         .and_then(|Query(q)| q.done)
@@ -944,14 +941,14 @@ pub async fn entry_page(
 pub async fn deliver_notice(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
     Form(form): Form<DeliveredForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let (stored, subject) = own_entry(&state, &viewer, &id).await?;
-    let page = PageContext { locale, path: uri.to_string() };
+    let page = shell.clone();
     let refuse = |problems: Problems| {
         (
             StatusCode::UNPROCESSABLE_ENTITY,

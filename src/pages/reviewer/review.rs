@@ -6,7 +6,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use axum::{
-    extract::{OriginalUri, Path, Query, State},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::pages::kit::{
     appeal::{
-        actor, clock, decisions_view, describe_target, evidence_list, failure_message, parse_id,
-        refusal_text, status_badge, suspends, timeline_view, Audience,
+        actor, clock, decisions_view, describe, evidence_list, failure_message, parse_id, refusal_text,
+        status_badge, suspends, timeline_view, Audience,
     },
     data_table, document,
     format::{self, pick},
@@ -99,10 +99,10 @@ fn parse_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
 pub async fn queue(
     State(state): State<AppState>,
     reviewer: ReviewerOnly,
-    locale: Locale,
+    shell: PageContext,
     Query(query): Query<QueueQuery>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let viewer = reviewer.viewer();
     let now = Utc::now();
     let mut conn = state.db.pool.acquire().await?;
@@ -124,7 +124,7 @@ pub async fn queue(
     let (items, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
     let mut rows = Vec::new();
     for a in &items {
-        let (what, _) = describe_target(&mut conn, locale, a.target, false).await?;
+        let (what, _) = describe(locale, a, false);
         rows.push(view! {
             <tr class=a.is_overdue(now).then_some("overdue")>
                 <td><a href=format!("/review/appeals/{}", a.id)>{a.reference()}</a></td>
@@ -160,7 +160,7 @@ pub async fn queue(
         .into_iter()
         .map(|g| view! { <option value=g.code() selected=selected(&query.grounds, g.code())>{locale.t(&format!("appeals.grounds_{}", g.code()))}</option> })
         .collect_view();
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let title = locale.t("review.title");
     let main = view! {
         <h1>{title.clone()}</h1>
@@ -249,15 +249,15 @@ const DONE: [&str; 3] = ["claimed", "assigned", "decided"];
 pub async fn page(
     State(state): State<AppState>,
     reviewer: ReviewerOnly,
-    locale: Locale,
+    shell: PageContext,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let a = reviewable(&state, &id).await?;
     let done =
         query.done.filter(|d| DONE.contains(&d.as_str())).map(|d| locale.t(&format!("review.done_{d}")));
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     reviewer_page(
         &state,
         &ctx,
@@ -326,7 +326,7 @@ impl ReviewPage {
             now,
         )
         .await?;
-        let (what, _) = describe_target(&mut conn, locale, a.target, false).await?;
+        let (what, _) = describe(locale, &a, false);
         let files = appeals::evidence(&mut conn, a.id).await?;
         let decided = appeals::decisions(&mut conn, a.id).await?;
         let timeline = appeals::timeline(&mut conn, a.id).await?;
@@ -628,13 +628,14 @@ fn derivation_view(locale: Locale, page: &ReviewPage) -> AnyView {
 pub async fn claim(
     State(state): State<AppState>,
     reviewer: ReviewerOnly,
-    locale: Locale,
+    shell: PageContext,
     address: ClientAddress,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    let _locale = shell.locale;
     let viewer = reviewer.viewer();
     let a = reviewable(&state, &id).await?;
-    assign_to(&state, locale, viewer, &address, &a, viewer.account_id.0, "claimed").await
+    assign_to(&state, &shell, viewer, &address, &a, viewer.account_id.0, "claimed").await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -647,15 +648,16 @@ pub struct AssignForm {
 pub async fn assign(
     State(state): State<AppState>,
     reviewer: ReviewerOnly,
-    locale: Locale,
+    shell: PageContext,
     address: ClientAddress,
     Path(id): Path<String>,
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let viewer = reviewer.viewer();
     let a = reviewable(&state, &id).await?;
     let Ok(to) = Uuid::parse_str(form.reviewer.trim()) else {
-        let ctx = PageContext { locale, path: format!("/review/appeals/{}", a.id) };
+        let ctx = shell.at(format!("/review/appeals/{}", a.id));
         let message = refusal_text(locale, &appeal::AppealError::NoAssignee);
         return reviewer_page(
             &state,
@@ -669,12 +671,12 @@ pub async fn assign(
         )
         .await;
     };
-    assign_to(&state, locale, viewer, &address, &a, to, "assigned").await
+    assign_to(&state, &shell, viewer, &address, &a, to, "assigned").await
 }
 
 async fn assign_to(
     state: &AppState,
-    locale: Locale,
+    shell: &PageContext,
     viewer: &Viewer,
     address: &ClientAddress,
     a: &Appeal,
@@ -689,8 +691,8 @@ async fn assign_to(
         }
         Err(failure) => {
             drop(tx);
-            let message = failure_message(locale, failure)?;
-            let ctx = PageContext { locale, path: format!("/review/appeals/{}", a.id) };
+            let message = failure_message(shell.locale, failure)?;
+            let ctx = shell.at(format!("/review/appeals/{}", a.id));
             reviewer_page(
                 state,
                 &ctx,
@@ -721,14 +723,15 @@ pub struct DecideForm {
 pub async fn decide(
     State(state): State<AppState>,
     reviewer: ReviewerOnly,
-    locale: Locale,
+    shell: PageContext,
     address: ClientAddress,
     Path(id): Path<String>,
     Form(form): Form<DecideForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let viewer = reviewer.viewer();
     let a = reviewable(&state, &id).await?;
-    let ctx = PageContext { locale, path: format!("/review/appeals/{}", a.id) };
+    let ctx = shell.at(format!("/review/appeals/{}", a.id));
     let mut errors = Vec::new();
     let outcome = Outcome::parse(&form.outcome, Some(&form.points), a.target.kind())
         .map_err(|e| {
@@ -790,9 +793,9 @@ pub async fn decide(
 pub async fn statistics(
     State(state): State<AppState>,
     _reviewer: ReviewerOnly,
-    locale: Locale,
-    OriginalUri(uri): OriginalUri,
+    shell: PageContext,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let mut conn = state.db.pool.acquire().await?;
     let s = appeals::statistics(&mut conn, Utc::now()).await?;
     let names: HashMap<String, String> = crate::store::register::authorities(&mut conn)
@@ -833,7 +836,7 @@ pub async fn statistics(
             (locale.t("review.stat_rate"), true),
         ]
     };
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let title = locale.t("review.statistics_title");
     let main = view! {
         <p><a href="/review">{locale.t("review.title")}</a></p>

@@ -5,7 +5,7 @@
 //! served as attachments to the subject and to reviewers only.
 
 use axum::{
-    extract::{multipart::MultipartRejection, Multipart, OriginalUri, Path, Query, State},
+    extract::{multipart::MultipartRejection, Multipart, Path, Query, State},
     http::{header, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -15,8 +15,8 @@ use serde::Deserialize;
 
 use crate::pages::kit::{
     appeal::{
-        actor, clock, decisions_view, describe_target, evidence_list, failure_message, parse_id,
-        refusal_text, rule_of, status_badge, suspends, timeline_view, Audience,
+        actor, clock, decisions_view, describe, describe_target, evidence_list, failure_message, parse_id,
+        refusal_text, status_badge, suspends, timeline_view, Audience,
     },
     data_table, document,
     format::{self},
@@ -50,17 +50,17 @@ pub const UPLOAD_LIMIT: usize = MAX_FILES * MAX_FILE_BYTES + 256 * 1024;
 /// `GET /appeals`: the subject's appeals, newest first.
 pub async fn list(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let subject = own_subject(&viewer)?;
     let now = Utc::now();
     let mut conn = state.db.pool.acquire().await?;
     let mine = appeals::of_subject(&mut conn, subject).await?;
     let mut rows = Vec::new();
     for a in &mine {
-        let (what, _) = describe_target(&mut conn, locale, a.target, true).await?;
+        let (what, _) = describe(locale, a, true);
         rows.push(view! {
             <tr>
                 <td><a href=format!("/appeals/{}", a.id)>{a.reference()}</a></td>
@@ -72,7 +72,7 @@ pub async fn list(
             </tr>
         });
     }
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let title = locale.t("appeals.title");
     let main = view! {
         <h1>{title.clone()}</h1>
@@ -119,8 +119,9 @@ async fn resolve_target(state: &AppState, viewer: &Viewer, kind: &str, id: &str)
         "rule" => {
             // "scheme/CODE" from a rule page, or a version id from a failed post.
             if let Ok(version) = RuleVersionId::parse(id) {
-                rule_of(&mut conn, version).await?;
-                return Ok(Target::Rule(version));
+                let target = Target::Rule(version);
+                appeals::target_summary(&mut conn, target).await?.ok_or(AppError::NotFound)?;
+                return Ok(target);
             }
             let (scheme, code) = id.split_once('/').ok_or(AppError::NotFound)?;
             let record = catalogue::scheme_by_code(&mut conn, scheme).await?.ok_or(AppError::NotFound)?;
@@ -154,10 +155,9 @@ struct Filing {
 /// `GET /appeals/new?event=…`: the filing form.
 pub async fn new_form(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     Query(query): Query<NewQuery>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Response> {
     let (kind, id) = match (&query.event, &query.entry, &query.rule) {
         (Some(e), _, _) => ("event", e.as_str()),
@@ -168,7 +168,7 @@ pub async fn new_form(
     let target = resolve_target(&state, &viewer, kind, id).await?;
     let (kind, id) = target_parts(target);
     let filing = Filing { target_kind: kind.into(), target_id: id, ..Filing::default() };
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     filing_form(&state, &ctx, target, &filing, Vec::new(), StatusCode::OK).await
 }
 
@@ -361,14 +361,14 @@ fn upload_refused(ctx: &PageContext, refusal: UploadRefusal) -> Response {
 /// every problem named; nothing is stored unless everything is right.
 pub async fn file(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     address: ClientAddress,
-    OriginalUri(uri): OriginalUri,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let subject = own_subject(&viewer)?;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let upload = match read_upload(multipart).await {
         Ok(u) => u,
         Err(refusal) => return Ok(upload_refused(&ctx, refusal)),
@@ -429,16 +429,16 @@ const DONE: [&str; 4] = ["filed", "evidence", "withdrawn", "second_level"];
 /// `GET /appeals/{id}`: the subject's appeal.
 pub async fn page(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let a = own_appeal(&state, &viewer, &id).await?;
     let done =
         query.done.filter(|d| DONE.contains(&d.as_str())).map(|d| locale.t(&format!("appeals.done_{d}")));
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     subject_page(&state, &ctx, &a, done, Vec::new(), StatusCode::OK).await
 }
 
@@ -453,7 +453,7 @@ async fn subject_page(
     let locale = ctx.locale;
     let now = Utc::now();
     let mut conn = state.db.pool.acquire().await?;
-    let (what, link) = describe_target(&mut conn, locale, a.target, true).await?;
+    let (what, link) = describe(locale, a, true);
     let files = appeals::evidence(&mut conn, a.id).await?;
     let decided = appeals::decisions(&mut conn, a.id).await?;
     let timeline = appeals::timeline(&mut conn, a.id).await?;
@@ -527,18 +527,18 @@ async fn subject_page(
 /// `POST /appeals/{id}/evidence` (multipart): more evidence while the appeal is open.
 pub async fn add_evidence(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     address: ClientAddress,
     Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let a = own_appeal(&state, &viewer, &id).await?;
-    let ctx = PageContext { locale, path: format!("/appeals/{}", a.id) };
+    let ctx = shell.at(format!("/appeals/{}", a.id));
     let upload = match read_upload(multipart).await {
         Ok(u) => u,
-        Err(refusal) => return Ok(upload_refused(&PageContext { locale, path: uri.to_string() }, refusal)),
+        Err(refusal) => return Ok(upload_refused(&shell.clone(), refusal)),
     };
     let problem = match (&upload.problem, upload.files.is_empty()) {
         (Some(p), _) => Some(refusal_text(locale, p)),
@@ -596,14 +596,15 @@ pub struct WithdrawForm {
 /// `POST /appeals/{id}/withdraw`: ends an open appeal (after the person ticks the box).
 pub async fn withdraw(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     address: ClientAddress,
     Path(id): Path<String>,
     crate::http::form::Form(form): crate::http::form::Form<WithdrawForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let a = own_appeal(&state, &viewer, &id).await?;
-    let ctx = PageContext { locale, path: format!("/appeals/{}", a.id) };
+    let ctx = shell.at(format!("/appeals/{}", a.id));
     if form.confirm != "yes" {
         let message = locale.t("appeals.withdraw_unconfirmed");
         return subject_page(
@@ -639,14 +640,15 @@ pub struct SecondLevelForm {
 /// `POST /appeals/{id}/second-level`: asks, once, for a review by a different reviewer.
 pub async fn second_level(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     address: ClientAddress,
     Path(id): Path<String>,
     crate::http::form::Form(form): crate::http::form::Form<SecondLevelForm>,
 ) -> AppResult<Response> {
+    let locale = shell.locale;
     let a = own_appeal(&state, &viewer, &id).await?;
-    let ctx = PageContext { locale, path: format!("/appeals/{}", a.id) };
+    let ctx = shell.at(format!("/appeals/{}", a.id));
     let why = match Statement::parse(&form.why) {
         Ok(why) => why,
         Err(e) => {

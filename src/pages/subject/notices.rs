@@ -2,7 +2,7 @@
 //! Recourse holds about them (JSON, and the events as CSV).
 
 use axum::{
-    extract::{OriginalUri, State},
+    extract::State,
     http::header,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -16,7 +16,6 @@ use crate::{
     auth::access::{SignedIn, Viewer},
     error::{AppError, AppResult},
     http::AppState,
-    i18n::Locale,
     store::{
         blacklist,
         notices::{self, About},
@@ -28,10 +27,10 @@ use crate::{
 /// `GET /notices`: every change to the record, newest first, unread ones marked.
 pub async fn inbox(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let subject = own_subject(&viewer)?;
     let mut conn = state.db.pool.acquire().await?;
     let items = notices::inbox(&mut conn, subject).await?;
@@ -54,7 +53,7 @@ pub async fn inbox(
             }
         })
         .collect_view();
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let title = locale.t("notices.title");
     let main = view! {
         <h1>{title.clone()}</h1>
@@ -84,10 +83,10 @@ pub async fn mark_read(State(state): State<AppState>, SignedIn(viewer): SignedIn
 /// `GET /record/access`: the staff who opened this record, their body, role, when and why.
 pub async fn access(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let subject = own_subject(&viewer)?;
     let mut conn = state.db.pool.acquire().await?;
     let reads = notices::accesses(&mut conn, subject).await?;
@@ -105,7 +104,7 @@ pub async fn access(
             }
         })
         .collect_view();
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let title = locale.t("access.title");
     let main = view! {
         <p><a href="/record">{locale.t("record.back")}</a></p>
@@ -305,7 +304,7 @@ pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedI
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::notices::NoticeKind;
+    use crate::{i18n::Locale, store::notices::NoticeKind};
 
     #[test]
     fn csv_cells_that_look_like_formulas_are_neutralised() {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use axum::{
-    extract::{OriginalUri, Path, Query, State},
+    extract::{Path, Query, State},
     response::Html,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -153,14 +153,13 @@ impl RecordPage {
 /// `GET /record`: the signed-in subject's record in every scheme, now or as of a date.
 pub async fn page(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     Query(query): Query<RecordQuery>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
     let now = Utc::now();
     let page = RecordPage::load(&state, &viewer, &query, now).await?;
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     Ok(record_view(&page, &ctx, &query, now))
 }
 
@@ -612,11 +611,11 @@ fn entry_status_badge(locale: Locale, status: EntryStatus) -> AnyView {
 /// `GET /record/events/{id}`: one record with its provenance and what corrected it.
 pub async fn event(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let subject = own_subject(&viewer)?;
     let id = EventId::parse(&id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
@@ -651,7 +650,7 @@ pub async fn event(
         format!("{} · {}", e.rule_code, version.map(|v| format::rule_title(locale, v)).unwrap_or_default());
     let rule_href = format!("/rules/{}/{}", ctx_data.record.scheme.code(), e.rule_code);
     let contestable = e.is_scoring() && corrected_by.is_empty();
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let main = view! {
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
@@ -694,11 +693,11 @@ pub async fn event(
 /// `GET /record/entries/{id}`: one blacklist entry: what it restricts, its notice, and how to get off.
 pub async fn entry(
     State(state): State<AppState>,
-    locale: Locale,
+    shell: PageContext,
     SignedIn(viewer): SignedIn,
     Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
 ) -> AppResult<Html<String>> {
+    let locale = shell.locale;
     let subject = own_subject(&viewer)?;
     let id = EntryId::parse(&id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
@@ -730,7 +729,7 @@ pub async fn entry(
         None => locale.t("entry.notice_pending"),
     };
     let title = locale.t_with("entry.title", &[("case", e.case_number())]);
-    let ctx = PageContext { locale, path: uri.to_string() };
+    let ctx = shell.clone();
     let main = view! {
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
