@@ -276,7 +276,7 @@ async fn admin_create(args: AdminCreateArgs) -> Result<(), CliError> {
     let hash = hash_password(raw, &[&args.username, &display]).await?;
     let db = open(&args.db.database_url).await?;
     db.migrate().await?;
-    let mut tx = db.pool.begin().await.map_err(crate::db::DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(crate::db::DbError::from)?;
     let id = store::accounts::create(&mut tx, &args.username, &display, &hash, Role::Administrator)
         .await
         .map_err(|e| CliError::Refused(e.to_string()))?;

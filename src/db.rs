@@ -165,6 +165,18 @@ impl Db {
         Ok(Self { pool, dialect })
     }
 
+    /// Opens a write transaction: the one way every write path begins. On SQLite it takes the
+    /// write lock at `BEGIN` (`BEGIN IMMEDIATE`), waiting its turn under the busy timeout; a
+    /// deferred transaction that read first would fail at once ("database is locked") when a
+    /// simultaneous writer held the lock as it tried to upgrade. On PostgreSQL a plain `BEGIN`:
+    /// writes there take row locks as they go.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// SQLite: copies the write-ahead log back into the database file, in the background on a
     /// pooled connection. Bulk imports turn off the automatic checkpoint on their connection
     /// (it would run inside their COMMIT, copying back every page the import wrote, a tenth of

@@ -108,7 +108,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
     for account in &ACCOUNTS {
         hashes.push(password::hash(NewPassword::parse(account.password.to_string())?).await?);
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let (wang, harbour, liu, traffic, seeded) = {
         let mut seeder = Seeder::new(&mut tx, now).await?;
         seeder.histories().await?;

@@ -321,6 +321,46 @@ async fn repeated_failures_are_throttled_per_account_with_a_clear_message() {
 }
 
 #[tokio::test]
+async fn an_attacker_guessing_at_a_name_is_throttled_while_its_owner_signs_in_from_elsewhere() {
+    for_each_database(|app| async move {
+        let admin = person(&app.db, "demo.owner", Role::Administrator).await;
+        // The attacker on 127.0.0.1; the owner on 127.0.0.2 (the whole of 127/8 is loopback).
+        let owner = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+            .build()
+            .unwrap();
+        for _ in 0..5 {
+            let r = sign_in_with(&app, &client(), &admin.username, "wrong guess number one").await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{}", app.label);
+        }
+        let attacker = sign_in_with(&app, &client(), &admin.username, PASSWORD).await;
+        assert_eq!(
+            attacker.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}: the attacker is throttled",
+            app.label
+        );
+        assert!(attacker.text().await.unwrap().contains("try again in 15 minutes"));
+        sign_in(&app, &owner, &admin).await;
+        assert!(
+            is_signed_in(&app, &owner, None).await,
+            "{}: the owner signs in from their own address",
+            app.label
+        );
+        let again = sign_in_with(&app, &client(), &admin.username, PASSWORD).await;
+        assert_eq!(
+            again.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}: the owner's success frees no one else",
+            app.label
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn repeated_failures_from_one_address_are_throttled_across_names() {
     for_each_database(|app| async move {
         let wang = person(&app.db, "wang.fang", Role::Subject).await;

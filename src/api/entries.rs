@@ -350,7 +350,7 @@ pub async fn record(
     let now = Utc::now();
     // The domain's checks, before any write; the store makes them again as it inserts.
     let wanted = Entry::new(draft.clone(), now).map_err(|e| ApiError::invalid(vec![domain_problem(&e)]))?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let entry = match blacklist::insert_entry(&mut tx, draft, now).await {
         Ok(entry) => entry,
         Err(StoreError::Domain(e)) => return Err(ApiError::invalid(vec![domain_problem(&e)])),

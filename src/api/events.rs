@@ -133,7 +133,7 @@ pub async fn record(
     drop(conn);
     // The transaction's first statement is a write (the record's lock), so SQLite waits for its
     // write lock instead of failing to upgrade a read snapshot.
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let source = crate::domain::Source {
         subject: new.subject,
         scheme: ctx.scheme().id(),

@@ -1,5 +1,7 @@
-//! Sign-in throttling: at most 5 failed attempts per account name and 20 per client address in
-//! any 15 minutes. Failures are counted in the database, not in memory, because app servers keep
+//! Sign-in throttling: at most 5 failed attempts per account name from one client address, and
+//! 20 per client address whatever the names, in any 15 minutes (OWASP's authentication cheat
+//! sheet). A name is never locked for everyone: an address with no failures against it is not
+//! throttled for it, so an attacker guessing at someone's name cannot keep its owner out. Failures are counted in the database, not in memory, because app servers keep
 //! no state of their own (DESIGN.md): behind a load balancer an in-memory limiter would let an
 //! attacker multiply their attempts by the number of servers. Names and addresses are stored and
 //! logged only as digests.
@@ -26,11 +28,13 @@ pub struct Limit {
     pub window: Duration,
 }
 
+/// Per account name from one client address.
 pub const PER_ACCOUNT: Limit = Limit { failures: 5, window: Duration::minutes(15) };
 pub const PER_ADDRESS: Limit = Limit { failures: 20, window: Duration::minutes(15) };
 
-/// The digests an attempt is counted under. Also the tags that stand for the name and the
-/// address in the log, so an operator can follow one attacker without learning who anyone is.
+/// The digests an attempt is counted under: the name at the address, and the address. Also the
+/// tags that stand for them in the log, so an operator can follow one attacker without learning
+/// who anyone is.
 #[derive(Clone)]
 pub struct AttemptKeys {
     account: String,
@@ -56,12 +60,15 @@ impl AttemptKeys {
     /// one account, whether it exists or not) from a client address.
     pub fn new(username: &str, address: &str) -> Self {
         Self {
-            account: digest("recourse sign-in account", &username.trim().to_lowercase()),
+            account: digest(
+                "recourse sign-in account at address",
+                &format!("{}\0{address}", username.trim().to_lowercase()),
+            ),
             address: digest("recourse sign-in address", address),
         }
     }
 
-    /// A short tag for the account name in logs.
+    /// A short tag for the account name (at this address) in logs.
     pub fn account_tag(&self) -> &str {
         &self.account[..12]
     }
@@ -104,7 +111,7 @@ pub async fn record_failure(
     throttle::prune(conn, now - PER_ACCOUNT.window.max(PER_ADDRESS.window)).await
 }
 
-/// After a successful sign-in, the account's earlier failures no longer count against it.
+/// After a successful sign-in, the account's earlier failures from this address no longer count.
 pub async fn clear_account(conn: &mut AnyConnection, keys: &AttemptKeys) -> Result<(), sqlx::Error> {
     throttle::clear(conn, Scope::Account, &keys.account).await
 }

@@ -193,7 +193,7 @@ impl Importer {
         now: DateTime<Utc>,
     ) -> Result<Self, StoreError> {
         let id = Uuid::now_v7();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         sqlx::query(
             "INSERT INTO imports (id, authority_id, account_id, actor, format, mode, status, started_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)",
@@ -552,7 +552,7 @@ impl Importer {
         }
         self.close().await?;
         let status = if self.summary.committed { "done" } else { "refused" };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         progress_row(&mut tx, &self.summary, status).await?;
         for (position, p) in self.summary.problems.iter().enumerate() {
             sqlx::query(

@@ -77,7 +77,7 @@ pub async fn record_fact(
     provenance: Provenance,
     now: DateTime<Utc>,
 ) -> Result<Recorded, RecordError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let recorded = record_fact_in(&mut tx, ctx, source, fact, provenance, now).await?;
     tx.commit().await?;
     Ok(recorded)
@@ -484,7 +484,7 @@ pub async fn refresh_expired_scores(db: &Db, now: DateTime<Utc>) -> Result<usize
     for row in &stale {
         let subject = SubjectId::parse(&row.try_get::<String, _>(0)?)?;
         let scheme = SchemeId::parse(&row.try_get::<String, _>(1)?)?;
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         if !contexts.iter().any(|c| c.scheme().id() == scheme) {
             let ctx = super::catalogue::context(&mut tx, scheme)
                 .await?

@@ -130,7 +130,7 @@ pub async fn submit(
     };
     let hash = password::hash(new).await?;
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     // Whoever uses the link first wins; a second, concurrent use finds it used.
     if !accounts::use_invitation(&mut tx, &invitation::digest(&token), now).await? {
         drop(tx);

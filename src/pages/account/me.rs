@@ -193,7 +193,7 @@ pub async fn change_password(
     }
 
     let hash = password::hash(new).await?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let epoch = accounts::set_password(&mut tx, account.id, &hash, now).await?;
     let ended = sessions::end_sessions_of(&mut tx, account.id, None).await?;
     tx.commit().await?;

@@ -110,7 +110,7 @@ pub async fn create(
     let now = Utc::now();
     let token = InvitationToken::generate();
     let expires = now + invitation::LIFETIME;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let id = match accounts::create(&mut tx, &new.username, &new.display_name, "", new.role).await {
         Ok(id) => AccountId(id),
         Err(AccountError::NameTaken(name)) => {
@@ -175,7 +175,7 @@ pub async fn disable(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if accounts::disable(&mut tx, account.id, now).await? {
         let ended = sessions::end_sessions_of(&mut tx, account.id, None).await?;
         let actor = Actor::person(admin.account_id, &admin.username, address);
@@ -211,7 +211,7 @@ pub async fn reinvite(
     let now = Utc::now();
     let token = InvitationToken::generate();
     let expires = now + invitation::LIFETIME;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     accounts::create_invitation(&mut tx, account.id, Some(admin.account_id), &token.digest(), now, expires)
         .await?;
     let actor = Actor::person(admin.account_id, &admin.username, address);

@@ -227,7 +227,7 @@ pub async fn create(
     };
     let authority = Authority { id: AuthorityId::new(), code, name_en, name_zh };
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     match administration::insert_authority(&mut tx, &authority).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
@@ -320,7 +320,7 @@ pub async fn rename(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     };
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if !administration::rename_authority(&mut tx, authority.id, &name_en, &name_zh).await? {
         return Err(AppError::NotFound);
     }

@@ -190,7 +190,7 @@ pub async fn create(
     let mut problems = Problems::new();
     let body = check_body(locale, (&form.code, &form.name_en, &form.name_zh), &mut problems);
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let authorities = register::authorities(&mut tx).await?;
     let authority =
         chosen_authority(locale, &form.authority_id, &authorities).map_err(|p| problems.push(p)).ok();

@@ -345,7 +345,7 @@ pub async fn create_draft(
     };
     let now = Utc::now();
     let id = RuleVersionId::new();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
     let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
     let draft = match fresh.catalogue.add_draft(id, rule_code, content) {
@@ -502,7 +502,7 @@ pub async fn edit_draft(
         Err(problems) => return Ok(refuse(problems)),
     };
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
     let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
     if let Err(e) = fresh.catalogue.edit_draft(version.id(), content) {
@@ -552,7 +552,7 @@ pub async fn publish(
         }
         None => return Ok(refuse(vec![("publish_from", unreadable_date(locale, "effective_from"))])),
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
     let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
     let published = match fresh.catalogue.publish_from(version.id(), effective_from, now) {
@@ -607,7 +607,7 @@ pub async fn repeal_rule(
         return Ok(refuse(vec![describe(locale, &e)]));
     }
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let repealed = match repeal::repeal_rule(
         &mut tx,
         ctx.scheme().id(),

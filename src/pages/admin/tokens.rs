@@ -94,7 +94,7 @@ pub async fn create(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let (token, secret) = tokens::create(&mut tx, authority, &label, admin.account_id, now)
         .await
         .map_err(anyhow::Error::from)?;
@@ -130,7 +130,7 @@ pub async fn revoke(
 ) -> AppResult<Response> {
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let token = tokens::by_id(&mut tx, id).await.map_err(anyhow::Error::from)?.ok_or(AppError::NotFound)?;
     if tokens::revoke(&mut tx, id, now).await.map_err(anyhow::Error::from)? {
         let actor = Actor::person(admin.account_id, &admin.username, address);

@@ -174,3 +174,11 @@ pub fn titled(locale: Locale, title: String, problems: &Problems) -> String {
         locale.t_with("forms.error_title", &[("title", &title)])
     }
 }
+
+/// The content of a `<textarea>` re-shown to its author, escaped. Leptos writes a textarea's
+/// children as they are (it treats it as raw text), so a statement holding `</textarea>` would
+/// end the field and the rest would be read as markup; escaped, it stays text. Give it as the
+/// element's `inner_html`, never as a child.
+pub fn text_area(value: &str) -> String {
+    html_escape::encode_text(value).into_owned()
+}

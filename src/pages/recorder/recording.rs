@@ -191,7 +191,7 @@ impl SubjectPage {
         let authority = authority_of(viewer)?;
         let subject = load_subject(state, id).await?;
         let body_en = authority_name(state, Locale::En, authority).await?;
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin_write().await?;
         notices::record_access(
             &mut tx,
             subject.id,
@@ -491,7 +491,7 @@ pub async fn record_event(
         source: form.source.trim().to_string(),
         evidence_ref: form.evidence_ref.trim().to_string(),
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let recorded = match records::record_fact_in(&mut tx, ctx, source, fact, provenance, now).await {
         Ok(recorded) => recorded,
         Err(RecordError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
@@ -779,7 +779,7 @@ pub async fn record_entry(
         removal,
     };
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let entry = match blacklist::insert_entry(&mut tx, draft, now).await {
         Ok(entry) => entry,
         Err(crate::store::StoreError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
@@ -979,7 +979,7 @@ pub async fn deliver_notice(
     let (Some(at), true) = (at, problems.is_empty()) else {
         return Ok(refuse(problems));
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let entry_id = stored.entry.id();
     match blacklist::act(&mut tx, entry_id, EntryAction::NoticeDelivered, at, form.how.trim(), now).await {
         Ok(_) => {}

@@ -22,7 +22,7 @@ use crate::pages::kit::{
     },
     data_table, document,
     format::{self, pick},
-    forms::{error_summary, notice},
+    forms::{error_summary, notice, text_area},
     PageContext,
 };
 use crate::{
@@ -461,7 +461,8 @@ fn review_view(
                         <p class="hint" id="reasons-hint">{locale.t_with("review.reasons_hint", &[("min", &REASONS_MIN.to_string())])}</p>
                         {reasons_error.clone().map(|e| view! { <p class="field-error" id="reasons-error">{e}</p> })}
                         <textarea id="reasons" name="reasons" rows="8"
-                            aria-describedby=if reasons_error.is_some() { "reasons-hint reasons-error" } else { "reasons-hint" }>{form.reasons.clone()}</textarea>
+                            aria-describedby=if reasons_error.is_some() { "reasons-hint reasons-error" } else { "reasons-hint" }
+                            inner_html=text_area(&form.reasons)></textarea>
                     </div>
                     <button type="submit">{locale.t("review.decide_submit")}</button>
                 </form>
@@ -683,7 +684,7 @@ async fn assign_to(
     to: Uuid,
     done: &str,
 ) -> AppResult<Response> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     match appeals::assign(&mut tx, &actor(viewer, address), viewer.account_id.0, a.id, to, Utc::now()).await {
         Ok(()) => {
             tx.commit().await?;
@@ -757,7 +758,7 @@ pub async fn decide(
     let mut conn = state.db.pool.acquire().await?;
     let (me, _) = reviewer_of(&mut conn, viewer).await?;
     drop(conn);
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     match appeals::decide(
         &mut tx,
         &actor(viewer, &address),

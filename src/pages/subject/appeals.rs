@@ -20,7 +20,7 @@ use crate::pages::kit::{
     },
     data_table, document,
     format::{self},
-    forms::{error_summary, notice},
+    forms::{error_summary, notice, text_area},
     PageContext,
 };
 use crate::pages::subject::own_subject;
@@ -229,7 +229,7 @@ async fn filing_form(
                 {statement_error.clone().map(|e| view! { <p class="field-error" id="statement-error">{e}</p> })}
                 <textarea id="statement" name="statement" rows="8"
                     aria-describedby=if statement_error.is_some() { "statement-hint statement-error" } else { "statement-hint" }
-                    aria-invalid=statement_error.is_some().then_some("true")>{filing.statement.clone()}</textarea>
+                    aria-invalid=statement_error.is_some().then_some("true") inner_html=text_area(&filing.statement)></textarea>
             </div>
             {evidence_input(locale, evidence_error, had_errors)}
             <button type="submit">{locale.t("appeals.file_submit")}</button>
@@ -394,7 +394,7 @@ pub async fn file(
         return filing_form(&state, &ctx, target, &filing, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let now = Utc::now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let new = NewAppeal { subject, target, grounds, statement, files: upload.files };
     match appeals::file(&mut tx, &actor(&viewer, &address), viewer.account_id.0, new, now).await {
         Ok(id) => {
@@ -556,7 +556,7 @@ pub async fn add_evidence(
         )
         .await;
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     match appeals::add_evidence(
         &mut tx,
         &actor(&viewer, &address),
@@ -617,7 +617,7 @@ pub async fn withdraw(
         )
         .await;
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     match appeals::withdraw(&mut tx, &actor(&viewer, &address), viewer.account_id.0, a.id, Utc::now()).await {
         Ok(()) => {
             tx.commit().await?;
@@ -665,7 +665,7 @@ pub async fn second_level(
                 .await;
         }
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     match appeals::request_second_level(
         &mut tx,
         &actor(&viewer, &address),
