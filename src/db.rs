@@ -208,8 +208,10 @@ impl Db {
     }
 
     /// True when the database answers a trivial query.
+    /// Whether the schema answers: a read of a real table, so a deleted or unreadable file
+    /// (which still opens) is not healthy.
     pub async fn is_healthy(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&self.pool).await.is_ok()
     }
 }
 
@@ -241,6 +243,29 @@ fn open_error(url: &DatabaseUrl, e: sqlx::Error) -> DbError {
             DbError::SqliteUnavailable { path: url.sqlite_file().unwrap_or_default().into(), reason }
         }
         Dialect::Postgres => DbError::PostgresUnreachable { target: url.postgres_target(), reason },
+    }
+}
+
+/// Whether `e` means the database cannot be used at all just now (unreachable, out of
+/// connections, out of space, an I/O error): a person is told so with a 503, not a generic 500,
+/// and nothing was recorded. Anything else is a fault of Recourse's.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            true
+        }
+        sqlx::Error::Database(d) => {
+            // SQLite: SQLITE_FULL, SQLITE_IOERR (and its extended codes), SQLITE_CANTOPEN,
+            // SQLITE_BUSY/LOCKED after the busy timeout. PostgreSQL: class 08 (connection),
+            // 53 (insufficient resources), 57P (operator intervention: shutdown).
+            let code = d.code().unwrap_or_default();
+            let sqlite = code.parse::<i64>().ok().map(|c| c & 0xff);
+            matches!(sqlite, Some(5 | 6 | 10 | 13 | 14))
+                || code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+        }
+        _ => false,
     }
 }
 

@@ -12,6 +12,8 @@ use axum::{
 pub enum ErrorPage {
     NotFound,
     Internal,
+    /// The database cannot be used just now; nothing was changed.
+    Unavailable,
 }
 
 impl ErrorPage {
@@ -19,6 +21,7 @@ impl ErrorPage {
         match self {
             ErrorPage::NotFound => StatusCode::NOT_FOUND,
             ErrorPage::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorPage::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -40,11 +43,18 @@ pub enum AppError {
     /// Anything the person cannot fix; logged, shown as the 500 page.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// The database cannot be used just now (see [`crate::db::is_unavailable`]): the 503 page.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.into())
+        if crate::db::is_unavailable(&e) {
+            AppError::Unavailable(e)
+        } else {
+            AppError::Internal(e.into())
+        }
     }
 }
 
@@ -52,7 +62,10 @@ impl From<sqlx::Error> for AppError {
 /// page shown. Handlers write `?`.
 impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
-        AppError::Internal(e.into())
+        match e {
+            crate::store::StoreError::Db(e) => e.into(),
+            other => AppError::Internal(other.into()),
+        }
     }
 }
 
@@ -63,6 +76,10 @@ impl IntoResponse for AppError {
             AppError::Internal(e) => {
                 tracing::error!(error = %e, "internal error");
                 ErrorPage::Internal.into_response()
+            }
+            AppError::Unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ErrorPage::Unavailable.into_response()
             }
         }
     }

@@ -192,6 +192,13 @@ async fn a_subject_files_with_evidence_a_reviewer_upholds_and_the_subject_sees_t
             assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
             assert_eq!(response.bytes().await.unwrap().as_ref(), pdf);
         }
+        let (_, access) = get(&app, &liu, "/record/access").await;
+        assert_eq!(
+            access.matches("Downloading evidence of appeal A-").count(),
+            1,
+            "{}: the reviewer's download was recorded for the subject, hers was not: {access}",
+            app.label
+        );
         let other = signed_in(&app, ("demo-subject", "wang-fang-demo-2026")).await;
         assert_eq!(get(&app, &other, &download).await.0, StatusCode::NOT_FOUND);
         assert_eq!(get(&app, &other, &path).await.0, StatusCode::NOT_FOUND);
@@ -319,6 +326,26 @@ async fn a_reviewer_of_the_recording_authority_cannot_decide_and_overdue_appeals
         assert_eq!(status, StatusCode::FORBIDDEN, "a forged post is refused too");
         assert!(page.contains("made by your own authority"), "{page}");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM appeal_decisions").await, 0);
+        // Nor may they hold it: no claim button, a forged claim refused, and the independent
+        // reviewer cannot hand it to them either.
+        assert!(!page.contains("Take this appeal"), "{page}");
+        let (status, _, refused) = post(&app, &office, &format!("{path}/claim"), &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}", app.label);
+        assert!(refused.contains("made by your own authority"), "{refused}");
+        let office_id: String = sqlx::query("SELECT id FROM accounts WHERE username = 'demo-reviewer-2'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .get(0);
+        let board = signed_in(&app, REVIEWER).await;
+        let (_, theirs) = get(&app, &board, &path).await;
+        assert!(
+            !theirs.contains(&format!("value=\"{office_id}\"")),
+            "the assign list leaves the office out: {theirs}"
+        );
+        let (status, _, _) = post(&app, &board, &format!("{path}/assign"), &[("reviewer", &office_id)]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}", app.label);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM appeals WHERE assigned_to IS NOT NULL").await, 0);
 
         let liu = signed_in(&app, LIU).await;
         let (_, mine) = get(&app, &liu, &format!("/appeals/{overdue}")).await;

@@ -88,6 +88,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "there is no such thing recorded by your authority")
     }
 
+    /// 503: the database cannot be used just now; nothing was recorded.
+    pub fn unavailable(e: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %e, "database unavailable to the API");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "Recourse cannot reach its database just now; nothing was recorded; try again in a moment",
+        )
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error in the API");
         Self::new(
@@ -102,6 +112,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            StoreError::Db(e) => e.into(),
             other => Self::internal(other),
         }
     }
@@ -109,7 +120,11 @@ impl From<StoreError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        Self::internal(e)
+        if crate::db::is_unavailable(&e) {
+            Self::unavailable(e)
+        } else {
+            Self::internal(e)
+        }
     }
 }
 

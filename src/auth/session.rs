@@ -9,7 +9,7 @@ use axum::{
     extract::{Request, State},
     http::{header, HeaderValue},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,9 @@ pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request,
     let viewer = match request.extensions().get::<Session>().cloned() {
         Some(session) => match current(&state, &session).await {
             Ok(viewer) => viewer,
+            // A database that cannot be reached is said so (503), never taken for a signed-out
+            // person and sent to sign in.
+            Err(_) if !state.db.is_healthy().await => return unavailable(request),
             Err(e) => {
                 tracing::error!(error = %e, "could not resolve the session; treating the request as signed out");
                 None
@@ -90,6 +93,18 @@ pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request,
         response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// The 503 answer while the database cannot be reached: JSON for the API, else the page.
+fn unavailable(request: Request) -> Response {
+    tracing::warn!("the database cannot be reached; answering 503");
+    let (parts, _) = request.into_parts();
+    if parts.uri.path().starts_with("/api/") {
+        return crate::api::ApiError::unavailable("the session store cannot be reached").into_response();
+    }
+    let page = crate::error::ErrorPage::Unavailable;
+    (page.status(), crate::pages::kit::errors::render(&crate::pages::PageContext::of(&parts), page))
+        .into_response()
 }
 
 async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<Viewer>> {

@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new().map_response(assets::cache_public_files).service(public_files),
         )
         .with_state(state.clone())
+        .layer(middleware::from_fn(answer_headers))
         .layer(middleware::from_fn(render_error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve_viewer))
         .layer(crate::auth::session::layer(&state))
@@ -160,6 +161,36 @@ async fn render_error_pages(request: Request, next: Next) -> Response {
         Some(page) => (page.status(), pages::kit::errors::render(&ctx, page)).into_response(),
         None => response,
     }
+}
+
+/// What every answer says of itself beyond its body. API answers are never cached and an unknown
+/// `/api/` address answers JSON like every other API refusal; a page says that its language
+/// follows the language cookie and `Accept-Language`, so no cache serves one person's language
+/// to another.
+async fn answer_headers(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if api {
+        if response.extensions().get::<ErrorPage>() == Some(&ErrorPage::NotFound) {
+            response =
+                crate::api::ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is no such API address")
+                    .into_response();
+        }
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    } else {
+        let html = response.extensions().get::<ErrorPage>().is_some()
+            || response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/html"));
+        if html {
+            response
+                .headers_mut()
+                .append(header::VARY, header::HeaderValue::from_static("cookie, accept-language"));
+        }
+    }
+    response
 }
 
 async fn not_found() -> ErrorPage {

@@ -634,15 +634,13 @@ pub async fn assign(
 ) -> Result<(), AppealFailure> {
     let a = lock(conn, id).await?;
     appeal::check_decidable(a.status)?;
-    let name: Option<String> = sqlx::query(
-        "SELECT display_name FROM accounts WHERE id = $1 AND role = 'reviewer' AND disabled_at IS NULL",
-    )
-    .bind(reviewer.to_string())
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|r| r.try_get(0))
-    .transpose()?;
-    let name = name.ok_or(AppealError::NoAssignee)?;
+    // Only someone who may decide it may hold it: an appeal claimed by, or assigned to, a
+    // reviewer who is not independent would sit with someone who cannot decide it.
+    let assignee = reviewer_accounts(conn, Some(reviewer)).await?.pop().ok_or(AppealError::NoAssignee)?;
+    let first = decisions(conn, id).await?.into_iter().find(|d| d.level == 1).map(|d| d.reviewer);
+    appeal::check_independence(&assignee, &recorded(conn, &a).await?, first)
+        .map_err(AppealError::Conflict)?;
+    let name = assignee.display_name;
     sqlx::query("UPDATE appeals SET assigned_to = $2 WHERE id = $1")
         .bind(id.to_string())
         .bind(reviewer.to_string())
@@ -663,14 +661,47 @@ pub async fn assign(
     Ok(())
 }
 
-/// Reviewers an appeal can be assigned to.
-pub async fn reviewers(conn: &mut AnyConnection) -> Result<Vec<(Uuid, String)>, StoreError> {
+/// The active reviewers (or the one with id `only`), as independence needs them, by name.
+async fn reviewer_accounts(
+    conn: &mut AnyConnection,
+    only: Option<Uuid>,
+) -> Result<Vec<Reviewer>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, display_name FROM accounts WHERE role = 'reviewer' AND disabled_at IS NULL ORDER BY display_name",
+        "SELECT c.id, c.username, c.display_name, c.authority_id, c.review_body_id, b.authority_id FROM accounts c \
+         LEFT JOIN review_bodies b ON b.id = c.review_body_id \
+         WHERE c.role = 'reviewer' AND c.disabled_at IS NULL AND ($1 IS NULL OR c.id = $1) ORDER BY c.display_name",
     )
+    .bind(only.map(|id| id.to_string()))
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(|r| Ok((uuid(&r.try_get::<String, _>(0)?)?, r.try_get(1)?))).collect()
+    let authority = |r: &AnyRow, i: usize| -> Result<Option<AuthorityId>, StoreError> {
+        Ok(r.try_get::<Option<String>, _>(i)?.map(|a| AuthorityId::parse(&a)).transpose()?)
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(Reviewer {
+                account: uuid(&r.try_get::<String, _>(0)?)?,
+                username: r.try_get(1)?,
+                display_name: r.try_get(2)?,
+                authority: authority(r, 3)?,
+                review_body: r.try_get::<Option<String>, _>(4)?.map(|b| uuid(&b)).transpose()?,
+                body_authority: authority(r, 5)?,
+            })
+        })
+        .collect()
+}
+
+/// The reviewers who may decide `a`, and so may be given it: independent of its record and,
+/// at the second level, not its first decider.
+pub async fn reviewers(conn: &mut AnyConnection, a: &Appeal) -> Result<Vec<(Uuid, String)>, StoreError> {
+    let recorded = recorded(conn, a).await?;
+    let first = decisions(conn, a.id).await?.into_iter().find(|d| d.level == 1).map(|d| d.reviewer);
+    Ok(reviewer_accounts(conn, None)
+        .await?
+        .into_iter()
+        .filter(|r| appeal::check_independence(r, &recorded, first).is_ok())
+        .map(|r| (r.account, r.display_name))
+        .collect())
 }
 
 /// A review body with the authority it belongs to, if any.

@@ -1,4 +1,4 @@
-//! The 404 and 500 pages, rendered in the person's language.
+//! The 404, 500 and 503 pages, rendered in the person's language.
 
 use axum::response::Html;
 use leptos::prelude::*;
@@ -11,6 +11,7 @@ pub fn render(ctx: &PageContext, page: ErrorPage) -> Html<String> {
     let (title, body) = match page {
         ErrorPage::NotFound => (locale.t("error.not_found.title"), locale.t("error.not_found.body")),
         ErrorPage::Internal => (locale.t("error.internal.title"), locale.t("error.internal.body")),
+        ErrorPage::Unavailable => (locale.t("error.unavailable.title"), locale.t("error.unavailable.body")),
     };
     let main = view! {
         <h1>{title.clone()}</h1>

@@ -38,7 +38,7 @@ use crate::{
     http::{form::Form, AppState},
     i18n::Locale,
     store::{
-        appeals::{self, Appeal, QueueFilter, Target},
+        appeals::{self, Appeal, AppealFailure, QueueFilter, Target},
         blacklist::StoredEntry,
         catalogue::{self, SchemeContext},
         notices,
@@ -356,7 +356,7 @@ impl ReviewPage {
             }
             Target::Rule(_) => (Contested::Rule, None),
         };
-        let reviewers = appeals::reviewers(&mut conn).await?;
+        let reviewers = appeals::reviewers(&mut conn, &a).await?;
         Ok(Self {
             appeal: a,
             conflict,
@@ -487,9 +487,11 @@ fn review_view(
         </dl>
         {open.then(|| view! {
             <div class="actions">
-                <form method="post" action=format!("/review/appeals/{}/claim", a.id) class="inline">
-                    <button type="submit" class="secondary">{locale.t("review.claim")}</button>
-                </form>
+                {conflict.is_none().then(|| view! {
+                    <form method="post" action=format!("/review/appeals/{}/claim", a.id) class="inline">
+                        <button type="submit" class="secondary">{locale.t("review.claim")}</button>
+                    </form>
+                })}
                 <form method="post" action=format!("/review/appeals/{}/assign", a.id) class="inline">
                     <label for="reviewer">{locale.t("review.assign_to")}</label>
                     <select id="reviewer" name="reviewer"><option value="">{locale.t("review.choose")}</option>{assign_options}</select>
@@ -692,19 +694,15 @@ async fn assign_to(
         }
         Err(failure) => {
             drop(tx);
+            // Not independent of the appeal (the assignee, or this reviewer claiming it): 403.
+            let status = match failure {
+                AppealFailure::Refused(appeal::AppealError::Conflict(_)) => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
             let message = failure_message(shell.locale, failure)?;
             let ctx = shell.at(format!("/review/appeals/{}", a.id));
-            reviewer_page(
-                state,
-                &ctx,
-                viewer,
-                a,
-                None,
-                &DecideForm::default(),
-                vec![("", message)],
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            reviewer_page(state, &ctx, viewer, a, None, &DecideForm::default(), vec![("", message)], status)
+                .await
         }
     }
 }

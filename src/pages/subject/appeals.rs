@@ -39,7 +39,7 @@ use crate::{
     store::{
         accounts::Role,
         appeals::{self, Appeal, NewAppeal, NewEvidence, Target},
-        blacklist, catalogue, records,
+        blacklist, catalogue, notices, records,
     },
 };
 
@@ -709,6 +709,25 @@ pub async fn download(
         return Err(AppError::NotFound);
     }
     let (meta, bytes) = appeals::evidence_file(&mut conn, id, file).await?.ok_or(AppError::NotFound)?;
+    // Staff downloads are reads of the subject's record (DESIGN.md invariant 4).
+    if viewer.role != Role::Subject {
+        let body = match viewer.review_body_id {
+            Some(body) => appeals::body(&mut conn, body).await?.map(|b| b.name_en),
+            None => None,
+        };
+        let purpose = format!("Downloading evidence of appeal {}", a.reference());
+        let body = body.unwrap_or_else(|| "Administration".into());
+        notices::record_access(
+            &mut conn,
+            a.subject,
+            viewer.account_id.0,
+            &body,
+            viewer.role.as_str(),
+            &purpose,
+            Utc::now(),
+        )
+        .await?;
+    }
     let ascii: String = meta
         .name
         .chars()
