@@ -257,13 +257,14 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(d) => {
             // SQLite: SQLITE_FULL, SQLITE_IOERR (and its extended codes), SQLITE_CANTOPEN,
             // SQLITE_BUSY/LOCKED after the busy timeout. PostgreSQL: class 08 (connection),
-            // 53 (insufficient resources), 57P (operator intervention: shutdown).
+            // 53 (insufficient resources), 57P (operator intervention: shutdown, starting up),
+            // 55000 (the database is not accepting connections), 3D000 (it is gone).
             let code = d.code().unwrap_or_default();
             let sqlite = code.parse::<i64>().ok().map(|c| c & 0xff);
             matches!(sqlite, Some(5 | 6 | 10 | 13 | 14))
-                || code.starts_with("08")
-                || code.starts_with("53")
-                || code.starts_with("57P")
+                || ["08", "53", "57P"].iter().any(|class| code.starts_with(class))
+                || code == "55000"
+                || code == "3D000"
         }
         _ => false,
     }

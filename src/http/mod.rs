@@ -125,8 +125,8 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new().map_response(assets::cache_public_files).service(public_files),
         )
         .with_state(state.clone())
-        .layer(middleware::from_fn(answer_headers))
         .layer(middleware::from_fn(render_error_pages))
+        .layer(middleware::from_fn(answer_headers))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve_viewer))
         .layer(crate::auth::session::layer(&state))
         .layer(CatchPanicLayer::custom(|_| {
@@ -170,20 +170,26 @@ async fn render_error_pages(request: Request, next: Next) -> Response {
 async fn answer_headers(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
+    let json = |r: &Response| {
+        r.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"))
+    };
     if api {
-        if response.extensions().get::<ErrorPage>() == Some(&ErrorPage::NotFound) {
+        // Outside the error-page layer: an unknown address's 404 arrives here as the HTML page.
+        if response.status() == StatusCode::NOT_FOUND && !json(&response) {
             response =
                 crate::api::ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is no such API address")
                     .into_response();
         }
         response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     } else {
-        let html = response.extensions().get::<ErrorPage>().is_some()
-            || response
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("text/html"));
+        let html = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
         if html {
             response
                 .headers_mut()

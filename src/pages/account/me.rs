@@ -226,9 +226,7 @@ async fn render(
     let locale = ctx.locale;
     let mut conn = state.db.pool.acquire().await?;
     let speaks_for = match viewer.subject_id {
-        Some(id) => {
-            register::subject(&mut conn, id).await.map_err(anyhow::Error::from)?.map(|s| s.display_name)
-        }
+        Some(id) => register::subject(&mut conn, id).await?.map(|s| s.display_name),
         None => None,
     };
     let records_for =

@@ -95,14 +95,10 @@ pub async fn create(
     };
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
-    let (token, secret) = tokens::create(&mut tx, authority, &label, admin.account_id, now)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let (token, secret) = tokens::create(&mut tx, authority, &label, admin.account_id, now).await?;
     let actor = Actor::person(admin.account_id, &admin.username, address);
     let detail = serde_json::json!({ "authority": authority.to_string(), "prefix": token.prefix });
-    audit::write(&mut tx, &actor, "token.create", "api_token", &token.id.to_string(), detail, now)
-        .await
-        .map_err(anyhow::Error::from)?;
+    audit::write(&mut tx, &actor, "token.create", "api_token", &token.id.to_string(), detail, now).await?;
     tx.commit().await?;
     let authority_name = choices
         .iter()
@@ -131,13 +127,11 @@ pub async fn revoke(
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
-    let token = tokens::by_id(&mut tx, id).await.map_err(anyhow::Error::from)?.ok_or(AppError::NotFound)?;
-    if tokens::revoke(&mut tx, id, now).await.map_err(anyhow::Error::from)? {
+    let token = tokens::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    if tokens::revoke(&mut tx, id, now).await? {
         let actor = Actor::person(admin.account_id, &admin.username, address);
         let detail = serde_json::json!({ "authority": token.authority.to_string(), "prefix": token.prefix });
-        audit::write(&mut tx, &actor, "token.revoke", "api_token", &id.to_string(), detail, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+        audit::write(&mut tx, &actor, "token.revoke", "api_token", &id.to_string(), detail, now).await?;
     }
     tx.commit().await?;
     Ok(Redirect::to("/admin/tokens?revoked=1").into_response())
@@ -188,7 +182,7 @@ async fn render_list(
 ) -> AppResult<Html<String>> {
     let locale = ctx.locale;
     let mut conn = state.db.pool.acquire().await?;
-    let all = tokens::list(&mut conn).await.map_err(anyhow::Error::from)?;
+    let all = tokens::list(&mut conn).await?;
     let choices = accounts::authority_choices(&mut conn).await?;
     drop(conn);
     let error_for = |field: &str| problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());

@@ -26,7 +26,7 @@ use crate::{
 pub async fn index(State(state): State<AppState>, shell: PageContext) -> AppResult<Html<String>> {
     let locale = shell.locale;
     let mut conn = state.db.pool.acquire().await?;
-    let schemes = catalogue::schemes(&mut conn).await.map_err(anyhow::Error::from)?;
+    let schemes = catalogue::schemes(&mut conn).await?;
     let ctx = shell.clone();
     let items = schemes
         .iter()
@@ -60,9 +60,9 @@ pub async fn index(State(state): State<AppState>, shell: PageContext) -> AppResu
 
 async fn scheme_context(state: &AppState, code: &str) -> AppResult<SchemeContext> {
     let mut conn = state.db.pool.acquire().await?;
-    let record = catalogue::scheme_by_code(&mut conn, code).await.map_err(anyhow::Error::from)?;
+    let record = catalogue::scheme_by_code(&mut conn, code).await?;
     let record = record.ok_or(AppError::NotFound)?;
-    let context = catalogue::context(&mut conn, record.scheme.id()).await.map_err(anyhow::Error::from)?;
+    let context = catalogue::context(&mut conn, record.scheme.id()).await?;
     context.ok_or(AppError::NotFound)
 }
 

@@ -258,8 +258,7 @@ pub async fn status(
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let mut conn = state.db.pool.acquire().await?;
     let (job, problems) = import::job(&mut conn, id)
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .filter(|(job, _)| job.authority == authority)
         .ok_or(AppError::NotFound)?;
     drop(conn);
