@@ -224,6 +224,54 @@ async fn repealing_a_rule_used_across_the_demo_rescores_everyone_to_a_fresh_deri
 }
 
 #[tokio::test]
+async fn a_repeal_closes_every_open_appeal_on_a_record_it_voids() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let scheme = SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
+        let appeal = id_of(&app, "SELECT id FROM appeals WHERE rule_code = 'TRAFFIC-02' AND status = 'open'").await;
+        sign_in(&app, "demo-admin", "admin-demo-2026").await;
+        let version = id_of(
+            &app,
+            "SELECT id FROM rule_versions WHERE rule_code = 'TRAFFIC-02' AND status = 'published' ORDER BY version DESC LIMIT 1",
+        )
+        .await;
+        let reason = "The speed cameras on this road were never certified";
+        let (status, _, _) = post(&app, &format!("/admin/rule-versions/{version}/repeal"), &[("reason", reason)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM appeals WHERE rule_code = 'TRAFFIC-02' AND status = 'open'").await,
+            0,
+            "{}: no appeal is left open against a voided record",
+            app.label
+        );
+        let closed = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM appeal_actions WHERE appeal_id = '{appeal}' AND action = 'decided' \
+                 AND account_id IS NULL AND note LIKE '%never certified%'"
+            ),
+        )
+        .await;
+        assert_eq!(closed, 1, "{}: closed as decided by the repeal, with its reasons", app.label);
+        let told = count(
+            &app,
+            &format!("SELECT COUNT(*) FROM notices WHERE kind = 'appeal_decided' AND appeal_id = '{appeal}'"),
+        )
+        .await;
+        assert_eq!(told, 1, "{}: the subject is told", app.label);
+        every_score_matches_a_fresh_derivation(&app, scheme).await;
+
+        let liu = app.another_visitor();
+        sign_in(&liu, "demo-liu", "liu-yang-demo-2026").await;
+        let (status, page) = text(&liu, &format!("/appeals/{appeal}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(reason), "the subject reads why it closed: {page}");
+        assert!(!page.contains("Ask for a second-level review"), "nothing is left to review: {page}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_audit_log_pages_back_newest_first() {
     for_each_database(|app| async move {
         recourse::demo::seed(&app.db, Utc::now()).await.unwrap();

@@ -388,6 +388,40 @@ async fn append_action(
     Ok(())
 }
 
+/// Closes every open appeal on a record under rule `code` of `scheme`, which a repeal has just
+/// voided, as decided by the repeal: its reasons in the timeline (a `decided` action by no
+/// reviewer, which also ends the dispute) and a notice to each subject. No appeal is left open
+/// against a voided record. Returns how many were closed.
+pub async fn close_on_repeal(
+    conn: &mut AnyConnection,
+    scheme: SchemeId,
+    code: &str,
+    reasons: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {APPEAL_COLUMNS} FROM {APPEAL_FROM} WHERE a.status = 'open' AND a.target_kind = 'event' \
+         AND a.scheme_id = $1 AND a.rule_code = $2 ORDER BY a.id"
+    ))
+    .bind(scheme.to_string())
+    .bind(code)
+    .fetch_all(&mut *conn)
+    .await?;
+    let open: Vec<Appeal> = rows.iter().map(appeal_from_row).collect::<Result<_, _>>()?;
+    for a in &open {
+        sqlx::query(
+            "UPDATE appeals SET status = 'decided', closed_at = $2 WHERE id = $1 AND status = 'open'",
+        )
+        .bind(a.id.to_string())
+        .bind(to_micros(now))
+        .execute(&mut *conn)
+        .await?;
+        append_action(conn, a, "decided", None, reasons, now).await?;
+        notices::notify(conn, a.subject, NoticeKind::AppealDecided, About::Appeal(a.id), now).await?;
+    }
+    Ok(open.len())
+}
+
 async fn insert_evidence(
     conn: &mut AnyConnection,
     appeal: &Appeal,

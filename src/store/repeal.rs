@@ -1,6 +1,6 @@
 //! Repealing a rule: every published version of it is marked repealed, every record under it
-//! that is not already corrected is voided, every subject touched is rescored and sent one
-//! notice saying why — all in the caller's transaction, so a repeal happens entirely or not at
+//! that is not already corrected is voided, every open appeal on such a record is closed as
+//! decided by the repeal, every subject touched is rescored and sent one notice saying why — all in the caller's transaction, so a repeal happens entirely or not at
 //! all. Written set-based (multi-row statements; one query loads a whole batch of subjects'
 //! records) so a repeal touching 100,000 subjects takes seconds, with the same outcome as voiding
 //! each record through `records::correct_in`: the same void records, and current scores equal
@@ -130,6 +130,7 @@ pub async fn repeal_rule(
         }
     }
     notices::notify_each(conn, NoticeKind::RuleRepealed, &first_voided, now).await?;
+    let appeals_closed = appeals::close_on_repeal(conn, scheme, code.as_str(), &void_reason, now).await?;
     let subjects: Vec<SubjectId> =
         first_voided.iter().map(|(s, _)| SubjectId::parse(s)).collect::<Result<_, _>>()?;
     ctx.catalogue = catalogue::catalogue(conn, ctx.scheme()).await?;
@@ -147,6 +148,7 @@ pub async fn repeal_rule(
             "versions": version_ids,
             "events_voided": voided.len(),
             "subjects": subjects.len(),
+            "appeals_closed": appeals_closed,
         }),
         now,
     )

@@ -253,6 +253,8 @@ pub fn timeline_view(locale: Locale, timeline: &[appeals::Action]) -> AnyView {
                 "decided" if Outcome::CODES.contains(&x.note.as_str()) => {
                     locale.t(&format!("appeals.outcome_{}", x.note))
                 }
+                // Decided by no reviewer: closed by a repeal, whose reasons the note holds.
+                "decided" if x.who.is_none() => x.note.clone(),
                 "decided" => String::new(),
                 _ => x.note.clone(),
             };
