@@ -43,6 +43,36 @@ async fn an_unknown_api_address_answers_json_api_answers_are_not_cached_and_page
     .await;
 }
 
+#[tokio::test]
+async fn a_query_parameter_given_twice_answers_the_400_page_in_the_persons_language() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let (code, page) = status(&app, "/language/zh-CN?next=/&next=/rules").await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{}", app.label);
+        assert!(
+            page.contains("This address could not be read") && page.contains("Nothing was changed"),
+            "{page}"
+        );
+        let wang = app.another_visitor();
+        sign_in(&wang, "demo-subject", "wang-fang-demo-2026").await;
+        let response = wang
+            .client
+            .get(wang.url("/record?as_of=2026-01-01&as_of=2026-02-01"))
+            .header(header::ACCEPT_LANGUAGE, "zh-CN")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{}", app.label);
+        let page = response.text().await.unwrap();
+        assert!(page.contains("无法读取此地址"), "{page}");
+        let reviewer = app.another_visitor();
+        sign_in(&reviewer, "demo-reviewer", "review-demo-2026").await;
+        assert_eq!(status(&reviewer, "/review?status=open&status=all").await.0, StatusCode::BAD_REQUEST);
+        assert_eq!(status(&reviewer, "/review?status=open").await.0, StatusCode::OK, "one of each is fine");
+    })
+    .await;
+}
+
 async fn status(app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = app.get(path).await;
     (response.status(), response.text().await.unwrap())

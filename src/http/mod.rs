@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod form;
+pub mod query;
 pub mod redirect;
 pub mod route_table;
 pub mod routes;
@@ -11,7 +12,7 @@ pub mod security;
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use axum::{
-    extract::{Path, Query, Request, State},
+    extract::{Path, Request, State},
     http::{header, HeaderName, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
@@ -35,6 +36,7 @@ use crate::{
     pages::{self, PageContext},
     store::read_cache::ReadCache,
 };
+use query::Query;
 use route_table::Route;
 
 /// Settings of the web server that handlers may need.

@@ -1,5 +1,5 @@
 //! Pages for requests refused before any handler runs: a cross-site form post (403), a form
-//! that is not valid text (400), a form too large (413). Each says what happened and that
+//! that is not valid text (400), a form too large (413), an unreadable query string (400). Each says what happened and that
 //! nothing was changed, in the person's language.
 
 use axum::{
@@ -18,13 +18,15 @@ pub enum Refusal {
     MalformedForm,
     /// A form body over the size limit.
     FormTooLarge,
+    /// A query string with a parameter given twice, or one that cannot be read.
+    MalformedQuery,
 }
 
 impl Refusal {
     pub fn status(self) -> StatusCode {
         match self {
             Refusal::CrossSite => StatusCode::FORBIDDEN,
-            Refusal::MalformedForm => StatusCode::BAD_REQUEST,
+            Refusal::MalformedForm | Refusal::MalformedQuery => StatusCode::BAD_REQUEST,
             Refusal::FormTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
@@ -34,6 +36,7 @@ impl Refusal {
             Refusal::CrossSite => ("refusal.cross_site.title", "refusal.cross_site.body"),
             Refusal::MalformedForm => ("refusal.malformed.title", "refusal.malformed.body"),
             Refusal::FormTooLarge => ("refusal.too_large.title", "refusal.too_large.body"),
+            Refusal::MalformedQuery => ("refusal.malformed_query.title", "refusal.malformed_query.body"),
         }
     }
 

@@ -6,7 +6,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, clock, decisions_view, describe, evidence_list, failure_message, parse_id, refusal_text,

@@ -5,7 +5,7 @@
 //! served as attachments to the subject and to reviewers only.
 
 use axum::{
-    extract::{multipart::MultipartRejection, Multipart, Path, Query, State},
+    extract::{multipart::MultipartRejection, Multipart, Path, State},
     http::{header, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -13,6 +13,7 @@ use chrono::Utc;
 use leptos::prelude::*;
 use serde::Deserialize;
 
+use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, clock, decisions_view, describe, describe_target, evidence_list, failure_message, parse_id,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     response::Html,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use sqlx::AnyConnection;
 
 use super::own_subject;
+use crate::http::query::Query;
 use crate::pages::kit::{
     data_table, document,
     format::{self, pick},
