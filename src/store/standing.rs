@@ -56,7 +56,7 @@ impl SchemeStanding {
     }
 
     /// The score from the same inputs at another instant (the history chart's points).
-    pub fn score_at(&self, at: DateTime<Utc>) -> i64 {
+    pub fn score_on(&self, at: DateTime<Utc>) -> i64 {
         domain::score_at(self.ctx.scheme(), &self.ctx.catalogue, &self.records.events, &self.disputes, at)
     }
 

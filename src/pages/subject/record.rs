@@ -89,11 +89,11 @@ fn history_points(standing: &SchemeStanding, revision: i64, at: DateTime<Utc>) -
                 (day - Duration::days(30 * steps_back)).and_hms_micro_opt(23, 59, 59, 999_999)
             })
             .map(|t| t.and_utc())
-            .map(|t| (t, standing.score_at(t)))
+            .map(|t| (t, standing.score_on(t)))
             .collect()
     });
     let mut points = past.to_vec();
-    points.push((at, standing.score_at(at)));
+    points.push((at, standing.score_on(at)));
     points
 }
 
