@@ -150,10 +150,7 @@ pub async fn load(
     subject: SubjectId,
     at: DateTime<Utc>,
 ) -> Result<Standing, StoreError> {
-    let revision = match reads {
-        Reads::Cached(_) => catalogue_revision(conn).await?,
-        Reads::Direct => 0,
-    };
+    let revision = revision(conn, reads).await?;
     let mut schemes = Vec::new();
     for scheme in register::memberships(conn, subject).await? {
         let ctx = context(conn, reads, revision, scheme)
@@ -172,10 +169,7 @@ pub async fn in_scheme(
     scheme: SchemeId,
     at: DateTime<Utc>,
 ) -> Result<Option<SchemeStanding>, StoreError> {
-    let revision = match reads {
-        Reads::Cached(_) => catalogue_revision(conn).await?,
-        Reads::Direct => 0,
-    };
+    let revision = revision(conn, reads).await?;
     let Some(ctx) = context(conn, reads, revision, scheme).await? else { return Ok(None) };
     Ok(Some(in_context(conn, reads, ctx, subject, at).await?))
 }
@@ -195,6 +189,14 @@ pub async fn in_context(
     };
     let disputes = appeals::disputes(conn, subject, scheme).await?;
     Ok(SchemeStanding::derive(ctx, records, disputes, at))
+}
+
+/// The catalogue revision the cache is keyed by (direct reads need none).
+async fn revision(conn: &mut AnyConnection, reads: Reads<'_>) -> Result<i64, StoreError> {
+    match reads {
+        Reads::Cached(_) => catalogue_revision(conn).await,
+        Reads::Direct => Ok(0),
+    }
 }
 
 async fn context(

@@ -3,7 +3,7 @@
 //! and the timeline (opening it is recorded where the subject can see it), claiming and
 //! assigning, the decision form, and the statistics.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use axum::{
     extract::{Path, State},
@@ -19,7 +19,7 @@ use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, clock, decisions_view, describe, evidence_list, failure_message, parse_id, refusal_text,
-        status_badge, suspends, timeline_view, Audience,
+        status_badge, timeline_view, Audience,
     },
     data_table, document,
     format::{self, pick},
@@ -41,8 +41,7 @@ use crate::{
     store::{
         appeals::{self, Appeal, AppealFailure, QueueFilter, Target},
         blacklist::StoredEntry,
-        catalogue::{self, SchemeContext},
-        notices,
+        catalogue, notices,
         read_cache::catalogue_revision,
         records::StoredEvent,
         register::Authority,
@@ -281,7 +280,6 @@ pub enum Contested {
         original: StoredEvent,
         /// The correction or void an earlier decision of this appeal recorded.
         correction: Option<StoredEvent>,
-        ctx: Arc<SchemeContext>,
     },
     Entry(StoredEntry),
     Rule,
@@ -296,7 +294,6 @@ pub struct ReviewPage {
     files: Vec<appeals::Evidence>,
     decided: Vec<appeals::StoredDecision>,
     timeline: Vec<appeals::Action>,
-    suspends: bool,
     pub contested: Contested,
     /// The subject's standing now in the contested record's scheme.
     pub standing: Option<SchemeStanding>,
@@ -332,7 +329,6 @@ impl ReviewPage {
         let decided = appeals::decisions(&mut conn, a.id).await?;
         let timeline = appeals::timeline(&mut conn, a.id).await?;
         let recorded = appeals::recorded(&mut conn, &a).await?;
-        let suspends = suspends(&mut conn, &a).await?;
         let first = decided.iter().find(|d| d.level == 1);
         let conflict = appeal::check_independence(&me, &recorded, first.map(|d| d.reviewer)).err();
         let revision = catalogue_revision(&mut conn).await?;
@@ -348,8 +344,7 @@ impl ReviewPage {
                 let find = |id: EventId| standing.stored().iter().find(|e| e.event.id == id).cloned();
                 let original = find(original).ok_or(AppError::NotFound)?;
                 let correction = first.and_then(|d| d.correction).and_then(find);
-                let ctx = standing.ctx.clone();
-                (Contested::Record { original, correction, ctx }, Some(standing))
+                (Contested::Record { original, correction }, Some(standing))
             }
             Target::Entry(id) => {
                 let entry = crate::store::blacklist::entry(&mut conn, id).await?.ok_or(AppError::NotFound)?;
@@ -365,7 +360,6 @@ impl ReviewPage {
             files,
             decided,
             timeline,
-            suspends,
             contested,
             standing,
             names,
@@ -402,8 +396,11 @@ fn review_view(
 ) -> Html<String> {
     let locale = ctx.locale;
     let a = &page.appeal;
-    let (what, files, decided, timeline, suspends) =
-        (page.what.clone(), &page.files, &page.decided, &page.timeline, page.suspends);
+    let (what, files, decided, timeline) = (page.what.clone(), &page.files, &page.decided, &page.timeline);
+    // Only an event appeal has a standing, so this is its scheme's policy.
+    let suspends = page.standing.as_ref().is_some_and(|s| {
+        s.ctx.scheme().dispute_policy() == crate::domain::DisputePolicy::SuspendedWhileDisputed
+    });
     let conflict = page.conflict;
     let others = &page.reviewers;
     let contested = contested_view(locale, page);
@@ -520,8 +517,9 @@ fn contested_view(locale: Locale, page: &ReviewPage) -> AnyView {
     let authority_name = |id: &AuthorityId| {
         names.get(&id.to_string()).map(|x| pick(locale, &x.name_en, &x.name_zh).to_string())
     };
-    match &page.contested {
-        Contested::Record { original, correction, ctx } => {
+    match (&page.contested, &page.standing) {
+        (Contested::Record { original, correction }, Some(standing)) => {
+            let ctx = &standing.ctx;
             let stored = original;
             let e = &stored.event;
             let version = ctx.catalogue.get(e.rule_version);
@@ -562,7 +560,7 @@ fn contested_view(locale: Locale, page: &ReviewPage) -> AnyView {
             });
             view! { {record} {fix} }.into_any()
         }
-        Contested::Entry(stored) => {
+        (Contested::Entry(stored), _) => {
             let e = &stored.entry;
             view! {
                 <h2>{locale.t("review.contested_entry")}</h2>
@@ -577,7 +575,7 @@ fn contested_view(locale: Locale, page: &ReviewPage) -> AnyView {
             }
             .into_any()
         }
-        Contested::Rule => ().into_any(),
+        (Contested::Rule, _) | (Contested::Record { .. }, None) => ().into_any(),
     }
 }
 
