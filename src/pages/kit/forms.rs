@@ -103,6 +103,41 @@ impl Select {
     }
 }
 
+/// One labelled input, its hint and error tied to it with `aria-describedby`:
+/// `<TextField id="code" label=… error=error_for(&problems, "code") value=… />`.
+#[component]
+pub fn TextField(
+    id: &'static str,
+    label: String,
+    /// `text`, `password`, `date`, …
+    #[prop(default = "text")]
+    kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    /// Shown back after a failed post (never for passwords).
+    #[prop(optional, into)]
+    value: String,
+    #[prop(optional_no_strip)] hint: Option<String>,
+    #[prop(optional_no_strip)] error: Option<String>,
+    /// Shown but not editable (it is still sent with the form).
+    #[prop(optional)]
+    readonly: bool,
+) -> impl IntoView {
+    Field { id, label, kind, autocomplete, value, hint, error, readonly }.view()
+}
+
+/// One labelled `<select>`, its hint and error tied to it like [`TextField`]'s input; the
+/// options (with their `selected` flags) are its children.
+#[component]
+pub fn SelectField(
+    id: &'static str,
+    label: String,
+    #[prop(optional_no_strip)] hint: Option<String>,
+    #[prop(optional_no_strip)] error: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    Select { id, label, hint, error, options: children().into_any() }.view()
+}
+
 /// What an input and a select share: the hint and error paragraphs and the attributes that tie
 /// them to the control.
 struct Frame {

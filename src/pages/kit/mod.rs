@@ -9,4 +9,5 @@ pub mod problems;
 pub mod refusal;
 pub mod shell;
 
-pub use shell::{data_table, document, urlencode, PageContext};
+pub use forms::{SelectField, TextField};
+pub use shell::{data_table, document, urlencode, DataTable, PageContext};

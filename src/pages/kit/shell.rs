@@ -170,6 +170,18 @@ pub fn data_table(
     .into_any()
 }
 
+/// [`data_table`] as a component: `<DataTable caption=… columns=…>{rows}</DataTable>`.
+#[component]
+pub fn DataTable(
+    caption: String,
+    /// Column headers; `true` marks a numeric, right-aligned column.
+    columns: Vec<(String, bool)>,
+    #[prop(optional)] class: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    data_table(class, caption, columns, children())
+}
+
 /// Percent-encodes a path for use as a query value.
 pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
