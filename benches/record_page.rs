@@ -234,8 +234,6 @@ async fn seed_subject(
         };
         records::record_fact_in(&mut tx, &ctx, source, fact, provenance, recorded).await?;
     }
-    // Written at past instants; the current score must stand at `now`.
-    records::rescore(&mut tx, &ctx, subject, now).await?;
     let account = accounts::create(&mut tx, username, display_name, &hash, Role::Subject).await?;
     accounts::link(&mut tx, account, Some(subject), None).await?;
     tx.commit().await?;

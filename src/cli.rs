@@ -189,24 +189,7 @@ async fn open(raw_url: &str) -> Result<Db, CliError> {
     Ok(Db::connect(&url).await?)
 }
 
-/// Keeps stored current scores equal to fresh derivations as records expire with time alone:
-/// every minute, rescores the subjects whose next expiry has passed.
-fn spawn_score_refresher(db: Db) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            match store::records::refresh_expired_scores(&db, chrono::Utc::now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(refreshed = n, "current scores refreshed after expiries"),
-                Err(e) => tracing::warn!(error = %e, "refreshing expired scores failed; will retry"),
-            }
-        }
-    });
-}
-
 async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
-    spawn_score_refresher(db.clone());
     let config = Config {
         secure_cookies: web.secure_cookies,
         public_dir: web.public_dir.unwrap_or_else(http::default_public_dir),

@@ -205,7 +205,6 @@ async fn appeals_of_liu(
         };
         appeals::file(conn, &actor, account, new, now - Duration::days(days_ago)).await?;
     }
-    records::rescore(conn, &ctx, liu, now).await?;
 
     // And one on her credit-bureau record, under a scheme that keeps it counting meanwhile.
     let credit = catalogue::scheme_by_code(conn, "coastal-credit").await?.expect("seeded above");
@@ -225,7 +224,6 @@ async fn appeals_of_liu(
         files: Vec::new(),
     };
     appeals::file(conn, &actor, account, new, now - Duration::days(5)).await?;
-    records::rescore(conn, &credit, liu, now).await?;
     Ok(())
 }
 
@@ -462,8 +460,6 @@ struct Seeder<'c> {
     wang: SubjectId,
     harbour: SubjectId,
     liu: SubjectId,
-    /// (subject, 0 = points scheme, 1 = component scheme), to rescore at `now` when done.
-    enrolled: Vec<(SubjectId, u8)>,
 }
 
 impl<'c> Seeder<'c> {
@@ -510,7 +506,6 @@ impl<'c> Seeder<'c> {
             wang: SubjectId::new(),
             harbour: SubjectId::new(),
             liu: SubjectId::new(),
-            enrolled: Vec::new(),
         })
     }
 
@@ -525,7 +520,6 @@ impl<'c> Seeder<'c> {
         register::insert_subject(self.conn, &Subject { id, kind, display_name: name.into(), uscc }, joined)
             .await?;
         records::enrol(self.conn, &self.rongcheng, id, joined).await?;
-        self.enrolled.push((id, 0));
         self.seeded.subjects += 1;
         Ok(())
     }
@@ -634,17 +628,11 @@ impl<'c> Seeder<'c> {
         // Liu Yang also has a credit-bureau score, whose scheme keeps a contested record counting
         // (her appeal on it is filed below). Seeded last so the random histories stay the same.
         self.enrol_component_with(self.liu, &[("PAY-ONTIME", 400), ("PAY-LATE", 75)]).await?;
-        // Records were written at past instants; the current scores must stand at `now`.
-        for (subject, scheme) in std::mem::take(&mut self.enrolled) {
-            let ctx = if scheme == 0 { &self.rongcheng } else { &self.component };
-            records::rescore(self.conn, ctx, subject, self.now).await?;
-        }
         Ok(())
     }
 
     async fn enrol_component(&mut self, id: SubjectId) -> anyhow::Result<()> {
         records::enrol(self.conn, &self.component, id, day(2021, 1, 1)).await?;
-        self.enrolled.push((id, 1));
         let ctx = self.component.clone();
         for _ in 0..self.rng.gen_range(0..8) {
             let rule = COMPONENT_RULES[self.rng.gen_range(0..COMPONENT_RULES.len())].0;
@@ -657,7 +645,6 @@ impl<'c> Seeder<'c> {
     /// Enrols `id` in the component scheme with these records (rule, days ago), in that order.
     async fn enrol_component_with(&mut self, id: SubjectId, records: &[(&str, i64)]) -> anyhow::Result<()> {
         records::enrol(self.conn, &self.component, id, day(2021, 1, 1)).await?;
-        self.enrolled.push((id, 1));
         let ctx = self.component.clone();
         for (rule, days) in records {
             let at = self.now - Duration::days(*days);

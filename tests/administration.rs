@@ -5,10 +5,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{
-    count, counts, every_score_matches_a_fresh_derivation, for_each_database, id_of, post, sign_in, text,
-    TestApp,
-};
+use common::{count, counts, for_each_database, id_of, member_derivations, post, sign_in, text, TestApp};
 use recourse::{
     domain::{AuthorityId, EventId, Fact, RuleCode, SchemeId, Source, SubjectId},
     store::{
@@ -123,7 +120,7 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
         assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
         assert_eq!(location, format!("{page}?done=repealed&events=3&subjects=3"), "the voided record is not voided twice");
         let (_, body) = text(&app, &location).await;
-        assert!(body.contains("3 records voided, 3 subjects rescored and notified"), "{body}");
+        assert!(body.contains("3 records voided, 3 subjects notified"), "{body}");
         let after = counts(&app, &STATE).await;
         assert_eq!(after, [before[0] + 3, before[1] + 3, before[2] + 1, before[3] + 1]);
         let voids = sqlx::query(
@@ -146,7 +143,7 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
             .await;
             assert_eq!(notices, 1, "one notice per subject");
         }
-        every_score_matches_a_fresh_derivation(&app, scheme).await;
+        member_derivations(&app, scheme).await;
         let audit = sqlx::query("SELECT actor, target_id FROM audit_log WHERE action = 'rule.repeal'")
             .fetch_one(&app.db.pool)
             .await
@@ -165,7 +162,7 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
 }
 
 #[tokio::test]
-async fn repealing_a_rule_used_across_the_demo_rescores_everyone_to_a_fresh_derivation() {
+async fn repealing_a_rule_used_across_the_demo_leaves_nothing_under_it_counting_for_anyone() {
     for_each_database(|app| async move {
         recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
         let scheme = SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
@@ -177,7 +174,7 @@ async fn repealing_a_rule_used_across_the_demo_rescores_everyone_to_a_fresh_deri
         .await;
         let subjects = count(&app, "SELECT COUNT(DISTINCT subject_id) FROM events WHERE rule_code = 'TRAFFIC-01' AND kind <> 'void'").await;
         assert!(targets > 20 && subjects > 20, "the demo records tickets for many: {targets} {subjects}");
-        every_score_matches_a_fresh_derivation(&app, scheme).await;
+        member_derivations(&app, scheme).await;
         sign_in(&app, "demo-admin", "admin-demo-2026").await;
         let version = id_of(&app, "SELECT id FROM rule_versions WHERE rule_code = 'TRAFFIC-01' AND version = 2").await;
         let (status, location, _) =
@@ -192,7 +189,10 @@ async fn repealing_a_rule_used_across_the_demo_rescores_everyone_to_a_fresh_deri
         )
         .await;
         assert_eq!(still_counting, 0, "every record under the rule is voided or was corrected before");
-        every_score_matches_a_fresh_derivation(&app, scheme).await;
+        for (subject, derivation) in member_derivations(&app, scheme).await {
+            let under_rule = derivation.lines.iter().filter(|l| l.rule_code.as_str() == "TRAFFIC-01").count();
+            assert_eq!(under_rule, 0, "{}: {subject} still has a repealed rule's record counting", app.label);
+        }
 
         let other = TestApp::new_client();
         let response = other
@@ -259,7 +259,7 @@ async fn a_repeal_closes_every_open_appeal_on_a_record_it_voids() {
         )
         .await;
         assert_eq!(told, 1, "{}: the subject is told", app.label);
-        every_score_matches_a_fresh_derivation(&app, scheme).await;
+        member_derivations(&app, scheme).await;
 
         let liu = app.another_visitor();
         sign_in(&liu, "demo-liu", "liu-yang-demo-2026").await;

@@ -128,7 +128,7 @@ async fn one_event_is_recorded_once_audited_notified_and_read_back_by_its_author
                 .unwrap();
         assert!(actor.starts_with("token:rct_"), "{actor}");
         assert_eq!(action, "event.record");
-        score_is_fresh(&app, &subject).await;
+        standing_adds_up(&app, &subject).await;
 
         let (status, body) = get(&app, &traffic, &format!("/api/v1/events/{id}")).await;
         assert_eq!((status, body["external_ref"].as_str()), (StatusCode::OK, Some("TP-1")));
@@ -269,7 +269,7 @@ async fn a_batch_is_all_or_nothing_by_default_or_records_the_good_rows() {
         assert_eq!(report["results"].as_array().unwrap().len(), 2);
         assert_eq!(events_of(&app, "rc-traffic").await, before + 2);
         for subject in &subjects {
-            score_is_fresh(&app, subject).await;
+            standing_adds_up(&app, subject).await;
         }
         // Sent again: nothing twice.
         let (_, report) =

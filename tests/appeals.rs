@@ -78,15 +78,19 @@ async fn liu_event(app: &TestApp, rule: &str) -> String {
     .get(0)
 }
 
+/// Liu Yang's score in the Rongcheng scheme now, from a fresh derivation.
 async fn liu_score(app: &TestApp) -> i64 {
-    sqlx::query(
-        "SELECT c.score FROM current_scores c JOIN subjects s ON s.id = c.subject_id \
-         JOIN schemes k ON k.id = c.scheme_id WHERE s.display_name = 'Liu Yang' AND k.code = 'rongcheng'",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap()
-    .get(0)
+    use recourse::{domain::SubjectId, store::catalogue};
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let liu: String = sqlx::query("SELECT id FROM subjects WHERE display_name = 'Liu Yang'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0);
+    let record = catalogue::scheme_by_code(&mut conn, "rongcheng").await.unwrap().unwrap();
+    let ctx = catalogue::context(&mut conn, record.scheme.id()).await.unwrap().unwrap();
+    let subject = SubjectId::parse(&liu).unwrap();
+    recourse::store::standing::derivation(&mut conn, &ctx, subject, chrono::Utc::now()).await.unwrap().score
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {

@@ -93,7 +93,7 @@ async fn a_csv_file_is_imported_once_however_often_it_is_sent() {
         assert_eq!((report["rows"].as_u64(), report["recorded"].as_u64()), (Some(4), Some(4)), "{report}");
         assert_eq!(events_of(&app, "rc-traffic").await, before + 4);
         for s in &subjects {
-            score_is_fresh(&app, s).await;
+            standing_adds_up(&app, s).await;
         }
         let expected: Vec<(String, String)> =
             subjects.iter().enumerate().map(|(i, s)| (s.clone(), format!("F-{i}"))).collect();
@@ -214,7 +214,7 @@ async fn a_reference_repeated_chunks_apart_is_refused_like_one_repeated_next_doo
         );
         assert_eq!(events_of(&app, "rc-traffic").await, before + 2_600);
         for s in &subjects {
-            score_is_fresh(&app, s).await;
+            standing_adds_up(&app, s).await;
         }
         // Sent again: the same answer for the repeat, and nothing twice.
         let (_, report) = import(&app, &token, "good_rows", "text/csv", csv(&rows)).await;

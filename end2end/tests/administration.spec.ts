@@ -39,7 +39,7 @@ test('an administrator drafts, publishes and repeals a rule, and the audit log s
   await page.getByLabel('Reason').fill('Withdrawn by the city council');
   await page.getByRole('button', { name: 'Repeal the rule and void its records' }).click();
   await expect(page.getByRole('status')).toHaveText(
-    'The rule was repealed: 0 records voided, 0 subjects rescored and notified.',
+    'The rule was repealed: 0 records voided, 0 subjects notified.',
   );
   await screenshots(page, 'administration-repealed');
 

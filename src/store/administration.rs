@@ -3,20 +3,15 @@
 //! and runs in the caller's transaction, which also writes its audit row. (Repeals live in
 //! `repeal`, accounts in `accounts`.)
 
-use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::{catalogue, register::Authority, repeal, to_micros, StoreError};
+use super::{register::Authority, to_micros, StoreError};
 use crate::domain::{AuthorityId, RuleVersion, Scheme, SchemeId, SubjectId, Validity};
 
-/// Stores a scheme's new bands, dispute policy and appeal deadline, then rescores every member:
-/// bands decide grades, and a stored current score must equal a fresh derivation.
-pub async fn update_scheme(
-    conn: &mut AnyConnection,
-    scheme: &Scheme,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+/// Stores a scheme's new bands, dispute policy and appeal deadline. Returns how many members the
+/// change reaches (their grades are derived under the new bands from the next read on).
+pub async fn update_scheme(conn: &mut AnyConnection, scheme: &Scheme) -> Result<usize, StoreError> {
     let id = scheme.id().to_string();
     sqlx::query("UPDATE schemes SET dispute_policy = $1, appeal_deadline_days = $2 WHERE id = $3")
         .bind(scheme.dispute_policy().code())
@@ -44,10 +39,6 @@ pub async fn update_scheme(
             .iter()
             .map(|r| Ok(SubjectId::parse(&r.try_get::<String, _>(0)?)?))
             .collect::<Result<_, StoreError>>()?;
-    let ctx = catalogue::context(conn, scheme.id())
-        .await?
-        .ok_or_else(|| StoreError::corrupt("a scheme vanished while it was updated"))?;
-    repeal::rescore_all(conn, &ctx, &members, now).await?;
     Ok(members.len())
 }
 

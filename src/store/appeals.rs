@@ -483,7 +483,7 @@ pub async fn file(
     if new.files.len() > MAX_FILES {
         return Err(AppealError::TooManyFiles { max: MAX_FILES }.into());
     }
-    let (scheme, authority, rule_code, deadline, ctx) = match new.target {
+    let (scheme, authority, rule_code, deadline) = match new.target {
         Target::Event(id) => {
             let stored = records::event(conn, id).await?.ok_or(AppealFailure::NotFound)?;
             let e = stored.event;
@@ -497,7 +497,7 @@ pub async fn file(
                 .map_err(|_| AppealError::NotContestable)?;
             let ctx = catalogue::context(conn, e.scheme).await?.ok_or(AppealFailure::NotFound)?;
             let days = ctx.scheme().appeal_deadline_days();
-            (Some(e.scheme), Some(e.authority), Some(e.rule_code.to_string()), days, Some(ctx))
+            (Some(e.scheme), Some(e.authority), Some(e.rule_code.to_string()), days)
         }
         Target::Entry(id) => {
             let stored = blacklist::entry(conn, id).await?.ok_or(AppealFailure::NotFound)?;
@@ -507,13 +507,13 @@ pub async fn file(
             if stored.entry.status_at(now) == crate::domain::EntryStatus::Lifted {
                 return Err(AppealError::NotContestable.into());
             }
-            (None, Some(stored.entry.authority()), None, DEFAULT_DEADLINE_DAYS, None)
+            (None, Some(stored.entry.authority()), None, DEFAULT_DEADLINE_DAYS)
         }
         Target::Rule(version) => {
             let scheme = rule_scheme(conn, version).await?.ok_or(AppealFailure::NotFound)?;
             let ctx = catalogue::context(conn, scheme).await?.ok_or(AppealFailure::NotFound)?;
             let code = ctx.catalogue.get(version).map(|v| v.rule_code().to_string());
-            (Some(scheme), None, code, ctx.scheme().appeal_deadline_days(), None)
+            (Some(scheme), None, code, ctx.scheme().appeal_deadline_days())
         }
     };
     if open_on(conn, new.target).await?.is_some() {
@@ -551,9 +551,6 @@ pub async fn file(
     append_action(conn, &stored, "filed", Some(account), new.grounds.code(), now).await?;
     let files = new.files.len();
     insert_evidence(conn, &stored, new.files, account, now).await?;
-    if let Some(ctx) = &ctx {
-        records::rescore(conn, ctx, new.subject, now).await?;
-    }
     notices::notify(conn, new.subject, NoticeKind::AppealFiled, About::Appeal(id), now).await?;
     audit::write(
         conn,
@@ -591,20 +588,6 @@ async fn lock(conn: &mut AnyConnection, id: Uuid) -> Result<Appeal, AppealFailur
         return Err(AppealFailure::NotFound);
     }
     appeal(conn, id).await?.ok_or(AppealFailure::NotFound)
-}
-
-/// Rescores the contested record's subject after the dispute opened or closed.
-async fn rescore_target(
-    conn: &mut AnyConnection,
-    a: &Appeal,
-    now: DateTime<Utc>,
-) -> Result<(), AppealFailure> {
-    if let (Target::Event(_), Some(scheme)) = (a.target, a.scheme) {
-        records::lock_record(conn, a.subject, scheme).await?;
-        let ctx = catalogue::context(conn, scheme).await?.ok_or(AppealFailure::NotFound)?;
-        records::rescore(conn, &ctx, a.subject, now).await?;
-    }
-    Ok(())
 }
 
 /// Adds evidence to an open appeal (the subject's own).
@@ -651,7 +634,6 @@ pub async fn withdraw(
         .execute(&mut *conn)
         .await?;
     append_action(conn, &a, "withdrawn", Some(account), "", now).await?;
-    rescore_target(conn, &a, now).await?;
     audit::write(conn, actor, "appeal.withdraw", "appeal", &id.to_string(), serde_json::json!({}), now)
         .await?;
     Ok(())
@@ -909,7 +891,7 @@ pub async fn decide(
                     correction = Some(event.id);
                 }
             }
-            let d = records::rescore(conn, &ctx, a.subject, now).await?;
+            let d = standing::derivation(conn, &ctx, a.subject, now).await?;
             after = Some((d.score, d.grade.to_string()));
         }
         Target::Entry(entry) => {
@@ -996,7 +978,6 @@ pub async fn request_second_level(
     .execute(&mut *conn)
     .await?;
     append_action(conn, &a, "second_level_requested", Some(account), why.as_str(), now).await?;
-    rescore_target(conn, &a, now).await?;
     audit::write(conn, actor, "appeal.second_level", "appeal", &id.to_string(), serde_json::json!({}), now)
         .await?;
     Ok(())

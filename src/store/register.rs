@@ -74,7 +74,7 @@ pub async fn subject(conn: &mut AnyConnection, id: SubjectId) -> Result<Option<S
     .transpose()
 }
 
-/// Enrols a subject in a scheme, with an initial current score row written by the caller.
+/// Enrols a subject in a scheme.
 pub async fn join_scheme(
     conn: &mut AnyConnection,
     subject: SubjectId,

@@ -1,12 +1,11 @@
 //! Repealing a rule: every published version of it is marked repealed, every record under it
 //! that is not already corrected is voided, every open appeal on such a record is closed as
-//! decided by the repeal, every subject touched is rescored and sent one notice saying why — all in the caller's transaction, so a repeal happens entirely or not at
-//! all. Written set-based (multi-row statements; one query loads a whole batch of subjects'
-//! records) so a repeal touching 100,000 subjects takes seconds, with the same outcome as voiding
-//! each record through `records::correct_in`: the same void records, and current scores equal
-//! to a fresh derivation.
+//! decided by the repeal, every subject touched is sent one notice saying why — all in the
+//! caller's transaction, so a repeal happens entirely or not at all. Written set-based
+//! (multi-row statements) so a repeal touching 100,000 subjects takes seconds, with the same
+//! outcome as voiding each record through `records::correct_in`: the same void records.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
@@ -14,15 +13,11 @@ use sqlx::{AnyConnection, Row};
 use super::{
     appeals,
     audit::{self, Actor},
-    catalogue::{self, SchemeContext},
+    catalogue,
     notices::{self, NoticeKind},
-    records::{self, EVENT_COLUMNS},
     sql, to_micros, StoreError,
 };
-use crate::domain::{
-    self, event::MAX_REASON, Derivation, Dispute, DomainError, Event, EventId, RuleCode, RuleVersionId,
-    SchemeId, SubjectId,
-};
+use crate::domain::{event::MAX_REASON, DomainError, EventId, RuleCode, RuleVersionId, SchemeId, SubjectId};
 
 /// Longest repeal reason accepted: the void records quote it after the rule's code.
 pub const MAX_REPEAL_REASON: usize = MAX_REASON - 100;
@@ -34,7 +29,7 @@ pub struct Repealed {
     pub versions: Vec<RuleVersionId>,
     /// Records voided.
     pub events_voided: usize,
-    /// Subjects rescored and notified.
+    /// Subjects whose records were voided, each notified.
     pub subjects: usize,
 }
 
@@ -133,8 +128,6 @@ pub async fn repeal_rule(
     let appeals_closed = appeals::close_on_repeal(conn, scheme, code.as_str(), &void_reason, now).await?;
     let subjects: Vec<SubjectId> =
         first_voided.iter().map(|(s, _)| SubjectId::parse(s)).collect::<Result<_, _>>()?;
-    ctx.catalogue = catalogue::catalogue(conn, ctx.scheme()).await?;
-    rescore_all(conn, &ctx, &subjects, now).await?;
 
     audit::write(
         conn,
@@ -184,136 +177,5 @@ async fn insert_voids(
     if done.rows_affected() != targets.len() as u64 {
         return Err(StoreError::corrupt("a repeal's target vanished"));
     }
-    Ok(())
-}
-
-/// Subjects rescored per query: their events come back as one JSON text, so this bounds the
-/// memory a batch takes (a subject may have a thousand records).
-const RESCORE_SUBJECTS: usize = 64;
-
-/// Recomputes and stores the current scores of `subjects` in `ctx`'s scheme, a batch of subjects
-/// per query: the same derivation from the same inputs (records, and the disputes of the few
-/// subjects who appealed) that `records::rescore` makes one subject at a time. Each batch is
-/// derived while the next batch's records are read.
-pub async fn rescore_all(
-    conn: &mut AnyConnection,
-    ctx: &SchemeContext,
-    subjects: &[SubjectId],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let scheme = ctx.scheme().id();
-    // The same inputs as `records::derivation`: disputes only where appeals exist (read first,
-    // as the derivation runs while the connection is busy reading).
-    let appealed: HashSet<SubjectId> =
-        sqlx::query("SELECT DISTINCT subject_id FROM appeals WHERE scheme_id = $1")
-            .bind(scheme.to_string())
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| Ok(SubjectId::parse(&r.try_get::<String, _>(0)?)?))
-            .collect::<Result<_, StoreError>>()?;
-    let mut disputes: HashMap<SubjectId, Vec<Dispute>> = HashMap::new();
-    for subject in subjects.iter().filter(|s| appealed.contains(s)) {
-        disputes.insert(*subject, appeals::disputes(conn, *subject, scheme).await?);
-    }
-    // The events come as one JSON array per batch, built by the database: read row by row,
-    // sqlx's Any driver spent most of a large import's rescoring converting rows.
-    let (aggregate, array) = if sql::is_sqlite(conn) {
-        ("json_group_array", "json_array")
-    } else {
-        ("json_agg", "json_build_array")
-    };
-    let loads = sql::Batched::new(subjects.len(), RESCORE_SUBJECTS, |n| {
-        sql::positional(
-            conn,
-            format!(
-                "SELECT CAST({aggregate}({array}({EVENT_COLUMNS}) ORDER BY subject_id, occurred_at, id) AS TEXT) \
-                 FROM events WHERE scheme_id = $1 AND subject_id IN {}",
-                sql::list(2, n)
-            ),
-        )
-    });
-    let scheme_id = scheme.to_string();
-    let load = |batch: &[SubjectId]| {
-        let mut query =
-            sqlx::query_scalar::<_, Option<String>>(loads.sql(batch.len())).bind(scheme_id.clone());
-        for subject in batch {
-            query = query.bind(subject.to_string());
-        }
-        query
-    };
-    let mut batches = subjects.chunks(RESCORE_SUBJECTS);
-    let Some(mut batch) = batches.next() else { return Ok(()) };
-    let mut records = load(batch).fetch_one(&mut *conn).await?;
-    loop {
-        let derive = || derive_batch(ctx, batch, records, &disputes, now);
-        let (next, derived) = match batches.next() {
-            Some(next) => {
-                let (loaded, derived) = sql::overlapped(load(next).fetch_one(&mut *conn), derive).await;
-                (Some((next, loaded?)), derived)
-            }
-            None => (None, derive()),
-        };
-        store_scores(conn, scheme, &derived?, now).await?;
-        match next {
-            Some((next, loaded)) => (batch, records) = (next, loaded),
-            None => return Ok(()),
-        }
-    }
-}
-
-/// The derivations of one batch of subjects from their records, a JSON array as loaded.
-fn derive_batch(
-    ctx: &SchemeContext,
-    batch: &[SubjectId],
-    records: Option<String>,
-    disputes: &HashMap<SubjectId, Vec<Dispute>>,
-    now: DateTime<Utc>,
-) -> Result<Vec<(SubjectId, Derivation)>, StoreError> {
-    let rows: Vec<records::EventRow> = match records {
-        Some(json) => serde_json::from_str(&json).map_err(StoreError::corrupt)?,
-        None => Vec::new(),
-    };
-    let mut by_subject: BTreeMap<SubjectId, Vec<Event>> = batch.iter().map(|s| (*s, Vec::new())).collect();
-    for row in rows {
-        let event = row.into_stored()?.event;
-        by_subject.entry(event.subject).or_default().push(event);
-    }
-    Ok(by_subject
-        .iter()
-        .map(|(subject, events)| {
-            let disputes = disputes.get(subject).map_or(&[][..], Vec::as_slice);
-            (*subject, domain::derive(ctx.scheme(), &ctx.catalogue, events, disputes, now))
-        })
-        .collect())
-}
-
-/// Stores derived current scores, one multi-row upsert (6 values a subject).
-async fn store_scores(
-    conn: &mut AnyConnection,
-    scheme: SchemeId,
-    derived: &[(SubjectId, Derivation)],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let sql = sql::positional(
-        conn,
-        format!(
-            "INSERT INTO current_scores (subject_id, scheme_id, score, grade, computed_at, valid_until) \
-             VALUES {} ON CONFLICT (subject_id, scheme_id) DO UPDATE SET score = excluded.score, \
-             grade = excluded.grade, computed_at = excluded.computed_at, valid_until = excluded.valid_until",
-            sql::rows(1, 6, derived.len())
-        ),
-    );
-    let mut upsert = sqlx::query(&sql);
-    for (subject, derivation) in derived {
-        upsert = upsert
-            .bind(subject.to_string())
-            .bind(scheme.to_string())
-            .bind(derivation.score)
-            .bind(derivation.grade.as_str().to_string())
-            .bind(to_micros(now))
-            .bind(records::valid_until(derivation).map(to_micros));
-    }
-    upsert.execute(&mut *conn).await?;
     Ok(())
 }

@@ -211,8 +211,8 @@ async fn context(
     }
 }
 
-/// The derivation alone, read directly (never through the cache): for checks that a stored score
-/// equals a fresh derivation.
+/// The derivation alone, read directly (never through the cache): inside write transactions (a
+/// decision's grade after), and for tests that compare a view with a fresh derivation.
 pub async fn derivation(
     conn: &mut AnyConnection,
     ctx: &SchemeContext,

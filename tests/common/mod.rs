@@ -10,7 +10,7 @@ use recourse::{
     db::{DatabaseUrl, Db},
     domain::{SchemeId, SubjectId},
     http::{self, AppState, Config},
-    store::{catalogue, records},
+    store::catalogue,
 };
 use reqwest::StatusCode;
 use sqlx::{AnyConnection, Connection, Executor, Row};
@@ -172,34 +172,32 @@ pub async fn id_of(app: &TestApp, sql: &str) -> String {
     sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
 }
 
-/// Checks that every stored current score of `scheme` equals a fresh derivation at the time it
-/// was computed (score, grade and how long it holds), and answers how many members it checked.
-pub async fn every_score_matches_a_fresh_derivation(app: &TestApp, scheme: SchemeId) -> usize {
+/// Every member of `scheme` with their derivation now, fresh from the rows, each checked to add
+/// up line by line to the score it shows.
+pub async fn member_derivations(
+    app: &TestApp,
+    scheme: SchemeId,
+) -> Vec<(SubjectId, recourse::domain::Derivation)> {
     let mut conn = app.db.pool.acquire().await.unwrap();
     let ctx = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
-    let members: Vec<String> = sqlx::query("SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1")
-        .bind(scheme.to_string())
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let members: Vec<String> =
+        sqlx::query("SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 ORDER BY subject_id")
+            .bind(scheme.to_string())
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    let now = chrono::Utc::now();
+    let mut all = Vec::new();
     for member in &members {
         let subject = SubjectId::parse(member).unwrap();
-        let stored = records::current_score(&mut conn, subject, scheme).await.unwrap().unwrap();
-        let fresh = recourse::store::standing::derivation(&mut conn, &ctx, subject, stored.computed_at)
-            .await
-            .unwrap();
-        assert_eq!(
-            (stored.score, stored.grade.as_str(), stored.valid_until),
-            (fresh.score, fresh.grade.as_str(), fresh.lines.iter().map(|l| l.counts_until).min()),
-            "{}: subject {member} computed at {}",
-            app.label,
-            stored.computed_at
-        );
+        let fresh = recourse::store::standing::derivation(&mut conn, &ctx, subject, now).await.unwrap();
+        assert_eq!(fresh.shown_total(), fresh.score, "{}: subject {member}", app.label);
+        all.push((subject, fresh));
     }
-    members.len()
+    all
 }
 
 /// A multipart body built by hand (the test client has no multipart feature).

@@ -330,7 +330,7 @@ pub async fn save_settings(
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
     administration::lock_scheme(&mut tx, scheme.id()).await?;
-    let rescored = administration::update_scheme(&mut tx, &scheme, now).await?;
+    let rescored = administration::update_scheme(&mut tx, &scheme).await?;
     let audited = Audited {
         action: "scheme.settings",
         target_kind: "scheme",
