@@ -14,15 +14,17 @@ use crate::{
     domain::{
         appeal::{Grounds, Statement},
         AuthorityId, Band, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft, EntryId,
-        EventId, Fact, Grade, GradeBands, LegalBasis, ListId, RemovalCondition, Restriction, RuleCode,
-        RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, Source, SubjectId,
-        Validity,
+        EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, RemovalCondition, Restriction,
+        RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId,
+        SchemeKind, Source, SubjectId, Validity,
     },
     store::{
         accounts::{self, AccountId, ReviewBody, Role},
         appeals::{self, NewAppeal, Target},
+        audit::Actor,
         blacklist::{self, BlacklistList, EntryAction},
         catalogue::{self, SchemeContext, SchemeRecord},
+        mandates::{self, Grant},
         records::{self, Correction, Provenance, Recorded},
         register::{self, Authority, Subject, SubjectKind},
     },
@@ -493,6 +495,7 @@ impl<'c> Seeder<'c> {
             },
         )
         .await?;
+        grant_mandates(conn, &authorities, &rongcheng, &component, list).await?;
         Ok(Self {
             conn,
             now,
@@ -805,6 +808,61 @@ fn uscc(i: usize) -> String {
         310_000_000 + i * 7_919,
         "XYZABCDEFGHJKLMNPQ".chars().nth(i % 18).unwrap_or('X')
     )
+}
+
+/// Each authority records under its own rules and the court lists on its own list: the traffic
+/// police cannot touch a court's rule or list, nor the credit bureau's scheme.
+async fn grant_mandates(
+    conn: &mut AnyConnection,
+    authorities: &Authorities,
+    rongcheng: &SchemeContext,
+    component: &SchemeContext,
+    list: ListId,
+) -> anyhow::Result<()> {
+    let a = authorities;
+    let rules = |ctx: &SchemeContext, pattern: &str| -> anyhow::Result<MandateScope> {
+        Ok(MandateScope::Rules { scheme: ctx.scheme().id(), rules: RulePattern::parse(pattern)? })
+    };
+    let grants = [
+        (
+            a.traffic,
+            rules(rongcheng, "TRAFFIC-*")?,
+            "Road Traffic Safety Law, art. 87; Rongcheng points scheme, ch. 3",
+        ),
+        (
+            a.court,
+            rules(rongcheng, "COURT-*")?,
+            "Civil Procedure Law, art. 262; Rongcheng points scheme, ch. 4",
+        ),
+        (a.court, rules(rongcheng, "FRAUD-*")?, "Criminal Law, art. 266; Rongcheng points scheme, ch. 4"),
+        (
+            a.court,
+            MandateScope::List { list },
+            "SPC Provisions on Publishing the List of Dishonest Judgment Debtors, art. 1",
+        ),
+        (
+            a.tax,
+            rules(rongcheng, "TAX-*")?,
+            "Tax Collection Administration Law, art. 45; Rongcheng points scheme, ch. 5",
+        ),
+        (a.market, rules(rongcheng, "BUSINESS-*")?, "Rongcheng points scheme, ch. 6 (business conduct)"),
+        (a.civil, rules(rongcheng, "CHARITY-*")?, "Charity Law, art. 91; Rongcheng points scheme, ch. 7"),
+        (
+            a.civil,
+            rules(rongcheng, "VOLUNTEER-*")?,
+            "Regulations on Volunteer Service, art. 33; Rongcheng points scheme, ch. 7",
+        ),
+        (a.civil, rules(rongcheng, "BLOOD-*")?, "Blood Donation Law, art. 6; Rongcheng points scheme, ch. 7"),
+        (a.civil, rules(rongcheng, "HEROIC-*")?, "Rongcheng points scheme, ch. 7 (acts of courage)"),
+        (a.bureau, rules(component, "*")?, "Regulation on the Administration of Credit Reporting, art. 13"),
+    ];
+    let actor = Actor::cli("demo");
+    for (authority, scope, basis) in grants {
+        let grant =
+            Grant { authority, scope, legal_basis: LegalBasis::parse(basis)?, valid_from: day(2020, 1, 1) };
+        mandates::grant(conn, grant, &actor, day(2020, 1, 1)).await?;
+    }
+    Ok(())
 }
 
 async fn authority(conn: &mut AnyConnection, code: &str, en: &str, zh: &str) -> anyhow::Result<AuthorityId> {

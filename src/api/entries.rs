@@ -28,7 +28,7 @@ use crate::{
     store::{
         accounts, audit,
         blacklist::{self, EntryAction, StoredEntry},
-        recording, StoreError,
+        mandates, recording, StoreError,
     },
 };
 
@@ -349,8 +349,12 @@ pub async fn record(
     let (draft, list_code) = checked.map_err(ApiError::invalid)?;
     let now = Utc::now();
     // The domain's checks, before any write; the store makes them again as it inserts.
-    let wanted = Entry::new(draft.clone(), now).map_err(|e| ApiError::invalid(vec![domain_problem(&e)]))?;
     let mut tx = state.db.begin_write().await?;
+    let mandates = mandates::of(&mut tx, caller.authority()).await?;
+    let wanted = match Entry::new(draft.clone(), &mandates, now) {
+        Ok(wanted) => wanted,
+        Err(e) => return Err(ApiError::invalid(vec![domain_problem(&e)])),
+    };
     let entry = match blacklist::insert_entry(&mut tx, draft, now).await {
         Ok(entry) => entry,
         Err(StoreError::Domain(e)) => return Err(ApiError::invalid(vec![domain_problem(&e)])),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::DomainError;
 use super::ids::{AuthorityId, EntryId, ListId, SubjectId};
+use super::mandate::Mandates;
 use super::rule::LegalBasis;
 use super::text::required;
 
@@ -228,7 +229,8 @@ impl Entry {
     /// notice delivered in the future; an entry taking effect before its notice was delivered;
     /// an expiry not after the start; a non-positive amount to pay. Restrictions are sorted and
     /// deduplicated.
-    pub fn new(draft: EntryDraft, now: DateTime<Utc>) -> Result<Self, DomainError> {
+    pub fn new(draft: EntryDraft, mandates: &Mandates, now: DateTime<Utc>) -> Result<Self, DomainError> {
+        mandates.check_list(draft.authority, draft.list, now)?;
         if draft.notice_delivered_at.is_some_and(|n| n > now) {
             return Err(DomainError::FutureDate { field: "notice_delivered_at" });
         }

@@ -141,6 +141,13 @@ pub enum DomainError {
     /// A blacklist entry change its current status does not allow.
     #[error("the entry is {status}; it cannot be {action}")]
     EntryTransition { status: EntryStatus, action: &'static str },
+    /// A write its authority holds no mandate for: a rule (`what` is its code) or a list (`what`
+    /// is its id).
+    #[error("the recording authority holds no mandate for {what}")]
+    OutsideMandate { field: &'static str, what: String },
+    /// A mandate's rule pattern that is not `CODE`, `PREFIX*` or `*`.
+    #[error("{value:?} is not a rule pattern: use a rule code, a prefix followed by '*', or '*' alone")]
+    InvalidRulePattern { value: String },
 }
 
 impl DomainError {
@@ -187,6 +194,8 @@ impl DomainError {
             Self::InvalidCurrency { .. } => "invalid_currency",
             Self::UnknownRestriction { .. } => "unknown_restriction",
             Self::EntryTransition { .. } => "entry_transition",
+            Self::OutsideMandate { .. } => "outside_mandate",
+            Self::InvalidRulePattern { .. } => "invalid_rule_pattern",
         }
     }
 
@@ -200,6 +209,7 @@ impl DomainError {
             | Self::NotPositive { field }
             | Self::FutureDate { field }
             | Self::DateOrder { field, .. }
+            | Self::OutsideMandate { field, .. }
             | Self::InvalidRange { field, .. } => Some(field),
             Self::InvalidGrade { .. } | Self::UnknownGrade { .. } => Some("grade"),
             Self::InvalidRuleCode { .. } | Self::UnknownRule { .. } | Self::DuplicateRuleVersion { .. } => {
@@ -226,6 +236,7 @@ impl DomainError {
             Self::EffectiveBeforeNotice { .. } => Some("effective_from"),
             Self::InvalidCurrency { .. } => Some("currency"),
             Self::UnknownRestriction { .. } => Some("restrictions"),
+            Self::InvalidRulePattern { .. } => Some("rules"),
             Self::NotDraft { .. } | Self::NotPublished { .. } | Self::EntryTransition { .. } => None,
         }
     }

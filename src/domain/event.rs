@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::DomainError;
 use super::ids::{AuthorityId, EventId, RuleVersionId, SchemeId, SubjectId};
+use super::mandate::Mandates;
 use super::rule::{Catalogue, RuleCode, RuleVersion};
 use super::text::required;
 
@@ -159,10 +160,12 @@ pub fn validate_target(
 /// `recorded_at = now`. The caller appends it; nothing else changes.
 pub fn record_fact(
     catalogue: &Catalogue,
+    mandates: &Mandates,
     source: Source,
     fact: Fact,
     now: DateTime<Utc>,
 ) -> Result<Event, DomainError> {
+    mandates.check_rule(source.authority, source.scheme, &fact.rule_code, now)?;
     let (version, points) = checked_fact(catalogue, &fact, now)?;
     Ok(Event {
         id: EventId::new(),

@@ -105,6 +105,12 @@ id_type!(
     "list"
 );
 
+id_type!(
+    /// An authority's mandate to record under rules or to list on a blacklist.
+    MandateId,
+    "mandate"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

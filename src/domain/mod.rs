@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 mod lookup;
+pub mod mandate;
 pub mod rule;
 pub mod scheme;
 mod text;
@@ -30,7 +31,8 @@ pub use event::{
     record_fact, record_supersede, record_void, validate_new_event, validate_target, Dispute, Event,
     EventKind, Fact, Source,
 };
-pub use ids::{AuthorityId, EntryId, EventId, ListId, RuleId, RuleVersionId, SchemeId, SubjectId};
+pub use ids::{AuthorityId, EntryId, EventId, ListId, MandateId, RuleId, RuleVersionId, SchemeId, SubjectId};
+pub use mandate::{Mandate, MandateScope, Mandates, RulePattern};
 pub use rule::{
     changes, Catalogue, Effect, LegalBasis, RuleChange, RuleCode, RuleContent, RuleField, RuleStatus,
     RuleVersion, Validity,

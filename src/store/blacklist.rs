@@ -92,7 +92,8 @@ pub async fn insert_entry(
     draft: EntryDraft,
     now: DateTime<Utc>,
 ) -> Result<Entry, StoreError> {
-    let entry = Entry::new(draft, now)?;
+    let mandates = super::mandates::of(conn, draft.authority).await?;
+    let entry = Entry::new(draft, &mandates, now)?;
     let (cents, currency, text) = match entry.removal() {
         RemovalCondition::PayAmount { cents, currency } => {
             (Some(*cents), Some(currency.as_str().to_string()), None)

@@ -1,11 +1,10 @@
 //! Bulk recording: the fast path behind batches and file imports. It keeps exactly the rules of
 //! [`records::record_fact_in`] — the domain checks each event ([`domain::record_fact`]), the same
 //! external reference with the same content is a duplicate and with other content is refused, the
-//! subject must be enrolled, every new event gets its notice and the current score equals a fresh
-//! derivation at every commit — but does the work in batches: schemes are loaded once, subjects
-//! and earlier references are looked up and membership rows locked a chunk at a time, events and
-//! notices are inserted with multi-row statements, and each touched record is rescored once per
-//! commit.
+//! subject must be enrolled, every new event gets its notice — but does the work in batches:
+//! schemes are loaded once, subjects and earlier references are looked up and membership rows
+//! locked a chunk at a time, events and notices are inserted with multi-row statements. No score
+//! is stored, so a commit never re-reads a subject's earlier records.
 //!
 //! All-or-nothing imports run in one transaction, rolled back if any row is refused (the report
 //! still lists every problem); a crash leaves nothing. Good-rows imports commit every
@@ -28,13 +27,14 @@ use uuid::Uuid;
 use super::{
     audit::{self, Actor},
     catalogue::{self, SchemeContext},
+    mandates,
     notices::{self, NoticeKind},
     records::{self, Provenance, EVENT_COLUMNS},
-    repeal, sql, to_micros, StoreError,
+    sql, to_micros, StoreError,
 };
 use crate::{
     db::{Db, Dialect},
-    domain::{self, AuthorityId, Event, EventId, Fact, SchemeId, Source, SubjectId},
+    domain::{self, AuthorityId, Event, EventId, Fact, Mandates, SchemeId, Source, SubjectId},
     store::accounts::AccountId,
 };
 
@@ -170,8 +170,8 @@ pub struct Importer {
     /// Rows checked and accepted but not yet inserted: they are written while the next chunk
     /// is checked, or at the commit.
     pending: Vec<(Event, Provenance)>,
-    /// Records written to since the last commit, with the first event recorded on each: each is
-    /// rescored and its subject sent one notice (about that event) before the commit.
+    /// Records written to since the last commit, with the first event recorded on each: its
+    /// subject is sent one notice (about that event) before the commit.
     touched: HashMap<(SubjectId, SchemeId), EventId>,
     /// Memberships found and locked in the open transaction: a subject's row is locked once per
     /// transaction, not once per chunk (the lock holds until the commit).
@@ -347,7 +347,10 @@ impl Importer {
         let write = !self.doomed();
         let (members, known) = self.memberships(&by_scheme, write).await?;
         let existing = self.existing(&by_scheme).await?;
-        let found = Found { members, known, existing };
+        // Read per chunk, in its transaction: a mandate revoked meanwhile stops the next chunk.
+        let authority = self.origin.authority;
+        let mandates = mandates::of(self.tx().await?, authority).await?;
+        let found = Found { members, known, existing, mandates };
         let sieve = Sieve {
             summary: &mut self.summary,
             references: &mut self.references,
@@ -488,28 +491,13 @@ impl Importer {
         Ok(found)
     }
 
-    /// Rescores what changed, writes the chunk's audit row and progress, and commits.
+    /// Writes the chunk's records, notices, audit row and progress, and commits.
     async fn commit(&mut self) -> Result<(), StoreError> {
         let Some(tx) = self.conn.as_deref_mut().filter(|_| self.in_tx) else { return Ok(()) };
         insert(tx, &std::mem::take(&mut self.pending)).await?;
         notify_touched(tx, &self.touched, self.now).await?;
-        // Each touched record rescored once, a batch of subjects per query.
-        let mut by_scheme: HashMap<SchemeId, Vec<SubjectId>> = HashMap::new();
-        for ((subject, scheme), _) in self.touched.drain() {
-            by_scheme.entry(scheme).or_default().push(subject);
-        }
+        self.touched.clear();
         self.locked.clear();
-        for (scheme, mut subjects) in by_scheme {
-            let ctx = self
-                .contexts
-                .values()
-                .flatten()
-                .find(|c| c.scheme().id() == scheme)
-                .cloned()
-                .ok_or_else(|| StoreError::corrupt("a touched record of an unloaded scheme"))?;
-            subjects.sort_unstable();
-            repeal::rescore_all(tx, &ctx, &subjects, self.now).await?;
-        }
         if self.since_commit > 0 {
             audit::write(
                 tx,
@@ -601,13 +589,14 @@ impl Importer {
     }
 }
 
-/// What a chunk's rows are checked against: its subjects' memberships and this authority's
-/// records that already carry one of its references.
+/// What a chunk's rows are checked against: its subjects' memberships, this authority's
+/// records that already carry one of its references, and its mandates.
 struct Found {
     members: HashSet<(SubjectId, SchemeId)>,
     /// Subjects that exist (to tell an unknown subject from one not enrolled).
     known: HashSet<SubjectId>,
     existing: HashMap<String, Event>,
+    mandates: Mandates,
 }
 
 /// The external references claimed by rows of one file: by the first row that records one or
@@ -702,7 +691,8 @@ impl Sieve<'_> {
                 }
                 continue;
             }
-            let event = match domain::record_fact(&ctx.catalogue, source, new.fact, self.now) {
+            let event = match domain::record_fact(&ctx.catalogue, &found.mandates, source, new.fact, self.now)
+            {
                 Ok(event) => event,
                 Err(e) => {
                     self.summary.refuse(vec![Problem::domain(new.row, &e)]);

@@ -10,6 +10,7 @@ pub mod blacklist;
 pub mod catalogue;
 pub mod import;
 pub mod instance;
+pub mod mandates;
 pub mod notices;
 pub mod read_cache;
 pub mod recording;

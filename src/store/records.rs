@@ -1,8 +1,6 @@
-//! A subject's record in a scheme: append-only events, their derivation, and the current score
-//! kept for speed. Every write checks its input with the domain first, then appends and rescores
-//! in the caller's transaction, so the current score always equals a fresh derivation.
-
-use std::sync::Arc;
+//! A subject's record in a scheme: append-only events. Every write checks its input with the
+//! domain first, then appends in the caller's transaction. No score is stored: every view derives
+//! it through `standing`, so nothing can drift from a fresh derivation.
 
 use chrono::{DateTime, Utc};
 use sqlx::{any::AnyRow, AnyConnection, Row};
@@ -11,14 +9,13 @@ use super::{
     catalogue::SchemeContext,
     from_micros,
     notices::{self, About, NoticeKind},
-    standing::Reads,
     to_micros, StoreError,
 };
 use crate::{
     db::Db,
     domain::{
-        self, AuthorityId, Derivation, DomainError, Event, EventId, EventKind, Fact, RuleCode, RuleVersionId,
-        SchemeId, Source, SubjectId,
+        self, AuthorityId, DomainError, Event, EventId, EventKind, Fact, RuleCode, RuleVersionId, SchemeId,
+        Source, SubjectId,
     },
 };
 
@@ -96,7 +93,8 @@ pub async fn record_fact_in(
     // the rule version is share-locked before the record (the order a repeal takes them in), so
     // a repeal either waits for this write and voids it, or commits first and is seen here.
     // SQLite takes the write lock first and then reads the committed state.
-    let checked = domain::record_fact(&ctx.catalogue, source.clone(), fact.clone(), now);
+    let mandates = super::mandates::of(conn, source.authority).await?;
+    let checked = domain::record_fact(&ctx.catalogue, &mandates, source.clone(), fact.clone(), now);
     let postgres = conn.backend_name() == "PostgreSQL";
     let mut in_force = None;
     if let (true, Ok(event)) = (postgres, &checked) {
@@ -119,7 +117,7 @@ pub async fn record_fact_in(
         // What the same request gets once the repeal is in the catalogue it reads.
         return Err(DomainError::UnknownRule { code: event.rule_code.to_string() }.into());
     }
-    append(conn, ctx, &event, &provenance, now).await?;
+    append(conn, &event, &provenance, now).await?;
     Ok(Recorded::New(Box::new(event)))
 }
 
@@ -181,7 +179,7 @@ pub async fn correct_in(
             domain::record_supersede(&ctx.catalogue, &existing, source, fact, target, &reason, now)?
         }
     };
-    append(conn, ctx, &event, &provenance, now).await?;
+    append(conn, &event, &provenance, now).await?;
     Ok(Recorded::New(Box::new(event)))
 }
 
@@ -206,10 +204,9 @@ pub(crate) async fn lock_record(
     Ok(())
 }
 
-/// Appends a checked record to a locked record and rescores the subject.
+/// Appends a checked record to a locked record, with its notice.
 async fn append(
     conn: &mut AnyConnection,
-    ctx: &SchemeContext,
     event: &Event,
     provenance: &Provenance,
     now: DateTime<Utc>,
@@ -245,7 +242,6 @@ async fn append(
             }
             other => other.into(),
         })?;
-    rescore(conn, ctx, event.subject, now).await?;
     let kind =
         if event.kind.target().is_some() { NoticeKind::EventCorrected } else { NoticeKind::EventRecorded };
     notices::notify(conn, event.subject, kind, About::Event(event.id), now).await?;
@@ -403,109 +399,12 @@ pub async fn event(conn: &mut AnyConnection, id: EventId) -> Result<Option<Store
     row.as_ref().map(event_from_row).transpose()
 }
 
-/// A current score row: kept for lists and statistics, equal to a fresh derivation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CurrentScore {
-    pub score: i64,
-    pub grade: String,
-    pub computed_at: DateTime<Utc>,
-    pub valid_until: Option<DateTime<Utc>>,
-}
-
-/// Recomputes a subject's current score in a scheme from their standing (read directly: this runs
-/// inside write transactions) and stores it.
-pub async fn rescore(
-    conn: &mut AnyConnection,
-    ctx: &SchemeContext,
-    subject: SubjectId,
-    now: DateTime<Utc>,
-) -> Result<Derivation, StoreError> {
-    let standing =
-        super::standing::in_context(conn, Reads::Direct, Arc::new(ctx.clone()), subject, now).await?;
-    let derivation = standing.derivation;
-    let valid_until = valid_until(&derivation);
-    sqlx::query(
-        "INSERT INTO current_scores (subject_id, scheme_id, score, grade, computed_at, valid_until) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_id, scheme_id) DO UPDATE SET \
-         score = excluded.score, grade = excluded.grade, computed_at = excluded.computed_at, \
-         valid_until = excluded.valid_until",
-    )
-    .bind(subject.to_string())
-    .bind(ctx.scheme().id().to_string())
-    .bind(derivation.score)
-    .bind(derivation.grade.as_str())
-    .bind(to_micros(now))
-    .bind(valid_until.map(to_micros))
-    .execute(&mut *conn)
-    .await?;
-    Ok(derivation)
-}
-
-/// When a current score computed from `derivation` must be recomputed: the moment its first
-/// counting record stops counting.
-pub(super) fn valid_until(derivation: &Derivation) -> Option<DateTime<Utc>> {
-    derivation.lines.iter().map(|l| l.counts_until).min()
-}
-
-/// The stored current score of a subject in a scheme.
-pub async fn current_score(
-    conn: &mut AnyConnection,
-    subject: SubjectId,
-    scheme: SchemeId,
-) -> Result<Option<CurrentScore>, StoreError> {
-    let row = sqlx::query(
-        "SELECT score, grade, computed_at, valid_until FROM current_scores WHERE subject_id = $1 AND scheme_id = $2",
-    )
-    .bind(subject.to_string())
-    .bind(scheme.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| {
-        Ok(CurrentScore {
-            score: r.try_get(0)?,
-            grade: r.try_get(1)?,
-            computed_at: from_micros(r.try_get(2)?),
-            valid_until: r.try_get::<Option<i64>, _>(3)?.map(from_micros),
-        })
-    })
-    .transpose()
-}
-
-/// Rescores every subject whose current score has passed the moment a record stopped counting.
-/// Returns how many were refreshed. Run periodically so lists never show a stale grade.
-pub async fn refresh_expired_scores(db: &Db, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let stale = sqlx::query(
-        "SELECT subject_id, scheme_id FROM current_scores WHERE valid_until IS NOT NULL AND valid_until <= $1",
-    )
-    .bind(to_micros(now))
-    .fetch_all(&db.pool)
-    .await?;
-    let mut contexts: Vec<SchemeContext> = Vec::new();
-    for row in &stale {
-        let subject = SubjectId::parse(&row.try_get::<String, _>(0)?)?;
-        let scheme = SchemeId::parse(&row.try_get::<String, _>(1)?)?;
-        let mut tx = db.begin_write().await?;
-        if !contexts.iter().any(|c| c.scheme().id() == scheme) {
-            let ctx = super::catalogue::context(&mut tx, scheme)
-                .await?
-                .ok_or_else(|| StoreError::corrupt("a current score of an unknown scheme"))?;
-            contexts.push(ctx);
-        }
-        let ctx = contexts.iter().find(|c| c.scheme().id() == scheme).expect("just loaded");
-        rescore(&mut tx, ctx, subject, now).await?;
-        tx.commit().await?;
-    }
-    Ok(stale.len())
-}
-
-/// Enrols a subject in a scheme and writes their starting current score.
+/// Enrols a subject in a scheme.
 pub async fn enrol(
     conn: &mut AnyConnection,
     ctx: &SchemeContext,
     subject: SubjectId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    super::register::join_scheme(conn, subject, ctx.scheme().id(), now).await?;
-    rescore(conn, ctx, subject, now).await?;
-    Ok(())
+    super::register::join_scheme(conn, subject, ctx.scheme().id(), now).await
 }

@@ -154,6 +154,13 @@ pub fn describe(locale: Locale, error: &DomainError) -> (&'static str, String) {
             locale.t_with("problems.bands_not_descending", &[("grade", grade)])
         }
         DomainError::OpenBandNotLast => locale.t("problems.open_band_not_last"),
+        DomainError::OutsideMandate { field: "rule_code", what } => {
+            locale.t_with("problems.outside_mandate_rule", &[("code", what)])
+        }
+        DomainError::OutsideMandate { .. } => locale.t("problems.outside_mandate_list"),
+        DomainError::InvalidRulePattern { value } => {
+            locale.t_with("problems.invalid_rule_pattern", &[("value", value)])
+        }
         other => locale.t_with("problems.other", &[("detail", &other.to_string())]),
     };
     (field, message)
