@@ -40,7 +40,7 @@ pub struct DemoAccount {
 }
 
 /// The accounts `recourse demo` prints. Their passwords are public: a demo database only.
-pub const ACCOUNTS: [DemoAccount; 7] = [
+pub const ACCOUNTS: [DemoAccount; 8] = [
     DemoAccount {
         username: "demo-subject",
         password: "wang-fang-demo-2026",
@@ -58,6 +58,12 @@ pub const ACCOUNTS: [DemoAccount; 7] = [
         password: "traffic-demo-2026",
         role: Role::Recorder,
         who: "Rongcheng Traffic Police",
+    },
+    DemoAccount {
+        username: "demo-court",
+        password: "court-demo-2026",
+        role: Role::Recorder,
+        who: "Rongcheng People's Court",
     },
     DemoAccount {
         username: "demo-reviewer",
@@ -111,10 +117,11 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
         hashes.push(password::hash(NewPassword::parse(account.password.to_string())?).await?);
     }
     let mut tx = db.begin_write().await?;
-    let (wang, harbour, liu, traffic, seeded) = {
+    let (wang, harbour, liu, traffic, court, seeded) = {
         let mut seeder = Seeder::new(&mut tx, now).await?;
         seeder.histories().await?;
-        (seeder.wang, seeder.harbour, seeder.liu, seeder.authorities.traffic, seeder.seeded)
+        let a = &seeder.authorities;
+        (seeder.wang, seeder.harbour, seeder.liu, a.traffic, a.court, seeder.seeded)
     };
     let bodies = review_bodies(&mut tx, traffic).await?;
     let mut liu_account = None;
@@ -126,7 +133,11 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
             "demo-liu" => Some(liu),
             _ => None,
         };
-        let authority = (account.role == Role::Recorder).then_some(traffic);
+        let authority = match account.username {
+            "demo-recorder" => Some(traffic),
+            "demo-court" => Some(court),
+            _ => None,
+        };
         accounts::link(&mut tx, id, subject, authority).await?;
         match account.username {
             "demo-reviewer" => accounts::link_review_body(&mut tx, AccountId(id), bodies.0).await?,

@@ -416,13 +416,28 @@ fn check_notice(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::fixtures::{authority, day, subject};
+    use crate::domain::fixtures::{authority, day, list, mandates, subject};
+
+    /// A new entry by the fixture authority, which holds a mandate for the fixture list.
+    fn checked(draft: EntryDraft, now: DateTime<Utc>) -> Result<Entry, DomainError> {
+        Entry::new(draft, &mandates(), now)
+    }
+
+    #[test]
+    fn an_authority_without_a_mandate_for_the_list_cannot_list_anyone() {
+        let mut other = draft(Some(day(1)), day(2));
+        other.list = ListId::new();
+        assert_eq!(checked(other, day(3)).unwrap_err().code(), "outside_mandate");
+        let mut stranger = draft(Some(day(1)), day(2));
+        stranger.authority = AuthorityId::new();
+        assert_eq!(checked(stranger, day(3)).unwrap_err().code(), "outside_mandate");
+    }
 
     fn draft(notice: Option<DateTime<Utc>>, from: DateTime<Utc>) -> EntryDraft {
         EntryDraft {
             id: EntryId::new(),
             subject: subject(),
-            list: ListId::new(),
+            list: list(),
             authority: authority(),
             case_number: "(2024) Lu 1002 Zhi 123".into(),
             legal_basis: LegalBasis::parse(
@@ -443,7 +458,7 @@ mod tests {
 
     #[test]
     fn an_entry_is_pending_until_notice_is_delivered() {
-        let mut e = Entry::new(draft(None, day(10)), day(5)).unwrap();
+        let mut e = checked(draft(None, day(10)), day(5)).unwrap();
         assert_eq!(e.status_at(day(20)), EntryStatus::PendingNotice);
         e.deliver_notice(day(8)).unwrap();
         assert_eq!(e.status_at(day(7)), EntryStatus::PendingNotice);
@@ -456,10 +471,10 @@ mod tests {
     #[test]
     fn an_entry_may_not_take_effect_before_its_notice() {
         assert_eq!(
-            Entry::new(draft(Some(day(10)), day(5)), day(20)).unwrap_err(),
+            checked(draft(Some(day(10)), day(5)), day(20)).unwrap_err(),
             DomainError::EffectiveBeforeNotice { effective_from: day(5), notice_delivered_at: day(10) }
         );
-        let mut e = Entry::new(draft(None, day(5)), day(1)).unwrap();
+        let mut e = checked(draft(None, day(5)), day(1)).unwrap();
         assert_eq!(e.deliver_notice(day(10)).unwrap_err().code(), "effective_before_notice");
         assert_eq!(e.notice_delivered_at(), None, "a refusal changes nothing");
         e.reschedule(day(10)).unwrap();
@@ -472,33 +487,30 @@ mod tests {
         let now = day(20);
         let mut d = draft(Some(day(30)), day(40));
         assert_eq!(
-            Entry::new(d.clone(), now).unwrap_err(),
+            checked(d.clone(), now).unwrap_err(),
             DomainError::FutureDate { field: "notice_delivered_at" }
         );
         d.notice_delivered_at = None;
         d.restrictions.clear();
-        assert_eq!(
-            Entry::new(d.clone(), now).unwrap_err(),
-            DomainError::EmptyField { field: "restrictions" }
-        );
+        assert_eq!(checked(d.clone(), now).unwrap_err(), DomainError::EmptyField { field: "restrictions" });
         d.restrictions = vec![Restriction::Loans];
         d.case_number = " ".into();
-        assert_eq!(Entry::new(d.clone(), now).unwrap_err(), DomainError::EmptyField { field: "case_number" });
+        assert_eq!(checked(d.clone(), now).unwrap_err(), DomainError::EmptyField { field: "case_number" });
         d.case_number = "X-1".into();
         d.expires_at = Some(day(40));
-        assert_eq!(Entry::new(d.clone(), now).unwrap_err().code(), "date_order");
+        assert_eq!(checked(d.clone(), now).unwrap_err().code(), "date_order");
         d.expires_at = None;
         d.removal = RemovalCondition::PayAmount { cents: 0, currency: Currency::parse("CNY").unwrap() };
-        assert_eq!(Entry::new(d.clone(), now).unwrap_err(), DomainError::NotPositive { field: "amount" });
+        assert_eq!(checked(d.clone(), now).unwrap_err(), DomainError::NotPositive { field: "amount" });
         d.removal = RemovalCondition::Appeal;
-        assert!(Entry::new(d, now).is_ok());
+        assert!(checked(d, now).is_ok());
         assert!(Currency::parse("cny").is_err());
         assert!(Currency::parse("YUAN").is_err());
     }
 
     #[test]
     fn suspension_lifting_and_resumption() {
-        let mut e = Entry::new(draft(Some(day(1)), day(10)), day(2)).unwrap();
+        let mut e = checked(draft(Some(day(1)), day(10)), day(2)).unwrap();
         e.suspend(day(20)).unwrap();
         assert_eq!(e.status_at(day(19)), EntryStatus::Active);
         assert_eq!(e.status_at(day(21)), EntryStatus::Suspended);

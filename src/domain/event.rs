@@ -258,7 +258,7 @@ fn checked_fact<'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::fixtures::{authority, code, day, rongcheng_catalogue, subject};
+    use crate::domain::fixtures::{authority, code, day, mandates, rongcheng_catalogue, subject};
 
     fn source(external_ref: &str) -> Source {
         Source {
@@ -276,7 +276,7 @@ mod tests {
     #[test]
     fn a_fact_takes_the_rule_default_and_is_stamped_now() {
         let cat = rongcheng_catalogue();
-        let e = record_fact(&cat, source("T-1"), ticket(day(5)), day(6)).unwrap();
+        let e = record_fact(&cat, &mandates(), source("T-1"), ticket(day(5)), day(6)).unwrap();
         assert_eq!(e.points, -5);
         assert_eq!(e.recorded_at, day(6));
         assert_eq!(e.rule_code, code("TRAFFIC"));
@@ -300,11 +300,11 @@ mod tests {
             DomainError::PointsOutOfRange { points: -50, min: -5, max: -5 }
         );
         assert_eq!(
-            record_fact(&cat, source("  "), ticket(day(5)), day(6)).unwrap_err(),
+            record_fact(&cat, &mandates(), source("  "), ticket(day(5)), day(6)).unwrap_err(),
             DomainError::EmptyField { field: "external_ref" }
         );
         assert_eq!(
-            record_fact(&cat, source("x"), ticket(day(7)), day(6)).unwrap_err(),
+            record_fact(&cat, &mandates(), source("x"), ticket(day(7)), day(6)).unwrap_err(),
             DomainError::FutureDate { field: "occurred_at" }
         );
     }
@@ -312,7 +312,7 @@ mod tests {
     #[test]
     fn corrections_name_an_existing_uncorrected_fact() {
         let cat = rongcheng_catalogue();
-        let a = record_fact(&cat, source("T-1"), ticket(day(5)), day(6)).unwrap();
+        let a = record_fact(&cat, &mandates(), source("T-1"), ticket(day(5)), day(6)).unwrap();
         let mut file = vec![a.clone()];
         let unknown = EventId::new();
         assert_eq!(
@@ -343,6 +343,7 @@ mod tests {
         let cat = rongcheng_catalogue();
         let a = record_fact(
             &cat,
+            &mandates(),
             source("J-1"),
             Fact { rule_code: code("JUDGMENT"), points: Some(-80), occurred_at: day(5) },
             day(6),
@@ -372,7 +373,7 @@ mod tests {
     #[test]
     fn another_subjects_event_is_an_unknown_target() {
         let cat = rongcheng_catalogue();
-        let a = record_fact(&cat, source("T-1"), ticket(day(5)), day(6)).unwrap();
+        let a = record_fact(&cat, &mandates(), source("T-1"), ticket(day(5)), day(6)).unwrap();
         let other = SubjectId::new();
         assert_eq!(
             validate_target(std::slice::from_ref(&a), other, a.scheme, a.id).unwrap_err(),

@@ -4,7 +4,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use uuid::Uuid;
 
 use super::event::{Event, EventKind};
-use super::ids::{AuthorityId, EventId, RuleVersionId, SchemeId, SubjectId};
+use super::ids::{AuthorityId, EventId, ListId, MandateId, RuleVersionId, SchemeId, SubjectId};
+use super::mandate::{Mandate, MandateScope, Mandates, RulePattern};
 use super::rule::{Catalogue, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion, Validity};
 use super::scheme::{Band, Component, ComponentCode, DisputePolicy, Grade, GradeBands, Scheme, SchemeKind};
 
@@ -171,6 +172,34 @@ pub fn subject() -> SubjectId {
 
 pub fn authority() -> AuthorityId {
     AuthorityId::from_uuid(Uuid::from_u128(0x7))
+}
+
+pub fn list() -> ListId {
+    ListId::from_uuid(Uuid::from_u128(0x9))
+}
+
+/// [`authority`]'s mandates: every rule of both fixture schemes, and [`list`].
+pub fn mandates() -> Mandates {
+    let grant = |scope| Mandate {
+        id: MandateId::from_uuid(Uuid::from_u128(0x3)),
+        authority: authority(),
+        scope,
+        legal_basis: LegalBasis::parse("Fixture mandate").unwrap(),
+        valid_from: day(-10_000),
+        revoked_at: None,
+    };
+    let every_rule = |scheme: &Scheme| MandateScope::Rules {
+        scheme: scheme.id(),
+        rules: RulePattern::parse("*").unwrap(),
+    };
+    Mandates::of(
+        authority(),
+        [
+            grant(every_rule(&rongcheng())),
+            grant(every_rule(&weighted())),
+            grant(MandateScope::List { list: list() }),
+        ],
+    )
 }
 
 /// A fact under the version of `rule` in force at `occurred`, recorded at `recorded`.
