@@ -7,7 +7,7 @@ mod common;
 use chrono::{Duration, Utc};
 use common::{count, counts, for_each_database, id_of, member_derivations, post, sign_in, text, TestApp};
 use recourse::{
-    domain::{AuthorityId, EventId, Fact, RuleCode, SchemeId, Source, SubjectId},
+    domain::{AuthorityId, EventId, Fact, MandateScope, RuleCode, RulePattern, SchemeId, Source, SubjectId},
     store::{
         audit::{self, Actor},
         catalogue,
@@ -85,6 +85,8 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
         let mut conn = app.db.pool.acquire().await.unwrap();
         let ctx = catalogue::context(&mut conn, scheme).await.unwrap().unwrap();
         drop(conn);
+        let rules = RulePattern::parse("LITTER-*").unwrap();
+        common::grant_mandate(&app.db, traffic, MandateScope::Rules { scheme, rules }).await;
         let mut first = None;
         for (i, subject) in [subjects[0], subjects[0], subjects[1], subjects[2]].into_iter().enumerate() {
             let source = Source { subject, scheme, authority: traffic, external_ref: format!("LITTER-{i}") };

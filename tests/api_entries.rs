@@ -131,7 +131,16 @@ async fn an_entry_recorded_through_the_api_is_pending_notified_audited_and_on_th
             app.label
         );
         assert_eq!(written(&app).await, (entries + 1, notices + 1, audits + 1), "{}", app.label);
-        // Another authority may use the same case number for its own entry.
+        // Another authority with a mandate for the list may use the same case number for its own entry.
+        let list: String =
+            sqlx::query_scalar("SELECT id FROM blacklist_lists WHERE code = 'dishonest-judgment-debtors'")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        let list = recourse::domain::ListId::parse(&list).unwrap();
+        let traffic_id =
+            recourse::domain::AuthorityId::parse(&authority_id(&app, "rc-traffic").await).unwrap();
+        common::grant_mandate(&app.db, traffic_id, recourse::domain::MandateScope::List { list }).await;
         let (status, _) = post(&app, &traffic, "/api/v1/entries", &entry(&subject, "(2026) API 1")).await;
         assert_eq!(status, StatusCode::CREATED, "{}", app.label);
 

@@ -212,7 +212,7 @@ async fn the_record_page_shows_a_new_record_and_a_catalogue_change_at_once() {
         let lines = |page: &str| page.matches(r#"href="/record/events/"#).count();
 
         let row = sqlx::query(
-            "SELECT a.subject_id, (SELECT id FROM authorities ORDER BY code LIMIT 1) FROM accounts a \
+            "SELECT a.subject_id, (SELECT id FROM authorities WHERE code = 'rc-traffic') FROM accounts a \
              WHERE a.username = 'demo-subject'",
         )
         .fetch_one(&app.db.pool)

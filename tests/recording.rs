@@ -205,7 +205,8 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
     for_each_database(|app| async move {
         recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
         let wang = wang(&app).await;
-        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        // The court's recorder: the court holds the mandate for its list.
+        sign_in(&app, "demo-court", "court-demo-2026").await;
         let tomorrow = (Utc::now() + Duration::days(1)).format("%Y-%m-%d").to_string();
         let today = Utc::now().format("%Y-%m-%d").to_string();
         let entry_form = |case: &'static str, restrictions: &[&'static str]| {
@@ -293,6 +294,7 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
         assert!(page.contains("This change is not possible"), "{page}");
 
         // The court's entry about Wang Fang is not the traffic police's to mark.
+        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
         let court_entry: String = sqlx::query("SELECT e.id FROM blacklist_entries e JOIN authorities a ON a.id = e.authority_id WHERE a.code = 'rc-court' LIMIT 1")
             .fetch_one(&app.db.pool)
             .await

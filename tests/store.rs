@@ -9,9 +9,9 @@ use recourse::{
     db::Db,
     domain::{
         AuthorityId, Band, DisputePolicy, DomainError, Effect, EntryDraft, EntryId, EntryStatus, EventId,
-        Fact, Grade, GradeBands, LegalBasis, ListId, Reason, RemovalCondition, Restriction, RuleCode,
-        RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, Source, SubjectId,
-        Validity,
+        Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, Reason, RemovalCondition, Restriction,
+        RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId,
+        SchemeKind, Source, SubjectId, Validity,
     },
     store::{
         blacklist::{self, BlacklistList, EntryAction},
@@ -97,6 +97,8 @@ async fn world(db: &Db, subjects: usize) -> World {
     )
     .await
     .unwrap();
+    let rules = RulePattern::parse("*").unwrap();
+    common::grant_mandate(db, authority, MandateScope::Rules { scheme: record.scheme.id(), rules }).await;
     let ctx = catalogue::context(&mut conn, record.scheme.id()).await.unwrap().unwrap();
     let mut ids = Vec::new();
     for i in 0..subjects {
@@ -290,6 +292,7 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
             authority: w.authority,
         };
         blacklist::insert_list(&mut conn, &l).await.unwrap();
+        common::grant_mandate(&app.db, w.authority, MandateScope::List { list }).await;
         let draft = |id, effective_from, notice| EntryDraft {
             id,
             subject: s,

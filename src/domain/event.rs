@@ -165,8 +165,8 @@ pub fn record_fact(
     fact: Fact,
     now: DateTime<Utc>,
 ) -> Result<Event, DomainError> {
-    mandates.check_rule(source.authority, source.scheme, &fact.rule_code, now)?;
     let (version, points) = checked_fact(catalogue, &fact, now)?;
+    mandates.check_rule(source.authority, source.scheme, &fact.rule_code, now)?;
     Ok(Event {
         id: EventId::new(),
         subject: source.subject,

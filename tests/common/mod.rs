@@ -8,7 +8,7 @@ use std::{future::Future, panic::AssertUnwindSafe};
 use futures::FutureExt;
 use recourse::{
     db::{DatabaseUrl, Db},
-    domain::{SchemeId, SubjectId},
+    domain::{AuthorityId, LegalBasis, MandateScope, SchemeId, SubjectId},
     http::{self, AppState, Config},
     store::catalogue,
 };
@@ -198,6 +198,21 @@ pub async fn member_derivations(
         all.push((subject, fresh));
     }
     all
+}
+
+/// Grants `authority` a mandate for `scope` from long ago, as an administrator would.
+pub async fn grant_mandate(db: &Db, authority: AuthorityId, scope: MandateScope) {
+    use recourse::store::{audit::Actor, mandates};
+    let from = chrono::DateTime::UNIX_EPOCH;
+    let grant = mandates::Grant {
+        authority,
+        scope,
+        legal_basis: LegalBasis::parse("Granted for the test").unwrap(),
+        valid_from: from,
+    };
+    let mut tx = db.begin_write().await.unwrap();
+    mandates::grant(&mut tx, grant, &Actor::cli("test"), from).await.unwrap();
+    tx.commit().await.unwrap();
 }
 
 /// A multipart body built by hand (the test client has no multipart feature).
