@@ -13,15 +13,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use super::Admin;
+use super::{unprocessable, Admin, BackLink, Choice};
 use crate::pages::kit::{
     document,
     format::datetime,
     format::role_label,
-    forms::{error_summary, notice, Field, Select},
-    PageContext,
+    forms::{error_for, error_summary, notice, titled, Problems},
+    PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{
@@ -48,6 +49,31 @@ pub struct ListQuery {
     disabled: Option<String>,
 }
 
+/// What the accounts page shows: every account with what it is linked to, the form creating one
+/// as typed with its problems, and whether an account was just disabled.
+pub struct AccountsPage {
+    pub accounts: Vec<Account>,
+    links: Links,
+    pub form: CreateForm,
+    pub problems: Problems,
+    pub disabled: bool,
+}
+
+impl AccountsPage {
+    /// Every query of the page.
+    pub async fn load(state: &AppState, disabled: bool) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let accounts = accounts::list(&mut conn).await?;
+        let links = Links::load(&mut conn).await?;
+        Ok(Self { accounts, links, form: CreateForm::default(), problems: Problems::new(), disabled })
+    }
+
+    /// The same page after a refused post: the form as typed, and why it was refused.
+    fn refused(self, form: CreateForm, problems: Problems) -> Self {
+        Self { form, problems, ..self }
+    }
+}
+
 /// `GET /admin/accounts`.
 pub async fn list(
     State(state): State<AppState>,
@@ -55,10 +81,9 @@ pub async fn list(
     shell: PageContext,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let ctx = shell.clone();
-    let message = query.ok().and_then(|q| q.0.disabled).map(|_| locale.t("admin.disabled_notice"));
-    render_list(&state, &ctx, &CreateForm::default(), &[], message).await
+    let disabled = query.ok().and_then(|q| q.0.disabled).is_some();
+    let page = AccountsPage::load(&state, disabled).await?;
+    Ok(list_view(&page, &shell))
 }
 
 /// The form creating an account.
@@ -98,13 +123,11 @@ pub async fn create(
     Form(form): Form<CreateForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let ctx = shell.clone();
-    let checked = check(&state, locale, &form).await?;
-    let new = match checked {
+    let new = match check(&state, locale, &form).await? {
         Ok(new) => new,
         Err(problems) => {
-            let page = render_list(&state, &ctx, &form, &problems, None).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            let page = AccountsPage::load(&state, false).await?.refused(form, problems);
+            return Ok(unprocessable(list_view(&page, &shell)));
         }
     };
     let now = Utc::now();
@@ -116,8 +139,8 @@ pub async fn create(
         Err(AccountError::NameTaken(name)) => {
             drop(tx);
             let problems = vec![("username", locale.t_with("admin.username_taken", &[("name", &name)]))];
-            let page = render_list(&state, &ctx, &form, &problems, None).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            let page = AccountsPage::load(&state, false).await?.refused(form, problems);
+            return Ok(unprocessable(list_view(&page, &shell)));
         }
         Err(AccountError::BadName) => {
             return Err(AppError::Internal(anyhow::anyhow!("checked name refused")))
@@ -141,9 +164,40 @@ pub async fn create(
         .map_err(|e| anyhow::anyhow!(e))?;
     tx.commit().await?;
     tracing::info!(account = %id, role = new.role.as_str(), "account created with an invitation");
-    let link = invitation_url(&state, &headers, &token);
-    let page = render_invitation(&ctx, &new.display_name, &new.username, &link, expires, true);
-    Ok((StatusCode::CREATED, page).into_response())
+    let page = InvitationPage {
+        display_name: new.display_name,
+        username: new.username,
+        link: invitation_url(&state, &headers, &token),
+        expires,
+        created: true,
+    };
+    Ok((StatusCode::CREATED, invitation_view(&page, &shell)).into_response())
+}
+
+/// What an account's page shows: the account, what it is linked to, whether it is the viewer's
+/// own, and why an action on it was refused.
+pub struct AccountPage {
+    pub account: Account,
+    links: Links,
+    /// The viewer's own account cannot be disabled from here.
+    pub is_self: bool,
+    pub problems: Problems,
+}
+
+impl AccountPage {
+    /// Every query of the page: the account, or 404, and the names of what it may be linked to.
+    pub async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Self> {
+        let id = AccountId::parse(id).ok_or(AppError::NotFound)?;
+        let mut conn = state.db.pool.acquire().await?;
+        let account = accounts::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+        let links = Links::load(&mut conn).await?;
+        Ok(Self { is_self: account.id == viewer.account_id, account, links, problems: Problems::new() })
+    }
+
+    /// The same page with an action on it refused, and why.
+    fn refused(self, message: String) -> Self {
+        Self { problems: vec![("", message)], ..self }
+    }
 }
 
 /// `GET /admin/accounts/{id}`: one account, with its actions.
@@ -153,9 +207,8 @@ pub async fn detail(
     shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
-    let ctx = shell.clone();
-    let account = load(&state, &id).await?;
-    render_detail(&state, &ctx, &admin, &account, None).await
+    let page = AccountPage::load(&state, &admin, &id).await?;
+    Ok(detail_view(&page, &shell))
 }
 
 /// `POST /admin/accounts/{id}/disable`: disables the account and ends all its sessions.
@@ -166,14 +219,12 @@ pub async fn disable(
     ClientAddress(address): ClientAddress,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let locale = shell.locale;
-    let ctx = shell.clone();
-    let account = load(&state, &id).await?;
-    if account.id == admin.account_id {
-        let page = render_detail(&state, &ctx, &admin, &account, Some(locale.t("admin.cannot_disable_self")))
-            .await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    let page = AccountPage::load(&state, &admin, &id).await?;
+    if page.is_self {
+        let page = page.refused(shell.locale.t("admin.cannot_disable_self"));
+        return Ok(unprocessable(detail_view(&page, &shell)));
     }
+    let account = &page.account;
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
     if accounts::disable(&mut tx, account.id, now).await? {
@@ -199,15 +250,12 @@ pub async fn reinvite(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let locale = shell.locale;
-    let ctx = shell.clone();
-    let account = load(&state, &id).await?;
-    if account.is_disabled() {
-        let page =
-            render_detail(&state, &ctx, &admin, &account, Some(locale.t("admin.disabled_no_invitation")))
-                .await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    let page = AccountPage::load(&state, &admin, &id).await?;
+    if page.account.is_disabled() {
+        let page = page.refused(shell.locale.t("admin.disabled_no_invitation"));
+        return Ok(unprocessable(detail_view(&page, &shell)));
     }
+    let account = page.account;
     let now = Utc::now();
     let token = InvitationToken::generate();
     let expires = now + invitation::LIFETIME;
@@ -228,15 +276,14 @@ pub async fn reinvite(
     .map_err(|e| anyhow::anyhow!(e))?;
     tx.commit().await?;
     tracing::info!(account = %account.id, "new invitation issued");
-    let link = invitation_url(&state, &headers, &token);
-    Ok(render_invitation(&ctx, &account.display_name, &account.username, &link, expires, false)
-        .into_response())
-}
-
-async fn load(state: &AppState, id: &str) -> AppResult<Account> {
-    let id = AccountId::parse(id).ok_or(AppError::NotFound)?;
-    let mut conn = state.db.pool.acquire().await?;
-    accounts::by_id(&mut conn, id).await?.ok_or(AppError::NotFound)
+    let page = InvitationPage {
+        display_name: account.display_name,
+        username: account.username,
+        link: invitation_url(&state, &headers, &token),
+        expires,
+        created: false,
+    };
+    Ok(invitation_view(&page, &shell).into_response())
 }
 
 /// The absolute link to put in a message: this server's host, https when served over TLS.
@@ -253,7 +300,7 @@ async fn check(
     state: &AppState,
     locale: Locale,
     form: &CreateForm,
-) -> AppResult<Result<NewAccount, Vec<(&'static str, String)>>> {
+) -> AppResult<Result<NewAccount, Problems>> {
     let mut problems = Vec::new();
     let username = accounts::parse_username(&form.username).ok();
     if username.is_none() {
@@ -348,12 +395,11 @@ struct Links {
 }
 
 impl Links {
-    async fn load(state: &AppState) -> AppResult<Self> {
-        let mut conn = state.db.pool.acquire().await?;
+    async fn load(conn: &mut AnyConnection) -> AppResult<Self> {
         Ok(Self {
-            authorities: accounts::authority_choices(&mut conn).await?,
-            bodies: accounts::review_bodies(&mut conn).await?,
-            subjects: accounts::linked_subject_names(&mut conn).await?,
+            authorities: accounts::authority_choices(&mut *conn).await?,
+            bodies: accounts::review_bodies(&mut *conn).await?,
+            subjects: accounts::linked_subject_names(&mut *conn).await?,
         })
     }
 }
@@ -378,21 +424,12 @@ fn link_label(locale: Locale, account: &Account, links: &Links, with_id: bool) -
     "—".into()
 }
 
-async fn render_list(
-    state: &AppState,
-    ctx: &PageContext,
-    form: &CreateForm,
-    problems: &[(&'static str, String)],
-    message: Option<String>,
-) -> AppResult<Html<String>> {
+/// The accounts page, drawn from what [`AccountsPage::load`] read.
+fn list_view(page: &AccountsPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let all = accounts::list(&mut conn).await?;
-    drop(conn);
-    let links = Links::load(state).await?;
+    let AccountsPage { accounts, links, form, problems, disabled } = page;
     let (authorities, bodies) = (&links.authorities, &links.bodies);
-
-    let rows = all
+    let rows = accounts
         .iter()
         .map(|a| {
             view! {
@@ -400,24 +437,22 @@ async fn render_list(
                     <td><a href=format!("/admin/accounts/{}", a.id)>{a.username.clone()}</a></td>
                     <td>{a.display_name.clone()}</td>
                     <td>{role_label(locale, a.role)}</td>
-                    <td>{link_label(locale, a, &links, false)}</td>
+                    <td>{link_label(locale, a, links, false)}</td>
                     <td>{status_label(locale, a)}</td>
                 </tr>
             }
         })
         .collect_view();
-
-    let error_for = |field: &str| problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
     let role_options = Role::ALL
         .into_iter()
-        .map(|r| view! { <option value=r.as_str() selected=form.role == r.as_str()>{role_label(locale, r)}</option> })
+        .map(|r| view! { <Choice value=r.as_str() label=role_label(locale, r) selected=form.role == r.as_str()/> })
         .collect_view();
     let authority_options = authorities
         .iter()
         .map(|a| {
             let id = a.id.to_string();
             let selected = form.authority_id == id;
-            view! { <option value=id selected=selected>{pick(locale, &a.name_en, &a.name_zh)}</option> }
+            view! { <Choice value=id label=pick(locale, &a.name_en, &a.name_zh) selected=selected/> }
         })
         .collect_view();
     let body_select = (!bodies.is_empty()).then(|| {
@@ -426,22 +461,19 @@ async fn render_list(
             .map(|b| {
                 let id = b.id.to_string();
                 let selected = form.review_body_id == id;
-                view! { <option value=id selected=selected>{pick(locale, &b.name_en, &b.name_zh)}</option> }
+                view! { <Choice value=id label=pick(locale, &b.name_en, &b.name_zh) selected=selected/> }
             })
             .collect_view();
-        Select::new(
-            "review_body_id",
-            locale.t("admin.review_body"),
-            view! { <option value="">{locale.t("admin.none")}</option>{options} }.into_any(),
-        )
-        .hint(locale.t("admin.review_body_hint"))
-        .error(error_for("review_body_id"))
-        .view()
+        view! {
+            <SelectField id="review_body_id" label=locale.t("admin.review_body")
+                hint=Some(locale.t("admin.review_body_hint")) error=error_for(problems, "review_body_id")>
+                <option value="">{locale.t("admin.none")}</option>{options}
+            </SelectField>
+        }
     });
-
     let main = view! {
         <h1>{locale.t("admin.title")}</h1>
-        {notice(message)}
+        {notice(disabled.then(|| locale.t("admin.disabled_notice")))}
         <div class="table-scroll" role="region" aria-labelledby="accounts-caption" tabindex="0">
             <table>
                 <caption id="accounts-caption">{locale.t("admin.caption")}</caption>
@@ -458,53 +490,34 @@ async fn render_list(
             </table>
         </div>
         <h2 id="create">{locale.t("admin.create_title")}</h2>
-        {error_summary(locale.t("forms.error_summary"), problems.to_vec())}
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <p>{locale.t("admin.create_intro")}</p>
         <form class="stack" method="post" action="/admin/accounts">
-            {Field::new("username", locale.t("account.username"), "text", "off")
-                .value(form.username.clone()).hint(locale.t("admin.username_hint")).error(error_for("username")).view()}
-            {Field::new("display_name", locale.t("account.name"), "text", "off")
-                .value(form.display_name.clone()).error(error_for("display_name")).view()}
-            {Select::new(
-                "role",
-                locale.t("account.role_label"),
-                view! { <option value="">{locale.t("admin.choose_role")}</option>{role_options} }.into_any(),
-            )
-            .error(error_for("role"))
-            .view()}
-            {Field::new("subject_id", locale.t("admin.subject"), "text", "off")
-                .value(form.subject_id.clone()).hint(locale.t("admin.subject_hint")).error(error_for("subject_id")).view()}
-            {Select::new(
-                "authority_id",
-                locale.t("admin.authority"),
-                view! { <option value="">{locale.t("admin.none")}</option>{authority_options} }.into_any(),
-            )
-            .hint(locale.t("admin.authority_hint"))
-            .error(error_for("authority_id"))
-            .view()}
+            <TextField id="username" label=locale.t("account.username") value=form.username.clone()
+                hint=Some(locale.t("admin.username_hint")) error=error_for(problems, "username")/>
+            <TextField id="display_name" label=locale.t("account.name") value=form.display_name.clone()
+                error=error_for(problems, "display_name")/>
+            <SelectField id="role" label=locale.t("account.role_label") error=error_for(problems, "role")>
+                <option value="">{locale.t("admin.choose_role")}</option>{role_options}
+            </SelectField>
+            <TextField id="subject_id" label=locale.t("admin.subject") value=form.subject_id.clone()
+                hint=Some(locale.t("admin.subject_hint")) error=error_for(problems, "subject_id")/>
+            <SelectField id="authority_id" label=locale.t("admin.authority")
+                hint=Some(locale.t("admin.authority_hint")) error=error_for(problems, "authority_id")>
+                <option value="">{locale.t("admin.none")}</option>{authority_options}
+            </SelectField>
             {body_select}
             <button type="submit">{locale.t("admin.create_submit")}</button>
         </form>
     };
-    let title = if problems.is_empty() {
-        locale.t("admin.title")
-    } else {
-        locale.t_with("forms.error_title", &[("title", &locale.t("admin.title"))])
-    };
-    Ok(document(ctx, &title, main.into_any()))
+    document(ctx, &titled(locale, locale.t("admin.title"), problems), main.into_any())
 }
 
-async fn render_detail(
-    state: &AppState,
-    ctx: &PageContext,
-    admin: &Viewer,
-    account: &Account,
-    problem: Option<String>,
-) -> AppResult<Html<String>> {
+/// An account's page, drawn from what [`AccountPage::load`] read.
+fn detail_view(page: &AccountPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let links = Links::load(state).await?;
+    let AccountPage { account, links, is_self, problems } = page;
     let id = account.id;
-    let is_self = account.id == admin.account_id;
     let actions = (!account.is_disabled()).then(|| {
         view! {
             <h2>{locale.t("admin.invitation_title")}</h2>
@@ -521,38 +534,41 @@ async fn render_detail(
             })}
         }
     });
-    let problem = problem.map(|p| error_summary(locale.t("forms.error_summary"), vec![("", p)]));
     let main = view! {
-        <p><a href="/admin/accounts">{locale.t("admin.back")}</a></p>
+        <BackLink href="/admin/accounts" label=locale.t("admin.back")/>
         <h1>{account.display_name.clone()}</h1>
-        {problem}
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <dl class="facts">
             <dt>{locale.t("account.username")}</dt><dd>{account.username.clone()}</dd>
             <dt>{locale.t("account.role_label")}</dt><dd>{role_label(locale, account.role)}</dd>
-            <dt>{locale.t("admin.linked_to")}</dt><dd class="wrap">{link_label(locale, account, &links, true)}</dd>
+            <dt>{locale.t("admin.linked_to")}</dt><dd class="wrap">{link_label(locale, account, links, true)}</dd>
             <dt>{locale.t("admin.status")}</dt><dd>{status_label(locale, account)}</dd>
             <dt>{locale.t("admin.created")}</dt><dd>{datetime(locale, account.created_at)}</dd>
         </dl>
         {actions}
     };
-    Ok(document(ctx, &account.display_name, main.into_any()))
+    document(ctx, &account.display_name, main.into_any())
 }
 
-fn render_invitation(
-    ctx: &PageContext,
-    display_name: &str,
-    username: &str,
-    link: &str,
-    expires: DateTime<Utc>,
-    created: bool,
-) -> Html<String> {
+/// What the page after creating an account or issuing a new link shows: the link, once.
+pub struct InvitationPage {
+    pub display_name: String,
+    pub username: String,
+    pub link: String,
+    pub expires: DateTime<Utc>,
+    /// A new account, rather than a new link for an existing one.
+    pub created: bool,
+}
+
+fn invitation_view(page: &InvitationPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let title = if created { locale.t("admin.created_title") } else { locale.t("admin.reinvited_title") };
+    let InvitationPage { display_name, username, link, expires, created } = page;
+    let title = if *created { locale.t("admin.created_title") } else { locale.t("admin.reinvited_title") };
     let main = view! {
         <h1>{title.clone()}</h1>
         <p>{locale.t_with("admin.send_link", &[("name", display_name), ("username", username)])}</p>
-        <p class="invitation-link"><a href=link.to_string()>{link.to_string()}</a></p>
-        <p>{locale.t_with("admin.link_expires", &[("at", &datetime(locale, expires))])}</p>
+        <p class="invitation-link"><a href=link.clone()>{link.clone()}</a></p>
+        <p>{locale.t_with("admin.link_expires", &[("at", &datetime(locale, *expires))])}</p>
         <p class="muted">{locale.t("admin.link_once")}</p>
         <p><a href="/admin/accounts">{locale.t("admin.back")}</a></p>
     };

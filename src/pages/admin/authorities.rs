@@ -4,21 +4,19 @@
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
-    http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::Utc;
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::Admin;
-use crate::pages::admin::{commit_audited, Audited};
+use super::{commit_audited, unprocessable, Admin, Audited, BackLink};
 use crate::pages::kit::{
-    data_table, document, format,
+    document, format,
     forms::{error_for, titled, Problems},
-    forms::{error_summary, notice, Field},
+    forms::{error_summary, notice},
     problems::describe,
-    PageContext,
+    DataTable, PageContext, TextField,
 };
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
@@ -131,6 +129,29 @@ pub(super) fn done_message(
     Some(locale.t_with(key, &[("name", format::pick(locale, &en, &zh))]))
 }
 
+/// What the authorities page shows: every authority, what was just done, and the form adding
+/// one as typed with its problems.
+pub struct AuthoritiesPage {
+    pub authorities: Vec<Authority>,
+    pub done: Option<(&'static str, String)>,
+    pub form: AuthorityForm,
+    pub problems: Problems,
+}
+
+impl AuthoritiesPage {
+    /// Every query of the page.
+    pub async fn load(state: &AppState, done: Option<(&'static str, String)>) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let authorities = register::authorities(&mut conn).await?;
+        Ok(Self { authorities, done, form: AuthorityForm::default(), problems: Problems::new() })
+    }
+
+    /// The same page after a refused post: the form as typed, and why it was refused.
+    fn refused(self, form: AuthorityForm, problems: Problems) -> Self {
+        Self { form, problems, ..self }
+    }
+}
+
 /// `GET /admin/authorities`: every authority, and a form to add one.
 pub async fn list(
     State(state): State<AppState>,
@@ -138,27 +159,20 @@ pub async fn list(
     shell: PageContext,
     query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let page = shell.clone();
-    render_list(&state, &page, &AuthorityForm::default(), &Problems::new(), DoneQuery::read(query)).await
+    let page = AuthoritiesPage::load(&state, DoneQuery::read(query)).await?;
+    Ok(list_view(&page, &shell))
 }
 
-async fn render_list(
-    state: &AppState,
-    page: &PageContext,
-    form: &AuthorityForm,
-    problems: &Problems,
-    done: Option<(&'static str, String)>,
-) -> AppResult<Html<String>> {
-    let locale = page.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let all = register::authorities(&mut conn).await?;
-    drop(conn);
+/// The authorities page, drawn from what [`AuthoritiesPage::load`] read.
+fn list_view(page: &AuthoritiesPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let AuthoritiesPage { authorities, done, form, problems } = page;
     let message = done_message(
         locale,
-        done,
-        all.iter().map(|a| (a.code.clone(), a.name_en.clone(), a.name_zh.clone())),
+        done.clone(),
+        authorities.iter().map(|a| (a.code.clone(), a.name_en.clone(), a.name_zh.clone())),
     );
-    let rows = all
+    let rows = authorities
         .iter()
         .map(|a| {
             view! {
@@ -171,40 +185,50 @@ async fn render_list(
         })
         .collect_view();
     let title = locale.t("administration.authorities");
+    let columns = vec![
+        (locale.t("problems.field_code"), false),
+        (locale.t("problems.field_name_en"), false),
+        (locale.t("problems.field_name_zh"), false),
+    ];
     let main = view! {
-        <p><a href="/admin">{locale.t("administration.back")}</a></p>
+        <BackLink href="/admin" label=locale.t("administration.back")/>
         <h1>{title.clone()}</h1>
         {notice(message)}
-        {data_table(None, locale.t("administration.authorities_caption"), vec![
-            (locale.t("problems.field_code"), false),
-            (locale.t("problems.field_name_en"), false),
-            (locale.t("problems.field_name_zh"), false),
-        ], rows)}
+        <DataTable caption=locale.t("administration.authorities_caption") columns=columns>{rows}</DataTable>
         <h2 id="new-authority">{locale.t("administration.authority_create")}</h2>
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <form class="stack" method="post" action="/admin/authorities">
-            {Field::new("code", locale.t("problems.field_code"), "text", "off")
-                .value(form.code.clone()).hint(locale.t("administration.code_hint"))
-                .error(error_for(problems, "code")).view()}
-            {name_fields(locale, &form.name_en, &form.name_zh, problems)}
+            <CodeField locale=locale value=form.code.clone() error=error_for(problems, "code")/>
+            <NameFields locale=locale name_en=form.name_en.clone() name_zh=form.name_zh.clone()
+                problems=problems.clone()/>
             <button type="submit">{locale.t("administration.authority_submit")}</button>
         </form>
     };
-    Ok(document(page, &titled(locale, title, problems), main.into_any()))
+    document(ctx, &titled(locale, title, problems), main.into_any())
+}
+
+/// The code field every body has, when it is added.
+#[component]
+pub(super) fn CodeField(locale: Locale, value: String, error: Option<String>) -> impl IntoView {
+    view! {
+        <TextField id="code" label=locale.t("problems.field_code") value=value
+            hint=Some(locale.t("administration.code_hint")) error=error/>
+    }
 }
 
 /// The two name fields every body has.
-pub(super) fn name_fields(
+#[component]
+pub(super) fn NameFields(
     locale: Locale,
-    name_en: &str,
-    name_zh: &str,
-    problems: &Problems,
+    name_en: String,
+    name_zh: String,
+    problems: Problems,
 ) -> impl IntoView {
     view! {
-        {Field::new("name_en", locale.t("problems.field_name_en"), "text", "off")
-            .value(name_en.to_string()).error(error_for(problems, "name_en")).view()}
-        {Field::new("name_zh", locale.t("problems.field_name_zh"), "text", "off")
-            .value(name_zh.to_string()).error(error_for(problems, "name_zh")).view()}
+        <TextField id="name_en" label=locale.t("problems.field_name_en") value=name_en
+            error=error_for(&problems, "name_en")/>
+        <TextField id="name_zh" label=locale.t("problems.field_name_zh") value=name_zh
+            error=error_for(&problems, "name_zh")/>
     }
 }
 
@@ -217,13 +241,12 @@ pub async fn create(
     Form(form): Form<AuthorityForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let page = shell.clone();
     let mut problems = Problems::new();
     let Some((code, name_en, name_zh)) =
         check_body(locale, (&form.code, &form.name_en, &form.name_zh), &mut problems)
     else {
-        let html = render_list(&state, &page, &form, &problems, None).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        let page = AuthoritiesPage::load(&state, None).await?.refused(form, problems);
+        return Ok(unprocessable(list_view(&page, &shell)));
     };
     let authority = Authority { id: AuthorityId::new(), code, name_en, name_zh };
     let now = Utc::now();
@@ -233,8 +256,8 @@ pub async fn create(
         Err(StoreError::Conflict(_)) => {
             drop(tx);
             let problems = vec![code_taken(locale, &authority.code)];
-            let html = render_list(&state, &page, &form, &problems, None).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+            let page = AuthoritiesPage::load(&state, None).await?.refused(form, problems);
+            return Ok(unprocessable(list_view(&page, &shell)));
         }
         Err(e) => return Err(e.into()),
     }
@@ -252,10 +275,32 @@ pub async fn create(
     Ok(Redirect::to(&format!("/admin/authorities?done=created&code={}", authority.code)).into_response())
 }
 
-async fn load(state: &AppState, id: &str) -> AppResult<Authority> {
-    let id = AuthorityId::parse(id).map_err(|_| AppError::NotFound)?;
-    let mut conn = state.db.pool.acquire().await?;
-    register::authority(&mut conn, id).await?.ok_or(AppError::NotFound)
+/// What an authority's page shows: the authority, and the rename form (its names as stored, or
+/// as typed with their problems).
+pub struct AuthorityPage {
+    pub authority: Authority,
+    pub form: AuthorityForm,
+    pub problems: Problems,
+}
+
+impl AuthorityPage {
+    /// Every query of the page: the authority, or 404.
+    pub async fn load(state: &AppState, id: &str) -> AppResult<Self> {
+        let id = AuthorityId::parse(id).map_err(|_| AppError::NotFound)?;
+        let mut conn = state.db.pool.acquire().await?;
+        let authority = register::authority(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+        let form = AuthorityForm {
+            code: authority.code.clone(),
+            name_en: authority.name_en.clone(),
+            name_zh: authority.name_zh.clone(),
+        };
+        Ok(Self { authority, form, problems: Problems::new() })
+    }
+
+    /// The same page after a refused post: the form as typed, and why it was refused.
+    fn refused(self, form: AuthorityForm, problems: Problems) -> Self {
+        Self { form, problems, ..self }
+    }
 }
 
 /// `GET /admin/authorities/{authority}`: an authority, with its names to change.
@@ -265,26 +310,17 @@ pub async fn authority_page(
     shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
-    let authority = load(&state, &id).await?;
-    let page = shell.clone();
-    let form = AuthorityForm {
-        code: authority.code.clone(),
-        name_en: authority.name_en.clone(),
-        name_zh: authority.name_zh.clone(),
-    };
-    Ok(render_authority(&page, &authority, &form, &Problems::new()))
+    let page = AuthorityPage::load(&state, &id).await?;
+    Ok(authority_view(&page, &shell))
 }
 
-fn render_authority(
-    page: &PageContext,
-    authority: &Authority,
-    form: &AuthorityForm,
-    problems: &Problems,
-) -> Html<String> {
-    let locale = page.locale;
+/// An authority's page, drawn from what [`AuthorityPage::load`] read.
+fn authority_view(page: &AuthorityPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let AuthorityPage { authority, form, problems } = page;
     let title = format::pick(locale, &authority.name_en, &authority.name_zh).to_string();
     let main = view! {
-        <p><a href="/admin/authorities">{locale.t("administration.back_to_authorities")}</a></p>
+        <BackLink href="/admin/authorities" label=locale.t("administration.back_to_authorities")/>
         <h1>{title.clone()}</h1>
         <dl class="facts">
             <dt>{locale.t("problems.field_code")}</dt><dd><code>{authority.code.clone()}</code></dd>
@@ -293,11 +329,12 @@ fn render_authority(
         <p>{locale.t("administration.rename_intro")}</p>
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <form class="stack" method="post" action=format!("/admin/authorities/{}", authority.id)>
-            {name_fields(locale, &form.name_en, &form.name_zh, problems)}
+            <NameFields locale=locale name_en=form.name_en.clone() name_zh=form.name_zh.clone()
+                problems=problems.clone()/>
             <button type="submit">{locale.t("administration.rename_submit")}</button>
         </form>
     };
-    document(page, &titled(locale, title, problems), main.into_any())
+    document(ctx, &titled(locale, title, problems), main.into_any())
 }
 
 /// `POST /admin/authorities/{authority}`: renames an authority (its code stays).
@@ -310,15 +347,14 @@ pub async fn rename(
     Form(form): Form<AuthorityForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let authority = load(&state, &id).await?;
-    let page = shell.clone();
+    let page = AuthorityPage::load(&state, &id).await?;
     let mut problems = Problems::new();
     let name_en = check_name(locale, "name_en", &form.name_en, &mut problems);
     let name_zh = check_name(locale, "name_zh", &form.name_zh, &mut problems);
     let (Some(name_en), Some(name_zh)) = (name_en, name_zh) else {
-        let html = render_authority(&page, &authority, &form, &problems);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        return Ok(unprocessable(authority_view(&page.refused(form, problems), &shell)));
     };
+    let authority = page.authority;
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
     if !administration::rename_authority(&mut tx, authority.id, &name_en, &name_zh).await? {

@@ -4,19 +4,36 @@ use axum::{
     extract::{rejection::QueryRejection, Query, State},
     response::Html,
 };
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::Admin;
+use super::{Admin, BackLink};
 use crate::{
     error::AppResult,
     http::AppState,
-    pages::kit::{data_table, document, format, format::datetime, PageContext},
-    store::{audit, catalogue},
+    pages::kit::{document, format, format::datetime, DataTable, PageContext},
+    store::{
+        audit::{self, AuditEntry},
+        catalogue::{self, SchemeRecord},
+    },
 };
 
 /// Audit rows per page.
 const AUDIT_PAGE: i64 = 50;
+
+/// What the hub shows: a link to each part of administration, two for each scheme.
+pub struct HubPage {
+    pub schemes: Vec<SchemeRecord>,
+}
+
+impl HubPage {
+    /// Every query of the page.
+    pub async fn load(state: &AppState) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        Ok(Self { schemes: catalogue::schemes(&mut conn).await? })
+    }
+}
 
 /// `GET /admin`: where each part of administration starts.
 pub async fn page(
@@ -24,10 +41,15 @@ pub async fn page(
     _admin: Admin,
     shell: PageContext,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let schemes = catalogue::schemes(&mut conn).await?;
-    let scheme_links = schemes
+    let page = HubPage::load(&state).await?;
+    Ok(hub_view(&page, &shell))
+}
+
+/// The hub, drawn from what [`HubPage::load`] read.
+fn hub_view(page: &HubPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let scheme_links = page
+        .schemes
         .iter()
         .map(|s| {
             let name = format::pick(locale, &s.name_en, &s.name_zh).to_string();
@@ -50,13 +72,31 @@ pub async fn page(
             <li><a href="/admin/audit">{locale.t("administration.audit")}</a></li>
         </ul>
     };
-    let ctx = shell.clone();
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AuditQuery {
     before: Option<i64>,
+}
+
+/// What a page of the audit log shows: its rows, newest first, and where the older rows start.
+pub struct AuditPage {
+    pub rows: Vec<AuditEntry>,
+    /// The link to the next page back, when this page is full.
+    pub older: Option<String>,
+}
+
+impl AuditPage {
+    /// Every query of the page: the rows written before `before` (or the newest).
+    pub async fn load(state: &AppState, before: Option<DateTime<Utc>>) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let rows = audit::recent(&mut conn, before, AUDIT_PAGE).await?;
+        let older = (rows.len() as i64 == AUDIT_PAGE)
+            .then(|| rows.last().map(|r| format!("/admin/audit?before={}", crate::store::to_micros(r.at))))
+            .flatten();
+        Ok(Self { rows, older })
+    }
 }
 
 /// `GET /admin/audit`: every write, newest first, a page at a time (`?before=` a row's time).
@@ -66,47 +106,51 @@ pub async fn audit_log(
     shell: PageContext,
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
     let before = query.ok().and_then(|Query(q)| q.before).map(crate::store::from_micros);
-    let mut conn = state.db.pool.acquire().await?;
-    let rows = audit::recent(&mut conn, before, AUDIT_PAGE).await?;
-    let older = (rows.len() as i64 == AUDIT_PAGE)
-        .then(|| rows.last().map(|r| format!("/admin/audit?before={}", crate::store::to_micros(r.at))))
-        .flatten();
-    let body = rows
-        .iter()
-        .map(|r| {
-            view! {
-                <tr>
-                    <td>{datetime(locale, r.at)}</td>
-                    <td>{r.actor.clone()}</td>
-                    <td>{r.origin.clone()}</td>
-                    <td><code>{r.action.clone()}</code></td>
-                    <td class="wrap">{format!("{} {}", r.target_kind, r.target_id)}</td>
-                    <td class="wrap"><code>{r.detail.clone()}</code></td>
-                </tr>
-            }
-        })
-        .collect_view();
+    let page = AuditPage::load(&state, before).await?;
+    Ok(audit_view(&page, &shell))
+}
+
+/// A page of the audit log, drawn from what [`AuditPage::load`] read.
+fn audit_view(page: &AuditPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let AuditPage { rows, older } = page;
+    let table = if rows.is_empty() {
+        view! { <p>{locale.t("administration.audit_none")}</p> }.into_any()
+    } else {
+        let body = rows
+            .iter()
+            .map(|r| {
+                view! {
+                    <tr>
+                        <td>{datetime(locale, r.at)}</td>
+                        <td>{r.actor.clone()}</td>
+                        <td>{r.origin.clone()}</td>
+                        <td><code>{r.action.clone()}</code></td>
+                        <td class="wrap">{format!("{} {}", r.target_kind, r.target_id)}</td>
+                        <td class="wrap"><code>{r.detail.clone()}</code></td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let columns = vec![
+            (locale.t("administration.col_when"), false),
+            (locale.t("administration.col_who"), false),
+            (locale.t("administration.col_from"), false),
+            (locale.t("administration.col_action"), false),
+            (locale.t("administration.col_target"), false),
+            (locale.t("administration.col_detail"), false),
+        ];
+        view! { <DataTable caption=locale.t("administration.audit_caption") columns=columns>{body}</DataTable> }
+            .into_any()
+    };
     let title = locale.t("administration.audit");
     let main = view! {
-        <p><a href="/admin">{locale.t("administration.back")}</a></p>
+        <BackLink href="/admin" label=locale.t("administration.back")/>
         <h1>{title.clone()}</h1>
         <p>{locale.t("administration.audit_intro")}</p>
-        {if rows.is_empty() {
-            view! { <p>{locale.t("administration.audit_none")}</p> }.into_any()
-        } else {
-            data_table(None, locale.t("administration.audit_caption"), vec![
-                (locale.t("administration.col_when"), false),
-                (locale.t("administration.col_who"), false),
-                (locale.t("administration.col_from"), false),
-                (locale.t("administration.col_action"), false),
-                (locale.t("administration.col_target"), false),
-                (locale.t("administration.col_detail"), false),
-            ], body)
-        }}
-        {older.map(|href| view! { <p><a href=href>{locale.t("administration.older")}</a></p> })}
+        {table}
+        {older.clone().map(|href| view! { <p><a href=href>{locale.t("administration.older")}</a></p> })}
     };
-    let ctx = shell.clone();
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }

@@ -10,7 +10,12 @@ pub mod rules;
 pub mod schemes;
 pub mod tokens;
 
+use axum::{
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
+use leptos::prelude::*;
 use sqlx::{Any, Transaction};
 
 use crate::{
@@ -46,4 +51,21 @@ pub async fn commit_audited(
     audit::write(&mut tx, &actor(viewer, address), action, target_kind, target_id, detail, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A form page shown again after a refused post.
+pub fn unprocessable(page: Html<String>) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+/// The link back up, above a page's heading.
+#[component]
+pub fn BackLink(#[prop(into)] href: String, label: String) -> impl IntoView {
+    view! { <p><a href=href>{label}</a></p> }
+}
+
+/// One option of a select whose choices come from the database (an authority, a review body).
+#[component]
+pub fn Choice(#[prop(into)] value: String, label: String, selected: bool) -> impl IntoView {
+    view! { <option value=value selected=selected>{label}</option> }
 }

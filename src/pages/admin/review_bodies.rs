@@ -5,7 +5,6 @@
 
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
-    http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::Utc;
@@ -13,14 +12,13 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::Admin;
-use crate::pages::admin::authorities::{check_body, code_taken, done_message, name_fields, DoneQuery};
-use crate::pages::admin::{commit_audited, Audited};
+use super::authorities::{check_body, code_taken, done_message, CodeField, DoneQuery, NameFields};
+use super::{commit_audited, unprocessable, Admin, Audited, BackLink, Choice};
 use crate::pages::kit::{
-    data_table, document, format,
+    document, format,
     forms::{error_for, titled, Problems},
-    forms::{error_summary, notice, Field, Select},
-    PageContext,
+    forms::{error_summary, notice},
+    DataTable, PageContext, SelectField,
 };
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
@@ -29,7 +27,7 @@ use crate::{
     http::{form::Form, AppState},
     i18n::Locale,
     store::{
-        administration::{self, ReviewBodyListing},
+        administration::{self, BodyReviewer, ReviewBodyListing},
         register::{self, Authority},
         StoreError,
     },
@@ -49,6 +47,31 @@ pub struct ReviewBodyForm {
     authority_id: String,
 }
 
+/// What the review bodies page shows: every body with its authority and reviewers, what was just
+/// done, and the form adding one as typed with its problems.
+pub struct ReviewBodiesPage {
+    pub bodies: Vec<ReviewBodyListing>,
+    pub authorities: Vec<Authority>,
+    pub done: Option<(&'static str, String)>,
+    pub form: ReviewBodyForm,
+    pub problems: Problems,
+}
+
+impl ReviewBodiesPage {
+    /// Every query of the page.
+    pub async fn load(state: &AppState, done: Option<(&'static str, String)>) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let bodies = administration::review_bodies(&mut conn).await?;
+        let authorities = register::authorities(&mut conn).await?;
+        Ok(Self { bodies, authorities, done, form: ReviewBodyForm::default(), problems: Problems::new() })
+    }
+
+    /// The same page after a refused post: the form as typed, and why it was refused.
+    fn refused(self, form: ReviewBodyForm, problems: Problems) -> Self {
+        Self { form, problems, ..self }
+    }
+}
+
 /// `GET /admin/review-bodies`: every review body with its authority and reviewers, and a form
 /// to add one.
 pub async fn list(
@@ -57,25 +80,37 @@ pub async fn list(
     shell: PageContext,
     query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let page = shell.clone();
-    render(&state, &page, &ReviewBodyForm::default(), &Problems::new(), DoneQuery::read(query)).await
+    let page = ReviewBodiesPage::load(&state, DoneQuery::read(query)).await?;
+    Ok(list_view(&page, &shell))
 }
 
-async fn render(
-    state: &AppState,
-    page: &PageContext,
-    form: &ReviewBodyForm,
-    problems: &Problems,
-    done: Option<(&'static str, String)>,
-) -> AppResult<Html<String>> {
-    let locale = page.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let bodies = administration::review_bodies(&mut conn).await?;
-    let authorities = register::authorities(&mut conn).await?;
-    drop(conn);
+/// A body's reviewers, each linking to their account.
+#[component]
+fn Reviewers(locale: Locale, reviewers: Vec<BodyReviewer>) -> impl IntoView {
+    if reviewers.is_empty() {
+        return view! { <span class="muted">{locale.t("administration.no_reviewers")}</span> }.into_any();
+    }
+    let items = reviewers
+        .into_iter()
+        .map(|r| {
+            let label = if r.disabled {
+                locale.t_with("administration.reviewer_disabled", &[("name", &r.display_name)])
+            } else {
+                r.display_name.clone()
+            };
+            view! { <li><a href=format!("/admin/accounts/{}", r.account)>{label}</a>" ("<code>{r.username}</code>")"</li> }
+        })
+        .collect_view();
+    view! { <ul class="plain">{items}</ul> }.into_any()
+}
+
+/// The review bodies page, drawn from what [`ReviewBodiesPage::load`] read.
+fn list_view(page: &ReviewBodiesPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let ReviewBodiesPage { bodies, authorities, done, form, problems } = page;
     let message = done_message(
         locale,
-        done,
+        done.clone(),
         bodies.iter().map(|b| (b.code.clone(), b.name_en.clone(), b.name_zh.clone())),
     );
     let authority_name = |id: AuthorityId| {
@@ -92,29 +127,12 @@ async fn render(
                 Some(a) => authority_name(a),
                 None => locale.t("administration.independent"),
             };
-            let reviewers = if b.reviewers.is_empty() {
-                view! { <span class="muted">{locale.t("administration.no_reviewers")}</span> }.into_any()
-            } else {
-                let items = b
-                    .reviewers
-                    .iter()
-                    .map(|r| {
-                        let label = if r.disabled {
-                            locale.t_with("administration.reviewer_disabled", &[("name", &r.display_name)])
-                        } else {
-                            r.display_name.clone()
-                        };
-                        view! { <li><a href=format!("/admin/accounts/{}", r.account)>{label}</a>" ("<code>{r.username.clone()}</code>")"</li> }
-                    })
-                    .collect_view();
-                view! { <ul class="plain">{items}</ul> }.into_any()
-            };
             view! {
                 <tr>
                     <td><code>{b.code.clone()}</code></td>
                     <td>{format::pick(locale, &b.name_en, &b.name_zh).to_string()}</td>
                     <td>{belongs}</td>
-                    <td>{reviewers}</td>
+                    <td><Reviewers locale=locale reviewers=b.reviewers.clone()/></td>
                 </tr>
             }
         })
@@ -124,40 +142,36 @@ async fn render(
         .map(|a| {
             let id = a.id.to_string();
             let selected = form.authority_id == id;
-            view! { <option value=id selected=selected>{format::pick(locale, &a.name_en, &a.name_zh).to_string()}</option> }
+            view! { <Choice value=id label=format::pick(locale, &a.name_en, &a.name_zh).to_string() selected=selected/> }
         })
         .collect_view();
     let title = locale.t("administration.review_bodies");
+    let columns = vec![
+        (locale.t("problems.field_code"), false),
+        (locale.t("administration.col_name"), false),
+        (locale.t("administration.col_belongs_to"), false),
+        (locale.t("administration.col_reviewers"), false),
+    ];
     let main = view! {
-        <p><a href="/admin">{locale.t("administration.back")}</a></p>
+        <BackLink href="/admin" label=locale.t("administration.back")/>
         <h1>{title.clone()}</h1>
         <p>{locale.t("administration.review_bodies_intro")}</p>
         {notice(message)}
-        {data_table(None, locale.t("administration.review_bodies_caption"), vec![
-            (locale.t("problems.field_code"), false),
-            (locale.t("administration.col_name"), false),
-            (locale.t("administration.col_belongs_to"), false),
-            (locale.t("administration.col_reviewers"), false),
-        ], rows)}
+        <DataTable caption=locale.t("administration.review_bodies_caption") columns=columns>{rows}</DataTable>
         <h2 id="new-review-body">{locale.t("administration.review_body_create")}</h2>
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <form class="stack" method="post" action="/admin/review-bodies">
-            {Field::new("code", locale.t("problems.field_code"), "text", "off")
-                .value(form.code.clone()).hint(locale.t("administration.code_hint"))
-                .error(error_for(problems, "code")).view()}
-            {name_fields(locale, &form.name_en, &form.name_zh, problems)}
-            {Select::new(
-                "authority_id",
-                locale.t("administration.body_authority"),
-                view! { <option value="">{locale.t("administration.independent")}</option>{options} }.into_any(),
-            )
-            .hint(locale.t("administration.body_authority_hint"))
-            .error(error_for(problems, "authority_id"))
-            .view()}
+            <CodeField locale=locale value=form.code.clone() error=error_for(problems, "code")/>
+            <NameFields locale=locale name_en=form.name_en.clone() name_zh=form.name_zh.clone()
+                problems=problems.clone()/>
+            <SelectField id="authority_id" label=locale.t("administration.body_authority")
+                hint=Some(locale.t("administration.body_authority_hint")) error=error_for(problems, "authority_id")>
+                <option value="">{locale.t("administration.independent")}</option>{options}
+            </SelectField>
             <button type="submit">{locale.t("administration.review_body_submit")}</button>
         </form>
     };
-    Ok(document(page, &titled(locale, title, problems), main.into_any()))
+    document(ctx, &titled(locale, title, problems), main.into_any())
 }
 
 /// The authority chosen on the form: none, a known one, or a problem.
@@ -186,7 +200,6 @@ pub async fn create(
     Form(form): Form<ReviewBodyForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let page = shell.clone();
     let mut problems = Problems::new();
     let body = check_body(locale, (&form.code, &form.name_en, &form.name_zh), &mut problems);
     let now = Utc::now();
@@ -196,8 +209,8 @@ pub async fn create(
         chosen_authority(locale, &form.authority_id, &authorities).map_err(|p| problems.push(p)).ok();
     let (Some((code, name_en, name_zh)), Some(authority)) = (body, authority) else {
         drop(tx);
-        let html = render(&state, &page, &form, &problems, None).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        let page = ReviewBodiesPage::load(&state, None).await?.refused(form, problems);
+        return Ok(unprocessable(list_view(&page, &shell)));
     };
     let body =
         ReviewBodyListing { id: Uuid::now_v7(), code, name_en, name_zh, authority, reviewers: Vec::new() };
@@ -205,8 +218,9 @@ pub async fn create(
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
             drop(tx);
-            let html = render(&state, &page, &form, &vec![code_taken(locale, &body.code)], None).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+            let problems = vec![code_taken(locale, &body.code)];
+            let page = ReviewBodiesPage::load(&state, None).await?.refused(form, problems);
+            return Ok(unprocessable(list_view(&page, &shell)));
         }
         Err(e) => return Err(e.into()),
     }

@@ -5,21 +5,20 @@
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
-    http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::{actor, commit_audited, Admin, Audited};
+use super::{actor, commit_audited, unprocessable, Admin, Audited, BackLink};
 use crate::pages::kit::{
-    data_table, document, format,
+    document, format,
     format::datetime,
     forms::{error_for, titled, Problems},
-    forms::{error_summary, notice, Field, Select},
+    forms::{error_summary, notice},
     problems::{self, describe, unreadable_date},
-    PageContext,
+    DataTable, PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
@@ -195,6 +194,29 @@ fn draft_problem(locale: Locale, e: &DomainError) -> (&'static str, String) {
     (field, message)
 }
 
+/// What a scheme's rules page shows: every version of every rule, and the new-draft form as
+/// typed with the problems a refused post found in it.
+pub struct RulesPage {
+    pub scheme: SchemeContext,
+    pub form: DraftForm,
+    pub problems: Problems,
+}
+
+impl RulesPage {
+    /// Every query of the page: the scheme with its catalogue.
+    pub async fn load(state: &AppState, code: &str) -> AppResult<Self> {
+        let scheme = scheme_by_code(state, code).await?;
+        let form =
+            DraftForm { validity_unit: "months".into(), validity_count: "12".into(), ..DraftForm::default() };
+        Ok(Self { scheme, form, problems: Problems::new() })
+    }
+
+    /// The same page after a refused post: the form as typed, and why it was refused.
+    fn refused(self, form: DraftForm, problems: Problems) -> Self {
+        Self { form, problems, ..self }
+    }
+}
+
 /// `GET /admin/schemes/{scheme}/rules`: every version of every rule, and a new draft.
 pub async fn rules(
     State(state): State<AppState>,
@@ -202,21 +224,15 @@ pub async fn rules(
     shell: PageContext,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let ctx = scheme_by_code(&state, &code).await?;
-    let page = shell.clone();
-    let form =
-        DraftForm { validity_unit: "months".into(), validity_count: "12".into(), ..DraftForm::default() };
-    Ok(render_rules(&page, &ctx, &form, &Vec::new()))
+    let page = RulesPage::load(&state, &code).await?;
+    Ok(rules_view(&page, &shell))
 }
 
-fn render_rules(
-    page: &PageContext,
-    ctx: &SchemeContext,
-    form: &DraftForm,
-    problems: &Problems,
-) -> Html<String> {
-    let locale = page.locale;
-    let rows = ctx
+/// The rules page, drawn from what [`RulesPage::load`] read.
+fn rules_view(page: &RulesPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let RulesPage { scheme, form, problems } = page;
+    let rows = scheme
         .catalogue
         .versions()
         .iter()
@@ -225,66 +241,66 @@ fn render_rules(
                 <tr>
                     <td><a href=format!("/admin/rule-versions/{}", v.id())>{format!("{} v{}", v.rule_code(), v.version())}</a></td>
                     <td>{format::rule_title(locale, v).to_string()}</td>
-                    <td>{locale.t(&format!("administration.status_{}", v.status().code()))}</td>
+                    <td>{status_label(locale, v.status())}</td>
                     <td>{format::date(locale, v.effective_from())}</td>
                     <td>{v.effective_to().map(|t| format::date(locale, t)).unwrap_or_default()}</td>
                 </tr>
             }
         })
         .collect_view();
-    let name = format::pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string();
+    let code = scheme.scheme().code();
+    let name = format::pick(locale, &scheme.record.name_en, &scheme.record.name_zh).to_string();
     let title = locale.t_with("administration.rules_of", &[("scheme", &name)]);
+    let columns = vec![
+        (locale.t("administration.col_version"), false),
+        (locale.t("problems.field_title_en"), false),
+        (locale.t("administration.col_status"), false),
+        (locale.t("problems.field_effective_from"), false),
+        (locale.t("problems.field_effective_to"), false),
+    ];
     let main = view! {
-        <p><a href="/admin">{locale.t("administration.back")}</a></p>
+        <BackLink href="/admin" label=locale.t("administration.back")/>
         <h1>{title.clone()}</h1>
-        <p><a href=format!("/admin/schemes/{}/settings", ctx.scheme().code())>{locale.t_with("administration.scheme_title", &[("scheme", &name)])}</a></p>
-        {data_table(None, locale.t("administration.versions_caption"), vec![
-            (locale.t("administration.col_version"), false),
-            (locale.t("problems.field_title_en"), false),
-            (locale.t("administration.col_status"), false),
-            (locale.t("problems.field_effective_from"), false),
-            (locale.t("problems.field_effective_to"), false),
-        ], rows)}
+        <p><a href=format!("/admin/schemes/{code}/settings")>{locale.t_with("administration.scheme_title", &[("scheme", &name)])}</a></p>
+        <DataTable caption=locale.t("administration.versions_caption") columns=columns>{rows}</DataTable>
         <h2 id="new-draft">{locale.t("administration.new_draft")}</h2>
         <p>{locale.t("administration.new_draft_intro")}</p>
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
-        <form class="stack" method="post" action=format!("/admin/schemes/{}/rules", ctx.scheme().code())>
-            {Field::new("rule_code", locale.t("problems.field_rule_code"), "text", "off")
-                .value(form.rule_code.clone()).hint(locale.t("administration.rule_code_hint"))
-                .error(error_for(problems, "rule_code")).view()}
-            {draft_fields(locale, ctx, form, problems)}
+        <form class="stack" method="post" action=format!("/admin/schemes/{code}/rules")>
+            <TextField id="rule_code" label=locale.t("problems.field_rule_code") value=form.rule_code.clone()
+                hint=Some(locale.t("administration.rule_code_hint")) error=error_for(problems, "rule_code")/>
+            {draft_fields(locale, scheme, form, problems)}
             <button type="submit">{locale.t("administration.create_draft")}</button>
         </form>
     };
-    document(page, &titled(locale, title, problems), main.into_any())
+    document(ctx, &titled(locale, title, problems), main.into_any())
 }
 
-fn draft_fields(locale: Locale, ctx: &SchemeContext, form: &DraftForm, problems: &Problems) -> impl IntoView {
+fn status_label(locale: Locale, status: RuleStatus) -> String {
+    locale.t(&format!("administration.status_{}", status.code()))
+}
+
+/// The fields of a rule's content, on the new-draft form and on a draft's edit form.
+fn draft_fields(
+    locale: Locale,
+    scheme: &SchemeContext,
+    form: &DraftForm,
+    problems: &Problems,
+) -> impl IntoView {
     let text = |id: &'static str, value: &str| {
-        Field::new(id, locale.t(&format!("problems.field_{id}")), "text", "off")
-            .value(value.to_string())
-            .error(error_for(problems, id))
-            .view()
+        view! {
+            <TextField id=id label=locale.t(&format!("problems.field_{id}")) value=value.to_string()
+                error=error_for(problems, id)/>
+        }
     };
-    let component = (!ctx.scheme().components().is_empty()).then(|| {
-        Field::new("component", locale.t("problems.field_component"), "text", "off")
-            .value(form.component.clone())
-            .hint(
-                locale.t_with(
-                    "administration.component_hint",
-                    &[(
-                        "codes",
-                        &ctx.scheme()
-                            .components()
-                            .iter()
-                            .map(|c| c.code.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    )],
-                ),
-            )
-            .error(error_for(problems, "component"))
-            .view()
+    let components = scheme.scheme().components();
+    let component = (!components.is_empty()).then(|| {
+        let codes = components.iter().map(|c| c.code.to_string()).collect::<Vec<_>>().join(", ");
+        view! {
+            <TextField id="component" label=locale.t("problems.field_component") value=form.component.clone()
+                hint=Some(locale.t_with("administration.component_hint", &[("codes", &codes)]))
+                error=error_for(problems, "component")/>
+        }
     });
     let unit_options = ["months", "days"]
         .into_iter()
@@ -295,26 +311,24 @@ fn draft_fields(locale: Locale, ctx: &SchemeContext, form: &DraftForm, problems:
         {text("title_zh", &form.title_zh)}
         {text("description_en", &form.description_en)}
         {text("description_zh", &form.description_zh)}
-        {Field::new("legal_basis", locale.t("problems.field_legal_basis"), "text", "off")
-            .value(form.legal_basis.clone()).hint(locale.t("administration.legal_basis_hint"))
-            .error(error_for(problems, "legal_basis")).view()}
+        <TextField id="legal_basis" label=locale.t("problems.field_legal_basis") value=form.legal_basis.clone()
+            hint=Some(locale.t("administration.legal_basis_hint")) error=error_for(problems, "legal_basis")/>
         {component}
-        {Field::new("points_default", locale.t("administration.points_default"), "text", "off")
-            .value(form.points_default.clone()).hint(locale.t("administration.points_hint"))
-            .error(error_for(problems, "points_default")).view()}
-        {Field::new("points_min", locale.t("administration.points_min"), "text", "off")
-            .value(form.points_min.clone()).error(error_for(problems, "points_min")).view()}
-        {Field::new("points_max", locale.t("administration.points_max"), "text", "off")
-            .value(form.points_max.clone()).error(error_for(problems, "points_max")).view()}
-        {Field::new("validity_count", locale.t("problems.field_counts_for"), "text", "off")
-            .value(form.validity_count.clone()).error(error_for(problems, "validity_count")).view()}
-        {Select::new("validity_unit", locale.t("administration.unit"), unit_options.into_any()).view()}
-        {Field::new("effective_from", locale.t("problems.field_effective_from"), "date", "off")
-            .value(form.effective_from.clone()).hint(locale.t("administration.draft_from_hint"))
-            .error(error_for(problems, "effective_from")).view()}
-        {Field::new("effective_to", locale.t("problems.field_effective_to"), "date", "off")
-            .value(form.effective_to.clone()).hint(locale.t("recording.optional"))
-            .error(error_for(problems, "effective_to")).view()}
+        <TextField id="points_default" label=locale.t("administration.points_default") value=form.points_default.clone()
+            hint=Some(locale.t("administration.points_hint")) error=error_for(problems, "points_default")/>
+        <TextField id="points_min" label=locale.t("administration.points_min") value=form.points_min.clone()
+            error=error_for(problems, "points_min")/>
+        <TextField id="points_max" label=locale.t("administration.points_max") value=form.points_max.clone()
+            error=error_for(problems, "points_max")/>
+        <TextField id="validity_count" label=locale.t("problems.field_counts_for") value=form.validity_count.clone()
+            error=error_for(problems, "validity_count")/>
+        <SelectField id="validity_unit" label=locale.t("administration.unit")>{unit_options}</SelectField>
+        <TextField id="effective_from" label=locale.t("problems.field_effective_from") kind="date"
+            value=form.effective_from.clone() hint=Some(locale.t("administration.draft_from_hint"))
+            error=error_for(problems, "effective_from")/>
+        <TextField id="effective_to" label=locale.t("problems.field_effective_to") kind="date"
+            value=form.effective_to.clone() hint=Some(locale.t("recording.optional"))
+            error=error_for(problems, "effective_to")/>
     }
 }
 
@@ -328,46 +342,34 @@ pub async fn create_draft(
     Form(form): Form<DraftForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let ctx = scheme_by_code(&state, &code).await?;
-    let page = shell.clone();
-    let refuse = |problems: Problems| {
-        (StatusCode::UNPROCESSABLE_ENTITY, render_rules(&page, &ctx, &form, &problems)).into_response()
-    };
-    let rule_code = RuleCode::parse(&form.rule_code);
-    let content = form.content(locale);
-    let (rule_code, content) = match (rule_code, content) {
+    let page = RulesPage::load(&state, &code).await?;
+    let (rule_code, content) = match (RuleCode::parse(&form.rule_code), form.content(locale)) {
         (Ok(r), Ok(c)) => (r, c),
         (r, c) => {
             let mut problems: Problems = r.err().map(|e| vec![describe(locale, &e)]).unwrap_or_default();
             problems.extend(c.err().unwrap_or_default());
-            return Ok(refuse(problems));
+            return Ok(unprocessable(rules_view(&page.refused(form, problems), &shell)));
         }
     };
+    let scheme = page.scheme.scheme();
     let now = Utc::now();
     let id = RuleVersionId::new();
     let mut tx = state.db.begin_write().await?;
-    administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
-    let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
+    administration::lock_scheme(&mut tx, scheme.id()).await?;
+    let mut fresh = catalogue::context(&mut tx, scheme.id()).await?.ok_or(AppError::NotFound)?;
     let draft = match fresh.catalogue.add_draft(id, rule_code, content) {
         Ok(draft) => draft.clone(),
-        Err(e) => return Ok(refuse(vec![draft_problem(locale, &e)])),
+        Err(e) => {
+            let problems = vec![draft_problem(locale, &e)];
+            return Ok(unprocessable(rules_view(&page.refused(form, problems), &shell)));
+        }
     };
-    catalogue::insert_rule_version(&mut tx, ctx.scheme().id(), &draft).await?;
-    let detail = serde_json::json!({ "scheme": ctx.scheme().code(), "rule_code": draft.rule_code().as_str(), "version": draft.version() });
+    catalogue::insert_rule_version(&mut tx, scheme.id(), &draft).await?;
+    let detail = serde_json::json!({ "scheme": scheme.code(), "rule_code": draft.rule_code().as_str(), "version": draft.version() });
     let audited =
         Audited { action: "rule.draft", target_kind: "rule_version", target_id: &id.to_string(), detail };
     commit_audited(tx, &viewer, address, audited, now).await?;
     Ok(Redirect::to(&format!("/admin/rule-versions/{id}?done=draft")).into_response())
-}
-
-/// A version with its scheme, or 404.
-async fn load_version(state: &AppState, id: &str) -> AppResult<(SchemeContext, RuleVersion)> {
-    let id = RuleVersionId::parse(id).map_err(|_| AppError::NotFound)?;
-    let mut conn = state.db.pool.acquire().await?;
-    let scheme = administration::scheme_of_version(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let ctx = catalogue::context(&mut conn, scheme).await?.ok_or(AppError::NotFound)?;
-    let version = ctx.catalogue.get(id).cloned().ok_or(AppError::NotFound)?;
-    Ok((ctx, version))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -377,13 +379,81 @@ pub struct VersionQuery {
     subjects: Option<usize>,
 }
 
-/// The forms of a version page, as typed, with their problems.
-#[derive(Default)]
-struct VersionForms {
-    draft: Option<DraftForm>,
-    effective_from: String,
-    reason: String,
-    problems: Problems,
+impl VersionQuery {
+    /// What the write that led here did, if the query says one did.
+    fn done(query: Result<Query<VersionQuery>, QueryRejection>) -> Option<Done> {
+        let Query(q) = query.ok()?;
+        Some(match q.done.as_deref()? {
+            "draft" => Done::Draft,
+            "saved" => Done::Saved,
+            "published" => Done::Published,
+            "repealed" => Done::Repealed { events: q.events.unwrap_or(0), subjects: q.subjects.unwrap_or(0) },
+            _ => return None,
+        })
+    }
+}
+
+/// What the version page after a write says was done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    Draft,
+    Saved,
+    Published,
+    /// The rule was repealed: so many records voided, of so many subjects.
+    Repealed {
+        events: usize,
+        subjects: usize,
+    },
+}
+
+impl Done {
+    fn message(self, locale: Locale) -> String {
+        match self {
+            Done::Draft => locale.t("administration.done_draft"),
+            Done::Saved => locale.t("administration.done_saved"),
+            Done::Published => locale.t("administration.done_published"),
+            Done::Repealed { events, subjects } => locale.t_with(
+                "administration.done_repealed",
+                &[("events", &events.to_string()), ("subjects", &subjects.to_string())],
+            ),
+        }
+    }
+}
+
+/// The forms of a version page, as stored or as typed, with their problems.
+pub struct VersionForms {
+    /// A draft's content (shown to edit only while the version is a draft).
+    pub draft: DraftForm,
+    pub publish_from: String,
+    pub reason: String,
+    pub problems: Problems,
+}
+
+/// What a rule version's page shows: the version, its scheme, what was just done, and the forms
+/// its status allows (a draft is edited and published, a published version repealed).
+pub struct VersionPage {
+    pub scheme: SchemeContext,
+    pub version: RuleVersion,
+    pub done: Option<Done>,
+    pub forms: VersionForms,
+}
+
+impl VersionPage {
+    /// Every query of the page: the version with its scheme, or 404.
+    pub async fn load(state: &AppState, id: &str, done: Option<Done>) -> AppResult<Self> {
+        let id = RuleVersionId::parse(id).map_err(|_| AppError::NotFound)?;
+        let mut conn = state.db.pool.acquire().await?;
+        let scheme_id = administration::scheme_of_version(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+        let scheme = catalogue::context(&mut conn, scheme_id).await?.ok_or(AppError::NotFound)?;
+        let version = scheme.catalogue.get(id).cloned().ok_or(AppError::NotFound)?;
+        let forms = VersionForms {
+            draft: DraftForm::of(&version),
+            publish_from: String::new(),
+            reason: String::new(),
+            problems: Problems::new(),
+        };
+        Ok(Self { scheme, version, done, forms })
+    }
 }
 
 /// `GET /admin/rule-versions/{version}`: a version; a draft can be edited and published, a
@@ -395,64 +465,40 @@ pub async fn version_page(
     Path(id): Path<String>,
     query: Result<Query<VersionQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let (ctx, version) = load_version(&state, &id).await?;
-    let page = shell.clone();
-    let message = query.ok().and_then(|Query(q)| {
-        let done = q.done?;
-        Some(match done.as_str() {
-            "repealed" => locale.t_with(
-                "administration.done_repealed",
-                &[
-                    ("events", &q.events.unwrap_or(0).to_string()),
-                    ("subjects", &q.subjects.unwrap_or(0).to_string()),
-                ],
-            ),
-            "draft" | "saved" | "published" => locale.t(&format!("administration.done_{done}")),
-            _ => return None,
-        })
-    });
-    Ok(render_version(&page, &ctx, &version, &VersionForms::default(), message))
+    let page = VersionPage::load(&state, &id, VersionQuery::done(query)).await?;
+    Ok(version_view(&page, &shell))
 }
 
-fn render_version(
-    page: &PageContext,
-    ctx: &SchemeContext,
-    version: &RuleVersion,
-    forms: &VersionForms,
-    message: Option<String>,
-) -> Html<String> {
-    let locale = page.locale;
+/// The version page, drawn from what [`VersionPage::load`] read.
+fn version_view(page: &VersionPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let VersionPage { scheme, version, done, forms } = page;
     let id = version.id();
     let problems = &forms.problems;
     let c = version.content();
     let actions = match version.status() {
-        RuleStatus::Draft => {
-            let draft = forms.draft.clone().unwrap_or_else(|| DraftForm::of(version));
-            view! {
-                <h2 id="publish">{locale.t("administration.publish_title")}</h2>
-                <p>{locale.t("administration.publish_intro")}</p>
-                <form class="stack" method="post" action=format!("/admin/rule-versions/{id}/publish")>
-                    {Field::new("publish_from", locale.t("problems.field_effective_from"), "date", "off")
-                        .value(forms.effective_from.clone()).hint(locale.t("administration.publish_hint"))
-                        .error(error_for(problems, "publish_from")).view()}
-                    <button type="submit">{locale.t("administration.publish_submit")}</button>
-                </form>
-                <h2 id="edit">{locale.t("administration.edit_title")}</h2>
-                <form class="stack" method="post" action=format!("/admin/rule-versions/{id}")>
-                    {draft_fields(locale, ctx, &draft, problems)}
-                    <button type="submit" class="secondary">{locale.t("administration.save_draft")}</button>
-                </form>
-            }
-            .into_any()
+        RuleStatus::Draft => view! {
+            <h2 id="publish">{locale.t("administration.publish_title")}</h2>
+            <p>{locale.t("administration.publish_intro")}</p>
+            <form class="stack" method="post" action=format!("/admin/rule-versions/{id}/publish")>
+                <TextField id="publish_from" label=locale.t("problems.field_effective_from") kind="date"
+                    value=forms.publish_from.clone() hint=Some(locale.t("administration.publish_hint"))
+                    error=error_for(problems, "publish_from")/>
+                <button type="submit">{locale.t("administration.publish_submit")}</button>
+            </form>
+            <h2 id="edit">{locale.t("administration.edit_title")}</h2>
+            <form class="stack" method="post" action=format!("/admin/rule-versions/{id}")>
+                {draft_fields(locale, scheme, &forms.draft, problems)}
+                <button type="submit" class="secondary">{locale.t("administration.save_draft")}</button>
+            </form>
         }
+        .into_any(),
         RuleStatus::Published => view! {
             <h2 id="repeal">{locale.t("administration.repeal_title")}</h2>
             <p>{locale.t_with("administration.repeal_intro", &[("code", version.rule_code().as_str())])}</p>
             <form class="stack" method="post" action=format!("/admin/rule-versions/{id}/repeal")>
-                {Field::new("reason", locale.t("problems.field_reason"), "text", "off")
-                    .value(forms.reason.clone()).hint(locale.t("administration.repeal_hint"))
-                    .error(error_for(problems, "reason")).view()}
+                <TextField id="reason" label=locale.t("problems.field_reason") value=forms.reason.clone()
+                    hint=Some(locale.t("administration.repeal_hint")) error=error_for(problems, "reason")/>
                 <button type="submit" class="danger">{locale.t("administration.repeal_submit")}</button>
             </form>
         }
@@ -461,12 +507,12 @@ fn render_version(
     };
     let title = format!("{} v{}", version.rule_code(), version.version());
     let main = view! {
-        <p><a href=format!("/admin/schemes/{}/rules", ctx.scheme().code())>{locale.t("administration.back_to_rules")}</a></p>
+        <BackLink href=format!("/admin/schemes/{}/rules", scheme.scheme().code()) label=locale.t("administration.back_to_rules")/>
         <h1>{title.clone()}</h1>
-        {notice(message)}
+        {notice(done.map(|d| d.message(locale)))}
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <dl class="facts">
-            <dt>{locale.t("administration.col_status")}</dt><dd>{locale.t(&format!("administration.status_{}", version.status().code()))}</dd>
+            <dt>{locale.t("administration.col_status")}</dt><dd>{status_label(locale, version.status())}</dd>
             <dt>{locale.t("problems.field_title_en")}</dt><dd>{c.title_en.clone()}</dd>
             <dt>{locale.t("problems.field_title_zh")}</dt><dd>{c.title_zh.clone()}</dd>
             <dt>{locale.t("problems.field_legal_basis")}</dt><dd class="wrap">{c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "—".into())}</dd>
@@ -477,7 +523,7 @@ fn render_version(
         </dl>
         {actions}
     };
-    document(page, &titled(locale, title, problems), main.into_any())
+    document(ctx, &titled(locale, title, problems), main.into_any())
 }
 
 /// `POST /admin/rule-versions/{version}`: saves a draft's content.
@@ -490,27 +536,27 @@ pub async fn edit_draft(
     Form(form): Form<DraftForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let (ctx, version) = load_version(&state, &id).await?;
-    let page = shell.clone();
-    let refuse = |problems: Problems| {
-        let forms = VersionForms { draft: Some(form.clone()), problems, ..VersionForms::default() };
-        (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))
-            .into_response()
+    let page = VersionPage::load(&state, &id, None).await?;
+    let refuse = |mut page: VersionPage, problems: Problems| {
+        page.forms.draft = form.clone();
+        page.forms.problems = problems;
+        unprocessable(version_view(&page, &shell))
     };
     let content = match form.content(locale) {
         Ok(c) => c,
-        Err(problems) => return Ok(refuse(problems)),
+        Err(problems) => return Ok(refuse(page, problems)),
     };
+    let scheme = page.scheme.scheme();
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
-    administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
-    let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
-    if let Err(e) = fresh.catalogue.edit_draft(version.id(), content) {
-        return Ok(refuse(vec![draft_problem(locale, &e)]));
+    administration::lock_scheme(&mut tx, scheme.id()).await?;
+    let mut fresh = catalogue::context(&mut tx, scheme.id()).await?.ok_or(AppError::NotFound)?;
+    if let Err(e) = fresh.catalogue.edit_draft(page.version.id(), content) {
+        return Ok(refuse(page, vec![draft_problem(locale, &e)]));
     }
-    let edited = fresh.catalogue.get(version.id()).expect("just edited").clone();
+    let edited = fresh.catalogue.get(page.version.id()).expect("just edited").clone();
     administration::update_draft(&mut tx, &edited).await?;
-    let detail = serde_json::json!({ "scheme": ctx.scheme().code(), "rule_code": edited.rule_code().as_str(), "version": edited.version() });
+    let detail = serde_json::json!({ "scheme": scheme.code(), "rule_code": edited.rule_code().as_str(), "version": edited.version() });
     let audited = Audited { action: "rule.edit", target_kind: "rule_version", target_id: &id, detail };
     commit_audited(tx, &viewer, address, audited, now).await?;
     Ok(Redirect::to(&format!("/admin/rule-versions/{id}?done=saved")).into_response())
@@ -534,13 +580,11 @@ pub async fn publish(
     Form(form): Form<PublishForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let (ctx, version) = load_version(&state, &id).await?;
-    let page = shell.clone();
-    let refuse = |problems: Problems| {
-        let forms =
-            VersionForms { effective_from: form.publish_from.clone(), problems, ..VersionForms::default() };
-        (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))
-            .into_response()
+    let page = VersionPage::load(&state, &id, None).await?;
+    let refuse = |mut page: VersionPage, problems: Problems| {
+        page.forms.publish_from = form.publish_from.clone();
+        page.forms.problems = problems;
+        unprocessable(version_view(&page, &shell))
     };
     let now = Utc::now();
     let effective_from: DateTime<Utc> = match problems::instant(&form.publish_from) {
@@ -548,23 +592,24 @@ pub async fn publish(
         Some(at) => at,
         None if form.publish_from.trim().is_empty() => {
             let (_, message) = describe(locale, &DomainError::EmptyField { field: "effective_from" });
-            return Ok(refuse(vec![("publish_from", message)]));
+            return Ok(refuse(page, vec![("publish_from", message)]));
         }
-        None => return Ok(refuse(vec![("publish_from", unreadable_date(locale, "effective_from"))])),
+        None => return Ok(refuse(page, vec![("publish_from", unreadable_date(locale, "effective_from"))])),
     };
+    let scheme = page.scheme.scheme();
     let mut tx = state.db.begin_write().await?;
-    administration::lock_scheme(&mut tx, ctx.scheme().id()).await?;
-    let mut fresh = catalogue::context(&mut tx, ctx.scheme().id()).await?.ok_or(AppError::NotFound)?;
-    let published = match fresh.catalogue.publish_from(version.id(), effective_from, now) {
+    administration::lock_scheme(&mut tx, scheme.id()).await?;
+    let mut fresh = catalogue::context(&mut tx, scheme.id()).await?.ok_or(AppError::NotFound)?;
+    let published = match fresh.catalogue.publish_from(page.version.id(), effective_from, now) {
         Ok(v) => v.clone(),
         Err(DomainError::DateOrder { .. }) => {
-            return Ok(refuse(vec![("publish_from", locale.t("administration.publish_past"))]))
+            return Ok(refuse(page, vec![("publish_from", locale.t("administration.publish_past"))]))
         }
-        Err(e) => return Ok(refuse(vec![describe(locale, &e)])),
+        Err(e) => return Ok(refuse(page, vec![describe(locale, &e)])),
     };
     administration::publish(&mut tx, &published).await?;
     let detail = serde_json::json!({
-        "scheme": ctx.scheme().code(),
+        "scheme": scheme.code(),
         "rule_code": published.rule_code().as_str(),
         "version": published.version(),
         "effective_from": published.effective_from().to_rfc3339(),
@@ -591,27 +636,28 @@ pub async fn repeal_rule(
     Form(form): Form<RepealForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let (ctx, version) = load_version(&state, &id).await?;
-    let page = shell.clone();
-    let refuse = |problems: Problems| {
-        let forms = VersionForms { reason: form.reason.clone(), problems, ..VersionForms::default() };
-        (StatusCode::UNPROCESSABLE_ENTITY, render_version(&page, &ctx, &version, &forms, None))
-            .into_response()
+    let page = VersionPage::load(&state, &id, None).await?;
+    let refuse = |mut page: VersionPage, problems: Problems| {
+        page.forms.reason = form.reason.clone();
+        page.forms.problems = problems;
+        unprocessable(version_view(&page, &shell))
     };
+    let version = &page.version;
     if version.status() != RuleStatus::Published {
         let e = DomainError::NotPublished {
             code: version.rule_code().to_string(),
             version: version.version(),
             status: version.status(),
         };
-        return Ok(refuse(vec![describe(locale, &e)]));
+        return Ok(refuse(page, vec![describe(locale, &e)]));
     }
+    let rule_code = *version.rule_code();
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
     let repealed = match repeal::repeal_rule(
         &mut tx,
-        ctx.scheme().id(),
-        version.rule_code(),
+        page.scheme.scheme().id(),
+        &rule_code,
         &form.reason,
         &actor(&viewer, address),
         now,
@@ -619,11 +665,11 @@ pub async fn repeal_rule(
     .await
     {
         Ok(r) => r,
-        Err(StoreError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
+        Err(StoreError::Domain(e)) => return Ok(refuse(page, vec![describe(locale, &e)])),
         Err(e) => return Err(e.into()),
     };
     tx.commit().await?;
-    tracing::info!(rule = %version.rule_code(), events = repealed.events_voided, subjects = repealed.subjects, "rule repealed");
+    tracing::info!(rule = %rule_code, events = repealed.events_voided, subjects = repealed.subjects, "rule repealed");
     Ok(Redirect::to(&format!(
         "/admin/rule-versions/{id}?done=repealed&events={}&subjects={}",
         repealed.events_voided, repealed.subjects

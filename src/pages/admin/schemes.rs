@@ -7,21 +7,19 @@ use std::collections::HashMap;
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
-    http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::Utc;
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::Admin;
-use crate::pages::admin::{commit_audited, rules::scheme_by_code, Audited};
+use super::{commit_audited, rules::scheme_by_code, unprocessable, Admin, Audited, BackLink};
 use crate::pages::kit::{
     document, format,
     forms::{error_for, titled, Problems},
-    forms::{error_summary, notice, Field, Select},
+    forms::{error_summary, notice},
     problems::describe,
-    PageContext,
+    PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
@@ -230,6 +228,37 @@ pub struct SettingsQuery {
     n: Option<usize>,
 }
 
+impl SettingsQuery {
+    /// How many members the save that led here rescored, if one did.
+    fn rescored(query: Result<Query<SettingsQuery>, QueryRejection>) -> Option<usize> {
+        let Query(q) = query.ok()?;
+        (q.done.as_deref() == Some("saved")).then(|| q.n.unwrap_or(0))
+    }
+}
+
+/// What a scheme's settings page shows: the settings form (as stored, or as typed with its
+/// problems) and, after a save, how many members were rescored.
+pub struct SettingsPage {
+    pub scheme: SchemeContext,
+    form: SettingsForm,
+    pub problems: Problems,
+    pub rescored: Option<usize>,
+}
+
+impl SettingsPage {
+    /// Every query of the page: the scheme, or 404.
+    pub async fn load(state: &AppState, code: &str, rescored: Option<usize>) -> AppResult<Self> {
+        let scheme = scheme_by_code(state, code).await?;
+        let form = SettingsForm::of(scheme.scheme());
+        Ok(Self { scheme, form, problems: Problems::new(), rescored })
+    }
+
+    /// The same page after a refused post: the form as typed, and why it was refused.
+    fn refused(self, form: SettingsForm, problems: Problems) -> Self {
+        Self { form, problems, ..self }
+    }
+}
+
 /// `GET /admin/schemes/{scheme}/settings`: the scheme's settings, ready to change.
 pub async fn settings(
     State(state): State<AppState>,
@@ -238,40 +267,46 @@ pub async fn settings(
     Path(code): Path<String>,
     query: Result<Query<SettingsQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let ctx = scheme_by_code(&state, &code).await?;
-    let page = shell.clone();
-    let message = query.ok().and_then(|Query(q)| {
-        (q.done.as_deref() == Some("saved"))
-            .then(|| locale.t_with("administration.done_scheme", &[("n", &q.n.unwrap_or(0).to_string())]))
-    });
-    Ok(render(&page, &ctx, &SettingsForm::of(ctx.scheme()), &Problems::new(), message))
+    let page = SettingsPage::load(&state, &code, SettingsQuery::rescored(query)).await?;
+    Ok(settings_view(&page, &shell))
 }
 
-fn render(
-    page: &PageContext,
-    ctx: &SchemeContext,
-    form: &SettingsForm,
-    problems: &Problems,
-    message: Option<String>,
-) -> Html<String> {
-    let locale = page.locale;
-    let code = ctx.scheme().code().to_string();
-    let name = format::pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string();
+/// One band's two fields, side by side.
+#[component]
+fn BandRow(
+    row: usize,
+    locale: Locale,
+    grade: String,
+    min: String,
+    grade_error: Option<String>,
+    min_error: Option<String>,
+) -> impl IntoView {
+    let n = (row + 1).to_string();
+    view! {
+        <div class="band-row">
+            <TextField id=GRADE_IDS[row] label=locale.t_with("administration.band_grade", &[("n", &n)])
+                value=grade error=grade_error/>
+            <TextField id=MIN_IDS[row] label=locale.t_with("administration.band_min", &[("n", &n)])
+                value=min error=min_error/>
+        </div>
+    }
+}
+
+/// The settings page, drawn from what [`SettingsPage::load`] read.
+fn settings_view(page: &SettingsPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let SettingsPage { scheme, form, problems, rescored } = page;
+    let code = scheme.scheme().code().to_string();
+    let name = format::pick(locale, &scheme.record.name_en, &scheme.record.name_zh).to_string();
     let title = locale.t_with("administration.scheme_title", &[("scheme", &name)]);
     let rows = form
         .rows()
         .into_iter()
         .enumerate()
         .map(|(i, (grade, min))| {
-            let n = (i + 1).to_string();
             view! {
-                <div class="band-row">
-                    {Field::new(GRADE_IDS[i], locale.t_with("administration.band_grade", &[("n", &n)]), "text", "off")
-                        .value(grade).error(error_for(problems, GRADE_IDS[i])).view()}
-                    {Field::new(MIN_IDS[i], locale.t_with("administration.band_min", &[("n", &n)]), "text", "off")
-                        .value(min).error(error_for(problems, MIN_IDS[i])).view()}
-                </div>
+                <BandRow row=i locale=locale grade=grade min=min
+                    grade_error=error_for(problems, GRADE_IDS[i]) min_error=error_for(problems, MIN_IDS[i])/>
             }
         })
         .collect_view();
@@ -282,8 +317,9 @@ fn render(
             view! { <option value=p.code() selected=selected>{locale.t(&format!("administration.policy_{}", p.code()))}</option> }
         })
         .collect_view();
+    let message = rescored.map(|n| locale.t_with("administration.done_scheme", &[("n", &n.to_string())]));
     let main = view! {
-        <p><a href="/admin">{locale.t("administration.back")}</a></p>
+        <BackLink href="/admin" label=locale.t("administration.back")/>
         <h1>{title.clone()}</h1>
         <p>{locale.t("administration.scheme_intro")}</p>
         <p><a href=format!("/admin/schemes/{code}/rules")>{locale.t_with("administration.rules_of", &[("scheme", &name)])}</a></p>
@@ -295,15 +331,17 @@ fn render(
                 <p class="hint">{locale.t("administration.bands_hint")}</p>
                 {rows}
             </fieldset>
-            {Select::new("dispute_policy", locale.t("problems.field_dispute_policy"), policy_options.into_any())
-                .error(error_for(problems, "dispute_policy")).view()}
-            {Field::new("appeal_deadline_days", locale.t("problems.field_appeal_deadline_days"), "text", "off")
-                .value(form.appeal_deadline_days.clone()).hint(locale.t("administration.deadline_hint"))
-                .error(error_for(problems, "appeal_deadline_days")).view()}
+            <SelectField id="dispute_policy" label=locale.t("problems.field_dispute_policy")
+                error=error_for(problems, "dispute_policy")>
+                {policy_options}
+            </SelectField>
+            <TextField id="appeal_deadline_days" label=locale.t("problems.field_appeal_deadline_days")
+                value=form.appeal_deadline_days.clone() hint=Some(locale.t("administration.deadline_hint"))
+                error=error_for(problems, "appeal_deadline_days")/>
             <button type="submit">{locale.t("administration.scheme_submit")}</button>
         </form>
     };
-    document(page, &titled(locale, title, problems), main.into_any())
+    document(ctx, &titled(locale, title, problems), main.into_any())
 }
 
 /// `POST /admin/schemes/{scheme}/settings`: stores the settings and rescores every member, in
@@ -316,16 +354,11 @@ pub async fn save_settings(
     Path(code): Path<String>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    let locale = shell.locale;
-    let ctx = scheme_by_code(&state, &code).await?;
-    let page = shell.clone();
+    let page = SettingsPage::load(&state, &code, None).await?;
     let form = SettingsForm::read(&fields);
-    let scheme = match form.scheme(locale, ctx.scheme()) {
+    let scheme = match form.scheme(shell.locale, page.scheme.scheme()) {
         Ok(scheme) => scheme,
-        Err(problems) => {
-            let html = render(&page, &ctx, &form, &problems, None);
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
-        }
+        Err(problems) => return Ok(unprocessable(settings_view(&page.refused(form, problems), &shell))),
     };
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;

@@ -11,13 +11,13 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::Admin;
+use super::{unprocessable, Admin, Choice};
 use crate::pages::kit::{
-    data_table, document,
+    document,
     format::datetime,
     format::pick,
-    forms::{error_summary, notice, Field, Select},
-    PageContext,
+    forms::{error_for, error_summary, notice, Problems},
+    DataTable, PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
@@ -37,6 +37,31 @@ pub struct ListQuery {
     revoked: Option<String>,
 }
 
+/// What the tokens page shows: every token with its authority, whether one was just revoked,
+/// and the form creating one as typed with its problems.
+pub struct TokensPage {
+    pub tokens: Vec<ApiToken>,
+    pub choices: Vec<AuthorityChoice>,
+    pub revoked: bool,
+    pub form: CreateForm,
+    pub problems: Problems,
+}
+
+impl TokensPage {
+    /// Every query of the page.
+    pub async fn load(state: &AppState, revoked: bool) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let tokens = tokens::list(&mut conn).await?;
+        let choices = accounts::authority_choices(&mut conn).await?;
+        Ok(Self { tokens, choices, revoked, form: CreateForm::default(), problems: Problems::new() })
+    }
+
+    /// The same page after a refused post: the form as typed, and why it was refused.
+    fn refused(self, form: CreateForm, problems: Problems) -> Self {
+        Self { form, problems, ..self }
+    }
+}
+
 /// `GET /admin/tokens`.
 pub async fn list(
     State(state): State<AppState>,
@@ -44,10 +69,9 @@ pub async fn list(
     shell: PageContext,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let ctx = shell.clone();
-    let message = query.ok().and_then(|q| q.0.revoked).map(|_| locale.t("tokens.revoked_notice"));
-    render_list(&state, &ctx, &CreateForm::default(), &[], message).await
+    let revoked = query.ok().and_then(|q| q.0.revoked).is_some();
+    let page = TokensPage::load(&state, revoked).await?;
+    Ok(list_view(&page, &shell))
 }
 
 /// The form creating a token.
@@ -59,6 +83,13 @@ pub struct CreateForm {
     label: String,
 }
 
+/// What the page after creating a token shows: its secret, once.
+pub struct CreatedPage {
+    pub label: String,
+    pub authority: String,
+    pub secret: String,
+}
+
 /// `POST /admin/tokens`: creates the token and shows its secret, once.
 pub async fn create(
     State(state): State<AppState>,
@@ -68,11 +99,10 @@ pub async fn create(
     Form(form): Form<CreateForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let ctx = shell.clone();
     let mut conn = state.db.pool.acquire().await?;
     let choices = accounts::authority_choices(&mut conn).await?;
     drop(conn);
-    let mut problems = Vec::new();
+    let mut problems = Problems::new();
     let authority =
         AuthorityId::parse(&form.authority_id).ok().filter(|id| choices.iter().any(|c| c.id == *id));
     if authority.is_none() {
@@ -90,8 +120,8 @@ pub async fn create(
         problems.push(("label", locale.t_with("tokens.label_too_long", &[("max", &MAX_LABEL.to_string())])));
     }
     let Some(authority) = authority.filter(|_| problems.is_empty()) else {
-        let page = render_list(&state, &ctx, &form, &problems, None).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        let page = TokensPage::load(&state, false).await?.refused(form, problems);
+        return Ok(unprocessable(list_view(&page, &shell)));
     };
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
@@ -100,21 +130,26 @@ pub async fn create(
     let detail = serde_json::json!({ "authority": authority.to_string(), "prefix": token.prefix });
     audit::write(&mut tx, &actor, "token.create", "api_token", &token.id.to_string(), detail, now).await?;
     tx.commit().await?;
-    let authority_name = choices
-        .iter()
-        .find(|c| c.id == authority)
-        .map(|c| pick(locale, &c.name_en, &c.name_zh).to_string())
-        .unwrap_or_default();
+    let page = CreatedPage {
+        authority: authority_name(locale, &choices, authority),
+        label,
+        secret: secret.expose().to_string(),
+    };
+    Ok((StatusCode::CREATED, created_view(&page, &shell)).into_response())
+}
+
+fn created_view(page: &CreatedPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
     let title = locale.t("tokens.created_title");
     let main = view! {
         <h1>{title.clone()}</h1>
-        <p>{locale.t_with("tokens.created_for", &[("label", &label), ("authority", &authority_name)])}</p>
-        <p class="secret"><code>{secret.expose().to_string()}</code></p>
+        <p>{locale.t_with("tokens.created_for", &[("label", &page.label), ("authority", &page.authority)])}</p>
+        <p class="secret"><code>{page.secret.clone()}</code></p>
         <p class="muted">{locale.t("tokens.shown_once")}</p>
         <p>{locale.t("tokens.how_to_use")}</p>
         <p><a href="/admin/tokens">{locale.t("tokens.back")}</a></p>
     };
-    Ok((StatusCode::CREATED, document(&ctx, &title, main.into_any())).into_response())
+    document(ctx, &title, main.into_any())
 }
 
 /// `POST /admin/tokens/{id}/revoke`: the token stops working at once.
@@ -145,27 +180,29 @@ fn authority_name(locale: Locale, choices: &[AuthorityChoice], id: AuthorityId) 
         .unwrap_or_default()
 }
 
-fn token_row(locale: Locale, choices: &[AuthorityChoice], t: &ApiToken) -> impl IntoView {
+/// One token's row, with a button revoking it while it works.
+#[component]
+fn TokenRow(locale: Locale, token: ApiToken, authority: String) -> impl IntoView {
     let last_used =
-        t.last_used_at.map(|at| datetime(locale, at)).unwrap_or_else(|| locale.t("tokens.never_used"));
-    let status = match t.revoked_at {
+        token.last_used_at.map(|at| datetime(locale, at)).unwrap_or_else(|| locale.t("tokens.never_used"));
+    let status = match token.revoked_at {
         Some(at) => locale.t_with("tokens.revoked_at", &[("at", &datetime(locale, at))]),
         None => locale.t("tokens.active"),
     };
-    let action = (!t.is_revoked()).then(|| {
-        let label = locale.t_with("tokens.revoke_label", &[("label", &t.label)]);
+    let action = (!token.is_revoked()).then(|| {
+        let label = locale.t_with("tokens.revoke_label", &[("label", &token.label)]);
         view! {
-            <form method="post" action=format!("/admin/tokens/{}/revoke", t.id) class="inline">
+            <form method="post" action=format!("/admin/tokens/{}/revoke", token.id) class="inline">
                 <button type="submit" aria-label=label>{locale.t("tokens.revoke")}</button>
             </form>
         }
     });
     view! {
         <tr>
-            <td>{t.label.clone()}</td>
-            <td><code>{format!("{}…", t.prefix)}</code></td>
-            <td>{authority_name(locale, choices, t.authority)}</td>
-            <td>{datetime(locale, t.created_at)}</td>
+            <td>{token.label.clone()}</td>
+            <td><code>{format!("{}…", token.prefix)}</code></td>
+            <td>{authority}</td>
+            <td>{datetime(locale, token.created_at)}</td>
             <td>{last_used}</td>
             <td>{status}</td>
             <td>{action}</td>
@@ -173,62 +210,53 @@ fn token_row(locale: Locale, choices: &[AuthorityChoice], t: &ApiToken) -> impl 
     }
 }
 
-async fn render_list(
-    state: &AppState,
-    ctx: &PageContext,
-    form: &CreateForm,
-    problems: &[(&'static str, String)],
-    message: Option<String>,
-) -> AppResult<Html<String>> {
+/// The tokens page, drawn from what [`TokensPage::load`] read.
+fn list_view(page: &TokensPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let all = tokens::list(&mut conn).await?;
-    let choices = accounts::authority_choices(&mut conn).await?;
-    drop(conn);
-    let error_for = |field: &str| problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
-    let table = if all.is_empty() {
+    let TokensPage { tokens, choices, revoked, form, problems } = page;
+    let table = if tokens.is_empty() {
         view! { <p>{locale.t("tokens.none")}</p> }.into_any()
     } else {
-        let rows = all.iter().map(|t| token_row(locale, &choices, t)).collect_view();
+        let rows = tokens
+            .iter()
+            .map(|t| {
+                let authority = authority_name(locale, choices, t.authority);
+                view! { <TokenRow locale=locale token=t.clone() authority=authority/> }
+            })
+            .collect_view();
         let columns = ["label", "prefix", "authority", "created", "last_used", "status", "action"]
             .into_iter()
             .map(|c| (locale.t(&format!("tokens.column.{c}")), false))
             .collect();
-        data_table(None, locale.t("tokens.table_caption"), columns, rows)
+        view! { <DataTable caption=locale.t("tokens.table_caption") columns=columns>{rows}</DataTable> }
+            .into_any()
     };
     let options = choices
         .iter()
         .map(|a| {
             let id = a.id.to_string();
             let selected = form.authority_id == id;
-            view! { <option value=id selected=selected>{pick(locale, &a.name_en, &a.name_zh).to_string()}</option> }
+            view! { <Choice value=id label=pick(locale, &a.name_en, &a.name_zh).to_string() selected=selected/> }
         })
         .collect_view();
     let title = locale.t("tokens.title");
     let main = view! {
         <h1>{title.clone()}</h1>
         <p>{locale.t("tokens.intro")}</p>
-        {notice(message)}
-        {error_summary(locale.t("tokens.problems_title"), problems.to_vec())}
+        {notice(revoked.then(|| locale.t("tokens.revoked_notice")))}
+        {error_summary(locale.t("tokens.problems_title"), problems.clone())}
         {table}
         <h2>{locale.t("tokens.create_heading")}</h2>
         <form method="post" action="/admin/tokens" novalidate>
-            {Select::new(
-                "authority_id",
-                locale.t("tokens.authority"),
-                view! { <option value="">{locale.t("tokens.choose_authority")}</option>{options} }.into_any(),
-            )
-            .error(error_for("authority_id"))
-            .view()}
-            {Field::new("label", locale.t("tokens.label"), "text", "off")
-                .value(form.label.clone())
-                .hint(locale.t("tokens.label_hint"))
-                .error(error_for("label"))
-                .view()}
+            <SelectField id="authority_id" label=locale.t("tokens.authority") error=error_for(problems, "authority_id")>
+                <option value="">{locale.t("tokens.choose_authority")}</option>{options}
+            </SelectField>
+            <TextField id="label" label=locale.t("tokens.label") value=form.label.clone()
+                hint=Some(locale.t("tokens.label_hint")) error=error_for(problems, "label")/>
             <button type="submit">{locale.t("tokens.create")}</button>
         </form>
     };
-    Ok(document(ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }
 
 #[cfg(test)]
