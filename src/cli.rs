@@ -207,6 +207,8 @@ fn spawn_score_refresher(db: Db) {
 
 async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
     spawn_score_refresher(db.clone());
+    // Imports left running by a server that is gone are marked interrupted, now and from time to time.
+    store::import::watch_for_interrupted(db.clone());
     let config = Config {
         secure_cookies: web.secure_cookies,
         public_dir: web.public_dir.unwrap_or_else(http::default_public_dir),
