@@ -190,6 +190,8 @@ async fn open(raw_url: &str) -> Result<Db, CliError> {
 }
 
 async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
+    // Imports left running by a server that is gone are marked interrupted, now and from time to time.
+    store::import::watch_for_interrupted(db.clone());
     let config = Config {
         secure_cookies: web.secure_cookies,
         public_dir: web.public_dir.unwrap_or_else(http::default_public_dir),

@@ -1,7 +1,16 @@
 //! The database handle: one code path over SQLite (embedded default) and PostgreSQL, chosen by
 //! the URL's scheme at run time. Queries use `$1` placeholders, which both dialects accept.
 
-use std::{fmt, path::Path, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    path::Path,
+    str::FromStr,
+    sync::{
+        atomic::{AtomicU32, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
@@ -121,6 +130,9 @@ fn sqlite_path(raw: &str) -> &str {
 pub struct Db {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// SQLite: a cap on the database's size in pages, set on every connection as it is handed
+    /// out (0: none). Only tests set it, to fill the disk without filling a disk.
+    page_limit: Arc<AtomicU32>,
 }
 
 impl fmt::Debug for Db {
@@ -144,11 +156,17 @@ impl Db {
         let probe = options.connect().await.map_err(|e| open_error(url, e))?;
         probe.close().await.map_err(|e| open_error(url, e))?;
         let dialect = url.dialect();
+        let page_limit = Arc::new(AtomicU32::new(0));
+        let (limit_on_connect, limit_on_acquire) = (page_limit.clone(), page_limit.clone());
         let pool = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _| {
+                let limit = limit_on_connect.load(Ordering::Relaxed);
                 Box::pin(async move {
+                    if limit > 0 {
+                        conn.execute(format!("PRAGMA max_page_count = {limit}").as_str()).await?;
+                    }
                     if dialect == Dialect::Sqlite {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
@@ -159,10 +177,44 @@ impl Db {
                     Ok(())
                 })
             })
+            .before_acquire(move |conn, _| {
+                let limit = limit_on_acquire.load(Ordering::Relaxed);
+                Box::pin(async move {
+                    if limit > 0 {
+                        conn.execute(format!("PRAGMA max_page_count = {limit}").as_str()).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .after_release(move |conn, _| {
+                Box::pin(async move {
+                    // A connection goes back to the pool only outside any transaction. After a
+                    // statement failed with SQLITE_FULL or SQLITE_IOERR, SQLite may have rolled
+                    // the transaction back itself: the driver's own ROLLBACK then fails and it
+                    // still counts one open, so every later `BEGIN IMMEDIATE` on the connection
+                    // was refused and the pool never recovered. Or one may be left open, holding
+                    // the write lock ("database is locked" for everyone else). The first
+                    // statement runs whatever rollback the driver queued; a `BEGIN` succeeds only
+                    // outside a transaction. Either doubt closes the connection.
+                    if dialect != Dialect::Sqlite {
+                        return Ok(true);
+                    }
+                    let outside = conn.execute("BEGIN; ROLLBACK").await.is_ok();
+                    Ok(outside && !conn.is_in_transaction())
+                })
+            })
             .connect_with(options)
             .await
             .map_err(|e| open_error(url, e))?;
-        Ok(Self { pool, dialect })
+        Ok(Self { pool, dialect, page_limit })
+    }
+
+    /// SQLite, for tests: caps the database at `pages` pages (0: no cap beyond SQLite's own),
+    /// on every connection from the next time it is handed out, so a write that needs more
+    /// space fails as on a full disk.
+    pub fn limit_sqlite_pages(&self, pages: u32) {
+        let pages = if pages == 0 { 0xFFFF_FFFE } else { pages };
+        self.page_limit.store(pages, Ordering::Relaxed);
     }
 
     /// Opens a write transaction: the one way every write path begins. On SQLite it takes the
@@ -246,28 +298,50 @@ fn open_error(url: &DatabaseUrl, e: sqlx::Error) -> DbError {
     }
 }
 
-/// Whether `e` means the database cannot be used at all just now (unreachable, out of
-/// connections, out of space, an I/O error): a person is told so with a 503, not a generic 500,
-/// and nothing was recorded. Anything else is a fault of Recourse's.
-pub fn is_unavailable(e: &sqlx::Error) -> bool {
+/// Why the database cannot be used just now: a person is told so with a 503, not a generic 500,
+/// and nothing was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outage {
+    /// Unreachable, out of connections, shutting down, gone.
+    Unreachable,
+    /// Out of disk space, or an I/O error: the database answers but cannot store.
+    Storage,
+}
+
+/// Whether (and why) `e` means the database cannot be used just now. Anything else is a fault
+/// of Recourse's.
+pub fn outage(e: &sqlx::Error) -> Option<Outage> {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            true
+            Some(Outage::Unreachable)
         }
         sqlx::Error::Database(d) => {
-            // SQLite: SQLITE_FULL, SQLITE_IOERR (and its extended codes), SQLITE_CANTOPEN,
-            // SQLITE_BUSY/LOCKED after the busy timeout. PostgreSQL: class 08 (connection),
-            // 53 (insufficient resources), 57P (operator intervention: shutdown, starting up),
-            // 55000 (the database is not accepting connections), 3D000 (it is gone).
+            // SQLite: SQLITE_FULL (13) and SQLITE_IOERR (10, and its extended codes) are
+            // storage; SQLITE_CANTOPEN, SQLITE_BUSY/LOCKED after the busy timeout are not.
+            // PostgreSQL: 53100 (disk full) and 58030 (I/O error) are storage; class 08
+            // (connection), 53 (insufficient resources), 57P (operator intervention: shutdown,
+            // starting up), 55000 (the database is not accepting connections), 3D000 (it is gone).
             let code = d.code().unwrap_or_default();
             let sqlite = code.parse::<i64>().ok().map(|c| c & 0xff);
-            matches!(sqlite, Some(5 | 6 | 10 | 13 | 14))
+            if matches!(sqlite, Some(10 | 13)) || code == "53100" || code == "58030" {
+                Some(Outage::Storage)
+            } else if matches!(sqlite, Some(5 | 6 | 14))
                 || ["08", "53", "57P"].iter().any(|class| code.starts_with(class))
                 || code == "55000"
                 || code == "3D000"
+            {
+                Some(Outage::Unreachable)
+            } else {
+                None
+            }
         }
-        _ => false,
+        _ => None,
     }
+}
+
+/// Whether `e` means the database cannot be used at all just now (see [`outage`]).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    outage(e).is_some()
 }
 
 #[cfg(test)]

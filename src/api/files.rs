@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::rows::{self, Defaults, EventInput};
 use crate::store::{
-    import::{Importer, NewEvent, Problem, Summary},
+    import::{self, Failed, Importer, NewEvent, Problem, Summary},
     StoreError,
 };
 
@@ -69,8 +69,9 @@ pub enum Item {
 pub enum UploadError {
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
+    /// Stopped by an error, with what the commits before it recorded.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Failed(#[from] Failed),
 }
 
 /// Rows read so far by the imports running in this process, by import id: what a progress page
@@ -160,12 +161,12 @@ async fn consume(
     drop(items);
     let read_whole = reader.await.is_ok();
     let outcome = match consumed {
-        Err(e) => {
-            importer.abandon().await;
-            Err(e.into())
+        Err(error) => {
+            let kept = importer.fail(import::reason_of(&error)).await;
+            Err(Failed { error, kept }.into())
         }
         Ok(()) if !read_whole => {
-            importer.abandon().await;
+            importer.fail("the file could not be read to its end").await;
             Err(UploadError::Interrupted("the file could not be read to its end".into()))
         }
         Ok(()) => importer.finish().await.map_err(UploadError::from),

@@ -101,6 +101,9 @@ pub fn too_large(length: u64) -> ApiError {
         (status = 413, description = "The file is larger than 1 GiB", body = super::ErrorBody),
         (status = 415, description = "Neither CSV nor JSON", body = super::ErrorBody),
         (status = 422, description = "All-or-nothing with refused rows: nothing recorded; or a bad mode", body = Report),
+        (status = 500, description = "Stopped by an error of ours; `kept` says what its commits recorded", body = super::ErrorBody),
+        (status = 503, description = "The database cannot be reached (`database_unavailable`) or cannot store \
+            (`storage_unavailable`); `kept` says what the commits before recorded (good-rows mode), which stays", body = super::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -130,7 +133,7 @@ pub async fn upload(
         Err(UploadError::Interrupted(message)) => {
             Err(ApiError::new(StatusCode::BAD_REQUEST, "upload_interrupted", message))
         }
-        Err(UploadError::Store(e)) => Err(e.into()),
+        Err(UploadError::Failed(failed)) => Err(failed.into()),
     }
 }
 
@@ -140,9 +143,14 @@ pub struct ImportStatus {
     pub import_id: String,
     pub format: String,
     pub mode: String,
-    /// `running`, `done`, `refused` (all-or-nothing with refused rows: nothing recorded) or
-    /// `failed` (stopped by an error; in good-rows mode the committed chunks stay).
+    /// `running`, `done`, `refused` (all-or-nothing with refused rows: nothing recorded),
+    /// `failed` (stopped by an error) or `interrupted` (the server running it stopped); after
+    /// these two the counts are what its commits recorded, which stays (in good-rows mode, whole
+    /// chunks; all-or-nothing, nothing).
     pub status: String,
+    /// Why a `failed` or `interrupted` import stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Rows read so far (running) or in all.
     pub rows: i64,
     pub recorded: i64,
@@ -176,19 +184,70 @@ pub async fn status(
         .await?
         .filter(|(job, _)| job.authority == caller.authority())
         .ok_or_else(ApiError::not_found)?;
-    let rows = files::progress_of(id).map(|r| r as i64).unwrap_or(job.rows_done);
-    Ok(Json(ImportStatus {
-        import_id: id.to_string(),
-        format: job.format,
-        mode: job.mode,
-        status: job.status,
-        rows,
-        recorded: job.recorded,
-        duplicates: job.duplicates,
-        refused: job.refused,
-        problems_total: job.problems,
-        problems: problems.iter().map(ProblemBody::of_row).collect(),
-        started_at: job.started_at,
-        finished_at: job.finished_at,
-    }))
+    Ok(Json(ImportStatus::of(job, &problems)))
+}
+
+impl ImportStatus {
+    fn of(job: import::ImportJob, problems: &[import::Problem]) -> Self {
+        let rows = files::progress_of(job.id).map(|r| r as i64).unwrap_or(job.rows_done);
+        Self {
+            import_id: job.id.to_string(),
+            format: job.format,
+            mode: job.mode,
+            status: job.status,
+            reason: job.reason,
+            rows,
+            recorded: job.recorded,
+            duplicates: job.duplicates,
+            refused: job.refused,
+            problems_total: job.problems,
+            problems: problems.iter().map(ProblemBody::of_row).collect(),
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+        }
+    }
+}
+
+/// Paging through the authority's imports.
+#[derive(Clone, Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportListQuery {
+    /// Only imports older than this import id (the last id of the previous page).
+    pub after: Option<String>,
+    /// At most this many (1 to 1,000; default 100).
+    pub limit: Option<i64>,
+}
+
+/// A page of imports, newest first (without their problems: see `GET /api/v1/imports/{id}`).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ImportPage {
+    pub imports: Vec<ImportStatus>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
+/// Lists the authority's imports, newest first, with their status and counts.
+#[utoipa::path(
+    get, path = "/api/v1/imports", tag = "imports",
+    params(ImportListQuery),
+    responses(
+        (status = 200, description = "A page of imports", body = ImportPage),
+        (status = 400, description = "A bad query parameter", body = super::ErrorBody),
+        (status = 401, description = "No valid token", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    query: Result<Query<ImportListQuery>, QueryRejection>,
+) -> ApiResult<Json<ImportPage>> {
+    let Query(query) = query.map_err(super::invalid_query)?;
+    let (after, limit) =
+        super::keyset_page(query.after.as_deref(), query.limit, "an import id", Uuid::parse_str)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let found = import::jobs(&mut conn, caller.authority(), after, limit).await?;
+    let next_after = super::next_after(found.len(), limit, found.last().map(|j| j.id.to_string()));
+    Ok(Json(ImportPage { imports: found.into_iter().map(|j| ImportStatus::of(j, &[])).collect(), next_after }))
 }

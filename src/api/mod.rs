@@ -59,6 +59,22 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<ProblemBody>,
+    /// An import that stopped part-way: what its commits recorded, which stays.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<Kept>,
+}
+
+/// What an import that stopped had committed before it stopped: it stays recorded.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Kept {
+    pub import_id: String,
+    /// `failed`: its job row says so, with the reason.
+    pub status: String,
+    /// Rows of the file dealt with (recorded, found already recorded, or refused).
+    pub rows: u64,
+    pub recorded: u64,
+    pub duplicates: u64,
+    pub refused: u64,
 }
 
 /// A refusal or a failure of an API call.
@@ -70,7 +86,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, body: ErrorBody { code: code.into(), message: message.into(), problems: Vec::new() } }
+        Self { status, body: ErrorBody { code: code.into(), message: message.into(), problems: Vec::new(), kept: None } }
     }
 
     /// 422: the input has these problems; nothing was written.
@@ -98,6 +114,18 @@ impl ApiError {
         )
     }
 
+    /// 503: the database cannot store anything just now (its disk is full, or an I/O error);
+    /// nothing was recorded.
+    pub fn storage_unavailable(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "the database cannot store: disk full or I/O error");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "Recourse cannot store anything just now (its storage is full or failing); nothing was \
+             recorded; try again later",
+        )
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error in the API");
         Self::new(
@@ -118,12 +146,39 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// An import that stopped on an error: the error's answer, saying what stays recorded when its
+/// commits recorded anything (never "nothing was recorded" after a commit).
+impl From<crate::store::import::Failed> for ApiError {
+    fn from(failed: crate::store::import::Failed) -> Self {
+        let kept = failed.kept;
+        let mut answer = ApiError::from(failed.error);
+        if kept.rows > 0 {
+            let cause = answer.body.message.split(';').next().unwrap_or_default().to_string();
+            answer.body.message = format!(
+                "{cause}; the import stopped part-way: its first {} rows were dealt with and stay \
+                 recorded ({} recorded, {} already recorded, {} refused); send the file again: nothing \
+                 is recorded twice",
+                kept.rows, kept.recorded, kept.duplicates, kept.refused
+            );
+        }
+        answer.body.kept = Some(Kept {
+            import_id: kept.import_id.to_string(),
+            status: "failed".into(),
+            rows: kept.rows,
+            recorded: kept.recorded,
+            duplicates: kept.duplicates,
+            refused: kept.refused,
+        });
+        answer
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if crate::db::is_unavailable(&e) {
-            Self::unavailable(e)
-        } else {
-            Self::internal(e)
+        match crate::db::outage(&e) {
+            Some(crate::db::Outage::Storage) => Self::storage_unavailable(e),
+            Some(crate::db::Outage::Unreachable) => Self::unavailable(e),
+            None => Self::internal(e),
         }
     }
 }

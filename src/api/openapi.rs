@@ -11,7 +11,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{entries, events, imports, rows, ErrorBody, ProblemBody};
+use super::{entries, events, imports, rows, ErrorBody, Kept, ProblemBody};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,7 @@ use super::{entries, events, imports, rows, ErrorBody, ProblemBody};
         events::list,
         events::one,
         imports::upload,
+        imports::list,
         imports::status,
         entries::record,
         entries::list,
@@ -44,6 +45,8 @@ use super::{entries, events, imports, rows, ErrorBody, ProblemBody};
         events::RowResult,
         events::EventPage,
         imports::ImportStatus,
+        imports::ImportPage,
+        Kept,
         entries::EntryInput,
         entries::EntryView,
         entries::RemovalView,

@@ -132,6 +132,34 @@ impl Mandates {
                 .any(|m| m.in_force_at(at) && matches!(m.scope, MandateScope::List { list: l } if l == list))
     }
 
+    /// The schemes in which the authority may record something at `at`.
+    pub fn schemes_at(&self, at: DateTime<Utc>) -> Vec<SchemeId> {
+        let mut schemes: Vec<SchemeId> = self
+            .held
+            .iter()
+            .filter(|m| m.in_force_at(at))
+            .filter_map(|m| match &m.scope {
+                MandateScope::Rules { scheme, .. } => Some(*scheme),
+                MandateScope::List { .. } => None,
+            })
+            .collect();
+        schemes.sort();
+        schemes.dedup();
+        schemes
+    }
+
+    /// The lists on which the authority may list subjects at `at`.
+    pub fn lists_at(&self, at: DateTime<Utc>) -> Vec<ListId> {
+        self.held
+            .iter()
+            .filter(|m| m.in_force_at(at))
+            .filter_map(|m| match m.scope {
+                MandateScope::List { list } => Some(list),
+                MandateScope::Rules { .. } => None,
+            })
+            .collect()
+    }
+
     pub fn check_rule(
         &self,
         authority: AuthorityId,

@@ -157,6 +157,7 @@ fn api() -> Routes {
         .get("/api/v1/events/{id}", events::one)
         .post("/api/v1/events/batch", events::batch)
         .post("/api/v1/imports", imports::upload)
+        .get("/api/v1/imports", imports::list)
         .get("/api/v1/imports/{id}", imports::status)
         .get("/api/v1/entries", entries::list)
         .post("/api/v1/entries", entries::record)

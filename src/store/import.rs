@@ -179,6 +179,10 @@ pub struct Importer {
     since_commit: u64,
     keep_outcomes: bool,
     summary: Summary,
+    /// The counts as of the last commit: what a failure leaves recorded.
+    committed: Committed,
+    /// Keeps the job row's heartbeat fresh while the import lives (see [`Heartbeat`]).
+    _heartbeat: Option<Heartbeat>,
     /// Rows read so far, for a progress page.
     pub progress: Arc<AtomicU64>,
 }
@@ -195,8 +199,8 @@ impl Importer {
         let id = Uuid::now_v7();
         let mut tx = db.begin_write().await?;
         sqlx::query(
-            "INSERT INTO imports (id, authority_id, account_id, actor, format, mode, status, started_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'running', $7)",
+            "INSERT INTO imports (id, authority_id, account_id, actor, format, mode, status, started_at, \
+             owner, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9)",
         )
         .bind(id.to_string())
         .bind(origin.authority.to_string())
@@ -205,6 +209,8 @@ impl Importer {
         .bind(origin.format)
         .bind(mode.code())
         .bind(to_micros(now))
+        .bind(INSTANCE.to_string())
+        .bind(to_micros(Utc::now()))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -223,6 +229,8 @@ impl Importer {
             since_commit: 0,
             keep_outcomes,
             summary: Summary { import_id: id, committed: true, ..Summary::default() },
+            committed: Committed::default(),
+            _heartbeat: Heartbeat::start(db, id),
             progress: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -518,6 +526,7 @@ impl Importer {
         progress_row(tx, &self.summary, "running").await?;
         tx.execute("COMMIT").await?;
         self.in_tx = false;
+        self.committed = Committed::of(&self.summary);
         if self.since_commit >= CHECKPOINT_ROWS {
             self.db.checkpoint_soon();
         }
@@ -529,34 +538,47 @@ impl Importer {
 
     /// Commits (or, for an all-or-nothing import with a refused row, rolls back) and closes the
     /// job row with the report.
-    pub async fn finish(mut self) -> Result<Summary, StoreError> {
-        if self.doomed() {
-            self.rollback().await?;
+    /// On an error, the job row says `failed` and the error carries what stays recorded.
+    pub async fn finish(mut self) -> Result<Summary, Failed> {
+        let ended = if self.doomed() {
             self.summary.committed = false;
             self.summary.recorded = 0;
             self.summary.outcomes.clear();
+            self.rollback().await
         } else {
-            self.commit().await?;
+            self.commit().await
+        };
+        if let Err(error) = ended {
+            let kept = self.fail(reason_of(&error)).await;
+            return Err(Failed { error, kept });
         }
-        self.close().await?;
+        let _ = self.close().await;
         let status = if self.summary.committed { "done" } else { "refused" };
-        let mut tx = self.db.begin_write().await?;
-        progress_row(&mut tx, &self.summary, status).await?;
-        for (position, p) in self.summary.problems.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO import_problems (import_id, position, row_number, field, code, message) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(self.summary.import_id.to_string())
-            .bind(position as i64)
-            .bind(p.row as i64)
-            .bind(&p.field)
-            .bind(&p.code)
-            .bind(&p.message)
-            .execute(&mut *tx)
-            .await?;
+        // The rows are committed (or rolled back) now: if the report cannot be written, the error
+        // says what stays recorded, and the job row keeps the counts of the commit.
+        let report = async {
+            let mut tx = self.db.begin_write().await?;
+            progress_row(&mut tx, &self.summary, status).await?;
+            for (position, p) in self.summary.problems.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO import_problems (import_id, position, row_number, field, code, message) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(self.summary.import_id.to_string())
+                .bind(position as i64)
+                .bind(p.row as i64)
+                .bind(&p.field)
+                .bind(&p.code)
+                .bind(&p.message)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await.map_err(StoreError::from)
+        };
+        if let Err(error) = report.await {
+            let kept = Summary { problems: Vec::new(), outcomes: Vec::new(), ..self.summary.clone() };
+            return Err(Failed { error, kept });
         }
-        tx.commit().await?;
         Ok(self.summary)
     }
 
@@ -580,12 +602,42 @@ impl Importer {
     }
 
     /// Gives up after an error: the open transaction is rolled back and the job row says so.
-    pub async fn abandon(mut self) {
+    pub async fn abandon(self) {
+        self.fail("stopped by an error").await;
+    }
+
+    /// Gives up after an error: the open transaction is rolled back, and the job row says
+    /// `failed`, why, and what the commits before recorded. Returns those counts. (If even that
+    /// cannot be written, the job stays `running` until its stale heartbeat has it marked
+    /// `interrupted`, with the same counts, written at the last commit.)
+    pub async fn fail(mut self, reason: &str) -> Summary {
         let _ = self.rollback().await;
         let _ = self.close().await;
-        if let Ok(mut conn) = self.db.pool.acquire().await {
-            let _ = progress_row(&mut conn, &self.summary, "failed").await;
+        let c = self.committed;
+        let kept = Summary {
+            import_id: self.summary.import_id,
+            rows: c.rows,
+            recorded: c.recorded,
+            duplicates: c.duplicates,
+            refused: c.refused,
+            problems_total: c.problems,
+            committed: c.rows > 0,
+            ..Summary::default()
+        };
+        let written = async {
+            let mut tx = self.db.begin_write().await?;
+            progress_row(&mut tx, &kept, "failed").await?;
+            sqlx::query("UPDATE imports SET reason = $1 WHERE id = $2")
+                .bind(reason)
+                .bind(kept.import_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map_err(StoreError::from)
+        };
+        if let Err(e) = written.await {
+            tracing::warn!(import = %kept.import_id, error = %e, "the failed import's job row could not be closed");
         }
+        kept
     }
 }
 
@@ -781,7 +833,7 @@ async fn notify_touched(
 async fn progress_row(conn: &mut AnyConnection, s: &Summary, status: &str) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE imports SET status = $1, rows_done = $2, recorded = $3, duplicates = $4, refused = $5, \
-         problems = $6, finished_at = $7 WHERE id = $8",
+         problems = $6, finished_at = $7, heartbeat_at = $9 WHERE id = $8",
     )
     .bind(status)
     .bind(s.rows as i64)
@@ -791,6 +843,7 @@ async fn progress_row(conn: &mut AnyConnection, s: &Summary, status: &str) -> Re
     .bind(s.problems_total as i64)
     .bind((status != "running").then(|| to_micros(Utc::now())))
     .bind(s.import_id.to_string())
+    .bind(to_micros(Utc::now()))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -812,23 +865,16 @@ pub struct ImportJob {
     pub problems: i64,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Why a `failed` or `interrupted` import stopped.
+    pub reason: Option<String>,
 }
 
-/// One import's job row and its kept problems.
-pub async fn job(
-    conn: &mut AnyConnection,
-    id: Uuid,
-) -> Result<Option<(ImportJob, Vec<Problem>)>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, authority_id, account_id, format, mode, status, rows_done, recorded, duplicates, refused, \
-         problems, started_at, finished_at FROM imports WHERE id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let job = ImportJob {
-        id,
+const JOB_COLUMNS: &str = "id, authority_id, account_id, format, mode, status, rows_done, recorded, duplicates, \
+     refused, problems, started_at, finished_at, reason";
+
+fn job_from_row(r: &sqlx::any::AnyRow) -> Result<ImportJob, StoreError> {
+    Ok(ImportJob {
+        id: Uuid::parse_str(&r.try_get::<String, _>(0)?).map_err(|_| StoreError::corrupt("an import id"))?,
         authority: AuthorityId::parse(&r.try_get::<String, _>(1)?)?,
         account: r.try_get(2)?,
         format: r.try_get(3)?,
@@ -841,7 +887,21 @@ pub async fn job(
         problems: r.try_get(10)?,
         started_at: super::from_micros(r.try_get(11)?),
         finished_at: r.try_get::<Option<i64>, _>(12)?.map(super::from_micros),
-    };
+        reason: r.try_get(13)?,
+    })
+}
+
+/// One import's job row and its kept problems.
+pub async fn job(
+    conn: &mut AnyConnection,
+    id: Uuid,
+) -> Result<Option<(ImportJob, Vec<Problem>)>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM imports WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let job = job_from_row(&r)?;
     let problems = sqlx::query(
         "SELECT row_number, field, code, message FROM import_problems WHERE import_id = $1 ORDER BY position",
     )
@@ -878,6 +938,159 @@ pub async fn recorded_by(
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(records::event_from_row).collect()
+}
+
+/// An import that stopped on an error, with what stays recorded: the counts of its last commit
+/// (nothing for an all-or-nothing import that had not committed).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct Failed {
+    pub error: StoreError,
+    pub kept: Summary,
+}
+
+/// Why an import stopped, as its job row says it: no SQL, nothing of the data.
+pub fn reason_of(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Db(e) => match crate::db::outage(e) {
+            Some(crate::db::Outage::Storage) => "the database could not store more (its storage is full or failing)",
+            Some(crate::db::Outage::Unreachable) => "the database could not be reached",
+            None => "an error on our side",
+        },
+        StoreError::Conflict(_) => "another request recorded one of its references at the same time",
+        _ => "an error on our side",
+    }
+}
+
+/// The counts as of an import's last commit.
+#[derive(Clone, Copy, Debug, Default)]
+struct Committed {
+    rows: u64,
+    recorded: u64,
+    duplicates: u64,
+    refused: u64,
+    problems: u64,
+}
+
+impl Committed {
+    fn of(s: &Summary) -> Self {
+        Self {
+            rows: s.rows,
+            recorded: s.recorded,
+            duplicates: s.duplicates,
+            refused: s.refused,
+            problems: s.problems_total,
+        }
+    }
+}
+
+/// This server process, as the owner of the imports it runs: a new id at every start.
+pub static INSTANCE: std::sync::LazyLock<Uuid> = std::sync::LazyLock::new(Uuid::now_v7);
+
+/// How long a running import's heartbeat may go unrefreshed before its process is taken to be
+/// gone (`RECOURSE_IMPORT_STALE_SECONDS`, default 120; the crash tests shorten it). Heartbeats
+/// come four times as often.
+pub fn stale_after() -> std::time::Duration {
+    let seconds = std::env::var("RECOURSE_IMPORT_STALE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(120);
+    std::time::Duration::from_secs(seconds)
+}
+
+/// Refreshes a running import's heartbeat until dropped (with the importer).
+///
+/// SQLite needs none between commits: an import holds the database's one write lock from its
+/// first row to its commit, so no other process can mark its job meanwhile, and every commit
+/// refreshes the heartbeat (see `progress_row`). PostgreSQL has no such lock, so a long
+/// all-or-nothing import's job is kept fresh from beside it.
+struct Heartbeat(tokio::task::AbortHandle);
+
+impl Heartbeat {
+    fn start(db: &Db, id: Uuid) -> Option<Self> {
+        if db.dialect != Dialect::Postgres {
+            return None;
+        }
+        let pool = db.pool.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(stale_after() / 4);
+            loop {
+                tick.tick().await;
+                let beat = sqlx::query("UPDATE imports SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'")
+                    .bind(to_micros(Utc::now()))
+                    .bind(id.to_string())
+                    .execute(&pool)
+                    .await;
+                if let Err(e) = beat {
+                    tracing::warn!(import = %id, error = %e, "an import's heartbeat failed");
+                }
+            }
+        });
+        Some(Self(task.abort_handle()))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Marks as `interrupted` every running import whose heartbeat is older than [`stale_after`]:
+/// its process is gone (killed, crashed, its machine lost), never to finish it. Its counts stay
+/// those of its last commit, which is what it recorded. Returns how many were marked.
+pub async fn mark_interrupted(db: &Db, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let stale = chrono::Duration::from_std(stale_after()).unwrap_or(chrono::Duration::MAX);
+    let mut tx = db.begin_write().await?;
+    let marked = sqlx::query(
+        "UPDATE imports SET status = 'interrupted', finished_at = $1, \
+         reason = 'the server running it stopped before it finished' \
+         WHERE status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < $2)",
+    )
+    .bind(to_micros(now))
+    .bind(to_micros(now - stale))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(marked)
+}
+
+/// The start-up hook of a server: marks the imports of processes that are gone (see
+/// [`mark_interrupted`]) now and then every heartbeat period.
+pub fn watch_for_interrupted(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(stale_after() / 4);
+        loop {
+            tick.tick().await;
+            match mark_interrupted(&db, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(imports = n, "imports of a stopped server marked interrupted"),
+                Err(e) => tracing::warn!(error = %e, "checking for interrupted imports failed; will retry"),
+            }
+        }
+    });
+}
+
+/// The authority's imports, newest first, older than the import `after` (ids are time-ordered),
+/// at most `limit`.
+pub async fn jobs(
+    conn: &mut AnyConnection,
+    authority: AuthorityId,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ImportJob>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {JOB_COLUMNS} FROM imports WHERE authority_id = $1 AND ($2 = '' OR id < $2) \
+         ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(authority.to_string())
+    .bind(after.map(|a| a.to_string()).unwrap_or_default())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(job_from_row).collect()
 }
 
 #[cfg(test)]
