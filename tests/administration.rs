@@ -7,7 +7,13 @@ mod common;
 use chrono::{Duration, Utc};
 use common::{count, counts, for_each_database, id_of, member_derivations, post, sign_in, text, TestApp};
 use recourse::{
-    domain::{AuthorityId, EventId, Fact, MandateScope, RuleCode, RulePattern, SchemeId, Source, SubjectId},
+    domain::{
+        AuthorityId, EventId, Fact, MandateScope, RuleCode, RulePattern, RuleStatus, RuleVersionId, SchemeId,
+        Source, SubjectId,
+    },
+    error::AppError,
+    http::{AppState, Config},
+    pages::admin::rules::{Done, RulesPage, VersionPage},
     store::{
         audit::{self, Actor},
         catalogue,
@@ -359,6 +365,34 @@ async fn a_write_with_a_catalogue_read_before_a_repeal_records_nothing_under_the
             "{}: nothing recorded",
             app.label
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_rule_pages_load_their_scheme_and_version_and_anything_else_is_not_found() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let state = AppState::new(app.db.clone(), Config::default());
+        let rules = RulesPage::load(&state, "rongcheng").await.unwrap();
+        assert_eq!(rules.scheme.scheme().code(), "rongcheng");
+        assert!(rules.problems.is_empty());
+        let published = rules
+            .scheme
+            .catalogue
+            .versions()
+            .iter()
+            .find(|v| v.status() == RuleStatus::Published)
+            .expect("the demo publishes rules");
+        let page =
+            VersionPage::load(&state, &published.id().to_string(), Some(Done::Published)).await.unwrap();
+        assert_eq!((page.version.id(), page.done), (published.id(), Some(Done::Published)));
+        assert_eq!(page.scheme.scheme().code(), "rongcheng");
+        assert!(page.forms.problems.is_empty() && page.forms.reason.is_empty());
+        assert!(matches!(RulesPage::load(&state, "nowhere").await, Err(AppError::NotFound)));
+        assert!(matches!(VersionPage::load(&state, "not-an-id", None).await, Err(AppError::NotFound)));
+        let unknown = RuleVersionId::new().to_string();
+        assert!(matches!(VersionPage::load(&state, &unknown, None).await, Err(AppError::NotFound)));
     })
     .await;
 }

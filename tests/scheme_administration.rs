@@ -7,7 +7,12 @@ mod common;
 
 use chrono::Utc;
 use common::{count, counts, for_each_database, id_of, member_derivations, post, sign_in, text, TestApp};
-use recourse::domain::SchemeId;
+use recourse::{
+    domain::SchemeId,
+    error::AppError,
+    http::{AppState, Config},
+    pages::admin::{authorities::AuthoritiesPage, schemes::SettingsPage},
+};
 use reqwest::StatusCode;
 use sqlx::Row;
 
@@ -552,6 +557,23 @@ async fn a_non_administrator_gets_not_found_and_changes_nothing() {
             assert_eq!(after, before, "{}: {username} changed something", app.label);
             assert_eq!(authority_row(&app, "rc-traffic").await.unwrap().1, "Rongcheng Traffic Police");
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_settings_page_loads_the_stored_scheme_and_what_a_save_rescored() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let state = AppState::new(app.db.clone(), Config::default());
+        let page = SettingsPage::load(&state, "rongcheng", Some(7)).await.unwrap();
+        assert_eq!(page.scheme.scheme().code(), "rongcheng");
+        assert_eq!(page.rescored, Some(7));
+        assert!(page.problems.is_empty());
+        assert!(matches!(SettingsPage::load(&state, "nowhere", None).await, Err(AppError::NotFound)));
+        let authorities = AuthoritiesPage::load(&state, None).await.unwrap();
+        assert!(authorities.authorities.iter().any(|a| a.code == "rc-traffic"), "the demo's authorities");
+        assert!(authorities.problems.is_empty() && authorities.done.is_none());
     })
     .await;
 }

@@ -13,7 +13,9 @@ use crate::{
     api::{entries, events, imports, openapi},
     pages::{
         account::{invitation, me, sign_in},
-        admin::{accounts, authorities, hub, review_bodies, rule_challenges, rules, schemes, tokens},
+        admin::{
+            accounts, authorities, hub, mandates, review_bodies, rule_challenges, rules, schemes, tokens,
+        },
         public::{catalogue, home},
         recorder::{import, recording},
         reviewer::review,
@@ -138,6 +140,9 @@ fn administrator() -> Routes {
         .post("/admin/authorities", authorities::create)
         .get("/admin/authorities/{authority}", authorities::authority_page)
         .post("/admin/authorities/{authority}", authorities::rename)
+        .get("/admin/authorities/{authority}/mandates", mandates::page)
+        .post("/admin/authorities/{authority}/mandates", mandates::grant)
+        .post("/admin/authorities/{authority}/mandates/{mandate}/revoke", mandates::revoke)
         .get("/admin/review-bodies", review_bodies::list)
         .post("/admin/review-bodies", review_bodies::create)
         .get("/admin/tokens", tokens::list)

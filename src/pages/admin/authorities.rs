@@ -325,6 +325,7 @@ fn authority_view(page: &AuthorityPage, ctx: &PageContext) -> Html<String> {
         <dl class="facts">
             <dt>{locale.t("problems.field_code")}</dt><dd><code>{authority.code.clone()}</code></dd>
         </dl>
+        <p><a href=format!("/admin/authorities/{}/mandates", authority.id)>{locale.t("mandates.link")}</a></p>
         <h2 id="rename">{locale.t("administration.rename_title")}</h2>
         <p>{locale.t("administration.rename_intro")}</p>
         {error_summary(locale.t("forms.error_summary"), problems.clone())}

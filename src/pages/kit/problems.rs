@@ -11,6 +11,8 @@ use super::format;
 pub const FIELDS: &[&str] = &[
     "scheme",
     "rule_code",
+    "rules",
+    "valid_from",
     "occurred_at",
     "points",
     "source",
