@@ -23,9 +23,9 @@ use reqwest::{header, Client, StatusCode};
 use serde_json::Value;
 use sqlx::{AnyConnection, Connection, Executor};
 
-/// Rows of each file: four chunks, so a good-rows import has committed some and not all when
+/// Rows of each file: three chunks, so a good-rows import has committed some and not all when
 /// it is killed.
-const ROWS: usize = 4 * COMMIT_ROWS as usize;
+const ROWS: usize = 3 * COMMIT_ROWS as usize;
 
 /// `recourse serve` on `url`, as a child process of the test.
 struct Server {
@@ -74,8 +74,9 @@ impl Drop for Server {
 }
 
 fn file(subjects: &[String], prefix: &str) -> Vec<u8> {
-    let mut file =
-        String::from("subject_id,scheme,rule_code,occurred_at,points,external_ref,recorded_by,source,evidence_ref\n");
+    let mut file = String::from(
+        "subject_id,scheme,rule_code,occurred_at,points,external_ref,recorded_by,source,evidence_ref\n",
+    );
     for i in 0..ROWS {
         let subject = &subjects[i % subjects.len()];
         let at = days_ago(1 + (i % 300) as i64);
@@ -85,7 +86,15 @@ fn file(subjects: &[String], prefix: &str) -> Vec<u8> {
 }
 
 async fn get(address: &str, token: &str, path: &str) -> Value {
-    Client::new().get(format!("{address}{path}")).bearer_auth(token).send().await.unwrap().json().await.unwrap()
+    Client::new()
+        .get(format!("{address}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 fn upload(address: &str, token: &str, mode: &str, body: Vec<u8>) -> tokio::task::JoinHandle<Option<Value>> {
@@ -202,7 +211,8 @@ async fn crash_scenario(url: &str, label: &'static str) {
 }
 
 #[tokio::test]
-async fn an_import_killed_mid_way_leaves_whole_chunks_an_interrupted_job_and_a_re_send_records_each_row_once() {
+async fn an_import_killed_mid_way_leaves_whole_chunks_an_interrupted_job_and_a_re_send_records_each_row_once()
+{
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("crash.db").display());
     crash_scenario(&url, "sqlite").await;

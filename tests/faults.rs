@@ -161,8 +161,9 @@ async fn a_database_that_stops_answers_503_and_recovery_needs_no_restart() {
 
 /// A CSV file of `count` TRAFFIC-01 records about `subjects` in turn, references `{prefix}-{i}`.
 fn traffic_file(subjects: &[String], prefix: &str, count: usize) -> Vec<u8> {
-    let mut file =
-        String::from("subject_id,scheme,rule_code,occurred_at,points,external_ref,recorded_by,source,evidence_ref\n");
+    let mut file = String::from(
+        "subject_id,scheme,rule_code,occurred_at,points,external_ref,recorded_by,source,evidence_ref\n",
+    );
     for i in 0..count {
         let subject = &subjects[i % subjects.len()];
         let at = days_ago(1 + (i % 300) as i64);
@@ -253,7 +254,12 @@ async fn a_full_disk_answers_503_records_nothing_and_the_next_write_succeeds_wit
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status(), StatusCode::CREATED, "write {i}: {}", response.text().await.unwrap());
+            assert_eq!(
+                response.status(),
+                StatusCode::CREATED,
+                "write {i}: {}",
+                response.text().await.unwrap()
+            );
         }
     })
     .await;
@@ -268,7 +274,8 @@ async fn a_good_rows_import_stopped_by_a_full_disk_says_exactly_what_its_commits
         let (token, subjects) = traffic_setup(&app).await;
         // How many pages a tenth of a chunk takes; then room for one and a half chunks.
         let before = sqlite_pages(&app).await;
-        let (status, body) = import_file(&app, &token, "good_rows", traffic_file(&subjects, "CAL", 5_000)).await;
+        let (status, body) =
+            import_file(&app, &token, "good_rows", traffic_file(&subjects, "CAL", 5_000)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let tenth = sqlite_pages(&app).await - before;
         app.db.limit_sqlite_pages(sqlite_pages(&app).await + 15 * tenth);
@@ -278,7 +285,10 @@ async fn a_good_rows_import_stopped_by_a_full_disk_says_exactly_what_its_commits
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(body["code"], "storage_unavailable", "{body}");
         assert_eq!(body["kept"]["status"], "failed", "{body}");
-        assert_eq!((body["kept"]["rows"].as_u64(), body["kept"]["recorded"].as_u64()), (Some(chunk), Some(chunk)));
+        assert_eq!(
+            (body["kept"]["rows"].as_u64(), body["kept"]["recorded"].as_u64()),
+            (Some(chunk), Some(chunk))
+        );
         let message = body["message"].as_str().unwrap();
         assert!(!message.contains("nothing was recorded") && message.contains("stay recorded"), "{message}");
         assert_eq!(events_like(&app, "PART").await, chunk as i64, "the first chunk, whole");
@@ -292,7 +302,11 @@ async fn a_good_rows_import_stopped_by_a_full_disk_says_exactly_what_its_commits
             .json()
             .await
             .unwrap();
-        assert_eq!((job["status"].as_str(), job["recorded"].as_u64()), (Some("failed"), Some(chunk)), "{job}");
+        assert_eq!(
+            (job["status"].as_str(), job["recorded"].as_u64()),
+            (Some("failed"), Some(chunk)),
+            "{job}"
+        );
         assert!(job["reason"].as_str().unwrap().contains("storage"), "{job}");
 
         app.db.limit_sqlite_pages(0);

@@ -249,5 +249,8 @@ pub async fn list(
     let mut conn = state.db.pool.acquire().await?;
     let found = import::jobs(&mut conn, caller.authority(), after, limit).await?;
     let next_after = super::next_after(found.len(), limit, found.last().map(|j| j.id.to_string()));
-    Ok(Json(ImportPage { imports: found.into_iter().map(|j| ImportStatus::of(j, &[])).collect(), next_after }))
+    Ok(Json(ImportPage {
+        imports: found.into_iter().map(|j| ImportStatus::of(j, &[])).collect(),
+        next_after,
+    }))
 }

@@ -86,7 +86,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, body: ErrorBody { code: code.into(), message: message.into(), problems: Vec::new(), kept: None } }
+        Self {
+            status,
+            body: ErrorBody { code: code.into(), message: message.into(), problems: Vec::new(), kept: None },
+        }
     }
 
     /// 422: the input has these problems; nothing was written.

@@ -879,7 +879,8 @@ pub struct ImportJob {
     pub reason: Option<String>,
 }
 
-const JOB_COLUMNS: &str = "id, authority_id, account_id, format, mode, status, rows_done, recorded, duplicates, \
+const JOB_COLUMNS: &str =
+    "id, authority_id, account_id, format, mode, status, rows_done, recorded, duplicates, \
      refused, problems, started_at, finished_at, reason";
 
 fn job_from_row(r: &sqlx::any::AnyRow) -> Result<ImportJob, StoreError> {
@@ -963,7 +964,9 @@ pub struct Failed {
 pub fn reason_of(e: &StoreError) -> &'static str {
     match e {
         StoreError::Db(e) => match crate::db::outage(e) {
-            Some(crate::db::Outage::Storage) => "the database could not store more (its storage is full or failing)",
+            Some(crate::db::Outage::Storage) => {
+                "the database could not store more (its storage is full or failing)"
+            }
             Some(crate::db::Outage::Unreachable) => "the database could not be reached",
             None => "an error on our side",
         },
@@ -1027,11 +1030,12 @@ impl Heartbeat {
             let mut tick = tokio::time::interval(stale_after() / 4);
             loop {
                 tick.tick().await;
-                let beat = sqlx::query("UPDATE imports SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'")
-                    .bind(to_micros(Utc::now()))
-                    .bind(id.to_string())
-                    .execute(&pool)
-                    .await;
+                let beat =
+                    sqlx::query("UPDATE imports SET heartbeat_at = $1 WHERE id = $2 AND status = 'running'")
+                        .bind(to_micros(Utc::now()))
+                        .bind(id.to_string())
+                        .execute(&pool)
+                        .await;
                 if let Err(e) = beat {
                     tracing::warn!(import = %id, error = %e, "an import's heartbeat failed");
                 }
