@@ -23,9 +23,9 @@ use reqwest::{header, Client, StatusCode};
 use serde_json::Value;
 use sqlx::{AnyConnection, Connection, Executor};
 
-/// Rows of each file: four chunks, so a good-rows import has committed some and not all when
+/// Rows of each file: three chunks, so a good-rows import has committed some and not all when
 /// it is killed.
-const ROWS: usize = 4 * COMMIT_ROWS as usize;
+const ROWS: usize = 3 * COMMIT_ROWS as usize;
 
 /// `recourse serve` on `url`, as a child process of the test.
 struct Server {

@@ -410,9 +410,88 @@ async fn a_recorder_uploads_a_file_through_the_form_and_follows_it_to_its_report
         assert!(page.contains("Import finished"), "{}: {page}", app.label);
         assert!(page.contains("Recorded: 1"), "{page}");
         assert!(page.contains("subject_id"), "the refused row is named with its field");
+        let form = recorder.get(app.url("/recording/import")).send().await.unwrap().text().await.unwrap();
+        assert!(
+            form.contains(&format!("href=\"{location}\"")) && form.contains("Done"),
+            "{}: the form lists the authority's imports with their status: {form}",
+            app.label
+        );
         // Another authority's recorder would not find it; a subject gets 404 like anything not theirs.
         let subject = signed_in(&app, "demo-subject").await;
         assert_eq!(subject.get(app.url(&location)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+/// A job row as a server that ran an import left it: `running`, its heartbeat `age` ago.
+async fn running_job(app: &TestApp, authority: &str, age: chrono::Duration, recorded: i64) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let micros = |at: chrono::DateTime<chrono::Utc>| at.timestamp_micros();
+    sqlx::query(
+        "INSERT INTO imports (id, authority_id, actor, format, mode, status, rows_done, recorded, started_at, \
+         owner, heartbeat_at) VALUES ($1, $2, 'test', 'csv', 'good_rows', 'running', $3, $3, $4, 'another', $5)",
+    )
+    .bind(&id)
+    .bind(authority)
+    .bind(recorded)
+    .bind(micros(chrono::Utc::now() - age))
+    .bind(micros(chrono::Utc::now() - age))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn only_imports_whose_heartbeat_is_stale_are_marked_interrupted_and_the_list_pages_newest_first() {
+    for_each_database(|app| async move {
+        let (admin, token) = traffic_import_token(&app).await;
+        let authority = authority_id(&app, "rc-traffic").await;
+        let gone = running_job(&app, &authority, chrono::Duration::hours(1), 50_000).await;
+        let alive = running_job(&app, &authority, chrono::Duration::zero(), 100_000).await;
+        let marked = recourse::store::import::mark_interrupted(&app.db, chrono::Utc::now()).await.unwrap();
+        assert_eq!(marked, 1, "{}: only the stale one", app.label);
+
+        let list = |query: String| {
+            let request = Client::new().get(app.url(&format!("/api/v1/imports{query}"))).bearer_auth(&token);
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let first = list("?limit=1".into()).await;
+        assert_eq!(first["imports"][0]["import_id"], alive.as_str(), "newest first: {first}");
+        assert_eq!(first["imports"][0]["status"], "running", "a live server's job is never marked");
+        let after = first["next_after"].as_str().unwrap();
+        let second = list(format!("?limit=1&after={after}")).await;
+        assert_eq!(second["imports"][0]["import_id"], gone.as_str(), "{second}");
+        assert_eq!(second["imports"][0]["status"], "interrupted");
+        assert_eq!(second["imports"][0]["recorded"], 50_000, "with what it had committed");
+        assert!(second["imports"][0]["reason"].as_str().unwrap().contains("stopped"), "{second}");
+        let last = list(format!("?after={}", gone)).await;
+        assert!(last["imports"].as_array().unwrap().is_empty() && last["next_after"].is_null(), "{last}");
+        let bad = Client::new()
+            .get(app.url("/api/v1/imports?after=yesterday"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+        // Another authority sees none of them.
+        let court = make_token(&app, &admin, "rc-court", "court system").await;
+        let theirs: Value = Client::new()
+            .get(app.url("/api/v1/imports"))
+            .bearer_auth(&court)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(theirs["imports"].as_array().unwrap().is_empty(), "{theirs}");
+        let doc = app.get("/api/v1/openapi.json").await.json::<Value>().await.unwrap();
+        assert!(
+            doc["paths"]["/api/v1/imports"]["get"].is_object()
+                && doc["paths"]["/api/v1/imports"]["post"].is_object()
+        );
     })
     .await;
 }

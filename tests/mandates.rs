@@ -249,3 +249,78 @@ async fn a_grant_opens_a_rule_from_then_on_and_a_revocation_closes_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_administrator_grants_and_revokes_a_mandate_through_the_pages_with_reasons_kept() {
+    for_each_database(|app| async move {
+        demo(&app).await;
+        let admin = signed_in(&app, "demo-admin").await;
+        let traffic = make_token(&app, &admin, "rc-traffic", "ticketing").await;
+        let wang = wang(&app).await;
+        let authority = authority_id(&app, "rc-traffic").await;
+        let page = format!("/admin/authorities/{authority}/mandates");
+        let send = |form: Vec<(&'static str, String)>, path: String| {
+            let admin = admin.clone();
+            let origin = app.address.clone();
+            let url = app.url(&path);
+            async move {
+                let response = admin.post(url).header("origin", origin).form(&form).send().await.unwrap();
+                let status = response.status();
+                let location =
+                    response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+                (status, location, response.text().await.unwrap())
+            }
+        };
+        let shown = admin.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
+        assert!(shown.contains("Rules TRAFFIC-* of Rongcheng"), "{}: {shown}", app.label);
+        let audits = count(&app, "SELECT COUNT(*) FROM audit_log").await;
+
+        let bad = vec![
+            ("scope", "rules:rongcheng".to_string()),
+            ("rules", "traffic*".to_string()),
+            ("legal_basis", " ".to_string()),
+            ("valid_from", "someday".to_string()),
+        ];
+        let (status, _, body) = send(bad, page.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
+        assert!(body.contains("traffic* is not a rule pattern"), "{body}");
+        assert!(body.contains("Legal basis must be filled in"), "{body}");
+        assert!(body.contains(r#"href="#valid_from""#), "{body}");
+        let (status, _, body) =
+            send(vec![("scope", "list:nowhere".into()), ("legal_basis", "x".into())], page.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("Choose a scheme's rules or a list"), "{body}");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_log").await, audits, "refusals write nothing");
+
+        let grant = vec![
+            ("scope", "rules:rongcheng".to_string()),
+            ("rules", "VOLUNTEER-01".to_string()),
+            ("legal_basis", "Rongcheng order 7/2026".to_string()),
+            ("valid_from", String::new()),
+        ];
+        let (status, location, _) = send(grant, page.clone()).await;
+        assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, format!("{page}?done=granted").as_str()));
+        let (status, _) =
+            post(&app, &traffic, "/api/v1/events", &event(&wang, "rongcheng", "VOLUNTEER-01", "MA-1")).await;
+        assert_eq!(status, StatusCode::CREATED, "{}: granted through the page", app.label);
+
+        let mandate: String = sqlx::query_scalar("SELECT id FROM mandates WHERE rules = 'VOLUNTEER-01'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        let revoke = format!("{page}/{mandate}/revoke");
+        let (status, _, body) = send(vec![("reason", "".into())], revoke.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("Reason must be filled in"), "{body}");
+        let (status, _, _) = send(vec![("reason", "Order 7/2026 lapsed".into())], revoke.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) =
+            post(&app, &traffic, "/api/v1/events", &event(&wang, "rongcheng", "VOLUNTEER-01", "MA-2")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}: revoked through the page", app.label);
+        let shown = admin.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
+        assert!(shown.contains("Order 7/2026 lapsed"), "the revoked mandate stays listed with its reason");
+        let (status, _, _) = send(vec![("reason", "again".into())], revoke).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a revoked mandate cannot be revoked again");
+    })
+    .await;
+}

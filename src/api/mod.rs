@@ -61,7 +61,7 @@ pub struct ErrorBody {
     pub problems: Vec<ProblemBody>,
     /// An import that stopped part-way: what its commits recorded, which stays.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kept: Option<Kept>,
+    pub kept: Option<Box<Kept>>,
 }
 
 /// What an import that stopped had committed before it stopped: it stays recorded.
@@ -164,14 +164,14 @@ impl From<crate::store::import::Failed> for ApiError {
                 kept.rows, kept.recorded, kept.duplicates, kept.refused
             );
         }
-        answer.body.kept = Some(Kept {
+        answer.body.kept = Some(Box::new(Kept {
             import_id: kept.import_id.to_string(),
             status: "failed".into(),
             rows: kept.rows,
             recorded: kept.recorded,
             duplicates: kept.duplicates,
             refused: kept.refused,
-        });
+        }));
         answer
     }
 }
