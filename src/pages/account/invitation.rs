@@ -7,7 +7,7 @@ use axum::{
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
 
@@ -15,8 +15,8 @@ use crate::pages::account::me::{check_new_password, password_hint};
 use crate::pages::kit::{
     document,
     format::datetime,
-    forms::{error_summary, Field},
-    PageContext,
+    forms::{error_for, error_summary, titled, Problems},
+    PageContext, TextField,
 };
 use crate::{
     auth::{invitation, password},
@@ -57,26 +57,38 @@ impl Unusable {
     }
 }
 
-/// The invitation behind a token and its account, if the link can still be used.
-async fn usable(state: &AppState, token: &str) -> AppResult<Result<(Invitation, Account), Unusable>> {
-    let mut conn = state.db.pool.acquire().await?;
-    let Some(found) = accounts::invitation(&mut conn, &invitation::digest(token)).await? else {
-        return Ok(Err(Unusable::Unknown));
-    };
-    let Some(account) = accounts::by_id(&mut conn, found.account_id).await? else {
-        return Ok(Err(Unusable::Unknown));
-    };
-    Ok(if found.used_at.is_some() {
-        Err(Unusable::Used)
-    } else if found.revoked_at.is_some() {
-        Err(Unusable::Replaced)
-    } else if account.is_disabled() {
-        Err(Unusable::Disabled)
-    } else if found.expires_at <= Utc::now() {
-        Err(Unusable::Expired)
-    } else {
-        Ok((found, account))
-    })
+/// What the set-password form shows: the invitation and its account, and the problems of a
+/// failed post.
+pub struct InvitationPage {
+    token: String,
+    pub invitation: Invitation,
+    pub account: Account,
+    pub problems: Problems,
+}
+
+impl InvitationPage {
+    /// Every query of the page: the invitation behind a token and its account, if the link can
+    /// still be used at `now`, else why not.
+    async fn load(state: &AppState, token: &str, now: DateTime<Utc>) -> AppResult<Result<Self, Unusable>> {
+        let mut conn = state.db.pool.acquire().await?;
+        let Some(found) = accounts::invitation(&mut conn, &invitation::digest(token)).await? else {
+            return Ok(Err(Unusable::Unknown));
+        };
+        let Some(account) = accounts::by_id(&mut conn, found.account_id).await? else {
+            return Ok(Err(Unusable::Unknown));
+        };
+        Ok(if found.used_at.is_some() {
+            Err(Unusable::Used)
+        } else if found.revoked_at.is_some() {
+            Err(Unusable::Replaced)
+        } else if account.is_disabled() {
+            Err(Unusable::Disabled)
+        } else if found.expires_at <= now {
+            Err(Unusable::Expired)
+        } else {
+            Ok(Self { token: token.to_string(), invitation: found, account, problems: Vec::new() })
+        })
+    }
 }
 
 /// `GET /invitation/{token}`.
@@ -85,10 +97,9 @@ pub async fn page(
     shell: PageContext,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let ctx = shell.clone();
-    Ok(match usable(&state, &token).await? {
-        Err(why) => (why.status(), render_unusable(&ctx, why)).into_response(),
-        Ok((found, account)) => render_form(&ctx, &token, &found, &account, &[]).into_response(),
+    Ok(match InvitationPage::load(&state, &token, Utc::now()).await? {
+        Err(why) => unusable_response(&shell, why),
+        Ok(page) => form_view(&page, &shell).into_response(),
     })
 }
 
@@ -115,17 +126,17 @@ pub async fn submit(
     Form(form): Form<SetPasswordForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let ctx = shell.clone();
-    let (found, account) = match usable(&state, &token).await? {
-        Err(why) => return Ok((why.status(), render_unusable(&ctx, why)).into_response()),
-        Ok(ok) => ok,
+    let mut page = match InvitationPage::load(&state, &token, Utc::now()).await? {
+        Err(why) => return Ok(unusable_response(&shell, why)),
+        Ok(page) => page,
     };
+    let account = &page.account;
     let inputs = [account.username.as_str(), account.display_name.as_str()];
     let new = match check_new_password(locale, &form.new_password, &form.confirm_password, &inputs) {
         Ok(new) => new,
         Err(problems) => {
-            let page = render_form(&ctx, &token, &found, &account, &problems);
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            page.problems = problems;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_view(&page, &shell)).into_response());
         }
     };
     let hash = password::hash(new).await?;
@@ -134,7 +145,7 @@ pub async fn submit(
     // Whoever uses the link first wins; a second, concurrent use finds it used.
     if !accounts::use_invitation(&mut tx, &invitation::digest(&token), now).await? {
         drop(tx);
-        return Ok((Unusable::Used.status(), render_unusable(&ctx, Unusable::Used)).into_response());
+        return Ok(unusable_response(&shell, Unusable::Used));
     }
     accounts::set_password(&mut tx, account.id, &hash, now).await?;
     sessions::end_sessions_of(&mut tx, account.id, None).await?;
@@ -143,7 +154,12 @@ pub async fn submit(
     Ok(Redirect::to("/sign-in?welcome=1").into_response())
 }
 
-fn render_unusable(ctx: &PageContext, why: Unusable) -> Html<String> {
+/// Why a link cannot be used, with its status; nothing was changed.
+fn unusable_response(ctx: &PageContext, why: Unusable) -> Response {
+    (why.status(), unusable_view(ctx, why)).into_response()
+}
+
+fn unusable_view(ctx: &PageContext, why: Unusable) -> Html<String> {
     let locale = ctx.locale;
     let title = locale.t("invitation.unusable_title");
     let main = view! {
@@ -155,34 +171,24 @@ fn render_unusable(ctx: &PageContext, why: Unusable) -> Html<String> {
     document(ctx, &title, main.into_any())
 }
 
-fn render_form(
-    ctx: &PageContext,
-    token: &str,
-    found: &Invitation,
-    account: &Account,
-    problems: &[(&'static str, String)],
-) -> Html<String> {
+/// The set-password form, drawn from what [`InvitationPage::load`] read.
+fn form_view(page: &InvitationPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let error_for = |field: &str| problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
+    let InvitationPage { token, invitation, account, problems } = page;
     let main = view! {
         <h1>{locale.t("invitation.title")}</h1>
-        {error_summary(locale.t("forms.error_summary"), problems.to_vec())}
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <p>{locale.t_with("invitation.welcome", &[("name", &account.display_name)])}</p>
-        <p>{locale.t_with("invitation.expires", &[("at", &datetime(locale, found.expires_at))])}</p>
+        <p>{locale.t_with("invitation.expires", &[("at", &datetime(locale, invitation.expires_at))])}</p>
         <form class="stack" method="post" action=format!("/invitation/{token}")>
-            {Field::new("username", locale.t("account.username"), "text", "username")
-                .value(account.username.clone()).hint(locale.t("invitation.username_hint")).readonly().view()}
-            {Field::new("new_password", locale.t("auth.password.new"), "password", "new-password")
-                .hint(password_hint(locale)).error(error_for("new_password")).view()}
-            {Field::new("confirm_password", locale.t("auth.password.confirm"), "password", "new-password")
-                .error(error_for("confirm_password")).view()}
+            <TextField id="username" label=locale.t("account.username") autocomplete="username"
+                value=account.username.clone() hint=Some(locale.t("invitation.username_hint")) readonly=true/>
+            <TextField id="new_password" label=locale.t("auth.password.new") kind="password"
+                autocomplete="new-password" hint=Some(password_hint(locale)) error=error_for(problems, "new_password")/>
+            <TextField id="confirm_password" label=locale.t("auth.password.confirm") kind="password"
+                autocomplete="new-password" error=error_for(problems, "confirm_password")/>
             <button type="submit">{locale.t("invitation.submit")}</button>
         </form>
     };
-    let title = if problems.is_empty() {
-        locale.t("invitation.title")
-    } else {
-        locale.t_with("forms.error_title", &[("title", &locale.t("invitation.title"))])
-    };
-    document(ctx, &title, main.into_any())
+    document(ctx, &titled(locale, locale.t("invitation.title"), problems), main.into_any())
 }

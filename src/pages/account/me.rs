@@ -14,8 +14,8 @@ use tower_sessions::Session;
 use crate::pages::kit::{
     document,
     format::role_label,
-    forms::{error_summary, notice, Field},
-    PageContext,
+    forms::{error_for, error_summary, notice, titled, Problems},
+    PageContext, TextField,
 };
 use crate::{
     auth::{
@@ -40,7 +40,7 @@ pub fn check_new_password(
     new: &str,
     confirm: &str,
     user_inputs: &[&str],
-) -> Result<NewPassword, Vec<(&'static str, String)>> {
+) -> Result<NewPassword, Problems> {
     let mut problems = Vec::new();
     let parsed = if new.is_empty() {
         problems.push(("new_password", locale.t("auth.password.new_missing")));
@@ -95,6 +95,48 @@ pub struct AccountQuery {
     password_changed: Option<String>,
 }
 
+/// What the account page shows besides the viewer's own name and role: whom they act for, a
+/// message after a change, and the password form's problems after a failed post.
+pub struct AccountPage {
+    /// The subject a subject account speaks for.
+    pub speaks_for: Option<String>,
+    /// The authority a recorder records for, in the page's language.
+    pub records_for: Option<String>,
+    /// The review body a reviewer reviews for, in the page's language.
+    pub reviews_for: Option<String>,
+    pub message: Option<String>,
+    pub problems: Problems,
+}
+
+impl AccountPage {
+    /// Every query of the account page.
+    pub async fn load(state: &AppState, viewer: &Viewer, locale: Locale) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let speaks_for = match viewer.subject_id {
+            Some(id) => register::subject(&mut conn, id).await?.map(|s| s.display_name),
+            None => None,
+        };
+        let records_for = match viewer.authority_id {
+            Some(id) => accounts::authority_choices(&mut conn)
+                .await?
+                .into_iter()
+                .find(|a| a.id == id)
+                .map(|a| if locale == Locale::ZhCn { a.name_zh } else { a.name_en }),
+            None => None,
+        };
+        let reviews_for =
+            match viewer.review_body_id {
+                Some(id) => accounts::review_bodies(&mut conn)
+                    .await?
+                    .into_iter()
+                    .find(|b| b.id == id)
+                    .map(|b| if locale == Locale::ZhCn { b.name_zh } else { b.name_en }),
+                None => None,
+            };
+        Ok(Self { speaks_for, records_for, reviews_for, message: None, problems: Vec::new() })
+    }
+}
+
 /// `GET /me`.
 pub async fn page(
     State(state): State<AppState>,
@@ -103,9 +145,10 @@ pub async fn page(
     query: Result<Query<AccountQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
     let locale = shell.locale;
-    let ctx = shell.clone();
-    let message = query.ok().and_then(|q| q.0.password_changed).map(|_| locale.t("account.password_changed"));
-    render(&state, &ctx, &viewer, &[], message).await
+    let mut page = AccountPage::load(&state, &viewer, locale).await?;
+    page.message =
+        query.ok().and_then(|q| q.0.password_changed).map(|_| locale.t("account.password_changed"));
+    Ok(account_view(&page, &shell, &viewer))
 }
 
 /// The change-password form. `Debug` leaves the passwords out.
@@ -137,7 +180,7 @@ pub async fn change_password(
 ) -> AppResult<Response> {
     let locale = shell.locale;
     let ctx = shell.clone();
-    let mut problems = Vec::new();
+    let mut problems: Problems = Vec::new();
     if form.current_password.is_empty() {
         problems.push(("current_password", locale.t("auth.password.current_missing")));
     }
@@ -206,83 +249,54 @@ pub async fn change_password(
     Ok(Redirect::to("/me?password_changed=1").into_response())
 }
 
+/// The account page again after a failed change, with its problems and status.
 async fn refuse(
     state: &AppState,
     ctx: &PageContext,
     viewer: &Viewer,
     status: StatusCode,
-    problems: Vec<(&'static str, String)>,
+    problems: Problems,
 ) -> AppResult<Response> {
-    Ok((status, render(state, ctx, viewer, &problems, None).await?).into_response())
+    let mut page = AccountPage::load(state, viewer, ctx.locale).await?;
+    page.problems = problems;
+    Ok((status, account_view(&page, ctx, viewer)).into_response())
 }
 
-async fn render(
-    state: &AppState,
-    ctx: &PageContext,
-    viewer: &Viewer,
-    problems: &[(&'static str, String)],
-    message: Option<String>,
-) -> AppResult<Html<String>> {
+/// The account page, drawn from what [`AccountPage::load`] read and who is signed in.
+fn account_view(page: &AccountPage, ctx: &PageContext, viewer: &Viewer) -> Html<String> {
     let locale = ctx.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let speaks_for = match viewer.subject_id {
-        Some(id) => register::subject(&mut conn, id).await?.map(|s| s.display_name),
-        None => None,
-    };
-    let records_for =
-        match viewer.authority_id {
-            Some(id) => accounts::authority_choices(&mut conn)
-                .await?
-                .into_iter()
-                .find(|a| a.id == id)
-                .map(|a| if locale == Locale::ZhCn { a.name_zh } else { a.name_en }),
-            None => None,
-        };
-    let reviews_for = match viewer.review_body_id {
-        Some(id) => accounts::review_bodies(&mut conn).await?.into_iter().find(|b| b.id == id).map(|b| {
-            if locale == Locale::ZhCn {
-                b.name_zh
-            } else {
-                b.name_en
-            }
-        }),
-        None => None,
-    };
-    drop(conn);
-
-    let error_for = |field: &str| problems.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
-    let link_row =
-        |label: String, value: Option<String>| value.map(|v| view! { <dt>{label}</dt><dd>{v}</dd> });
+    let problems = &page.problems;
     let main = view! {
         <h1>{locale.t("account.title")}</h1>
-        {notice(message)}
+        {notice(page.message.clone())}
         <dl class="facts">
             <dt>{locale.t("account.name")}</dt><dd>{viewer.display_name.clone()}</dd>
             <dt>{locale.t("account.username")}</dt><dd>{viewer.username.clone()}</dd>
             <dt>{locale.t("account.role_label")}</dt><dd>{role_label(locale, viewer.role)}</dd>
-            {link_row(locale.t("account.speaks_for"), speaks_for)}
-            {link_row(locale.t("account.records_for"), records_for)}
-            {link_row(locale.t("account.reviews_for"), reviews_for)}
+            <Fact label=locale.t("account.speaks_for") value=page.speaks_for.clone()/>
+            <Fact label=locale.t("account.records_for") value=page.records_for.clone()/>
+            <Fact label=locale.t("account.reviews_for") value=page.reviews_for.clone()/>
         </dl>
         <p>{locale.t(&format!("account.role_does.{}", viewer.role.as_str()))}</p>
         <h2 id="password">{locale.t("account.change_password")}</h2>
-        {error_summary(locale.t("forms.error_summary"), problems.to_vec())}
+        {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <p>{locale.t("account.change_password_intro")}</p>
         <form class="stack" method="post" action="/me/password">
             <input type="text" name="username" autocomplete="username" value=viewer.username.clone() hidden=true/>
-            {Field::new("current_password", locale.t("auth.password.current"), "password", "current-password")
-                .error(error_for("current_password")).view()}
-            {Field::new("new_password", locale.t("auth.password.new"), "password", "new-password")
-                .hint(password_hint(locale)).error(error_for("new_password")).view()}
-            {Field::new("confirm_password", locale.t("auth.password.confirm"), "password", "new-password")
-                .error(error_for("confirm_password")).view()}
+            <TextField id="current_password" label=locale.t("auth.password.current") kind="password"
+                autocomplete="current-password" error=error_for(problems, "current_password")/>
+            <TextField id="new_password" label=locale.t("auth.password.new") kind="password"
+                autocomplete="new-password" hint=Some(password_hint(locale)) error=error_for(problems, "new_password")/>
+            <TextField id="confirm_password" label=locale.t("auth.password.confirm") kind="password"
+                autocomplete="new-password" error=error_for(problems, "confirm_password")/>
             <button type="submit">{locale.t("account.change_password_submit")}</button>
         </form>
     };
-    let title = if problems.is_empty() {
-        locale.t("account.title")
-    } else {
-        locale.t_with("forms.error_title", &[("title", &locale.t("account.title"))])
-    };
-    Ok(document(ctx, &title, main.into_any()))
+    document(ctx, &titled(locale, locale.t("account.title"), problems), main.into_any())
+}
+
+/// One fact of the account, shown only when the account has it.
+#[component]
+fn Fact(label: String, value: Option<String>) -> impl IntoView {
+    value.map(|v| view! { <dt>{label}</dt><dd>{v}</dd> })
 }

@@ -7,7 +7,7 @@
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
     http::{header, StatusCode},
-    response::{IntoResponse, Redirect, Response},
+    response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::Utc;
 use leptos::prelude::*;
@@ -16,8 +16,8 @@ use tower_sessions::Session;
 
 use crate::pages::kit::{
     document,
-    forms::{error_summary, notice, Field},
-    PageContext,
+    forms::{error_summary, notice},
+    PageContext, TextField,
 };
 use crate::{
     auth::{
@@ -132,9 +132,9 @@ pub async fn page(
     } else {
         None
     };
-    let ctx = shell.clone();
     let next = query.next.as_deref().and_then(local_path).unwrap_or_default().to_string();
-    render(&ctx, "", &next, &[], message).into_response()
+    let page = SignInPage { username: String::new(), next, problems: Vec::new(), message };
+    sign_in_view(&page, &shell).into_response()
 }
 
 /// `POST /sign-in`.
@@ -145,11 +145,16 @@ pub async fn submit(
     ClientAddress(address): ClientAddress,
     Form(form): Form<SignInForm>,
 ) -> AppResult<Response> {
-    let ctx = shell.clone();
     let next = local_path(&form.next).unwrap_or_default().to_string();
     let refuse = |problems: &[Problem]| {
         let status = problems.iter().map(|p| p.status()).max().unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-        let mut response = (status, render(&ctx, &form.username, &next, problems, None)).into_response();
+        let page = SignInPage {
+            username: form.username.trim().to_string(),
+            next: next.clone(),
+            problems: problems.to_vec(),
+            message: None,
+        };
+        let mut response = (status, sign_in_view(&page, &shell)).into_response();
         if let Some(Problem::Throttled(minutes)) = problems.first() {
             let seconds = (minutes * 60).to_string();
             response
@@ -230,14 +235,19 @@ pub async fn sign_out(session: Session) -> AppResult<Response> {
     Ok(Redirect::to("/sign-in?signed_out=1").into_response())
 }
 
-fn render(
-    ctx: &PageContext,
-    username: &str,
-    next: &str,
-    problems: &[Problem],
+/// What the sign-in form shows: the name typed (never the password), where to go next, what
+/// went wrong, and a message from the redirect that led here.
+pub struct SignInPage {
+    username: String,
+    next: String,
+    problems: Vec<Problem>,
     message: Option<String>,
-) -> axum::response::Html<String> {
+}
+
+/// The sign-in form, for a first visit and after a failed attempt alike.
+fn sign_in_view(page: &SignInPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
+    let problems = &page.problems;
     let field_error = |field: &str| {
         problems.iter().find(|p| p.is_about_a_field() && p.field() == field).map(|p| p.message(locale))
     };
@@ -245,21 +255,17 @@ fn render(
         locale.t("forms.error_summary"),
         problems.iter().map(|p| (p.field(), p.message(locale))).collect(),
     );
-    let username_field = Field::new("username", locale.t("auth.sign_in.username"), "text", "username")
-        .value(username.trim())
-        .error(field_error("username"));
-    let password_field =
-        Field::new("password", locale.t("auth.sign_in.password"), "password", "current-password")
-            .error(field_error("password"));
     let main = view! {
         <h1>{locale.t("sign_in.title")}</h1>
-        {notice(message)}
+        {notice(page.message.clone())}
         {summary}
         <p>{locale.t("auth.sign_in.intro")}</p>
         <form class="stack" method="post" action="/sign-in">
-            {username_field.view()}
-            {password_field.view()}
-            <input type="hidden" name="next" value=next.to_string()/>
+            <TextField id="username" label=locale.t("auth.sign_in.username") autocomplete="username"
+                value=page.username.clone() error=field_error("username")/>
+            <TextField id="password" label=locale.t("auth.sign_in.password") kind="password"
+                autocomplete="current-password" error=field_error("password")/>
+            <input type="hidden" name="next" value=page.next.clone()/>
             <button type="submit">{locale.t("auth.sign_in.submit")}</button>
         </form>
         <p class="muted">{locale.t("auth.sign_in.no_account")}</p>

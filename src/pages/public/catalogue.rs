@@ -6,13 +6,13 @@ use axum::{
     extract::{Path, State},
     response::Html,
 };
-use chrono::Utc;
-use leptos::prelude::*;
+use chrono::{DateTime, Utc};
+use leptos::{either::Either, prelude::*};
 
 use crate::pages::kit::{
-    data_table, document,
+    document,
     format::{self, pick},
-    PageContext,
+    DataTable, PageContext,
 };
 use crate::{
     domain::{changes, GradeBands, Restriction, RuleCode, RuleField, RuleVersion, SchemeKind},
@@ -22,40 +22,58 @@ use crate::{
     store::catalogue::{self, SchemeContext, SchemeRecord},
 };
 
+/// What the catalogue's index shows: every scheme.
+pub struct CataloguePage {
+    pub schemes: Vec<SchemeRecord>,
+}
+
+impl CataloguePage {
+    /// Every query of the index.
+    pub async fn load(state: &AppState) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        Ok(Self { schemes: catalogue::schemes(&mut conn).await? })
+    }
+}
+
 /// `GET /rules`: every scheme, and the restriction kinds of blacklists.
 pub async fn index(State(state): State<AppState>, shell: PageContext) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let schemes = catalogue::schemes(&mut conn).await?;
-    let ctx = shell.clone();
-    let items = schemes
-        .iter()
-        .map(|s| {
-            let kind = locale.t(&format!("catalogue.kind_{}", s.scheme.kind().code()));
-            view! {
-                <li>
-                    <h3><a href=format!("/rules/{}", s.scheme.code())>{pick(locale, &s.name_en, &s.name_zh).to_string()}</a></h3>
-                    <p class="muted">{pick(locale, &s.operator_en, &s.operator_zh).to_string()}" · "{kind}</p>
-                </li>
-            }
-        })
-        .collect_view();
+    let page = CataloguePage::load(&state).await?;
+    Ok(index_view(&page, &shell))
+}
+
+/// The catalogue's index, drawn from what [`CataloguePage::load`] read.
+fn index_view(page: &CataloguePage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let schemes = if page.schemes.is_empty() {
+        Either::Left(view! { <p>{locale.t("catalogue.no_schemes")}</p> })
+    } else {
+        let items = page
+            .schemes
+            .iter()
+            .map(|s| {
+                let kind = locale.t(&format!("catalogue.kind_{}", s.scheme.kind().code()));
+                view! {
+                    <li>
+                        <h3><a href=format!("/rules/{}", s.scheme.code())>{pick(locale, &s.name_en, &s.name_zh).to_string()}</a></h3>
+                        <p class="muted">{pick(locale, &s.operator_en, &s.operator_zh).to_string()}" · "{kind}</p>
+                    </li>
+                }
+            })
+            .collect_view();
+        Either::Right(view! { <ul class="cards">{items}</ul> })
+    };
     let main = view! {
         <h1>{locale.t("catalogue.title")}</h1>
         <p class="lead">{locale.t("catalogue.intro")}</p>
         <h2>{locale.t("catalogue.schemes")}</h2>
-        {if schemes.is_empty() {
-            view! { <p>{locale.t("catalogue.no_schemes")}</p> }.into_any()
-        } else {
-            view! { <ul class="cards">{items}</ul> }.into_any()
-        }}
+        {schemes}
         <h2 id="restrictions">{locale.t("catalogue.restrictions_title")}</h2>
         <p>{locale.t("catalogue.restrictions_intro")}</p>
         <ul>
             {Restriction::ALL.into_iter().map(|r| view! { <li>{format::restriction(locale, r)}</li> }).collect_view()}
         </ul>
     };
-    Ok(document(&ctx, &locale.t("catalogue.title"), main.into_any()))
+    document(ctx, &locale.t("catalogue.title"), main.into_any())
 }
 
 async fn scheme_context(state: &AppState, code: &str) -> AppResult<SchemeContext> {
@@ -66,21 +84,40 @@ async fn scheme_context(state: &AppState, code: &str) -> AppResult<SchemeContext
     context.ok_or(AppError::NotFound)
 }
 
+/// What a scheme's page shows: the scheme, and its rules in force.
+pub struct SchemePage {
+    pub record: SchemeRecord,
+    /// The versions in force at the instant the page was loaded for.
+    pub in_force: Vec<RuleVersion>,
+}
+
+impl SchemePage {
+    /// Every query of a scheme's page; 404 for a scheme that does not exist.
+    pub async fn load(state: &AppState, code: &str, now: DateTime<Utc>) -> AppResult<Self> {
+        let context = scheme_context(state, code).await?;
+        let in_force = context.catalogue.in_force_at(now).into_iter().cloned().collect();
+        Ok(Self { record: context.record, in_force })
+    }
+}
+
 /// `GET /rules/{scheme}`: one scheme's bands, components and rules in force.
 pub async fn scheme(
     State(state): State<AppState>,
     shell: PageContext,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let ctx_data = scheme_context(&state, &code).await?;
-    let record = &ctx_data.record;
+    let page = SchemePage::load(&state, &code, Utc::now()).await?;
+    Ok(scheme_view(&page, &shell))
+}
+
+/// A scheme's page, drawn from what [`SchemePage::load`] read.
+fn scheme_view(page: &SchemePage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let record = &page.record;
     let scheme = &record.scheme;
-    let ctx = shell.clone();
     let title = pick(locale, &record.name_en, &record.name_zh).to_string();
-    let now = Utc::now();
-    let in_force = ctx_data.catalogue.in_force_at(now);
-    let rows = in_force
+    let rows = page
+        .in_force
         .iter()
         .map(|v| {
             let href = format!("/rules/{}/{}", scheme.code(), v.rule_code());
@@ -118,15 +155,15 @@ pub async fn scheme(
         {bands_table(locale, scheme.bands())}
         {components_section(locale, record)}
         <h2>{locale.t("catalogue.rules_title")}</h2>
-        {data_table(None, locale.t("catalogue.rules_caption"), vec![
+        <DataTable caption=locale.t("catalogue.rules_caption") columns=vec![
             (locale.t("catalogue.col_code"), false),
             (locale.t("catalogue.col_title"), false),
             (locale.t("catalogue.col_effect"), false),
             (locale.t("catalogue.col_counts_for"), false),
             (locale.t("catalogue.col_legal_basis"), false),
-        ], rows)}
+        ]>{rows}</DataTable>
     };
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }
 
 fn component_name<'a>(locale: Locale, record: &'a SchemeRecord, v: &RuleVersion) -> Option<&'a str> {
@@ -136,7 +173,7 @@ fn component_name<'a>(locale: Locale, record: &'a SchemeRecord, v: &RuleVersion)
 }
 
 /// The grade bands with both limits, highest first.
-pub fn bands_table(locale: Locale, bands: &GradeBands) -> AnyView {
+pub fn bands_table(locale: Locale, bands: &GradeBands) -> impl IntoView {
     let rows = (0..bands.bands().len())
         .map(|i| {
             let (min, max) = bands.limits_at(i);
@@ -150,47 +187,79 @@ pub fn bands_table(locale: Locale, bands: &GradeBands) -> AnyView {
             }
         })
         .collect_view();
-    data_table(
-        Some("bands"),
-        locale.t("catalogue.bands_caption"),
-        vec![
-            (locale.t("catalogue.col_grade"), false),
-            (locale.t("catalogue.col_from"), true),
-            (locale.t("catalogue.col_to"), true),
-        ],
-        rows,
-    )
+    let columns = vec![
+        (locale.t("catalogue.col_grade"), false),
+        (locale.t("catalogue.col_from"), true),
+        (locale.t("catalogue.col_to"), true),
+    ];
+    view! { <DataTable class="bands" caption=locale.t("catalogue.bands_caption") columns>{rows}</DataTable> }
 }
 
-fn components_section(locale: Locale, record: &SchemeRecord) -> AnyView {
+/// A weighted scheme's components with their weights and starting values (nothing for a
+/// points scheme).
+fn components_section(locale: Locale, record: &SchemeRecord) -> impl IntoView {
     let components = record.scheme.components();
-    if components.is_empty() {
-        return ().into_any();
+    (!components.is_empty()).then(|| {
+        let rows = components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let name = record.component_names.get(i).map(|(en, zh)| pick(locale, en, zh).to_string());
+                view! {
+                    <tr>
+                        <th scope="row">{name.unwrap_or_else(|| c.code.to_string())}</th>
+                        <td class="num">{format!("{}%", c.weight_percent)}</td>
+                        <td class="num">{c.start}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <h2>{locale.t("catalogue.components_title")}</h2>
+            <p>{locale.t("catalogue.components_formula")}</p>
+            <DataTable caption=locale.t("catalogue.components_caption") columns=vec![
+                (locale.t("catalogue.col_component"), false),
+                (locale.t("catalogue.col_weight"), true),
+                (locale.t("catalogue.col_start"), true),
+            ]>{rows}</DataTable>
+        }
+    })
+}
+
+/// What a rule's page shows: its scheme, every published version (oldest first) and the one in
+/// force.
+pub struct RulePage {
+    pub record: SchemeRecord,
+    pub code: RuleCode,
+    /// Never empty: a rule with no published version is not found.
+    pub published: Vec<RuleVersion>,
+    /// The version in force at the instant the page was loaded for, if any.
+    pub in_force: Option<RuleVersion>,
+}
+
+impl RulePage {
+    /// Every query of a rule's page; 404 for an unknown scheme, or a rule never published.
+    pub async fn load(
+        state: &AppState,
+        scheme_code: &str,
+        rule_code: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self> {
+        let context = scheme_context(state, scheme_code).await?;
+        let code = RuleCode::parse(rule_code).map_err(|_| AppError::NotFound)?;
+        let published: Vec<RuleVersion> = context
+            .catalogue
+            .history(&code)
+            .iter()
+            .filter(|v| v.status().code() != "draft")
+            .cloned()
+            .collect();
+        if published.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        let in_force = context.catalogue.version_in_force(&code, now).ok().cloned();
+        Ok(Self { record: context.record, code, published, in_force })
     }
-    let rows = components
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let name = record.component_names.get(i).map(|(en, zh)| pick(locale, en, zh).to_string());
-            view! {
-                <tr>
-                    <th scope="row">{name.unwrap_or_else(|| c.code.to_string())}</th>
-                    <td class="num">{format!("{}%", c.weight_percent)}</td>
-                    <td class="num">{c.start}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <h2>{locale.t("catalogue.components_title")}</h2>
-        <p>{locale.t("catalogue.components_formula")}</p>
-        {data_table(None, locale.t("catalogue.components_caption"), vec![
-            (locale.t("catalogue.col_component"), false),
-            (locale.t("catalogue.col_weight"), true),
-            (locale.t("catalogue.col_start"), true),
-        ], rows)}
-    }
-    .into_any()
 }
 
 /// `GET /rules/{scheme}/{rule}`: a rule's text, legal basis and every version with what changed.
@@ -199,28 +268,25 @@ pub async fn rule(
     shell: PageContext,
     Path((scheme_code, rule_code)): Path<(String, String)>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let ctx_data = scheme_context(&state, &scheme_code).await?;
-    let code = RuleCode::parse(&rule_code).map_err(|_| AppError::NotFound)?;
-    let history = ctx_data.catalogue.history(&code);
-    let published: Vec<&RuleVersion> = history.iter().filter(|v| v.status().code() != "draft").collect();
-    let latest = *published.last().ok_or(AppError::NotFound)?;
-    let record = &ctx_data.record;
-    let ctx = shell.clone();
-    let title = format!("{} · {}", code, format::rule_title(locale, latest));
-    let in_force = ctx_data.catalogue.version_in_force(&code, Utc::now()).ok();
-    let shown = in_force.unwrap_or(latest);
+    let page = RulePage::load(&state, &scheme_code, &rule_code, Utc::now()).await?;
+    Ok(rule_view(&page, &shell))
+}
+
+/// A rule's page, drawn from what [`RulePage::load`] read.
+fn rule_view(page: &RulePage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let RulePage { record, code, published, in_force } = page;
     let versions = published
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let changed = if i == 0 { Vec::new() } else { changes(published[i - 1], v) };
+            let changed = if i == 0 { Vec::new() } else { changes(&published[i - 1], v) };
             let change_items = changed
                 .iter()
                 .filter(|c| !matches!(c.field, RuleField::TitleZh | RuleField::DescriptionZh) || locale == Locale::ZhCn)
                 .filter(|c| !matches!(c.field, RuleField::TitleEn | RuleField::DescriptionEn) || locale == Locale::En)
                 .map(|c| {
-                    let before = field_value(locale, record, published[i - 1], c.field);
+                    let before = field_value(locale, record, &published[i - 1], c.field);
                     let after = field_value(locale, record, v, c.field);
                     view! {
                         <li>
@@ -239,38 +305,45 @@ pub async fn rule(
                         " · "{locale.t(&format!("rule.status_{}", v.status().code()))}
                     </p>
                     {if i == 0 {
-                        view! { <p class="muted">{locale.t("rule.first_version")}</p> }.into_any()
+                        Either::Left(view! { <p class="muted">{locale.t("rule.first_version")}</p> })
                     } else {
-                        view! { <ul class="changes">{change_items}</ul> }.into_any()
+                        Either::Right(view! { <ul class="changes">{change_items}</ul> })
                     }}
                 </li>
             }
         })
         .collect_view();
+    let title = match published.last() {
+        Some(latest) => format!("{} · {}", code, format::rule_title(locale, latest)),
+        None => code.to_string(),
+    };
+    let shown = in_force.as_ref().or(published.last());
     let main = view! {
         <p><a href=format!("/rules/{}", record.scheme.code())>{pick(locale, &record.name_en, &record.name_zh).to_string()}</a></p>
         <h1>{title.clone()}</h1>
-        <p class="lead">{format::rule_description(locale, shown).to_string()}</p>
-        <dl class="facts">
-            <dt>{locale.t("catalogue.col_legal_basis")}</dt>
-            <dd>{shown.legal_basis().map(|b| b.to_string()).unwrap_or_default()}</dd>
-            <dt>{locale.t("catalogue.col_effect")}</dt>
-            <dd>{format::effect(locale, shown.effect(), component_name(locale, record, shown))}</dd>
-            <dt>{locale.t("catalogue.col_counts_for")}</dt>
-            <dd>{format::validity(locale, shown.counts_for())}</dd>
-            <dt>{locale.t("rule.current_version")}</dt>
-            <dd>{match in_force {
-                Some(v) => locale.t_with("rule.version_n", &[("n", &v.version().to_string())]),
-                None => locale.t("rule.not_in_force"),
-            }}</dd>
-        </dl>
-        {in_force.map(|_| view! {
+        {shown.map(|shown| view! {
+            <p class="lead">{format::rule_description(locale, shown).to_string()}</p>
+            <dl class="facts">
+                <dt>{locale.t("catalogue.col_legal_basis")}</dt>
+                <dd>{shown.legal_basis().map(|b| b.to_string()).unwrap_or_default()}</dd>
+                <dt>{locale.t("catalogue.col_effect")}</dt>
+                <dd>{format::effect(locale, shown.effect(), component_name(locale, record, shown))}</dd>
+                <dt>{locale.t("catalogue.col_counts_for")}</dt>
+                <dd>{format::validity(locale, shown.counts_for())}</dd>
+                <dt>{locale.t("rule.current_version")}</dt>
+                <dd>{match in_force {
+                    Some(v) => locale.t_with("rule.version_n", &[("n", &v.version().to_string())]),
+                    None => locale.t("rule.not_in_force"),
+                }}</dd>
+            </dl>
+        })}
+        {in_force.as_ref().map(|_| view! {
             <p><a class="button" href=format!("/appeals/new?rule={}/{}", record.scheme.code(), code)>{locale.t("appeals.contest_this")}</a></p>
         })}
         <h2>{locale.t("rule.history_title")}</h2>
         <ol class="versions">{versions}</ol>
     };
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }
 
 /// A field of a version as a person reads it.

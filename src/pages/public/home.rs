@@ -5,19 +5,29 @@ use leptos::prelude::*;
 
 use crate::pages::kit::{document, PageContext};
 
+/// `GET /`: nothing to load, the page is its words.
 pub async fn page(shell: PageContext) -> Html<String> {
-    let locale = shell.locale;
-    let ctx = shell.clone();
+    home_view(&shell)
+}
+
+fn home_view(ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
     let main = view! {
         <h1>{locale.t("home.title")}</h1>
         <p class="lead">{locale.t("home.lead")}</p>
         <h2>{locale.t("home.rights_title")}</h2>
         <ul class="rights">
-            <li><strong>{locale.t("home.right_notice")}</strong>" "{locale.t("home.right_notice_text")}</li>
-            <li><strong>{locale.t("home.right_explanation")}</strong>" "{locale.t("home.right_explanation_text")}</li>
-            <li><strong>{locale.t("home.right_contest")}</strong>" "{locale.t("home.right_contest_text")}</li>
+            <Right title=locale.t("home.right_notice") text=locale.t("home.right_notice_text")/>
+            <Right title=locale.t("home.right_explanation") text=locale.t("home.right_explanation_text")/>
+            <Right title=locale.t("home.right_contest") text=locale.t("home.right_contest_text")/>
         </ul>
         <p><a class="button" href="/rules">{locale.t("home.catalogue_link")}</a></p>
     };
-    document(&ctx, &locale.t("home.title"), main.into_any())
+    document(ctx, &locale.t("home.title"), main.into_any())
+}
+
+/// One of a subject's rights: its name, then what it means.
+#[component]
+fn Right(title: String, text: String) -> impl IntoView {
+    view! { <li><strong>{title}</strong>" "{text}</li> }
 }

@@ -9,9 +9,10 @@ use axum::{
     http::{header, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
-use chrono::Utc;
-use leptos::prelude::*;
+use chrono::{DateTime, Utc};
+use leptos::{either::Either, prelude::*};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::http::query::Query;
 use crate::pages::kit::{
@@ -19,10 +20,10 @@ use crate::pages::kit::{
         actor, clock, decisions_view, describe, describe_target, evidence_list, failure_message, parse_id,
         refusal_text, status_badge, suspends, timeline_view, Audience,
     },
-    data_table, document,
+    document,
     format::{self},
-    forms::{error_summary, notice, text_area},
-    PageContext,
+    forms::{error_for, error_summary, notice, text_area, Problems},
+    DataTable, PageContext,
 };
 use crate::pages::subject::own_subject;
 use crate::{
@@ -48,50 +49,90 @@ use crate::{
 /// larger is refused while it arrives, before it is stored anywhere.
 pub const UPLOAD_LIMIT: usize = MAX_FILES * MAX_FILE_BYTES + 256 * 1024;
 
+/// What the list of the subject's appeals shows.
+pub struct AppealsPage {
+    /// Newest first.
+    pub appeals: Vec<Appeal>,
+}
+
+impl AppealsPage {
+    /// Every query of the list.
+    pub async fn load(state: &AppState, viewer: &Viewer) -> AppResult<Self> {
+        let subject = own_subject(viewer)?;
+        let mut conn = state.db.pool.acquire().await?;
+        Ok(Self { appeals: appeals::of_subject(&mut conn, subject).await? })
+    }
+}
+
 /// `GET /appeals`: the subject's appeals, newest first.
 pub async fn list(
     State(state): State<AppState>,
     shell: PageContext,
     SignedIn(viewer): SignedIn,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let subject = own_subject(&viewer)?;
-    let now = Utc::now();
-    let mut conn = state.db.pool.acquire().await?;
-    let mine = appeals::of_subject(&mut conn, subject).await?;
-    let mut rows = Vec::new();
-    for a in &mine {
-        let (what, _) = describe(locale, a, true);
-        rows.push(view! {
-            <tr>
-                <td><a href=format!("/appeals/{}", a.id)>{a.reference()}</a></td>
-                <td>{what}</td>
-                <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
-                <td><time datetime=format::iso_date(a.filed_at)>{format::date(locale, a.filed_at)}</time></td>
-                <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
-                <td>{status_badge(locale, a, now)}</td>
-            </tr>
-        });
-    }
-    let ctx = shell.clone();
+    let page = AppealsPage::load(&state, &viewer).await?;
+    Ok(list_view(&page, &shell, Utc::now()))
+}
+
+/// The list of appeals, drawn from what [`AppealsPage::load`] read.
+fn list_view(page: &AppealsPage, ctx: &PageContext, now: DateTime<Utc>) -> Html<String> {
+    let locale = ctx.locale;
+    let rows = page
+        .appeals
+        .iter()
+        .map(|a| {
+            let (what, _) = describe(locale, a, true);
+            view! {
+                <tr>
+                    <td><a href=format!("/appeals/{}", a.id)>{a.reference()}</a></td>
+                    <td>{what}</td>
+                    <td>{grounds_label(locale, a.grounds)}</td>
+                    <td><Day locale at=a.filed_at/></td>
+                    <td><Day locale at=a.due_at/></td>
+                    <td>{status_badge(locale, a, now)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
     let title = locale.t("appeals.title");
+    let table = if page.appeals.is_empty() {
+        Either::Left(view! { <p>{locale.t("appeals.none")}</p> })
+    } else {
+        let columns = vec![
+            (locale.t("appeals.col_reference"), false),
+            (locale.t("appeals.col_contested"), false),
+            (locale.t("appeals.col_grounds"), false),
+            (locale.t("appeals.col_filed"), false),
+            (locale.t("appeals.col_due"), false),
+            (locale.t("appeals.col_status"), false),
+        ];
+        Either::Right(view! { <DataTable caption=locale.t("appeals.caption") columns>{rows}</DataTable> })
+    };
     let main = view! {
         <h1>{title.clone()}</h1>
         <p>{locale.t("appeals.intro")}</p>
-        {if mine.is_empty() {
-            view! { <p>{locale.t("appeals.none")}</p> }.into_any()
-        } else {
-            data_table(None, locale.t("appeals.caption"), vec![
-                (locale.t("appeals.col_reference"), false),
-                (locale.t("appeals.col_contested"), false),
-                (locale.t("appeals.col_grounds"), false),
-                (locale.t("appeals.col_filed"), false),
-                (locale.t("appeals.col_due"), false),
-                (locale.t("appeals.col_status"), false),
-            ], rows.collect_view())
-        }}
+        {table}
     };
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
+}
+
+fn grounds_label(locale: Locale, grounds: Grounds) -> String {
+    locale.t(&format!("appeals.grounds_{}", grounds.code()))
+}
+
+/// A date as a `<time>` element.
+#[component]
+fn Day(locale: Locale, at: DateTime<Utc>) -> impl IntoView {
+    view! { <time datetime=format::iso_date(at)>{format::date(locale, at)}</time> }
+}
+
+/// What an appeal contests: a link where the viewer may follow one, else plain text.
+#[component]
+fn ContestedItem(what: String, link: Option<String>) -> impl IntoView {
+    match link {
+        Some(href) => Either::Left(view! { <a href=href>{what}</a> }),
+        None => Either::Right(view! { <span>{what}</span> }),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,12 +186,40 @@ fn target_parts(target: Target) -> (&'static str, String) {
 }
 
 /// What the person typed, kept when the form comes back with problems.
-#[derive(Debug, Default)]
-struct Filing {
-    target_kind: String,
-    target_id: String,
-    grounds: String,
-    statement: String,
+#[derive(Clone, Debug, Default)]
+pub struct Filing {
+    pub target_kind: String,
+    pub target_id: String,
+    pub grounds: String,
+    pub statement: String,
+}
+
+/// What the filing form shows: the item contested, an appeal already open on it, and what was
+/// posted with its problems when the form comes back.
+pub struct FilingPage {
+    pub target: Target,
+    what: String,
+    link: Option<String>,
+    /// An open appeal on the same item.
+    pub existing: Option<Uuid>,
+    pub filing: Filing,
+    pub problems: Problems,
+}
+
+impl FilingPage {
+    /// Every query of the filing form.
+    pub async fn load(
+        state: &AppState,
+        locale: Locale,
+        target: Target,
+        filing: Filing,
+        problems: Problems,
+    ) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let (what, link) = describe_target(&mut conn, locale, target, true).await?;
+        let existing = appeals::open_on(&mut conn, target).await?;
+        Ok(Self { target, what, link, existing, filing, problems })
+    }
 }
 
 /// `GET /appeals/new?event=…`: the filing form.
@@ -159,7 +228,7 @@ pub async fn new_form(
     shell: PageContext,
     SignedIn(viewer): SignedIn,
     Query(query): Query<NewQuery>,
-) -> AppResult<Response> {
+) -> AppResult<Html<String>> {
     let (kind, id) = match (&query.event, &query.entry, &query.rule) {
         (Some(e), _, _) => ("event", e.as_str()),
         (_, Some(e), _) => ("entry", e.as_str()),
@@ -169,28 +238,17 @@ pub async fn new_form(
     let target = resolve_target(&state, &viewer, kind, id).await?;
     let (kind, id) = target_parts(target);
     let filing = Filing { target_kind: kind.into(), target_id: id, ..Filing::default() };
-    let ctx = shell.clone();
-    filing_form(&state, &ctx, target, &filing, Vec::new(), StatusCode::OK).await
+    let page = FilingPage::load(&state, shell.locale, target, filing, Vec::new()).await?;
+    Ok(filing_view(&page, &shell))
 }
 
-async fn filing_form(
-    state: &AppState,
-    ctx: &PageContext,
-    target: Target,
-    filing: &Filing,
-    errors: Vec<(&'static str, String)>,
-    status: StatusCode,
-) -> AppResult<Response> {
+/// The filing form, drawn from what [`FilingPage::load`] read.
+fn filing_view(page: &FilingPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let (what, link) = describe_target(&mut conn, locale, target, true).await?;
-    let existing = appeals::open_on(&mut conn, target).await?;
-    drop(conn);
+    let FilingPage { target, what, link, existing, filing, problems } = page;
     let title = locale.t("appeals.new_title");
-    let error_for = |field: &str| errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
-    let grounds_error = error_for("grounds");
-    let statement_error = error_for("statement");
-    let evidence_error = error_for("evidence");
+    let grounds_error = error_for(problems, "grounds");
+    let statement_error = error_for(problems, "statement");
     let options = Grounds::ALL
         .into_iter()
         .map(|g| {
@@ -199,17 +257,16 @@ async fn filing_form(
             view! {
                 <div class="choice">
                     <input type="radio" name="grounds" id=id.clone() value=g.code() checked=checked/>
-                    <label for=id>{locale.t(&format!("appeals.grounds_{}", g.code()))}</label>
+                    <label for=id>{grounds_label(locale, g)}</label>
                 </div>
             }
         })
         .collect_view();
-    let had_errors = !errors.is_empty();
     let main = view! {
         <h1>{title.clone()}</h1>
-        {error_summary(locale.t("appeals.problems"), errors.clone())}
+        {error_summary(locale.t("appeals.problems"), problems.clone())}
         <p class="lead">{locale.t("appeals.contesting")}" "
-            {match link { Some(href) => view! { <a href=href>{what.clone()}</a> }.into_any(), None => view! { <span>{what.clone()}</span> }.into_any() }}
+            <ContestedItem what=what.clone() link=link.clone()/>
         </p>
         {matches!(target, Target::Rule(_)).then(|| view! { <p>{locale.t("appeals.rule_goes_to_admins")}</p> })}
         {existing.map(|a| view! {
@@ -232,15 +289,16 @@ async fn filing_form(
                     aria-describedby=if statement_error.is_some() { "statement-hint statement-error" } else { "statement-hint" }
                     aria-invalid=statement_error.is_some().then_some("true") inner_html=text_area(&filing.statement)></textarea>
             </div>
-            {evidence_input(locale, evidence_error, had_errors)}
+            <EvidenceInput locale error=error_for(problems, "evidence") again=!problems.is_empty()/>
             <button type="submit">{locale.t("appeals.file_submit")}</button>
         </form>
     };
-    Ok((status, document(ctx, &title, main.into_any())).into_response())
+    document(ctx, &title, main.into_any())
 }
 
 /// The file input with its limits; after a failed post the person must choose the files again.
-fn evidence_input(locale: Locale, error: Option<String>, again: bool) -> AnyView {
+#[component]
+fn EvidenceInput(locale: Locale, error: Option<String>, again: bool) -> impl IntoView {
     let hint = locale.t_with(
         "appeals.evidence_hint",
         &[("n", &MAX_FILES.to_string()), ("mb", &(MAX_FILE_BYTES / (1024 * 1024)).to_string())],
@@ -255,7 +313,6 @@ fn evidence_input(locale: Locale, error: Option<String>, again: bool) -> AnyView
                 aria-describedby=if error.is_some() { "evidence-hint evidence-error" } else { "evidence-hint" }/>
         </div>
     }
-    .into_any()
 }
 
 /// A multipart form as read: its text fields, and its files checked by content.
@@ -369,10 +426,9 @@ pub async fn file(
 ) -> AppResult<Response> {
     let locale = shell.locale;
     let subject = own_subject(&viewer)?;
-    let ctx = shell.clone();
     let upload = match read_upload(multipart).await {
         Ok(u) => u,
-        Err(refusal) => return Ok(upload_refused(&ctx, refusal)),
+        Err(refusal) => return Ok(upload_refused(&shell, refusal)),
     };
     let filing = Filing {
         target_kind: upload.field("target_kind"),
@@ -382,17 +438,19 @@ pub async fn file(
     };
     // Someone else's record, or no record at all: 404 alike.
     let target = resolve_target(&state, &viewer, &filing.target_kind, &filing.target_id).await?;
-    let mut errors = Vec::new();
-    let grounds =
-        Grounds::parse(&filing.grounds).map_err(|e| errors.push(("grounds", refusal_text(locale, &e)))).ok();
+    let mut problems = Vec::new();
+    let grounds = Grounds::parse(&filing.grounds)
+        .map_err(|e| problems.push(("grounds", refusal_text(locale, &e))))
+        .ok();
     let statement = Statement::parse(&filing.statement)
-        .map_err(|e| errors.push(("statement", refusal_text(locale, &e))))
+        .map_err(|e| problems.push(("statement", refusal_text(locale, &e))))
         .ok();
     if let Some(problem) = &upload.problem {
-        errors.push(("evidence", refusal_text(locale, problem)));
+        problems.push(("evidence", refusal_text(locale, problem)));
     }
-    let (Some(grounds), Some(statement), true) = (grounds, statement, errors.is_empty()) else {
-        return filing_form(&state, &ctx, target, &filing, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let (Some(grounds), Some(statement), true) = (grounds, statement, problems.is_empty()) else {
+        let page = FilingPage::load(&state, locale, target, filing, problems).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, filing_view(&page, &shell)).into_response());
     };
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
@@ -404,9 +462,9 @@ pub async fn file(
         }
         Err(failure) => {
             drop(tx);
-            let message = failure_message(locale, failure)?;
-            filing_form(&state, &ctx, target, &filing, vec![("", message)], StatusCode::UNPROCESSABLE_ENTITY)
-                .await
+            let problems = vec![("", failure_message(locale, failure)?)];
+            let page = FilingPage::load(&state, locale, target, filing, problems).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, filing_view(&page, &shell)).into_response())
         }
     }
 }
@@ -427,6 +485,56 @@ pub struct DoneQuery {
 
 const DONE: [&str; 4] = ["filed", "evidence", "withdrawn", "second_level"];
 
+/// What the subject sees of one of their appeals, with what a failed post left to say.
+pub struct AppealPage {
+    pub appeal: Appeal,
+    what: String,
+    link: Option<String>,
+    pub files: Vec<appeals::Evidence>,
+    pub decided: Vec<appeals::StoredDecision>,
+    pub timeline: Vec<appeals::Action>,
+    /// Whether the contested record stops counting while the appeal is open.
+    pub suspends: bool,
+    /// What the last action did (after its redirect).
+    pub done: Option<String>,
+    pub problems: Problems,
+}
+
+impl AppealPage {
+    /// Every query of the appeal page.
+    pub async fn load(state: &AppState, locale: Locale, a: Appeal) -> AppResult<Self> {
+        let (what, link) = describe(locale, &a, true);
+        let mut conn = state.db.pool.acquire().await?;
+        let files = appeals::evidence(&mut conn, a.id).await?;
+        let decided = appeals::decisions(&mut conn, a.id).await?;
+        let timeline = appeals::timeline(&mut conn, a.id).await?;
+        let suspends = suspends(&mut conn, &a).await?;
+        Ok(Self {
+            appeal: a,
+            what,
+            link,
+            files,
+            decided,
+            timeline,
+            suspends,
+            done: None,
+            problems: Vec::new(),
+        })
+    }
+
+    /// Whether the subject may ask for a second-level review, or why not.
+    pub fn second_level(&self) -> Result<(), AppealError> {
+        let first = self.decided.iter().find(|d| d.level == 1).map(|d| d.outcome);
+        appeal::check_second_level(self.appeal.status, self.appeal.level, first)
+    }
+
+    /// The page again after a failed post, with its problem and status.
+    fn refused(mut self, ctx: &PageContext, problem: (&'static str, String), status: StatusCode) -> Response {
+        self.problems = vec![problem];
+        (status, appeal_view(&self, ctx, Utc::now())).into_response()
+    }
+}
+
 /// `GET /appeals/{id}`: the subject's appeal.
 pub async fn page(
     State(state): State<AppState>,
@@ -434,64 +542,49 @@ pub async fn page(
     SignedIn(viewer): SignedIn,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
-) -> AppResult<Response> {
+) -> AppResult<Html<String>> {
     let locale = shell.locale;
     let a = own_appeal(&state, &viewer, &id).await?;
-    let done =
+    let mut page = AppealPage::load(&state, locale, a).await?;
+    page.done =
         query.done.filter(|d| DONE.contains(&d.as_str())).map(|d| locale.t(&format!("appeals.done_{d}")));
-    let ctx = shell.clone();
-    subject_page(&state, &ctx, &a, done, Vec::new(), StatusCode::OK).await
+    Ok(appeal_view(&page, &shell, Utc::now()))
 }
 
-async fn subject_page(
-    state: &AppState,
-    ctx: &PageContext,
-    a: &Appeal,
-    done: Option<String>,
-    errors: Vec<(&'static str, String)>,
-    status: StatusCode,
-) -> AppResult<Response> {
+/// The subject's appeal, drawn from what [`AppealPage::load`] read.
+fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html<String> {
     let locale = ctx.locale;
-    let now = Utc::now();
-    let mut conn = state.db.pool.acquire().await?;
-    let (what, link) = describe(locale, a, true);
-    let files = appeals::evidence(&mut conn, a.id).await?;
-    let decided = appeals::decisions(&mut conn, a.id).await?;
-    let timeline = appeals::timeline(&mut conn, a.id).await?;
-    let suspends = suspends(&mut conn, a).await?;
-    drop(conn);
-    let first = decided.iter().find(|d| d.level == 1).map(|d| d.outcome);
-    let may_ask_second = appeal::check_second_level(a.status, a.level, first).is_ok();
+    let a = &page.appeal;
+    let problems = &page.problems;
     let title = locale.t_with("appeals.page_title", &[("reference", &a.reference())]);
-    let error_for = |field: &str| errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
     let open = a.status == Status::Open;
     let main = view! {
         <p><a href="/appeals">{locale.t("appeals.title")}</a></p>
         <h1>{title.clone()}</h1>
-        {notice(done)}
-        {error_summary(locale.t("appeals.problems"), errors.clone())}
+        {notice(page.done.clone())}
+        {error_summary(locale.t("appeals.problems"), problems.clone())}
         <p>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</p>
-        {clock(locale, Audience::Subject, a, suspends, now)}
-        {(open && suspends).then(|| view! { <p>{locale.t("appeals.suspended_meanwhile")}</p> })}
+        {clock(locale, Audience::Subject, a, page.suspends, now)}
+        {(open && page.suspends).then(|| view! { <p>{locale.t("appeals.suspended_meanwhile")}</p> })}
         <dl class="facts">
             <dt>{locale.t("appeals.col_contested")}</dt>
-            <dd>{match link { Some(href) => view! { <a href=href>{what}</a> }.into_any(), None => view! { <span>{what}</span> }.into_any() }}</dd>
-            <dt>{locale.t("appeals.col_grounds")}</dt><dd>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</dd>
+            <dd><ContestedItem what=page.what.clone() link=page.link.clone()/></dd>
+            <dt>{locale.t("appeals.col_grounds")}</dt><dd>{grounds_label(locale, a.grounds)}</dd>
             <dt>{locale.t("appeals.col_filed")}</dt><dd>{format::date(locale, a.filed_at)}</dd>
             <dt>{locale.t("appeals.col_due")}</dt><dd>{format::date(locale, a.due_at)}</dd>
         </dl>
         <h2>{locale.t("appeals.statement_label")}</h2>
         <p class="statement">{a.statement.clone()}</p>
-        {evidence_list(locale, a, &files)}
+        {evidence_list(locale, a, &page.files)}
         {open.then(|| view! {
             <form method="post" action=format!("/appeals/{}/evidence", a.id) enctype="multipart/form-data" class="stack">
-                {evidence_input(locale, error_for("evidence"), false)}
+                <EvidenceInput locale error=error_for(problems, "evidence") again=false/>
                 <button type="submit" class="secondary">{locale.t("appeals.add_evidence")}</button>
             </form>
         })}
-        {decisions_view(locale, Audience::Subject, &decided)}
-        {may_ask_second.then(|| {
-            let problem = error_for("why");
+        {decisions_view(locale, Audience::Subject, &page.decided)}
+        {page.second_level().is_ok().then(|| {
+            let problem = error_for(problems, "why");
             view! {
                 <h2>{locale.t("appeals.second_level_title")}</h2>
                 <p>{locale.t("appeals.second_level_intro")}</p>
@@ -506,7 +599,7 @@ async fn subject_page(
             }
         })}
         {open.then(|| {
-            let problem = error_for("confirm");
+            let problem = error_for(problems, "confirm");
             view! {
                 <h2>{locale.t("appeals.withdraw_title")}</h2>
                 <form method="post" action=format!("/appeals/{}/withdraw", a.id) class="stack">
@@ -520,9 +613,9 @@ async fn subject_page(
                 </form>
             }
         })}
-        {timeline_view(locale, &timeline)}
+        {timeline_view(locale, &page.timeline)}
     };
-    Ok((status, document(ctx, &title, main.into_any())).into_response())
+    document(ctx, &title, main.into_any())
 }
 
 /// `POST /appeals/{id}/evidence` (multipart): more evidence while the appeal is open.
@@ -539,7 +632,7 @@ pub async fn add_evidence(
     let ctx = shell.at(format!("/appeals/{}", a.id));
     let upload = match read_upload(multipart).await {
         Ok(u) => u,
-        Err(refusal) => return Ok(upload_refused(&shell.clone(), refusal)),
+        Err(refusal) => return Ok(upload_refused(&shell, refusal)),
     };
     let problem = match (&upload.problem, upload.files.is_empty()) {
         (Some(p), _) => Some(refusal_text(locale, p)),
@@ -547,27 +640,12 @@ pub async fn add_evidence(
         _ => None,
     };
     if let Some(problem) = problem {
-        return subject_page(
-            &state,
-            &ctx,
-            &a,
-            None,
-            vec![("evidence", problem)],
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let page = AppealPage::load(&state, locale, a).await?;
+        return Ok(page.refused(&ctx, ("evidence", problem), StatusCode::UNPROCESSABLE_ENTITY));
     }
     let mut tx = state.db.begin_write().await?;
-    match appeals::add_evidence(
-        &mut tx,
-        &actor(&viewer, &address),
-        viewer.account_id.0,
-        a.id,
-        upload.files,
-        Utc::now(),
-    )
-    .await
-    {
+    let actor = actor(&viewer, &address);
+    match appeals::add_evidence(&mut tx, &actor, viewer.account_id.0, a.id, upload.files, Utc::now()).await {
         Ok(()) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/appeals/{}?done=evidence", a.id)).into_response())
@@ -575,15 +653,8 @@ pub async fn add_evidence(
         Err(failure) => {
             drop(tx);
             let message = failure_message(locale, failure)?;
-            subject_page(
-                &state,
-                &ctx,
-                &a,
-                None,
-                vec![("evidence", message)],
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let page = AppealPage::load(&state, locale, a).await?;
+            Ok(page.refused(&ctx, ("evidence", message), StatusCode::UNPROCESSABLE_ENTITY))
         }
     }
 }
@@ -608,15 +679,8 @@ pub async fn withdraw(
     let ctx = shell.at(format!("/appeals/{}", a.id));
     if form.confirm != "yes" {
         let message = locale.t("appeals.withdraw_unconfirmed");
-        return subject_page(
-            &state,
-            &ctx,
-            &a,
-            None,
-            vec![("confirm", message)],
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let page = AppealPage::load(&state, locale, a).await?;
+        return Ok(page.refused(&ctx, ("confirm", message), StatusCode::UNPROCESSABLE_ENTITY));
     }
     let mut tx = state.db.begin_write().await?;
     match appeals::withdraw(&mut tx, &actor(&viewer, &address), viewer.account_id.0, a.id, Utc::now()).await {
@@ -627,7 +691,8 @@ pub async fn withdraw(
         Err(failure) => {
             drop(tx);
             let message = failure_message(locale, failure)?;
-            subject_page(&state, &ctx, &a, None, vec![("", message)], StatusCode::CONFLICT).await
+            let page = AppealPage::load(&state, locale, a).await?;
+            Ok(page.refused(&ctx, ("", message), StatusCode::CONFLICT))
         }
     }
 }
@@ -653,30 +718,18 @@ pub async fn second_level(
     let why = match Statement::parse(&form.why) {
         Ok(why) => why,
         Err(e) => {
-            let first = {
-                let mut conn = state.db.pool.acquire().await?;
-                appeals::decisions(&mut conn, a.id).await?.into_iter().find(|d| d.level == 1)
-            };
+            let page = AppealPage::load(&state, locale, a).await?;
             // When the request itself is not allowed, say that rather than "write a reason".
-            let problem = match appeal::check_second_level(a.status, a.level, first.map(|d| d.outcome)) {
+            let problem = match page.second_level() {
                 Err(not_allowed) => ("", refusal_text(locale, &not_allowed)),
                 Ok(()) => ("why", refusal_text(locale, &e)),
             };
-            return subject_page(&state, &ctx, &a, None, vec![problem], StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            return Ok(page.refused(&ctx, problem, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
     let mut tx = state.db.begin_write().await?;
-    match appeals::request_second_level(
-        &mut tx,
-        &actor(&viewer, &address),
-        viewer.account_id.0,
-        a.id,
-        &why,
-        Utc::now(),
-    )
-    .await
-    {
+    let actor = actor(&viewer, &address);
+    match appeals::request_second_level(&mut tx, &actor, viewer.account_id.0, a.id, &why, Utc::now()).await {
         Ok(()) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/appeals/{}?done=second_level", a.id)).into_response())
@@ -684,7 +737,8 @@ pub async fn second_level(
         Err(failure) => {
             drop(tx);
             let message = failure_message(locale, failure)?;
-            subject_page(&state, &ctx, &a, None, vec![("", message)], StatusCode::UNPROCESSABLE_ENTITY).await
+            let page = AppealPage::load(&state, locale, a).await?;
+            Ok(page.refused(&ctx, ("", message), StatusCode::UNPROCESSABLE_ENTITY))
         }
     }
 }

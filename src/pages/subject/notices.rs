@@ -7,22 +7,42 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::{DateTime, Utc};
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use serde_json::json;
 
-use crate::pages::kit::{data_table, document, format, PageContext};
+use crate::pages::kit::{document, format, DataTable, PageContext};
 use crate::pages::subject::own_subject;
 use crate::{
     auth::access::{SignedIn, Viewer},
     error::{AppError, AppResult},
     http::AppState,
+    i18n::Locale,
     store::{
         blacklist,
-        notices::{self, About},
+        notices::{self, About, AccessRecord, Notice},
         register,
         standing::{self, Reads},
     },
 };
+
+/// What the inbox shows: every notice of the subject, newest first.
+pub struct InboxPage {
+    pub notices: Vec<Notice>,
+}
+
+impl InboxPage {
+    /// Every query of the inbox.
+    pub async fn load(state: &AppState, viewer: &Viewer) -> AppResult<Self> {
+        let subject = own_subject(viewer)?;
+        let mut conn = state.db.pool.acquire().await?;
+        Ok(Self { notices: notices::inbox(&mut conn, subject).await? })
+    }
+
+    /// How many notices the subject has not read.
+    pub fn unread(&self) -> usize {
+        self.notices.iter().filter(|n| n.read_at.is_none()).count()
+    }
+}
 
 /// `GET /notices`: every change to the record, newest first, unread ones marked.
 pub async fn inbox(
@@ -30,31 +50,22 @@ pub async fn inbox(
     shell: PageContext,
     SignedIn(viewer): SignedIn,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let subject = own_subject(&viewer)?;
-    let mut conn = state.db.pool.acquire().await?;
-    let items = notices::inbox(&mut conn, subject).await?;
-    let unread = items.iter().filter(|n| n.read_at.is_none()).count();
-    let list = items
-        .iter()
-        .map(|n| {
-            let href = match n.about {
-                About::Event(id) => format!("/record/events/{id}"),
-                About::Entry(id) => format!("/record/entries/{id}"),
-                About::Appeal(id) => format!("/appeals/{id}"),
-            };
-            let class = if n.read_at.is_none() { "notice-item unread" } else { "notice-item" };
-            view! {
-                <li class=class>
-                    <time datetime=format::iso_date(n.created_at)>{format::date(locale, n.created_at)}</time>" · "
-                    {n.read_at.is_none().then(|| view! { <strong>{locale.t("notices.new")}" "</strong> })}
-                    <a href=href>{locale.t(&format!("notices.kind_{}", n.kind.code()))}</a>
-                </li>
-            }
-        })
-        .collect_view();
-    let ctx = shell.clone();
+    let page = InboxPage::load(&state, &viewer).await?;
+    Ok(inbox_view(&page, &shell))
+}
+
+/// The inbox, drawn from what [`InboxPage::load`] read.
+fn inbox_view(page: &InboxPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let unread = page.unread();
     let title = locale.t("notices.title");
+    let list = if page.notices.is_empty() {
+        Either::Left(view! { <p>{locale.t("notices.empty")}</p> })
+    } else {
+        let items =
+            page.notices.iter().map(|n| view! { <NoticeItem locale notice=n.clone()/> }).collect_view();
+        Either::Right(view! { <ol class="notices">{items}</ol> })
+    };
     let main = view! {
         <h1>{title.clone()}</h1>
         <p>{locale.t_with("notices.unread", &[("n", &unread.to_string())])}</p>
@@ -63,13 +74,27 @@ pub async fn inbox(
                 <button type="submit" class="secondary">{locale.t("notices.mark_read")}</button>
             </form>
         })}
-        {if items.is_empty() {
-            view! { <p>{locale.t("notices.empty")}</p> }.into_any()
-        } else {
-            view! { <ol class="notices">{list}</ol> }.into_any()
-        }}
+        {list}
     };
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
+}
+
+/// One notice of the inbox: when, whether it is new, and a link to what it is about.
+#[component]
+fn NoticeItem(locale: Locale, notice: Notice) -> impl IntoView {
+    let href = match notice.about {
+        About::Event(id) => format!("/record/events/{id}"),
+        About::Entry(id) => format!("/record/entries/{id}"),
+        About::Appeal(id) => format!("/appeals/{id}"),
+    };
+    let unread = notice.read_at.is_none();
+    view! {
+        <li class=if unread { "notice-item unread" } else { "notice-item" }>
+            <time datetime=format::iso_date(notice.created_at)>{format::date(locale, notice.created_at)}</time>" · "
+            {unread.then(|| view! { <strong>{locale.t("notices.new")}" "</strong> })}
+            <a href=href>{locale.t(&format!("notices.kind_{}", notice.kind.code()))}</a>
+        </li>
+    }
 }
 
 /// `POST /notices/read`: marks every notice read, then back to the inbox.
@@ -80,47 +105,66 @@ pub async fn mark_read(State(state): State<AppState>, SignedIn(viewer): SignedIn
     Ok(Redirect::to("/notices"))
 }
 
+/// What the page of staff reads shows: every read of the subject's record, newest first.
+pub struct AccessPage {
+    pub reads: Vec<AccessRecord>,
+}
+
+impl AccessPage {
+    /// Every query of the page.
+    pub async fn load(state: &AppState, viewer: &Viewer) -> AppResult<Self> {
+        let subject = own_subject(viewer)?;
+        let mut conn = state.db.pool.acquire().await?;
+        Ok(Self { reads: notices::accesses(&mut conn, subject).await? })
+    }
+}
+
 /// `GET /record/access`: the staff who opened this record, their body, role, when and why.
 pub async fn access(
     State(state): State<AppState>,
     shell: PageContext,
     SignedIn(viewer): SignedIn,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let subject = own_subject(&viewer)?;
-    let mut conn = state.db.pool.acquire().await?;
-    let reads = notices::accesses(&mut conn, subject).await?;
-    let rows = reads
-        .iter()
-        .map(|r| {
-            view! {
-                <tr>
-                    <td><time datetime=format::iso_date(r.at)>{format::date(locale, r.at)}" "{r.at.format("%H:%M").to_string()}</time></td>
-                    <td>{r.account_name.clone()}</td>
-                    <td>{r.body.clone()}</td>
-                    <td>{locale.t(&format!("access.role_{}", r.role))}</td>
-                    <td>{r.purpose.clone()}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    let ctx = shell.clone();
+    let page = AccessPage::load(&state, &viewer).await?;
+    Ok(access_view(&page, &shell))
+}
+
+/// The page of staff reads and downloads, drawn from what [`AccessPage::load`] read.
+fn access_view(page: &AccessPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
     let title = locale.t("access.title");
+    let table = if page.reads.is_empty() {
+        Either::Left(view! { <p>{locale.t("access.none")}</p> })
+    } else {
+        let rows = page
+            .reads
+            .iter()
+            .map(|r| {
+                view! {
+                    <tr>
+                        <td><time datetime=format::iso_date(r.at)>{format::date(locale, r.at)}" "{r.at.format("%H:%M").to_string()}</time></td>
+                        <td>{r.account_name.clone()}</td>
+                        <td>{r.body.clone()}</td>
+                        <td>{locale.t(&format!("access.role_{}", r.role))}</td>
+                        <td>{r.purpose.clone()}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let columns = vec![
+            (locale.t("access.col_when"), false),
+            (locale.t("access.col_who"), false),
+            (locale.t("access.col_body"), false),
+            (locale.t("access.col_role"), false),
+            (locale.t("access.col_purpose"), false),
+        ];
+        Either::Right(view! { <DataTable caption=locale.t("access.caption") columns>{rows}</DataTable> })
+    };
     let main = view! {
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
         <p>{locale.t("access.intro")}</p>
-        {if reads.is_empty() {
-            view! { <p>{locale.t("access.none")}</p> }.into_any()
-        } else {
-            data_table(None, locale.t("access.caption"), vec![
-                (locale.t("access.col_when"), false),
-                (locale.t("access.col_who"), false),
-                (locale.t("access.col_body"), false),
-                (locale.t("access.col_role"), false),
-                (locale.t("access.col_purpose"), false),
-            ], rows)
-        }}
+        {table}
         <h2 id="download">{locale.t("export.title")}</h2>
         <p>{locale.t("export.intro")}</p>
         <ul>
@@ -128,7 +172,7 @@ pub async fn access(
             <li><a href="/record/events.csv" download="recourse-my-events.csv">{locale.t("export.csv")}</a></li>
         </ul>
     };
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }
 
 /// `GET /record/export.json`: everything Recourse holds about the subject.

@@ -17,9 +17,9 @@ use sqlx::AnyConnection;
 use super::own_subject;
 use crate::http::query::Query;
 use crate::pages::kit::{
-    data_table, document,
+    document,
     format::{self, pick},
-    PageContext,
+    DataTable, PageContext,
 };
 use crate::{
     auth::access::{SignedIn, Viewer},
@@ -360,18 +360,18 @@ fn scheme_section(
                 }
                 columns.push((locale.t("record.col_status"), false));
                 view! {
-                    {data_table(Some("derivation"), caption, columns, rows)}
+                    <DataTable class="derivation" caption columns>{rows}</DataTable>
                 }.into_any()
             }}
             <p class="total">{locale.t("record.total")}": "<strong>{d.score}</strong>" → "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong></p>
             {(!d.not_counting.is_empty()).then(|| view! {
                 <h3>{locale.t("record.not_counting")}</h3>
-                {data_table(None, locale.t("record.not_counting_caption"), vec![
+                <DataTable caption=locale.t("record.not_counting_caption") columns=vec![
                     (locale.t("record.col_date"), false),
                     (locale.t("record.col_rule"), false),
                     (locale.t("record.col_points"), true),
                     (locale.t("record.col_why"), false),
-                ], not_counting)}
+                ]>{not_counting}</DataTable>
             })}
             {pager}
             {what_if_section(locale, s, &title_of)}
@@ -411,19 +411,15 @@ fn components_table(locale: Locale, s: &SchemeView) -> AnyView {
             }
         })
         .collect_view();
-    data_table(
-        None,
-        locale.t("record.components_caption"),
-        vec![
-            (locale.t("catalogue.col_component"), false),
-            (locale.t("catalogue.col_start"), true),
-            (locale.t("record.col_moved_to"), true),
-            (locale.t("record.col_clamped"), true),
-            (locale.t("catalogue.col_weight"), true),
-            (locale.t("record.col_contribution"), true),
-        ],
-        rows,
-    )
+    let columns = vec![
+        (locale.t("catalogue.col_component"), false),
+        (locale.t("catalogue.col_start"), true),
+        (locale.t("record.col_moved_to"), true),
+        (locale.t("record.col_clamped"), true),
+        (locale.t("catalogue.col_weight"), true),
+        (locale.t("record.col_contribution"), true),
+    ];
+    view! { <DataTable caption=locale.t("record.components_caption") columns>{rows}</DataTable> }.into_any()
 }
 
 fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -> String) -> AnyView {
@@ -486,12 +482,14 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
         {if recovery.is_empty() {
             view! { <p>{locale.t("record.no_recovery")}</p> }.into_any()
         } else {
-            data_table(None, locale.t("record.recovery_caption"), vec![
-                (locale.t("record.col_date"), false),
-                (locale.t("record.col_stops_counting"), false),
-                (locale.t("record.score"), true),
-                (locale.t("record.grade"), false),
-            ], recovery_rows)
+            view! {
+                <DataTable caption=locale.t("record.recovery_caption") columns=vec![
+                    (locale.t("record.col_date"), false),
+                    (locale.t("record.col_stops_counting"), false),
+                    (locale.t("record.score"), true),
+                    (locale.t("record.grade"), false),
+                ]>{recovery_rows}</DataTable>
+            }.into_any()
         }}
     }
     .into_any()
