@@ -541,7 +541,8 @@ impl EventFormPage {
         if scheme.is_none() {
             problems.push(("scheme", locale.t("recording.scheme_unknown")));
         }
-        let rule_code = RuleCode::parse(&form.rule_code).map_err(|e| problems.push(describe(locale, &e))).ok();
+        let rule_code =
+            RuleCode::parse(&form.rule_code).map_err(|e| problems.push(describe(locale, &e))).ok();
         let occurred_at = match form.occurred_at.trim() {
             "" => {
                 problems.push(describe(locale, &DomainError::EmptyField { field: "occurred_at" }));
@@ -611,8 +612,12 @@ pub async fn record_event(
         Err(problems) => return refuse(page, problems),
     };
     let (ctx, form, subject) = (&page.schemes[scheme], &page.form, page.subject.id);
-    let source =
-        Source { subject, scheme: ctx.scheme().id(), authority, external_ref: form.external_ref.trim().to_string() };
+    let source = Source {
+        subject,
+        scheme: ctx.scheme().id(),
+        authority,
+        external_ref: form.external_ref.trim().to_string(),
+    };
     let provenance = Provenance {
         recorded_by: viewer.username.clone(),
         source: form.source.trim().to_string(),
@@ -628,7 +633,10 @@ pub async fn record_event(
         Err(RecordError::ReferenceReused { external_ref }) => {
             return refuse(
                 page,
-                vec![("external_ref", locale.t_with("recording.reference_reused", &[("reference", &external_ref)]))],
+                vec![(
+                    "external_ref",
+                    locale.t_with("recording.reference_reused", &[("reference", &external_ref)]),
+                )],
             )
         }
         Err(RecordError::Store(e)) => return Err(e.into()),
@@ -1120,7 +1128,8 @@ pub async fn deliver_notice(
     };
     let (entry_id, subject) = (page.stored.entry.id(), page.subject.id);
     let mut tx = state.db.begin_write().await?;
-    match blacklist::act(&mut tx, entry_id, EntryAction::NoticeDelivered, at, page.form.how.trim(), now).await {
+    match blacklist::act(&mut tx, entry_id, EntryAction::NoticeDelivered, at, page.form.how.trim(), now).await
+    {
         Ok(_) => {}
         Err(crate::store::StoreError::Domain(DomainError::FutureDate { .. })) => {
             return refuse(page, vec![describe(locale, &DomainError::FutureDate { field: "delivered_at" })])
