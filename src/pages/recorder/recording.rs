@@ -2,6 +2,8 @@
 //! down where the subject sees it), record an event or a blacklist entry, and mark an entry's
 //! notice delivered. The recorder always acts for the authority of their account, never one
 //! chosen on a form. Every write runs in one transaction with its notice and its audit row.
+//! Each page is a view model whose `load` holds all of its queries and a pure view; a form shown
+//! again after a failed post is the same view model with the posted values and the problems.
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
@@ -9,14 +11,15 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::{DateTime, Utc};
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use serde::Deserialize;
+use sqlx::AnyConnection;
 
 use crate::pages::kit::{
-    data_table, document, format,
-    forms::{error_for, error_summary, notice, titled, Field, Problems, Select},
+    document, format,
+    forms::{error_for, error_summary, notice, titled, Problems},
     problems::{self, describe, unreadable_date},
-    PageContext,
+    DataTable, PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{
@@ -36,7 +39,7 @@ use crate::{
         catalogue::{self, SchemeContext},
         notices, recording,
         records::{self, Provenance, RecordError, Recorded},
-        register::{self, Subject},
+        register::{self, Authority, Subject},
         standing::{self, Reads, RecordStatus, SchemeStanding, Standing},
     },
 };
@@ -51,35 +54,51 @@ fn authority_of(viewer: &Viewer) -> AppResult<AuthorityId> {
     viewer.authority_id.ok_or(AppError::NotFound)
 }
 
-async fn load_subject(state: &AppState, id: &str) -> AppResult<Subject> {
+async fn subject_of(conn: &mut AnyConnection, id: &str) -> AppResult<Subject> {
     let id = SubjectId::parse(id).map_err(|_| AppError::NotFound)?;
-    let mut conn = state.db.pool.acquire().await?;
-    register::subject(&mut conn, id).await?.ok_or(AppError::NotFound)
+    register::subject(conn, id).await?.ok_or(AppError::NotFound)
 }
 
-async fn schemes_of(state: &AppState, subject: SubjectId) -> AppResult<Vec<SchemeContext>> {
-    let mut conn = state.db.pool.acquire().await?;
+async fn schemes_of(conn: &mut AnyConnection, subject: SubjectId) -> AppResult<Vec<SchemeContext>> {
     let mut out = Vec::new();
-    for scheme in register::memberships(&mut conn, subject).await? {
-        out.push(catalogue::context(&mut conn, scheme).await?.ok_or(AppError::NotFound)?);
+    for scheme in register::memberships(conn, subject).await? {
+        out.push(catalogue::context(conn, scheme).await?.ok_or(AppError::NotFound)?);
     }
     Ok(out)
 }
 
-async fn authority_name(state: &AppState, locale: Locale, id: AuthorityId) -> AppResult<String> {
-    let mut conn = state.db.pool.acquire().await?;
-    let all = register::authorities(&mut conn).await?;
-    Ok(all
-        .iter()
-        .find(|a| a.id == id)
-        .map(|a| format::pick(locale, &a.name_en, &a.name_zh).to_string())
-        .unwrap_or_default())
+/// An authority's name in the person's language; empty for an authority that is not there.
+fn authority_name(locale: Locale, authority: Option<&Authority>) -> String {
+    authority.map(|a| format::pick(locale, &a.name_en, &a.name_zh).to_string()).unwrap_or_default()
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct HubQuery {
     #[serde(default)]
     q: String,
+}
+
+/// What the recorder's start page shows: the search and its results, and the entries of their
+/// authority waiting for their notice.
+pub struct HubPage {
+    /// The search as typed.
+    pub query: String,
+    /// The recorder's authority.
+    pub authority: Option<Authority>,
+    pub found: Vec<recording::Found>,
+    pub pending: Vec<recording::Pending>,
+}
+
+impl HubPage {
+    /// Every query of the page.
+    pub async fn load(state: &AppState, viewer: &Viewer, query: String) -> AppResult<Self> {
+        let authority = authority_of(viewer)?;
+        let mut conn = state.db.pool.acquire().await?;
+        let found = recording::find_subjects(&mut conn, &query).await?;
+        let pending = recording::pending_notice(&mut conn, authority).await?;
+        let authority = register::authority(&mut conn, authority).await?;
+        Ok(Self { query, authority, found, pending })
+    }
 }
 
 /// `GET /recording`: find a subject; the entries of this authority waiting for their notice.
@@ -89,19 +108,21 @@ pub async fn hub(
     shell: PageContext,
     query: Result<Query<HubQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let authority = authority_of(&viewer)?;
     let q = query.map(|Query(q)| q.q).unwrap_or_default();
-    let mut conn = state.db.pool.acquire().await?;
-    let found = recording::find_subjects(&mut conn, &q).await?;
-    let pending = recording::pending_notice(&mut conn, authority).await?;
-    drop(conn);
-    let body = authority_name(&state, locale, authority).await?;
-    let results = (!q.trim().is_empty()).then(|| {
-        if found.is_empty() {
-            view! { <p>{locale.t_with("recording.no_match", &[("q", q.trim())])}</p> }.into_any()
+    let page = HubPage::load(&state, &viewer, q).await?;
+    Ok(hub_view(&page, &shell))
+}
+
+/// The recorder's start page, drawn from what [`HubPage::load`] read.
+fn hub_view(page: &HubPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let q = page.query.trim();
+    let results = (!q.is_empty()).then(|| {
+        if page.found.is_empty() {
+            Either::Left(view! { <p>{locale.t_with("recording.no_match", &[("q", q)])}</p> })
         } else {
-            let rows = found
+            let rows = page
+                .found
                 .iter()
                 .map(|s| {
                     view! {
@@ -113,22 +134,25 @@ pub async fn hub(
                     }
                 })
                 .collect_view();
-            data_table(
-                None,
-                locale.t_with("recording.results_caption", &[("q", q.trim())]),
-                vec![
-                    (locale.t("recording.col_name"), false),
-                    (locale.t("recording.col_kind"), false),
-                    (locale.t("recording.col_id"), false),
-                ],
-                rows,
-            )
+            Either::Right(view! {
+                <DataTable
+                    caption=locale.t_with("recording.results_caption", &[("q", q)])
+                    columns=vec![
+                        (locale.t("recording.col_name"), false),
+                        (locale.t("recording.col_kind"), false),
+                        (locale.t("recording.col_id"), false),
+                    ]
+                >
+                    {rows}
+                </DataTable>
+            })
         }
     });
-    let pending_view = if pending.is_empty() {
-        view! { <p>{locale.t("recording.pending_none")}</p> }.into_any()
+    let pending = if page.pending.is_empty() {
+        Either::Left(view! { <p>{locale.t("recording.pending_none")}</p> })
     } else {
-        let rows = pending
+        let rows = page
+            .pending
             .iter()
             .map(|p| {
                 view! {
@@ -140,33 +164,35 @@ pub async fn hub(
                 }
             })
             .collect_view();
-        data_table(
-            None,
-            locale.t("recording.pending_caption"),
-            vec![
-                (locale.t("recording.col_name"), false),
-                (locale.t("recording.col_case"), false),
-                (locale.t("recording.col_recorded"), false),
-            ],
-            rows,
-        )
+        Either::Right(view! {
+            <DataTable
+                caption=locale.t("recording.pending_caption")
+                columns=vec![
+                    (locale.t("recording.col_name"), false),
+                    (locale.t("recording.col_case"), false),
+                    (locale.t("recording.col_recorded"), false),
+                ]
+            >
+                {rows}
+            </DataTable>
+        })
     };
+    let body = authority_name(locale, page.authority.as_ref());
     let title = locale.t("recording.title");
     let main = view! {
         <h1>{title.clone()}</h1>
         <p>{locale.t_with("recording.intro", &[("body", &body)])}</p>
         <form method="get" action="/recording" class="stack" role="search">
-            {Field::new("q", locale.t("recording.search_label"), "search", "off")
-                .value(q.clone()).hint(locale.t("recording.search_hint")).view()}
+            <TextField id="q" label=locale.t("recording.search_label") kind="search" value=page.query.clone()
+                hint=Some(locale.t("recording.search_hint")) />
             <button type="submit">{locale.t("recording.search_submit")}</button>
         </form>
         {results}
         <h2>{locale.t("recording.pending_title")}</h2>
         <p>{locale.t("recording.pending_intro")}</p>
-        {pending_view}
+        {pending}
     };
-    let ctx = shell.clone();
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,8 +215,10 @@ impl SubjectPage {
     /// "recording") before anything is read.
     pub async fn load(state: &AppState, viewer: &Viewer, id: &str, now: DateTime<Utc>) -> AppResult<Self> {
         let authority = authority_of(viewer)?;
-        let subject = load_subject(state, id).await?;
-        let body_en = authority_name(state, Locale::En, authority).await?;
+        let mut conn = state.db.pool.acquire().await?;
+        let subject = subject_of(&mut conn, id).await?;
+        let body_en = register::authority(&mut conn, authority).await?.map(|a| a.name_en).unwrap_or_default();
+        drop(conn);
         let mut tx = state.db.begin_write().await?;
         notices::record_access(
             &mut tx,
@@ -221,14 +249,13 @@ pub async fn subject_page(
     let now = Utc::now();
     let page = SubjectPage::load(&state, &viewer, &id, now).await?;
     let done = query.ok().and_then(|Query(q)| q.done);
-    let ctx = shell.clone();
-    Ok(subject_view(&page, &ctx, done.as_deref(), now))
+    Ok(subject_view(&page, &shell, done.as_deref(), now))
 }
 
 /// Every record of one scheme, newest first, corrections and voids included, each with what it
 /// is in the derivation; for a points scheme the base and the total close the table, so the
 /// points that count add up to the score shown.
-fn scheme_records(locale: Locale, s: &SchemeStanding) -> AnyView {
+fn scheme_records(locale: Locale, s: &SchemeStanding) -> impl IntoView {
     let d = &s.derivation;
     let weighted = !d.components.is_empty();
     let rows = s
@@ -282,6 +309,7 @@ fn scheme_records(locale: Locale, s: &SchemeStanding) -> AnyView {
     ]);
     let span = columns.len() - 2;
     let name = format::pick(locale, &s.ctx.record.name_en, &s.ctx.record.name_zh).to_string();
+    // The one table with a footer, so it is drawn here rather than by `DataTable`.
     let sums = (!weighted).then(|| {
         view! {
             <tfoot>
@@ -296,16 +324,18 @@ fn scheme_records(locale: Locale, s: &SchemeStanding) -> AnyView {
             .iter()
             .map(|c| view! { <tr><th scope="row">{c.code.to_string()}</th><td class="num">{c.raw}</td><td class="num">{c.contribution}</td></tr> })
             .collect_view();
-        data_table(
-            None,
-            locale.t_with("recording.components_caption", &[("base", &d.base.to_string()), ("score", &d.score.to_string())]),
-            vec![
-                (locale.t("catalogue.col_component"), false),
-                (locale.t("recording.col_raw"), true),
-                (locale.t("record.col_contribution"), true),
-            ],
-            rows,
-        )
+        view! {
+            <DataTable
+                caption=locale.t_with("recording.components_caption", &[("base", &d.base.to_string()), ("score", &d.score.to_string())])
+                columns=vec![
+                    (locale.t("catalogue.col_component"), false),
+                    (locale.t("recording.col_raw"), true),
+                    (locale.t("record.col_contribution"), true),
+                ]
+            >
+                {rows}
+            </DataTable>
+        }
     });
     view! {
         <h2>{name.clone()}</h2>
@@ -320,7 +350,6 @@ fn scheme_records(locale: Locale, s: &SchemeStanding) -> AnyView {
         </div>
         {components}
     }
-    .into_any()
 }
 
 /// The recorder's page of a subject, drawn from what [`SubjectPage::load`] read.
@@ -334,16 +363,15 @@ fn subject_view(
     let SubjectPage { subject, standing, entries, authority } = page;
     let authority = *authority;
     let sections = standing.schemes.iter().map(|s| scheme_records(locale, s)).collect_view();
-
     let entry_rows = entries
         .iter()
         .map(|s| {
             let status = s.entry.status_at(now);
             let case = s.entry.case_number().to_string();
             let case_view = if s.entry.authority() == authority {
-                view! { <a href=format!("/recording/entries/{}", s.entry.id())>{case}</a> }.into_any()
+                Either::Left(view! { <a href=format!("/recording/entries/{}", s.entry.id())>{case}</a> })
             } else {
-                view! { <span>{case}</span> }.into_any()
+                Either::Right(view! { <span>{case}</span> })
             };
             view! {
                 <tr>
@@ -354,6 +382,22 @@ fn subject_view(
             }
         })
         .collect_view();
+    let entries_view = if entries.is_empty() {
+        Either::Left(view! { <p>{locale.t("recording.entries_none")}</p> })
+    } else {
+        Either::Right(view! {
+            <DataTable
+                caption=locale.t("recording.entries_caption")
+                columns=vec![
+                    (locale.t("recording.col_case"), false),
+                    (locale.t("recording.col_status"), false),
+                    (locale.t("recording.col_recorded"), false),
+                ]
+            >
+                {entry_rows}
+            </DataTable>
+        })
+    };
     let message = done.and_then(|d| match d {
         "event" => Some(locale.t("recording.done_event")),
         "duplicate" => Some(locale.t("recording.done_duplicate")),
@@ -372,22 +416,76 @@ fn subject_view(
         </ul>
         {sections}
         <h2>{locale.t("recording.entries_title")}</h2>
-        {if entries.is_empty() {
-            view! { <p>{locale.t("recording.entries_none")}</p> }.into_any()
-        } else {
-            data_table(
-                None,
-                locale.t("recording.entries_caption"),
-                vec![
-                    (locale.t("recording.col_case"), false),
-                    (locale.t("recording.col_status"), false),
-                    (locale.t("recording.col_recorded"), false),
-                ],
-                entry_rows,
-            )
-        }}
+        {entries_view}
     };
     document(ctx, &subject.display_name, main.into_any())
+}
+
+/// The link back to the recorder's page of a subject, above each of their forms.
+#[component]
+fn BackToSubject(locale: Locale, subject: SubjectId, name: String) -> impl IntoView {
+    view! {
+        <p><a href=format!("/recording/subjects/{subject}")>{locale.t_with("recording.back_to", &[("name", &name)])}</a></p>
+    }
+}
+
+/// What the event and entry forms share around their fields: the way back, the title and intro,
+/// the problems of a failed post, and the form posting to `action` with its submit button.
+#[component]
+fn SubjectForm(
+    locale: Locale,
+    subject: SubjectId,
+    name: String,
+    title: String,
+    intro: String,
+    action: String,
+    problems: Problems,
+    submit: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <BackToSubject locale subject name />
+        <h1>{title}</h1>
+        <p>{intro}</p>
+        {error_summary(locale.t("forms.error_summary"), problems)}
+        <form class="stack" method="post" action=action>
+            {children()}
+            <button type="submit">{submit}</button>
+        </form>
+    }
+}
+
+/// A group of check boxes or radio buttons with its legend and error (the error links to the
+/// group's id from the summary).
+#[component]
+fn ChoiceGroup(id: &'static str, legend: String, error: Option<String>, children: Children) -> impl IntoView {
+    let class = if error.is_some() { "field has-error" } else { "field" };
+    view! {
+        <fieldset id=id class=class>
+            <legend>{legend}</legend>
+            {error.map(|e| view! { <p class="field-error">{e}</p> })}
+            {children()}
+        </fieldset>
+    }
+}
+
+/// One check box or radio button of a [`ChoiceGroup`], with its label.
+#[component]
+fn Choice(
+    /// `checkbox` or `radio`.
+    kind: &'static str,
+    id: String,
+    name: &'static str,
+    value: &'static str,
+    checked: bool,
+    label: String,
+) -> impl IntoView {
+    view! {
+        <div class="check">
+            <input type=kind id=id.clone() name=name value=value checked=checked/>
+            <label for=id>{label}</label>
+        </div>
+    }
 }
 
 /// The form recording an event.
@@ -409,6 +507,76 @@ pub struct EventForm {
     external_ref: String,
 }
 
+/// What the form recording an event shows: the subject's schemes and the rule codes in force in
+/// them, and (after a failed post) what was typed and what is wrong with it.
+pub struct EventFormPage {
+    pub subject: Subject,
+    pub schemes: Vec<SchemeContext>,
+    /// The rule codes in force now in the subject's schemes, offered in the rule code's hint.
+    pub codes: Vec<String>,
+    pub form: EventForm,
+    pub problems: Problems,
+}
+
+impl EventFormPage {
+    /// Every query of the page, with an empty form.
+    pub async fn load(state: &AppState, viewer: &Viewer, id: &str, now: DateTime<Utc>) -> AppResult<Self> {
+        authority_of(viewer)?;
+        let mut conn = state.db.pool.acquire().await?;
+        let subject = subject_of(&mut conn, id).await?;
+        let schemes = schemes_of(&mut conn, subject.id).await?;
+        let codes = schemes
+            .iter()
+            .flat_map(|c| c.catalogue.in_force_at(now).into_iter().map(|v| v.rule_code().to_string()))
+            .collect();
+        Ok(Self { subject, schemes, codes, form: EventForm::default(), problems: Problems::new() })
+    }
+
+    /// Reads the posted form: the chosen scheme (an index into `schemes`) and the fact, or every
+    /// problem with it.
+    fn check(&self, locale: Locale) -> Result<(usize, Fact), Problems> {
+        let form = &self.form;
+        let mut problems = Problems::new();
+        let scheme = self.schemes.iter().position(|c| c.scheme().code() == form.scheme.trim());
+        if scheme.is_none() {
+            problems.push(("scheme", locale.t("recording.scheme_unknown")));
+        }
+        let rule_code =
+            RuleCode::parse(&form.rule_code).map_err(|e| problems.push(describe(locale, &e))).ok();
+        let occurred_at = match form.occurred_at.trim() {
+            "" => {
+                problems.push(describe(locale, &DomainError::EmptyField { field: "occurred_at" }));
+                None
+            }
+            text => problems::instant(text).or_else(|| {
+                problems.push(("occurred_at", unreadable_date(locale, "occurred_at")));
+                None
+            }),
+        };
+        let points = match form.points.trim() {
+            "" => None,
+            text => text
+                .replace('\u{2212}', "-")
+                .parse::<i64>()
+                .map_err(|_| problems.push(("points", locale.t("recording.points_invalid"))))
+                .ok(),
+        };
+        for (field, value, required) in
+            [("source", &form.source, true), ("evidence_ref", &form.evidence_ref, false)]
+        {
+            if let Some(problem) = text_problem(field, value, required, MAX_REFERENCE) {
+                problems.push(describe(locale, &problem));
+            }
+        }
+        match (scheme, rule_code, occurred_at, problems.is_empty()) {
+            (Some(scheme), Some(rule_code), Some(occurred_at), true) => {
+                Ok((scheme, Fact { rule_code, points, occurred_at }))
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
 /// `GET /recording/subjects/{subject}/events`.
 pub async fn event_form(
     State(state): State<AppState>,
@@ -416,11 +584,8 @@ pub async fn event_form(
     shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
-    authority_of(&viewer)?;
-    let subject = load_subject(&state, &id).await?;
-    let schemes = schemes_of(&state, subject.id).await?;
-    let ctx = shell.clone();
-    Ok(render_event_form(&ctx, &subject, &schemes, &EventForm::default(), &Vec::new()))
+    let page = EventFormPage::load(&state, &viewer, &id, Utc::now()).await?;
+    Ok(event_view(&page, &shell))
 }
 
 /// `POST /recording/subjects/{subject}/events`: records the event (idempotent by external
@@ -434,58 +599,25 @@ pub async fn record_event(
     Form(form): Form<EventForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let authority = authority_of(&viewer)?;
-    let subject = load_subject(&state, &id).await?;
-    let schemes = schemes_of(&state, subject.id).await?;
-    let page = shell.clone();
-    let refuse = |problems: Problems| {
-        (StatusCode::UNPROCESSABLE_ENTITY, render_event_form(&page, &subject, &schemes, &form, &problems))
-            .into_response()
-    };
-    let mut problems = Problems::new();
-    let ctx = schemes.iter().find(|c| c.scheme().code() == form.scheme.trim());
-    if ctx.is_none() {
-        problems.push(("scheme", locale.t("recording.scheme_unknown")));
-    }
-    let rule_code = RuleCode::parse(&form.rule_code).map_err(|e| problems.push(describe(locale, &e))).ok();
-    let occurred_at = match form.occurred_at.trim() {
-        "" => {
-            problems.push(describe(locale, &DomainError::EmptyField { field: "occurred_at" }));
-            None
-        }
-        text => problems::instant(text).or_else(|| {
-            problems.push(("occurred_at", unreadable_date(locale, "occurred_at")));
-            None
-        }),
-    };
-    let points = match form.points.trim() {
-        "" => None,
-        text => text
-            .replace('\u{2212}', "-")
-            .parse::<i64>()
-            .map_err(|_| problems.push(("points", locale.t("recording.points_invalid"))))
-            .ok(),
-    };
-    for (field, value, required) in
-        [("source", &form.source, true), ("evidence_ref", &form.evidence_ref, false)]
-    {
-        if let Some(problem) = text_problem(field, value, required, MAX_REFERENCE) {
-            problems.push(describe(locale, &problem));
-        }
-    }
-    let (Some(ctx), Some(rule_code), Some(occurred_at), true) =
-        (ctx, rule_code, occurred_at, problems.is_empty())
-    else {
-        return Ok(refuse(problems));
-    };
     let now = Utc::now();
+    let authority = authority_of(&viewer)?;
+    let mut page = EventFormPage::load(&state, &viewer, &id, now).await?;
+    page.form = form;
+    let refuse = |mut page: EventFormPage, problems: Problems| -> AppResult<Response> {
+        page.problems = problems;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, event_view(&page, &shell)).into_response())
+    };
+    let (scheme, fact) = match page.check(locale) {
+        Ok(checked) => checked,
+        Err(problems) => return refuse(page, problems),
+    };
+    let (ctx, form, subject) = (&page.schemes[scheme], &page.form, page.subject.id);
     let source = Source {
-        subject: subject.id,
+        subject,
         scheme: ctx.scheme().id(),
         authority,
         external_ref: form.external_ref.trim().to_string(),
     };
-    let fact = Fact { rule_code, points, occurred_at };
     let provenance = Provenance {
         recorded_by: viewer.username.clone(),
         source: form.source.trim().to_string(),
@@ -494,15 +626,18 @@ pub async fn record_event(
     let mut tx = state.db.begin_write().await?;
     let recorded = match records::record_fact_in(&mut tx, ctx, source, fact, provenance, now).await {
         Ok(recorded) => recorded,
-        Err(RecordError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
+        Err(RecordError::Domain(e)) => return refuse(page, vec![describe(locale, &e)]),
         Err(RecordError::NotAMember) => {
-            return Ok(refuse(vec![("scheme", locale.t("recording.scheme_unknown"))]))
+            return refuse(page, vec![("scheme", locale.t("recording.scheme_unknown"))])
         }
         Err(RecordError::ReferenceReused { external_ref }) => {
-            return Ok(refuse(vec![(
-                "external_ref",
-                locale.t_with("recording.reference_reused", &[("reference", &external_ref)]),
-            )]))
+            return refuse(
+                page,
+                vec![(
+                    "external_ref",
+                    locale.t_with("recording.reference_reused", &[("reference", &external_ref)]),
+                )],
+            )
         }
         Err(RecordError::Store(e)) => return Err(e.into()),
     };
@@ -510,7 +645,7 @@ pub async fn record_event(
         Recorded::New(event) => {
             let actor = Actor::person(viewer.account_id, &viewer.username, address);
             let detail = serde_json::json!({
-                "subject": subject.id.to_string(),
+                "subject": subject.to_string(),
                 "scheme": ctx.scheme().code(),
                 "rule_code": event.rule_code.as_str(),
                 "points": event.points,
@@ -523,7 +658,7 @@ pub async fn record_event(
         Recorded::Duplicate(_) => "duplicate",
     };
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/recording/subjects/{}?done={done}", subject.id)).into_response())
+    Ok(Redirect::to(&format!("/recording/subjects/{subject}?done={done}")).into_response())
 }
 
 /// Checks a free-text field the domain does not: required or not, and its length.
@@ -543,72 +678,61 @@ pub(super) fn text_problem(
     }
 }
 
-fn scheme_select(
-    locale: Locale,
-    schemes: &[SchemeContext],
-    chosen: &str,
-    error: Option<String>,
-) -> impl IntoView {
-    let options = schemes
+/// The form recording an event, empty or as posted with its problems.
+fn event_view(page: &EventFormPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let (subject, form, problems) = (&page.subject, &page.form, &page.problems);
+    let chosen = form.scheme.trim();
+    let only = page.schemes.len() == 1;
+    let scheme_options = page
+        .schemes
         .iter()
         .map(|c| {
             let code = c.scheme().code().to_string();
-            let selected = chosen == code || schemes.len() == 1;
+            let selected = chosen == code || only;
             view! { <option value=code selected=selected>{format::pick(locale, &c.record.name_en, &c.record.name_zh).to_string()}</option> }
         })
         .collect_view();
-    Select::new("scheme", locale.t("problems.field_scheme"), options.into_any()).error(error).view()
-}
-
-fn render_event_form(
-    page: &PageContext,
-    subject: &Subject,
-    schemes: &[SchemeContext],
-    form: &EventForm,
-    problems: &Problems,
-) -> Html<String> {
-    let locale = page.locale;
-    let now = Utc::now();
-    let codes: Vec<String> = schemes
-        .iter()
-        .flat_map(|c| c.catalogue.in_force_at(now).into_iter().map(|v| v.rule_code().to_string()))
-        .collect();
+    let fields = view! {
+        <SelectField id="scheme" label=locale.t("problems.field_scheme") error=error_for(problems, "scheme")>
+            {scheme_options}
+        </SelectField>
+        <TextField id="rule_code" label=locale.t("problems.field_rule_code") value=form.rule_code.clone()
+            hint=Some(locale.t_with("recording.rule_code_hint", &[("codes", &page.codes.join(", "))]))
+            error=error_for(problems, "rule_code") />
+        <TextField id="occurred_at" label=locale.t("problems.field_occurred_at") kind="datetime-local"
+            value=form.occurred_at.clone() hint=Some(locale.t("recording.utc_hint"))
+            error=error_for(problems, "occurred_at") />
+        <TextField id="points" label=locale.t("problems.field_points") value=form.points.clone()
+            hint=Some(locale.t("recording.points_hint")) error=error_for(problems, "points") />
+        <TextField id="source" label=locale.t("problems.field_source") value=form.source.clone()
+            hint=Some(locale.t("recording.source_hint")) error=error_for(problems, "source") />
+        <TextField id="evidence_ref" label=locale.t("problems.field_evidence_ref") value=form.evidence_ref.clone()
+            hint=Some(locale.t("recording.optional")) error=error_for(problems, "evidence_ref") />
+        <TextField id="external_ref" label=locale.t("problems.field_external_ref") value=form.external_ref.clone()
+            hint=Some(locale.t("recording.external_ref_hint")) error=error_for(problems, "external_ref") />
+    };
     let title = locale.t("recording.event_title");
     let main = view! {
-        <p><a href=format!("/recording/subjects/{}", subject.id)>{locale.t_with("recording.back_to", &[("name", &subject.display_name)])}</a></p>
-        <h1>{title.clone()}</h1>
-        <p>{locale.t_with("recording.event_intro", &[("name", &subject.display_name)])}</p>
-        {error_summary(locale.t("forms.error_summary"), problems.clone())}
-        <form class="stack" method="post" action=format!("/recording/subjects/{}/events", subject.id)>
-            {scheme_select(locale, schemes, form.scheme.trim(), error_for(problems, "scheme"))}
-            {Field::new("rule_code", locale.t("problems.field_rule_code"), "text", "off")
-                .value(form.rule_code.clone())
-                .hint(locale.t_with("recording.rule_code_hint", &[("codes", &codes.join(", "))]))
-                .error(error_for(problems, "rule_code")).view()}
-            {Field::new("occurred_at", locale.t("problems.field_occurred_at"), "datetime-local", "off")
-                .value(form.occurred_at.clone()).hint(locale.t("recording.utc_hint"))
-                .error(error_for(problems, "occurred_at")).view()}
-            {Field::new("points", locale.t("problems.field_points"), "text", "off")
-                .value(form.points.clone()).hint(locale.t("recording.points_hint"))
-                .error(error_for(problems, "points")).view()}
-            {Field::new("source", locale.t("problems.field_source"), "text", "off")
-                .value(form.source.clone()).hint(locale.t("recording.source_hint"))
-                .error(error_for(problems, "source")).view()}
-            {Field::new("evidence_ref", locale.t("problems.field_evidence_ref"), "text", "off")
-                .value(form.evidence_ref.clone()).hint(locale.t("recording.optional"))
-                .error(error_for(problems, "evidence_ref")).view()}
-            {Field::new("external_ref", locale.t("problems.field_external_ref"), "text", "off")
-                .value(form.external_ref.clone()).hint(locale.t("recording.external_ref_hint"))
-                .error(error_for(problems, "external_ref")).view()}
-            <button type="submit">{locale.t("recording.event_submit")}</button>
-        </form>
+        <SubjectForm
+            locale
+            subject=subject.id
+            name=subject.display_name.clone()
+            title=title.clone()
+            intro=locale.t_with("recording.event_intro", &[("name", &subject.display_name)])
+            action=format!("/recording/subjects/{}/events", subject.id)
+            problems=problems.clone()
+            submit=locale.t("recording.event_submit")
+        >
+            {fields}
+        </SubjectForm>
     };
-    document(page, &titled(locale, title, problems), main.into_any())
+    document(ctx, &titled(locale, title, problems), main.into_any())
 }
 
 /// The fields of the entry form, read from pairs so the restriction boxes can repeat.
 #[derive(Debug, Default)]
-struct EntryForm {
+pub struct EntryForm {
     list: String,
     case_number: String,
     legal_basis: String,
@@ -647,6 +771,94 @@ impl EntryForm {
     }
 }
 
+/// What the form recording a blacklist entry shows: the lists, and (after a failed post) what was
+/// typed and what is wrong with it.
+pub struct EntryFormPage {
+    pub subject: Subject,
+    pub lists: Vec<blacklist::BlacklistList>,
+    pub form: EntryForm,
+    pub problems: Problems,
+}
+
+impl EntryFormPage {
+    /// Every query of the page, with the form as it first opens (paying an amount in yuan).
+    pub async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Self> {
+        authority_of(viewer)?;
+        let mut conn = state.db.pool.acquire().await?;
+        let subject = subject_of(&mut conn, id).await?;
+        let lists = recording::lists(&mut conn).await?;
+        let form = EntryForm { currency: "CNY".into(), removal: "pay_amount".into(), ..EntryForm::default() };
+        Ok(Self { subject, lists, form, problems: Problems::new() })
+    }
+
+    /// Reads the posted form into the entry to record (and its list's code), or every problem
+    /// with it.
+    fn check(&self, locale: Locale, authority: AuthorityId) -> Result<(EntryDraft, String), Problems> {
+        let form = &self.form;
+        let mut problems = Problems::new();
+        let list = self.lists.iter().find(|l| l.code == form.list.trim());
+        if list.is_none() {
+            problems.push(("list", locale.t("recording.list_unknown")));
+        }
+        let legal_basis =
+            LegalBasis::parse(&form.legal_basis).map_err(|e| problems.push(describe(locale, &e))).ok();
+        let mut restrictions = Vec::new();
+        for code in &form.restrictions {
+            match Restriction::parse(code) {
+                Ok(r) => restrictions.push(r),
+                Err(e) => problems.push(describe(locale, &e)),
+            }
+        }
+        let notice_delivered_at =
+            optional_date(locale, &mut problems, "notice_delivered_at", &form.notice_delivered_at);
+        let effective_from = match form.effective_from.trim() {
+            "" => {
+                problems.push(describe(locale, &DomainError::EmptyField { field: "effective_from" }));
+                None
+            }
+            _ => optional_date(locale, &mut problems, "effective_from", &form.effective_from),
+        };
+        let expires_at = optional_date(locale, &mut problems, "expires_at", &form.expires_at);
+        let removal = match form.removal.trim() {
+            "pay_amount" => {
+                let amount = cents(&form.amount);
+                if amount.is_none() {
+                    problems.push(("amount", locale.t("recording.amount_invalid")));
+                }
+                let currency =
+                    Currency::parse(&form.currency).map_err(|e| problems.push(describe(locale, &e))).ok();
+                amount.zip(currency).map(|(cents, currency)| RemovalCondition::PayAmount { cents, currency })
+            }
+            "appeal" => Some(RemovalCondition::Appeal),
+            "other" => Some(RemovalCondition::Other { text: form.removal_text.clone() }),
+            _ => {
+                problems.push(("removal", locale.t("recording.removal_missing")));
+                None
+            }
+        };
+        let (Some(list), Some(legal_basis), Some(effective_from), Some(removal), true) =
+            (list, legal_basis, effective_from, removal, problems.is_empty())
+        else {
+            return Err(problems);
+        };
+        let draft = EntryDraft {
+            id: EntryId::new(),
+            subject: self.subject.id,
+            list: list.id,
+            authority,
+            case_number: form.case_number.clone(),
+            legal_basis,
+            reason: form.reason.clone(),
+            restrictions,
+            notice_delivered_at,
+            effective_from,
+            expires_at,
+            removal,
+        };
+        Ok((draft, list.code.clone()))
+    }
+}
+
 /// `GET /recording/subjects/{subject}/entries`.
 pub async fn entry_form(
     State(state): State<AppState>,
@@ -654,17 +866,8 @@ pub async fn entry_form(
     shell: PageContext,
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
-    authority_of(&viewer)?;
-    let subject = load_subject(&state, &id).await?;
-    let lists = lists(&state).await?;
-    let ctx = shell.clone();
-    let form = EntryForm { currency: "CNY".into(), removal: "pay_amount".into(), ..EntryForm::default() };
-    Ok(render_entry_form(&ctx, &subject, &lists, &form, &Vec::new()))
-}
-
-async fn lists(state: &AppState) -> AppResult<Vec<blacklist::BlacklistList>> {
-    let mut conn = state.db.pool.acquire().await?;
-    Ok(recording::lists(&mut conn).await?)
+    let page = EntryFormPage::load(&state, &viewer, &id).await?;
+    Ok(entry_form_view(&page, &shell))
 }
 
 /// Reads an optional date field: `Ok(None)` when blank.
@@ -710,185 +913,119 @@ pub async fn record_entry(
 ) -> AppResult<Response> {
     let locale = shell.locale;
     let authority = authority_of(&viewer)?;
-    let subject = load_subject(&state, &id).await?;
-    let lists = lists(&state).await?;
-    let form = EntryForm::from_pairs(pairs);
-    let page = shell.clone();
-    let refuse = |problems: Problems| {
-        (StatusCode::UNPROCESSABLE_ENTITY, render_entry_form(&page, &subject, &lists, &form, &problems))
-            .into_response()
+    let mut page = EntryFormPage::load(&state, &viewer, &id).await?;
+    page.form = EntryForm::from_pairs(pairs);
+    let refuse = |mut page: EntryFormPage, problems: Problems| -> AppResult<Response> {
+        page.problems = problems;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, entry_form_view(&page, &shell)).into_response())
     };
-    let mut problems = Problems::new();
-    let list = lists.iter().find(|l| l.code == form.list.trim());
-    if list.is_none() {
-        problems.push(("list", locale.t("recording.list_unknown")));
-    }
-    let legal_basis =
-        LegalBasis::parse(&form.legal_basis).map_err(|e| problems.push(describe(locale, &e))).ok();
-    let mut restrictions = Vec::new();
-    for code in &form.restrictions {
-        match Restriction::parse(code) {
-            Ok(r) => restrictions.push(r),
-            Err(e) => problems.push(describe(locale, &e)),
-        }
-    }
-    let notice_delivered_at =
-        optional_date(locale, &mut problems, "notice_delivered_at", &form.notice_delivered_at);
-    let effective_from = match form.effective_from.trim() {
-        "" => {
-            problems.push(describe(locale, &DomainError::EmptyField { field: "effective_from" }));
-            None
-        }
-        _ => optional_date(locale, &mut problems, "effective_from", &form.effective_from),
+    let (draft, list) = match page.check(locale, authority) {
+        Ok(checked) => checked,
+        Err(problems) => return refuse(page, problems),
     };
-    let expires_at = optional_date(locale, &mut problems, "expires_at", &form.expires_at);
-    let removal = match form.removal.trim() {
-        "pay_amount" => {
-            let amount = cents(&form.amount);
-            if amount.is_none() {
-                problems.push(("amount", locale.t("recording.amount_invalid")));
-            }
-            let currency =
-                Currency::parse(&form.currency).map_err(|e| problems.push(describe(locale, &e))).ok();
-            amount.zip(currency).map(|(cents, currency)| RemovalCondition::PayAmount { cents, currency })
-        }
-        "appeal" => Some(RemovalCondition::Appeal),
-        "other" => Some(RemovalCondition::Other { text: form.removal_text.clone() }),
-        _ => {
-            problems.push(("removal", locale.t("recording.removal_missing")));
-            None
-        }
-    };
-    let (Some(list), Some(legal_basis), Some(effective_from), Some(removal), true) =
-        (list, legal_basis, effective_from, removal, problems.is_empty())
-    else {
-        return Ok(refuse(problems));
-    };
-    let draft = EntryDraft {
-        id: EntryId::new(),
-        subject: subject.id,
-        list: list.id,
-        authority,
-        case_number: form.case_number.clone(),
-        legal_basis,
-        reason: form.reason.clone(),
-        restrictions,
-        notice_delivered_at,
-        effective_from,
-        expires_at,
-        removal,
-    };
+    let subject = page.subject.id;
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
     let entry = match blacklist::insert_entry(&mut tx, draft, now).await {
         Ok(entry) => entry,
-        Err(crate::store::StoreError::Domain(e)) => return Ok(refuse(vec![describe(locale, &e)])),
+        Err(crate::store::StoreError::Domain(e)) => return refuse(page, vec![describe(locale, &e)]),
         Err(crate::store::StoreError::Conflict(_)) => {
-            return Ok(refuse(vec![("case_number", locale.t("recording.case_taken"))]))
+            return refuse(page, vec![("case_number", locale.t("recording.case_taken"))])
         }
         Err(e) => return Err(e.into()),
     };
     let actor = Actor::person(viewer.account_id, &viewer.username, address);
     let detail = serde_json::json!({
-        "subject": subject.id.to_string(),
-        "list": list.code,
+        "subject": subject.to_string(),
+        "list": list,
         "case_number": entry.case_number(),
     });
     audit::write(&mut tx, &actor, "entry.record", "blacklist_entry", &entry.id().to_string(), detail, now)
         .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/recording/subjects/{}?done=entry", subject.id)).into_response())
+    Ok(Redirect::to(&format!("/recording/subjects/{subject}?done=entry")).into_response())
 }
 
-fn render_entry_form(
-    page: &PageContext,
-    subject: &Subject,
-    lists: &[blacklist::BlacklistList],
-    form: &EntryForm,
-    problems: &Problems,
-) -> Html<String> {
-    let locale = page.locale;
-    let list_options = lists
+/// The form recording a blacklist entry, as it first opens or as posted with its problems.
+fn entry_form_view(page: &EntryFormPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let (subject, form, problems) = (&page.subject, &page.form, &page.problems);
+    let only = page.lists.len() == 1;
+    let list_options = page
+        .lists
         .iter()
         .map(|l| {
-            let selected = form.list.trim() == l.code || lists.len() == 1;
+            let selected = form.list.trim() == l.code || only;
             view! { <option value=l.code.clone() selected=selected>{format::pick(locale, &l.name_en, &l.name_zh).to_string()}</option> }
         })
         .collect_view();
     let boxes = Restriction::ALL
         .into_iter()
         .map(|r| {
-            let id = format!("restriction-{}", r.code());
-            let checked = form.restrictions.iter().any(|c| c == r.code());
             view! {
-                <div class="check">
-                    <input type="checkbox" id=id.clone() name="restrictions" value=r.code() checked=checked/>
-                    <label for=id>{format::restriction(locale, r)}</label>
-                </div>
+                <Choice kind="checkbox" id=format!("restriction-{}", r.code()) name="restrictions" value=r.code()
+                    checked=form.restrictions.iter().any(|c| c == r.code()) label=format::restriction(locale, r) />
             }
         })
         .collect_view();
     let removal_radios = ["pay_amount", "appeal", "other"]
         .into_iter()
         .map(|kind| {
-            let id = format!("removal-{kind}");
             view! {
-                <div class="check">
-                    <input type="radio" id=id.clone() name="removal" value=kind checked=form.removal == kind/>
-                    <label for=id>{locale.t(&format!("recording.removal_{kind}"))}</label>
-                </div>
+                <Choice kind="radio" id=format!("removal-{kind}") name="removal" value=kind
+                    checked=form.removal == kind label=locale.t(&format!("recording.removal_{kind}")) />
             }
         })
         .collect_view();
-    let restrictions_error = error_for(problems, "restrictions");
-    let removal_error = error_for(problems, "removal");
-    let restrictions_class = if restrictions_error.is_some() { "field has-error" } else { "field" };
-    let removal_class = if removal_error.is_some() { "field has-error" } else { "field" };
+    let fields = view! {
+        <SelectField id="list" label=locale.t("problems.field_list") error=error_for(problems, "list")>
+            {list_options}
+        </SelectField>
+        <TextField id="case_number" label=locale.t("problems.field_case_number") value=form.case_number.clone()
+            error=error_for(problems, "case_number") />
+        <TextField id="legal_basis" label=locale.t("problems.field_legal_basis") value=form.legal_basis.clone()
+            error=error_for(problems, "legal_basis") />
+        <TextField id="reason" label=locale.t("problems.field_reason") value=form.reason.clone()
+            error=error_for(problems, "reason") />
+        <ChoiceGroup id="restrictions" legend=locale.t("problems.field_restrictions")
+            error=error_for(problems, "restrictions")>
+            {boxes}
+        </ChoiceGroup>
+        <TextField id="effective_from" label=locale.t("problems.field_effective_from") kind="date"
+            value=form.effective_from.clone() hint=Some(locale.t("recording.effective_from_hint"))
+            error=error_for(problems, "effective_from") />
+        <TextField id="notice_delivered_at" label=locale.t("problems.field_notice_delivered_at") kind="date"
+            value=form.notice_delivered_at.clone() hint=Some(locale.t("recording.notice_hint"))
+            error=error_for(problems, "notice_delivered_at") />
+        <TextField id="expires_at" label=locale.t("problems.field_expires_at") kind="date"
+            value=form.expires_at.clone() hint=Some(locale.t("recording.optional"))
+            error=error_for(problems, "expires_at") />
+        <ChoiceGroup id="removal" legend=locale.t("problems.field_removal") error=error_for(problems, "removal")>
+            {removal_radios}
+        </ChoiceGroup>
+        <TextField id="amount" label=locale.t("problems.field_amount") value=form.amount.clone()
+            hint=Some(locale.t("recording.amount_hint")) error=error_for(problems, "amount") />
+        <TextField id="currency" label=locale.t("problems.field_currency") value=form.currency.clone()
+            error=error_for(problems, "currency") />
+        <TextField id="removal_text" label=locale.t("recording.removal_text") value=form.removal_text.clone()
+            hint=Some(locale.t("recording.removal_text_hint")) />
+    };
     let title = locale.t("recording.entry_title");
     let main = view! {
-        <p><a href=format!("/recording/subjects/{}", subject.id)>{locale.t_with("recording.back_to", &[("name", &subject.display_name)])}</a></p>
-        <h1>{title.clone()}</h1>
-        <p>{locale.t_with("recording.entry_intro", &[("name", &subject.display_name)])}</p>
-        {error_summary(locale.t("forms.error_summary"), problems.clone())}
-        <form class="stack" method="post" action=format!("/recording/subjects/{}/entries", subject.id)>
-            {Select::new("list", locale.t("problems.field_list"), list_options.into_any())
-                .error(error_for(problems, "list")).view()}
-            {Field::new("case_number", locale.t("problems.field_case_number"), "text", "off")
-                .value(form.case_number.clone()).error(error_for(problems, "case_number")).view()}
-            {Field::new("legal_basis", locale.t("problems.field_legal_basis"), "text", "off")
-                .value(form.legal_basis.clone()).error(error_for(problems, "legal_basis")).view()}
-            {Field::new("reason", locale.t("problems.field_reason"), "text", "off")
-                .value(form.reason.clone()).error(error_for(problems, "reason")).view()}
-            <fieldset id="restrictions" class=restrictions_class>
-                <legend>{locale.t("problems.field_restrictions")}</legend>
-                {restrictions_error.map(|e| view! { <p class="field-error">{e}</p> })}
-                {boxes}
-            </fieldset>
-            {Field::new("effective_from", locale.t("problems.field_effective_from"), "date", "off")
-                .value(form.effective_from.clone()).hint(locale.t("recording.effective_from_hint"))
-                .error(error_for(problems, "effective_from")).view()}
-            {Field::new("notice_delivered_at", locale.t("problems.field_notice_delivered_at"), "date", "off")
-                .value(form.notice_delivered_at.clone()).hint(locale.t("recording.notice_hint"))
-                .error(error_for(problems, "notice_delivered_at")).view()}
-            {Field::new("expires_at", locale.t("problems.field_expires_at"), "date", "off")
-                .value(form.expires_at.clone()).hint(locale.t("recording.optional"))
-                .error(error_for(problems, "expires_at")).view()}
-            <fieldset id="removal" class=removal_class>
-                <legend>{locale.t("problems.field_removal")}</legend>
-                {removal_error.map(|e| view! { <p class="field-error">{e}</p> })}
-                {removal_radios}
-            </fieldset>
-            {Field::new("amount", locale.t("problems.field_amount"), "text", "off")
-                .value(form.amount.clone()).hint(locale.t("recording.amount_hint"))
-                .error(error_for(problems, "amount")).view()}
-            {Field::new("currency", locale.t("problems.field_currency"), "text", "off")
-                .value(form.currency.clone()).error(error_for(problems, "currency")).view()}
-            {Field::new("removal_text", locale.t("recording.removal_text"), "text", "off")
-                .value(form.removal_text.clone()).hint(locale.t("recording.removal_text_hint")).view()}
-            <button type="submit">{locale.t("recording.entry_submit")}</button>
-        </form>
+        <SubjectForm
+            locale
+            subject=subject.id
+            name=subject.display_name.clone()
+            title=title.clone()
+            intro=locale.t_with("recording.entry_intro", &[("name", &subject.display_name)])
+            action=format!("/recording/subjects/{}/entries", subject.id)
+            problems=problems.clone()
+            submit=locale.t("recording.entry_submit")
+        >
+            {fields}
+        </SubjectForm>
     };
-    document(page, &titled(locale, title, problems), main.into_any())
+    document(ctx, &titled(locale, title, problems), main.into_any())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -899,21 +1036,58 @@ pub struct DeliveredForm {
     how: String,
 }
 
-/// An entry of the recorder's own authority; anyone else's answers 404.
-async fn own_entry(
-    state: &AppState,
-    viewer: &Viewer,
-    id: &str,
-) -> AppResult<(blacklist::StoredEntry, Subject)> {
-    let authority = authority_of(viewer)?;
-    let id = EntryId::parse(id).map_err(|_| AppError::NotFound)?;
-    let mut conn = state.db.pool.acquire().await?;
-    let stored = blacklist::entry(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    if stored.entry.authority() != authority {
-        return Err(AppError::NotFound);
+/// What the page of an entry of the recorder's own authority shows: the entry, its subject, and
+/// the form recording that its notice was delivered (as posted, with its problems, after a
+/// failed post).
+pub struct EntryPage {
+    pub stored: blacklist::StoredEntry,
+    pub subject: Subject,
+    pub form: DeliveredForm,
+    pub problems: Problems,
+}
+
+impl EntryPage {
+    /// Every query of the page. An entry of another authority answers 404.
+    pub async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Self> {
+        let authority = authority_of(viewer)?;
+        let id = EntryId::parse(id).map_err(|_| AppError::NotFound)?;
+        let mut conn = state.db.pool.acquire().await?;
+        let stored = blacklist::entry(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+        if stored.entry.authority() != authority {
+            return Err(AppError::NotFound);
+        }
+        let subject =
+            register::subject(&mut conn, stored.entry.subject()).await?.ok_or(AppError::NotFound)?;
+        Ok(Self { stored, subject, form: DeliveredForm::default(), problems: Problems::new() })
     }
-    let subject = register::subject(&mut conn, stored.entry.subject()).await?.ok_or(AppError::NotFound)?;
-    Ok((stored, subject))
+
+    /// Reads the posted delivery: when, or every problem with the form.
+    fn check(&self, locale: Locale, now: DateTime<Utc>) -> Result<DateTime<Utc>, Problems> {
+        let form = &self.form;
+        let mut problems = Problems::new();
+        // A date alone means that day; today means now, so a delivery is never dated before it.
+        let at = match form.delivered_at.trim() {
+            "" => {
+                problems.push(describe(locale, &DomainError::EmptyField { field: "delivered_at" }));
+                None
+            }
+            text => match problems::instant(text) {
+                Some(at) if format::iso_date(at) == format::iso_date(now) && text.len() == 10 => Some(now),
+                Some(at) => Some(at),
+                None => {
+                    problems.push(("delivered_at", unreadable_date(locale, "delivered_at")));
+                    None
+                }
+            },
+        };
+        if let Some(problem) = text_problem("how", &form.how, true, 500) {
+            problems.push(describe(locale, &problem));
+        }
+        match (at, problems.is_empty()) {
+            (Some(at), true) => Ok(at),
+            _ => Err(problems),
+        }
+    }
 }
 
 /// `GET /recording/entries/{entry}`: an entry of this authority, and the form recording that its
@@ -925,15 +1099,9 @@ pub async fn entry_page(
     Path(id): Path<String>,
     query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let (stored, subject) = own_entry(&state, &viewer, &id).await?;
-    let ctx = shell.clone();
-    let message = query
-        .ok()
-        .and_then(|Query(q)| q.done)
-        .filter(|d| d == "delivered")
-        .map(|_| locale.t("recording.done_delivered"));
-    Ok(render_entry_page(&ctx, &stored, &subject, &DeliveredForm::default(), &Vec::new(), message))
+    let page = EntryPage::load(&state, &viewer, &id).await?;
+    let delivered = query.ok().and_then(|Query(q)| q.done).is_some_and(|d| d == "delivered");
+    Ok(entry_view(&page, &shell, delivered, Utc::now()))
 }
 
 /// `POST /recording/entries/{entry}/delivered`: records the delivery of the entry's notice, from
@@ -947,57 +1115,37 @@ pub async fn deliver_notice(
     Form(form): Form<DeliveredForm>,
 ) -> AppResult<Response> {
     let locale = shell.locale;
-    let (stored, subject) = own_entry(&state, &viewer, &id).await?;
-    let page = shell.clone();
-    let refuse = |problems: Problems| {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_entry_page(&page, &stored, &subject, &form, &problems, None),
-        )
-            .into_response()
-    };
     let now = Utc::now();
-    let mut problems = Problems::new();
-    // A date alone means that day; today means now, so a delivery is never dated before it.
-    let at = match form.delivered_at.trim() {
-        "" => {
-            problems.push(describe(locale, &DomainError::EmptyField { field: "delivered_at" }));
-            None
-        }
-        text => match problems::instant(text) {
-            Some(at) if format::iso_date(at) == format::iso_date(now) && text.len() == 10 => Some(now),
-            Some(at) => Some(at),
-            None => {
-                problems.push(("delivered_at", unreadable_date(locale, "delivered_at")));
-                None
-            }
-        },
+    let mut page = EntryPage::load(&state, &viewer, &id).await?;
+    page.form = form;
+    let refuse = |mut page: EntryPage, problems: Problems| -> AppResult<Response> {
+        page.problems = problems;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, entry_view(&page, &shell, false, now)).into_response())
     };
-    if let Some(problem) = text_problem("how", &form.how, true, 500) {
-        problems.push(describe(locale, &problem));
-    }
-    let (Some(at), true) = (at, problems.is_empty()) else {
-        return Ok(refuse(problems));
+    let at = match page.check(locale, now) {
+        Ok(at) => at,
+        Err(problems) => return refuse(page, problems),
     };
+    let (entry_id, subject) = (page.stored.entry.id(), page.subject.id);
     let mut tx = state.db.begin_write().await?;
-    let entry_id = stored.entry.id();
-    match blacklist::act(&mut tx, entry_id, EntryAction::NoticeDelivered, at, form.how.trim(), now).await {
+    match blacklist::act(&mut tx, entry_id, EntryAction::NoticeDelivered, at, page.form.how.trim(), now).await
+    {
         Ok(_) => {}
         Err(crate::store::StoreError::Domain(DomainError::FutureDate { .. })) => {
-            return Ok(refuse(vec![describe(locale, &DomainError::FutureDate { field: "delivered_at" })]))
+            return refuse(page, vec![describe(locale, &DomainError::FutureDate { field: "delivered_at" })])
         }
         Err(crate::store::StoreError::Domain(DomainError::EffectiveBeforeNotice {
             effective_from,
             notice_delivered_at,
         })) => {
             let e = DomainError::EffectiveBeforeNotice { effective_from, notice_delivered_at };
-            return Ok(refuse(vec![("delivered_at", describe(locale, &e).1)]));
+            return refuse(page, vec![("delivered_at", describe(locale, &e).1)]);
         }
-        Err(crate::store::StoreError::Domain(e)) => return Ok(refuse(vec![("", describe(locale, &e).1)])),
+        Err(crate::store::StoreError::Domain(e)) => return refuse(page, vec![("", describe(locale, &e).1)]),
         Err(e) => return Err(e.into()),
     }
     let actor = Actor::person(viewer.account_id, &viewer.username, address);
-    let detail = serde_json::json!({ "subject": subject.id.to_string(), "action": "notice_delivered" });
+    let detail = serde_json::json!({ "subject": subject.to_string(), "action": "notice_delivered" });
     audit::write(
         &mut tx,
         &actor,
@@ -1012,40 +1160,36 @@ pub async fn deliver_notice(
     Ok(Redirect::to(&format!("/recording/entries/{entry_id}?done=delivered")).into_response())
 }
 
-fn render_entry_page(
-    page: &PageContext,
-    stored: &blacklist::StoredEntry,
-    subject: &Subject,
-    form: &DeliveredForm,
-    problems: &Problems,
-    message: Option<String>,
-) -> Html<String> {
-    let locale = page.locale;
-    let entry = &stored.entry;
-    let now = Utc::now();
+/// The page of an entry, drawn from what [`EntryPage::load`] read; `delivered` says the notice
+/// was just recorded as delivered.
+fn entry_view(page: &EntryPage, ctx: &PageContext, delivered: bool, now: DateTime<Utc>) -> Html<String> {
+    let locale = ctx.locale;
+    let (subject, form, problems) = (&page.subject, &page.form, &page.problems);
+    let entry = &page.stored.entry;
     let status = entry.status_at(now);
     let id = entry.id();
     let restrictions =
         entry.restrictions().iter().map(|r| format::restriction(locale, *r)).collect::<Vec<_>>().join(", ");
     let deliver = (entry.notice_delivered_at().is_none()).then(|| {
+        let delivered_at =
+            if form.delivered_at.is_empty() { format::iso_date(now) } else { form.delivered_at.clone() };
         view! {
             <h2>{locale.t("recording.deliver_title")}</h2>
             <p>{locale.t("recording.deliver_intro")}</p>
             <form class="stack" method="post" action=format!("/recording/entries/{id}/delivered")>
-                {Field::new("delivered_at", locale.t("problems.field_delivered_at"), "date", "off")
-                    .value(if form.delivered_at.is_empty() { format::iso_date(now) } else { form.delivered_at.clone() })
-                    .hint(locale.t("recording.delivered_hint"))
-                    .error(error_for(problems, "delivered_at")).view()}
-                {Field::new("how", locale.t("problems.field_how"), "text", "off")
-                    .value(form.how.clone()).hint(locale.t("recording.how_hint"))
-                    .error(error_for(problems, "how")).view()}
+                <TextField id="delivered_at" label=locale.t("problems.field_delivered_at") kind="date"
+                    value=delivered_at hint=Some(locale.t("recording.delivered_hint"))
+                    error=error_for(problems, "delivered_at") />
+                <TextField id="how" label=locale.t("problems.field_how") value=form.how.clone()
+                    hint=Some(locale.t("recording.how_hint")) error=error_for(problems, "how") />
                 <button type="submit">{locale.t("recording.deliver_submit")}</button>
             </form>
         }
     });
+    let message = delivered.then(|| locale.t("recording.done_delivered"));
     let title = locale.t_with("recording.entry_page_title", &[("case", entry.case_number())]);
     let main = view! {
-        <p><a href=format!("/recording/subjects/{}", subject.id)>{locale.t_with("recording.back_to", &[("name", &subject.display_name)])}</a></p>
+        <BackToSubject locale subject=subject.id name=subject.display_name.clone() />
         <h1>{title.clone()}</h1>
         {notice(message)}
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
@@ -1061,7 +1205,7 @@ fn render_entry_page(
         </dl>
         {deliver}
     };
-    document(page, &titled(locale, title, problems), main.into_any())
+    document(ctx, &titled(locale, title, problems), main.into_any())
 }
 
 #[cfg(test)]

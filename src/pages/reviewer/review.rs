@@ -11,7 +11,7 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
 };
 use chrono::{DateTime, Utc};
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -21,10 +21,10 @@ use crate::pages::kit::{
         actor, clock, decisions_view, describe, evidence_list, failure_message, parse_id, refusal_text,
         status_badge, timeline_view, Audience,
     },
-    data_table, document,
+    document,
     format::{self, pick},
     forms::{error_summary, notice, text_area},
-    PageContext,
+    DataTable, PageContext, SelectField,
 };
 use crate::{
     auth::{
@@ -41,7 +41,8 @@ use crate::{
     store::{
         appeals::{self, Appeal, AppealFailure, QueueFilter, Target},
         blacklist::StoredEntry,
-        catalogue, notices,
+        catalogue::{self, SchemeRecord},
+        notices,
         read_cache::catalogue_revision,
         records::StoredEvent,
         register::Authority,
@@ -95,6 +96,50 @@ fn parse_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
     Some((crate::store::from_micros(micros.parse().ok()?), Uuid::parse_str(id).ok()?))
 }
 
+/// What the queue shows: the filters as chosen, one page of appeals sorted by due date, and the
+/// link to the next page if there is one.
+pub struct QueuePage {
+    /// Every scheme, to filter by.
+    pub schemes: Vec<SchemeRecord>,
+    /// The status filter: "open" unless the person chose otherwise ("all" shows every status).
+    pub status: String,
+    pub query: QueueQuery,
+    pub appeals: Vec<Appeal>,
+    /// The next page, when there are more appeals.
+    pub next: Option<String>,
+}
+
+impl QueuePage {
+    /// Every query of the page.
+    pub async fn load(
+        state: &AppState,
+        viewer: &Viewer,
+        query: QueueQuery,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let schemes = catalogue::schemes(&mut conn).await?;
+        let status = query.status.clone().unwrap_or_else(|| "open".into());
+        let filter = QueueFilter {
+            status: Status::parse(&status),
+            scheme: query
+                .scheme
+                .as_deref()
+                .and_then(|code| schemes.iter().find(|s| s.scheme.code() == code))
+                .map(|s| s.scheme.id()),
+            grounds: query.grounds.as_deref().and_then(|g| Grounds::parse(g).ok()),
+            overdue_only: query.overdue.is_some(),
+            assigned_to: query.mine.is_some().then_some(viewer.account_id.0),
+            after: query.after.as_deref().and_then(parse_cursor),
+        };
+        let (appeals, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
+        let next = more
+            .then(|| appeals.last().map(|a| format!("/review?{}", query.with_after(&cursor(a)))))
+            .flatten();
+        Ok(Self { schemes, status, query, appeals, next })
+    }
+}
+
 /// `GET /review`: the queue.
 pub async fn queue(
     State(state): State<AppState>,
@@ -102,54 +147,66 @@ pub async fn queue(
     shell: PageContext,
     Query(query): Query<QueueQuery>,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let viewer = reviewer.viewer();
     let now = Utc::now();
-    let mut conn = state.db.pool.acquire().await?;
-    let schemes = catalogue::schemes(&mut conn).await?;
-    // "open" unless the person chose otherwise ("all" shows every status).
-    let status_code = query.status.clone().unwrap_or_else(|| "open".into());
-    let filter = QueueFilter {
-        status: Status::parse(&status_code),
-        scheme: query
-            .scheme
-            .as_deref()
-            .and_then(|code| schemes.iter().find(|s| s.scheme.code() == code))
-            .map(|s| s.scheme.id()),
-        grounds: query.grounds.as_deref().and_then(|g| Grounds::parse(g).ok()),
-        overdue_only: query.overdue.is_some(),
-        assigned_to: query.mine.is_some().then_some(viewer.account_id.0),
-        after: query.after.as_deref().and_then(parse_cursor),
-    };
-    let (items, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
-    let mut rows = Vec::new();
-    for a in &items {
-        let (what, _) = describe(locale, a, false);
-        rows.push(view! {
-            <tr class=a.is_overdue(now).then_some("overdue")>
-                <td><a href=format!("/review/appeals/{}", a.id)>{a.reference()}</a></td>
-                <td>{a.subject_name.clone()}</td>
-                <td>{what}</td>
-                <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
-                <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
-                <td>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</td>
-                <td>{a.assigned_name.clone().unwrap_or_else(|| locale.t("review.unassigned"))}</td>
-            </tr>
-        });
+    let page = QueuePage::load(&state, reviewer.viewer(), query, now).await?;
+    Ok(queue_view(&page, &shell, now))
+}
+
+/// One of the queue's filters: a choice with "all" first.
+#[component]
+fn Filter(id: &'static str, label: String, all: String, children: Children) -> impl IntoView {
+    view! {
+        <SelectField id label>
+            <option value="">{all}</option>
+            {children()}
+        </SelectField>
     }
-    drop(conn);
-    let next =
-        (more).then(|| items.last().map(|a| format!("/review?{}", query.with_after(&cursor(a))))).flatten();
+}
+
+/// A check box of the queue's filters.
+#[component]
+fn FilterCheck(id: &'static str, label: String, checked: bool) -> impl IntoView {
+    view! {
+        <div class="choice">
+            <input type="checkbox" id=id name=id value="1" checked=checked/>
+            <label for=id>{label}</label>
+        </div>
+    }
+}
+
+/// The queue, drawn from what [`QueuePage::load`] read.
+fn queue_view(page: &QueuePage, ctx: &PageContext, now: DateTime<Utc>) -> Html<String> {
+    let locale = ctx.locale;
+    let query = &page.query;
+    let rows = page
+        .appeals
+        .iter()
+        .map(|a| {
+            let (what, _) = describe(locale, a, false);
+            view! {
+                <tr class=a.is_overdue(now).then_some("overdue")>
+                    <td><a href=format!("/review/appeals/{}", a.id)>{a.reference()}</a></td>
+                    <td>{a.subject_name.clone()}</td>
+                    <td>{what}</td>
+                    <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
+                    <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
+                    <td>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</td>
+                    <td>{a.assigned_name.clone().unwrap_or_else(|| locale.t("review.unassigned"))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     let status_options = ["open", "decided", "withdrawn", "all"]
         .into_iter()
         .map(|s| {
             let label =
                 if s == "all" { locale.t("review.all") } else { locale.t(&format!("appeals.status_{s}")) };
-            view! { <option value=s selected=status_code == s>{label}</option> }
+            view! { <option value=s selected=page.status == s>{label}</option> }
         })
         .collect_view();
-    let scheme_options = schemes
+    let scheme_options = page
+        .schemes
         .iter()
         .map(|s| {
             let code = s.scheme.code().to_string();
@@ -160,52 +217,44 @@ pub async fn queue(
         .into_iter()
         .map(|g| view! { <option value=g.code() selected=selected(&query.grounds, g.code())>{locale.t(&format!("appeals.grounds_{}", g.code()))}</option> })
         .collect_view();
-    let ctx = shell.clone();
+    let list = if page.appeals.is_empty() {
+        Either::Left(view! { <p>{locale.t("review.empty")}</p> })
+    } else {
+        Either::Right(view! {
+            <DataTable
+                caption=locale.t("review.caption")
+                columns=vec![
+                    (locale.t("appeals.col_reference"), false),
+                    (locale.t("review.col_subject"), false),
+                    (locale.t("appeals.col_contested"), false),
+                    (locale.t("appeals.col_grounds"), false),
+                    (locale.t("appeals.col_due"), false),
+                    (locale.t("appeals.col_status"), false),
+                    (locale.t("review.col_assigned"), false),
+                ]
+            >
+                {rows}
+            </DataTable>
+        })
+    };
     let title = locale.t("review.title");
     let main = view! {
         <h1>{title.clone()}</h1>
         <p><a href="/review/statistics">{locale.t("review.statistics_title")}</a></p>
         <form method="get" action="/review" class="filters">
-            <div class="field">
-                <label for="status">{locale.t("appeals.col_status")}</label>
-                <select id="status" name="status">{status_options}</select>
-            </div>
-            <div class="field">
-                <label for="scheme">{locale.t("review.scheme")}</label>
-                <select id="scheme" name="scheme"><option value="">{locale.t("review.all")}</option>{scheme_options}</select>
-            </div>
-            <div class="field">
-                <label for="grounds">{locale.t("appeals.col_grounds")}</label>
-                <select id="grounds" name="grounds"><option value="">{locale.t("review.all")}</option>{grounds_options}</select>
-            </div>
-            <div class="choice">
-                <input type="checkbox" id="overdue" name="overdue" value="1" checked=query.overdue.is_some()/>
-                <label for="overdue">{locale.t("review.overdue_only")}</label>
-            </div>
-            <div class="choice">
-                <input type="checkbox" id="mine" name="mine" value="1" checked=query.mine.is_some()/>
-                <label for="mine">{locale.t("review.mine_only")}</label>
-            </div>
+            <SelectField id="status" label=locale.t("appeals.col_status")>{status_options}</SelectField>
+            <Filter id="scheme" label=locale.t("review.scheme") all=locale.t("review.all")>{scheme_options}</Filter>
+            <Filter id="grounds" label=locale.t("appeals.col_grounds") all=locale.t("review.all")>{grounds_options}</Filter>
+            <FilterCheck id="overdue" label=locale.t("review.overdue_only") checked=query.overdue.is_some() />
+            <FilterCheck id="mine" label=locale.t("review.mine_only") checked=query.mine.is_some() />
             <button type="submit">{locale.t("review.filter")}</button>
         </form>
-        {if items.is_empty() {
-            view! { <p>{locale.t("review.empty")}</p> }.into_any()
-        } else {
-            data_table(None, locale.t("review.caption"), vec![
-                (locale.t("appeals.col_reference"), false),
-                (locale.t("review.col_subject"), false),
-                (locale.t("appeals.col_contested"), false),
-                (locale.t("appeals.col_grounds"), false),
-                (locale.t("appeals.col_due"), false),
-                (locale.t("appeals.col_status"), false),
-                (locale.t("review.col_assigned"), false),
-            ], rows.collect_view())
-        }}
-        {next.map(|href| view! {
+        {list}
+        {page.next.clone().map(|href| view! {
             <nav class="pager" aria-label=locale.t("review.pages")><a href=href rel="next">{locale.t("review.next_page")}</a></nav>
         })}
     };
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }
 
 /// The reviewer as independence needs them.
@@ -403,7 +452,7 @@ fn review_view(
     });
     let conflict = page.conflict;
     let others = &page.reviewers;
-    let contested = contested_view(locale, page);
+    let contested = contested_view(locale, page, now);
     let derivation = derivation_view(locale, page);
     let title = locale.t_with("appeals.page_title", &[("reference", &a.reference())]);
     let open = a.status == Status::Open;
@@ -512,7 +561,7 @@ fn review_view(
 /// The contested record as its authority made it, with its provenance and rule version, and any
 /// correction a decision recorded shown apart (made by the reviewer, not the authority); or the
 /// entry.
-fn contested_view(locale: Locale, page: &ReviewPage) -> AnyView {
+fn contested_view(locale: Locale, page: &ReviewPage, now: DateTime<Utc>) -> AnyView {
     let names = &page.names;
     let authority_name = |id: &AuthorityId| {
         names.get(&id.to_string()).map(|x| pick(locale, &x.name_en, &x.name_zh).to_string())
@@ -570,7 +619,7 @@ fn contested_view(locale: Locale, page: &ReviewPage) -> AnyView {
                     <dt>{locale.t("catalogue.col_legal_basis")}</dt><dd>{e.legal_basis().to_string()}</dd>
                     <dt>{locale.t("entry.reason")}</dt><dd>{e.reason().to_string()}</dd>
                     <dt>{locale.t("entry.effective_from")}</dt><dd>{format::date(locale, e.effective_from())}</dd>
-                    <dt>{locale.t("appeals.col_status")}</dt><dd>{locale.t(&format!("entry.status_{}", e.status_at(Utc::now()).code()))}</dd>
+                    <dt>{locale.t("appeals.col_status")}</dt><dd>{locale.t(&format!("entry.status_{}", e.status_at(now).code()))}</dd>
                 </dl>
             }
             .into_any()
@@ -612,12 +661,18 @@ fn derivation_view(locale: Locale, page: &ReviewPage) -> AnyView {
         <p>{pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string()}": "
             {locale.t("record.score")}" "<strong>{d.score}</strong>" · "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong>
             " · "{locale.t("record.base")}" "{d.base}</p>
-        {data_table(Some("derivation"), locale.t("review.derivation_caption"), vec![
-            (locale.t("record.col_date"), false),
-            (locale.t("record.col_rule"), false),
-            (locale.t("record.col_points"), true),
-            (locale.t("record.col_running_total"), true),
-        ], lines)}
+        <DataTable
+            class="derivation"
+            caption=locale.t("review.derivation_caption")
+            columns=vec![
+                (locale.t("record.col_date"), false),
+                (locale.t("record.col_rule"), false),
+                (locale.t("record.col_points"), true),
+                (locale.t("record.col_running_total"), true),
+            ]
+        >
+            {lines}
+        </DataTable>
         {(!d.not_counting.is_empty()).then(|| view! {
             <h3>{locale.t("record.not_counting")}</h3>
             <ul>{not_counting}</ul>
@@ -787,54 +842,93 @@ pub async fn decide(
     }
 }
 
+/// What the statistics page shows: the figures, and the authorities they name.
+pub struct StatisticsPage {
+    pub stats: appeals::Statistics,
+    /// Every authority, by id.
+    pub authorities: HashMap<String, Authority>,
+}
+
+impl StatisticsPage {
+    /// Every query of the page.
+    pub async fn load(state: &AppState, now: DateTime<Utc>) -> AppResult<Self> {
+        let mut conn = state.db.pool.acquire().await?;
+        let stats = appeals::statistics(&mut conn, now).await?;
+        let authorities = crate::store::register::authorities(&mut conn)
+            .await?
+            .into_iter()
+            .map(|x| (x.id.to_string(), x))
+            .collect();
+        Ok(Self { stats, authorities })
+    }
+}
+
 /// `GET /review/statistics`.
 pub async fn statistics(
     State(state): State<AppState>,
     _reviewer: ReviewerOnly,
     shell: PageContext,
 ) -> AppResult<Html<String>> {
-    let locale = shell.locale;
-    let mut conn = state.db.pool.acquire().await?;
-    let s = appeals::statistics(&mut conn, Utc::now()).await?;
-    let names: HashMap<String, String> = crate::store::register::authorities(&mut conn)
-        .await?
+    let page = StatisticsPage::load(&state, Utc::now()).await?;
+    Ok(statistics_view(&page, &shell))
+}
+
+/// The share of decisions that overturned, or a dash when none were decided.
+fn rate(decided: i64, overturned: i64) -> String {
+    if decided == 0 {
+        "—".to_string()
+    } else {
+        format!("{:.0}%", overturned as f64 * 100.0 / decided as f64)
+    }
+}
+
+/// One table of decisions and overturns, a row per rule or per authority.
+#[component]
+fn OverturnTable(
+    locale: Locale,
+    caption: String,
+    first: String,
+    rows: Vec<(String, i64, i64)>,
+) -> impl IntoView {
+    let rows = rows
         .into_iter()
-        .map(|x| (x.id.to_string(), pick(locale, &x.name_en, &x.name_zh).to_string()))
-        .collect();
-    drop(conn);
-    let rate = |decided: i64, overturned: i64| {
-        if decided == 0 {
-            "—".to_string()
-        } else {
-            format!("{:.0}%", overturned as f64 * 100.0 / decided as f64)
-        }
-    };
-    let rule_rows = s
-        .by_rule
-        .iter()
-        .map(|(rule, d, o)| view! { <tr><th scope="row">{rule.clone()}</th><td class="num">{*d}</td><td class="num">{*o}</td><td class="num">{rate(*d, *o)}</td></tr> })
+        .map(|(name, d, o)| view! { <tr><th scope="row">{name}</th><td class="num">{d}</td><td class="num">{o}</td><td class="num">{rate(d, o)}</td></tr> })
         .collect_view();
-    let authority_rows = s
+    view! {
+        <DataTable
+            caption
+            columns=vec![
+                (first, false),
+                (locale.t("review.stat_decided"), true),
+                (locale.t("review.stat_overturned"), true),
+                (locale.t("review.stat_rate"), true),
+            ]
+        >
+            {rows}
+        </DataTable>
+    }
+}
+
+/// The statistics, drawn from what [`StatisticsPage::load`] read.
+fn statistics_view(page: &StatisticsPage, ctx: &PageContext) -> Html<String> {
+    let locale = ctx.locale;
+    let s = &page.stats;
+    let by_authority = s
         .by_authority
         .iter()
         .map(|(a, d, o)| {
-            let name = a.as_ref().and_then(|a| names.get(a).cloned()).unwrap_or_else(|| "—".into());
-            view! { <tr><th scope="row">{name}</th><td class="num">{*d}</td><td class="num">{*o}</td><td class="num">{rate(*d, *o)}</td></tr> }
+            let name = a
+                .as_ref()
+                .and_then(|a| page.authorities.get(a))
+                .map(|x| pick(locale, &x.name_en, &x.name_zh).to_string())
+                .unwrap_or_else(|| "—".into());
+            (name, *d, *o)
         })
-        .collect_view();
+        .collect();
     let median = s
         .median_days_to_decide
         .map(|d| locale.t_with("review.days", &[("n", &format!("{d:.1}"))]))
         .unwrap_or_else(|| "—".into());
-    let columns = |first: String| {
-        vec![
-            (first, false),
-            (locale.t("review.stat_decided"), true),
-            (locale.t("review.stat_overturned"), true),
-            (locale.t("review.stat_rate"), true),
-        ]
-    };
-    let ctx = shell.clone();
     let title = locale.t("review.statistics_title");
     let main = view! {
         <p><a href="/review">{locale.t("review.title")}</a></p>
@@ -847,10 +941,10 @@ pub async fn statistics(
             <dt>{locale.t("review.stat_median")}</dt><dd>{median}</dd>
         </dl>
         <p class="muted">{locale.t("review.stat_note")}</p>
-        {data_table(None, locale.t("review.by_rule"), columns(locale.t("record.col_rule")), rule_rows)}
-        {data_table(None, locale.t("review.by_authority"), columns(locale.t("record.col_authority")), authority_rows)}
+        <OverturnTable locale caption=locale.t("review.by_rule") first=locale.t("record.col_rule") rows=s.by_rule.clone() />
+        <OverturnTable locale caption=locale.t("review.by_authority") first=locale.t("record.col_authority") rows=by_authority />
     };
-    Ok(document(&ctx, &title, main.into_any()))
+    document(ctx, &title, main.into_any())
 }
 
 #[cfg(test)]
