@@ -78,6 +78,36 @@ struct WebArgs {
     #[arg(long, env = "RECOURSE_API_BURST", default_value_t = crate::api::limit::ApiLimit::DEFAULT.burst,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     api_burst: u32,
+    /// Seconds a client has to send a request's headers; an idle kept-alive connection is also
+    /// closed after this long (1 to 3600).
+    #[arg(long, env = "RECOURSE_HEADER_TIMEOUT_SECONDS", default_value_t = http::server::Limits::DEFAULT.header_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout_seconds: u64,
+    /// Seconds a request body may send nothing before it is cut off (1 to 3600).
+    #[arg(long, env = "RECOURSE_BODY_IDLE_SECONDS", default_value_t = http::server::Limits::DEFAULT.body_idle.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_idle_seconds: u64,
+    /// Connections served at once; more wait to be accepted (1 to 100000).
+    #[arg(long, env = "RECOURSE_MAX_CONNECTIONS", default_value_t = http::server::Limits::DEFAULT.max_connections as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_connections: u64,
+    /// At SIGTERM or Ctrl-C, seconds requests in flight get to finish before they are ended
+    /// (0 to 3600).
+    #[arg(long, env = "RECOURSE_SHUTDOWN_GRACE_SECONDS", default_value_t = http::server::Limits::DEFAULT.shutdown_grace.as_secs(),
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    shutdown_grace_seconds: u64,
+}
+
+impl WebArgs {
+    fn limits(&self) -> http::server::Limits {
+        use std::time::Duration;
+        http::server::Limits {
+            header_timeout: Duration::from_secs(self.header_timeout_seconds),
+            body_idle: Duration::from_secs(self.body_idle_seconds),
+            max_connections: self.max_connections as usize,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -192,6 +222,7 @@ async fn open(raw_url: &str) -> Result<Db, CliError> {
 async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
     // Imports left running by a server that is gone are marked interrupted, now and from time to time.
     store::import::watch_for_interrupted(db.clone());
+    let limits = web.limits();
     let config = Config {
         secure_cookies: web.secure_cookies,
         public_dir: web.public_dir.unwrap_or_else(http::default_public_dir),
@@ -200,7 +231,7 @@ async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
         trust_forwarded_for: web.trust_forwarded_for,
         api_limit: crate::api::limit::ApiLimit { per_second: web.api_rate_per_second, burst: web.api_burst },
     };
-    http::serve(AppState::new(db, config), web.addr).await?;
+    http::serve(AppState::new(db, config), web.addr, limits).await?;
     Ok(())
 }
 

@@ -132,6 +132,7 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("POST", "/api/v1/events/batch", [Unauthorized; 6]),
     ("POST", "/api/v1/imports", [Unauthorized; 6]),
     ("GET", "/api/v1/imports/{id}", [Unauthorized; 6]),
+    ("GET", "/api/v1/imports", [Unauthorized; 6]),
     ("GET", "/api/v1/entries", [Unauthorized; 6]),
     ("POST", "/api/v1/entries", [Unauthorized; 6]),
     ("GET", "/api/v1/entries/{id}", [Unauthorized; 6]),
@@ -161,6 +162,17 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("POST", "/admin/authorities", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
     ("GET", "/admin/authorities/{authority}", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
     ("POST", "/admin/authorities/{authority}", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    ("GET", "/admin/authorities/{authority}/mandates", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    (
+        "POST",
+        "/admin/authorities/{authority}/mandates",
+        [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid],
+    ),
+    (
+        "POST",
+        "/admin/authorities/{authority}/mandates/{mandate}/revoke",
+        [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound],
+    ),
     ("GET", "/admin/review-bodies", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
     ("POST", "/admin/review-bodies", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
     // Whoever holds the link.

@@ -266,8 +266,11 @@ async fn an_administrator_grants_and_revokes_a_mandate_through_the_pages_with_re
             async move {
                 let response = admin.post(url).header("origin", origin).form(&form).send().await.unwrap();
                 let status = response.status();
-                let location =
-                    response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+                let location = response
+                    .headers()
+                    .get("location")
+                    .map(|l| l.to_str().unwrap().to_string())
+                    .unwrap_or_default();
                 (status, location, response.text().await.unwrap())
             }
         };
@@ -285,7 +288,7 @@ async fn an_administrator_grants_and_revokes_a_mandate_through_the_pages_with_re
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
         assert!(body.contains("traffic* is not a rule pattern"), "{body}");
         assert!(body.contains("Legal basis must be filled in"), "{body}");
-        assert!(body.contains(r#"href="#valid_from""#), "{body}");
+        assert!(body.contains(r##"href="#valid_from""##), "{body}");
         let (status, _, body) =
             send(vec![("scope", "list:nowhere".into()), ("legal_basis", "x".into())], page.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -299,7 +302,10 @@ async fn an_administrator_grants_and_revokes_a_mandate_through_the_pages_with_re
             ("valid_from", String::new()),
         ];
         let (status, location, _) = send(grant, page.clone()).await;
-        assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, format!("{page}?done=granted").as_str()));
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, format!("{page}?done=granted").as_str())
+        );
         let (status, _) =
             post(&app, &traffic, "/api/v1/events", &event(&wang, "rongcheng", "VOLUNTEER-01", "MA-1")).await;
         assert_eq!(status, StatusCode::CREATED, "{}: granted through the page", app.label);

@@ -325,6 +325,9 @@ pub async fn batch(
         .enumerate()
         .map(|(i, value)| {
             let row = i as u64 + 1;
+            if json_len(&value) > super::files::MAX_ELEMENT_BYTES {
+                return Err(vec![super::files::element_too_large(row, "event")]);
+            }
             serde_json::from_value::<EventInput>(value)
                 .map_err(|e| vec![super::files::json_problem(row, &e)])
                 .and_then(|input| input.check(row, &defaults))
@@ -339,6 +342,23 @@ pub async fn batch(
     }
     let summary = importer.finish().await?;
     Ok(Report::of(&summary, mode).into_response())
+}
+
+/// The length of a JSON value written compactly, without writing it anywhere.
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// Paging through what the authority recorded.

@@ -8,9 +8,11 @@
 //! the objects from 1.
 
 use std::{
+    cell::Cell,
     collections::HashMap,
     io::{self, BufRead, Read},
     path::PathBuf,
+    rc::Rc,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, LazyLock, Mutex,
@@ -31,6 +33,27 @@ use crate::store::{
 
 /// Rows handed to the importer at a time.
 pub const CHUNK_ROWS: usize = 2_000;
+
+/// Largest CSV row or JSON array element, in bytes: reading stops at a larger one (code
+/// `element_too_large`, naming its row), so one huge element cannot take the server's memory.
+pub const MAX_ELEMENT_BYTES: usize = 64 * 1024;
+
+/// The problem of an element over [`MAX_ELEMENT_BYTES`]: `what` is "row" or "element".
+pub fn element_too_large(row: u64, what: &str) -> Problem {
+    Problem::new(
+        row,
+        "",
+        "element_too_large",
+        format!("{what} {row} is larger than {} KiB, the most one {what} may have", MAX_ELEMENT_BYTES >> 10),
+    )
+}
+
+/// A file's row or element over the cap: reading stops there.
+fn file_element_too_large(row: u64, what: &str) -> Item {
+    let mut problem = element_too_large(row, what);
+    problem.message.push_str("; the file was read no further");
+    Item::File(problem)
+}
 
 /// The two file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,9 +230,15 @@ pub fn read(format: Format, input: impl Read, defaults: &Defaults, emit: &mut dy
     if input.fill_buf().is_ok_and(|start| start.starts_with(b"\xEF\xBB\xBF")) {
         input.consume(3);
     }
+    let too_large = Rc::new(Cell::new(None));
     match format {
-        Format::Csv => read_csv(BlankLinesKept::new(input), defaults, &mut out),
-        Format::Json => read_json(input, defaults, &mut out),
+        Format::Csv => {
+            read_csv(BlankLinesKept::new(input, too_large.clone()), defaults, &mut out, &too_large)
+        }
+        Format::Json => {
+            let input = JsonElementCap::new(input, too_large.clone());
+            read_json(input, defaults, &mut out, &too_large)
+        }
     }
     out.flush();
 }
@@ -226,11 +255,41 @@ struct BlankLinesKept<R> {
     line_start: bool,
     /// A '\r' held back until the next byte says whether it ends a CRLF.
     held_cr: bool,
+    /// Where the CSV syntax is, to know where a row ends (a quoted field may span lines).
+    quoting: Quoting,
+    /// The line being read (from 1) and the line and length of the row being read.
+    line: u64,
+    row_line: u64,
+    row_bytes: usize,
+    /// Set to the row's line when a row grows past [`MAX_ELEMENT_BYTES`]: nothing more is read.
+    too_large: Rc<Cell<Option<u64>>>,
+}
+
+/// Where a byte falls in CSV syntax (comma-separated, '"' quotes, '""' an escaped quote).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A '"' inside a quoted field: it ends the field unless another '"' follows.
+    QuoteInQuoted,
 }
 
 impl<R: Read> BlankLinesKept<R> {
-    fn new(inner: R) -> Self {
-        Self { inner, raw: vec![0; 64 * 1024], out: Vec::new(), at: 0, line_start: true, held_cr: false }
+    fn new(inner: R, too_large: Rc<Cell<Option<u64>>>) -> Self {
+        Self {
+            inner,
+            raw: vec![0; 64 * 1024],
+            out: Vec::new(),
+            at: 0,
+            line_start: true,
+            held_cr: false,
+            quoting: Quoting::FieldStart,
+            line: 1,
+            row_line: 1,
+            row_bytes: 0,
+            too_large,
+        }
     }
 
     fn put(&mut self, b: u8) {
@@ -240,12 +299,52 @@ impl<R: Read> BlankLinesKept<R> {
         }
         self.out.push(b);
         self.line_start = terminator;
+        self.track_row(b);
+    }
+
+    /// Follows the row being read and marks it too large past [`MAX_ELEMENT_BYTES`].
+    fn track_row(&mut self, b: u8) {
+        self.row_bytes += 1;
+        if self.row_bytes > MAX_ELEMENT_BYTES && self.too_large.get().is_none() {
+            self.too_large.set(Some(self.row_line));
+        }
+        let row_ends = match (self.quoting, b) {
+            (Quoting::Quoted, b'"') => {
+                self.quoting = Quoting::QuoteInQuoted;
+                false
+            }
+            (Quoting::Quoted, _) => false,
+            (Quoting::FieldStart | Quoting::QuoteInQuoted, b'"') => {
+                self.quoting = Quoting::Quoted;
+                false
+            }
+            (_, b',') => {
+                self.quoting = Quoting::FieldStart;
+                false
+            }
+            (_, b'\n') => true,
+            _ => {
+                self.quoting = Quoting::Unquoted;
+                false
+            }
+        };
+        if b == b'\n' {
+            self.line += 1;
+        }
+        if row_ends {
+            self.quoting = Quoting::FieldStart;
+            self.row_line = self.line;
+            self.row_bytes = 0;
+        }
     }
 }
 
 impl<R: Read> Read for BlankLinesKept<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.at == self.out.len() {
+            if self.too_large.get().is_some() {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "a row is too large"));
+            }
             let n = self.inner.read(&mut self.raw)?;
             self.out.clear();
             self.at = 0;
@@ -265,6 +364,9 @@ impl<R: Read> Read for BlankLinesKept<R> {
                     self.held_cr = true;
                 } else {
                     self.put(b);
+                }
+                if self.too_large.get().is_some() {
+                    break;
                 }
             }
             self.raw = raw;
@@ -304,7 +406,7 @@ fn file_problem(code: &str, message: impl Into<String>) -> Item {
     Item::File(Problem::new(0, "", code, message))
 }
 
-fn read_csv(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>) {
+fn read_csv(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>, too_large: &Cell<Option<u64>>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -320,6 +422,10 @@ fn read_csv(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>) {
             ));
             return;
         }
+        Err(_) if too_large.get().is_some() => {
+            out.push(file_element_too_large(1, "row"));
+            return;
+        }
         Err(e) => {
             out.push(file_problem("unreadable", format!("the file cannot be read: {e}")));
             return;
@@ -331,6 +437,10 @@ fn read_csv(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>) {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
+            Err(_) if too_large.get().is_some() => {
+                out.push(file_element_too_large(too_large.get().unwrap_or_default(), "row"));
+                return;
+            }
             Err(e) => {
                 out.push(file_problem("unreadable", format!("the file cannot be read past this point: {e}")));
                 return;
@@ -449,7 +559,7 @@ fn csv_row(
     input.check(line, defaults)
 }
 
-fn read_json(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>) {
+fn read_json(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>, too_large: &Cell<Option<u64>>) {
     let mut de = serde_json::Deserializer::from_reader(input);
     let mut seen = 0u64;
     let outcome = JsonRows { defaults, out: &mut *out, seen: &mut seen }.deserialize(&mut de);
@@ -459,6 +569,9 @@ fn read_json(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>) {
             out.push(file_problem("no_rows", "the array is empty: there is nothing to record"));
         }
         Ok(()) => {}
+        Err(e) if e.is_io() && too_large.get().is_some() => {
+            out.push(file_element_too_large(too_large.get().unwrap_or_default(), "element"));
+        }
         Err(e) if e.is_io() => {
             out.push(file_problem("unreadable", format!("the file cannot be read past object {seen}: {e}")));
         }
@@ -474,6 +587,70 @@ fn read_json(input: impl Read, defaults: &Defaults, out: &mut Batcher<'_>) {
             };
             out.push(file_problem("invalid_json", message));
         }
+    }
+}
+
+/// Follows the JSON syntax just enough to know where each element of the top-level array
+/// starts, and stops reading (an error, the element's number in `too_large`) when one grows
+/// past [`MAX_ELEMENT_BYTES`]. It sits between the buffer and the parser, which reads byte by
+/// byte, so the elements before the large one are all parsed.
+struct JsonElementCap<R> {
+    inner: R,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    element: u64,
+    element_bytes: usize,
+    too_large: Rc<Cell<Option<u64>>>,
+}
+
+impl<R: Read> JsonElementCap<R> {
+    fn new(inner: R, too_large: Rc<Cell<Option<u64>>>) -> Self {
+        Self { inner, depth: 0, in_string: false, escaped: false, element: 1, element_bytes: 0, too_large }
+    }
+
+    /// Follows one byte; false when it makes its element too large.
+    fn track(&mut self, b: u8) -> bool {
+        if self.in_string {
+            match (self.escaped, b) {
+                (true, _) => self.escaped = false,
+                (false, b'\\') => self.escaped = true,
+                (false, b'"') => self.in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => self.depth += 1,
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                b',' if self.depth == 1 => {
+                    self.element += 1;
+                    self.element_bytes = 0;
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        if self.depth >= 1 {
+            self.element_bytes += 1;
+        }
+        self.element_bytes <= MAX_ELEMENT_BYTES
+    }
+}
+
+impl<R: Read> Read for JsonElementCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.too_large.get().is_some() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "an element is too large"));
+        }
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if !self.track(b) {
+                self.too_large.set(Some(self.element));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "an element is too large"));
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -602,6 +779,42 @@ mod tests {
         let bom = format!("\u{feff}{header}{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,R-1\n");
         let (events, p) = read_all(Format::Csv, bom.as_bytes());
         assert!(p.is_empty() && events.len() == 1, "{p:?}");
+    }
+
+    #[test]
+    fn a_row_or_element_over_the_cap_stops_reading_and_is_named() {
+        let header = "subject_id,scheme,rule_code,occurred_at,external_ref\n";
+        let good = format!("{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,R-1\n");
+        let huge = "x".repeat(MAX_ELEMENT_BYTES + 1);
+        let file = format!("{header}{good}\n{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,{huge}\n{good}");
+        let (events, p) = read_all(Format::Csv, file.as_bytes());
+        assert_eq!(events.len(), 1);
+        assert_eq!((p.len(), p[0].row, p[0].code.as_str()), (1, 4, "element_too_large"), "{p:?}");
+        // A quote left open makes one row of many short lines.
+        let lines = "a\n".repeat(MAX_ELEMENT_BYTES / 2 + 1);
+        let file = format!("{header}{good}{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,\"{lines}");
+        let (events, p) = read_all(Format::Csv, file.as_bytes());
+        assert_eq!(events.len(), 1);
+        assert_eq!((p[0].row, p[0].code.as_str()), (3, "element_too_large"), "{p:?}");
+        // Just under the cap, with quotes, escaped quotes and commas inside: read.
+        let quoted = format!("\"{}\"\"a,b\"", "y".repeat(MAX_ELEMENT_BYTES - 200));
+        let file = format!("{header}{SUBJECT},rongcheng,TRAFFIC-01,2026-03-01,{quoted}\n{good}");
+        let (events, p) = read_all(Format::Csv, file.as_bytes());
+        assert!(p.is_empty() && events.len() == 2, "{p:?}");
+
+        let element = |r: &str| {
+            format!(
+                r#"{{"subject_id":"{SUBJECT}","scheme":"rongcheng","rule_code":"TRAFFIC-01","occurred_at":"2026-03-01","external_ref":"{r}"}}"#
+            )
+        };
+        let file = format!("[{}, {}, {}]", element("R-1"), element(&format!("[\\\"{huge}]")), element("R-3"));
+        let (events, p) = read_all(Format::Json, file.as_bytes());
+        assert_eq!(events.len(), 1);
+        assert_eq!((p.len(), p[0].row, p[0].code.as_str()), (1, 2, "element_too_large"), "{p:?}");
+        let file = format!("[{}, \"{}\"]", element("R-1"), "z".repeat(MAX_ELEMENT_BYTES - 100));
+        let (events, p) = read_all(Format::Json, file.as_bytes());
+        assert_eq!(events.len(), 1);
+        assert_eq!((p[0].row, p[0].code.as_str()), (2, "invalid_object"), "{p:?}");
     }
 
     #[test]

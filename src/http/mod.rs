@@ -8,6 +8,7 @@ pub mod redirect;
 pub mod route_table;
 pub mod routes;
 pub mod security;
+pub mod server;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -246,17 +247,15 @@ fn time_one_year() -> time::Duration {
     time::Duration::days(365)
 }
 
-/// Binds the address, serves until SIGTERM or SIGINT, then lets in-flight requests finish.
-pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> {
+/// Binds the address, serves until SIGTERM or SIGINT, then lets in-flight requests finish
+/// within the grace period of `limits`.
+pub async fn serve(state: AppState, addr: SocketAddr, limits: server::Limits) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| ServeError::Bind { addr, reason: bind_reason(&e) })?;
     let local = listener.local_addr().map_err(|e| ServeError::Bind { addr, reason: e.to_string() })?;
     tracing::info!("Recourse is listening on http://{local}");
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| ServeError::Io(e.to_string()))?;
+    server::run(listener, router(state), limits, shutdown_signal()).await;
     tracing::info!("Recourse stopped");
     Ok(())
 }
@@ -265,8 +264,6 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
 pub enum ServeError {
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
-    #[error("the server stopped with an error: {0}")]
-    Io(String),
 }
 
 fn bind_reason(e: &std::io::Error) -> String {
@@ -299,7 +296,5 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
-    // Give the log line a moment; axum then waits for open connections to finish.
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    tracing::info!("shutdown asked for");
 }
