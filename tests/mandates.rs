@@ -8,7 +8,7 @@ mod common;
 
 use api_support::*;
 use chrono::{Duration, Utc};
-use common::{count, for_each_database, post as post_form, sign_in, TestApp};
+use common::{count, for_each_database, post as post_form, sign_in, text, TestApp};
 use recourse::{
     domain::{AuthorityId, LegalBasis, MandateScope, RulePattern, SchemeId},
     store::{
@@ -164,6 +164,19 @@ async fn the_recorders_forms_refuse_a_rule_or_a_list_outside_the_mandate_and_cha
         demo(&app).await;
         let wang = wang(&app).await;
         sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        let (_, form) = text(&app, &format!("/recording/subjects/{wang}/events")).await;
+        assert!(
+            form.contains("TRAFFIC-01") && !form.contains("COURT-01"),
+            "only mandated rules are offered: {form}"
+        );
+        let (_, form) = text(&app, &format!("/recording/subjects/{wang}/entries")).await;
+        assert!(!form.contains(r#"value="dishonest-judgment-debtors""#), "no list is offered: {form}");
+        let (_, rule) = text(&app, "/rules/rongcheng/COURT-01").await;
+        // The court alone holds a mandate for its rule.
+        assert!(
+            rule.contains("Who may record it") && rule.contains("<dd>Rongcheng People&#x27;s Court</dd>"),
+            "{rule}"
+        );
         let before = written(&app).await;
         let occurred = (Utc::now() - Duration::days(2)).format("%Y-%m-%dT%H:%M").to_string();
         let form = [

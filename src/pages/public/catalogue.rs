@@ -19,7 +19,11 @@ use crate::{
     error::{AppError, AppResult},
     http::AppState,
     i18n::Locale,
-    store::catalogue::{self, SchemeContext, SchemeRecord},
+    store::{
+        catalogue::{self, SchemeContext, SchemeRecord},
+        mandates, register,
+        register::Authority,
+    },
 };
 
 /// What the catalogue's index shows: every scheme.
@@ -235,6 +239,8 @@ pub struct RulePage {
     pub published: Vec<RuleVersion>,
     /// The version in force at the instant the page was loaded for, if any.
     pub in_force: Option<RuleVersion>,
+    /// The authorities whose mandates let them record under the rule at that instant.
+    pub holders: Vec<Authority>,
 }
 
 impl RulePage {
@@ -258,7 +264,11 @@ impl RulePage {
             return Err(AppError::NotFound);
         }
         let in_force = context.catalogue.version_in_force(&code, now).ok().cloned();
-        Ok(Self { record: context.record, code, published, in_force })
+        let mut conn = state.db.pool.acquire().await?;
+        let ids = mandates::holders_of_rule(&mut conn, context.record.scheme.id(), &code, now).await?;
+        let holders =
+            register::authorities(&mut conn).await?.into_iter().filter(|a| ids.contains(&a.id)).collect();
+        Ok(Self { record: context.record, code, published, in_force, holders })
     }
 }
 
@@ -275,7 +285,7 @@ pub async fn rule(
 /// A rule's page, drawn from what [`RulePage::load`] read.
 fn rule_view(page: &RulePage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let RulePage { record, code, published, in_force } = page;
+    let RulePage { record, code, published, in_force, holders } = page;
     let versions = published
         .iter()
         .enumerate()
@@ -330,6 +340,12 @@ fn rule_view(page: &RulePage, ctx: &PageContext) -> Html<String> {
                 <dd>{format::effect(locale, shown.effect(), component_name(locale, record, shown))}</dd>
                 <dt>{locale.t("catalogue.col_counts_for")}</dt>
                 <dd>{format::validity(locale, shown.counts_for())}</dd>
+                <dt>{locale.t("mandates.holders")}</dt>
+                <dd>{if holders.is_empty() {
+                    locale.t("mandates.holders_none")
+                } else {
+                    holders.iter().map(|a| pick(locale, &a.name_en, &a.name_zh)).collect::<Vec<_>>().join(", ")
+                }}</dd>
                 <dt>{locale.t("rule.current_version")}</dt>
                 <dd>{match in_force {
                     Some(v) => locale.t_with("rule.version_n", &[("n", &v.version().to_string())]),

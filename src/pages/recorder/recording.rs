@@ -27,7 +27,7 @@ use crate::{
         throttle::ClientAddress,
     },
     domain::{
-        AuthorityId, Currency, DomainError, EntryDraft, EntryId, EventKind, Fact, LegalBasis,
+        AuthorityId, Currency, DomainError, EntryDraft, EntryId, EventKind, Fact, LegalBasis, ListId,
         RemovalCondition, Restriction, RuleCode, Source, SubjectId,
     },
     error::{AppError, AppResult},
@@ -37,7 +37,7 @@ use crate::{
         audit::{self, Actor},
         blacklist::{self, EntryAction},
         catalogue::{self, SchemeContext},
-        notices, recording,
+        mandates, notices, recording,
         records::{self, Provenance, RecordError, Recorded},
         register::{self, Authority, Subject},
         standing::{self, Reads, RecordStatus, SchemeStanding, Standing},
@@ -512,7 +512,8 @@ pub struct EventForm {
 pub struct EventFormPage {
     pub subject: Subject,
     pub schemes: Vec<SchemeContext>,
-    /// The rule codes in force now in the subject's schemes, offered in the rule code's hint.
+    /// The rule codes in force now in the subject's schemes that the recorder's authority holds a
+    /// mandate for, offered in the rule code's hint.
     pub codes: Vec<String>,
     pub form: EventForm,
     pub problems: Problems,
@@ -521,13 +522,21 @@ pub struct EventFormPage {
 impl EventFormPage {
     /// Every query of the page, with an empty form.
     pub async fn load(state: &AppState, viewer: &Viewer, id: &str, now: DateTime<Utc>) -> AppResult<Self> {
-        authority_of(viewer)?;
+        let authority = authority_of(viewer)?;
         let mut conn = state.db.pool.acquire().await?;
         let subject = subject_of(&mut conn, id).await?;
         let schemes = schemes_of(&mut conn, subject.id).await?;
+        let mandates = &mandates::of(&mut conn, authority).await?;
         let codes = schemes
             .iter()
-            .flat_map(|c| c.catalogue.in_force_at(now).into_iter().map(|v| v.rule_code().to_string()))
+            .flat_map(|c| {
+                let scheme = c.scheme().id();
+                c.catalogue
+                    .in_force_at(now)
+                    .into_iter()
+                    .filter(move |v| mandates.permits_rule(authority, scheme, v.rule_code(), now))
+                    .map(|v| v.rule_code().to_string())
+            })
             .collect();
         Ok(Self { subject, schemes, codes, form: EventForm::default(), problems: Problems::new() })
     }
@@ -776,6 +785,8 @@ impl EntryForm {
 pub struct EntryFormPage {
     pub subject: Subject,
     pub lists: Vec<blacklist::BlacklistList>,
+    /// The lists the recorder's authority holds a mandate for: the only ones offered.
+    pub offered: Vec<ListId>,
     pub form: EntryForm,
     pub problems: Problems,
 }
@@ -783,12 +794,13 @@ pub struct EntryFormPage {
 impl EntryFormPage {
     /// Every query of the page, with the form as it first opens (paying an amount in yuan).
     pub async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Self> {
-        authority_of(viewer)?;
+        let authority = authority_of(viewer)?;
         let mut conn = state.db.pool.acquire().await?;
         let subject = subject_of(&mut conn, id).await?;
         let lists = recording::lists(&mut conn).await?;
+        let offered = mandates::of(&mut conn, authority).await?.lists_at(Utc::now());
         let form = EntryForm { currency: "CNY".into(), removal: "pay_amount".into(), ..EntryForm::default() };
-        Ok(Self { subject, lists, form, problems: Problems::new() })
+        Ok(Self { subject, lists, offered, form, problems: Problems::new() })
     }
 
     /// Reads the posted form into the entry to record (and its list's code), or every problem
@@ -950,10 +962,11 @@ pub async fn record_entry(
 fn entry_form_view(page: &EntryFormPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
     let (subject, form, problems) = (&page.subject, &page.form, &page.problems);
-    let only = page.lists.len() == 1;
+    let only = page.offered.len() == 1;
     let list_options = page
         .lists
         .iter()
+        .filter(|l| page.offered.contains(&l.id))
         .map(|l| {
             let selected = form.list.trim() == l.code || only;
             view! { <option value=l.code.clone() selected=selected>{format::pick(locale, &l.name_en, &l.name_zh).to_string()}</option> }
