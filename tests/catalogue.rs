@@ -102,3 +102,30 @@ async fn a_database_that_cannot_be_used_shows_the_503_page_in_the_persons_langua
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_rule_pages_view_model_holds_its_published_versions_and_the_one_in_force_at_the_instant_asked() {
+    use chrono::Duration;
+    use recourse::{
+        error::AppError,
+        http::{AppState, Config},
+        pages::public::catalogue::RulePage,
+    };
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        let state = AppState::new(app.db.clone(), Config::default());
+        let now = Utc::now();
+        let page = RulePage::load(&state, "rongcheng", "traffic-01", now).await.unwrap();
+        let versions: Vec<u32> = page.published.iter().map(|v| v.version()).collect();
+        assert_eq!(versions, [1, 2], "{}: published versions, oldest first", app.label);
+        assert_eq!(page.in_force.as_ref().map(|v| v.version()), Some(2), "{}", app.label);
+
+        let before = page.published[1].effective_from() - Duration::days(1);
+        let then = RulePage::load(&state, "rongcheng", "TRAFFIC-01", before).await.unwrap();
+        assert_eq!(then.in_force.map(|v| v.version()), Some(1), "{}: the day before version 2", app.label);
+
+        let unknown = RulePage::load(&state, "rongcheng", "NO-SUCH-RULE", now).await;
+        assert!(matches!(unknown, Err(AppError::NotFound)), "{}", app.label);
+    })
+    .await;
+}
