@@ -5,10 +5,14 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{count, for_each_database, post, sign_in, text, TestApp};
+use common::{count, for_each_database, id_of, post, sign_in, text, TestApp};
 use recourse::{
+    auth::access::Viewer,
     domain::SubjectId,
-    store::{catalogue, register},
+    error::AppError,
+    http::{AppState, Config},
+    pages::recorder::recording::{EntryPage, EventFormPage, HubPage},
+    store::{accounts, catalogue, register},
 };
 use reqwest::StatusCode;
 use sqlx::Row;
@@ -302,6 +306,63 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
             .get(0);
         let (status, _) = text(&app, &format!("/recording/entries/{court_entry}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+/// The recorder's pages as view models: what each `load` reads, without scraping markup.
+#[tokio::test]
+async fn the_recorders_pages_load_what_they_show() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let wang = wang(&app).await;
+        let state = AppState::new(app.db.clone(), Config::default());
+        let recorder = {
+            let mut conn = app.db.pool.acquire().await.unwrap();
+            Viewer::from_account(&accounts::by_username(&mut conn, "demo-recorder").await.unwrap().unwrap())
+        };
+
+        let hub = HubPage::load(&state, &recorder, "wang".into()).await.unwrap();
+        assert!(hub.found.iter().any(|f| f.id == wang), "{}: the search finds Wang Fang", app.label);
+        assert_eq!(hub.authority.map(|a| a.code).as_deref(), Some("rc-traffic"), "the account's authority");
+        let blank = HubPage::load(&state, &recorder, "   ".into()).await.unwrap();
+        assert!(blank.found.is_empty(), "a blank search finds nobody");
+
+        let form = EventFormPage::load(&state, &recorder, &wang.to_string(), Utc::now()).await.unwrap();
+        assert!(form.codes.iter().any(|c| c.eq_ignore_ascii_case("traffic-01")), "{:?}", form.codes);
+        assert!(form.problems.is_empty(), "a form as it opens has no problems");
+
+        let elsewhere = id_of(
+            &app,
+            "SELECT e.id FROM blacklist_entries e JOIN authorities a ON a.id = e.authority_id \
+             WHERE a.code <> 'rc-traffic' ORDER BY e.id LIMIT 1",
+        )
+        .await;
+        assert!(
+            matches!(EntryPage::load(&state, &recorder, &elsewhere).await, Err(AppError::NotFound)),
+            "another authority's entry is not the recorder's to open"
+        );
+
+        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        let tomorrow = (Utc::now() + Duration::days(1)).format("%Y-%m-%d").to_string();
+        let entry = [
+            ("list", "dishonest-judgment-debtors"),
+            ("case_number", "(2026) VM 1"),
+            ("legal_basis", "Civil Procedure Law art. 262"),
+            ("reason", "Unpaid fines after a final judgment"),
+            ("effective_from", tomorrow.as_str()),
+            ("removal", "appeal"),
+            ("restrictions", "flights"),
+        ];
+        let (status, _, page) = post(&app, &format!("/recording/subjects/{wang}/entries"), &entry).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let hub = HubPage::load(&state, &recorder, String::new()).await.unwrap();
+        let pending =
+            hub.pending.iter().find(|p| p.case_number == "(2026) VM 1").expect("waits for its notice");
+        assert_eq!(pending.subject, wang);
+        let page = EntryPage::load(&state, &recorder, &pending.entry.to_string()).await.unwrap();
+        assert_eq!(page.subject.id, wang);
+        assert!(page.stored.entry.notice_delivered_at().is_none(), "no delivery yet");
     })
     .await;
 }
