@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use api_support::*;
 use common::{for_each_database, TestApp};
-use reqwest::{header, Client, Method, RequestBuilder};
+use reqwest::{header, Client, RequestBuilder};
 use serde_json::{json, Value};
 
 /// The document, and what the calls so far covered.
@@ -21,7 +21,8 @@ struct Contract {
 
 impl Contract {
     async fn fetch(app: &TestApp) -> Contract {
-        let doc: Value = Client::new().get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+        let doc: Value =
+            Client::new().get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
         Contract { doc, covered: BTreeSet::new(), label: app.label }
     }
 
@@ -30,7 +31,8 @@ impl Contract {
     async fn call(&mut self, method: &str, path: &str, request: RequestBuilder) -> (u16, Value) {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
-        let media = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
+        let media =
+            response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
         let body: Value = response.json().await.unwrap_or(Value::Null);
         let where_ = format!("{}: {method} {path} answered {status} {body}", self.label);
         let operation = &self.doc["paths"][path][method.to_lowercase()];
@@ -42,8 +44,10 @@ impl Contract {
         assert_eq!(media.as_deref(), Some("application/json"), "{where_}: the answer is JSON");
         let mut root = schema.clone();
         root["components"] = self.doc["components"].clone();
-        let validator = jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("{where_}: schema: {e}"));
-        let errors: Vec<String> = validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let validator =
+            jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("{where_}: schema: {e}"));
+        let errors: Vec<String> =
+            validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{where_}: the body does not match the schema: {errors:?}");
         self.covered.insert((method.to_lowercase(), path.to_string()));
         (status, body)
@@ -93,17 +97,32 @@ async fn every_answer_matches_the_openapi_document() {
 
         // One event.
         let one = event(&subjects[0], "C-1", &days_ago(3));
-        let (status, body) = c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&one)).await;
+        let (status, body) =
+            c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&one)).await;
         assert_eq!(status, 201, "{body}");
-        let event_id = body["event"]["id"].as_str().or(body["event_id"].as_str()).unwrap_or_default().to_string();
-        assert_eq!(c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&one)).await.0, 200);
+        let event_id =
+            body["event"]["id"].as_str().or(body["event_id"].as_str()).unwrap_or_default().to_string();
+        assert_eq!(
+            c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&one)).await.0,
+            200
+        );
         let reused = event(&subjects[1], "C-1", &days_ago(3));
-        assert_eq!(c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&reused)).await.0, 409);
+        assert_eq!(
+            c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&reused)).await.0,
+            409
+        );
         let bad = event(&subjects[0], "C-2", "yesterday");
-        assert_eq!(c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&bad)).await.0, 422);
+        assert_eq!(
+            c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&bad)).await.0,
+            422
+        );
         let shapeless = json!({"subject_id": 7});
-        assert_eq!(c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&shapeless)).await.0, 422);
-        let not_json = post("/api/v1/events", &traffic).header(header::CONTENT_TYPE, "application/json").body("{");
+        assert_eq!(
+            c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).json(&shapeless)).await.0,
+            422
+        );
+        let not_json =
+            post("/api/v1/events", &traffic).header(header::CONTENT_TYPE, "application/json").body("{");
         assert_eq!(c.call("POST", "/api/v1/events", not_json).await.0, 400);
         assert_eq!(c.call("POST", "/api/v1/events", post("/api/v1/events", &traffic).body("x")).await.0, 415);
         assert_eq!(c.call("POST", "/api/v1/events", post("/api/v1/events", "rct_0").json(&one)).await.0, 401);
@@ -113,7 +132,8 @@ async fn every_answer_matches_the_openapi_document() {
         let good = json!({"mode": "good_rows", "events": [event(&subjects[1], "C-3", &days_ago(2)), bad]});
         let (status, body) = c.call("POST", path, post(path, &traffic).json(&good)).await;
         assert_eq!((status, body["committed"].as_bool()), (200, Some(true)), "{body}");
-        let refused = json!({"events": [event(&subjects[1], "C-4", &days_ago(2)), event(&subjects[0], "C-5", "x")]});
+        let refused =
+            json!({"events": [event(&subjects[1], "C-4", &days_ago(2)), event(&subjects[0], "C-5", "x")]});
         let (status, body) = c.call("POST", path, post(path, &traffic).json(&refused)).await;
         assert_eq!((status, body["committed"].as_bool()), (422, Some(false)), "{body}");
         let (status, body) = c.call("POST", path, post(path, &traffic).json(&json!({"events": []}))).await;
@@ -124,7 +144,11 @@ async fn every_answer_matches_the_openapi_document() {
         huge["evidence_ref"] = json!("e".repeat(70 * 1024));
         let capped = json!({"events": [event(&subjects[1], "C-8", &days_ago(2)), huge]});
         let (status, body) = c.call("POST", path, post(path, &traffic).json(&capped)).await;
-        assert_eq!((status, body["problems"][0]["code"].as_str()), (422, Some("element_too_large")), "{body}");
+        assert_eq!(
+            (status, body["problems"][0]["code"].as_str()),
+            (422, Some("element_too_large")),
+            "{body}"
+        );
         assert_eq!(body["problems"][0]["row"], 2, "{body}");
         let over = json!({"events": ["x".repeat(3 << 20)]});
         assert_eq!(c.call("POST", path, post(path, &traffic).json(&over)).await.0, 413);
@@ -151,20 +175,29 @@ async fn every_answer_matches_the_openapi_document() {
             days_ago(1)
         );
         let import = |mode: &str, media: &str, body: String| {
-            post(&format!("/api/v1/imports?mode={mode}"), &traffic).header(header::CONTENT_TYPE, media).body(body)
+            post(&format!("/api/v1/imports?mode={mode}"), &traffic)
+                .header(header::CONTENT_TYPE, media)
+                .body(body)
         };
-        let (status, report) = c.call("POST", "/api/v1/imports", import("good_rows", "text/csv", csv.clone())).await;
+        let (status, report) =
+            c.call("POST", "/api/v1/imports", import("good_rows", "text/csv", csv.clone())).await;
         assert_eq!(status, 200, "{report}");
         let refused_csv = format!("{csv}{},rongcheng,TRAFFIC-01,soon,I-2\n", subjects[2]);
         let (status, body) =
             c.call("POST", "/api/v1/imports", import("all_or_nothing", "text/csv", refused_csv)).await;
         assert_eq!((status, body["committed"].as_bool()), (422, Some(false)), "{body}");
-        let (status, body) = c.call("POST", "/api/v1/imports", import("sometimes", "text/csv", csv.clone())).await;
+        let (status, body) =
+            c.call("POST", "/api/v1/imports", import("sometimes", "text/csv", csv.clone())).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("invalid_input")), "{body}");
-        let huge_json = format!("[{}, \"{}\"]", event(&subjects[2], "I-3", &days_ago(1)), "j".repeat(70 * 1024));
+        let huge_json =
+            format!("[{}, \"{}\"]", event(&subjects[2], "I-3", &days_ago(1)), "j".repeat(70 * 1024));
         let (status, body) =
             c.call("POST", "/api/v1/imports", import("all_or_nothing", "application/json", huge_json)).await;
-        assert_eq!((status, body["problems"][0]["code"].as_str()), (422, Some("element_too_large")), "{body}");
+        assert_eq!(
+            (status, body["problems"][0]["code"].as_str()),
+            (422, Some("element_too_large")),
+            "{body}"
+        );
         assert_eq!(body["problems"][0]["row"], 2, "{body}");
         assert_eq!(c.call("POST", "/api/v1/imports", import("good_rows", "text/plain", csv)).await.0, 415);
         assert_eq!(c.call("POST", "/api/v1/imports", post("/api/v1/imports", "").body("x")).await.0, 401);
@@ -194,7 +227,10 @@ async fn every_answer_matches_the_openapi_document() {
         let entry_id = page["entries"][0]["id"].as_str().unwrap();
         let one_path = "/api/v1/entries/{id}";
         assert_eq!(c.call("GET", one_path, get(&format!("/api/v1/entries/{entry_id}"), &court)).await.0, 200);
-        assert_eq!(c.call("GET", one_path, get(&format!("/api/v1/entries/{entry_id}"), &traffic)).await.0, 404);
+        assert_eq!(
+            c.call("GET", one_path, get(&format!("/api/v1/entries/{entry_id}"), &traffic)).await.0,
+            404
+        );
         assert_eq!(c.call("GET", one_path, get(&format!("/api/v1/entries/{entry_id}"), "")).await.0, 401);
 
         c.all_covered();

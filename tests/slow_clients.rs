@@ -38,7 +38,9 @@ impl Server {
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let mut seen = Vec::new();
         let addr = loop {
-            let Some(Ok(line)) = lines.next() else { panic!("the server stopped before listening: {seen:?}") };
+            let Some(Ok(line)) = lines.next() else {
+                panic!("the server stopped before listening: {seen:?}")
+            };
             seen.push(line.clone());
             if let Some(at) = line.find("listening on http://") {
                 break line[at + "listening on http://".len()..].trim().to_string();
@@ -153,7 +155,10 @@ fn a_stalled_body_is_cut_after_the_idle_limit_while_others_are_served() {
     let mut head = [0u8; 12];
     trickle.read_exact(&mut head).unwrap();
     let status = String::from_utf8_lossy(&head).into_owned();
-    assert!(status.starts_with("HTTP/1.1 ") && !status.contains("400"), "the trickled form is read: {status}");
+    assert!(
+        status.starts_with("HTTP/1.1 ") && !status.contains("400"),
+        "the trickled form is read: {status}"
+    );
 
     closed_by_server(&mut stalled);
     assert!(server.get("/healthz").starts_with("HTTP/1.1 200"), "the server still serves");

@@ -44,10 +44,7 @@ pub fn element_too_large(row: u64, what: &str) -> Problem {
         row,
         "",
         "element_too_large",
-        format!(
-            "{what} {row} is larger than {} KiB, the most one {what} may have",
-            MAX_ELEMENT_BYTES >> 10
-        ),
+        format!("{what} {row} is larger than {} KiB, the most one {what} may have", MAX_ELEMENT_BYTES >> 10),
     )
 }
 
@@ -234,7 +231,9 @@ pub fn read(format: Format, input: impl Read, defaults: &Defaults, emit: &mut dy
     }
     let too_large = Rc::new(Cell::new(None));
     match format {
-        Format::Csv => read_csv(BlankLinesKept::new(input, too_large.clone()), defaults, &mut out, &too_large),
+        Format::Csv => {
+            read_csv(BlankLinesKept::new(input, too_large.clone()), defaults, &mut out, &too_large)
+        }
         Format::Json => {
             let input = JsonElementCap::new(input, too_large.clone());
             read_json(input, defaults, &mut out, &too_large)
@@ -802,7 +801,11 @@ mod tests {
         let (events, p) = read_all(Format::Csv, file.as_bytes());
         assert!(p.is_empty() && events.len() == 2, "{p:?}");
 
-        let element = |r: &str| format!(r#"{{"subject_id":"{SUBJECT}","scheme":"rongcheng","rule_code":"TRAFFIC-01","occurred_at":"2026-03-01","external_ref":"{r}"}}"#);
+        let element = |r: &str| {
+            format!(
+                r#"{{"subject_id":"{SUBJECT}","scheme":"rongcheng","rule_code":"TRAFFIC-01","occurred_at":"2026-03-01","external_ref":"{r}"}}"#
+            )
+        };
         let file = format!("[{}, {}, {}]", element("R-1"), element(&format!("[\\\"{huge}]")), element("R-3"));
         let (events, p) = read_all(Format::Json, file.as_bytes());
         assert_eq!(events.len(), 1);
