@@ -269,6 +269,15 @@ impl Report {
     }
 }
 
+/// What a 422 of a batch or an import answers (documentation only): the report of a refused
+/// all-or-nothing run, or the refusal of the call itself, with its `code`.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Refused {
+    Report(Report),
+    Call(super::ErrorBody),
+}
+
 /// Reads a mode code, defaulting to all-or-nothing.
 pub fn mode_of(code: Option<&str>) -> ApiResult<Mode> {
     match code {
@@ -297,7 +306,7 @@ pub fn mode_of(code: Option<&str>) -> ApiResult<Mode> {
         (status = 401, description = "No valid token", body = super::ErrorBody),
         (status = 413, description = "The body is too large", body = super::ErrorBody),
         (status = 415, description = "Not sent as JSON", body = super::ErrorBody),
-        (status = 422, description = "An all-or-nothing batch with refused events (nothing recorded), or a malformed batch", body = Report),
+        (status = 422, description = "An all-or-nothing batch with refused events (nothing recorded): the report; or a malformed batch (a bad mode, no events or too many): the refusal", body = Refused),
     ),
     security(("bearer" = []))
 )]
