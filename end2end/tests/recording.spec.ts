@@ -4,11 +4,13 @@
 import { expect, test, type Page } from '@playwright/test';
 import { screenshots } from './helpers';
 
-async function signInAsRecorder(page: Page) {
+// The traffic police by default; the court's recorder for listings (only the court holds a
+// mandate for its list).
+async function signInAsRecorder(page: Page, name = 'demo-recorder', password = 'traffic-demo-2026') {
   await page.goto('/recording');
   await expect(page).toHaveURL(/\/sign-in\?next=%2Frecording$/);
-  await page.getByLabel('Sign-in name').fill('demo-recorder');
-  await page.getByLabel('Password', { exact: true }).fill('traffic-demo-2026');
+  await page.getByLabel('Sign-in name').fill(name);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/recording$/);
 }
@@ -44,14 +46,14 @@ test('a recorder records an event, after a refusal that names the problem', asyn
 });
 
 test('a recorder lists a subject, and the entry waits for its notice', async ({ page }) => {
-  await signInAsRecorder(page);
+  await signInAsRecorder(page, 'demo-court', 'court-demo-2026');
   await openChenJie(page);
   await page.getByRole('link', { name: 'Record a blacklist entry' }).click();
   const caseNumber = `(2026) E2E ${Date.now()}`;
   const start = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
   await page.getByLabel('Case number').fill(caseNumber);
-  await page.getByLabel('Legal basis').fill('Road Traffic Safety Law, art. 99');
-  await page.getByLabel('Reason').fill('Unpaid traffic fines after a final decision');
+  await page.getByLabel('Legal basis').fill('Civil Procedure Law, art. 262');
+  await page.getByLabel('Reason').fill('Did not pay what a final judgment ordered');
   await page.getByLabel('Buying plane tickets').check();
   await page.getByLabel('Takes effect on').fill(start);
   await page.getByLabel('Amount to pay').fill('800.00');
