@@ -206,6 +206,12 @@ async fn every_answer_matches_the_openapi_document() {
         assert_eq!(c.call("GET", status_path, get(&format!("/api/v1/imports/{id}"), &traffic)).await.0, 200);
         assert_eq!(c.call("GET", status_path, get(&format!("/api/v1/imports/{id}"), &court)).await.0, 404);
         assert_eq!(c.call("GET", status_path, get(&format!("/api/v1/imports/{id}"), "")).await.0, 401);
+        let list_path = "/api/v1/imports";
+        let (status, listed) = c.call("GET", list_path, get("/api/v1/imports?limit=2", &traffic)).await;
+        assert_eq!(status, 200, "{listed}");
+        assert_eq!(listed["imports"].as_array().map(Vec::len), Some(2), "{listed}");
+        assert_eq!(c.call("GET", list_path, get("/api/v1/imports?limit=zero", &traffic)).await.0, 400);
+        assert_eq!(c.call("GET", list_path, get("/api/v1/imports", "")).await.0, 401);
 
         // Blacklist entries.
         let path = "/api/v1/entries";
