@@ -174,7 +174,7 @@ async fn the_recorders_forms_refuse_a_rule_or_a_list_outside_the_mandate_and_cha
         let (_, rule) = text(&app, "/rules/rongcheng/COURT-01").await;
         // The court alone holds a mandate for its rule.
         assert!(
-            rule.contains("Who may record it") && rule.contains("<dd>Rongcheng People&#x27;s Court</dd>"),
+            rule.contains("Who may record it") && rule.contains("<dd>Rongcheng People's Court</dd>"),
             "{rule}"
         );
         let before = written(&app).await;
