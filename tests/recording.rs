@@ -343,7 +343,12 @@ async fn the_recorders_pages_load_what_they_show() {
             "another authority's entry is not the recorder's to open"
         );
 
-        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        // Listing is the court's: it holds the mandate for its list.
+        sign_in(&app, "demo-court", "court-demo-2026").await;
+        let court = {
+            let mut conn = app.db.pool.acquire().await.unwrap();
+            Viewer::from_account(&accounts::by_username(&mut conn, "demo-court").await.unwrap().unwrap())
+        };
         let tomorrow = (Utc::now() + Duration::days(1)).format("%Y-%m-%d").to_string();
         let entry = [
             ("list", "dishonest-judgment-debtors"),
@@ -356,11 +361,11 @@ async fn the_recorders_pages_load_what_they_show() {
         ];
         let (status, _, page) = post(&app, &format!("/recording/subjects/{wang}/entries"), &entry).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-        let hub = HubPage::load(&state, &recorder, String::new()).await.unwrap();
+        let hub = HubPage::load(&state, &court, String::new()).await.unwrap();
         let pending =
             hub.pending.iter().find(|p| p.case_number == "(2026) VM 1").expect("waits for its notice");
         assert_eq!(pending.subject, wang);
-        let page = EntryPage::load(&state, &recorder, &pending.entry.to_string()).await.unwrap();
+        let page = EntryPage::load(&state, &court, &pending.entry.to_string()).await.unwrap();
         assert_eq!(page.subject.id, wang);
         assert!(page.stored.entry.notice_delivered_at().is_none(), "no delivery yet");
     })
