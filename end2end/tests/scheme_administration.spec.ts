@@ -24,14 +24,14 @@ test('an administrator changes a deadline, adds and renames an authority, and gi
   await expect(page.getByRole('alert')).toContainText('The days to appeal must be a whole number from 1 to 365.');
   await expect(page.getByLabel('Days to appeal')).toHaveAttribute('aria-invalid', 'true');
   await saveDeadline(page, changed);
-  await expect(page.getByRole('status')).toContainText('The settings were saved and');
+  await expect(page.getByRole('status')).toContainText('The settings were saved; the grades of all');
   await expect(page.getByLabel('Days to appeal')).toHaveValue(changed);
   await screenshots(page, 'scheme-settings-saved');
   await page.goto('/rules/rongcheng');
   await expect(page.getByText(`${changed} days`, { exact: true })).toBeVisible();
   await page.goto('/admin/schemes/rongcheng/settings');
   await saveDeadline(page, original);
-  await expect(page.getByRole('status')).toContainText('The settings were saved and');
+  await expect(page.getByRole('status')).toContainText('The settings were saved; the grades of all');
   await expect(page.getByLabel('Days to appeal')).toHaveValue(original);
 
   const code = `e2e-${Date.now()}`;
