@@ -85,6 +85,12 @@ impl Mandate {
     pub fn in_force_at(&self, at: DateTime<Utc>) -> bool {
         self.valid_from <= at && self.revoked_at.is_none_or(|r| r > at)
     }
+
+    /// Whether this mandate lets its authority record under rule `code` of `scheme` at `at`.
+    pub fn covers_rule(&self, scheme: SchemeId, code: &RuleCode, at: DateTime<Utc>) -> bool {
+        self.in_force_at(at)
+            && matches!(&self.scope, MandateScope::Rules { scheme: s, rules } if *s == scheme && rules.matches(code))
+    }
 }
 
 /// Every mandate one authority holds or held.
@@ -116,11 +122,7 @@ impl Mandates {
         code: &RuleCode,
         at: DateTime<Utc>,
     ) -> bool {
-        authority == self.authority
-            && self.held.iter().any(|m| {
-                m.in_force_at(at)
-                    && matches!(&m.scope, MandateScope::Rules { scheme: s, rules } if *s == scheme && rules.matches(code))
-            })
+        authority == self.authority && self.held.iter().any(|m| m.covers_rule(scheme, code, at))
     }
 
     /// Whether `authority` may list subjects on `list` at `at`.

@@ -97,9 +97,8 @@ pub async fn holders_of_rule(
     let mut holders: Vec<AuthorityId> = history(conn, None)
         .await?
         .into_iter()
-        .map(|r| r.mandate)
-        .filter(|m| Mandates::of(m.authority, [m.clone()]).permits_rule(m.authority, scheme, code, at))
-        .map(|m| m.authority)
+        .filter(|r| r.mandate.covers_rule(scheme, code, at))
+        .map(|r| r.mandate.authority)
         .collect();
     holders.sort();
     holders.dedup();
