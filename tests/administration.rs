@@ -267,14 +267,47 @@ async fn a_repeal_closes_every_open_appeal_on_a_record_it_voids() {
         )
         .await;
         assert_eq!(told, 1, "{}: the subject is told", app.label);
-        member_derivations(&app, scheme).await;
+        let members = member_derivations(&app, scheme).await;
+
+        // The grade before (the record counting) and after (void), kept with the closure.
+        let subject = SubjectId::parse(&id_of(&app, &format!("SELECT subject_id FROM appeals WHERE id = '{appeal}'")).await).unwrap();
+        let row = sqlx::query(&format!(
+            "SELECT score_before, grade_before, score_after, grade_after, rule_code FROM appeal_repeal_closures \
+             WHERE appeal_id = '{appeal}'"
+        ))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let (score_before, grade_before, score_after, grade_after, code): (i64, String, i64, String, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        let fresh = &members.iter().find(|(s, _)| *s == subject).expect("the subject is a member").1;
+        assert_eq!((score_after, grade_after.clone()), (fresh.score, fresh.grade.to_string()), "{}", app.label);
+        let voided_points: i64 = sqlx::query(&format!(
+            "SELECT CAST(COALESCE(SUM(t.points), 0) AS BIGINT) FROM events v JOIN events t ON t.id = v.target_event_id \
+             WHERE v.subject_id = '{subject}' AND v.kind = 'void' AND v.decision_ref = 'repeal:TRAFFIC-02'"
+        ))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(score_before, score_after + voided_points, "{}: before, the records the repeal voided counted", app.label);
+        assert_eq!(code, "TRAFFIC-02");
 
         let liu = app.another_visitor();
         sign_in(&liu, "demo-liu", "liu-yang-demo-2026").await;
         let (status, page) = text(&liu, &format!("/appeals/{appeal}")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains(reason), "the subject reads why it closed: {page}");
+        assert!(page.contains("Closed by the repeal of rule TRAFFIC-02"), "{page}");
+        let change = format!("Your grade: {grade_before} ({score_before}) before, {grade_after} ({score_after}) after.");
+        assert!(page.contains(&change), "the subject reads {change}: {page}");
         assert!(!page.contains("Ask for a second-level review"), "nothing is left to review: {page}");
+        let reviewer = app.another_visitor();
+        sign_in(&reviewer, "demo-reviewer", "review-demo-2026").await;
+        let (status, page) = text(&reviewer, &format!("/review/appeals/{appeal}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let change = format!("The subject's grade: {grade_before} ({score_before}) before, {grade_after} ({score_after}) after.");
+        assert!(page.replace("&#x27;", "'").contains(&change), "the reviewer reads {change}: {page}");
     })
     .await;
 }

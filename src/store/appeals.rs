@@ -388,38 +388,136 @@ async fn append_action(
     Ok(())
 }
 
-/// Closes every open appeal on a record under rule `code` of `scheme`, which a repeal has just
-/// voided, as decided by the repeal: its reasons in the timeline (a `decided` action by no
-/// reviewer, which also ends the dispute) and a notice to each subject. No appeal is left open
-/// against a voided record. Returns how many were closed.
-pub async fn close_on_repeal(
+/// An open appeal on a record a repeal is about to void, with the grade its subject had with
+/// that record counting: read by [`open_before_repeal`] before the repeal writes anything.
+#[derive(Clone, Debug)]
+pub struct OpenBeforeRepeal {
+    appeal: Appeal,
+    before: (i64, String),
+}
+
+/// The open appeals on records under rule `code` of the scheme of `ctx` (the catalogue as it
+/// stands before the repeal), each with its subject's grade before.
+pub async fn open_before_repeal(
     conn: &mut AnyConnection,
-    scheme: SchemeId,
+    ctx: Arc<catalogue::SchemeContext>,
     code: &str,
-    reasons: &str,
     now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
+) -> Result<Vec<OpenBeforeRepeal>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {APPEAL_COLUMNS} FROM {APPEAL_FROM} WHERE a.status = 'open' AND a.target_kind = 'event' \
          AND a.scheme_id = $1 AND a.rule_code = $2 ORDER BY a.id"
     ))
-    .bind(scheme.to_string())
+    .bind(ctx.scheme().id().to_string())
     .bind(code)
     .fetch_all(&mut *conn)
     .await?;
-    let open: Vec<Appeal> = rows.iter().map(appeal_from_row).collect::<Result<_, _>>()?;
-    for a in &open {
-        sqlx::query(
+    let mut open = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let appeal = appeal_from_row(row)?;
+        let Target::Event(original) = appeal.target else { continue };
+        // At the second level the record contested is the first decision's correction.
+        let corrected: Option<String> = sqlx::query_scalar(
+            "SELECT correction_event_id FROM appeal_decisions WHERE appeal_id = $1 AND level = 1",
+        )
+        .bind(appeal.id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+        let contested = corrected.map(|c| EventId::parse(&c)).transpose()?.unwrap_or(original);
+        let standing = standing::in_context(conn, Reads::Direct, ctx.clone(), appeal.subject, now).await?;
+        let without = standing.without_dispute_on(contested, now);
+        open.push(OpenBeforeRepeal { appeal, before: (without.score, without.grade.to_string()) });
+    }
+    Ok(open)
+}
+
+/// Closes the appeals [`open_before_repeal`] found as decided by the repeal of rule `code`, in
+/// the repeal's transaction, once its records are void: the repeal's reasons on the timeline (a
+/// `decided` action by no reviewer, which also ends the dispute), the
+/// grade before and after (`ctx` is the catalogue after the repeal), a notice to each subject.
+/// Returns how many it closed.
+pub async fn close_on_repeal(
+    conn: &mut AnyConnection,
+    open: Vec<OpenBeforeRepeal>,
+    ctx: &catalogue::SchemeContext,
+    code: &str,
+    reasons: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let mut closed = 0;
+    for OpenBeforeRepeal { appeal: a, before } in open {
+        let done = sqlx::query(
             "UPDATE appeals SET status = 'decided', closed_at = $2 WHERE id = $1 AND status = 'open'",
         )
         .bind(a.id.to_string())
         .bind(to_micros(now))
         .execute(&mut *conn)
         .await?;
-        append_action(conn, a, "decided", None, reasons, now).await?;
+        if done.rows_affected() == 0 {
+            continue;
+        }
+        append_action(conn, &a, "decided", None, reasons, now).await?;
+        let after = standing::derivation(conn, ctx, a.subject, now).await?;
+        sqlx::query(
+            "INSERT INTO appeal_repeal_closures (subject_id, appeal_id, rule_code, reasons, score_before, \
+             grade_before, score_after, grade_after, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(a.subject.to_string())
+        .bind(a.id.to_string())
+        .bind(code)
+        .bind(reasons)
+        .bind(before.0)
+        .bind(before.1)
+        .bind(after.score)
+        .bind(after.grade.to_string())
+        .bind(to_micros(now))
+        .execute(&mut *conn)
+        .await?;
         notices::notify(conn, a.subject, NoticeKind::AppealDecided, About::Appeal(a.id), now).await?;
+        closed += 1;
     }
-    Ok(open.len())
+    Ok(closed)
+}
+
+/// How a repeal closed an appeal: its reasons and the subject's grade before and after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepealClosure {
+    pub rule_code: String,
+    pub reasons: String,
+    pub score_before: i64,
+    pub grade_before: String,
+    pub score_after: i64,
+    pub grade_after: String,
+    pub closed_at: DateTime<Utc>,
+}
+
+/// The repeal that closed appeal `id` of `subject`, if one did.
+pub async fn repeal_closure(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    id: Uuid,
+) -> Result<Option<RepealClosure>, StoreError> {
+    let row = sqlx::query(
+        "SELECT rule_code, reasons, score_before, grade_before, score_after, grade_after, closed_at \
+         FROM appeal_repeal_closures WHERE subject_id = $1 AND appeal_id = $2",
+    )
+    .bind(subject.to_string())
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(RepealClosure {
+            rule_code: r.try_get(0)?,
+            reasons: r.try_get(1)?,
+            score_before: r.try_get(2)?,
+            grade_before: r.try_get(3)?,
+            score_after: r.try_get(4)?,
+            grade_after: r.try_get(5)?,
+            closed_at: from_micros(r.try_get(6)?),
+        })
+    })
+    .transpose()
 }
 
 async fn insert_evidence(

@@ -5,7 +5,7 @@
 //! (multi-row statements) so a repeal touching 100,000 subjects takes seconds, with the same
 //! outcome as voiding each record through `records::correct_in`: the same void records.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
@@ -61,17 +61,8 @@ pub async fn repeal_rule(
     let mut ctx = catalogue::context(conn, scheme)
         .await?
         .ok_or_else(|| StoreError::corrupt("a repeal in an unknown scheme"))?;
+    let before = Arc::new(ctx.clone());
     let versions = ctx.catalogue.repeal_rule(code)?;
-    for id in &versions {
-        let version = ctx.catalogue.get(*id).expect("just repealed");
-        let ends_now = version.effective_from() < now && version.effective_to().is_none_or(|to| to > now);
-        let effective_to = if ends_now { Some(now) } else { version.effective_to() };
-        sqlx::query("UPDATE rule_versions SET status = 'repealed', effective_to = $1 WHERE id = $2")
-            .bind(effective_to.map(to_micros))
-            .bind(id.to_string())
-            .execute(&mut *conn)
-            .await?;
-    }
     let version_list = sql::list(2, versions.len());
     let version_ids: Vec<String> = versions.iter().map(ToString::to_string).collect();
 
@@ -86,6 +77,19 @@ pub async fn repeal_rule(
         lock = lock.bind(id);
     }
     lock.execute(&mut *conn).await?;
+    // The grades of subjects with an appeal open under the rule, while the rule still stands.
+    let open_appeals = appeals::open_before_repeal(conn, before, code.as_str(), now).await?;
+
+    for id in &versions {
+        let version = ctx.catalogue.get(*id).expect("just repealed");
+        let ends_now = version.effective_from() < now && version.effective_to().is_none_or(|to| to > now);
+        let effective_to = if ends_now { Some(now) } else { version.effective_to() };
+        sqlx::query("UPDATE rule_versions SET status = 'repealed', effective_to = $1 WHERE id = $2")
+            .bind(effective_to.map(to_micros))
+            .bind(id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
 
     let corrected: HashSet<String> = sqlx::query(
         "SELECT target_event_id FROM events WHERE scheme_id = $1 AND target_event_id IS NOT NULL",
@@ -125,7 +129,11 @@ pub async fn repeal_rule(
         }
     }
     notices::notify_each(conn, NoticeKind::RuleRepealed, &first_voided, now).await?;
-    let appeals_closed = appeals::close_on_repeal(conn, scheme, code.as_str(), &void_reason, now).await?;
+    let after = catalogue::context(conn, scheme)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("a repeal in an unknown scheme"))?;
+    let appeals_closed =
+        appeals::close_on_repeal(conn, open_appeals, &after, code.as_str(), &void_reason, now).await?;
     let subjects: Vec<SubjectId> =
         first_voided.iter().map(|(s, _)| SubjectId::parse(s)).collect::<Result<_, _>>()?;
 

@@ -12,7 +12,7 @@ use crate::{
     error::{AppError, AppResult},
     i18n::Locale,
     store::{
-        appeals::{self, Appeal, AppealFailure, StoredDecision, Target, TargetSummary},
+        appeals::{self, Appeal, AppealFailure, RepealClosure, StoredDecision, Target, TargetSummary},
         audit::Actor,
         catalogue, records,
     },
@@ -199,6 +199,19 @@ pub fn evidence_list(locale: Locale, a: &Appeal, files: &[appeals::Evidence]) ->
     .into_any()
 }
 
+/// The grade before and after a decision or a repeal, worded for the audience.
+fn grade_change(locale: Locale, audience: Audience, before: (&str, i64), after: (&str, i64)) -> String {
+    locale.t_with(
+        &audience.key("appeals.grade_change"),
+        &[
+            ("before", before.0),
+            ("score_before", &before.1.to_string()),
+            ("after", after.0),
+            ("score_after", &after.1.to_string()),
+        ],
+    )
+}
+
 pub fn decisions_view(locale: Locale, audience: Audience, decided: &[StoredDecision]) -> AnyView {
     decided
         .iter()
@@ -214,14 +227,11 @@ pub fn decisions_view(locale: Locale, audience: Audience, decided: &[StoredDecis
                 locale.t("appeals.decision_first")
             };
             let grades = match (&d.grade_before, &d.grade_after) {
-                (Some(before), Some(after)) => Some(locale.t_with(
-                    &audience.key("appeals.grade_change"),
-                    &[
-                        ("before", before),
-                        ("score_before", &d.score_before.unwrap_or_default().to_string()),
-                        ("after", after),
-                        ("score_after", &d.score_after.unwrap_or_default().to_string()),
-                    ],
+                (Some(before), Some(after)) => Some(grade_change(
+                    locale,
+                    audience,
+                    (before, d.score_before.unwrap_or_default()),
+                    (after, d.score_after.unwrap_or_default()),
                 )),
                 _ => None,
             };
@@ -241,6 +251,23 @@ pub fn decisions_view(locale: Locale, audience: Audience, decided: &[StoredDecis
         })
         .collect_view()
         .into_any()
+}
+
+/// How a repeal closed the appeal: the repeal's reasons and the grade before and after.
+pub fn repeal_closure_view(locale: Locale, audience: Audience, closure: Option<&RepealClosure>) -> AnyView {
+    let Some(c) = closure else { return ().into_any() };
+    let grades =
+        grade_change(locale, audience, (&c.grade_before, c.score_before), (&c.grade_after, c.score_after));
+    view! {
+        <section class="decision" aria-labelledby="decision-repeal">
+            <h2 id="decision-repeal">{locale.t_with("appeals.repealed_title", &[("code", &c.rule_code)])}</h2>
+            <p class="grade-change"><strong>{grades}</strong></p>
+            <h3>{locale.t("appeals.reasons")}</h3>
+            <p class="statement">{c.reasons.clone()}</p>
+            <p class="muted">{locale.t_with("appeals.repealed_by", &[("date", &format::date(locale, c.closed_at))])}</p>
+        </section>
+    }
+    .into_any()
 }
 
 pub fn timeline_view(locale: Locale, timeline: &[appeals::Action]) -> AnyView {

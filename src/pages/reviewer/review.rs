@@ -19,7 +19,7 @@ use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, clock, decisions_view, describe, evidence_list, failure_message, parse_id, refusal_text,
-        status_badge, timeline_view, Audience,
+        repeal_closure_view, status_badge, timeline_view, Audience,
     },
     document,
     format::{self, pick},
@@ -342,6 +342,8 @@ pub struct ReviewPage {
     what: String,
     files: Vec<appeals::Evidence>,
     decided: Vec<appeals::StoredDecision>,
+    /// How a repeal closed the appeal, if one did.
+    repealed: Option<appeals::RepealClosure>,
     timeline: Vec<appeals::Action>,
     pub contested: Contested,
     /// The subject's standing now in the contested record's scheme.
@@ -376,6 +378,7 @@ impl ReviewPage {
         let (what, _) = describe(locale, &a, false);
         let files = appeals::evidence(&mut conn, a.id).await?;
         let decided = appeals::decisions(&mut conn, a.id).await?;
+        let repealed = appeals::repeal_closure(&mut conn, a.subject, a.id).await?;
         let timeline = appeals::timeline(&mut conn, a.id).await?;
         let recorded = appeals::recorded(&mut conn, &a).await?;
         let first = decided.iter().find(|d| d.level == 1);
@@ -408,6 +411,7 @@ impl ReviewPage {
             what,
             files,
             decided,
+            repealed,
             timeline,
             contested,
             standing,
@@ -552,6 +556,7 @@ fn review_view(
         {evidence_list(locale, a, files)}
         {derivation}
         {decisions_view(locale, Audience::Staff, decided)}
+        {repeal_closure_view(locale, Audience::Staff, page.repealed.as_ref())}
         {decide_form}
         {timeline_view(locale, timeline)}
     };

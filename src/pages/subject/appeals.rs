@@ -18,7 +18,7 @@ use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, clock, decisions_view, describe, describe_target, evidence_list, failure_message, parse_id,
-        refusal_text, status_badge, suspends, timeline_view, Audience,
+        refusal_text, repeal_closure_view, status_badge, suspends, timeline_view, Audience,
     },
     document,
     format::{self},
@@ -492,6 +492,8 @@ pub struct AppealPage {
     link: Option<String>,
     pub files: Vec<appeals::Evidence>,
     pub decided: Vec<appeals::StoredDecision>,
+    /// How a repeal closed the appeal, if one did.
+    pub repealed: Option<appeals::RepealClosure>,
     pub timeline: Vec<appeals::Action>,
     /// Whether the contested record stops counting while the appeal is open.
     pub suspends: bool,
@@ -507,6 +509,7 @@ impl AppealPage {
         let mut conn = state.db.pool.acquire().await?;
         let files = appeals::evidence(&mut conn, a.id).await?;
         let decided = appeals::decisions(&mut conn, a.id).await?;
+        let repealed = appeals::repeal_closure(&mut conn, a.subject, a.id).await?;
         let timeline = appeals::timeline(&mut conn, a.id).await?;
         let suspends = suspends(&mut conn, &a).await?;
         Ok(Self {
@@ -515,6 +518,7 @@ impl AppealPage {
             link,
             files,
             decided,
+            repealed,
             timeline,
             suspends,
             done: None,
@@ -583,6 +587,7 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
             </form>
         })}
         {decisions_view(locale, Audience::Subject, &page.decided)}
+        {repeal_closure_view(locale, Audience::Subject, page.repealed.as_ref())}
         {page.second_level().is_ok().then(|| {
             let problem = error_for(problems, "why");
             view! {
