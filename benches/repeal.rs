@@ -220,6 +220,13 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<(SchemeId, Vec<SubjectId>)> {
             q.execute(&mut *tx).await?;
         }
     }
+    // Each record's reference claim, as every write path makes it.
+    sqlx::query(
+        "INSERT INTO event_references (authority_id, external_ref, subject_id, event_id) \
+         SELECT authority_id, external_ref, subject_id, id FROM events WHERE recorded_by = 'bench'",
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok((id, ids))
 }

@@ -27,6 +27,9 @@ enum Command {
     Demo(DemoArgs),
     /// Apply the database migrations and exit.
     Migrate(DbArgs),
+    /// Print the statements that distribute a migrated PostgreSQL database by subject on a
+    /// Citus cluster (run them with psql on the coordinator; README, "Scaling out").
+    DistributionPlan,
     /// Administer accounts.
     Admin {
         #[command(subcommand)]
@@ -209,6 +212,12 @@ async fn run(command: Command) -> Result<(), CliError> {
                 );
             }
             serve(db, args.web).await
+        }
+        Command::DistributionPlan => {
+            for statement in crate::store::distribution::citus_statements() {
+                println!("{statement}");
+            }
+            Ok(())
         }
         Command::Admin { command: AdminCommand::Create(args) } => admin_create(args).await,
     }

@@ -242,14 +242,22 @@ async fn the_record_page_shows_a_new_record_and_a_catalogue_change_at_once() {
         let (_, after) = body(&app, "/record").await;
         assert_eq!(lines(&after), lines(&before) + 1, "the new record is on the page at once");
 
-        sqlx::query(
-            "UPDATE rule_versions SET title_en = 'Renamed for the cache test' WHERE rule_code = 'TRAFFIC-01'",
+        // A catalogue change made through administration (which bumps the catalogue's revision
+        // in its transaction) shows at once.
+        let admin = app.another_visitor();
+        common::sign_in(&admin, "demo-admin", "admin-demo-2026").await;
+        let (status, _, _) = common::post(
+            &admin,
+            &format!("/admin/authorities/{authority}"),
+            &[("name_en", "Traffic Police Renamed for the cache test"), ("name_zh", "交警")],
         )
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
         let (_, renamed) = body(&app, "/record").await;
-        assert!(renamed.contains("Renamed for the cache test"), "a catalogue change shows at once");
+        assert!(
+            renamed.contains("Traffic Police Renamed for the cache test"),
+            "a catalogue change shows at once"
+        );
     })
     .await;
 }

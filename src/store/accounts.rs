@@ -161,7 +161,19 @@ pub async fn create(
     let username = parse_username(username)?;
     let id = Uuid::now_v7();
     let now = to_micros(Utc::now());
-    let result = sqlx::query(
+    let taken = |e: sqlx::Error| match e {
+        sqlx::Error::Database(e) if e.is_unique_violation() => AccountError::NameTaken(username.clone()),
+        e => e.into(),
+    };
+    // The name's claim first: `account_usernames`, keyed by the name, keeps names unique where
+    // accounts are distributed by id.
+    sqlx::query("INSERT INTO account_usernames (username, account_id) VALUES ($1, $2)")
+        .bind(&username)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(taken)?;
+    sqlx::query(
         "INSERT INTO accounts (id, username, display_name, password_hash, role, created_at, password_changed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -173,12 +185,9 @@ pub async fn create(
     .bind(now)
     .bind((!password_hash.is_empty()).then_some(now))
     .execute(&mut *conn)
-    .await;
-    match result {
-        Ok(_) => Ok(id),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(AccountError::NameTaken(username)),
-        Err(e) => Err(e.into()),
-    }
+    .await
+    .map_err(taken)?;
+    Ok(id)
 }
 
 /// Links an account to the subject it speaks for or the authority it records for.
@@ -220,7 +229,10 @@ pub async fn by_id(conn: &mut AnyConnection, id: AccountId) -> Result<Option<Acc
 /// The account with this sign-in name (compared as [`parse_username`] normalises it).
 pub async fn by_username(conn: &mut AnyConnection, raw: &str) -> Result<Option<Account>, sqlx::Error> {
     let Ok(name) = parse_username(raw) else { return Ok(None) };
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = \
+         (SELECT account_id FROM account_usernames WHERE username = $1)"
+    );
     let row = sqlx::query(&sql).bind(name).fetch_optional(&mut *conn).await?;
     row.as_ref().map(account_from).transpose()
 }

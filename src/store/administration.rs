@@ -6,7 +6,7 @@
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::{register::Authority, to_micros, StoreError};
+use super::{catalogue::touch, register::Authority, to_micros, StoreError};
 use crate::domain::{AuthorityId, RuleVersion, Scheme, SchemeId, SubjectId, Validity};
 
 /// Stores a scheme's new bands, dispute policy and appeal deadline. Returns how many members the
@@ -31,6 +31,7 @@ pub async fn update_scheme(conn: &mut AnyConnection, scheme: &Scheme) -> Result<
         .execute(&mut *conn)
         .await?;
     }
+    touch(conn).await?;
     let members: Vec<SubjectId> =
         sqlx::query("SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 ORDER BY subject_id")
             .bind(&id)
@@ -73,6 +74,7 @@ pub async fn update_draft(conn: &mut AnyConnection, version: &RuleVersion) -> Re
     .bind(version.id().to_string())
     .execute(&mut *conn)
     .await?;
+    touch(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -86,6 +88,7 @@ pub async fn publish(conn: &mut AnyConnection, version: &RuleVersion) -> Result<
     .bind(version.id().to_string())
     .execute(&mut *conn)
     .await?;
+    touch(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -151,6 +154,7 @@ pub async fn insert_authority(conn: &mut AnyConnection, authority: &Authority) -
         .execute(&mut *conn)
         .await
         .map_err(|e| conflict_on_duplicate(e, &authority.code))?;
+    touch(conn).await?;
     Ok(())
 }
 
@@ -168,6 +172,7 @@ pub async fn rename_authority(
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
+    touch(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -102,7 +102,19 @@ pub async fn insert_entry(
         RemovalCondition::Other { text } => (None, None, Some(text.clone())),
     };
     let restrictions: Vec<&str> = entry.restrictions().iter().map(|r| r.code()).collect();
-    let inserted = sqlx::query(
+    // The case number's claim first: `entry_case_numbers`, keyed by (case number, authority),
+    // keeps an authority's case numbers unique across subjects (and shards).
+    let claimed = sqlx::query(
+        "INSERT INTO entry_case_numbers (authority_id, case_number, subject_id, entry_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(entry.authority().to_string())
+    .bind(entry.case_number())
+    .bind(entry.subject().to_string())
+    .bind(entry.id().to_string())
+    .execute(&mut *conn)
+    .await;
+    let inserted = match claimed {
+        Ok(_) => sqlx::query(
         "INSERT INTO blacklist_entries (id, subject_id, list_id, authority_id, case_number, legal_basis, reason, \
          restrictions, notice_delivered_at, effective_from, expires_at, removal_kind, removal_cents, \
          removal_currency, removal_text, recorded_at) \
@@ -125,7 +137,9 @@ pub async fn insert_entry(
     .bind(text)
     .bind(to_micros(now))
     .execute(&mut *conn)
-    .await;
+    .await,
+        Err(e) => Err(e),
+    };
     match inserted {
         Ok(_) => {
             notices::notify(conn, entry.subject(), NoticeKind::EntryRecorded, About::Entry(entry.id()), now)
@@ -320,12 +334,13 @@ pub async fn by_case_number(
     authority: AuthorityId,
     case_number: &str,
 ) -> Result<Option<StoredEntry>, StoreError> {
-    let id: Option<String> =
-        sqlx::query_scalar("SELECT id FROM blacklist_entries WHERE authority_id = $1 AND case_number = $2")
-            .bind(authority.to_string())
-            .bind(case_number)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT entry_id FROM entry_case_numbers WHERE authority_id = $1 AND case_number = $2",
+    )
+    .bind(authority.to_string())
+    .bind(case_number)
+    .fetch_optional(&mut *conn)
+    .await?;
     match id {
         Some(id) => entry(conn, EntryId::parse(&id)?).await,
         None => Ok(None),

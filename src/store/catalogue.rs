@@ -35,6 +35,14 @@ impl SchemeContext {
     }
 }
 
+/// Marks the catalogue changed, in the caller's transaction. Every write to schemes, their bands
+/// and components, rule versions or authorities calls it, so caches keyed by the revision reload
+/// (`read_cache`). Not a trigger: a distributed engine would run one on each node.
+pub async fn touch(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    sqlx::query("UPDATE catalogue_revision SET revision = revision + 1").execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Stores a new scheme with its bands and components.
 pub async fn insert_scheme(conn: &mut AnyConnection, record: &SchemeRecord) -> Result<(), StoreError> {
     let scheme = &record.scheme;
@@ -89,6 +97,7 @@ pub async fn insert_scheme(conn: &mut AnyConnection, record: &SchemeRecord) -> R
         .execute(&mut *conn)
         .await?;
     }
+    touch(conn).await?;
     Ok(())
 }
 
@@ -131,6 +140,7 @@ pub async fn insert_rule_version(
     .bind(to_micros(Utc::now()))
     .execute(&mut *conn)
     .await?;
+    touch(conn).await?;
     Ok(())
 }
 

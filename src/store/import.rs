@@ -483,7 +483,8 @@ impl Importer {
             let sql = sql::positional(
                 conn,
                 format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE authority_id = $1 AND external_ref IN {}",
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE id IN (SELECT event_id FROM event_references \
+                     WHERE authority_id = $1 AND external_ref IN {})",
                     sql::list(2, batch.len())
                 ),
             );
@@ -764,28 +765,56 @@ impl Sieve<'_> {
     }
 }
 
-/// Columns of an inserted event.
+/// Columns of an inserted event, and of its reference claim.
 const INSERT_COLUMNS: usize = 14;
+const REFERENCE_COLUMNS: usize = 4;
 
-/// Inserts checked events with multi-row statements, each bound while the one before it runs
-/// (their notices go out at the commit).
+/// Binds one row of a multi-row insert after what `query` already binds.
+type BindRow = for<'q> fn(
+    sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    &'q (Event, Provenance),
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Inserts checked events with multi-row statements (their notices go out at the commit): first
+/// their reference claims (`event_references`, the guard that keeps references unique across
+/// subjects), then the records.
 async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Result<(), StoreError> {
-    let per_statement = sql::INSERT_PARAMS / INSERT_COLUMNS;
+    insert_rows(
+        conn,
+        rows,
+        "event_references (authority_id, external_ref, subject_id, event_id)",
+        REFERENCE_COLUMNS,
+        |query, (event, _)| records::bind_reference(query, event),
+    )
+    .await?;
+    insert_rows(
+        conn,
+        rows,
+        "events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, recorded_at, \
+         authority_id, recorded_by, source, evidence_ref, external_ref, kind)",
+        INSERT_COLUMNS,
+        |query, (event, provenance)| records::bind_record(query, event, provenance),
+    )
+    .await
+}
+
+/// Inserts one row per event into `into` (a table and its column list) with multi-row
+/// statements, each bound while the one before it runs.
+async fn insert_rows(
+    conn: &mut AnyConnection,
+    rows: &[(Event, Provenance)],
+    into: &str,
+    columns: usize,
+    bind_row: BindRow,
+) -> Result<(), StoreError> {
+    let per_statement = sql::INSERT_PARAMS / columns;
     // An insert that fails ends the import and rolls back its open transaction, so the rows
     // a failing statement wrote before the failure need no undoing of their own.
     let verb = if sql::is_sqlite(conn) { "INSERT OR FAIL" } else { "INSERT" };
     let statements = sql::Batched::new(rows.len(), per_statement, |n| {
-        sql::positional(
-            conn,
-            format!(
-                "{verb} INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, \
-                 occurred_at, recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind) \
-                 VALUES {}",
-                sql::rows(1, INSERT_COLUMNS, n)
-            ),
-        )
+        sql::positional(conn, format!("{verb} INTO {into} VALUES {}", sql::rows(1, columns, n)))
     });
-    let bind = |batch| bind_events(statements.sql(<[_]>::len(batch)), batch);
+    let bind = |batch| bind_batch(statements.sql(<[_]>::len(batch)), batch, bind_row);
     let mut batches = rows.chunks(per_statement);
     let mut next = batches.next().map(bind);
     while let Some(query) = next {
@@ -805,14 +834,13 @@ async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Resul
     Ok(())
 }
 
-/// One insert statement with its batch of events bound.
-fn bind_events<'q>(
+/// One insert statement with its batch of rows bound.
+fn bind_batch<'q>(
     sql: &'q str,
     batch: &'q [(Event, Provenance)],
+    bind_row: BindRow,
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    batch
-        .iter()
-        .fold(sqlx::query(sql), |query, (event, provenance)| records::bind_record(query, event, provenance))
+    batch.iter().fold(sqlx::query(sql), |query, row| bind_row(query, row))
 }
 
 /// One notice per record the transaction added to, about its first new event: an import is one

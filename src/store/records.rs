@@ -224,6 +224,14 @@ async fn append(
         }
         EventKind::Supersede { target, reason } => (Some(*target), Some(reason), None),
     };
+    // Another subject's record took this reference a moment ago.
+    let reused = |e: sqlx::Error| match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            RecordError::ReferenceReused { external_ref: event.external_ref.clone() }
+        }
+        other => other.into(),
+    };
+    claim_reference(conn, event).await.map_err(reused)?;
     let insert = sqlx::query(
         "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
          recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
@@ -235,17 +243,40 @@ async fn append(
         .bind(decision_ref)
         .execute(&mut *conn)
         .await
-        .map_err(|e| match e {
-            // Another subject's record took this reference a moment ago.
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                RecordError::ReferenceReused { external_ref: event.external_ref.clone() }
-            }
-            other => other.into(),
-        })?;
+        .map_err(reused)?;
     let kind =
         if event.kind.target().is_some() { NoticeKind::EventCorrected } else { NoticeKind::EventRecorded };
     notices::notify(conn, event.subject, kind, About::Event(event.id), now).await?;
     Ok(())
+}
+
+/// Claims the record's external reference for it: `event_references`, keyed by (reference,
+/// authority), keeps an authority's references unique across subjects, and across the shards of
+/// a database distributed by subject, where `events` cannot. A reference already taken is a
+/// unique violation. Written before the record, in its transaction.
+async fn claim_reference(conn: &mut AnyConnection, event: &Event) -> Result<(), sqlx::Error> {
+    bind_reference(
+        sqlx::query(
+            "INSERT INTO event_references (authority_id, external_ref, subject_id, event_id) \
+             VALUES ($1, $2, $3, $4)",
+        ),
+        event,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Binds a record's reference claim: authority_id, external_ref, subject_id, event_id.
+pub(super) fn bind_reference<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    event: &'q Event,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(event.authority.to_string())
+        .bind(event.external_ref.as_str())
+        .bind(event.subject.to_string())
+        .bind(event.id.to_string())
 }
 
 /// Binds the 14 columns every record has, after what `query` already binds, in this order:
@@ -365,7 +396,8 @@ async fn by_external_ref(
     external_ref: &str,
 ) -> Result<Option<StoredEvent>, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE authority_id = $1 AND external_ref = $2"
+        "SELECT {EVENT_COLUMNS} FROM events WHERE id IN \
+         (SELECT event_id FROM event_references WHERE authority_id = $1 AND external_ref = $2)"
     ))
     .bind(authority.to_string())
     .bind(external_ref.trim())

@@ -45,6 +45,15 @@ pub async fn insert_subject(
     subject: &Subject,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // A unified social credit code names one organisation: `subject_usccs`, keyed by the code,
+    // keeps it unique across subjects (and shards); claimed first, in the same transaction.
+    if let Some(uscc) = &subject.uscc {
+        sqlx::query("INSERT INTO subject_usccs (uscc, subject_id) VALUES ($1, $2)")
+            .bind(uscc)
+            .bind(subject.id.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO subjects (id, kind, display_name, uscc, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -110,6 +119,7 @@ pub async fn insert_authority(conn: &mut AnyConnection, authority: &Authority) -
         .bind(&authority.name_zh)
         .execute(&mut *conn)
         .await?;
+    super::catalogue::touch(conn).await?;
     Ok(())
 }
 

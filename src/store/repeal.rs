@@ -90,6 +90,7 @@ pub async fn repeal_rule(
             .execute(&mut *conn)
             .await?;
     }
+    catalogue::touch(conn).await?;
 
     let corrected: HashSet<String> = sqlx::query(
         "SELECT target_event_id FROM events WHERE scheme_id = $1 AND target_event_id IS NOT NULL",
@@ -167,6 +168,19 @@ async fn insert_voids(
     decision_ref: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // Each void's reference claim first (see `records::claim_reference`).
+    let sql = format!(
+        "INSERT INTO event_references (authority_id, external_ref, subject_id, event_id) \
+         SELECT e.authority_id, 'repeal:' || e.id, e.subject_id, v.column1 \
+         FROM (VALUES {}) AS v JOIN events e ON e.id = v.column2",
+        sql::rows(1, 2, targets.len())
+    );
+    let ids: Vec<String> = targets.iter().map(|_| EventId::new().to_string()).collect();
+    let mut claim = sqlx::query(&sql);
+    for (id, (event, _)) in ids.iter().zip(targets) {
+        claim = claim.bind(id).bind(event);
+    }
+    claim.execute(&mut *conn).await?;
     let sql = format!(
         "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
          recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
@@ -178,8 +192,8 @@ async fn insert_voids(
     );
     let mut insert =
         sqlx::query(&sql).bind(to_micros(now)).bind(&actor.label).bind(decision_ref).bind(reason);
-    for (event, _) in targets {
-        insert = insert.bind(EventId::new().to_string()).bind(event);
+    for (id, (event, _)) in ids.iter().zip(targets) {
+        insert = insert.bind(id).bind(event);
     }
     let done = insert.execute(&mut *conn).await?;
     if done.rows_affected() != targets.len() as u64 {
