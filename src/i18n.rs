@@ -9,7 +9,7 @@ use std::convert::Infallible;
 /// Name of the cookie that remembers the language switch.
 pub const LANG_COOKIE: &str = "lang";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Locale {
     #[default]
     En,

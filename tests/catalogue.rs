@@ -129,3 +129,55 @@ async fn a_rule_pages_view_model_holds_its_published_versions_and_the_one_in_for
     })
     .await;
 }
+
+/// The ETag of an answer, and its status and body when sent with `If-None-Match: tag`.
+async fn revalidate(app: &TestApp, path: &str, tag: &str) -> (StatusCode, String) {
+    let response = app.get_with(path, &[("accept-language", "en"), ("if-none-match", tag)]).await;
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn public_pages_answer_304_until_the_catalogue_changes_and_then_show_the_change() {
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        let path = "/rules/rongcheng/TRAFFIC-01";
+        let first = app.get_with(path, &[("accept-language", "en")]).await;
+        assert_eq!(first.status(), StatusCode::OK, "{}", app.label);
+        let tag = first.headers()["etag"].to_str().unwrap().to_string();
+        assert_eq!(first.headers()["cache-control"], "no-cache", "the browser asks again before showing it");
+        assert!(first.headers()["vary"].to_str().unwrap().contains("accept-language"));
+        let body = first.text().await.unwrap();
+        assert!(body.contains("Rongcheng Traffic Police"), "{body}");
+
+        let (status, empty) = revalidate(&app, path, &tag).await;
+        assert_eq!((status, empty.as_str()), (StatusCode::NOT_MODIFIED, ""), "{}", app.label);
+        let (status, _) = revalidate(&app, path, "\"0-stale\"").await;
+        assert_eq!(status, StatusCode::OK, "another copy gets the page");
+        let zh = app.get_with(path, &[("accept-language", "zh-CN")]).await;
+        assert_ne!(zh.headers()["etag"].to_str().unwrap(), tag, "each language is its own page");
+
+        // An administrator renames the authority that may record the rule: the next answer has it.
+        let admin = app.another_visitor();
+        common::sign_in(&admin, "demo-admin", "admin-demo-2026").await;
+        let authority = common::id_of(&app, "SELECT id FROM authorities WHERE code = 'rc-traffic'").await;
+        let (status, _, _) = common::post(
+            &admin,
+            &format!("/admin/authorities/{authority}"),
+            &[("name_en", "Rongcheng Road Safety Bureau"), ("name_zh", "荣成市道路安全局")],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        let (status, renamed) = revalidate(&app, path, &tag).await;
+        assert_eq!(status, StatusCode::OK, "{}: the old copy no longer holds", app.label);
+        assert!(
+            renamed.contains("Rongcheng Road Safety Bureau") && !renamed.contains("Rongcheng Traffic Police")
+        );
+
+        // Signed-in people see their own header, never the page kept for everyone else.
+        let for_admin = admin.get(path).await.text().await.unwrap();
+        assert!(for_admin.contains("/sign-out"), "the administrator's header: {for_admin}");
+        let (_, anonymous) = page(&app, path, "en").await;
+        assert!(!anonymous.contains("/sign-out"), "nobody else gets the administrator's header");
+    })
+    .await;
+}

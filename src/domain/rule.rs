@@ -624,6 +624,17 @@ impl Catalogue {
         }
     }
 
+    /// The first instant after `at` at which a version of the catalogue comes into or goes out of
+    /// force: until then, what is in force stays as it is at `at`.
+    pub fn next_change_after(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.versions
+            .iter()
+            .flat_map(|v| [Some(v.effective_from()), v.effective_to()])
+            .flatten()
+            .filter(|t| *t > at)
+            .min()
+    }
+
     /// The public catalogue at `at`: for each rule code, the version in force, by code.
     pub fn in_force_at(&self, at: DateTime<Utc>) -> Vec<&RuleVersion> {
         let mut out = Vec::new();

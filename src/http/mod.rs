@@ -91,6 +91,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub cache: Arc<ReadCache>,
+    /// Public pages rendered once per catalogue revision and language.
+    pub public_pages: Arc<crate::pages::public::cache::PublicPages>,
     /// `None` when the API's limit is off.
     pub api_limiter: Option<Arc<crate::api::limit::ApiLimiter>>,
 }
@@ -98,7 +100,13 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
         let api_limiter = crate::api::limit::ApiLimiter::new(config.api_limit).map(Arc::new);
-        Self { db, config: Arc::new(config), cache: Arc::default(), api_limiter }
+        Self {
+            db,
+            config: Arc::new(config),
+            cache: Arc::default(),
+            public_pages: Arc::default(),
+            api_limiter,
+        }
     }
 }
 

@@ -142,6 +142,8 @@ pub async fn grant(
     .bind(&actor.label)
     .execute(&mut *conn)
     .await?;
+    // Public rule pages name who may record each rule: they are rendered again.
+    super::catalogue::touch(conn).await?;
     audit::write(
         conn,
         actor,
@@ -187,6 +189,7 @@ pub async fn revoke(
     if done.rows_affected() != 1 {
         return Err(StoreError::Conflict("This mandate is not in force; nothing was changed.".into()));
     }
+    super::catalogue::touch(conn).await?;
     audit::write(
         conn,
         actor,
@@ -197,4 +200,17 @@ pub async fn revoke(
         now,
     )
     .await
+}
+
+/// The first instant after `at` at which a mandate granted ahead of time comes into force (a
+/// revocation takes effect when it is made).
+pub async fn next_start_after(
+    conn: &mut AnyConnection,
+    at: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let first: Option<i64> = sqlx::query_scalar("SELECT MIN(valid_from) FROM mandates WHERE valid_from > $1")
+        .bind(to_micros(at))
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(first.map(super::from_micros))
 }

@@ -4,11 +4,13 @@
 
 use axum::{
     extract::{Path, State},
-    response::Html,
+    http::HeaderMap,
+    response::{Html, Response},
 };
 use chrono::{DateTime, Utc};
 use leptos::{either::Either, prelude::*};
 
+use super::cache::{self, Fresh};
 use crate::pages::kit::{
     document,
     format::{self, pick},
@@ -40,9 +42,16 @@ impl CataloguePage {
 }
 
 /// `GET /rules`: every scheme, and the restriction kinds of blacklists.
-pub async fn index(State(state): State<AppState>, shell: PageContext) -> AppResult<Html<String>> {
-    let page = CataloguePage::load(&state).await?;
-    Ok(index_view(&page, &shell))
+pub async fn index(
+    State(state): State<AppState>,
+    shell: PageContext,
+    request: HeaderMap,
+) -> AppResult<Response> {
+    cache::serve(&state, &shell, &request, || async {
+        let page = CataloguePage::load(&state).await?;
+        Ok(Fresh { html: index_view(&page, &shell), until: None })
+    })
+    .await
 }
 
 /// The catalogue's index, drawn from what [`CataloguePage::load`] read.
@@ -93,6 +102,8 @@ pub struct SchemePage {
     pub record: SchemeRecord,
     /// The versions in force at the instant the page was loaded for.
     pub in_force: Vec<RuleVersion>,
+    /// When a version next comes into or goes out of force: the page holds until then.
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl SchemePage {
@@ -100,7 +111,8 @@ impl SchemePage {
     pub async fn load(state: &AppState, code: &str, now: DateTime<Utc>) -> AppResult<Self> {
         let context = scheme_context(state, code).await?;
         let in_force = context.catalogue.in_force_at(now).into_iter().cloned().collect();
-        Ok(Self { record: context.record, in_force })
+        let until = context.catalogue.next_change_after(now);
+        Ok(Self { record: context.record, in_force, until })
     }
 }
 
@@ -109,9 +121,13 @@ pub async fn scheme(
     State(state): State<AppState>,
     shell: PageContext,
     Path(code): Path<String>,
-) -> AppResult<Html<String>> {
-    let page = SchemePage::load(&state, &code, Utc::now()).await?;
-    Ok(scheme_view(&page, &shell))
+    request: HeaderMap,
+) -> AppResult<Response> {
+    cache::serve(&state, &shell, &request, || async {
+        let page = SchemePage::load(&state, &code, Utc::now()).await?;
+        Ok(Fresh { html: scheme_view(&page, &shell), until: page.until })
+    })
+    .await
 }
 
 /// A scheme's page, drawn from what [`SchemePage::load`] read.
@@ -241,6 +257,9 @@ pub struct RulePage {
     pub in_force: Option<RuleVersion>,
     /// The authorities whose mandates let them record under the rule at that instant.
     pub holders: Vec<Authority>,
+    /// When a version or a mandate next comes into or goes out of force: the page holds until
+    /// then.
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl RulePage {
@@ -268,7 +287,12 @@ impl RulePage {
         let ids = mandates::holders_of_rule(&mut conn, context.record.scheme.id(), &code, now).await?;
         let holders =
             register::authorities(&mut conn).await?.into_iter().filter(|a| ids.contains(&a.id)).collect();
-        Ok(Self { record: context.record, code, published, in_force, holders })
+        let until =
+            [context.catalogue.next_change_after(now), mandates::next_start_after(&mut conn, now).await?]
+                .into_iter()
+                .flatten()
+                .min();
+        Ok(Self { record: context.record, code, published, in_force, holders, until })
     }
 }
 
@@ -277,15 +301,19 @@ pub async fn rule(
     State(state): State<AppState>,
     shell: PageContext,
     Path((scheme_code, rule_code)): Path<(String, String)>,
-) -> AppResult<Html<String>> {
-    let page = RulePage::load(&state, &scheme_code, &rule_code, Utc::now()).await?;
-    Ok(rule_view(&page, &shell))
+    request: HeaderMap,
+) -> AppResult<Response> {
+    cache::serve(&state, &shell, &request, || async {
+        let page = RulePage::load(&state, &scheme_code, &rule_code, Utc::now()).await?;
+        Ok(Fresh { html: rule_view(&page, &shell), until: page.until })
+    })
+    .await
 }
 
 /// A rule's page, drawn from what [`RulePage::load`] read.
 fn rule_view(page: &RulePage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let RulePage { record, code, published, in_force, holders } = page;
+    let RulePage { record, code, published, in_force, holders, .. } = page;
     let versions = published
         .iter()
         .enumerate()

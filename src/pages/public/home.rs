@@ -1,13 +1,27 @@
 //! The home page: what Recourse is, and where to start.
 
-use axum::response::Html;
+use axum::{
+    extract::State,
+    http::HeaderMap,
+    response::{Html, Response},
+};
 use leptos::prelude::*;
 
-use crate::pages::kit::{document, PageContext};
+use super::cache::{self, Fresh};
+use crate::{
+    error::AppResult,
+    http::AppState,
+    pages::kit::{document, PageContext},
+};
 
-/// `GET /`: nothing to load, the page is its words.
-pub async fn page(shell: PageContext) -> Html<String> {
-    home_view(&shell)
+/// `GET /`: nothing to load, the page is its words (rendered once per language).
+pub async fn page(
+    State(state): State<AppState>,
+    shell: PageContext,
+    request: HeaderMap,
+) -> AppResult<Response> {
+    cache::serve(&state, &shell, &request, || async { Ok(Fresh { html: home_view(&shell), until: None }) })
+        .await
 }
 
 fn home_view(ctx: &PageContext) -> Html<String> {
