@@ -2,8 +2,8 @@
 //! catalogue of each scheme with the authorities' names, and each subject's records.
 //!
 //! Nothing here can go stale unnoticed. The catalogue is keyed by `catalogue_revision`, a number
-//! database triggers change with every catalogue write (so every writer, whatever its code path,
-//! and every server process sharing the database, invalidates it). A subject's records are keyed
+//! every catalogue write bumps in its own transaction (`catalogue::touch`), so every server
+//! process sharing the database sees the change at its next request. A subject's records are keyed
 //! by their count: records are only ever appended (a correction is a new record), so a different
 //! count means a different record and an equal count the same one. Each check is one small query
 //! where the full read is several large ones.

@@ -239,3 +239,52 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, V
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// `recourse serve` on `url` as a child process of the test (the real binary), listening on a
+/// free port of 127.0.0.1 with `flags` added; waits until `/healthz` answers. Killed when dropped,
+/// also when the test panics.
+pub struct ServeProcess {
+    child: std::process::Child,
+    pub address: String,
+}
+
+impl ServeProcess {
+    pub async fn start(url: &str, flags: &[&str], env: &[(&str, &str)]) -> ServeProcess {
+        use std::{
+            process::{Command, Stdio},
+            time::{Duration, Instant},
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_recourse"))
+            .args(["serve", "--database-url", url, "--addr", &format!("127.0.0.1:{port}")])
+            .args(flags)
+            .env("RECOURSE_LOG", "error")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the recourse binary starts");
+        // Killed by the guard's drop if it never comes up.
+        let mut server = ServeProcess { child, address: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("recourse serve at {} exited at start: {status}", server.address);
+            }
+            let up = reqwest::Client::new().get(format!("{}/healthz", server.address)).send().await;
+            if up.is_ok_and(|r| r.status() == StatusCode::OK) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server did not come up at {}", server.address);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
