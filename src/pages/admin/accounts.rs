@@ -22,7 +22,7 @@ use crate::pages::kit::{
     format::datetime,
     format::role_label,
     forms::{error_for, error_summary, notice, titled, Problems},
-    PageContext, SelectField, TextField,
+    DataTable, PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{
@@ -474,21 +474,13 @@ fn list_view(page: &AccountsPage, ctx: &PageContext) -> Html<String> {
     let main = view! {
         <h1>{locale.t("admin.title")}</h1>
         {notice(disabled.then(|| locale.t("admin.disabled_notice")))}
-        <div class="table-scroll" role="region" aria-labelledby="accounts-caption" tabindex="0">
-            <table>
-                <caption id="accounts-caption">{locale.t("admin.caption")}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{locale.t("account.username")}</th>
-                        <th scope="col">{locale.t("account.name")}</th>
-                        <th scope="col">{locale.t("account.role_label")}</th>
-                        <th scope="col">{locale.t("admin.linked_to")}</th>
-                        <th scope="col">{locale.t("admin.status")}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable caption=locale.t("admin.caption") caption_id="accounts-caption" columns=vec![
+            (locale.t("account.username"), false),
+            (locale.t("account.name"), false),
+            (locale.t("account.role_label"), false),
+            (locale.t("admin.linked_to"), false),
+            (locale.t("admin.status"), false),
+        ]>{rows}</DataTable>
         <h2 id="create">{locale.t("admin.create_title")}</h2>
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <p>{locale.t("admin.create_intro")}</p>

@@ -18,13 +18,13 @@ use uuid::Uuid;
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
-        actor, clock, decisions_view, describe, evidence_list, failure_message, parse_id, refusal_text,
-        repeal_closure_view, status_badge, timeline_view, Audience,
+        actor, describe, failure_message, parse_id, refusal_text, Audience, ClosedByRepeal, Decisions,
+        DueClock, EvidenceList, StatusBadge, Timeline,
     },
     document,
     format::{self, pick},
-    forms::{error_summary, notice, text_area},
-    DataTable, PageContext, SelectField,
+    forms::{error_summary, notice},
+    DataTable, PageContext, SelectField, TextAreaField, TextField,
 };
 use crate::{
     auth::{
@@ -190,7 +190,7 @@ fn queue_view(page: &QueuePage, ctx: &PageContext, now: DateTime<Utc>) -> Html<S
                     <td>{what}</td>
                     <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
                     <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
-                    <td>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</td>
+                    <td><StatusBadge locale appeal=a now show_level=true/></td>
                     <td>{a.assigned_name.clone().unwrap_or_else(|| locale.t("review.unassigned"))}</td>
                 </tr>
             }
@@ -499,22 +499,12 @@ fn review_view(
                         {radios}
                     </fieldset>
                     {matches!(a.target, Target::Event(_)).then(|| view! {
-                        <div class=if points_error.is_some() { "field has-error" } else { "field" }>
-                            <label for="points">{locale.t("review.points_label")}</label>
-                            <p class="hint" id="points-hint">{locale.t("review.points_hint")}</p>
-                            {points_error.clone().map(|e| view! { <p class="field-error" id="points-error">{e}</p> })}
-                            <input type="text" inputmode="numeric" id="points" name="points" value=form.points.clone()
-                                aria-describedby=if points_error.is_some() { "points-hint points-error" } else { "points-hint" }/>
-                        </div>
+                        <TextField id="points" label=locale.t("review.points_label") inputmode="numeric"
+                            value=form.points.clone() hint=Some(locale.t("review.points_hint")) error=points_error/>
                     })}
-                    <div class=if reasons_error.is_some() { "field has-error" } else { "field" }>
-                        <label for="reasons">{locale.t("appeals.reasons")}</label>
-                        <p class="hint" id="reasons-hint">{locale.t_with("review.reasons_hint", &[("min", &REASONS_MIN.to_string())])}</p>
-                        {reasons_error.clone().map(|e| view! { <p class="field-error" id="reasons-error">{e}</p> })}
-                        <textarea id="reasons" name="reasons" rows="8"
-                            aria-describedby=if reasons_error.is_some() { "reasons-hint reasons-error" } else { "reasons-hint" }
-                            inner_html=text_area(&form.reasons)></textarea>
-                    </div>
+                    <TextAreaField id="reasons" label=locale.t("appeals.reasons") rows=8 value=form.reasons.clone()
+                        hint=Some(locale.t_with("review.reasons_hint", &[("min", &REASONS_MIN.to_string())]))
+                        error=reasons_error/>
                     <button type="submit">{locale.t("review.decide_submit")}</button>
                 </form>
             }
@@ -526,8 +516,8 @@ fn review_view(
         <h1>{title.clone()}</h1>
         {notice(done)}
         {error_summary(locale.t("appeals.problems"), errors.clone())}
-        <p>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</p>
-        {clock(locale, Audience::Staff, a, suspends, now)}
+        <p><StatusBadge locale appeal=a now show_level=true/></p>
+        <DueClock locale audience=Audience::Staff appeal=a suspends now/>
         <dl class="facts">
             <dt>{locale.t("review.col_subject")}</dt><dd>{a.subject_name.clone()}</dd>
             <dt>{locale.t("appeals.col_contested")}</dt><dd>{what}</dd>
@@ -553,12 +543,12 @@ fn review_view(
         <h2>{locale.t("review.statement_title")}</h2>
         <p class="statement">{a.statement.clone()}</p>
         {contested}
-        {evidence_list(locale, a, files)}
+        <EvidenceList locale appeal=a files/>
         {derivation}
-        {decisions_view(locale, Audience::Staff, decided)}
-        {repeal_closure_view(locale, Audience::Staff, page.repealed.as_ref())}
+        <Decisions locale audience=Audience::Staff decided/>
+        <ClosedByRepeal locale audience=Audience::Staff closure=page.repealed.as_ref()/>
         {decide_form}
-        {timeline_view(locale, timeline)}
+        <Timeline locale actions=timeline/>
     };
     document(ctx, &title, main.into_any())
 }
