@@ -379,12 +379,14 @@ async fn the_recorders_pages_load_what_they_show() {
 }
 
 async fn liu(app: &TestApp) -> SubjectId {
-    SubjectId::parse(&id_of(app, "SELECT subject_id FROM accounts WHERE username = 'demo-liu'").await).unwrap()
+    SubjectId::parse(&id_of(app, "SELECT subject_id FROM accounts WHERE username = 'demo-liu'").await)
+        .unwrap()
 }
 
 /// The subject's score now in the scheme with this code, derived afresh from the stored rows.
 async fn fresh_score(app: &TestApp, subject: SubjectId, scheme: &str) -> i64 {
-    let id = SchemeId::parse(&id_of(app, &format!("SELECT id FROM schemes WHERE code = '{scheme}'")).await).unwrap();
+    let id = SchemeId::parse(&id_of(app, &format!("SELECT id FROM schemes WHERE code = '{scheme}'")).await)
+        .unwrap();
     let mut conn = app.db.pool.acquire().await.unwrap();
     let ctx = catalogue::context(&mut conn, id).await.unwrap().unwrap();
     recourse::store::standing::derivation(&mut conn, &ctx, subject, Utc::now()).await.unwrap().score
@@ -403,9 +405,10 @@ async fn sign_in_without_mandate(app: &TestApp) {
     };
     register::insert_authority(&mut conn, &body).await.unwrap();
     let hash = password::hash(NewPassword::parse("no-mandate-2026".into()).unwrap()).await.unwrap();
-    let account = accounts::create(&mut conn, "no-mandate", "Office Without a Mandate", &hash, Role::Recorder)
-        .await
-        .unwrap();
+    let account =
+        accounts::create(&mut conn, "no-mandate", "Office Without a Mandate", &hash, Role::Recorder)
+            .await
+            .unwrap();
     accounts::link(&mut conn, account, None, Some(authority)).await.unwrap();
     drop(conn);
     sign_in(app, "no-mandate", "no-mandate-2026").await;
@@ -421,7 +424,9 @@ async fn a_recorder_sees_the_records_of_its_mandate_and_the_rest_summed_up() {
         assert_eq!(status, StatusCode::OK, "{}", app.label);
         let reads = count(
             &app,
-            &format!("SELECT COUNT(*) FROM access_records WHERE subject_id = '{liu}' AND purpose = 'recording'"),
+            &format!(
+                "SELECT COUNT(*) FROM access_records WHERE subject_id = '{liu}' AND purpose = 'recording'"
+            ),
         )
         .await;
         assert_eq!(reads, 1, "{}: the read is written down with its purpose", app.label);
@@ -429,9 +434,18 @@ async fn a_recorder_sees_the_records_of_its_mandate_and_the_rest_summed_up() {
         let section = recorder_section(&page, "Rongcheng").expect("the traffic police record in Rongcheng");
         let codes: Vec<&str> = section.rows.iter().map(|(code, _)| code.as_str()).collect();
         assert!(!codes.is_empty(), "{}: her traffic records are listed: {}", app.label, section.html);
-        assert!(codes.iter().all(|c| c.starts_with("TRAFFIC-")), "{}: only TRAFFIC-* rows: {codes:?}", app.label);
+        assert!(
+            codes.iter().all(|c| c.starts_with("TRAFFIC-")),
+            "{}: only TRAFFIC-* rows: {codes:?}",
+            app.label
+        );
         for outside in ["COURT-01", "FRAUD-01", "TAX-01"] {
-            assert!(!section.html.contains(outside), "{}: no {outside} row of hers: {}", app.label, section.html);
+            assert!(
+                !section.html.contains(outside),
+                "{}: no {outside} row of hers: {}",
+                app.label,
+                section.html
+            );
         }
         let others = count(
             &app,
@@ -443,20 +457,32 @@ async fn a_recorder_sees_the_records_of_its_mandate_and_the_rest_summed_up() {
         .await;
         assert!(others > 0, "the demo gives her records outside the traffic police's rules");
         assert!(
-            section.html.contains(&format!("Other records, under rules outside your authority&#x27;s mandate: {others}"))
-                || section.html.contains(&format!("Other records, under rules outside your authority's mandate: {others}")),
+            section.html.contains(&format!(
+                "Other records, under rules outside your authority&#x27;s mandate: {others}"
+            )) || section
+                .html
+                .contains(&format!("Other records, under rules outside your authority's mandate: {others}")),
             "{}: one row sums up the {others} other records: {}",
             app.label,
             section.html
         );
         assert!(section.others.is_some(), "{}", app.label);
         let score = fresh_score(&app, liu, "rongcheng").await;
-        assert_eq!(section.score, score, "{}: her real score, not one of the listed records alone", app.label);
-        assert_eq!(1000 + section.counted(), score, "{}: the rows and the summary add up: {}", app.label, section.html);
+        assert_eq!(
+            section.score, score,
+            "{}: her real score, not one of the listed records alone",
+            app.label
+        );
+        assert_eq!(
+            1000 + section.counted(),
+            score,
+            "{}: the rows and the summary add up: {}",
+            app.label,
+            section.html
+        );
 
         assert!(
-            recorder_section(&page, "Coastal component credit score").is_none()
-                && !page.contains("PAY-LATE"),
+            recorder_section(&page, "Coastal component credit score").is_none() && !page.contains("PAY-LATE"),
             "{}: the credit bureau's scheme is not the traffic police's: {page}",
             app.label
         );
@@ -503,7 +529,10 @@ async fn a_recorder_sees_only_the_entries_on_the_lists_of_its_mandate() {
         sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
         let (_, page) = text(&app, &format!("/recording/subjects/{wang}")).await;
         assert!(!page.contains(case), "{}: not the traffic police's list: {page}", app.label);
-        assert!(page.contains("No blacklist entries on the lists your authority holds a mandate for."), "{page}");
+        assert!(
+            page.contains("No blacklist entries on the lists your authority holds a mandate for."),
+            "{page}"
+        );
     })
     .await;
 }
@@ -521,10 +550,16 @@ async fn a_recorder_without_any_mandate_sees_no_scheme_and_no_entry() {
             assert!(recorder_section(&page, scheme).is_none(), "{}: no {scheme}: {page}", app.label);
         }
         assert!(!page.contains("TRAFFIC-01") && !page.contains("(2025) Lu 1082 Zhi 1423"), "{page}");
-        assert!(page.contains("mandate, not shown: 2."), "{}: both her schemes are outside: {page}", app.label);
+        assert!(
+            page.contains("mandate, not shown: 2."),
+            "{}: both her schemes are outside: {page}",
+            app.label
+        );
         let reads = count(
             &app,
-            &format!("SELECT COUNT(*) FROM access_records WHERE subject_id = '{wang}' AND purpose = 'recording'"),
+            &format!(
+                "SELECT COUNT(*) FROM access_records WHERE subject_id = '{wang}' AND purpose = 'recording'"
+            ),
         )
         .await;
         assert_eq!(reads, 1, "{}: the read is written down all the same", app.label);
@@ -542,7 +577,8 @@ async fn an_authority_without_a_list_mandate_is_told_so_instead_of_an_empty_entr
         assert_eq!(status, StatusCode::OK, "{}", app.label);
         assert!(page.contains("Your authority holds no mandate to list anyone."), "{}: {page}", app.label);
         assert!(
-            !page.contains(r#"id="list""#) && !page.contains(&format!(r#"action="/recording/subjects/{wang}/entries""#)),
+            !page.contains(r#"id="list""#)
+                && !page.contains(&format!(r#"action="/recording/subjects/{wang}/entries""#)),
             "{}: no form and no empty list to choose from: {page}",
             app.label
         );
@@ -550,7 +586,11 @@ async fn an_authority_without_a_list_mandate_is_told_so_instead_of_an_empty_entr
         sign_in(&app, "demo-court", "court-demo-2026").await;
         let (_, page) = text(&app, &format!("/recording/subjects/{wang}/entries")).await;
         assert!(!page.contains("holds no mandate to list anyone"), "{page}");
-        assert!(page.contains(r#"value="dishonest-judgment-debtors""#), "{}: the court's list: {page}", app.label);
+        assert!(
+            page.contains(r#"value="dishonest-judgment-debtors""#),
+            "{}: the court's list: {page}",
+            app.label
+        );
     })
     .await;
 }

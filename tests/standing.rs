@@ -155,7 +155,12 @@ async fn the_recorders_list_holds_corrections_and_adds_up_to_the_score() {
         assert!(section.others.is_some(), "{}: the other records are summed up: {rongcheng}", app.label);
         let score = section.score;
         let base: i64 = 1000;
-        assert_eq!(base + section.counted(), score, "{}: the points that count add up: {rongcheng}", app.label);
+        assert_eq!(
+            base + section.counted(),
+            score,
+            "{}: the points that count add up: {rongcheng}",
+            app.label
+        );
         assert!(rongcheng.contains(&format!("<strong>{score}</strong>")), "the total row: {rongcheng}");
     })
     .await;

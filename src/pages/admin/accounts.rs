@@ -16,7 +16,7 @@ use serde::Deserialize;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use super::{unprocessable, Admin, BackLink, Choice};
+use super::{unprocessable, Admin, BackLink, SelectOption};
 use crate::pages::kit::{
     document,
     format::datetime,
@@ -445,14 +445,14 @@ fn list_view(page: &AccountsPage, ctx: &PageContext) -> Html<String> {
         .collect_view();
     let role_options = Role::ALL
         .into_iter()
-        .map(|r| view! { <Choice value=r.as_str() label=role_label(locale, r) selected=form.role == r.as_str()/> })
+        .map(|r| view! { <SelectOption value=r.as_str() label=role_label(locale, r) selected=form.role == r.as_str()/> })
         .collect_view();
     let authority_options = authorities
         .iter()
         .map(|a| {
             let id = a.id.to_string();
             let selected = form.authority_id == id;
-            view! { <Choice value=id label=pick(locale, &a.name_en, &a.name_zh) selected=selected/> }
+            view! { <SelectOption value=id label=pick(locale, &a.name_en, &a.name_zh) selected=selected/> }
         })
         .collect_view();
     let body_select = (!bodies.is_empty()).then(|| {
@@ -461,7 +461,7 @@ fn list_view(page: &AccountsPage, ctx: &PageContext) -> Html<String> {
             .map(|b| {
                 let id = b.id.to_string();
                 let selected = form.review_body_id == id;
-                view! { <Choice value=id label=pick(locale, &b.name_en, &b.name_zh) selected=selected/> }
+                view! { <SelectOption value=id label=pick(locale, &b.name_en, &b.name_zh) selected=selected/> }
             })
             .collect_view();
         view! {

@@ -1,6 +1,6 @@
 //! Accessible form pieces shared by every form: a labelled input, text area, file input or
-//! select whose hint and error are tied to the control with `aria-describedby`, and an error
-//! summary that links to each field.
+//! select, and groups of radio buttons or check boxes, whose hint and error are tied to the
+//! control with `aria-describedby`, and an error summary that links to each field.
 //! Validation is the server's (no `required` attributes), so every message is specific and in
 //! the person's language, with or without JavaScript.
 
@@ -96,6 +96,60 @@ pub fn SelectField(
         </select>
     };
     frame.around(id, label, select)
+}
+
+/// A group of radio buttons or check boxes ([`Choice`]s, its children) with its legend, and its
+/// error tied to the group (the error summary links to the group's id).
+#[component]
+pub fn ChoiceGroup(
+    id: &'static str,
+    legend: String,
+    #[prop(optional_no_strip)] error: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let described = error.as_ref().map(|_| error_id.clone());
+    let class = error.is_some().then_some("has-error");
+    view! {
+        <fieldset id=id class=class aria-describedby=described>
+            <legend>{legend}</legend>
+            {error.map(|e| view! { <p class="field-error" id=error_id>{e}</p> })}
+            {children()}
+        </fieldset>
+    }
+}
+
+/// One radio button or check box with its label, and an optional hint and error tied to it.
+#[component]
+pub fn Choice(
+    /// `radio` or `checkbox`.
+    #[prop(default = "radio")]
+    kind: &'static str,
+    #[prop(into)] id: String,
+    name: &'static str,
+    value: &'static str,
+    checked: bool,
+    label: String,
+    #[prop(optional_no_strip)] hint: Option<String>,
+    /// For a lone check box outside a [`ChoiceGroup`] (a confirmation).
+    #[prop(optional_no_strip)]
+    error: Option<String>,
+) -> impl IntoView {
+    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
+    let described: Vec<&str> =
+        [error.as_ref().map(|_| error_id.as_str()), hint.as_ref().map(|_| hint_id.as_str())]
+            .into_iter()
+            .flatten()
+            .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    view! {
+        {error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> })}
+        <div class="choice">
+            <input type=kind id=id.clone() name=name value=value checked=checked aria-describedby=described/>
+            <label for=id>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+        </div>
+    }
 }
 
 /// What every field shares around its control: the label, the hint and error paragraphs, and

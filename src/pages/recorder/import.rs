@@ -18,7 +18,7 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::pages::kit::{
-    document, format::datetime, forms::error_summary, DataTable, FileField, PageContext,
+    document, format::datetime, forms::error_summary, Choice, DataTable, FileField, PageContext,
 };
 use crate::{
     api::{
@@ -119,14 +119,9 @@ fn form_view(page: &ImportFormPage, ctx: &PageContext) -> Html<String> {
 /// One radio button of the mode, with its hint.
 #[component]
 fn ModeChoice(value: Mode, chosen: Mode, label: String, hint: String) -> impl IntoView {
-    let id = format!("mode-{}", value.code());
     view! {
-        <div class="choice">
-            <input type="radio" id=id.clone() name="mode" value=value.code() checked=chosen == value
-                aria-describedby=format!("{id}-hint")/>
-            <label for=id.clone()>{label}</label>
-            <p class="hint" id=format!("{id}-hint")>{hint}</p>
-        </div>
+        <Choice id=format!("mode-{}", value.code()) name="mode" value=value.code() checked=chosen == value
+            label hint=Some(hint)/>
     }
 }
 

@@ -21,7 +21,7 @@ use crate::pages::kit::{
     document, format,
     forms::{error_for, error_summary, notice, titled, Problems},
     problems::{self, describe, unreadable_date},
-    DataTable, PageContext, SelectField, TextField,
+    Choice, ChoiceGroup, DataTable, PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{
@@ -29,8 +29,8 @@ use crate::{
         throttle::ClientAddress,
     },
     domain::{
-        AuthorityId, Currency, DomainError, EntryDraft, EntryId, EventId, EventKind, Fact, LegalBasis, ListId,
-        Mandates, RemovalCondition, Restriction, RuleCode, SchemeId, Source, SubjectId,
+        AuthorityId, Currency, DomainError, EntryDraft, EntryId, EventId, EventKind, Fact, LegalBasis,
+        ListId, Mandates, RemovalCondition, Restriction, RuleCode, SchemeId, Source, SubjectId,
     },
     error::{AppError, AppResult},
     http::{form::Form, AppState},
@@ -306,9 +306,10 @@ impl SubjectPage {
                 schemes_outside += 1;
                 continue;
             }
-            let standing = standing::in_scheme(&mut conn, Reads::Cached(&state.cache), subject.id, scheme, now)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let standing =
+                standing::in_scheme(&mut conn, Reads::Cached(&state.cache), subject.id, scheme, now)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
             schemes.push(MandatedScheme::of(standing, &mandates, authority, now));
         }
         let mut entries = blacklist::entries_of(&mut conn, subject.id, None).await?;
@@ -544,39 +545,6 @@ fn SubjectForm(
             {children()}
             <button type="submit">{submit}</button>
         </form>
-    }
-}
-
-/// A group of check boxes or radio buttons with its legend and error (the error links to the
-/// group's id from the summary).
-#[component]
-fn ChoiceGroup(id: &'static str, legend: String, error: Option<String>, children: Children) -> impl IntoView {
-    let class = if error.is_some() { "field has-error" } else { "field" };
-    view! {
-        <fieldset id=id class=class>
-            <legend>{legend}</legend>
-            {error.map(|e| view! { <p class="field-error">{e}</p> })}
-            {children()}
-        </fieldset>
-    }
-}
-
-/// One check box or radio button of a [`ChoiceGroup`], with its label.
-#[component]
-fn Choice(
-    /// `checkbox` or `radio`.
-    kind: &'static str,
-    id: String,
-    name: &'static str,
-    value: &'static str,
-    checked: bool,
-    label: String,
-) -> impl IntoView {
-    view! {
-        <div class="check">
-            <input type=kind id=id.clone() name=name value=value checked=checked/>
-            <label for=id>{label}</label>
-        </div>
     }
 }
 

@@ -24,7 +24,7 @@ use crate::pages::kit::{
     document,
     format::{self, pick},
     forms::{error_summary, notice},
-    DataTable, PageContext, SelectField, TextAreaField, TextField,
+    Choice, ChoiceGroup, DataTable, PageContext, SelectField, TextAreaField, TextField,
 };
 use crate::{
     auth::{
@@ -166,12 +166,7 @@ fn Filter(id: &'static str, label: String, all: String, children: Children) -> i
 /// A check box of the queue's filters.
 #[component]
 fn FilterCheck(id: &'static str, label: String, checked: bool) -> impl IntoView {
-    view! {
-        <div class="choice">
-            <input type="checkbox" id=id name=id value="1" checked=checked/>
-            <label for=id>{label}</label>
-        </div>
-    }
+    view! { <Choice kind="checkbox" id=id name=id value="1" checked label/> }
 }
 
 /// The queue, drawn from what [`QueuePage::load`] read.
@@ -481,23 +476,18 @@ fn review_view(
                 .into_iter()
                 .filter(|o| *o != "partly_upheld" || matches!(a.target, Target::Event(_)))
                 .map(|o| {
-                    let id = format!("outcome-{o}");
                     view! {
-                        <div class="choice">
-                            <input type="radio" name="outcome" id=id.clone() value=o checked=form.outcome == o/>
-                            <label for=id>{locale.t(&format!("review.outcome_{o}"))}</label>
-                        </div>
+                        <Choice id=format!("outcome-{o}") name="outcome" value=o checked=form.outcome == o
+                            label=locale.t(&format!("review.outcome_{o}"))/>
                     }
                 })
                 .collect_view();
             view! {
                 <h2>{locale.t("review.decide_title")}</h2>
                 <form method="post" action=format!("/review/appeals/{}/decide", a.id) class="stack">
-                    <fieldset id="outcome" aria-describedby=outcome_error.as_ref().map(|_| "outcome-error")>
-                        <legend>{locale.t("review.outcome_label")}</legend>
-                        {outcome_error.clone().map(|e| view! { <p class="field-error" id="outcome-error">{e}</p> })}
+                    <ChoiceGroup id="outcome" legend=locale.t("review.outcome_label") error=outcome_error>
                         {radios}
-                    </fieldset>
+                    </ChoiceGroup>
                     {matches!(a.target, Target::Event(_)).then(|| view! {
                         <TextField id="points" label=locale.t("review.points_label") inputmode="numeric"
                             value=form.points.clone() hint=Some(locale.t("review.points_hint")) error=points_error/>

@@ -23,7 +23,7 @@ use crate::pages::kit::{
     document,
     format::{self},
     forms::{error_for, error_summary, notice, Problems},
-    DataTable, FileField, PageContext, TextAreaField,
+    Choice, ChoiceGroup, DataTable, FileField, PageContext, TextAreaField,
 };
 use crate::pages::subject::own_subject;
 use crate::{
@@ -247,17 +247,12 @@ fn filing_view(page: &FilingPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
     let FilingPage { target, what, link, existing, filing, problems } = page;
     let title = locale.t("appeals.new_title");
-    let grounds_error = error_for(problems, "grounds");
     let options = Grounds::ALL
         .into_iter()
         .map(|g| {
-            let id = format!("grounds-{}", g.code());
-            let checked = filing.grounds == g.code();
             view! {
-                <div class="choice">
-                    <input type="radio" name="grounds" id=id.clone() value=g.code() checked=checked/>
-                    <label for=id>{grounds_label(locale, g)}</label>
-                </div>
+                <Choice id=format!("grounds-{}", g.code()) name="grounds" value=g.code()
+                    checked=filing.grounds == g.code() label=grounds_label(locale, g)/>
             }
         })
         .collect_view();
@@ -274,12 +269,9 @@ fn filing_view(page: &FilingPage, ctx: &PageContext) -> Html<String> {
         <form method="post" action="/appeals" enctype="multipart/form-data" class="stack">
             <input type="hidden" name="target_kind" value=filing.target_kind.clone()/>
             <input type="hidden" name="target_id" value=filing.target_id.clone()/>
-            <fieldset id="grounds" class=if grounds_error.is_some() { "has-error" } else { "" }
-                aria-describedby=grounds_error.as_ref().map(|_| "grounds-error")>
-                <legend>{locale.t("appeals.grounds_label")}</legend>
-                {grounds_error.clone().map(|e| view! { <p class="field-error" id="grounds-error">{e}</p> })}
+            <ChoiceGroup id="grounds" legend=locale.t("appeals.grounds_label") error=error_for(problems, "grounds")>
                 {options}
-            </fieldset>
+            </ChoiceGroup>
             <TextAreaField id="statement" label=locale.t("appeals.statement_label") rows=8
                 value=filing.statement.clone()
                 hint=Some(locale.t_with("appeals.statement_hint", &[("max", &STATEMENT_MAX.to_string())]))
@@ -595,12 +587,8 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
             view! {
                 <h2>{locale.t("appeals.withdraw_title")}</h2>
                 <form method="post" action=format!("/appeals/{}/withdraw", a.id) class="stack">
-                    {problem.clone().map(|e| view! { <p class="field-error" id="confirm-error">{e}</p> })}
-                    <div class="choice">
-                        <input type="checkbox" id="confirm" name="confirm" value="yes"
-                            aria-describedby=problem.is_some().then_some("confirm-error")/>
-                        <label for="confirm">{locale.t("appeals.withdraw_confirm")}</label>
-                    </div>
+                    <Choice kind="checkbox" id="confirm" name="confirm" value="yes" checked=false
+                        label=locale.t("appeals.withdraw_confirm") error=problem/>
                     <button type="submit" class="secondary">{locale.t("appeals.withdraw_submit")}</button>
                 </form>
             }
