@@ -1,11 +1,10 @@
-//! The recorder's pages (`/recording`): find a subject, read their record (each read is written
-//! down where the subject sees it), record an event or a blacklist entry, and mark an entry's
-//! notice delivered. The recorder always acts for the authority of their account, never one
-//! chosen on a form. Every write runs in one transaction with its notice and its audit row.
-//! Each page is a view model whose `load` holds all of its queries and a pure view; a form shown
-//! again after a failed post is the same view model with the posted values and the problems.
-
-use std::collections::HashSet;
+//! The recorder's pages (`/recording`): find a subject, read what the authority's mandate needs
+//! of their record (each read is written down where the subject sees it), record an event or a
+//! blacklist entry, and mark an entry's notice delivered. The recorder always acts for the
+//! authority of their account, never one chosen on a form. Every write runs in one transaction
+//! with its notice and its audit row. Each page is a view model whose `load` holds all of its
+//! queries and a pure view; a form shown again after a failed post is the same view model with
+//! the posted values and the problems.
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
@@ -29,8 +28,8 @@ use crate::{
         throttle::ClientAddress,
     },
     domain::{
-        AuthorityId, Currency, DomainError, EntryDraft, EntryId, EventId, EventKind, Fact, LegalBasis,
-        ListId, Mandates, RemovalCondition, Restriction, RuleCode, SchemeId, Source, SubjectId,
+        AuthorityId, Currency, DomainError, EntryDraft, EntryId, EventKind, Fact, LegalBasis, ListId,
+        Mandates, RemovalCondition, Restriction, RuleCode, SchemeId, Source, SubjectId,
     },
     error::{AppError, AppResult},
     http::{form::Form, AppState},
@@ -235,27 +234,10 @@ pub struct MandatedScheme {
 }
 
 impl MandatedScheme {
-    /// Splits the subject's records in the scheme by the mandates of `authority` at `now`.
-    fn of(standing: SchemeStanding, mandates: &Mandates, authority: AuthorityId, now: DateTime<Utc>) -> Self {
-        let scheme = standing.scheme_id();
+    /// Splits the subject's records in the scheme by the authority's mandates at `now`.
+    fn of(standing: SchemeStanding, mandates: &Mandates, now: DateTime<Utc>) -> Self {
+        let under = mandates.records_covered(standing.scheme_id(), &standing.records.events, now);
         let stored = standing.stored();
-        let mut under: HashSet<EventId> = stored
-            .iter()
-            .filter(|e| mandates.permits_rule(authority, scheme, &e.event.rule_code, now))
-            .map(|e| e.event.id)
-            .collect();
-        // A correction or a void belongs with the record it corrects, through any chain of them.
-        loop {
-            let before = under.len();
-            for e in stored {
-                if e.event.kind.target().is_some_and(|t| under.contains(&t)) {
-                    under.insert(e.event.id);
-                }
-            }
-            if under.len() == before {
-                break;
-            }
-        }
         let mandated: Vec<usize> =
             (0..stored.len()).filter(|i| under.contains(&stored[*i].event.id)).collect();
         let others_counted = stored
@@ -310,7 +292,7 @@ impl SubjectPage {
                 standing::in_scheme(&mut conn, Reads::Cached(&state.cache), subject.id, scheme, now)
                     .await?
                     .ok_or(AppError::NotFound)?;
-            schemes.push(MandatedScheme::of(standing, &mandates, authority, now));
+            schemes.push(MandatedScheme::of(standing, &mandates, now));
         }
         let mut entries = blacklist::entries_of(&mut conn, subject.id, None).await?;
         entries.retain(|e| mandates.permits_list(authority, e.entry.list(), now));
