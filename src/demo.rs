@@ -40,7 +40,7 @@ pub struct DemoAccount {
 }
 
 /// The accounts `recourse demo` prints. Their passwords are public: a demo database only.
-pub const ACCOUNTS: [DemoAccount; 8] = [
+pub const ACCOUNTS: [DemoAccount; 9] = [
     DemoAccount {
         username: "demo-subject",
         password: "wang-fang-demo-2026",
@@ -64,6 +64,12 @@ pub const ACCOUNTS: [DemoAccount; 8] = [
         password: "court-demo-2026",
         role: Role::Recorder,
         who: "Rongcheng People's Court",
+    },
+    DemoAccount {
+        username: "demo-credit",
+        password: "credit-demo-2026",
+        role: Role::Recorder,
+        who: "Coastal Credit Bureau",
     },
     DemoAccount {
         username: "demo-reviewer",
@@ -117,11 +123,11 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
         hashes.push(password::hash(NewPassword::parse(account.password.to_string())?).await?);
     }
     let mut tx = db.begin_write().await?;
-    let (wang, harbour, liu, traffic, court, seeded) = {
+    let (wang, harbour, liu, traffic, court, bureau, seeded) = {
         let mut seeder = Seeder::new(&mut tx, now).await?;
         seeder.histories().await?;
         let a = &seeder.authorities;
-        (seeder.wang, seeder.harbour, seeder.liu, a.traffic, a.court, seeder.seeded)
+        (seeder.wang, seeder.harbour, seeder.liu, a.traffic, a.court, a.bureau, seeder.seeded)
     };
     let bodies = review_bodies(&mut tx, traffic).await?;
     let mut liu_account = None;
@@ -136,6 +142,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
         let authority = match account.username {
             "demo-recorder" => Some(traffic),
             "demo-court" => Some(court),
+            "demo-credit" => Some(bureau),
             _ => None,
         };
         accounts::link(&mut tx, id, subject, authority).await?;

@@ -5,14 +5,20 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{count, for_each_database, id_of, post, sign_in, text, TestApp};
+use common::{count, for_each_database, id_of, post, recorder_section, sign_in, text, TestApp};
 use recourse::{
-    auth::access::Viewer,
-    domain::SubjectId,
+    auth::{
+        access::Viewer,
+        password::{self, NewPassword},
+    },
+    domain::{AuthorityId, SchemeId, SubjectId},
     error::AppError,
     http::{AppState, Config},
     pages::recorder::recording::{EntryPage, EventFormPage, HubPage},
-    store::{accounts, catalogue, register},
+    store::{
+        accounts::{self, Role},
+        catalogue, register,
+    },
 };
 use reqwest::StatusCode;
 use sqlx::Row;
@@ -368,6 +374,223 @@ async fn the_recorders_pages_load_what_they_show() {
         let page = EntryPage::load(&state, &court, &pending.entry.to_string()).await.unwrap();
         assert_eq!(page.subject.id, wang);
         assert!(page.stored.entry.notice_delivered_at().is_none(), "no delivery yet");
+    })
+    .await;
+}
+
+async fn liu(app: &TestApp) -> SubjectId {
+    SubjectId::parse(&id_of(app, "SELECT subject_id FROM accounts WHERE username = 'demo-liu'").await)
+        .unwrap()
+}
+
+/// The subject's score now in the scheme with this code, derived afresh from the stored rows.
+async fn fresh_score(app: &TestApp, subject: SubjectId, scheme: &str) -> i64 {
+    let id = SchemeId::parse(&id_of(app, &format!("SELECT id FROM schemes WHERE code = '{scheme}'")).await)
+        .unwrap();
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let ctx = catalogue::context(&mut conn, id).await.unwrap().unwrap();
+    recourse::store::standing::derivation(&mut conn, &ctx, subject, Utc::now()).await.unwrap().score
+}
+
+/// A recorder account for a new authority that holds no mandate at all, signed in on the app's
+/// client.
+async fn sign_in_without_mandate(app: &TestApp) {
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let authority = AuthorityId::new();
+    let body = register::Authority {
+        id: authority,
+        code: "no-mandate".into(),
+        name_en: "Office Without a Mandate".into(),
+        name_zh: "无授权办公室".into(),
+    };
+    register::insert_authority(&mut conn, &body).await.unwrap();
+    let hash = password::hash(NewPassword::parse("no-mandate-2026".into()).unwrap()).await.unwrap();
+    let account =
+        accounts::create(&mut conn, "no-mandate", "Office Without a Mandate", &hash, Role::Recorder)
+            .await
+            .unwrap();
+    accounts::link(&mut conn, account, None, Some(authority)).await.unwrap();
+    drop(conn);
+    sign_in(app, "no-mandate", "no-mandate-2026").await;
+}
+
+#[tokio::test]
+async fn a_recorder_sees_the_records_of_its_mandate_and_the_rest_summed_up() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let liu = liu(&app).await;
+        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        let (status, page) = text(&app, &format!("/recording/subjects/{liu}")).await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        let reads = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM access_records WHERE subject_id = '{liu}' AND purpose = 'recording'"
+            ),
+        )
+        .await;
+        assert_eq!(reads, 1, "{}: the read is written down with its purpose", app.label);
+
+        let section = recorder_section(&page, "Rongcheng").expect("the traffic police record in Rongcheng");
+        let codes: Vec<&str> = section.rows.iter().map(|(code, _)| code.as_str()).collect();
+        assert!(!codes.is_empty(), "{}: her traffic records are listed: {}", app.label, section.html);
+        assert!(
+            codes.iter().all(|c| c.starts_with("TRAFFIC-")),
+            "{}: only TRAFFIC-* rows: {codes:?}",
+            app.label
+        );
+        for outside in ["COURT-01", "FRAUD-01", "TAX-01"] {
+            assert!(
+                !section.html.contains(outside),
+                "{}: no {outside} row of hers: {}",
+                app.label,
+                section.html
+            );
+        }
+        let others = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM events e JOIN schemes s ON s.id = e.scheme_id \
+                 WHERE e.subject_id = '{liu}' AND s.code = 'rongcheng' AND e.rule_code NOT LIKE 'TRAFFIC-%'"
+            ),
+        )
+        .await;
+        assert!(others > 0, "the demo gives her records outside the traffic police's rules");
+        assert!(
+            section.html.contains(&format!(
+                "Other records, under rules outside your authority&#x27;s mandate: {others}"
+            )) || section
+                .html
+                .contains(&format!("Other records, under rules outside your authority's mandate: {others}")),
+            "{}: one row sums up the {others} other records: {}",
+            app.label,
+            section.html
+        );
+        assert!(section.others.is_some(), "{}", app.label);
+        let score = fresh_score(&app, liu, "rongcheng").await;
+        assert_eq!(
+            section.score, score,
+            "{}: her real score, not one of the listed records alone",
+            app.label
+        );
+        assert_eq!(
+            1000 + section.counted(),
+            score,
+            "{}: the rows and the summary add up: {}",
+            app.label,
+            section.html
+        );
+
+        assert!(
+            recorder_section(&page, "Coastal component credit score").is_none() && !page.contains("PAY-LATE"),
+            "{}: the credit bureau's scheme is not the traffic police's: {page}",
+            app.label
+        );
+        assert!(
+            page.contains("Schemes of this subject outside your authority&#x27;s mandate, not shown: 1.")
+                || page.contains("Schemes of this subject outside your authority's mandate, not shown: 1."),
+            "{}: {page}",
+            app.label
+        );
+
+        // The credit bureau's recorder sees that scheme, and not Rongcheng.
+        sign_in(&app, "demo-credit", "credit-demo-2026").await;
+        let (status, page) = text(&app, &format!("/recording/subjects/{liu}")).await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        let credit = recorder_section(&page, "Coastal component credit score").expect("the bureau's scheme");
+        assert!(credit.rows.iter().any(|(code, _)| code == "PAY-LATE"), "{}: {}", app.label, credit.html);
+        assert_eq!(credit.score, fresh_score(&app, liu, "coastal-credit").await, "{}", app.label);
+        assert!(credit.others.is_none(), "{}: the bureau holds the whole scheme: {}", app.label, credit.html);
+        assert!(recorder_section(&page, "Rongcheng").is_none(), "{}: {page}", app.label);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_recorder_sees_only_the_entries_on_the_lists_of_its_mandate() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let wang = wang(&app).await;
+        let case = "(2025) Lu 1082 Zhi 1423";
+        sign_in(&app, "demo-court", "court-demo-2026").await;
+        let (status, page) = text(&app, &format!("/recording/subjects/{wang}")).await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        assert!(page.contains(case), "{}: the court's entry on its list: {page}", app.label);
+        let section = recorder_section(&page, "Rongcheng").expect("the court records in Rongcheng");
+        assert!(section.rows.iter().any(|(code, _)| code == "COURT-01"), "{}: {}", app.label, section.html);
+        assert!(
+            section.rows.iter().all(|(code, _)| code.starts_with("COURT-") || code.starts_with("FRAUD-")),
+            "{}: only the court's rules: {}",
+            app.label,
+            section.html
+        );
+        assert_eq!(1000 + section.counted(), section.score, "{}: {}", app.label, section.html);
+
+        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        let (_, page) = text(&app, &format!("/recording/subjects/{wang}")).await;
+        assert!(!page.contains(case), "{}: not the traffic police's list: {page}", app.label);
+        assert!(
+            page.contains("No blacklist entries on the lists your authority holds a mandate for."),
+            "{page}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_recorder_without_any_mandate_sees_no_scheme_and_no_entry() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let wang = wang(&app).await;
+        sign_in_without_mandate(&app).await;
+        let (status, page) = text(&app, &format!("/recording/subjects/{wang}")).await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        assert!(page.contains("<h1>Wang Fang</h1>"), "{page}");
+        for scheme in ["Rongcheng", "Coastal component credit score"] {
+            assert!(recorder_section(&page, scheme).is_none(), "{}: no {scheme}: {page}", app.label);
+        }
+        assert!(!page.contains("TRAFFIC-01") && !page.contains("(2025) Lu 1082 Zhi 1423"), "{page}");
+        assert!(
+            page.contains("mandate, not shown: 2."),
+            "{}: both her schemes are outside: {page}",
+            app.label
+        );
+        let reads = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM access_records WHERE subject_id = '{wang}' AND purpose = 'recording'"
+            ),
+        )
+        .await;
+        assert_eq!(reads, 1, "{}: the read is written down all the same", app.label);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_authority_without_a_list_mandate_is_told_so_instead_of_an_empty_entry_form() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let wang = wang(&app).await;
+        sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
+        let (status, page) = text(&app, &format!("/recording/subjects/{wang}/entries")).await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        assert!(page.contains("Your authority holds no mandate to list anyone."), "{}: {page}", app.label);
+        assert!(
+            !page.contains(r#"id="list""#)
+                && !page.contains(&format!(r#"action="/recording/subjects/{wang}/entries""#)),
+            "{}: no form and no empty list to choose from: {page}",
+            app.label
+        );
+
+        sign_in(&app, "demo-court", "court-demo-2026").await;
+        let (_, page) = text(&app, &format!("/recording/subjects/{wang}/entries")).await;
+        assert!(!page.contains("holds no mandate to list anyone"), "{page}");
+        assert!(
+            page.contains(r#"value="dishonest-judgment-debtors""#),
+            "{}: the court's list: {page}",
+            app.label
+        );
     })
     .await;
 }

@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{for_each_database, id_of, post, sign_in, text, TestApp};
+use common::{for_each_database, id_of, post, recorder_section, sign_in, text, TestApp};
 use recourse::{
     auth::access::Viewer,
     domain::{self, DisputePolicy, EventId, SchemeId, SubjectId},
@@ -66,7 +66,9 @@ async fn every_view_of_a_subject_under_appeal_shows_one_score_and_grade() {
         for policy in [DisputePolicy::SuspendedWhileDisputed, DisputePolicy::KeepsCounting] {
             assert!(policies.iter().any(|p| p == policy.code()), "{}: the demo has an open appeal under {policy:?}", app.label);
         }
-        let recorder = viewer(&app, "demo-recorder").await;
+        // Each scheme's recorder: a recorder sees a scheme only where its authority holds a mandate.
+        let traffic = viewer(&app, "demo-recorder").await;
+        let bureau = viewer(&app, "demo-credit").await;
         let reviewer = viewer(&app, "demo-reviewer").await;
         for row in &open {
             let appeal_id = uuid::Uuid::parse_str(&row.get::<String, _>(0)).unwrap();
@@ -111,9 +113,10 @@ async fn every_view_of_a_subject_under_appeal_shows_one_score_and_grade() {
             let want = if suspends { "suspended_while_disputed" } else { "counting" };
             assert_eq!(status.as_deref(), Some(want), "{who}: the export says what the contested record is");
 
-            let recording = SubjectPage::load(&state, &recorder, &subject.to_string(), now).await.unwrap();
-            let theirs = recording.standing.in_scheme(scheme).unwrap();
-            assert_eq!(shown(&theirs.derivation), expected, "{who}: the recorder's page");
+            let recorder = if code == "coastal-credit" { &bureau } else { &traffic };
+            let recording = SubjectPage::load(&state, recorder, &subject.to_string(), now).await.unwrap();
+            let theirs = recording.scheme(scheme).unwrap_or_else(|| panic!("{who}: the recorder's scheme"));
+            assert_eq!(shown(&theirs.standing.derivation), expected, "{who}: the recorder's page");
 
             let appeal = {
                 let mut conn = app.db.pool.acquire().await.unwrap();
@@ -143,31 +146,21 @@ async fn the_recorders_list_holds_corrections_and_adds_up_to_the_score() {
         sign_in(&app, "demo-recorder", "traffic-demo-2026").await;
         let (status, page) = text(&app, &format!("/recording/subjects/{wang}")).await;
         assert_eq!(status, StatusCode::OK, "{}", app.label);
-        let rongcheng = page.split("<h2>").find(|s| s.starts_with("Rongcheng")).unwrap();
+        let section = recorder_section(&page, "Rongcheng").expect("the traffic police record in Rongcheng");
+        let rongcheng = &section.html;
         assert!(rongcheng.contains("DEMO-CORRECTION-1"), "the correction is listed: {rongcheng}");
         assert!(rongcheng.contains("Correction") && rongcheng.contains("superseded"), "{rongcheng}");
-        let counted: i64 = rongcheng
-            .split("<tbody>")
-            .nth(1)
-            .unwrap()
-            .split("</tbody>")
-            .next()
-            .unwrap()
-            .split("<tr>")
-            .skip(1)
-            .filter_map(|row| row.split("<td class=\"num\">").nth(2)?.split('<').next().map(str::to_string))
-            .filter(|cell| !cell.trim().is_empty())
-            .map(|cell| {
-                cell.replace("\u{2212}", "-")
-                    .replace("+", "")
-                    .parse::<i64>()
-                    .unwrap_or_else(|_| panic!("a points cell: {cell:?}"))
-            })
-            .sum();
-        let score: i64 =
-            rongcheng.split("Score ").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+        // With the other records' row (her court and volunteering records), the points that
+        // count add up to the score.
+        assert!(section.others.is_some(), "{}: the other records are summed up: {rongcheng}", app.label);
+        let score = section.score;
         let base: i64 = 1000;
-        assert_eq!(base + counted, score, "{}: the points that count add up: {rongcheng}", app.label);
+        assert_eq!(
+            base + section.counted(),
+            score,
+            "{}: the points that count add up: {rongcheng}",
+            app.label
+        );
         assert!(rongcheng.contains(&format!("<strong>{score}</strong>")), "the total row: {rongcheng}");
     })
     .await;

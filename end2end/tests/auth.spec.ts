@@ -8,6 +8,7 @@ const DEMO = [
   { username: 'demo-subject', password: 'wang-fang-demo-2026', who: 'Wang Fang', role: 'Subject' },
   { username: 'demo-org', password: 'harbour-demo-2026', who: 'Rongcheng Harbour Logistics Co., Ltd.', role: 'Subject' },
   { username: 'demo-recorder', password: 'traffic-demo-2026', who: 'Rongcheng Traffic Police', role: 'Recorder' },
+  { username: 'demo-credit', password: 'credit-demo-2026', who: 'Coastal Credit Bureau', role: 'Recorder' },
   { username: 'demo-reviewer', password: 'review-demo-2026', who: 'reviewer', role: 'Reviewer' },
   { username: 'demo-admin', password: 'admin-demo-2026', who: 'administrator', role: 'Administrator' },
 ] as const;

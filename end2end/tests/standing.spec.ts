@@ -1,7 +1,7 @@
 // One standing, with JavaScript off and at a phone's width: Liu Yang's credit score, under a
 // scheme that keeps a contested record counting while her appeal on it is open, reads the same
-// to her, in her export, on the recorder's page and on the reviewer's page. No other spec changes
-// her credit-bureau record.
+// to her, in her export, on the recorder's page (the credit bureau's, which holds the mandate for
+// that scheme) and on the reviewer's page. No other spec changes her credit-bureau record.
 import { expect, test, type Page } from '@playwright/test';
 import { screenshots, signIn } from './helpers';
 
@@ -28,7 +28,7 @@ test('a subject, her export, the recorder and the reviewer see one score and gra
   expect(late.status).toBe('counting');
   await signOut(page);
 
-  await signIn(page, 'demo-recorder', 'traffic-demo-2026');
+  await signIn(page, 'demo-credit', 'credit-demo-2026');
   await page.goto('/recording?q=liu+yang');
   await page.getByRole('link', { name: 'Liu Yang', exact: true }).first().click();
   const section = page.getByRole('heading', { level: 2, name: SCHEME });

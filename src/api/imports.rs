@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{
     bearer::ApiCaller,
-    events::{mode_of, Report},
+    events::{mode_of, Refused, Report},
     files::{self, Format, UploadError},
     rows::Defaults,
     ApiError, ApiResult, ProblemBody,
@@ -100,7 +100,7 @@ pub fn too_large(length: u64) -> ApiError {
         (status = 411, description = "No Content-Length", body = super::ErrorBody),
         (status = 413, description = "The file is larger than 1 GiB", body = super::ErrorBody),
         (status = 415, description = "Neither CSV nor JSON", body = super::ErrorBody),
-        (status = 422, description = "All-or-nothing with refused rows: nothing recorded; or a bad mode", body = Report),
+        (status = 422, description = "All-or-nothing with refused rows (nothing recorded): the report; or a bad mode: the refusal", body = Refused),
         (status = 500, description = "Stopped by an error of ours; `kept` says what its commits recorded", body = super::ErrorBody),
         (status = 503, description = "The database cannot be reached (`database_unavailable`) or cannot store \
             (`storage_unavailable`); `kept` says what the commits before recorded (good-rows mode), which stays", body = super::ErrorBody),

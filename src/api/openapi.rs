@@ -56,7 +56,7 @@ use super::{entries, events, imports, rows, ErrorBody, Kept, ProblemBody};
         ErrorBody,
         ProblemBody,
     )),
-    modifiers(&BearerAuth, &RateLimited, &ImportRefusals),
+    modifiers(&BearerAuth, &RateLimited),
     tags((name = "events", description = "Recording events and reading them back"),
          (name = "imports", description = "Bulk import of CSV and JSON files"),
          (name = "entries", description = "Recording blacklist entries and reading them back"))
@@ -109,30 +109,6 @@ impl Modify for RateLimited {
                 operation.responses.responses.insert("429".into(), response.clone().into());
             }
         }
-    }
-}
-
-/// An import's 422 is, like a batch's, either the report of a refused all-or-nothing file or
-/// the refusal of the call (a bad mode): [`events::Refused`]. (Set here because the upload's
-/// annotation in `imports.rs` names only the report.)
-struct ImportRefusals;
-
-impl Modify for ImportRefusals {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let Some(post) = openapi.paths.paths.get_mut("/api/v1/imports").and_then(|item| item.post.as_mut())
-        else {
-            return;
-        };
-        let response = ResponseBuilder::new()
-            .description(
-                "All-or-nothing with refused rows (nothing recorded): the report; or a bad mode: the refusal",
-            )
-            .content(
-                "application/json",
-                ContentBuilder::new().schema(Some(Ref::from_schema_name("Refused"))).build(),
-            )
-            .build();
-        post.responses.responses.insert("422".into(), response.into());
     }
 }
 

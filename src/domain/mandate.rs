@@ -3,11 +3,14 @@
 //! subject take the recording authority's [`Mandates`] and refuse anything outside them, so a
 //! write outside a mandate cannot be built.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use super::{
     error::DomainError,
-    ids::{AuthorityId, ListId, MandateId, SchemeId},
+    event::Event,
+    ids::{AuthorityId, EventId, ListId, MandateId, SchemeId},
     rule::{LegalBasis, RuleCode},
 };
 
@@ -162,6 +165,34 @@ impl Mandates {
             .collect()
     }
 
+    /// Of a subject's records in `scheme` (in any order), those the authority's mandate covers
+    /// at `at`: every record under a rule it may record under, and every correction or void of
+    /// one of those, through any chain of them (a correction may name another rule). A recorder
+    /// reads these one by one; the rest only summed up.
+    pub fn records_covered(
+        &self,
+        scheme: SchemeId,
+        records: &[Event],
+        at: DateTime<Utc>,
+    ) -> HashSet<EventId> {
+        let mut covered: HashSet<EventId> = records
+            .iter()
+            .filter(|e| e.scheme == scheme && self.permits_rule(self.authority, scheme, &e.rule_code, at))
+            .map(|e| e.id)
+            .collect();
+        loop {
+            let before = covered.len();
+            for e in records {
+                if e.scheme == scheme && e.kind.target().is_some_and(|t| covered.contains(&t)) {
+                    covered.insert(e.id);
+                }
+            }
+            if covered.len() == before {
+                return covered;
+            }
+        }
+    }
+
     pub fn check_rule(
         &self,
         authority: AuthorityId,
@@ -247,6 +278,33 @@ mod tests {
         assert!(!mandates.permits_rule(police, scheme, &code("TRAFFIC-01"), day(1)), "before it was granted");
         assert!(!mandates.permits_rule(police, scheme, &code("TRAFFIC-01"), day(20)), "once revoked");
         assert!(!mandates.permits_rule(court, scheme, &code("TRAFFIC-01"), day(10)), "another authority");
+    }
+
+    #[test]
+    fn the_records_covered_are_those_under_mandated_rules_with_their_corrections_and_voids() {
+        use crate::domain::fixtures::{self, fact, rongcheng_catalogue, supersede, void};
+        let police = AuthorityId::new();
+        let catalogue = rongcheng_catalogue();
+        let scheme = catalogue.scheme();
+        let rules = MandateScope::Rules { scheme, rules: RulePattern::parse("TRAFFIC").unwrap() };
+        let mandates = Mandates::of(police, [grant(police, rules, 1, None)]);
+        let at = day(10);
+        let ticket = fact(&catalogue, 1, "TRAFFIC", -5, fixtures::day(10), fixtures::day(10));
+        let judgment = fact(&catalogue, 2, "JUDGMENT", -50, fixtures::day(20), fixtures::day(20));
+        let corrected = supersede(3, &ticket, -3, fixtures::day(30));
+        // A correction of the correction under another rule still belongs with the ticket.
+        let again = Event { rule_code: code("DONATION"), ..supersede(4, &corrected, 2, fixtures::day(40)) };
+        let voided = void(5, &judgment, fixtures::day(50));
+        // Listed in no particular order.
+        let records = [again.clone(), voided.clone(), judgment.clone(), corrected.clone(), ticket.clone()];
+        let covered = mandates.records_covered(scheme, &records, at);
+        let expected: HashSet<EventId> = [ticket.id, corrected.id, again.id].into();
+        assert_eq!(covered, expected);
+        assert!(mandates.records_covered(SchemeId::new(), &records, at).is_empty(), "another scheme");
+        assert!(
+            Mandates::of(police, []).records_covered(scheme, &records, at).is_empty(),
+            "no mandate, no record"
+        );
     }
 
     #[test]

@@ -12,4 +12,4 @@ pub mod recorder;
 pub mod reviewer;
 pub mod subject;
 
-pub use kit::{data_table, document, urlencode, PageContext};
+pub use kit::{document, urlencode, PageContext};

@@ -288,3 +288,57 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// One scheme's section of the recorder's page of a subject, read from its markup.
+pub struct RecorderSection {
+    /// The section as written, from its heading to the next.
+    pub html: String,
+    /// The score it shows.
+    pub score: i64,
+    /// Each record's rule code and the points it counts for (none when it does not count).
+    pub rows: Vec<(String, Option<i64>)>,
+    /// The points that count of the records under rules outside the mandate, when there are any.
+    pub others: Option<i64>,
+}
+
+impl RecorderSection {
+    /// The points the listed records count for, and the other records' sum.
+    pub fn counted(&self) -> i64 {
+        self.rows.iter().filter_map(|(_, points)| *points).sum::<i64>() + self.others.unwrap_or(0)
+    }
+}
+
+/// The section of the scheme named `scheme` on the recorder's page of a subject, if it is shown.
+pub fn recorder_section(page: &str, scheme: &str) -> Option<RecorderSection> {
+    let html = page.split("<h2>").find(|s| s.starts_with(scheme))?.to_string();
+    let points = |cell: &str| -> i64 {
+        cell.trim()
+            .replace('\u{2212}', "-")
+            .replace('+', "")
+            .parse()
+            .unwrap_or_else(|_| panic!("a points cell: {cell:?}"))
+    };
+    let score = html.split("Score ").nth(1)?.split(',').next()?.parse().ok()?;
+    let body = html.split("<tbody>").nth(1)?.split("</tbody>").next()?;
+    let rows = body
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let code = row.split("<code>").nth(1).and_then(|c| c.split('<').next()).unwrap_or_default();
+            let counted = row
+                .split("<td class=\"num\">")
+                .nth(2)
+                .and_then(|c| c.split('<').next())
+                .filter(|c| !c.trim().is_empty())
+                .map(points);
+            (code.to_string(), counted)
+        })
+        .collect();
+    let others = html
+        .split("<tr class=\"others\">")
+        .nth(1)
+        .and_then(|row| row.split("<td class=\"num\">").nth(1))
+        .and_then(|c| c.split('<').next())
+        .map(points);
+    Some(RecorderSection { html, score, rows, others })
+}

@@ -16,13 +16,13 @@ use serde::Deserialize;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-use super::{unprocessable, Admin, BackLink, Choice};
+use super::{unprocessable, Admin, BackLink, SelectOption};
 use crate::pages::kit::{
     document,
     format::datetime,
     format::role_label,
     forms::{error_for, error_summary, notice, titled, Problems},
-    PageContext, SelectField, TextField,
+    DataTable, PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{
@@ -445,14 +445,14 @@ fn list_view(page: &AccountsPage, ctx: &PageContext) -> Html<String> {
         .collect_view();
     let role_options = Role::ALL
         .into_iter()
-        .map(|r| view! { <Choice value=r.as_str() label=role_label(locale, r) selected=form.role == r.as_str()/> })
+        .map(|r| view! { <SelectOption value=r.as_str() label=role_label(locale, r) selected=form.role == r.as_str()/> })
         .collect_view();
     let authority_options = authorities
         .iter()
         .map(|a| {
             let id = a.id.to_string();
             let selected = form.authority_id == id;
-            view! { <Choice value=id label=pick(locale, &a.name_en, &a.name_zh) selected=selected/> }
+            view! { <SelectOption value=id label=pick(locale, &a.name_en, &a.name_zh) selected=selected/> }
         })
         .collect_view();
     let body_select = (!bodies.is_empty()).then(|| {
@@ -461,7 +461,7 @@ fn list_view(page: &AccountsPage, ctx: &PageContext) -> Html<String> {
             .map(|b| {
                 let id = b.id.to_string();
                 let selected = form.review_body_id == id;
-                view! { <Choice value=id label=pick(locale, &b.name_en, &b.name_zh) selected=selected/> }
+                view! { <SelectOption value=id label=pick(locale, &b.name_en, &b.name_zh) selected=selected/> }
             })
             .collect_view();
         view! {
@@ -474,21 +474,13 @@ fn list_view(page: &AccountsPage, ctx: &PageContext) -> Html<String> {
     let main = view! {
         <h1>{locale.t("admin.title")}</h1>
         {notice(disabled.then(|| locale.t("admin.disabled_notice")))}
-        <div class="table-scroll" role="region" aria-labelledby="accounts-caption" tabindex="0">
-            <table>
-                <caption id="accounts-caption">{locale.t("admin.caption")}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{locale.t("account.username")}</th>
-                        <th scope="col">{locale.t("account.name")}</th>
-                        <th scope="col">{locale.t("account.role_label")}</th>
-                        <th scope="col">{locale.t("admin.linked_to")}</th>
-                        <th scope="col">{locale.t("admin.status")}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable caption=locale.t("admin.caption") caption_id="accounts-caption" columns=vec![
+            (locale.t("account.username"), false),
+            (locale.t("account.name"), false),
+            (locale.t("account.role_label"), false),
+            (locale.t("admin.linked_to"), false),
+            (locale.t("admin.status"), false),
+        ]>{rows}</DataTable>
         <h2 id="create">{locale.t("admin.create_title")}</h2>
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <p>{locale.t("admin.create_intro")}</p>

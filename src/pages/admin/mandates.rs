@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::{actor, unprocessable, Admin, BackLink, Choice};
+use super::{actor, unprocessable, Admin, BackLink, SelectOption};
 use crate::pages::kit::{
     document, format,
     forms::{error_for, error_summary, notice, titled, Problems},
@@ -187,7 +187,7 @@ fn view_page(page: &MandatesPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
             let label = locale
                 .t_with("mandates.option_rules", &[("scheme", format::pick(locale, &s.name_en, &s.name_zh))]);
             let selected = page.form.scope == value;
-            view! { <Choice value=value label=label selected=selected/> }
+            view! { <SelectOption value=value label=label selected=selected/> }
         })
         .collect_view();
     let list_scopes = page
@@ -198,7 +198,7 @@ fn view_page(page: &MandatesPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
             let label = locale
                 .t_with("mandates.option_list", &[("list", format::pick(locale, &l.name_en, &l.name_zh))]);
             let selected = page.form.scope == value;
-            view! { <Choice value=value label=label selected=selected/> }
+            view! { <SelectOption value=value label=label selected=selected/> }
         })
         .collect_view();
     let problems = &page.problems;

@@ -67,6 +67,6 @@ pub fn BackLink(#[prop(into)] href: String, label: String) -> impl IntoView {
 
 /// One option of a select whose choices come from the database (an authority, a review body).
 #[component]
-pub fn Choice(#[prop(into)] value: String, label: String, selected: bool) -> impl IntoView {
+pub fn SelectOption(#[prop(into)] value: String, label: String, selected: bool) -> impl IntoView {
     view! { <option value=value selected=selected>{label}</option> }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::authorities::{check_body, code_taken, done_message, CodeField, DoneQuery, NameFields};
-use super::{commit_audited, unprocessable, Admin, Audited, BackLink, Choice};
+use super::{commit_audited, unprocessable, Admin, Audited, BackLink, SelectOption};
 use crate::pages::kit::{
     document, format,
     forms::{error_for, titled, Problems},
@@ -142,7 +142,7 @@ fn list_view(page: &ReviewBodiesPage, ctx: &PageContext) -> Html<String> {
         .map(|a| {
             let id = a.id.to_string();
             let selected = form.authority_id == id;
-            view! { <Choice value=id label=format::pick(locale, &a.name_en, &a.name_zh).to_string() selected=selected/> }
+            view! { <SelectOption value=id label=format::pick(locale, &a.name_en, &a.name_zh).to_string() selected=selected/> }
         })
         .collect_view();
     let title = locale.t("administration.review_bodies");

@@ -10,7 +10,7 @@ use crate::{
     error::AppResult,
     http::AppState,
     pages::kit::{
-        appeal::{describe, status_badge},
+        appeal::{describe, StatusBadge},
         document, format, DataTable, PageContext,
     },
     store::appeals::{self, Appeal},
@@ -62,7 +62,7 @@ fn challenges_view(page: &RuleChallengesPage, ctx: &PageContext, now: DateTime<U
                         <td class="statement">{a.statement.clone()}</td>
                         <td><time datetime=format::iso_date(a.filed_at)>{format::date(locale, a.filed_at)}</time></td>
                         <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
-                        <td>{status_badge(locale, a, now)}</td>
+                        <td><StatusBadge locale appeal=a now/></td>
                     </tr>
                 }
             })

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{unprocessable, Admin, Choice};
+use super::{unprocessable, Admin, SelectOption};
 use crate::pages::kit::{
     document,
     format::datetime,
@@ -236,7 +236,7 @@ fn list_view(page: &TokensPage, ctx: &PageContext) -> Html<String> {
         .map(|a| {
             let id = a.id.to_string();
             let selected = form.authority_id == id;
-            view! { <Choice value=id label=pick(locale, &a.name_en, &a.name_zh).to_string() selected=selected/> }
+            view! { <SelectOption value=id label=pick(locale, &a.name_en, &a.name_zh).to_string() selected=selected/> }
         })
         .collect_view();
     let title = locale.t("tokens.title");

@@ -2,7 +2,7 @@
 //! status and due-date clock, evidence, decisions and timeline, and the wording of refusals.
 
 use chrono::{DateTime, Utc};
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use uuid::Uuid;
 
 use super::format::{self, pick};
@@ -55,18 +55,27 @@ pub fn failure_message(locale: Locale, failure: AppealFailure) -> AppResult<Stri
     }
 }
 
-/// The "under appeal" marker with a link to the open appeal, or the "contest this" link.
-pub fn contest(locale: Locale, open: Option<Uuid>, contest_href: Option<String>) -> AnyView {
+/// The "under appeal" marker with a link to the open appeal, or the "contest this" link (or
+/// nothing, when the item cannot be contested): `<Contest locale open contest_href/>`.
+#[component]
+pub fn Contest(
+    locale: Locale,
+    /// The appeal open on the item, if any.
+    open: Option<Uuid>,
+    /// Where to file an appeal on it, when it can be contested.
+    contest_href: Option<String>,
+) -> impl IntoView {
     match (open, contest_href) {
-        (Some(a), _) => view! {
+        (Some(a), _) => Some(Either::Left(view! {
             <p class="under-appeal">
                 <span class="badge warn">{locale.t("appeals.under_appeal")}</span>" "
                 <a href=format!("/appeals/{a}")>{locale.t_with("appeals.see_appeal", &[("reference", &appeals::reference(a))])}</a>
             </p>
-        }
-        .into_any(),
-        (None, Some(href)) => view! { <p><a class="button" href=href>{locale.t("appeals.contest_this")}</a></p> }.into_any(),
-        (None, None) => ().into_any(),
+        })),
+        (None, Some(href)) => Some(Either::Right(
+            view! { <p><a class="button" href=href>{locale.t("appeals.contest_this")}</a></p> },
+        )),
+        (None, None) => None,
     }
 }
 
@@ -74,18 +83,38 @@ pub fn parse_id(text: &str) -> AppResult<Uuid> {
     Uuid::parse_str(text).map_err(|_| AppError::NotFound)
 }
 
-pub fn status_badge(locale: Locale, a: &Appeal, now: DateTime<Utc>) -> AnyView {
-    let (class, key) = match a.status {
-        Status::Open if a.is_overdue(now) => ("badge danger", "appeals.status_overdue"),
+/// An appeal's status as a badge (open, overdue, decided, withdrawn), and with `show_level` a
+/// second badge when it is a second-level review: `<StatusBadge locale appeal=a now/>`.
+#[component]
+pub fn StatusBadge<'a>(
+    locale: Locale,
+    appeal: &'a Appeal,
+    now: DateTime<Utc>,
+    #[prop(optional)] show_level: bool,
+) -> impl IntoView {
+    let (class, key) = match appeal.status {
+        Status::Open if appeal.is_overdue(now) => ("badge danger", "appeals.status_overdue"),
         Status::Open => ("badge warn", "appeals.status_open"),
         Status::Decided => ("badge ok", "appeals.status_decided"),
         Status::Withdrawn => ("badge", "appeals.status_withdrawn"),
     };
-    view! { <span class=class>{locale.t(key)}</span> }.into_any()
+    let level = (show_level && appeal.level == 2)
+        .then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> });
+    view! { <span class=class>{locale.t(key)}</span>{level} }
 }
 
-/// "Decision due by 3 March (12 days left)", or the overdue flag with what applies meanwhile.
-pub fn clock(locale: Locale, audience: Audience, a: &Appeal, suspends: bool, now: DateTime<Utc>) -> AnyView {
+/// "Decision due by 3 March (12 days left)", or the overdue flag with what applies meanwhile;
+/// nothing once the appeal is closed.
+#[component]
+pub fn DueClock<'a>(
+    locale: Locale,
+    audience: Audience,
+    appeal: &'a Appeal,
+    /// Whether the scheme suspends a disputed record (see [`suspends`]).
+    suspends: bool,
+    now: DateTime<Utc>,
+) -> impl IntoView {
+    let a = appeal;
     let due = format::date(locale, a.due_at);
     match a.status {
         Status::Open if a.is_overdue(now) => {
@@ -94,14 +123,15 @@ pub fn clock(locale: Locale, audience: Audience, a: &Appeal, suspends: bool, now
                 (Target::Event(_), false) => locale.t("appeals.overdue_counting"),
                 _ => locale.t("appeals.overdue_other"),
             };
-            view! { <p class="notice danger"><strong>{locale.t_with("appeals.overdue_since", &[("date", &due)])}</strong>" "{meanwhile}</p> }
-                .into_any()
+            let since = locale.t_with("appeals.overdue_since", &[("date", &due)]);
+            Some(Either::Left(view! { <p class="notice danger"><strong>{since}</strong>" "{meanwhile}</p> }))
         }
         Status::Open => {
             let days = (a.due_at - now).num_days().max(0).to_string();
-            view! { <p class="notice">{locale.t_with("appeals.due_by", &[("date", &due), ("days", &days)])}</p> }.into_any()
+            let text = locale.t_with("appeals.due_by", &[("date", &due), ("days", &days)]);
+            Some(Either::Right(view! { <p class="notice">{text}</p> }))
         }
-        _ => ().into_any(),
+        _ => None,
     }
 }
 
@@ -175,28 +205,30 @@ pub async fn suspends(conn: &mut sqlx::AnyConnection, a: &Appeal) -> AppResult<b
     })
 }
 
-pub fn evidence_list(locale: Locale, a: &Appeal, files: &[appeals::Evidence]) -> AnyView {
-    let items = files
-        .iter()
-        .map(|f| {
-            let size = format!("{:.1} KB", f.size_bytes as f64 / 1024.0);
-            view! {
-                <li>
-                    <a href=format!("/appeals/{}/evidence/{}", a.id, f.id) download=f.name.clone()>{f.name.clone()}</a>
-                    " · "{f.content_type.split(';').next().unwrap_or_default().to_string()}" · "{size}
-                </li>
-            }
-        })
-        .collect_view();
+/// The appeal's evidence files, each a download link with its type and size.
+#[component]
+pub fn EvidenceList<'a>(locale: Locale, appeal: &'a Appeal, files: &'a [appeals::Evidence]) -> impl IntoView {
+    let list = if files.is_empty() {
+        Either::Left(view! { <p>{locale.t("appeals.no_evidence")}</p> })
+    } else {
+        let items = files
+            .iter()
+            .map(|f| {
+                let size = format!("{:.1} KB", f.size_bytes as f64 / 1024.0);
+                view! {
+                    <li>
+                        <a href=format!("/appeals/{}/evidence/{}", appeal.id, f.id) download=f.name.clone()>{f.name.clone()}</a>
+                        " · "{f.content_type.split(';').next().unwrap_or_default().to_string()}" · "{size}
+                    </li>
+                }
+            })
+            .collect_view();
+        Either::Right(view! { <ul class="evidence">{items}</ul> })
+    };
     view! {
         <h2>{locale.t("appeals.evidence_title")}</h2>
-        {if files.is_empty() {
-            view! { <p>{locale.t("appeals.no_evidence")}</p> }.into_any()
-        } else {
-            view! { <ul class="evidence">{items}</ul> }.into_any()
-        }}
+        {list}
     }
-    .into_any()
 }
 
 /// The grade before and after a decision or a repeal, worded for the audience.
@@ -212,7 +244,10 @@ fn grade_change(locale: Locale, audience: Audience, before: (&str, i64), after: 
     )
 }
 
-pub fn decisions_view(locale: Locale, audience: Audience, decided: &[StoredDecision]) -> AnyView {
+/// Each decision on the appeal (first level, then second), with its outcome, the grade before
+/// and after, its written reasons and who decided it for which body.
+#[component]
+pub fn Decisions<'a>(locale: Locale, audience: Audience, decided: &'a [StoredDecision]) -> impl IntoView {
     decided
         .iter()
         .map(|d| {
@@ -250,28 +285,35 @@ pub fn decisions_view(locale: Locale, audience: Audience, decided: &[StoredDecis
             }
         })
         .collect_view()
-        .into_any()
 }
 
-/// How a repeal closed the appeal: the repeal's reasons and the grade before and after.
-pub fn repeal_closure_view(locale: Locale, audience: Audience, closure: Option<&RepealClosure>) -> AnyView {
-    let Some(c) = closure else { return ().into_any() };
-    let grades =
-        grade_change(locale, audience, (&c.grade_before, c.score_before), (&c.grade_after, c.score_after));
-    view! {
-        <section class="decision" aria-labelledby="decision-repeal">
-            <h2 id="decision-repeal">{locale.t_with("appeals.repealed_title", &[("code", &c.rule_code)])}</h2>
-            <p class="grade-change"><strong>{grades}</strong></p>
-            <h3>{locale.t("appeals.reasons")}</h3>
-            <p class="statement">{c.reasons.clone()}</p>
-            <p class="muted">{locale.t_with("appeals.repealed_by", &[("date", &format::date(locale, c.closed_at))])}</p>
-        </section>
-    }
-    .into_any()
+/// How a repeal closed the appeal, if one did: the repeal's reasons and the grade before and
+/// after.
+#[component]
+pub fn ClosedByRepeal<'a>(
+    locale: Locale,
+    audience: Audience,
+    closure: Option<&'a RepealClosure>,
+) -> impl IntoView {
+    closure.map(|c| {
+        let grades =
+            grade_change(locale, audience, (&c.grade_before, c.score_before), (&c.grade_after, c.score_after));
+        view! {
+            <section class="decision" aria-labelledby="decision-repeal">
+                <h2 id="decision-repeal">{locale.t_with("appeals.repealed_title", &[("code", &c.rule_code)])}</h2>
+                <p class="grade-change"><strong>{grades}</strong></p>
+                <h3>{locale.t("appeals.reasons")}</h3>
+                <p class="statement">{c.reasons.clone()}</p>
+                <p class="muted">{locale.t_with("appeals.repealed_by", &[("date", &format::date(locale, c.closed_at))])}</p>
+            </section>
+        }
+    })
 }
 
-pub fn timeline_view(locale: Locale, timeline: &[appeals::Action]) -> AnyView {
-    let items = timeline
+/// What happened to the appeal, oldest first: filed, claimed, decided, …, when and by whom.
+#[component]
+pub fn Timeline<'a>(locale: Locale, actions: &'a [appeals::Action]) -> impl IntoView {
+    let items = actions
         .iter()
         .map(|x| {
             let what = locale.t(&format!("appeals.action_{}", x.action));
@@ -298,5 +340,4 @@ pub fn timeline_view(locale: Locale, timeline: &[appeals::Action]) -> AnyView {
         <h2>{locale.t("appeals.timeline")}</h2>
         <ol class="timeline">{items}</ol>
     }
-    .into_any()
 }

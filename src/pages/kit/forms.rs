@@ -1,107 +1,12 @@
-//! Accessible form pieces shared by the staff pages: a labelled field or select whose hint and
-//! error are tied to the control with `aria-describedby`, and an error summary that links to each
-//! field.
+//! Accessible form pieces shared by every form: a labelled input, text area, file input or
+//! select, and groups of radio buttons or check boxes, whose hint and error are tied to the
+//! control with `aria-describedby`, and an error summary that links to each field.
 //! Validation is the server's (no `required` attributes), so every message is specific and in
 //! the person's language, with or without JavaScript.
 
 use leptos::prelude::*;
 
 use crate::i18n::Locale;
-
-/// One input with its label, optional hint and optional error.
-pub struct Field {
-    pub id: &'static str,
-    pub label: String,
-    /// `text`, `password`, …
-    pub kind: &'static str,
-    pub autocomplete: &'static str,
-    /// Shown back after a failed post (never for passwords).
-    pub value: String,
-    pub hint: Option<String>,
-    pub error: Option<String>,
-    pub readonly: bool,
-}
-
-impl Field {
-    pub fn new(id: &'static str, label: String, kind: &'static str, autocomplete: &'static str) -> Self {
-        Self { id, label, kind, autocomplete, value: String::new(), hint: None, error: None, readonly: false }
-    }
-
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = value.into();
-        self
-    }
-
-    pub fn hint(mut self, hint: String) -> Self {
-        self.hint = Some(hint);
-        self
-    }
-
-    pub fn error(mut self, error: Option<String>) -> Self {
-        self.error = error;
-        self
-    }
-
-    /// Shown but not editable (it is still sent with the form).
-    pub fn readonly(mut self) -> Self {
-        self.readonly = true;
-        self
-    }
-
-    pub fn view(self) -> impl IntoView {
-        let frame = Frame::new(self.id, self.hint, self.error);
-        let value = (!self.value.is_empty()).then_some(self.value);
-        view! {
-            <div class=frame.class>
-                <label for=self.id>{self.label}</label>
-                {frame.hint}
-                {frame.error}
-                <input id=self.id name=self.id type=self.kind autocomplete=self.autocomplete
-                    value=value readonly=self.readonly aria-describedby=frame.described aria-invalid=frame.invalid/>
-            </div>
-        }
-    }
-}
-
-/// One `<select>` with its label, optional hint and optional error, tied to it like [`Field`]'s
-/// input. The options (with their `selected` flags) are the caller's.
-pub struct Select {
-    pub id: &'static str,
-    pub label: String,
-    pub hint: Option<String>,
-    pub error: Option<String>,
-    pub options: AnyView,
-}
-
-impl Select {
-    pub fn new(id: &'static str, label: String, options: AnyView) -> Self {
-        Self { id, label, hint: None, error: None, options }
-    }
-
-    pub fn hint(mut self, hint: String) -> Self {
-        self.hint = Some(hint);
-        self
-    }
-
-    pub fn error(mut self, error: Option<String>) -> Self {
-        self.error = error;
-        self
-    }
-
-    pub fn view(self) -> impl IntoView {
-        let frame = Frame::new(self.id, self.hint, self.error);
-        view! {
-            <div class=frame.class>
-                <label for=self.id>{self.label}</label>
-                {frame.hint}
-                {frame.error}
-                <select id=self.id name=self.id aria-describedby=frame.described aria-invalid=frame.invalid>
-                    {self.options}
-                </select>
-            </div>
-        }
-    }
-}
 
 /// One labelled input, its hint and error tied to it with `aria-describedby`:
 /// `<TextField id="code" label=… error=error_for(&problems, "code") value=… />`.
@@ -113,6 +18,10 @@ pub fn TextField(
     #[prop(default = "text")]
     kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
+    /// The keyboard a phone shows (`numeric` for a whole number); the type stays `text` so the
+    /// server, not the browser, says what is wrong with what was typed.
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
     /// Shown back after a failed post (never for passwords).
     #[prop(optional, into)]
     value: String,
@@ -122,7 +31,52 @@ pub fn TextField(
     #[prop(optional)]
     readonly: bool,
 ) -> impl IntoView {
-    Field { id, label, kind, autocomplete, value, hint, error, readonly }.view()
+    let frame = Frame::new(id, hint, error);
+    let value = (!value.is_empty()).then_some(value);
+    let input = view! {
+        <input id=id name=id type=kind autocomplete=autocomplete inputmode=inputmode value=value
+            readonly=readonly aria-describedby=frame.described.clone() aria-invalid=frame.invalid/>
+    };
+    frame.around(id, label, input)
+}
+
+/// One labelled `<textarea>`, its hint and error tied to it like [`TextField`]'s input. What was
+/// typed is shown back after a failed post as escaped text (see [`text_area`]).
+#[component]
+pub fn TextAreaField(
+    id: &'static str,
+    label: String,
+    #[prop(default = 5)] rows: u32,
+    #[prop(optional, into)] value: String,
+    #[prop(optional_no_strip)] hint: Option<String>,
+    #[prop(optional_no_strip)] error: Option<String>,
+) -> impl IntoView {
+    let frame = Frame::new(id, hint, error);
+    let area = view! {
+        <textarea id=id name=id rows=rows.to_string() aria-describedby=frame.described.clone()
+            aria-invalid=frame.invalid inner_html=text_area(&value)></textarea>
+    };
+    frame.around(id, label, area)
+}
+
+/// One labelled file input, its hint and error tied to it like [`TextField`]'s input. A browser
+/// never shows chosen files again, so after a failed post the person chooses them anew.
+#[component]
+pub fn FileField(
+    id: &'static str,
+    label: String,
+    /// The file types offered in the browser's chooser (the server checks the content).
+    accept: &'static str,
+    #[prop(optional)] multiple: bool,
+    #[prop(optional_no_strip)] hint: Option<String>,
+    #[prop(optional_no_strip)] error: Option<String>,
+) -> impl IntoView {
+    let frame = Frame::new(id, hint, error);
+    let input = view! {
+        <input type="file" id=id name=id multiple=multiple accept=accept
+            aria-describedby=frame.described.clone() aria-invalid=frame.invalid/>
+    };
+    frame.around(id, label, input)
 }
 
 /// One labelled `<select>`, its hint and error tied to it like [`TextField`]'s input; the
@@ -135,11 +89,71 @@ pub fn SelectField(
     #[prop(optional_no_strip)] error: Option<String>,
     children: Children,
 ) -> impl IntoView {
-    Select { id, label, hint, error, options: children().into_any() }.view()
+    let frame = Frame::new(id, hint, error);
+    let select = view! {
+        <select id=id name=id aria-describedby=frame.described.clone() aria-invalid=frame.invalid>
+            {children()}
+        </select>
+    };
+    frame.around(id, label, select)
 }
 
-/// What an input and a select share: the hint and error paragraphs and the attributes that tie
-/// them to the control.
+/// A group of radio buttons or check boxes ([`Choice`]s, its children) with its legend, and its
+/// error tied to the group (the error summary links to the group's id).
+#[component]
+pub fn ChoiceGroup(
+    id: &'static str,
+    legend: String,
+    #[prop(optional_no_strip)] error: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let described = error.as_ref().map(|_| error_id.clone());
+    let class = error.is_some().then_some("has-error");
+    view! {
+        <fieldset id=id class=class aria-describedby=described>
+            <legend>{legend}</legend>
+            {error.map(|e| view! { <p class="field-error" id=error_id>{e}</p> })}
+            {children()}
+        </fieldset>
+    }
+}
+
+/// One radio button or check box with its label, and an optional hint and error tied to it.
+#[component]
+pub fn Choice(
+    /// `radio` or `checkbox`.
+    #[prop(default = "radio")]
+    kind: &'static str,
+    #[prop(into)] id: String,
+    name: &'static str,
+    value: &'static str,
+    checked: bool,
+    label: String,
+    #[prop(optional_no_strip)] hint: Option<String>,
+    /// For a lone check box outside a [`ChoiceGroup`] (a confirmation).
+    #[prop(optional_no_strip)]
+    error: Option<String>,
+) -> impl IntoView {
+    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
+    let described: Vec<&str> =
+        [error.as_ref().map(|_| error_id.as_str()), hint.as_ref().map(|_| hint_id.as_str())]
+            .into_iter()
+            .flatten()
+            .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    view! {
+        {error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> })}
+        <div class="choice">
+            <input type=kind id=id.clone() name=name value=value checked=checked aria-describedby=described/>
+            <label for=id>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+        </div>
+    }
+}
+
+/// What every field shares around its control: the label, the hint and error paragraphs, and
+/// the attributes that tie them to the control (`described` and `invalid`, for the control).
 struct Frame {
     class: &'static str,
     described: Option<String>,
@@ -164,6 +178,18 @@ impl Frame {
             invalid: error.is_some().then_some("true"),
             hint: hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> }.into_any()),
             error: error.map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> }.into_any()),
+        }
+    }
+
+    /// The field: its label, hint and error, then `control` (labelled by `id`).
+    fn around(self, id: &'static str, label: String, control: impl IntoView) -> impl IntoView {
+        view! {
+            <div class=self.class>
+                <label for=id>{label}</label>
+                {self.hint}
+                {self.error}
+                {control}
+            </div>
         }
     }
 }

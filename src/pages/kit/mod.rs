@@ -9,5 +9,5 @@ pub mod problems;
 pub mod refusal;
 pub mod shell;
 
-pub use forms::{SelectField, TextField};
-pub use shell::{data_table, document, urlencode, DataTable, PageContext};
+pub use forms::{Choice, ChoiceGroup, FileField, SelectField, TextAreaField, TextField};
+pub use shell::{document, urlencode, DataTable, PageContext};

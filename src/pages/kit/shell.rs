@@ -146,40 +146,42 @@ fn role_links(locale: Locale, viewer: &Viewer) -> AnyView {
     view! { {links} {inbox} }.into_any()
 }
 
-/// A horizontally scrollable table with a caption and column headers (`true` marks a numeric,
-/// right-aligned column): the one shape every data table on the site takes.
-pub fn data_table(
-    class: Option<&'static str>,
-    caption: String,
-    columns: Vec<(String, bool)>,
-    rows: impl IntoView + 'static,
-) -> AnyView {
-    let heads = columns
-        .into_iter()
-        .map(|(label, numeric)| view! { <th scope="col" class=numeric.then_some("num")>{label}</th> })
-        .collect_view();
-    view! {
-        <div class="table-scroll">
-            <table class=class>
-                <caption>{caption}</caption>
-                <thead><tr>{heads}</tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
-}
-
-/// [`data_table`] as a component: `<DataTable caption=… columns=…>{rows}</DataTable>`.
+/// The one shape every data table on the site takes: horizontally scrollable, with a caption,
+/// column headers (`true` marks a numeric, right-aligned column), the rows as children and an
+/// optional footer of summary rows:
+/// `<DataTable caption=… columns=… footer=…>{rows}</DataTable>`.
+///
+/// With `caption_id` the caption takes that id and the scrolling wrapper becomes a region named
+/// by it that a keyboard can reach, for a table wide enough to scroll on a phone.
 #[component]
 pub fn DataTable(
     caption: String,
     /// Column headers; `true` marks a numeric, right-aligned column.
     columns: Vec<(String, bool)>,
     #[prop(optional)] class: Option<&'static str>,
+    /// Rows closing the table (sums, totals), drawn in its `<tfoot>`.
+    #[prop(optional_no_strip, into)]
+    footer: Option<AnyView>,
+    #[prop(optional, into)] caption_id: Option<String>,
     children: Children,
 ) -> impl IntoView {
-    data_table(class, caption, columns, children())
+    let heads = columns
+        .into_iter()
+        .map(|(label, numeric)| view! { <th scope="col" class=numeric.then_some("num")>{label}</th> })
+        .collect_view();
+    let region = caption_id.is_some().then_some("region");
+    let tabindex = caption_id.is_some().then_some("0");
+    let labelled_by = caption_id.clone();
+    view! {
+        <div class="table-scroll" role=region aria-labelledby=labelled_by tabindex=tabindex>
+            <table class=class>
+                <caption id=caption_id>{caption}</caption>
+                <thead><tr>{heads}</tr></thead>
+                <tbody>{children()}</tbody>
+                {footer.map(|rows| view! { <tfoot>{rows}</tfoot> })}
+            </table>
+        </div>
+    }
 }
 
 /// Percent-encodes a path for use as a query value.

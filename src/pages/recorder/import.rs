@@ -17,7 +17,9 @@ use leptos::prelude::*;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::pages::kit::{document, format::datetime, forms::error_summary, DataTable, PageContext};
+use crate::pages::kit::{
+    document, format::datetime, forms::error_summary, Choice, DataTable, FileField, PageContext,
+};
 use crate::{
     api::{
         files::{self, Format},
@@ -88,20 +90,14 @@ fn form_view(page: &ImportFormPage, ctx: &PageContext) -> Html<String> {
         })
         .collect_view();
     let file_error = page.problems.iter().find(|(f, _)| *f == "file").map(|(_, m)| m.clone());
-    let described = if file_error.is_some() { "file-hint file-error" } else { "file-hint" };
     let mode = page.mode;
     let main = view! {
         <h1>{title.clone()}</h1>
         <p>{locale.t("import.intro")}</p>
         {error_summary(locale.t("import.problems_title"), page.problems.clone())}
         <form method="post" action="/recording/import" enctype="multipart/form-data" novalidate>
-            <div class=if file_error.is_some() { "field has-error" } else { "field" }>
-                <label for="file">{locale.t("import.file")}</label>
-                <p class="hint" id="file-hint">{locale.t("import.file_hint")}</p>
-                {file_error.clone().map(|e| view! { <p class="field-error" id="file-error">{e}</p> })}
-                <input type="file" id="file" name="file" accept=".csv,.json,text/csv,application/json"
-                    aria-describedby=described aria-invalid=file_error.is_some().then_some("true")/>
-            </div>
+            <FileField id="file" label=locale.t("import.file") accept=".csv,.json,text/csv,application/json"
+                hint=Some(locale.t("import.file_hint")) error=file_error/>
             <fieldset>
                 <legend>{locale.t("import.mode")}</legend>
                 <ModeChoice value=Mode::AllOrNothing chosen=mode label=locale.t("import.all_or_nothing")
@@ -123,14 +119,9 @@ fn form_view(page: &ImportFormPage, ctx: &PageContext) -> Html<String> {
 /// One radio button of the mode, with its hint.
 #[component]
 fn ModeChoice(value: Mode, chosen: Mode, label: String, hint: String) -> impl IntoView {
-    let id = format!("mode-{}", value.code());
     view! {
-        <div class="choice">
-            <input type="radio" id=id.clone() name="mode" value=value.code() checked=chosen == value
-                aria-describedby=format!("{id}-hint")/>
-            <label for=id.clone()>{label}</label>
-            <p class="hint" id=format!("{id}-hint")>{hint}</p>
-        </div>
+        <Choice id=format!("mode-{}", value.code()) name="mode" value=value.code() checked=chosen == value
+            label hint=Some(hint)/>
     }
 }
 

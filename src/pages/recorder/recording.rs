@@ -1,9 +1,10 @@
-//! The recorder's pages (`/recording`): find a subject, read their record (each read is written
-//! down where the subject sees it), record an event or a blacklist entry, and mark an entry's
-//! notice delivered. The recorder always acts for the authority of their account, never one
-//! chosen on a form. Every write runs in one transaction with its notice and its audit row.
-//! Each page is a view model whose `load` holds all of its queries and a pure view; a form shown
-//! again after a failed post is the same view model with the posted values and the problems.
+//! The recorder's pages (`/recording`): find a subject, read what the authority's mandate needs
+//! of their record (each read is written down where the subject sees it), record an event or a
+//! blacklist entry, and mark an entry's notice delivered. The recorder always acts for the
+//! authority of their account, never one chosen on a form. Every write runs in one transaction
+//! with its notice and its audit row. Each page is a view model whose `load` holds all of its
+//! queries and a pure view; a form shown again after a failed post is the same view model with
+//! the posted values and the problems.
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
@@ -19,7 +20,7 @@ use crate::pages::kit::{
     document, format,
     forms::{error_for, error_summary, notice, titled, Problems},
     problems::{self, describe, unreadable_date},
-    DataTable, PageContext, SelectField, TextField,
+    Choice, ChoiceGroup, DataTable, PageContext, SelectField, TextField,
 };
 use crate::{
     auth::{
@@ -28,7 +29,7 @@ use crate::{
     },
     domain::{
         AuthorityId, Currency, DomainError, EntryDraft, EntryId, EventKind, Fact, LegalBasis, ListId,
-        RemovalCondition, Restriction, RuleCode, Source, SubjectId,
+        Mandates, RemovalCondition, Restriction, RuleCode, SchemeId, Source, SubjectId,
     },
     error::{AppError, AppResult},
     http::{form::Form, AppState},
@@ -38,9 +39,9 @@ use crate::{
         blacklist::{self, EntryAction},
         catalogue::{self, SchemeContext},
         mandates, notices, recording,
-        records::{self, Provenance, RecordError, Recorded},
+        records::{self, Provenance, RecordError, Recorded, StoredEvent},
         register::{self, Authority, Subject},
-        standing::{self, Reads, RecordStatus, SchemeStanding, Standing},
+        standing::{self, Reads, RecordStatus, SchemeStanding},
     },
 };
 
@@ -200,14 +201,61 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-/// What the recorder's page of a subject shows: the subject's standing now in every scheme, and
-/// their blacklist entries.
+/// What the recorder's page of a subject shows: what its authority's mandate needs, not the
+/// whole file (DESIGN.md, the recorder's journey). In each of the subject's schemes where the
+/// authority holds a mandate now, the subject's standing there and the records under the rules
+/// it is mandated for; the subject's entries on the lists it is mandated for; and how much it
+/// does not see.
 pub struct SubjectPage {
     pub subject: Subject,
-    pub standing: Standing,
+    /// The subject's schemes in which the authority holds a mandate for some rule now, in the
+    /// order the memberships are listed.
+    pub schemes: Vec<MandatedScheme>,
+    /// How many of the subject's schemes are outside the mandate (not shown at all).
+    pub schemes_outside: usize,
+    /// The subject's entries on the lists the authority holds a mandate for.
     pub entries: Vec<blacklist::StoredEntry>,
     /// The recorder's own authority, whose entries they may open.
     authority: AuthorityId,
+}
+
+/// The subject's standing in one scheme as a recorder under a mandate in it sees it: the whole
+/// standing (the score and grade every view shows, never recomputed from part of the file),
+/// the records under the mandate, and the rest summed up.
+pub struct MandatedScheme {
+    pub standing: SchemeStanding,
+    /// The records under rules the authority holds a mandate for, and the corrections and voids
+    /// of those: indexes into `standing.stored()`, oldest first.
+    mandated: Vec<usize>,
+    /// How many of the subject's other records in the scheme there are, and the points of
+    /// those that count now, so the table still adds up to the score.
+    pub others: usize,
+    pub others_counted: i64,
+}
+
+impl MandatedScheme {
+    /// Splits the subject's records in the scheme by the authority's mandates at `now`.
+    fn of(standing: SchemeStanding, mandates: &Mandates, now: DateTime<Utc>) -> Self {
+        let under = mandates.records_covered(standing.scheme_id(), &standing.records.events, now);
+        let stored = standing.stored();
+        let mandated: Vec<usize> =
+            (0..stored.len()).filter(|i| under.contains(&stored[*i].event.id)).collect();
+        let others_counted = stored
+            .iter()
+            .filter(|e| !under.contains(&e.event.id))
+            .map(|e| match standing.status_of(e.event.id) {
+                RecordStatus::Counts { points } => points,
+                _ => 0,
+            })
+            .sum();
+        let others = stored.len() - mandated.len();
+        Self { standing, mandated, others, others_counted }
+    }
+
+    /// The records under the mandate, oldest first.
+    pub fn records(&self) -> impl DoubleEndedIterator<Item = &StoredEvent> + '_ {
+        self.mandated.iter().map(|i| &self.standing.stored()[*i])
+    }
 }
 
 impl SubjectPage {
@@ -232,13 +280,32 @@ impl SubjectPage {
         .await?;
         tx.commit().await?;
         let mut conn = state.db.pool.acquire().await?;
-        let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject.id, now).await?;
-        let entries = blacklist::entries_of(&mut conn, subject.id, None).await?;
-        Ok(Self { subject, standing, entries, authority })
+        let mandates = mandates::of(&mut conn, authority).await?;
+        let in_mandate = mandates.schemes_at(now);
+        let (mut schemes, mut schemes_outside) = (Vec::new(), 0);
+        for scheme in register::memberships(&mut conn, subject.id).await? {
+            if !in_mandate.contains(&scheme) {
+                schemes_outside += 1;
+                continue;
+            }
+            let standing =
+                standing::in_scheme(&mut conn, Reads::Cached(&state.cache), subject.id, scheme, now)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+            schemes.push(MandatedScheme::of(standing, &mandates, now));
+        }
+        let mut entries = blacklist::entries_of(&mut conn, subject.id, None).await?;
+        entries.retain(|e| mandates.permits_list(authority, e.entry.list(), now));
+        Ok(Self { subject, schemes, schemes_outside, entries, authority })
+    }
+
+    /// The subject's standing in `scheme` as the page shows it, if the scheme is shown.
+    pub fn scheme(&self, scheme: SchemeId) -> Option<&MandatedScheme> {
+        self.schemes.iter().find(|s| s.standing.scheme_id() == scheme)
     }
 }
 
-/// `GET /recording/subjects/{subject}`: the subject's record as the recorder needs it.
+/// `GET /recording/subjects/{subject}`: the subject's record as the recorder's mandate needs it.
 pub async fn subject_page(
     State(state): State<AppState>,
     RequireRole(viewer, _): Recorder,
@@ -252,15 +319,16 @@ pub async fn subject_page(
     Ok(subject_view(&page, &shell, done.as_deref(), now))
 }
 
-/// Every record of one scheme, newest first, corrections and voids included, each with what it
-/// is in the derivation; for a points scheme the base and the total close the table, so the
-/// points that count add up to the score shown.
-fn scheme_records(locale: Locale, s: &SchemeStanding) -> impl IntoView {
+/// The records of one scheme under the recorder's mandate, newest first, corrections and voids
+/// included, each with what it is in the derivation; one row sums up the subject's other
+/// records, and for a points scheme the base and the total close the table, so the points that
+/// count add up to the score shown.
+fn scheme_records(locale: Locale, m: &MandatedScheme) -> impl IntoView {
+    let s = &m.standing;
     let d = &s.derivation;
     let weighted = !d.components.is_empty();
-    let rows = s
-        .stored()
-        .iter()
+    let rows = m
+        .records()
         .rev()
         .map(|e| {
             let status = s.status_of(e.event.id);
@@ -307,17 +375,24 @@ fn scheme_records(locale: Locale, s: &SchemeStanding) -> impl IntoView {
         (locale.t("recording.col_counted"), true),
         (locale.t("recording.col_reference"), false),
     ]);
-    let span = columns.len() - 2;
+    let span = (columns.len() - 2).to_string();
     let name = format::pick(locale, &s.ctx.record.name_en, &s.ctx.record.name_zh).to_string();
-    // The one table with a footer, so it is drawn here rather than by `DataTable`.
-    let sums = (!weighted).then(|| {
+    let others = (m.others > 0).then(|| {
+        let label = locale.t_with("recording.others", &[("count", &m.others.to_string())]);
         view! {
-            <tfoot>
-                <tr><th scope="row" colspan=span.to_string()>{locale.t("record.base")}</th><td class="num">{d.base}</td><td></td></tr>
-                <tr><th scope="row" colspan=span.to_string()>{locale.t("recording.total")}</th><td class="num"><strong>{d.shown_total()}</strong></td><td></td></tr>
-            </tfoot>
+            <tr class="others">
+                <th scope="row" colspan=span.clone()>{label}</th>
+                <td class="num">{format::points(m.others_counted)}</td><td></td>
+            </tr>
         }
     });
+    let sums = (!weighted).then(|| {
+        view! {
+            <tr><th scope="row" colspan=span.clone()>{locale.t("record.base")}</th><td class="num">{d.base}</td><td></td></tr>
+            <tr><th scope="row" colspan=span.clone()>{locale.t("recording.total")}</th><td class="num"><strong>{d.shown_total()}</strong></td><td></td></tr>
+        }
+    });
+    let footer = (others.is_some() || sums.is_some()).then(|| view! { {others}{sums} }.into_any());
     let components = weighted.then(|| {
         let rows = d
             .components
@@ -340,14 +415,9 @@ fn scheme_records(locale: Locale, s: &SchemeStanding) -> impl IntoView {
     view! {
         <h2>{name.clone()}</h2>
         <p>{locale.t_with("recording.score", &[("score", &d.score.to_string()), ("grade", d.grade.as_str())])}</p>
-        <div class="table-scroll">
-            <table>
-                <caption>{locale.t_with("recording.events_caption", &[("scheme", &name)])}</caption>
-                <thead><tr>{columns.into_iter().map(|(label, numeric)| view! { <th scope="col" class=numeric.then_some("num")>{label}</th> }).collect_view()}</tr></thead>
-                <tbody>{rows}</tbody>
-                {sums}
-            </table>
-        </div>
+        <DataTable caption=locale.t_with("recording.events_caption", &[("scheme", &name)]) columns footer>
+            {rows}
+        </DataTable>
         {components}
     }
 }
@@ -360,9 +430,12 @@ fn subject_view(
     now: DateTime<Utc>,
 ) -> Html<String> {
     let locale = ctx.locale;
-    let SubjectPage { subject, standing, entries, authority } = page;
+    let SubjectPage { subject, schemes, schemes_outside, entries, authority } = page;
     let authority = *authority;
-    let sections = standing.schemes.iter().map(|s| scheme_records(locale, s)).collect_view();
+    let sections = schemes.iter().map(|s| scheme_records(locale, s)).collect_view();
+    let outside = (*schemes_outside > 0).then(|| {
+        view! { <p>{locale.t_with("recording.schemes_outside", &[("count", &schemes_outside.to_string())])}</p> }
+    });
     let entry_rows = entries
         .iter()
         .map(|s| {
@@ -410,11 +483,13 @@ fn subject_view(
         <h1>{subject.display_name.clone()}</h1>
         {notice(message)}
         <p class="muted">{locale.t("recording.access_noted")}</p>
+        <p>{locale.t("recording.mandate_only")}</p>
         <ul class="actions">
             <li><a href=format!("/recording/subjects/{sid}/events")>{locale.t("recording.event_title")}</a></li>
             <li><a href=format!("/recording/subjects/{sid}/entries")>{locale.t("recording.entry_title")}</a></li>
         </ul>
         {sections}
+        {outside}
         <h2>{locale.t("recording.entries_title")}</h2>
         {entries_view}
     };
@@ -452,39 +527,6 @@ fn SubjectForm(
             {children()}
             <button type="submit">{submit}</button>
         </form>
-    }
-}
-
-/// A group of check boxes or radio buttons with its legend and error (the error links to the
-/// group's id from the summary).
-#[component]
-fn ChoiceGroup(id: &'static str, legend: String, error: Option<String>, children: Children) -> impl IntoView {
-    let class = if error.is_some() { "field has-error" } else { "field" };
-    view! {
-        <fieldset id=id class=class>
-            <legend>{legend}</legend>
-            {error.map(|e| view! { <p class="field-error">{e}</p> })}
-            {children()}
-        </fieldset>
-    }
-}
-
-/// One check box or radio button of a [`ChoiceGroup`], with its label.
-#[component]
-fn Choice(
-    /// `checkbox` or `radio`.
-    kind: &'static str,
-    id: String,
-    name: &'static str,
-    value: &'static str,
-    checked: bool,
-    label: String,
-) -> impl IntoView {
-    view! {
-        <div class="check">
-            <input type=kind id=id.clone() name=name value=value checked=checked/>
-            <label for=id>{label}</label>
-        </div>
     }
 }
 
@@ -1024,6 +1066,17 @@ fn entry_form_view(page: &EntryFormPage, ctx: &PageContext) -> Html<String> {
             hint=Some(locale.t("recording.removal_text_hint")) />
     };
     let title = locale.t("recording.entry_title");
+    if !page.lists.iter().any(|l| page.offered.contains(&l.id)) {
+        // Nothing this authority could list anyone on: say so rather than offer an empty choice.
+        let main = view! {
+            <BackToSubject locale subject=subject.id name=subject.display_name.clone() />
+            <h1>{title.clone()}</h1>
+            // A post refused all the same: its problems, with no field to link to.
+            {error_summary(locale.t("forms.error_summary"), problems.iter().map(|(_, m)| ("", m.clone())).collect())}
+            <p class="notice">{locale.t("recording.no_list_mandate")}</p>
+        };
+        return document(ctx, &titled(locale, title, problems), main.into_any());
+    }
     let main = view! {
         <SubjectForm
             locale

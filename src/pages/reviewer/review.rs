@@ -18,13 +18,13 @@ use uuid::Uuid;
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
-        actor, clock, decisions_view, describe, evidence_list, failure_message, parse_id, refusal_text,
-        repeal_closure_view, status_badge, timeline_view, Audience,
+        actor, describe, failure_message, parse_id, refusal_text, Audience, ClosedByRepeal, Decisions,
+        DueClock, EvidenceList, StatusBadge, Timeline,
     },
     document,
     format::{self, pick},
-    forms::{error_summary, notice, text_area},
-    DataTable, PageContext, SelectField,
+    forms::{error_summary, notice},
+    Choice, ChoiceGroup, DataTable, PageContext, SelectField, TextAreaField, TextField,
 };
 use crate::{
     auth::{
@@ -166,12 +166,7 @@ fn Filter(id: &'static str, label: String, all: String, children: Children) -> i
 /// A check box of the queue's filters.
 #[component]
 fn FilterCheck(id: &'static str, label: String, checked: bool) -> impl IntoView {
-    view! {
-        <div class="choice">
-            <input type="checkbox" id=id name=id value="1" checked=checked/>
-            <label for=id>{label}</label>
-        </div>
-    }
+    view! { <Choice kind="checkbox" id=id name=id value="1" checked label/> }
 }
 
 /// The queue, drawn from what [`QueuePage::load`] read.
@@ -190,7 +185,7 @@ fn queue_view(page: &QueuePage, ctx: &PageContext, now: DateTime<Utc>) -> Html<S
                     <td>{what}</td>
                     <td>{locale.t(&format!("appeals.grounds_{}", a.grounds.code()))}</td>
                     <td><time datetime=format::iso_date(a.due_at)>{format::date(locale, a.due_at)}</time></td>
-                    <td>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</td>
+                    <td><StatusBadge locale appeal=a now show_level=true/></td>
                     <td>{a.assigned_name.clone().unwrap_or_else(|| locale.t("review.unassigned"))}</td>
                 </tr>
             }
@@ -481,40 +476,25 @@ fn review_view(
                 .into_iter()
                 .filter(|o| *o != "partly_upheld" || matches!(a.target, Target::Event(_)))
                 .map(|o| {
-                    let id = format!("outcome-{o}");
                     view! {
-                        <div class="choice">
-                            <input type="radio" name="outcome" id=id.clone() value=o checked=form.outcome == o/>
-                            <label for=id>{locale.t(&format!("review.outcome_{o}"))}</label>
-                        </div>
+                        <Choice id=format!("outcome-{o}") name="outcome" value=o checked=form.outcome == o
+                            label=locale.t(&format!("review.outcome_{o}"))/>
                     }
                 })
                 .collect_view();
             view! {
                 <h2>{locale.t("review.decide_title")}</h2>
                 <form method="post" action=format!("/review/appeals/{}/decide", a.id) class="stack">
-                    <fieldset id="outcome" aria-describedby=outcome_error.as_ref().map(|_| "outcome-error")>
-                        <legend>{locale.t("review.outcome_label")}</legend>
-                        {outcome_error.clone().map(|e| view! { <p class="field-error" id="outcome-error">{e}</p> })}
+                    <ChoiceGroup id="outcome" legend=locale.t("review.outcome_label") error=outcome_error>
                         {radios}
-                    </fieldset>
+                    </ChoiceGroup>
                     {matches!(a.target, Target::Event(_)).then(|| view! {
-                        <div class=if points_error.is_some() { "field has-error" } else { "field" }>
-                            <label for="points">{locale.t("review.points_label")}</label>
-                            <p class="hint" id="points-hint">{locale.t("review.points_hint")}</p>
-                            {points_error.clone().map(|e| view! { <p class="field-error" id="points-error">{e}</p> })}
-                            <input type="text" inputmode="numeric" id="points" name="points" value=form.points.clone()
-                                aria-describedby=if points_error.is_some() { "points-hint points-error" } else { "points-hint" }/>
-                        </div>
+                        <TextField id="points" label=locale.t("review.points_label") inputmode="numeric"
+                            value=form.points.clone() hint=Some(locale.t("review.points_hint")) error=points_error/>
                     })}
-                    <div class=if reasons_error.is_some() { "field has-error" } else { "field" }>
-                        <label for="reasons">{locale.t("appeals.reasons")}</label>
-                        <p class="hint" id="reasons-hint">{locale.t_with("review.reasons_hint", &[("min", &REASONS_MIN.to_string())])}</p>
-                        {reasons_error.clone().map(|e| view! { <p class="field-error" id="reasons-error">{e}</p> })}
-                        <textarea id="reasons" name="reasons" rows="8"
-                            aria-describedby=if reasons_error.is_some() { "reasons-hint reasons-error" } else { "reasons-hint" }
-                            inner_html=text_area(&form.reasons)></textarea>
-                    </div>
+                    <TextAreaField id="reasons" label=locale.t("appeals.reasons") rows=8 value=form.reasons.clone()
+                        hint=Some(locale.t_with("review.reasons_hint", &[("min", &REASONS_MIN.to_string())]))
+                        error=reasons_error/>
                     <button type="submit">{locale.t("review.decide_submit")}</button>
                 </form>
             }
@@ -526,8 +506,8 @@ fn review_view(
         <h1>{title.clone()}</h1>
         {notice(done)}
         {error_summary(locale.t("appeals.problems"), errors.clone())}
-        <p>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</p>
-        {clock(locale, Audience::Staff, a, suspends, now)}
+        <p><StatusBadge locale appeal=a now show_level=true/></p>
+        <DueClock locale audience=Audience::Staff appeal=a suspends now/>
         <dl class="facts">
             <dt>{locale.t("review.col_subject")}</dt><dd>{a.subject_name.clone()}</dd>
             <dt>{locale.t("appeals.col_contested")}</dt><dd>{what}</dd>
@@ -553,12 +533,12 @@ fn review_view(
         <h2>{locale.t("review.statement_title")}</h2>
         <p class="statement">{a.statement.clone()}</p>
         {contested}
-        {evidence_list(locale, a, files)}
+        <EvidenceList locale appeal=a files/>
         {derivation}
-        {decisions_view(locale, Audience::Staff, decided)}
-        {repeal_closure_view(locale, Audience::Staff, page.repealed.as_ref())}
+        <Decisions locale audience=Audience::Staff decided/>
+        <ClosedByRepeal locale audience=Audience::Staff closure=page.repealed.as_ref()/>
         {decide_form}
-        {timeline_view(locale, timeline)}
+        <Timeline locale actions=timeline/>
     };
     document(ctx, &title, main.into_any())
 }

@@ -17,13 +17,13 @@ use uuid::Uuid;
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
-        actor, clock, decisions_view, describe, describe_target, evidence_list, failure_message, parse_id,
-        refusal_text, repeal_closure_view, status_badge, suspends, timeline_view, Audience,
+        actor, describe, describe_target, failure_message, parse_id, refusal_text, suspends, Audience,
+        ClosedByRepeal, Decisions, DueClock, EvidenceList, StatusBadge, Timeline,
     },
     document,
     format::{self},
-    forms::{error_for, error_summary, notice, text_area, Problems},
-    DataTable, PageContext,
+    forms::{error_for, error_summary, notice, Problems},
+    Choice, ChoiceGroup, DataTable, FileField, PageContext, TextAreaField,
 };
 use crate::pages::subject::own_subject;
 use crate::{
@@ -89,7 +89,7 @@ fn list_view(page: &AppealsPage, ctx: &PageContext, now: DateTime<Utc>) -> Html<
                     <td>{grounds_label(locale, a.grounds)}</td>
                     <td><Day locale at=a.filed_at/></td>
                     <td><Day locale at=a.due_at/></td>
-                    <td>{status_badge(locale, a, now)}</td>
+                    <td><StatusBadge locale appeal=a now/></td>
                 </tr>
             }
         })
@@ -247,18 +247,12 @@ fn filing_view(page: &FilingPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
     let FilingPage { target, what, link, existing, filing, problems } = page;
     let title = locale.t("appeals.new_title");
-    let grounds_error = error_for(problems, "grounds");
-    let statement_error = error_for(problems, "statement");
     let options = Grounds::ALL
         .into_iter()
         .map(|g| {
-            let id = format!("grounds-{}", g.code());
-            let checked = filing.grounds == g.code();
             view! {
-                <div class="choice">
-                    <input type="radio" name="grounds" id=id.clone() value=g.code() checked=checked/>
-                    <label for=id>{grounds_label(locale, g)}</label>
-                </div>
+                <Choice id=format!("grounds-{}", g.code()) name="grounds" value=g.code()
+                    checked=filing.grounds == g.code() label=grounds_label(locale, g)/>
             }
         })
         .collect_view();
@@ -275,20 +269,13 @@ fn filing_view(page: &FilingPage, ctx: &PageContext) -> Html<String> {
         <form method="post" action="/appeals" enctype="multipart/form-data" class="stack">
             <input type="hidden" name="target_kind" value=filing.target_kind.clone()/>
             <input type="hidden" name="target_id" value=filing.target_id.clone()/>
-            <fieldset id="grounds" class=if grounds_error.is_some() { "has-error" } else { "" }
-                aria-describedby=grounds_error.as_ref().map(|_| "grounds-error")>
-                <legend>{locale.t("appeals.grounds_label")}</legend>
-                {grounds_error.clone().map(|e| view! { <p class="field-error" id="grounds-error">{e}</p> })}
+            <ChoiceGroup id="grounds" legend=locale.t("appeals.grounds_label") error=error_for(problems, "grounds")>
                 {options}
-            </fieldset>
-            <div class=if statement_error.is_some() { "field has-error" } else { "field" }>
-                <label for="statement">{locale.t("appeals.statement_label")}</label>
-                <p class="hint" id="statement-hint">{locale.t_with("appeals.statement_hint", &[("max", &STATEMENT_MAX.to_string())])}</p>
-                {statement_error.clone().map(|e| view! { <p class="field-error" id="statement-error">{e}</p> })}
-                <textarea id="statement" name="statement" rows="8"
-                    aria-describedby=if statement_error.is_some() { "statement-hint statement-error" } else { "statement-hint" }
-                    aria-invalid=statement_error.is_some().then_some("true") inner_html=text_area(&filing.statement)></textarea>
-            </div>
+            </ChoiceGroup>
+            <TextAreaField id="statement" label=locale.t("appeals.statement_label") rows=8
+                value=filing.statement.clone()
+                hint=Some(locale.t_with("appeals.statement_hint", &[("max", &STATEMENT_MAX.to_string())]))
+                error=error_for(problems, "statement")/>
             <EvidenceInput locale error=error_for(problems, "evidence") again=!problems.is_empty()/>
             <button type="submit">{locale.t("appeals.file_submit")}</button>
         </form>
@@ -303,15 +290,11 @@ fn EvidenceInput(locale: Locale, error: Option<String>, again: bool) -> impl Int
         "appeals.evidence_hint",
         &[("n", &MAX_FILES.to_string()), ("mb", &(MAX_FILE_BYTES / (1024 * 1024)).to_string())],
     );
+    let hint = if again { format!("{hint} {}", locale.t("appeals.evidence_again")) } else { hint };
     view! {
-        <div class=if error.is_some() { "field has-error" } else { "field" }>
-            <label for="evidence">{locale.t("appeals.evidence_label")}</label>
-            <p class="hint" id="evidence-hint">{hint}{again.then(|| format!(" {}", locale.t("appeals.evidence_again")))}</p>
-            {error.clone().map(|e| view! { <p class="field-error" id="evidence-error">{e}</p> })}
-            <input type="file" id="evidence" name="evidence" multiple=true
-                accept=".pdf,.png,.jpg,.jpeg,.txt,application/pdf,image/png,image/jpeg,text/plain"
-                aria-describedby=if error.is_some() { "evidence-hint evidence-error" } else { "evidence-hint" }/>
-        </div>
+        <FileField id="evidence" label=locale.t("appeals.evidence_label") multiple=true
+            accept=".pdf,.png,.jpg,.jpeg,.txt,application/pdf,image/png,image/jpeg,text/plain"
+            hint=Some(hint) error/>
     }
 }
 
@@ -567,8 +550,8 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
         <h1>{title.clone()}</h1>
         {notice(page.done.clone())}
         {error_summary(locale.t("appeals.problems"), problems.clone())}
-        <p>{status_badge(locale, a, now)}{(a.level == 2).then(|| view! { " "<span class="badge">{locale.t("appeals.second_level")}</span> })}</p>
-        {clock(locale, Audience::Subject, a, page.suspends, now)}
+        <p><StatusBadge locale appeal=a now show_level=true/></p>
+        <DueClock locale audience=Audience::Subject appeal=a suspends=page.suspends now/>
         {(open && page.suspends).then(|| view! { <p>{locale.t("appeals.suspended_meanwhile")}</p> })}
         <dl class="facts">
             <dt>{locale.t("appeals.col_contested")}</dt>
@@ -579,26 +562,22 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
         </dl>
         <h2>{locale.t("appeals.statement_label")}</h2>
         <p class="statement">{a.statement.clone()}</p>
-        {evidence_list(locale, a, &page.files)}
+        <EvidenceList locale appeal=a files=&page.files/>
         {open.then(|| view! {
             <form method="post" action=format!("/appeals/{}/evidence", a.id) enctype="multipart/form-data" class="stack">
                 <EvidenceInput locale error=error_for(problems, "evidence") again=false/>
                 <button type="submit" class="secondary">{locale.t("appeals.add_evidence")}</button>
             </form>
         })}
-        {decisions_view(locale, Audience::Subject, &page.decided)}
-        {repeal_closure_view(locale, Audience::Subject, page.repealed.as_ref())}
+        <Decisions locale audience=Audience::Subject decided=&page.decided/>
+        <ClosedByRepeal locale audience=Audience::Subject closure=page.repealed.as_ref()/>
         {page.second_level().is_ok().then(|| {
             let problem = error_for(problems, "why");
             view! {
                 <h2>{locale.t("appeals.second_level_title")}</h2>
                 <p>{locale.t("appeals.second_level_intro")}</p>
                 <form method="post" action=format!("/appeals/{}/second-level", a.id) class="stack">
-                    <div class=if problem.is_some() { "field has-error" } else { "field" }>
-                        <label for="why">{locale.t("appeals.second_level_why")}</label>
-                        {problem.clone().map(|e| view! { <p class="field-error" id="why-error">{e}</p> })}
-                        <textarea id="why" name="why" rows="5" aria-describedby=problem.is_some().then_some("why-error")></textarea>
-                    </div>
+                    <TextAreaField id="why" label=locale.t("appeals.second_level_why") rows=5 error=problem/>
                     <button type="submit">{locale.t("appeals.second_level_submit")}</button>
                 </form>
             }
@@ -608,17 +587,13 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
             view! {
                 <h2>{locale.t("appeals.withdraw_title")}</h2>
                 <form method="post" action=format!("/appeals/{}/withdraw", a.id) class="stack">
-                    {problem.clone().map(|e| view! { <p class="field-error" id="confirm-error">{e}</p> })}
-                    <div class="choice">
-                        <input type="checkbox" id="confirm" name="confirm" value="yes"
-                            aria-describedby=problem.is_some().then_some("confirm-error")/>
-                        <label for="confirm">{locale.t("appeals.withdraw_confirm")}</label>
-                    </div>
+                    <Choice kind="checkbox" id="confirm" name="confirm" value="yes" checked=false
+                        label=locale.t("appeals.withdraw_confirm") error=problem/>
                     <button type="submit" class="secondary">{locale.t("appeals.withdraw_submit")}</button>
                 </form>
             }
         })}
-        {timeline_view(locale, &page.timeline)}
+        <Timeline locale actions=&page.timeline/>
     };
     document(ctx, &title, main.into_any())
 }

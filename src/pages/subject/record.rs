@@ -17,6 +17,7 @@ use sqlx::AnyConnection;
 use super::own_subject;
 use crate::http::query::Query;
 use crate::pages::kit::{
+    appeal::Contest,
     document,
     format::{self, pick},
     DataTable, PageContext,
@@ -211,14 +212,14 @@ fn record_view(
     document(ctx, &heading, main.into_any())
 }
 
-fn status_badge(locale: Locale, reason: Option<&Reason>) -> AnyView {
-    match reason {
-        None => view! { <span class="badge ok">{locale.t("record.status_counting")}</span> }.into_any(),
-        Some(r) => {
-            view! { <span class="badge warn">{locale.t(&format!("record.reason_{}", r.code()))}</span> }
-                .into_any()
-        }
-    }
+/// A record's badge in the derivation: counting, or why it does not count.
+#[component]
+fn RecordBadge<'a>(locale: Locale, #[prop(optional)] reason: Option<&'a Reason>) -> impl IntoView {
+    let (class, text) = match reason {
+        None => ("badge ok", locale.t("record.status_counting")),
+        Some(r) => ("badge warn", locale.t(&format!("record.reason_{}", r.code()))),
+    };
+    view! { <span class=class>{text}</span> }
 }
 
 fn reason_text(locale: Locale, reason: &Reason) -> String {
@@ -282,7 +283,7 @@ fn scheme_section(
                     {component.map(|c| view! { <td>{c}</td> })}
                     <td class="num">{format::points(l.points)}</td>
                     {(!weighted).then(|| view! { <td class="num">{l.running_total}</td> })}
-                    <td>{status_badge(locale, None)}</td>
+                    <td><RecordBadge locale/></td>
                 </tr>
             }
         })
@@ -298,7 +299,7 @@ fn scheme_section(
                     <td><time datetime=format::iso_date(n.occurred_at)>{format::date(locale, n.occurred_at)}</time></td>
                     <td><a href=format!("/record/events/{}", n.event)>{n.rule_code.to_string()}</a>" "{title_of(&n.event)}</td>
                     <td class="num">{format::points(n.points)}</td>
-                    <td>{status_badge(locale, Some(&n.reason))}" "{reason_text(locale, &n.reason)}</td>
+                    <td><RecordBadge locale reason=&n.reason/>" "{reason_text(locale, &n.reason)}</td>
                 </tr>
             }
         })
@@ -555,11 +556,10 @@ fn history_chart(locale: Locale, s: &SchemeView) -> AnyView {
         </figure>
         <details>
             <summary>{locale.t("record.history_table")}</summary>
-            <table>
-                <caption>{locale.t("record.history_table")}</caption>
-                <thead><tr><th scope="col">{locale.t("record.col_date")}</th><th scope="col" class="num">{locale.t("record.score")}</th></tr></thead>
-                <tbody>{table_rows}</tbody>
-            </table>
+            <DataTable caption=locale.t("record.history_table")
+                columns=vec![(locale.t("record.col_date"), false), (locale.t("record.score"), true)]>
+                {table_rows}
+            </DataTable>
         </details>
     }
     .into_any()
@@ -582,7 +582,7 @@ fn entries_section(
             view! {
                 <li>
                     <a href=format!("/record/entries/{}", e.entry.id())>{e.entry.case_number().to_string()}</a>
-                    " · "{authority}" · "{entry_status_badge(locale, status)}
+                    " · "{authority}" · "<EntryBadge locale status/>
                 </li>
             }
         })
@@ -598,13 +598,15 @@ fn entries_section(
     .into_any()
 }
 
-fn entry_status_badge(locale: Locale, status: EntryStatus) -> AnyView {
+/// A blacklist entry's status as a badge: in force, over, or not yet (or no longer) restricting.
+#[component]
+fn EntryBadge(locale: Locale, status: EntryStatus) -> impl IntoView {
     let class = match status {
         EntryStatus::Active => "badge danger",
         EntryStatus::Lifted | EntryStatus::Expired => "badge ok",
         _ => "badge warn",
     };
-    view! { <span class=class>{locale.t(&format!("entry.status_{}", status.code()))}</span> }.into_any()
+    view! { <span class=class>{locale.t(&format!("entry.status_{}", status.code()))}</span> }
 }
 
 /// `GET /record/events/{id}`: one record with its provenance and what corrected it.
@@ -653,7 +655,7 @@ pub async fn event(
     let main = view! {
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
-        {crate::pages::kit::appeal::contest(locale, appeal, contestable.then(|| format!("/appeals/new?event={id}")))}
+        <Contest locale open=appeal contest_href=contestable.then(|| format!("/appeals/new?event={id}"))/>
         <dl class="facts">
             <dt>{locale.t("record.kind")}</dt><dd>{locale.t(kind_key)}</dd>
             <dt>{locale.t("record.status_now")}</dt><dd>{format::record_status(locale, standing.status_of(id))}</dd>
@@ -732,8 +734,8 @@ pub async fn entry(
     let main = view! {
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
-        <p>{entry_status_badge(locale, status)}</p>
-        {crate::pages::kit::appeal::contest(locale, appeal, (status != EntryStatus::Lifted).then(|| format!("/appeals/new?entry={id}")))}
+        <p><EntryBadge locale status/></p>
+        <Contest locale open=appeal contest_href=(status != EntryStatus::Lifted).then(|| format!("/appeals/new?entry={id}"))/>
         {matches!(status, EntryStatus::PendingNotice).then(|| view! { <p class="notice">{locale.t("entry.pending_explained")}</p> })}
         <dl class="facts">
             <dt>{locale.t("entry.issued_by")}</dt><dd>{authority}</dd>
