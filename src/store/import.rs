@@ -604,6 +604,9 @@ impl Importer {
     async fn close(&mut self) -> Result<(), StoreError> {
         if let Some(conn) = self.conn.take() {
             conn.close().await?;
+            if self.db.dialect == Dialect::Sqlite {
+                release_freed_memory();
+            }
         }
         Ok(())
     }
@@ -647,6 +650,21 @@ impl Importer {
         kept
     }
 }
+
+/// Hands the freed memory of a closed import connection's page cache back to the system.
+/// SQLite allocates with the C library's `malloc`, not the Rust allocator, and glibc kept what
+/// the cache freed: 175 MB stayed resident after a million-row import where 67 MB was in use,
+/// and the next import's cache, on its own connection's thread, could come from another arena
+/// on top of it (a good-rows import right after another peaked at 323 MB, over the 300 MB
+/// budget).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_memory() {
+    // SAFETY: `malloc_trim` has no preconditions; it only returns free memory to the system.
+    unsafe { libc::malloc_trim(0) };
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
 
 /// Whether an import goes on after a commit.
 #[derive(Clone, Copy)]
