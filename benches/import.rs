@@ -1,27 +1,38 @@
-//! Bulk import benchmark, as issue 7 asks: events per second importing a CSV file of
+//! Bulk import benchmark, as issues 7 and 16 ask: events per second importing a CSV file of
 //! `RECOURSE_BENCH_IMPORT_EVENTS` events (default 1,000,000) about `RECOURSE_BENCH_IMPORT_SUBJECTS`
 //! enrolled subjects (default 20,000), through the same path as the API and the form (the file
-//! read as a stream, checked row by row, recorded in batches, each touched record rescored once,
-//! one notice per event), on SQLite and, when `RECOURSE_TEST_POSTGRES_URL` is set, on a fresh
-//! PostgreSQL database dropped afterwards. Prints the peak resident memory of the process (the
-//! file is never held whole). `RECOURSE_BENCH_IMPORT_MODE=good_rows` measures the chunked mode;
-//! the default is all-or-nothing (one transaction). Prints figures next to the targets; never
-//! asserts a time.
+//! read as a stream, checked row by row, recorded in batches, one notice per touched record), on
+//! SQLite and, when `RECOURSE_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database dropped
+//! afterwards. `RECOURSE_BENCH_IMPORT_MODE=good_rows` measures the chunked mode; the default is
+//! all-or-nothing (one transaction).
+//!
+//! Each database gets three imports, each timed: the file into the empty database; the same
+//! file again (nothing recorded, every row a duplicate); and a second file of as many events
+//! with new references about the same subjects, into the database already holding the first
+//! file's events, with its time as a multiple of the first's. After each it prints the peak
+//! (VmHWM) and current (VmRSS) resident memory of the process, which holds the whole server
+//! (the files are never held whole), and the size of the database (on SQLite, its `-wal` log as
+//! the import left it and the database file once the background checkpoint has copied the log
+//! back into it). Prints figures next to the targets; never asserts a time.
 //!
 //! Run with `cargo bench --bench import`.
 
-use std::{io::Write, path::Path, time::Instant};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
 use anyhow::Context;
 use chrono::{Duration, Utc};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use recourse::{
     api::{files, files::Format, rows::Defaults},
-    db::{DatabaseUrl, Db},
+    db::{DatabaseUrl, Db, Dialect},
     domain::{AuthorityId, SubjectId},
     store::{
         audit::Actor,
-        import::{Importer, Mode, Origin},
+        import::{Importer, Mode, Origin, Summary},
     },
 };
 use sqlx::{AnyConnection, Connection, Executor};
@@ -39,32 +50,51 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or(Mode::AllOrNothing);
     sqlx::any::install_default_drivers();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let dir = std::env::temp_dir().join(format!("recourse-bench-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
     println!("bulk import: {events} events about {subjects} subjects, mode {}", mode.code());
 
-    let sqlite = format!("sqlite:{}", dir.join("bench.db").display());
-    let result = runtime.block_on(run("SQLite", &sqlite, &dir, events, subjects, mode));
+    let dir = Scratch::new("sqlite")?;
+    let sqlite = format!("sqlite:{}", dir.0.join("bench.db").display());
+    runtime.block_on(run("SQLite", &sqlite, &dir.0, events, subjects, mode))?;
+    // Its files go before PostgreSQL fills the same disk.
+    drop(dir);
     if let Ok(admin_url) = std::env::var("RECOURSE_TEST_POSTGRES_URL") {
+        let dir = Scratch::new("postgres")?;
         let name = format!("recourse_bench_{}", uuid::Uuid::now_v7().simple());
         runtime.block_on(async {
             let mut admin = AnyConnection::connect(&admin_url).await?;
             admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
             let mut url = url::Url::parse(&admin_url)?;
             url.set_path(&name);
-            let outcome = run("PostgreSQL", url.as_str(), &dir, events, subjects, mode).await;
+            let outcome = run("PostgreSQL", url.as_str(), &dir.0, events, subjects, mode).await;
             admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
             outcome
         })?;
     } else {
         println!("PostgreSQL: skipped (set RECOURSE_TEST_POSTGRES_URL)");
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    result?;
-    println!("peak resident memory of the process: {} MB (target ≤ 300 MB)", peak_rss_kb() / 1024);
+    println!("{}", memory());
     Ok(())
 }
 
+/// A folder for one database's files (its CSV files; on SQLite the database), removed with
+/// them when dropped, after an error too.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("recourse-bench-import-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The three imports into one database (see the module comment).
 async fn run(
     label: &str,
     url: &str,
@@ -77,38 +107,76 @@ async fn run(
     db.migrate().await?;
     recourse::demo::seed(&db, Utc::now()).await.context("demo data")?;
     let members = enrol(&db, subjects).await?;
-    let file = dir.join("events.csv");
-    write_file(&file, &members, events)?;
-    let size = std::fs::metadata(&file)?.len();
     let authority: String = sqlx::query_scalar("SELECT id FROM authorities WHERE code = 'rc-traffic'")
         .fetch_one(&db.pool)
         .await?;
-    let origin = Origin {
-        authority: AuthorityId::parse(&authority)?,
-        actor: Actor::cli("bench"),
-        account: None,
-        format: "csv",
-    };
-    let defaults = Defaults { recorded_by: "bench".into(), source: "import:csv".into() };
-    let started = Instant::now();
-    let importer = Importer::start(&db, origin, mode, false, Utc::now()).await?;
-    let summary = files::import_file(importer, Format::Csv, defaults, file.clone()).await?;
-    let seconds = started.elapsed().as_secs_f64();
+    let authority = AuthorityId::parse(&authority)?;
+    let events64 = events as u64;
+
+    let file = dir.join("events.csv");
+    write_file(&file, &members, events, 1)?;
+    let size = std::fs::metadata(&file)?.len();
+    let (first, empty) = import(&db, authority, mode, &file).await?;
     anyhow::ensure!(
-        summary.committed && summary.recorded == events as u64,
+        first.committed && first.recorded == events64,
         "{label}: expected {events} recorded, got {} ({} problems, first {:?})",
-        summary.recorded,
-        summary.problems_total,
-        summary.problems.first()
+        first.recorded,
+        first.problems_total,
+        first.problems.first()
     );
     println!(
-        "{label}: {events} events ({} MB of CSV) in {seconds:.1} s = {:.0} events/s (target ≥ 50,000 on SQLite)",
+        "{label}: {events} events ({} MB of CSV) into an empty database in {empty:.1} s = {:.0} events/s \
+         (target ≥ 50,000 on SQLite)",
         size >> 20,
-        events as f64 / seconds
+        events as f64 / empty
     );
-    if db.dialect == recourse::db::Dialect::Sqlite {
-        // The import's commit leaves copying its log back into the database file to a
-        // background checkpoint; waiting for it shows how long that takes.
+    settled(label, &db, dir).await?;
+
+    // Sending the file again records nothing twice.
+    let (again, seconds) = import(&db, authority, mode, &file).await?;
+    anyhow::ensure!(again.recorded == 0 && again.duplicates == events64, "{label}: a re-sent file recorded");
+    println!(
+        "{label}: the same file again: {} duplicates, nothing recorded, in {seconds:.1} s",
+        again.duplicates
+    );
+    println!("{label}: {}", memory());
+
+    // As many new events about the same subjects, each of which already holds its share.
+    write_file(&file, &members, events, 2)?;
+    let (second, full) = import(&db, authority, mode, &file).await?;
+    anyhow::ensure!(
+        second.committed && second.recorded == events64,
+        "{label}: expected {events} more recorded, got {}",
+        second.recorded
+    );
+    println!(
+        "{label}: {events} events into a database already holding {events} events in {full:.1} s = \
+         {:.0} events/s, {:.2}× the time into an empty one (target ≤ 2×)",
+        events as f64 / full,
+        full / empty
+    );
+    settled(label, &db, dir).await?;
+    db.pool.close().await;
+    Ok(())
+}
+
+/// Imports `file` as the API does; returns the report and the seconds it took.
+async fn import(db: &Db, authority: AuthorityId, mode: Mode, file: &Path) -> anyhow::Result<(Summary, f64)> {
+    let origin = Origin { authority, actor: Actor::cli("bench"), account: None, format: "csv" };
+    let defaults = Defaults { recorded_by: "bench".into(), source: "import:csv".into() };
+    let started = Instant::now();
+    let importer = Importer::start(db, origin, mode, false, Utc::now()).await?;
+    let summary = files::import_file(importer, Format::Csv, defaults, file.to_path_buf()).await?;
+    Ok((summary, started.elapsed().as_secs_f64()))
+}
+
+/// After an import: on SQLite, waits for the background checkpoint that copies the import's log
+/// back into the database file (and says how long that took); then prints the memory and the
+/// size of the database.
+async fn settled(label: &str, db: &Db, dir: &Path) -> anyhow::Result<()> {
+    let size = |name: &str| std::fs::metadata(dir.join(name)).map_or(0, |m| m.len()) >> 20;
+    let storage = if db.dialect == Dialect::Sqlite {
+        let log = size("bench.db-wal");
         let started = Instant::now();
         loop {
             // (busy, frames in the log, frames copied back): busy while the background one runs.
@@ -123,30 +191,13 @@ async fn run(
             "{label}: the log copied back into the database file (in the background) {:.1} s later",
             started.elapsed().as_secs_f64()
         );
-    }
-    println!("{label}: peak resident memory so far: {} MB", peak_rss_kb() / 1024);
-    // Sending the file again records nothing twice; it is timed too.
-    let origin = Origin {
-        authority: AuthorityId::parse(&authority)?,
-        actor: Actor::cli("bench"),
-        account: None,
-        format: "csv",
+        format!("database file {} MB, its -wal log {log} MB at the import's end", size("bench.db"))
+    } else {
+        let bytes: i64 =
+            sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(&db.pool).await?;
+        format!("database {} MB", bytes >> 20)
     };
-    let started = Instant::now();
-    let importer = Importer::start(&db, origin, mode, false, Utc::now()).await?;
-    let defaults = Defaults { recorded_by: "bench".into(), source: "import:csv".into() };
-    let again = files::import_file(importer, Format::Csv, defaults, file.clone()).await?;
-    anyhow::ensure!(
-        again.recorded == 0 && again.duplicates == events as u64,
-        "{label}: a re-sent file recorded"
-    );
-    println!(
-        "{label}: the same file again: {} duplicates, nothing recorded, in {:.1} s",
-        again.duplicates,
-        started.elapsed().as_secs_f64()
-    );
-    db.pool.close().await;
-    let _ = std::fs::remove_file(&file);
+    println!("{label}: {storage}; {}", memory());
     Ok(())
 }
 
@@ -182,9 +233,10 @@ async fn enrol(db: &Db, count: usize) -> anyhow::Result<Vec<SubjectId>> {
     Ok(ids)
 }
 
-/// A CSV file of `events` traffic tickets spread over `members`, each with its own reference.
-fn write_file(path: &Path, members: &[SubjectId], events: usize) -> anyhow::Result<()> {
-    let mut rng = StdRng::seed_from_u64(7);
+/// A CSV file of `events` traffic tickets spread over `members`, each with its own reference
+/// (`BENCH{round}-…`: the files of two rounds share none).
+fn write_file(path: &Path, members: &[SubjectId], events: usize, round: u64) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(round);
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         out,
@@ -196,7 +248,7 @@ fn write_file(path: &Path, members: &[SubjectId], events: usize) -> anyhow::Resu
         let at = now - Duration::minutes(rng.gen_range(60..300 * 24 * 60));
         writeln!(
             out,
-            "{subject},rongcheng,TRAFFIC-01,{},,BENCH-{i:08},officer {},camera,EV-{i}",
+            "{subject},rongcheng,TRAFFIC-01,{},,BENCH{round}-{i:08},officer {},camera,EV-{round}-{i}",
             at.format("%Y-%m-%dT%H:%M:%SZ"),
             i % 97
         )?;
@@ -205,14 +257,16 @@ fn write_file(path: &Path, members: &[SubjectId], events: usize) -> anyhow::Resu
     Ok(())
 }
 
-/// The peak resident set size of this process, in KiB (Linux).
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+/// The process's peak and current resident memory (Linux), against the server's budget.
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let mb = |key: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .unwrap_or(0)
+            / 1024
+    };
+    format!("resident memory: peak {} MB, now {} MB (target ≤ 300 MB)", mb("VmHWM:"), mb("VmRSS:"))
 }

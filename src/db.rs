@@ -15,7 +15,7 @@ use std::{
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
-    AnyPool, ConnectOptions, Connection, Executor,
+    AnyConnection, AnyPool, ConnectOptions, Connection, Executor,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -238,16 +238,26 @@ impl Db {
         if self.dialect != Dialect::Sqlite {
             return;
         }
-        let pool = self.pool.clone();
+        let db = self.clone();
         tokio::spawn(async move {
-            let done = match pool.acquire().await {
-                Ok(mut conn) => conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await.map(drop),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = done {
-                tracing::warn!(error = %e, "a background checkpoint failed; the next write's will do it");
+            match db.pool.acquire().await {
+                Ok(mut conn) => db.checkpoint(&mut conn).await,
+                Err(e) => tracing::warn!(error = %e, "a checkpoint failed; the next write's will do it"),
             }
         });
+    }
+
+    /// SQLite: copies the write-ahead log back into the database file now, on `conn` (outside
+    /// a transaction), as far as readers of older snapshots let it. Once the log is wholly
+    /// copied, the next write starts it over from its beginning instead of making it longer.
+    /// A failure is only logged: what was committed stays committed.
+    pub async fn checkpoint(&self, conn: &mut AnyConnection) {
+        if self.dialect != Dialect::Sqlite {
+            return;
+        }
+        if let Err(e) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::warn!(error = %e, "a checkpoint failed; the next write's will do it");
+        }
     }
 
     /// Applies the migrations of this dialect.
