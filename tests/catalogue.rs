@@ -151,6 +151,13 @@ async fn public_pages_answer_304_until_the_catalogue_changes_and_then_show_the_c
 
         let (status, empty) = revalidate(&app, path, &tag).await;
         assert_eq!((status, empty.as_str()), (StatusCode::NOT_MODIFIED, ""), "{}", app.label);
+        let not_modified = app.get_with(path, &[("accept-language", "en"), ("if-none-match", &tag)]).await;
+        assert_eq!(
+            not_modified.headers()["vary"],
+            "cookie, accept-language",
+            "a 304 varies as its page does"
+        );
+        assert_eq!(not_modified.headers()["etag"].to_str().unwrap(), tag);
         let (status, _) = revalidate(&app, path, "\"0-stale\"").await;
         assert_eq!(status, StatusCode::OK, "another copy gets the page");
         let zh = app.get_with(path, &[("accept-language", "zh-CN")]).await;

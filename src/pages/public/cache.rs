@@ -63,7 +63,9 @@ impl Rendered {
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ];
         if matches(request, &self.etag) {
-            return (StatusCode::NOT_MODIFIED, headers).into_response();
+            // What the 200 would say it varies on (the page layer adds it only to HTML bodies).
+            let vary = [(header::VARY, HeaderValue::from_static("cookie, accept-language"))];
+            return (StatusCode::NOT_MODIFIED, headers, vary).into_response();
         }
         let html = [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))];
         (headers, html, self.body.clone()).into_response()
