@@ -139,6 +139,7 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<(SchemeId, Vec<SubjectId>)> {
             description_en: "Benchmark rule.".into(),
             description_zh: "基准规则。".into(),
             legal_basis: Some(LegalBasis::parse("Benchmark regulation, art. 1")?),
+            category: recourse::domain::Category::Other,
             effect: Effect::Points { default: points, min: points, max: points },
             counts_for: Validity::Months(60),
             effective_from: day(2020, 1, 1),

@@ -8,12 +8,15 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
+mod decided;
+mod haibin;
+
 use crate::{
     auth::password::{self, NewPassword},
     db::Db,
     domain::{
         appeal::{Grounds, Statement},
-        AuthorityId, Band, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft, EntryId,
+        AuthorityId, Band, Category, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft, EntryId,
         EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, RemovalCondition, Restriction,
         RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId,
         SchemeKind, Source, SubjectId, Validity,
@@ -156,8 +159,33 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
     if let Some(account) = liu_account {
         appeals_of_liu(&mut tx, liu, account, now).await?;
     }
+    let mut seeded = seeded;
+    seeded.events += haibin::seed(&mut tx, now).await?;
+    let deciders = decided::Deciders {
+        board: demo_reviewer(&mut tx, "demo-reviewer", bodies.0, None).await?,
+        office: demo_reviewer(&mut tx, "demo-reviewer-2", bodies.1, Some(traffic)).await?,
+    };
+    decided::seed(&mut tx, &deciders, now).await?;
     tx.commit().await?;
     Ok(seeded)
+}
+
+/// A demo reviewer as independence needs them.
+async fn demo_reviewer(
+    conn: &mut AnyConnection,
+    username: &str,
+    body: Uuid,
+    body_authority: Option<AuthorityId>,
+) -> anyhow::Result<crate::domain::appeal::Reviewer> {
+    let account = accounts::by_username(conn, username).await?.expect("created above");
+    Ok(crate::domain::appeal::Reviewer {
+        account: account.id.0,
+        username: username.into(),
+        display_name: account.display_name,
+        authority: None,
+        review_body: Some(body),
+        body_authority,
+    })
 }
 
 /// Two review bodies: an independent board, and the traffic police's own legal office (whose
@@ -247,7 +275,7 @@ async fn appeals_of_liu(
     Ok(())
 }
 
-fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+pub(crate) fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).single().expect("valid demo date")
 }
 
@@ -1034,10 +1062,34 @@ fn content(
         description_en: desc_en.into(),
         description_zh: desc_zh.into(),
         legal_basis: LegalBasis::parse(basis).ok(),
+        category: Category::Other,
         effect,
         counts_for: Validity::Months(months),
         effective_from: day(2021, 1, 1) - Duration::hours(9),
         effective_to: None,
+    }
+}
+
+/// The behaviour each demo rule is about, by its code (the same in every demo scheme).
+fn category_of(code: &str) -> Category {
+    match code.split('-').next().unwrap_or(code) {
+        "TRAFFIC" if code.ends_with("02") => Category::DrunkDriving,
+        "TRAFFIC" => Category::TrafficOffence,
+        "JAYWALK" => Category::Jaywalking,
+        "COURT" => Category::UnpaidCourtJudgment,
+        "TAX" => Category::TaxArrears,
+        "FRAUD" => Category::Fraud,
+        "CHARITY" => Category::Charity,
+        "VOLUNTEER" => Category::Volunteering,
+        "BLOOD" => Category::BloodDonation,
+        "HEROIC" => Category::HeroicAct,
+        "BUSINESS" => Category::BusinessAward,
+        "PAY" if code.ends_with("LATE") => Category::LateRepayment,
+        "PAY" => Category::OnTimeRepayment,
+        "CONTRACT" if code.ends_with("BREACH") => Category::BreachOfContract,
+        "CONTRACT" => Category::ContractFulfilled,
+        "INCOME" | "ID" => Category::VerifiedInformation,
+        _ => Category::Other,
     }
 }
 
@@ -1048,6 +1100,7 @@ async fn publish(
     version: u32,
     content: RuleContent,
 ) -> anyhow::Result<()> {
+    let content = RuleContent { category: category_of(code), ..content };
     let v = RuleVersion::new(
         RuleVersionId::new(),
         RuleCode::parse(code)?,

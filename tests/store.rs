@@ -73,6 +73,7 @@ async fn world(db: &Db, subjects: usize) -> World {
             description_en: "d".into(),
             description_zh: "d".into(),
             legal_basis: Some(LegalBasis::parse("Measures art. 1").unwrap()),
+            category: recourse::domain::Category::Other,
             effect: Effect::Points { default, min, max },
             counts_for: Validity::Months(24),
             effective_from: day(2022, 1, 1),

@@ -40,6 +40,9 @@ pub enum DomainError {
         "{value:?} is not a valid rule code: use 2 to 32 capital letters, digits, '-', '_' or '.', starting with a letter or digit"
     )]
     InvalidRuleCode { value: String },
+    /// A behaviour category that is not on the fixed list.
+    #[error("{value:?} is not a behaviour category")]
+    UnknownCategory { value: String },
     /// A component code with characters a component code cannot have.
     #[error(
         "{value:?} is not a valid component code: use 1 to 32 small letters, digits or '_', starting with a letter"
@@ -163,6 +166,7 @@ impl DomainError {
             Self::DateOrder { .. } => "date_order",
             Self::InvalidGrade { .. } => "invalid_grade",
             Self::InvalidRuleCode { .. } => "invalid_rule_code",
+            Self::UnknownCategory { .. } => "unknown_category",
             Self::InvalidComponentCode { .. } => "invalid_component_code",
             Self::InvalidSchemeCode { .. } => "invalid_scheme_code",
             Self::BandsNotDescending { .. } => "bands_not_descending",
@@ -229,6 +233,7 @@ impl DomainError {
             Self::DefaultOutOfRange { .. } | Self::EffectDoesNotFitScheme { .. } => Some("effect"),
             Self::ZeroValidity => Some("counts_for"),
             Self::MissingLegalBasis => Some("legal_basis"),
+            Self::UnknownCategory { .. } => Some("category"),
             Self::UnknownTarget { .. }
             | Self::AlreadyVoided { .. }
             | Self::AlreadySuperseded { .. }

@@ -8,6 +8,7 @@
 
 pub mod appeal;
 pub mod blacklist;
+pub mod category;
 pub mod derivation;
 pub mod error;
 pub mod event;
@@ -24,6 +25,7 @@ mod fixtures;
 #[cfg(test)]
 mod proptests;
 
+pub use category::Category;
 pub use blacklist::{Currency, Entry, EntryDraft, EntryStatus, RemovalCondition, Restriction};
 pub use derivation::{derive, grade_at, score_at, ComponentLine, Derivation, Line, NotCounting, Reason};
 pub use error::DomainError;
@@ -34,7 +36,7 @@ pub use event::{
 pub use ids::{AuthorityId, EntryId, EventId, ListId, MandateId, RuleId, RuleVersionId, SchemeId, SubjectId};
 pub use mandate::{Mandate, MandateScope, Mandates, RulePattern};
 pub use rule::{
-    changes, Catalogue, Effect, LegalBasis, RuleChange, RuleCode, RuleContent, RuleField, RuleStatus,
+    changes, Catalogue, Effect, LegalBasis, Publication, RuleChange, RuleCode, RuleContent, RuleField, RuleStatus,
     RuleVersion, Validity,
 };
 pub use scheme::{

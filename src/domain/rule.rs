@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::category::Category;
 use super::error::DomainError;
 use super::ids::{RuleVersionId, SchemeId};
 use super::lookup::IdTable;
@@ -316,6 +317,8 @@ pub struct RuleContent {
     pub description_zh: String,
     /// Optional while drafting; required to publish.
     pub legal_basis: Option<LegalBasis>,
+    /// The behaviour the rule is about, so catalogues can be compared across schemes.
+    pub category: Category,
     pub effect: Effect,
     pub counts_for: Validity,
     pub effective_from: DateTime<Utc>,
@@ -473,6 +476,7 @@ pub enum RuleField {
     DescriptionEn,
     DescriptionZh,
     LegalBasis,
+    Category,
     Effect,
     CountsFor,
     EffectiveFrom,
@@ -488,6 +492,7 @@ impl RuleField {
             Self::DescriptionEn => "description_en",
             Self::DescriptionZh => "description_zh",
             Self::LegalBasis => "legal_basis",
+            Self::Category => "category",
             Self::Effect => "effect",
             Self::CountsFor => "counts_for",
             Self::EffectiveFrom => "effective_from",
@@ -515,6 +520,7 @@ pub fn changes(older: &RuleVersion, newer: &RuleVersion) -> Vec<RuleChange> {
         (RuleField::DescriptionEn, a.description_en.clone(), b.description_en.clone()),
         (RuleField::DescriptionZh, a.description_zh.clone(), b.description_zh.clone()),
         (RuleField::LegalBasis, basis(&a.legal_basis), basis(&b.legal_basis)),
+        (RuleField::Category, a.category.to_string(), b.category.to_string()),
         (RuleField::Effect, a.effect.to_string(), b.effect.to_string()),
         (RuleField::CountsFor, a.counts_for.to_string(), b.counts_for.to_string()),
         (RuleField::EffectiveFrom, a.effective_from.to_rfc3339(), b.effective_from.to_rfc3339()),
@@ -525,6 +531,14 @@ pub fn changes(older: &RuleVersion, newer: &RuleVersion) -> Vec<RuleChange> {
         .filter(|(_, before, after)| before != after)
         .map(|(field, before, after)| RuleChange { field, before, after })
         .collect()
+}
+
+/// What publishing a draft did: the version published, and the versions it ended (their
+/// `effective_to` moved to where the next version begins), each to be stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publication {
+    pub published: RuleVersion,
+    pub ended: Vec<RuleVersion>,
 }
 
 /// Every version of every rule of one scheme. Lookups by version id go through a table built
@@ -691,13 +705,16 @@ impl Catalogue {
     }
 
     /// Publishes a draft to take effect at `effective_from`, which may not lie before `now`: a
-    /// published rule never reaches back to what happened before it was public.
+    /// published rule never reaches back to what happened before it was public. The version in
+    /// force before it ends where it begins (no two versions of a rule overlap), and it ends
+    /// where a later published version begins; every version whose end moved is returned with
+    /// it, for the caller to store.
     pub fn publish_from(
         &mut self,
         id: RuleVersionId,
         effective_from: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<&RuleVersion, DomainError> {
+    ) -> Result<Publication, DomainError> {
         if effective_from < now {
             return Err(DomainError::DateOrder { field: "effective_from", must_follow: "now" });
         }
@@ -709,7 +726,35 @@ impl Catalogue {
             self.versions[i] = before;
             return Err(e);
         }
-        Ok(&self.versions[i])
+        let code = self.versions[i].rule_code.clone();
+        let mut ended = self.end_overlaps(&code);
+        ended.retain(|v| v.id != id);
+        Ok(Publication { published: self.versions[i].clone(), ended })
+    }
+
+    /// Ends each published or repealed version of rule `code` where the next one (by effective
+    /// date) begins, if its own period ran past that; returns the versions changed.
+    fn end_overlaps(&mut self, code: &RuleCode) -> Vec<RuleVersion> {
+        let start = self.versions.partition_point(|v| &v.rule_code < code);
+        let end = self.versions.partition_point(|v| &v.rule_code <= code);
+        let starts: Vec<(DateTime<Utc>, RuleVersionId)> = self.versions[start..end]
+            .iter()
+            .filter(|v| v.status != RuleStatus::Draft)
+            .map(|v| (v.effective_from(), v.id))
+            .collect();
+        let mut changed = Vec::new();
+        for v in &mut self.versions[start..end] {
+            if v.status == RuleStatus::Draft {
+                continue;
+            }
+            let from = v.effective_from();
+            let next = starts.iter().filter(|(s, other)| *s > from && *other != v.id).map(|(s, _)| *s).min();
+            if let Some(next) = next.filter(|n| v.content.effective_to.is_none_or(|to| to > *n)) {
+                v.content.effective_to = Some(next);
+                changed.push(v.clone());
+            }
+        }
+        changed
     }
 
     /// Repeals every published version of rule `code` (drafts stay drafts). Returns the ids of
@@ -896,9 +941,14 @@ mod tests {
         let refused = cat.publish_from(id, day(40), day(50)).unwrap_err();
         assert_eq!(refused, DomainError::DateOrder { field: "effective_from", must_follow: "now" });
         assert_eq!(cat.get(id).unwrap().status(), RuleStatus::Draft, "nothing changed");
-        let published = cat.publish_from(id, day(60), day(50)).unwrap();
+        let publication = cat.publish_from(id, day(60), day(50)).unwrap();
+        let published = &publication.published;
         assert_eq!((published.status(), published.effective_from()), (RuleStatus::Published, day(60)));
         assert_eq!(cat.version_in_force(&code("T1"), day(61)).unwrap().id(), id);
+        // Version 1 now ends where version 2 begins: the two never overlap.
+        let ended: Vec<_> = publication.ended.iter().map(|v| (v.version(), v.effective_to())).collect();
+        assert_eq!(ended, vec![(1, Some(day(60)))]);
+        assert_eq!(cat.history(&code("T1"))[0].effective_to(), Some(day(60)));
         assert_eq!(cat.publish_from(id, day(70), day(50)).unwrap_err().code(), "not_draft");
     }
 

@@ -16,7 +16,7 @@ use crate::{
         admin::{
             accounts, authorities, hub, mandates, review_bodies, rule_challenges, rules, schemes, tokens,
         },
-        public::{catalogue, home},
+        public::{catalogue, compare, home, transparency},
         recorder::{import, recording},
         reviewer::review,
         subject::{appeals, notices, record},
@@ -43,6 +43,10 @@ fn public() -> Routes {
         .get("/style/recourse.css", assets::stylesheet)
         .get("/", home::page)
         .get("/rules", catalogue::index)
+        .get("/rules/compare", compare::page)
+        .get("/transparency", transparency::page)
+        .get("/transparency.csv", transparency::csv_download)
+        .get("/transparency.json", transparency::json_download)
         .get("/rules/{scheme}", catalogue::scheme)
         .get("/rules/{scheme}/{rule}", catalogue::rule)
         .get("/sign-in", sign_in::page)

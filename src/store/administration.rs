@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{catalogue::touch, register::Authority, to_micros, StoreError};
-use crate::domain::{AuthorityId, RuleVersion, Scheme, SchemeId, SubjectId, Validity};
+use crate::domain::{AuthorityId, Publication, RuleVersion, Scheme, SchemeId, SubjectId, Validity};
 
 /// Stores a scheme's new bands, dispute policy and appeal deadline. Returns how many members the
 /// change reaches (their grades are derived under the new bands from the next read on).
@@ -79,17 +79,31 @@ pub async fn update_draft(conn: &mut AnyConnection, version: &RuleVersion) -> Re
 }
 
 /// Publishes a draft the domain has published (`Catalogue::publish_from`), from its effective
-/// date. Returns false when it was no longer a draft: nothing changed.
-pub async fn publish(conn: &mut AnyConnection, version: &RuleVersion) -> Result<bool, StoreError> {
+/// date, and ends the versions it ended. Returns false when it was no longer a draft: nothing
+/// changed.
+pub async fn publish(conn: &mut AnyConnection, publication: &Publication) -> Result<bool, StoreError> {
+    let version = &publication.published;
     let done = sqlx::query(
-        "UPDATE rule_versions SET status = 'published', effective_from = $1 WHERE id = $2 AND status = 'draft'",
+        "UPDATE rule_versions SET status = 'published', effective_from = $1, effective_to = $2 \
+         WHERE id = $3 AND status = 'draft'",
     )
     .bind(to_micros(version.effective_from()))
+    .bind(version.effective_to().map(to_micros))
     .bind(version.id().to_string())
     .execute(&mut *conn)
     .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for ended in &publication.ended {
+        sqlx::query("UPDATE rule_versions SET effective_to = $1 WHERE id = $2")
+            .bind(ended.effective_to().map(to_micros))
+            .bind(ended.id().to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     touch(conn).await?;
-    Ok(done.rows_affected() == 1)
+    Ok(true)
 }
 
 /// The scheme a rule version belongs to.

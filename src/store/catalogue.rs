@@ -6,7 +6,7 @@ use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use super::{from_micros, to_micros, StoreError};
 use crate::domain::{
-    Band, Catalogue, Component, ComponentCode, DisputePolicy, Effect, Grade, GradeBands, LegalBasis,
+    Band, Catalogue, Category, Component, ComponentCode, DisputePolicy, Effect, Grade, GradeBands, LegalBasis,
     RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, Validity,
 };
 
@@ -116,8 +116,8 @@ pub async fn insert_rule_version(
     sqlx::query(
         "INSERT INTO rule_versions (id, scheme_id, rule_code, version, status, title_en, title_zh, \
          description_en, description_zh, legal_basis, component, points_default, points_min, points_max, \
-         validity_unit, validity_count, effective_from, effective_to, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         validity_unit, validity_count, effective_from, effective_to, created_at, category) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(version.id().to_string())
     .bind(scheme.to_string())
@@ -138,6 +138,7 @@ pub async fn insert_rule_version(
     .bind(to_micros(c.effective_from))
     .bind(c.effective_to.map(to_micros))
     .bind(to_micros(Utc::now()))
+    .bind(c.category.code())
     .execute(&mut *conn)
     .await?;
     touch(conn).await?;
@@ -250,7 +251,8 @@ pub async fn catalogue(conn: &mut AnyConnection, scheme: &Scheme) -> Result<Cata
     let rows = sqlx::query(
         "SELECT id, rule_code, version, status, title_en, title_zh, description_en, description_zh, \
          legal_basis, component, points_default, points_min, points_max, validity_unit, validity_count, \
-         effective_from, effective_to FROM rule_versions WHERE scheme_id = $1 ORDER BY rule_code, version",
+         effective_from, effective_to, category FROM rule_versions WHERE scheme_id = $1 \
+         ORDER BY rule_code, version",
     )
     .bind(scheme.id().to_string())
     .fetch_all(&mut *conn)
@@ -282,6 +284,7 @@ fn rule_version_from_row(row: &AnyRow) -> Result<RuleVersion, StoreError> {
             .try_get::<Option<String>, _>("legal_basis")?
             .map(|b| LegalBasis::parse(&b))
             .transpose()?,
+        category: Category::parse(&row.try_get::<String, _>("category")?)?,
         effect,
         counts_for,
         effective_from: from_micros(row.try_get("effective_from")?),
@@ -297,4 +300,52 @@ fn rule_version_from_row(row: &AnyRow) -> Result<RuleVersion, StoreError> {
         content,
         status,
     )?)
+}
+
+/// When and why a rule was repealed: it stays listed on its scheme's page with both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleRepeal {
+    pub rule_code: RuleCode,
+    pub repealed_at: chrono::DateTime<Utc>,
+    /// Empty for a rule repealed before reasons were kept (shown as "not recorded").
+    pub reason: String,
+}
+
+/// Keeps when and why rule `code` of `scheme` was repealed, in the repeal's transaction (a rule
+/// published again and repealed again keeps its latest repeal).
+pub async fn insert_repeal(
+    conn: &mut AnyConnection,
+    scheme: SchemeId,
+    repeal: &RuleRepeal,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO rule_repeals (scheme_id, rule_code, repealed_at, reason) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (scheme_id, rule_code) DO UPDATE SET repealed_at = excluded.repealed_at, reason = excluded.reason",
+    )
+        .bind(scheme.to_string())
+        .bind(repeal.rule_code.as_str())
+        .bind(to_micros(repeal.repealed_at))
+        .bind(&repeal.reason)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The rules of `scheme` that were repealed, by code.
+pub async fn repeals(conn: &mut AnyConnection, scheme: SchemeId) -> Result<Vec<RuleRepeal>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT rule_code, repealed_at, reason FROM rule_repeals WHERE scheme_id = $1 ORDER BY rule_code",
+    )
+    .bind(scheme.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RuleRepeal {
+                rule_code: RuleCode::parse(&r.try_get::<String, _>(0)?)?,
+                repealed_at: from_micros(r.try_get(1)?),
+                reason: r.try_get(2)?,
+            })
+        })
+        .collect()
 }

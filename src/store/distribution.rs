@@ -32,6 +32,7 @@ pub const PLAN: &[(&str, Placement)] = &[
     ("scheme_bands", Reference),
     ("scheme_components", Reference),
     ("rule_versions", Reference),
+    ("rule_repeals", Reference),
     ("authorities", Reference),
     ("blacklist_lists", Reference),
     ("review_bodies", Reference),

@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod sql;
 pub mod standing;
 pub mod throttle;
+pub mod transparency;
 pub mod tokens;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -23,7 +23,7 @@ use crate::pages::kit::{
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
     domain::{
-        ComponentCode, DomainError, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion,
+        Category, ComponentCode, DomainError, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion,
         RuleVersionId, Validity,
     },
     error::{AppError, AppResult},
@@ -58,6 +58,8 @@ pub struct DraftForm {
     #[serde(default)]
     legal_basis: String,
     #[serde(default)]
+    category: String,
+    #[serde(default)]
     component: String,
     #[serde(default)]
     points_default: String,
@@ -90,6 +92,7 @@ impl DraftForm {
             description_en: c.description_en.clone(),
             description_zh: c.description_zh.clone(),
             legal_basis: c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+            category: c.category.code().into(),
             component: c.effect.component().map(|x| x.to_string()).unwrap_or_default(),
             points_default: c.effect.default_points().to_string(),
             points_min: min.to_string(),
@@ -136,6 +139,11 @@ impl DraftForm {
             "" => None,
             text => LegalBasis::parse(text).map_err(|e| problems.push(describe(locale, &e))).ok(),
         };
+        // A form from before categories existed sends none: such a rule is "other".
+        let category = match self.category.trim() {
+            "" => Some(Category::Other),
+            text => Category::parse(text).map_err(|e| problems.push(describe(locale, &e))).ok(),
+        };
         let component = match self.component.trim() {
             "" => None,
             text => ComponentCode::parse(text).map_err(|e| problems.push(describe(locale, &e))).ok(),
@@ -158,8 +166,8 @@ impl DraftForm {
                 None
             }),
         };
-        let (Some(default), Some(min), Some(max), Some(count), Some(effective_from), true) =
-            (default, min, max, count, effective_from, problems.is_empty())
+        let (Some(default), Some(min), Some(max), Some(count), Some(effective_from), Some(category), true) =
+            (default, min, max, count, effective_from, category, problems.is_empty())
         else {
             return Err(problems);
         };
@@ -175,6 +183,7 @@ impl DraftForm {
             description_en: self.description_en.clone(),
             description_zh: self.description_zh.clone(),
             legal_basis,
+            category,
             effect,
             counts_for,
             effective_from,
@@ -207,7 +216,7 @@ impl RulesPage {
     pub async fn load(state: &AppState, code: &str) -> AppResult<Self> {
         let scheme = scheme_by_code(state, code).await?;
         let form =
-            DraftForm { validity_unit: "months".into(), validity_count: "12".into(), ..DraftForm::default() };
+            DraftForm { validity_unit: "months".into(), validity_count: "12".into(), category: "other".into(), ..DraftForm::default() };
         Ok(Self { scheme, form, problems: Problems::new() })
     }
 
@@ -302,6 +311,12 @@ fn draft_fields(
                 error=error_for(problems, "component")/>
         }
     });
+    let category_options = Category::ALL
+        .into_iter()
+        .map(|c| {
+            view! { <option value=c.code() selected=form.category == c.code()>{format::category(locale, c)}</option> }
+        })
+        .collect_view();
     let unit_options = ["months", "days"]
         .into_iter()
         .map(|u| view! { <option value=u selected=form.validity_unit == u>{locale.t(&format!("administration.unit_{u}"))}</option> })
@@ -313,6 +328,9 @@ fn draft_fields(
         {text("description_zh", &form.description_zh)}
         <TextField id="legal_basis" label=locale.t("problems.field_legal_basis") value=form.legal_basis.clone()
             hint=Some(locale.t("administration.legal_basis_hint")) error=error_for(problems, "legal_basis")/>
+        <SelectField id="category" label=locale.t("problems.field_category") error=error_for(problems, "category")>
+            {category_options}
+        </SelectField>
         {component}
         <TextField id="points_default" label=locale.t("administration.points_default") value=form.points_default.clone()
             hint=Some(locale.t("administration.points_hint")) error=error_for(problems, "points_default")/>
@@ -600,19 +618,21 @@ pub async fn publish(
     let mut tx = state.db.begin_write().await?;
     administration::lock_scheme(&mut tx, scheme.id()).await?;
     let mut fresh = catalogue::context(&mut tx, scheme.id()).await?.ok_or(AppError::NotFound)?;
-    let published = match fresh.catalogue.publish_from(page.version.id(), effective_from, now) {
-        Ok(v) => v.clone(),
+    let publication = match fresh.catalogue.publish_from(page.version.id(), effective_from, now) {
+        Ok(publication) => publication,
         Err(DomainError::DateOrder { .. }) => {
             return Ok(refuse(page, vec![("publish_from", locale.t("administration.publish_past"))]))
         }
         Err(e) => return Ok(refuse(page, vec![describe(locale, &e)])),
     };
-    administration::publish(&mut tx, &published).await?;
+    administration::publish(&mut tx, &publication).await?;
+    let published = &publication.published;
     let detail = serde_json::json!({
         "scheme": scheme.code(),
         "rule_code": published.rule_code().as_str(),
         "version": published.version(),
         "effective_from": published.effective_from().to_rfc3339(),
+        "ended_versions": publication.ended.iter().map(|v| v.version()).collect::<Vec<_>>(),
     });
     let audited = Audited { action: "rule.publish", target_kind: "rule_version", target_id: &id, detail };
     commit_audited(tx, &viewer, address, audited, now).await?;

@@ -3,10 +3,15 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::{
-    domain::{Effect, Restriction, RuleVersion, Validity},
+    domain::{Category, Effect, Restriction, RuleVersion, Validity},
     i18n::Locale,
     store::{accounts::Role, standing::RecordStatus},
 };
+
+/// A behaviour category as a person reads it.
+pub fn category(locale: Locale, c: Category) -> String {
+    locale.t(&format!("category.{}", c.code()))
+}
 
 /// A signed points figure with a real minus sign: "+30", "−5", "0".
 pub fn points(value: i64) -> String {

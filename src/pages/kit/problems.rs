@@ -102,6 +102,9 @@ pub fn describe(locale: Locale, error: &DomainError) -> (&'static str, String) {
         DomainError::InvalidRuleCode { value } => {
             locale.t_with("problems.invalid_rule_code", &[("value", value)])
         }
+        DomainError::UnknownCategory { value } => {
+            locale.t_with("problems.unknown_category", &[("value", value)])
+        }
         DomainError::UnknownRule { code } => locale.t_with("problems.unknown_rule", &[("code", code)]),
         DomainError::BeforeRuleEffective { code, effective_from } => locale
             .t_with("problems.before_rule_effective", &[("code", code), ("date", &date(effective_from))]),

@@ -96,6 +96,7 @@ pub fn document(ctx: &PageContext, title: &str, main: AnyView) -> Html<String> {
                 <main id="main" tabindex="-1">{main}</main>
                 <footer class="site-footer">
                     <p>{locale.t("shell.footer")}</p>
+                    <p><a href="/transparency">{locale.t("transparency.title")}</a>" · "<a href="/rules">{locale.t("shell.rules")}</a></p>
                 </footer>
             </body>
         </html>

@@ -11,18 +11,20 @@ use chrono::{DateTime, Utc};
 use leptos::{either::Either, prelude::*};
 
 use super::cache::{self, Fresh};
+use super::transparency::{count as transparency_count, rate as transparency_rate};
 use crate::pages::kit::{
     document,
     format::{self, pick},
     DataTable, PageContext,
 };
 use crate::{
-    domain::{changes, GradeBands, Restriction, RuleCode, RuleField, RuleVersion, SchemeKind},
+    domain::{changes, GradeBands, Restriction, RuleCode, RuleField, RuleStatus, RuleVersion, SchemeKind},
     error::{AppError, AppResult},
     http::AppState,
     i18n::Locale,
     store::{
-        catalogue::{self, SchemeContext, SchemeRecord},
+        catalogue::{self, RuleRepeal, SchemeContext, SchemeRecord},
+        transparency,
         mandates, register,
         register::Authority,
     },
@@ -80,6 +82,7 @@ fn index_view(page: &CataloguePage, ctx: &PageContext) -> Html<String> {
         <p class="lead">{locale.t("catalogue.intro")}</p>
         <h2>{locale.t("catalogue.schemes")}</h2>
         {schemes}
+        <p><a href="/rules/compare">{locale.t("compare.link")}</a></p>
         <h2 id="restrictions">{locale.t("catalogue.restrictions_title")}</h2>
         <p>{locale.t("catalogue.restrictions_intro")}</p>
         <ul>
@@ -97,11 +100,13 @@ async fn scheme_context(state: &AppState, code: &str) -> AppResult<SchemeContext
     context.ok_or(AppError::NotFound)
 }
 
-/// What a scheme's page shows: the scheme, and its rules in force.
+/// What a scheme's page shows: the scheme, its rules in force, and the rules it repealed.
 pub struct SchemePage {
     pub record: SchemeRecord,
     /// The versions in force at the instant the page was loaded for.
     pub in_force: Vec<RuleVersion>,
+    /// Rules repealed and not published again, each with its last version.
+    pub repealed: Vec<(RuleRepeal, RuleVersion)>,
     /// When a version next comes into or goes out of force: the page holds until then.
     pub until: Option<DateTime<Utc>>,
 }
@@ -110,9 +115,19 @@ impl SchemePage {
     /// Every query of a scheme's page; 404 for a scheme that does not exist.
     pub async fn load(state: &AppState, code: &str, now: DateTime<Utc>) -> AppResult<Self> {
         let context = scheme_context(state, code).await?;
-        let in_force = context.catalogue.in_force_at(now).into_iter().cloned().collect();
+        let in_force: Vec<RuleVersion> = context.catalogue.in_force_at(now).into_iter().cloned().collect();
         let until = context.catalogue.next_change_after(now);
-        Ok(Self { record: context.record, in_force, until })
+        let mut conn = state.db.pool.acquire().await?;
+        let repealed = catalogue::repeals(&mut conn, context.record.scheme.id())
+            .await?
+            .into_iter()
+            .filter(|r| !in_force.iter().any(|v| v.rule_code() == &r.rule_code))
+            .filter_map(|r| {
+                let last = context.catalogue.history(&r.rule_code).iter().rev().find(|v| v.status() == RuleStatus::Repealed)?;
+                Some((r, last.clone()))
+            })
+            .collect();
+        Ok(Self { record: context.record, in_force, repealed, until })
     }
 }
 
@@ -145,6 +160,7 @@ fn scheme_view(page: &SchemePage, ctx: &PageContext) -> Html<String> {
                 <tr>
                     <td><a href=href>{v.rule_code().to_string()}</a></td>
                     <td>{format::rule_title(locale, v).to_string()}</td>
+                    <td>{format::category(locale, v.content().category)}</td>
                     <td>{format::effect(locale, v.effect(), component_name(locale, record, v))}</td>
                     <td>{format::validity(locale, v.counts_for())}</td>
                     <td>{v.legal_basis().map(|b| b.to_string()).unwrap_or_default()}</td>
@@ -175,15 +191,56 @@ fn scheme_view(page: &SchemePage, ctx: &PageContext) -> Html<String> {
         {bands_table(locale, scheme.bands())}
         {components_section(locale, record)}
         <h2>{locale.t("catalogue.rules_title")}</h2>
+        <p><a href=format!("/rules/compare?schemes={}", scheme.code())>{locale.t("compare.link")}</a></p>
         <DataTable caption=locale.t("catalogue.rules_caption") columns=vec![
             (locale.t("catalogue.col_code"), false),
             (locale.t("catalogue.col_title"), false),
+            (locale.t("catalogue.col_category"), false),
             (locale.t("catalogue.col_effect"), false),
             (locale.t("catalogue.col_counts_for"), false),
             (locale.t("catalogue.col_legal_basis"), false),
         ]>{rows}</DataTable>
+        {repealed_section(locale, record, &page.repealed)}
     };
     document(ctx, &title, main.into_any())
+}
+
+/// The rules a scheme repealed: each stays listed with when and why.
+fn repealed_section(locale: Locale, record: &SchemeRecord, repealed: &[(RuleRepeal, RuleVersion)]) -> impl IntoView {
+    (!repealed.is_empty()).then(|| {
+        let rows = repealed
+            .iter()
+            .map(|(r, v)| {
+                let href = format!("/rules/{}/{}", record.scheme.code(), r.rule_code);
+                view! {
+                    <tr>
+                        <td><a href=href>{r.rule_code.to_string()}</a></td>
+                        <td>{format::rule_title(locale, v).to_string()}</td>
+                        <td>{format::date(locale, r.repealed_at)}</td>
+                        <td>{repeal_reason(locale, r)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <h2 id="repealed">{locale.t("catalogue.repealed_title")}</h2>
+            <DataTable caption=locale.t("catalogue.repealed_caption") columns=vec![
+                (locale.t("catalogue.col_code"), false),
+                (locale.t("catalogue.col_title"), false),
+                (locale.t("catalogue.col_repealed_on"), false),
+                (locale.t("catalogue.col_repeal_reason"), false),
+            ]>{rows}</DataTable>
+        }
+    })
+}
+
+/// Why a rule was repealed; rules repealed before reasons were kept say so.
+fn repeal_reason(locale: Locale, r: &RuleRepeal) -> String {
+    if r.reason.is_empty() {
+        locale.t("catalogue.repeal_reason_not_recorded")
+    } else {
+        r.reason.clone()
+    }
 }
 
 fn component_name<'a>(locale: Locale, record: &'a SchemeRecord, v: &RuleVersion) -> Option<&'a str> {
@@ -257,6 +314,10 @@ pub struct RulePage {
     pub in_force: Option<RuleVersion>,
     /// The authorities whose mandates let them record under the rule at that instant.
     pub holders: Vec<Authority>,
+    /// When and why the rule was repealed, if it was.
+    pub repeal: Option<RuleRepeal>,
+    /// Appeals filed on records under the rule, and its first-level decisions.
+    pub appeals: (i64, transparency::Rate),
     /// When a version or a mandate next comes into or goes out of force: the page holds until
     /// then.
     pub until: Option<DateTime<Utc>>,
@@ -292,7 +353,14 @@ impl RulePage {
                 .into_iter()
                 .flatten()
                 .min();
-        Ok(Self { record: context.record, code, published, in_force, holders, until })
+        let repeal = catalogue::repeals(&mut conn, context.record.scheme.id())
+            .await?
+            .into_iter()
+            .find(|r| r.rule_code == code && published.iter().any(|v| v.status() == RuleStatus::Repealed));
+        let appeals = transparency::rule_figures(&mut conn, context.record.scheme.code(), code.as_str()).await?;
+        // The appeal figures change with decisions: kept at most a few minutes.
+        let until = Some(until.map_or(now + chrono::Duration::minutes(5), |u| u.min(now + chrono::Duration::minutes(5))));
+        Ok(Self { record: context.record, code, published, in_force, holders, repeal, appeals, until })
     }
 }
 
@@ -313,7 +381,7 @@ pub async fn rule(
 /// A rule's page, drawn from what [`RulePage::load`] read.
 fn rule_view(page: &RulePage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let RulePage { record, code, published, in_force, holders, .. } = page;
+    let RulePage { record, code, published, in_force, holders, repeal, appeals, .. } = page;
     let versions = published
         .iter()
         .enumerate()
@@ -368,18 +436,30 @@ fn rule_view(page: &RulePage, ctx: &PageContext) -> Html<String> {
                 <dd>{format::effect(locale, shown.effect(), component_name(locale, record, shown))}</dd>
                 <dt>{locale.t("catalogue.col_counts_for")}</dt>
                 <dd>{format::validity(locale, shown.counts_for())}</dd>
+                <dt>{locale.t("catalogue.col_category")}</dt>
+                <dd>{format::category(locale, shown.content().category)}</dd>
                 <dt>{locale.t("mandates.holders")}</dt>
                 <dd>{if holders.is_empty() {
                     locale.t("mandates.holders_none")
                 } else {
                     holders.iter().map(|a| pick(locale, &a.name_en, &a.name_zh)).collect::<Vec<_>>().join(", ")
                 }}</dd>
+                <dt>{locale.t("transparency.rule_appeals")}</dt>
+                <dd>{transparency_count(locale, appeals.0)}</dd>
+                <dt>{locale.t("transparency.rule_overturned")}</dt>
+                <dd>{transparency_rate(locale, &appeals.1)}</dd>
                 <dt>{locale.t("rule.current_version")}</dt>
                 <dd>{match in_force {
                     Some(v) => locale.t_with("rule.version_n", &[("n", &v.version().to_string())]),
                     None => locale.t("rule.not_in_force"),
                 }}</dd>
             </dl>
+        })}
+        {repeal.as_ref().map(|r| view! {
+            <section class="notice" aria-labelledby="repeal-title">
+                <h2 id="repeal-title">{locale.t_with("rule.repealed_on", &[("date", &format::date(locale, r.repealed_at))])}</h2>
+                <p>{repeal_reason(locale, r)}</p>
+            </section>
         })}
         {in_force.as_ref().map(|_| view! {
             <p><a class="button" href=format!("/appeals/new?rule={}/{}", record.scheme.code(), code)>{locale.t("appeals.contest_this")}</a></p>
@@ -399,6 +479,7 @@ fn field_value(locale: Locale, record: &SchemeRecord, v: &RuleVersion, field: Ru
         RuleField::DescriptionEn => c.description_en.clone(),
         RuleField::DescriptionZh => c.description_zh.clone(),
         RuleField::LegalBasis => c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+        RuleField::Category => format::category(locale, c.category),
         RuleField::Effect => format::effect(locale, &c.effect, component_name(locale, record, v)),
         RuleField::CountsFor => format::validity(locale, c.counts_for),
         RuleField::EffectiveFrom => format::date(locale, c.effective_from),
@@ -411,7 +492,7 @@ fn field_value(locale: Locale, record: &SchemeRecord, v: &RuleVersion, field: Ru
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DisputePolicy, RuleStatus};
+    use crate::domain::{Category, DisputePolicy};
 
     /// Keys built at run time are not seen by the translation scan; check each one here.
     #[test]
@@ -430,12 +511,16 @@ mod tests {
             RuleField::DescriptionEn,
             RuleField::DescriptionZh,
             RuleField::LegalBasis,
+            RuleField::Category,
             RuleField::Effect,
             RuleField::CountsFor,
             RuleField::EffectiveFrom,
             RuleField::EffectiveTo,
         ] {
             keys.push(format!("rule.field_{}", field.code()));
+        }
+        for c in Category::ALL {
+            keys.push(format!("category.{}", c.code()));
         }
         for locale in Locale::ALL {
             for key in &keys {

@@ -36,6 +36,7 @@ fn home_view(ctx: &PageContext) -> Html<String> {
             <Right title=locale.t("home.right_contest") text=locale.t("home.right_contest_text")/>
         </ul>
         <p><a class="button" href="/rules">{locale.t("home.catalogue_link")}</a></p>
+        <p><a href="/transparency">{locale.t("transparency.home_link")}</a></p>
     };
     document(ctx, &locale.t("home.title"), main.into_any())
 }

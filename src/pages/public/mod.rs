@@ -2,4 +2,6 @@
 
 pub mod cache;
 pub mod catalogue;
+pub mod compare;
 pub mod home;
+pub mod transparency;
