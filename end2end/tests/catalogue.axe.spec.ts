@@ -15,3 +15,17 @@ for (const locale of ['en', 'zh-CN'] as LocaleCode[]) {
     });
   }
 }
+
+for (const locale of ['en', 'zh-CN'] as LocaleCode[]) {
+  for (const path of ['/transparency', '/rules/compare', '/rules/haibin']) {
+    for (const width of [360, 1280]) {
+      test(`${path} in ${locale} at ${width} px has no WCAG 2.x A/AA violations`, async ({ context, page }) => {
+        await setLocale(context, locale);
+        await page.setViewportSize({ width, height: 800 });
+        const response = await page.goto(path);
+        expect(response?.status()).toBe(200);
+        await axeScan(page);
+      });
+    }
+  }
+}

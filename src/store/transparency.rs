@@ -302,7 +302,7 @@ pub async fn report(
         to_decide.push(r.try_get::<i64, _>(3)?);
         let (scheme, rule, version, authority): (String, String, i64, String) =
             (r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?);
-        let mut add = |rate: &mut Rate| {
+        let add = |rate: &mut Rate| {
             rate.decided += 1;
             rate.overturned += overturned;
         };
