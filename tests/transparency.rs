@@ -49,7 +49,7 @@ async fn the_report_is_public_in_both_languages_and_its_figures_agree_with_the_a
             chrono::NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d").unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc(),
         );
         let filed = count(&app, &format!("SELECT COUNT(*) FROM appeals WHERE target_kind <> 'rule' AND filed_at >= {start}")).await;
-        assert!(filed >= 40, "the demo files enough appeals to read as real: {filed}");
+        assert!(filed >= 25, "the demo files enough appeals to read as real: {filed}");
         assert_eq!(report["appeals"]["filed"], published(filed), "{}", app.label);
         let decided = count(&app, &format!("SELECT COUNT(*) FROM appeal_decisions WHERE decided_at >= {start}")).await;
         let outcomes: i64 = report["appeals"]["outcomes"]
@@ -91,8 +91,19 @@ async fn a_report_for_one_scheme_counts_only_its_appeals_and_small_counts_are_ne
         seeded(&app).await;
         let report: serde_json::Value = app.get("/transparency.json?scheme=coastal-credit").await.json().await.unwrap();
         assert_eq!(report["scheme"], "coastal-credit");
-        // Liu Yang's one appeal on her credit record: one is fewer than five.
-        assert_eq!(report["appeals"]["filed"], "<5", "{report}");
+        let from = report["period"]["from"].as_str().unwrap().to_string();
+        let start = recourse::store::to_micros(
+            chrono::NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d").unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc(),
+        );
+        let filed = count(
+            &app,
+            &format!("SELECT COUNT(*) FROM appeals a JOIN schemes s ON s.id = a.scheme_id WHERE s.code = 'coastal-credit' AND a.filed_at >= {start}"),
+        )
+        .await;
+        assert_eq!(report["appeals"]["filed"], published(filed), "{report}");
+        let grounds = report["appeals"]["by_grounds"].as_object().unwrap();
+        assert!(grounds.values().any(|n| n == "<5"), "a count under five is never published: {report}");
+        assert!(grounds.values().all(|n| n == "<5" || n.as_i64().is_some_and(|n| n == 0 || n >= 5)));
         let (_, body) = page(&app, "/transparency?scheme=coastal-credit", "en").await;
         assert!(body.contains("fewer than 5"));
         assert!(!body.contains("Liu Yang"), "the report names no person");
@@ -155,7 +166,8 @@ async fn catalogues_are_compared_side_by_side_by_behaviour() {
         assert!(volunteering.contains("VOLUNTEER-01") && volunteering.contains("Not counted here"), "{volunteering}");
         let traffic = row("Traffic offence");
         assert!(traffic.contains("−3 points") && traffic.contains("−10 points"), "{traffic}");
-        assert!(!body.contains("Coastal component credit score"), "only the schemes asked for");
+        assert!(!body.contains(r#"<th scope="col">Coastal component credit score</th>"#), "only the schemes asked for");
+        assert!(body.contains("Haibin civic credit points</th>"), "{body}");
 
         let (_, all) = page(&app, "/rules/compare", "zh-CN").await;
         assert!(all.contains("滨海分项信用分") && all.contains("海滨市文明信用积分") && all.contains("本方案不计"));
@@ -219,7 +231,9 @@ async fn publishing_a_new_version_ends_the_one_before_it_and_a_repealed_rule_sta
         .await;
         assert_eq!(ends, starts, "version 1 ends where version 2 begins");
         let (_, body) = text(&app, "/rules/haibin/BLOOD-01").await;
-        assert_eq!(body.matches("no end date").count(), 1, "only version 2 is open-ended: {body}");
+        let first = &body[body.find("<h3>Version 1</h3>").unwrap()..];
+        let first = &first[..first.find("</p>").unwrap()];
+        assert!(!first.contains("no end date") && first.contains("In force from 1 January 2021 to "), "{first}");
 
         let reason = "Blood donation is a gift, not a credit matter.";
         let scheme = recourse::domain::SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'haibin'").await).unwrap();

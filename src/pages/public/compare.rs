@@ -129,7 +129,7 @@ fn view(page: &ComparePage, ctx: &PageContext) -> Html<String> {
         Some(problem) => Either::Left(view! {
             <div class="error-summary" role="alert" tabindex="-1">
                 <h2>{locale.t("compare.problem_title")}</h2>
-                <p>{locale.t("compare.field_schemes")}": "{problem.clone()}</p>
+                <p>{format!("{}: {problem}", locale.t("compare.field_schemes"))}</p>
             </div>
         }),
         None => Either::Right(table(page, locale)),
