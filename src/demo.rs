@@ -16,10 +16,10 @@ use crate::{
     db::Db,
     domain::{
         appeal::{Grounds, Statement},
-        AuthorityId, Band, Category, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft, EntryId,
-        EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, RemovalCondition, Restriction,
-        RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId,
-        SchemeKind, Source, SubjectId, Validity,
+        AuthorityId, Band, Category, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft,
+        EntryId, EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, RemovalCondition,
+        Restriction, RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion, RuleVersionId, Scheme,
+        SchemeId, SchemeKind, Source, SubjectId, Validity,
     },
     store::{
         accounts::{self, AccountId, ReviewBody, Role},
@@ -1072,6 +1072,7 @@ fn content(
 
 /// The behaviour each demo rule is about, by its code (the same in every demo scheme).
 fn category_of(code: &str) -> Category {
+    let code = code.strip_prefix("HB-").unwrap_or(code);
     match code.split('-').next().unwrap_or(code) {
         "TRAFFIC" if code.ends_with("02") => Category::DrunkDriving,
         "TRAFFIC" => Category::TrafficOffence,

@@ -121,6 +121,9 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("POST", "/review/appeals/{id}/assign", [SignIn, NotFound, NotFound, NotFound, Invalid, NotFound]),
     ("POST", "/review/appeals/{id}/decide", [SignIn, NotFound, NotFound, NotFound, Invalid, NotFound]),
     ("GET", "/admin/appeals", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    // `{id}` here is an account's id: no challenge has it, so even an administrator gets 404.
+    ("GET", "/admin/appeals/{id}", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
+    ("POST", "/admin/appeals/{id}/decide", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
     // API tokens (administrators) and bulk import (recorders).
     ("GET", "/admin/tokens", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
     ("POST", "/admin/tokens", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),

@@ -46,12 +46,21 @@ async fn the_report_is_public_in_both_languages_and_its_figures_agree_with_the_a
         let report: serde_json::Value = response.json().await.unwrap();
         let from = report["period"]["from"].as_str().unwrap().to_string();
         let start = recourse::store::to_micros(
-            chrono::NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d").unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc(),
+            chrono::NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d")
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc(),
         );
-        let filed = count(&app, &format!("SELECT COUNT(*) FROM appeals WHERE target_kind <> 'rule' AND filed_at >= {start}")).await;
+        let filed = count(
+            &app,
+            &format!("SELECT COUNT(*) FROM appeals WHERE target_kind <> 'rule' AND filed_at >= {start}"),
+        )
+        .await;
         assert!(filed >= 25, "the demo files enough appeals to read as real: {filed}");
         assert_eq!(report["appeals"]["filed"], published(filed), "{}", app.label);
-        let decided = count(&app, &format!("SELECT COUNT(*) FROM appeal_decisions WHERE decided_at >= {start}")).await;
+        let decided =
+            count(&app, &format!("SELECT COUNT(*) FROM appeal_decisions WHERE decided_at >= {start}")).await;
         let outcomes: i64 = report["appeals"]["outcomes"]
             .as_array()
             .unwrap()
@@ -62,11 +71,19 @@ async fn the_report_is_public_in_both_languages_and_its_figures_agree_with_the_a
         for outcome in ["upheld", "partly_upheld", "rejected"] {
             assert!(body.contains(&format!("Level 1 · {}", outcome.replace('_', " "))), "{outcome} shown");
         }
-        let overdue = count(&app, &format!("SELECT COUNT(*) FROM appeals WHERE status = 'open' AND due_at < {}", recourse::store::to_micros(Utc::now()))).await;
+        let overdue = count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM appeals WHERE status = 'open' AND due_at < {}",
+                recourse::store::to_micros(Utc::now())
+            ),
+        )
+        .await;
         assert!(overdue >= 5, "the demo leaves appeals overdue");
         assert_eq!(report["appeals"]["overdue_now"], published(overdue));
         assert!(report["appeals"]["second_level_requested"] != serde_json::json!(0));
-        let body_decisions = count(&app, &format!("SELECT COUNT(*) FROM appeal_decisions WHERE decided_at >= {start}")).await;
+        let body_decisions =
+            count(&app, &format!("SELECT COUNT(*) FROM appeal_decisions WHERE decided_at >= {start}")).await;
         let by_body: i64 = report["overturn_by_review_body"]
             .as_array()
             .unwrap()
@@ -80,7 +97,10 @@ async fn the_report_is_public_in_both_languages_and_its_figures_agree_with_the_a
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
         let csv = response.text().await.unwrap();
         assert!(csv.starts_with("section,key,month,measure,value\r\n"));
-        assert!(csv.contains(&format!("appeals,,,filed,{}\r\n", published(filed).to_string().trim_matches('"'))), "{csv}");
+        assert!(
+            csv.contains(&format!("appeals,,,filed,{}\r\n", published(filed).to_string().trim_matches('"'))),
+            "{csv}"
+        );
     })
     .await;
 }
@@ -144,7 +164,10 @@ async fn a_rule_page_shows_its_own_appeal_count_and_overturn_rate() {
         .await;
         assert!(filed >= 5, "{filed}");
         let (_, body) = page(&app, "/rules/rongcheng/TRAFFIC-01", "en").await;
-        assert!(body.contains(&format!("<dt>Appeals on records under this rule</dt><dd>{filed}</dd>")), "{body}");
+        assert!(
+            body.contains(&format!("<dt>Appeals on records under this rule</dt><dd>{filed}</dd>")),
+            "{body}"
+        );
         assert!(body.contains("<dt>Overturned at the first level</dt><dd>"));
     })
     .await;
@@ -198,7 +221,7 @@ async fn publishing_a_new_version_ends_the_one_before_it_and_a_repealed_rule_sta
         sign_in(&app, "demo-admin", "admin-demo-2026").await;
         let tomorrow = (Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
         let form = [
-            ("rule_code", "BLOOD-01"),
+            ("rule_code", "HB-BLOOD-01"),
             ("title_en", "Blood donation"),
             ("title_zh", "献血"),
             ("description_en", "A voluntary blood donation recorded by the blood centre."),
@@ -214,40 +237,53 @@ async fn publishing_a_new_version_ends_the_one_before_it_and_a_repealed_rule_sta
         ];
         let (status, location, _) = post(&app, "/admin/schemes/haibin/rules", &form).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
-        let version = location.trim_start_matches("/admin/rule-versions/").trim_end_matches("?done=draft").to_string();
-        let (status, _, _) = post(&app, &format!("/admin/rule-versions/{version}/publish"), &[("publish_from", &tomorrow)]).await;
+        let version =
+            location.trim_start_matches("/admin/rule-versions/").trim_end_matches("?done=draft").to_string();
+        let (status, _, _) =
+            post(&app, &format!("/admin/rule-versions/{version}/publish"), &[("publish_from", &tomorrow)])
+                .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let ends = id_of(
             &app,
             "SELECT CAST(v.effective_to AS TEXT) FROM rule_versions v JOIN schemes s ON s.id = v.scheme_id \
-             WHERE s.code = 'haibin' AND v.rule_code = 'BLOOD-01' AND v.version = 1",
+             WHERE s.code = 'haibin' AND v.rule_code = 'HB-BLOOD-01' AND v.version = 1",
         )
         .await;
         let starts = id_of(
             &app,
             "SELECT CAST(v.effective_from AS TEXT) FROM rule_versions v JOIN schemes s ON s.id = v.scheme_id \
-             WHERE s.code = 'haibin' AND v.rule_code = 'BLOOD-01' AND v.version = 2",
+             WHERE s.code = 'haibin' AND v.rule_code = 'HB-BLOOD-01' AND v.version = 2",
         )
         .await;
         assert_eq!(ends, starts, "version 1 ends where version 2 begins");
-        let (_, body) = text(&app, "/rules/haibin/BLOOD-01").await;
+        let (_, body) = text(&app, "/rules/haibin/HB-BLOOD-01").await;
         let first = &body[body.find("<h3>Version 1</h3>").unwrap()..];
         let first = &first[..first.find("</p>").unwrap()];
-        assert!(!first.contains("no end date") && first.contains("In force from 1 January 2021 to "), "{first}");
+        assert!(
+            !first.contains("no end date") && first.contains("In force from 1 January 2021 to "),
+            "{first}"
+        );
 
         let reason = "Blood donation is a gift, not a credit matter.";
-        let scheme = recourse::domain::SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'haibin'").await).unwrap();
+        let scheme = recourse::domain::SchemeId::parse(
+            &id_of(&app, "SELECT id FROM schemes WHERE code = 'haibin'").await,
+        )
+        .unwrap();
         let mut tx = app.db.begin_write().await.unwrap();
-        let code = recourse::domain::RuleCode::parse("BLOOD-01").unwrap();
+        let code = recourse::domain::RuleCode::parse("HB-BLOOD-01").unwrap();
         repeal::repeal_rule(&mut tx, scheme, &code, reason, &Actor::cli("test"), Utc::now()).await.unwrap();
         tx.commit().await.unwrap();
         let (_, body) = page(&app, "/rules/haibin", "en").await;
         let repealed = &body[body.find("Repealed rules").expect("a Repealed section")..];
-        assert!(repealed.contains("BLOOD-01") && repealed.contains(reason), "{repealed}");
-        let (_, rule) = page(&app, "/rules/haibin/BLOOD-01", "zh-CN").await;
+        assert!(repealed.contains("HB-BLOOD-01") && repealed.contains(reason), "{repealed}");
+        let (_, rule) = page(&app, "/rules/haibin/HB-BLOOD-01", "zh-CN").await;
         assert!(rule.contains("废止") && rule.contains(reason), "{rule}");
         let report: serde_json::Value = app.get("/transparency.json").await.json().await.unwrap();
-        assert!(report["repeals"].as_array().unwrap().iter().any(|r| r["rule"] == "BLOOD-01" && r["reason"] == reason));
+        assert!(report["repeals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "HB-BLOOD-01" && r["reason"] == reason));
     })
     .await;
 }

@@ -32,7 +32,11 @@ pub(super) struct Deciders {
 const APPEALS: usize = 48;
 
 /// Files and decides [`APPEALS`] appeals over the past year; returns how many were decided.
-pub(super) async fn seed(conn: &mut AnyConnection, deciders: &Deciders, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub(super) async fn seed(
+    conn: &mut AnyConnection,
+    deciders: &Deciders,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let mut rng = StdRng::seed_from_u64(20_261_205);
     // Deductions of residents (not the featured ones), recorded at least five weeks ago.
     let rows = sqlx::query(
@@ -74,7 +78,9 @@ pub(super) async fn seed(conn: &mut AnyConnection, deciders: &Deciders, now: Dat
     let actor = Actor::cli("demo");
     let mut decided = 0;
     for (i, (event, subject, recorded, authority, lesser)) in picked.into_iter().enumerate() {
-        let account = accounts::create(conn, &format!("demo-appellant-{i:02}"), "Demo appellant", &hash, Role::Subject).await?;
+        let account =
+            accounts::create(conn, &format!("demo-appellant-{i:02}"), "Demo appellant", &hash, Role::Subject)
+                .await?;
         accounts::link(conn, account, Some(subject), None).await?;
         let latest_filing = now - Duration::days(35);
         let filed = (recorded + Duration::days(rng.gen_range(2..40))).min(latest_filing);
@@ -86,7 +92,8 @@ pub(super) async fn seed(conn: &mut AnyConnection, deciders: &Deciders, now: Dat
             statement: Statement::parse(statement)?,
             files: Vec::new(),
         };
-        let id = appeals::file(conn, &actor, account, new, filed).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let id =
+            appeals::file(conn, &actor, account, new, filed).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
         // Every eighth is left open past its deadline: overdue on the report.
         if i % 8 == 7 {
             continue;
@@ -107,7 +114,8 @@ pub(super) async fn seed(conn: &mut AnyConnection, deciders: &Deciders, now: Dat
         // it may (the traffic police's office never decides on its own records).
         if i % 8 == 2 && authority != traffic {
             let asked = decided_at + Duration::days(3);
-            let why = Statement::parse("The first decision did not address the evidence I gave about the date.")?;
+            let why =
+                Statement::parse("The first decision did not address the evidence I gave about the date.")?;
             appeals::request_second_level(conn, &actor, account, id, &why, asked)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -132,15 +140,23 @@ async fn decide(
 }
 
 async fn traffic_police(conn: &mut AnyConnection) -> anyhow::Result<AuthorityId> {
-    let id: String =
-        sqlx::query("SELECT id FROM authorities WHERE code = 'rc-traffic'").fetch_one(&mut *conn).await?.try_get(0)?;
+    let id: String = sqlx::query("SELECT id FROM authorities WHERE code = 'rc-traffic'")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
     Ok(AuthorityId::parse(&id)?)
 }
 
 const GROUNDS: [(Grounds, &str); 4] = [
     (Grounds::DidNotHappen, "I was not there that day; my employer's attendance record shows I was at work."),
-    (Grounds::NotMe, "The record names me, but the vehicle was sold two months before and the transfer is registered."),
-    (Grounds::Disproportionate, "The deduction is out of proportion to a first, minor offence that I corrected at once."),
+    (
+        Grounds::NotMe,
+        "The record names me, but the vehicle was sold two months before and the transfer is registered.",
+    ),
+    (
+        Grounds::Disproportionate,
+        "The deduction is out of proportion to a first, minor offence that I corrected at once.",
+    ),
     (Grounds::AlreadyFulfilled, "I paid what was owed before the record was made, as the receipt shows."),
 ];
 

@@ -25,8 +25,8 @@ mod fixtures;
 #[cfg(test)]
 mod proptests;
 
-pub use category::Category;
 pub use blacklist::{Currency, Entry, EntryDraft, EntryStatus, RemovalCondition, Restriction};
+pub use category::Category;
 pub use derivation::{derive, grade_at, score_at, ComponentLine, Derivation, Line, NotCounting, Reason};
 pub use error::DomainError;
 pub use event::{
@@ -36,8 +36,8 @@ pub use event::{
 pub use ids::{AuthorityId, EntryId, EventId, ListId, MandateId, RuleId, RuleVersionId, SchemeId, SubjectId};
 pub use mandate::{Mandate, MandateScope, Mandates, RulePattern};
 pub use rule::{
-    changes, Catalogue, Effect, LegalBasis, Publication, RuleChange, RuleCode, RuleContent, RuleField, RuleStatus,
-    RuleVersion, Validity,
+    changes, Catalogue, Effect, LegalBasis, Publication, RuleChange, RuleCode, RuleContent, RuleField,
+    RuleStatus, RuleVersion, Validity,
 };
 pub use scheme::{
     contribution, Band, Component, ComponentCode, DisputePolicy, Grade, GradeBands, Scheme, SchemeKind,

@@ -140,6 +140,8 @@ fn administrator() -> Routes {
         .post("/admin/rule-versions/{version}/publish", rules::publish)
         .post("/admin/rule-versions/{version}/repeal", rules::repeal_rule)
         .get("/admin/appeals", rule_challenges::rule_challenges)
+        .get("/admin/appeals/{id}", rule_challenges::challenge)
+        .post("/admin/appeals/{id}/decide", rule_challenges::decide)
         .get("/admin/authorities", authorities::list)
         .post("/admin/authorities", authorities::create)
         .get("/admin/authorities/{authority}", authorities::authority_page)

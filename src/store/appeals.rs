@@ -364,7 +364,7 @@ pub async fn open_targets(
     rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, uuid(&r.try_get::<String, _>(1)?)?))).collect()
 }
 
-async fn append_action(
+pub(crate) async fn append_action(
     conn: &mut AnyConnection,
     appeal: &Appeal,
     action: &str,
@@ -677,7 +677,7 @@ async fn rule_scheme(
 
 /// Takes the appeal's row lock before anything is read, so concurrent steps on one appeal
 /// serialise (a no-op UPDATE: the row lock on PostgreSQL, the write lock on SQLite).
-async fn lock(conn: &mut AnyConnection, id: Uuid) -> Result<Appeal, AppealFailure> {
+pub(crate) async fn lock(conn: &mut AnyConnection, id: Uuid) -> Result<Appeal, AppealFailure> {
     let locked = sqlx::query("UPDATE appeals SET level = level WHERE id = $1")
         .bind(id.to_string())
         .execute(&mut *conn)

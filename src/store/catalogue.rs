@@ -6,8 +6,9 @@ use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use super::{from_micros, to_micros, StoreError};
 use crate::domain::{
-    Band, Catalogue, Category, Component, ComponentCode, DisputePolicy, Effect, Grade, GradeBands, LegalBasis,
-    RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind, Validity,
+    Band, Catalogue, Category, Component, ComponentCode, DisputePolicy, Effect, Grade, GradeBands,
+    LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind,
+    Validity,
 };
 
 /// A scheme with the names people read.

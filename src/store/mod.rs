@@ -18,12 +18,13 @@ pub mod recording;
 pub mod records;
 pub mod register;
 pub mod repeal;
+pub mod rule_challenges;
 pub mod sessions;
 pub mod sql;
 pub mod standing;
 pub mod throttle;
-pub mod transparency;
 pub mod tokens;
+pub mod transparency;
 
 use chrono::{DateTime, TimeZone, Utc};
 

@@ -232,7 +232,8 @@ pub async fn report(
         .fetch_all(&mut *conn)
         .await?
         {
-            report.listings.entry((r.try_get(0)?, r.try_get(1)?)).or_default().lifted += r.try_get::<i64, _>(2)?;
+            report.listings.entry((r.try_get(0)?, r.try_get(1)?)).or_default().lifted +=
+                r.try_get::<i64, _>(2)?;
         }
         let delays = sqlx::query(
             "SELECT notice_delivered_at - recorded_at FROM blacklist_entries \
@@ -242,7 +243,8 @@ pub async fn report(
         .bind(to)
         .fetch_all(&mut *conn)
         .await?;
-        let delays = delays.iter().map(|r| r.try_get::<i64, _>(0).map(|d| d.max(0))).collect::<Result<_, _>>()?;
+        let delays =
+            delays.iter().map(|r| r.try_get::<i64, _>(0).map(|d| d.max(0))).collect::<Result<_, _>>()?;
         report.notice_delay = Spread::of(delays);
     }
 

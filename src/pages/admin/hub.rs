@@ -70,6 +70,7 @@ fn hub_view(page: &HubPage, ctx: &PageContext) -> Html<String> {
             <li><a href="/admin/review-bodies">{locale.t("administration.review_bodies")}</a></li>
             <li><a href="/admin/tokens">{locale.t("administration.tokens")}</a></li>
             <li><a href="/admin/audit">{locale.t("administration.audit")}</a></li>
+            <li><a href="/admin/appeals">{locale.t("review.rule_challenges_title")}</a></li>
         </ul>
     };
     document(ctx, &title, main.into_any())

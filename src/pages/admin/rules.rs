@@ -23,8 +23,8 @@ use crate::pages::kit::{
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
     domain::{
-        Category, ComponentCode, DomainError, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion,
-        RuleVersionId, Validity,
+        Category, ComponentCode, DomainError, Effect, LegalBasis, RuleCode, RuleContent, RuleStatus,
+        RuleVersion, RuleVersionId, Validity,
     },
     error::{AppError, AppResult},
     http::{form::Form, AppState},
@@ -215,8 +215,12 @@ impl RulesPage {
     /// Every query of the page: the scheme with its catalogue.
     pub async fn load(state: &AppState, code: &str) -> AppResult<Self> {
         let scheme = scheme_by_code(state, code).await?;
-        let form =
-            DraftForm { validity_unit: "months".into(), validity_count: "12".into(), category: "other".into(), ..DraftForm::default() };
+        let form = DraftForm {
+            validity_unit: "months".into(),
+            validity_count: "12".into(),
+            category: "other".into(),
+            ..DraftForm::default()
+        };
         Ok(Self { scheme, form, problems: Problems::new() })
     }
 

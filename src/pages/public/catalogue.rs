@@ -24,9 +24,9 @@ use crate::{
     i18n::Locale,
     store::{
         catalogue::{self, RuleRepeal, SchemeContext, SchemeRecord},
-        transparency,
         mandates, register,
         register::Authority,
+        transparency,
     },
 };
 
@@ -123,7 +123,12 @@ impl SchemePage {
             .into_iter()
             .filter(|r| !in_force.iter().any(|v| v.rule_code() == &r.rule_code))
             .filter_map(|r| {
-                let last = context.catalogue.history(&r.rule_code).iter().rev().find(|v| v.status() == RuleStatus::Repealed)?;
+                let last = context
+                    .catalogue
+                    .history(&r.rule_code)
+                    .iter()
+                    .rev()
+                    .find(|v| v.status() == RuleStatus::Repealed)?;
                 Some((r, last.clone()))
             })
             .collect();
@@ -206,7 +211,11 @@ fn scheme_view(page: &SchemePage, ctx: &PageContext) -> Html<String> {
 }
 
 /// The rules a scheme repealed: each stays listed with when and why.
-fn repealed_section(locale: Locale, record: &SchemeRecord, repealed: &[(RuleRepeal, RuleVersion)]) -> impl IntoView {
+fn repealed_section(
+    locale: Locale,
+    record: &SchemeRecord,
+    repealed: &[(RuleRepeal, RuleVersion)],
+) -> impl IntoView {
     (!repealed.is_empty()).then(|| {
         let rows = repealed
             .iter()
@@ -357,9 +366,12 @@ impl RulePage {
             .await?
             .into_iter()
             .find(|r| r.rule_code == code && published.iter().any(|v| v.status() == RuleStatus::Repealed));
-        let appeals = transparency::rule_figures(&mut conn, context.record.scheme.code(), code.as_str()).await?;
+        let appeals =
+            transparency::rule_figures(&mut conn, context.record.scheme.code(), code.as_str()).await?;
         // The appeal figures change with decisions: kept at most a few minutes.
-        let until = Some(until.map_or(now + chrono::Duration::minutes(5), |u| u.min(now + chrono::Duration::minutes(5))));
+        let until = Some(
+            until.map_or(now + chrono::Duration::minutes(5), |u| u.min(now + chrono::Duration::minutes(5))),
+        );
         Ok(Self { record: context.record, code, published, in_force, holders, repeal, appeals, until })
     }
 }

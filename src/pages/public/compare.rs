@@ -88,7 +88,9 @@ impl ComparePage {
             .map(|c| {
                 let cells = in_force
                     .iter()
-                    .map(|rules| rules.iter().filter(|v| v.content().category == c).map(|v| (*v).clone()).collect())
+                    .map(|rules| {
+                        rules.iter().filter(|v| v.content().category == c).map(|v| (*v).clone()).collect()
+                    })
                     .collect::<Vec<Vec<_>>>();
                 (c, cells)
             })
@@ -150,7 +152,9 @@ fn view(page: &ComparePage, ctx: &PageContext) -> Html<String> {
 /// One row per behaviour, one column per scheme; "not counted here" where a scheme has no rule.
 fn table(page: &ComparePage, locale: Locale) -> impl IntoView {
     let mut columns = vec![(locale.t("compare.col_behaviour"), false)];
-    columns.extend(page.schemes.iter().map(|s| (pick(locale, &s.record.name_en, &s.record.name_zh).to_string(), false)));
+    columns.extend(
+        page.schemes.iter().map(|s| (pick(locale, &s.record.name_en, &s.record.name_zh).to_string(), false)),
+    );
     let rows = page
         .rows()
         .into_iter()
@@ -160,7 +164,9 @@ fn table(page: &ComparePage, locale: Locale) -> impl IntoView {
                 .zip(&page.schemes)
                 .map(|(rules, scheme)| {
                     if rules.is_empty() {
-                        return Either::Left(view! { <td class="muted">{locale.t("compare.not_counted")}</td> });
+                        return Either::Left(
+                            view! { <td class="muted">{locale.t("compare.not_counted")}</td> },
+                        );
                     }
                     let items = rules.iter().map(|v| rule_cell(locale, scheme, v)).collect_view();
                     Either::Right(view! { <td><ul class="plain">{items}</ul></td> })

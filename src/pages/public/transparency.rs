@@ -54,20 +54,24 @@ struct Asked {
 
 impl ReportQuery {
     fn read(&self, locale: Locale, now: DateTime<Utc>) -> Result<Asked, (&'static str, String)> {
-        let month = |field: &'static str, text: &str| -> Result<Option<DateTime<Utc>>, (&'static str, String)> {
-            let text = text.trim();
-            if text.is_empty() {
-                return Ok(None);
-            }
-            let parsed = text
-                .split_once('-')
-                .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
-                .filter(|(y, m)| (2000..=2100).contains(y) && (1..=12).contains(m));
-            match parsed {
-                Some((y, m)) => Ok(Some(month_start(y, m))),
-                None => Err((field, locale.t_with("transparency.bad_month", &[("field", field), ("value", text)]))),
-            }
-        };
+        let month =
+            |field: &'static str, text: &str| -> Result<Option<DateTime<Utc>>, (&'static str, String)> {
+                let text = text.trim();
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                let parsed = text
+                    .split_once('-')
+                    .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
+                    .filter(|(y, m)| (2000..=2100).contains(y) && (1..=12).contains(m));
+                match parsed {
+                    Some((y, m)) => Ok(Some(month_start(y, m))),
+                    None => Err((
+                        field,
+                        locale.t_with("transparency.bad_month", &[("field", field), ("value", text)]),
+                    )),
+                }
+            };
         let default = Period::last_year(now);
         let from = month("from", &self.from)?.unwrap_or(default.from);
         let last = month("to", &self.to)?.unwrap_or(default.end() - Duration::days(1));
@@ -76,7 +80,10 @@ impl ReportQuery {
             return Err(("to", locale.t("transparency.to_before_from")));
         }
         if months > Period::MAX_MONTHS as i32 {
-            return Err(("to", locale.t_with("transparency.too_long", &[("max", &Period::MAX_MONTHS.to_string())])));
+            return Err((
+                "to",
+                locale.t_with("transparency.too_long", &[("max", &Period::MAX_MONTHS.to_string())]),
+            ));
         }
         let scheme = Some(self.scheme.trim().to_string()).filter(|s| !s.is_empty());
         Ok(Asked { period: Period { from, months: months as u32 }, scheme })
@@ -117,7 +124,10 @@ impl TransparencyPage {
             if let Some(ctx) = catalogue::context(&mut conn, r.scheme.id()).await? {
                 for v in ctx.catalogue.versions() {
                     let c = v.content();
-                    names.0.insert(format!("{}/{}", r.scheme.code(), v.rule_code()), (c.title_en.clone(), c.title_zh.clone()));
+                    names.0.insert(
+                        format!("{}/{}", r.scheme.code(), v.rule_code()),
+                        (c.title_en.clone(), c.title_zh.clone()),
+                    );
                 }
             }
         }
@@ -130,8 +140,10 @@ impl TransparencyPage {
         for b in accounts::review_bodies(&mut conn).await? {
             names.0.insert(b.code.clone(), (b.name_en.clone(), b.name_zh.clone()));
         }
-        let schemes =
-            records.iter().map(|r| (r.scheme.code().to_string(), r.name_en.clone(), r.name_zh.clone())).collect();
+        let schemes = records
+            .iter()
+            .map(|r| (r.scheme.code().to_string(), r.name_en.clone(), r.name_zh.clone()))
+            .collect();
         Ok(Some(Self { report, names, schemes }))
     }
 }
@@ -170,7 +182,11 @@ fn month_label(at: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", at.year(), at.month())
 }
 
-async fn read(state: &AppState, locale: Locale, query: &ReportQuery) -> AppResult<Result<TransparencyPage, (StatusCode, String)>> {
+async fn read(
+    state: &AppState,
+    locale: Locale,
+    query: &ReportQuery,
+) -> AppResult<Result<TransparencyPage, (StatusCode, String)>> {
     let now = Utc::now();
     let asked = match query.read(locale, now) {
         Ok(asked) => asked,
@@ -180,7 +196,13 @@ async fn read(state: &AppState, locale: Locale, query: &ReportQuery) -> AppResul
         Some(page) => Ok(Ok(page)),
         None => Ok(Err((
             StatusCode::NOT_FOUND,
-            format!("scheme: {}", locale.t_with("transparency.unknown_scheme", &[("code", asked.scheme.as_deref().unwrap_or(""))])),
+            format!(
+                "scheme: {}",
+                locale.t_with(
+                    "transparency.unknown_scheme",
+                    &[("code", asked.scheme.as_deref().unwrap_or(""))]
+                )
+            ),
         ))),
     }
 }
@@ -197,14 +219,17 @@ pub async fn page(
     let asked = match query.read(locale, Utc::now()) {
         Ok(asked) => asked,
         Err((field, message)) => {
-            return Ok((StatusCode::BAD_REQUEST, problem_view(&shell, &format!("{field}: {message}"))).into_response())
+            return Ok((StatusCode::BAD_REQUEST, problem_view(&shell, &format!("{field}: {message}")))
+                .into_response())
         }
     };
     if let Some(code) = &asked.scheme {
         let mut conn = state.db.pool.acquire().await?;
         if catalogue::scheme_by_code(&mut conn, code).await?.is_none() {
             let message = locale.t_with("transparency.unknown_scheme", &[("code", code)]);
-            return Ok((StatusCode::NOT_FOUND, problem_view(&shell, &format!("scheme: {message}"))).into_response());
+            return Ok(
+                (StatusCode::NOT_FOUND, problem_view(&shell, &format!("scheme: {message}"))).into_response()
+            );
         }
     }
     cache::serve(&state, &shell, &request, || async {
@@ -238,7 +263,10 @@ pub async fn json_download(
 ) -> AppResult<Response> {
     match read(&state, shell.locale, &query).await? {
         Ok(page) => Ok((
-            [(header::CONTENT_TYPE, "application/json"), (header::CONTENT_DISPOSITION, "attachment; filename=\"recourse-transparency.json\"")],
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"recourse-transparency.json\""),
+            ],
             serde_json::to_string_pretty(&to_json(&page)).unwrap_or_default(),
         )
             .into_response()),
@@ -254,7 +282,10 @@ pub async fn csv_download(
 ) -> AppResult<Response> {
     match read(&state, shell.locale, &query).await? {
         Ok(page) => Ok((
-            [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"recourse-transparency.csv\"")],
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"recourse-transparency.csv\""),
+            ],
             to_csv(&page),
         )
             .into_response()),
@@ -335,7 +366,12 @@ fn to_csv(page: &TransparencyPage) -> String {
     };
     for m in &r.months {
         let month = month_label(m.start);
-        for (measure, n) in [("records_added", m.records_added), ("appeals_filed", m.appeals_filed), ("decisions", m.decisions), ("overturned", m.overturned)] {
+        for (measure, n) in [
+            ("records_added", m.records_added),
+            ("appeals_filed", m.appeals_filed),
+            ("decisions", m.decisions),
+            ("overturned", m.overturned),
+        ] {
             rows.push(["months".into(), String::new(), month.clone(), measure.into(), v(n)]);
         }
     }
@@ -353,12 +389,24 @@ fn to_csv(page: &TransparencyPage) -> String {
         rows.push(["appeals_by_grounds".into(), g.clone(), String::new(), "filed".into(), v(*n)]);
     }
     for ((level, o), n) in &r.outcomes {
-        rows.push(["outcomes".into(), format!("level_{level}/{o}"), String::new(), "decisions".into(), v(*n)]);
+        rows.push([
+            "outcomes".into(),
+            format!("level_{level}/{o}"),
+            String::new(),
+            "decisions".into(),
+            v(*n),
+        ]);
     }
     let mut rates = |section: &str, key: String, x: &Rate| {
         rows.push([section.into(), key.clone(), String::new(), "decided".into(), v(x.decided)]);
         rows.push([section.into(), key.clone(), String::new(), "overturned".into(), v(x.overturned)]);
-        rows.push([section.into(), key, String::new(), "overturn_rate_percent".into(), x.percent().map(|p| format!("{p:.1}")).unwrap_or_default()]);
+        rows.push([
+            section.into(),
+            key,
+            String::new(),
+            "overturn_rate_percent".into(),
+            x.percent().map(|p| format!("{p:.1}")).unwrap_or_default(),
+        ]);
     };
     for ((s, rule), x) in &r.by_rule {
         rates("overturn_by_rule", format!("{s}/{rule}"), x);
@@ -382,7 +430,13 @@ fn to_csv(page: &TransparencyPage) -> String {
     }
     rows.push(["appeals".into(), String::new(), String::new(), "filed".into(), v(r.appeals_filed)]);
     rows.push(["appeals".into(), String::new(), String::new(), "overdue_now".into(), v(r.overdue)]);
-    rows.push(["appeals".into(), String::new(), String::new(), "second_level_requested".into(), v(r.second_level_requested)]);
+    rows.push([
+        "appeals".into(),
+        String::new(),
+        String::new(),
+        "second_level_requested".into(),
+        v(r.second_level_requested),
+    ]);
     for (status, n) in &r.rule_challenges {
         rows.push(["rule_challenges".into(), status.clone(), String::new(), "filed".into(), v(*n)]);
     }
@@ -429,14 +483,16 @@ fn view(page: &TransparencyPage, ctx: &PageContext) -> Html<String> {
     let month_rows = r
         .months
         .iter()
-        .map(|m| view! {
-            <tr>
-                <th scope="row">{month_label(m.start)}</th>
-                <td class="num">{count(locale, m.records_added)}</td>
-                <td class="num">{count(locale, m.appeals_filed)}</td>
-                <td class="num">{count(locale, m.decisions)}</td>
-                <td class="num">{count(locale, m.overturned)}</td>
-            </tr>
+        .map(|m| {
+            view! {
+                <tr>
+                    <th scope="row">{month_label(m.start)}</th>
+                    <td class="num">{count(locale, m.records_added)}</td>
+                    <td class="num">{count(locale, m.appeals_filed)}</td>
+                    <td class="num">{count(locale, m.decisions)}</td>
+                    <td class="num">{count(locale, m.overturned)}</td>
+                </tr>
+            }
         })
         .collect_view();
     let simple = |rows: Vec<(String, i64)>| {
@@ -444,47 +500,85 @@ fn view(page: &TransparencyPage, ctx: &PageContext) -> Html<String> {
             .map(|(label, n)| view! { <tr><th scope="row">{label}</th><td class="num">{count(locale, n)}</td></tr> })
             .collect_view()
     };
-    let by_rule = simple(r.records_by_rule.iter().map(|((s, rule), n)| (format!("{rule} · {}", page.names.get(locale, &format!("{s}/{rule}"))), *n)).collect());
-    let by_authority = simple(r.records_by_authority.iter().map(|(a, n)| (page.names.get(locale, a), *n)).collect());
-    let grounds = simple(r.appeals_by_grounds.iter().map(|(g, n)| (locale.t(&format!("appeals.grounds_{g}")), *n)).collect());
+    let by_rule = simple(
+        r.records_by_rule
+            .iter()
+            .map(|((s, rule), n)| {
+                (format!("{rule} · {}", page.names.get(locale, &format!("{s}/{rule}"))), *n)
+            })
+            .collect(),
+    );
+    let by_authority =
+        simple(r.records_by_authority.iter().map(|(a, n)| (page.names.get(locale, a), *n)).collect());
+    let grounds = simple(
+        r.appeals_by_grounds.iter().map(|(g, n)| (locale.t(&format!("appeals.grounds_{g}")), *n)).collect(),
+    );
     let outcomes = simple(
         r.outcomes
             .iter()
-            .map(|((level, o), n)| (format!("{} · {}", locale.t_with("transparency.level", &[("n", &level.to_string())]), locale.t(&format!("transparency.outcome_{o}"))), *n))
+            .map(|((level, o), n)| {
+                (
+                    format!(
+                        "{} · {}",
+                        locale.t_with("transparency.level", &[("n", &level.to_string())]),
+                        locale.t(&format!("transparency.outcome_{o}"))
+                    ),
+                    *n,
+                )
+            })
             .collect(),
     );
     let rate_rows = |rows: Vec<(String, &Rate)>| {
         rows.into_iter()
-            .map(|(label, x)| view! {
-                <tr>
-                    <th scope="row">{label}</th>
-                    <td class="num">{count(locale, x.decided)}</td>
-                    <td class="num">{count(locale, x.overturned)}</td>
-                    <td class="num">{rate(locale, x)}</td>
-                </tr>
+            .map(|(label, x)| {
+                view! {
+                    <tr>
+                        <th scope="row">{label}</th>
+                        <td class="num">{count(locale, x.decided)}</td>
+                        <td class="num">{count(locale, x.overturned)}</td>
+                        <td class="num">{rate(locale, x)}</td>
+                    </tr>
+                }
             })
             .collect_view()
     };
-    let rate_columns = || vec![
-        (locale.t("transparency.col_what"), false),
-        (locale.t("transparency.col_decided"), true),
-        (locale.t("transparency.col_overturned"), true),
-        (locale.t("transparency.col_rate"), true),
-    ];
-    let rules_rates = rate_rows(r.by_rule.iter().map(|((s, rule), x)| (format!("{rule} · {}", page.names.get(locale, &format!("{s}/{rule}"))), x)).collect());
-    let version_rates = rate_rows(r.by_version.iter().map(|((s, rule, v), x)| (format!("{s} · {rule} · {}", locale.t_with("rule.version_n", &[("n", &v.to_string())])), x)).collect());
-    let authority_rates = rate_rows(r.by_authority.iter().map(|(a, x)| (page.names.get(locale, a), x)).collect());
+    let rate_columns = || {
+        vec![
+            (locale.t("transparency.col_what"), false),
+            (locale.t("transparency.col_decided"), true),
+            (locale.t("transparency.col_overturned"), true),
+            (locale.t("transparency.col_rate"), true),
+        ]
+    };
+    let rules_rates = rate_rows(
+        r.by_rule
+            .iter()
+            .map(|((s, rule), x)| (format!("{rule} · {}", page.names.get(locale, &format!("{s}/{rule}"))), x))
+            .collect(),
+    );
+    let version_rates = rate_rows(
+        r.by_version
+            .iter()
+            .map(|((s, rule, v), x)| {
+                (format!("{s} · {rule} · {}", locale.t_with("rule.version_n", &[("n", &v.to_string())])), x)
+            })
+            .collect(),
+    );
+    let authority_rates =
+        rate_rows(r.by_authority.iter().map(|(a, x)| (page.names.get(locale, a), x)).collect());
     let body_rates = rate_rows(r.by_body.iter().map(|(b, x)| (page.names.get(locale, b), x)).collect());
     let listings = r
         .listings
         .iter()
-        .map(|((l, a), x)| view! {
-            <tr>
-                <th scope="row">{page.names.get(locale, l)}</th>
-                <td>{page.names.get(locale, a)}</td>
-                <td class="num">{count(locale, x.listed)}</td>
-                <td class="num">{count(locale, x.lifted)}</td>
-            </tr>
+        .map(|((l, a), x)| {
+            view! {
+                <tr>
+                    <th scope="row">{page.names.get(locale, l)}</th>
+                    <td>{page.names.get(locale, a)}</td>
+                    <td class="num">{count(locale, x.listed)}</td>
+                    <td class="num">{count(locale, x.lifted)}</td>
+                </tr>
+            }
         })
         .collect_view();
     let repeals = if r.repeals.is_empty() {
@@ -496,7 +590,12 @@ fn view(page: &TransparencyPage, ctx: &PageContext) -> Html<String> {
             }).collect_view()}</ul>
         })
     };
-    let challenges = simple(r.rule_challenges.iter().map(|(status, n)| (locale.t(&format!("transparency.challenge_{status}")), *n)).collect());
+    let challenges = simple(
+        r.rule_challenges
+            .iter()
+            .map(|(status, n)| (locale.t(&format!("transparency.challenge_{status}")), *n))
+            .collect(),
+    );
     let main = view! {
         <h1>{title.clone()}</h1>
         <p class="lead">{locale.t("transparency.intro")}</p>
@@ -580,7 +679,9 @@ fn month_chart(locale: Locale, r: &Report) -> impl IntoView {
     const W: f64 = 640.0;
     const H: f64 = 200.0;
     let shown = |n: i64| if n < SUPPRESS_BELOW { 0 } else { n };
-    let max = r.months.iter().map(|m| shown(m.records_added).max(shown(m.decisions))).max().unwrap_or(0).max(1) as f64;
+    let max =
+        r.months.iter().map(|m| shown(m.records_added).max(shown(m.decisions))).max().unwrap_or(0).max(1)
+            as f64;
     let slot = W / r.months.len().max(1) as f64;
     let bars = r
         .months
