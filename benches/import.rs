@@ -27,13 +27,9 @@ use anyhow::Context;
 use chrono::{Duration, Utc};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use recourse::{
-    api::{files, files::Format, rows::Defaults},
     db::{DatabaseUrl, Db, Dialect},
     domain::{AuthorityId, SubjectId},
-    store::{
-        audit::Actor,
-        import::{Importer, Mode, Origin, Summary},
-    },
+    store::import::Mode,
 };
 use sqlx::{AnyConnection, Connection, Executor};
 
@@ -214,4 +210,3 @@ fn write_file(path: &Path, members: &[SubjectId], events: usize, round: u64) -> 
     out.flush()?;
     Ok(())
 }
-

@@ -16,26 +16,18 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
-use chrono::{DateTime, Duration as Span, SubsecRound, TimeZone, Utc};
-use rand::{rngs::StdRng, Rng, SeedableRng};
+use chrono::{Duration as Span, SubsecRound, Utc};
 use recourse::{
-    auth::password::{self, NewPassword},
     db::{DatabaseUrl, Db},
-    domain::{Fact, RuleCode, Source, SubjectId},
-    http::{self, AppState, Config},
-    store::{
-        accounts::{self, Role},
-        catalogue,
-        records::{self, Provenance},
-        register::{self, Subject, SubjectKind},
-    },
+    store::{accounts, catalogue, records, register},
 };
-use sqlx::{AnyConnection, Connection, Executor};
 use tokio::runtime::Runtime;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{create_database, drop_database, fetch, hammer, percentile, seed_subject, serve, sign_in, CLIENTS};
+use support::{
+    create_database, drop_database, fetch, hammer, percentile, seed_subject, serve, sign_in, CLIENTS,
+};
 
 /// The public page measured beside a static server (it changes only with the catalogue).
 const PUBLIC_PAGE: &str = "/rules/rongcheng";

@@ -233,4 +233,3 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<(SchemeId, Vec<SubjectId>)> {
     tx.commit().await?;
     Ok((id, ids))
 }
-

@@ -47,8 +47,11 @@ fn main() -> anyhow::Result<()> {
     );
     sqlx::any::install_default_drivers();
     let server = tokio::runtime::Builder::new_multi_thread().thread_name("server").enable_all().build()?;
-    let load =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("load").enable_all().build()?;
+    let load = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("load")
+        .enable_all()
+        .build()?;
     println!(
         "Rongcheng scale: {subjects} subjects × {records} records = {} events · {CLIENTS} clients · \
          {:.1} s measured per page · {} cores",
@@ -84,7 +87,14 @@ struct Scale {
 }
 
 impl Scale {
-    fn run(&self, server: &Runtime, load: &Runtime, url: &str, label: &str, dir: &Path) -> anyhow::Result<()> {
+    fn run(
+        &self,
+        server: &Runtime,
+        load: &Runtime,
+        url: &str,
+        label: &str,
+        dir: &Path,
+    ) -> anyhow::Result<()> {
         let db = server.block_on(async {
             let db = Db::connect(&DatabaseUrl::parse(url)?).await?;
             db.migrate().await?;
@@ -123,7 +133,8 @@ impl Scale {
                 })?;
                 let url = format!("{address}{path}");
                 load.block_on(hammer(&client, &url, None, (self.measure / 4).min(Duration::from_secs(2))));
-                let (mut latencies, elapsed, errors) = load.block_on(hammer(&client, &url, None, self.measure));
+                let (mut latencies, elapsed, errors) =
+                    load.block_on(hammer(&client, &url, None, self.measure));
                 latencies.sort_unstable();
                 println!(
                     "{label}: {page:<20} {:>7.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} requests, {errors} errors)",
@@ -169,7 +180,8 @@ impl Scale {
     async fn repeal(&self, db: &Db, label: &str) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut tx = db.pool.begin().await?;
-        let scheme = catalogue::scheme_by_code(&mut tx, "rongcheng").await?.context("the Rongcheng scheme")?;
+        let scheme =
+            catalogue::scheme_by_code(&mut tx, "rongcheng").await?.context("the Rongcheng scheme")?;
         let done = repeal::repeal_rule(
             &mut tx,
             scheme.scheme.id(),
@@ -197,7 +209,10 @@ impl Scale {
 fn write_file(path: &PathBuf, subjects: &[SubjectId], records: usize, part: usize) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(part as u64);
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(out, "subject_id,scheme,rule_code,occurred_at,points,external_ref,recorded_by,source,evidence_ref")?;
+    writeln!(
+        out,
+        "subject_id,scheme,rule_code,occurred_at,points,external_ref,recorded_by,source,evidence_ref"
+    )?;
     let now = Utc::now();
     for (s, subject) in subjects.iter().enumerate() {
         for r in 0..records {

@@ -14,8 +14,8 @@ use recourse::{
     api::{files, files::Format, rows::Defaults},
     auth::password::{self, NewPassword},
     db::Db,
-    http::{self, AppState, Config},
     domain::{AuthorityId, Fact, RuleCode, Source, SubjectId},
+    http::{self, AppState, Config},
     store::{
         accounts::{self, Role},
         audit::Actor,
@@ -211,7 +211,12 @@ pub fn env_number(name: &str, default: usize) -> usize {
 }
 
 /// Imports `file` as the API does; returns the report and the seconds it took.
-pub async fn import(db: &Db, authority: AuthorityId, mode: Mode, file: &Path) -> anyhow::Result<(Summary, f64)> {
+pub async fn import(
+    db: &Db,
+    authority: AuthorityId,
+    mode: Mode,
+    file: &Path,
+) -> anyhow::Result<(Summary, f64)> {
     let origin = Origin { authority, actor: Actor::cli("bench"), account: None, format: "csv" };
     let defaults = Defaults { recorded_by: "bench".into(), source: "import:csv".into() };
     let started = Instant::now();

@@ -912,9 +912,6 @@ async fn notify_touched(
 ) -> Result<(), StoreError> {
     let ids: Vec<(String, String)> =
         touched.iter().map(|((subject, _), event)| (subject.to_string(), event.to_string())).collect();
-    if !sql::is_sqlite(conn) {
-        return postgres::notify_each(conn, NoticeKind::EventsImported.code(), &ids, to_micros(now)).await;
-    }
     let about: Vec<(&str, &str)> = ids.iter().map(|(s, e)| (s.as_str(), e.as_str())).collect();
     notices::notify_each(conn, NoticeKind::EventsImported, &about, now).await
 }

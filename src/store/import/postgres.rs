@@ -18,7 +18,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::super::{
     records::{self, Provenance, EVENT_COLUMNS},
-    to_micros, StoreError,
+    sql, to_micros, StoreError,
 };
 use crate::domain::{AuthorityId, Event, SchemeId, SubjectId};
 
@@ -34,7 +34,7 @@ pub(super) async fn memberships(
     now: i64,
     lock: bool,
 ) -> Result<(Vec<SubjectId>, Vec<SubjectId>), StoreError> {
-    let ids = text_array(subjects.iter().map(|s| s.to_string()));
+    let ids = sql::text_array(subjects.iter().map(|s| s.to_string()));
     // The rows are locked in the primary key's order (the index scan walks the array sorted),
     // so two imports lock in the same order, as before.
     let query = if lock {
@@ -44,7 +44,9 @@ pub(super) async fn memberships(
         )
         .bind(now)
     } else {
-        sqlx::query("SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id = ANY($2::text[])")
+        sqlx::query(
+            "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id = ANY($2::text[])",
+        )
     };
     let rows = query.bind(scheme.to_string()).bind(ids).fetch_all(&mut *conn).await?;
     let members = subject_ids(&rows)?;
@@ -52,9 +54,11 @@ pub(super) async fn memberships(
         return Ok((members.clone(), members));
     }
     let enrolled: HashSet<SubjectId> = members.iter().copied().collect();
-    let missing = text_array(subjects.iter().filter(|s| !enrolled.contains(s)).map(|s| s.to_string()));
-    let rows =
-        sqlx::query("SELECT id FROM subjects WHERE id = ANY($1::text[])").bind(missing).fetch_all(&mut *conn).await?;
+    let missing = sql::text_array(subjects.iter().filter(|s| !enrolled.contains(s)).map(|s| s.to_string()));
+    let rows = sqlx::query("SELECT id FROM subjects WHERE id = ANY($1::text[])")
+        .bind(missing)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut known = subject_ids(&rows)?;
     known.extend(members.iter().copied());
     Ok((members, known))
@@ -78,7 +82,7 @@ pub(super) async fn existing(
     );
     let rows = sqlx::query(&sql)
         .bind(authority.to_string())
-        .bind(text_array(references.iter().copied()))
+        .bind(sql::text_array(references.iter().copied()))
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(|r| Ok(records::event_from_row(r)?.event)).collect()
@@ -87,8 +91,12 @@ pub(super) async fn existing(
 /// Inserts checked events: their reference claims (`event_references`, the guard that keeps
 /// references unique across subjects) first, then the records, each table's rows as columns of
 /// arrays, one statement per [`INSERT_ROWS`], each built while the one before it runs.
-pub(super) async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Result<(), sqlx::Error> {
-    const REFERENCES: &str = "INSERT INTO event_references (authority_id, external_ref, subject_id, event_id) \
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    rows: &[(Event, Provenance)],
+) -> Result<(), sqlx::Error> {
+    const REFERENCES: &str =
+        "INSERT INTO event_references (authority_id, external_ref, subject_id, event_id) \
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])";
     const EVENTS: &str = "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, \
          occurred_at, recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind) \
@@ -108,7 +116,7 @@ pub(super) async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)
             query = query.bind(column);
         }
         let (written, following) =
-            crate::store::sql::overlapped(query.execute(&mut *conn), || batches.next().map(columns)).await;
+            sql::overlapped(query.execute(&mut *conn), || batches.next().map(columns)).await;
         written?;
         next = following;
     }
@@ -118,7 +126,7 @@ pub(super) async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)
 /// A batch of rows as the array literals of each table's columns: the reference claims' four,
 /// the records' fourteen (in the order of [`records::bind_record`]).
 fn columns(batch: &[(Event, Provenance)]) -> ([String; 4], [String; 14]) {
-    let text = |f: &dyn Fn(&(Event, Provenance)) -> String| text_array(batch.iter().map(f));
+    let text = |f: &dyn Fn(&(Event, Provenance)) -> String| sql::text_array(batch.iter().map(f));
     let number = |f: &dyn Fn(&(Event, Provenance)) -> i64| {
         let mut out = String::with_capacity(batch.len() * 17 + 2);
         out.push('{');
@@ -154,61 +162,4 @@ fn columns(batch: &[(Event, Provenance)]) -> ([String; 4], [String; 14]) {
         text(&|(e, _)| e.kind.code().to_string()),
     ];
     (refs, events)
-}
-
-/// One notice per `(subject, event)` pair, of kind `kind`, in one statement per
-/// [`INSERT_ROWS`] (the same rows `notices::notify_each` writes).
-pub(super) async fn notify_each(
-    conn: &mut AnyConnection,
-    kind: &str,
-    about: &[(String, String)],
-    at: i64,
-) -> Result<(), StoreError> {
-    for batch in about.chunks(INSERT_ROWS) {
-        sqlx::query(
-            "INSERT INTO notices (id, subject_id, kind, event_id, created_at) \
-             SELECT n.id, n.subject_id, $1, n.event_id, $2 FROM unnest($3::text[], $4::text[], $5::text[]) \
-             AS n (id, subject_id, event_id)",
-        )
-        .bind(kind)
-        .bind(at)
-        .bind(text_array(batch.iter().map(|_| uuid::Uuid::now_v7().to_string())))
-        .bind(text_array(batch.iter().map(|(s, _)| s.as_str())))
-        .bind(text_array(batch.iter().map(|(_, e)| e.as_str())))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// `items` as a PostgreSQL array literal of text, every element quoted (so none is read as
-/// `NULL`), with `"` and `\` escaped.
-fn text_array<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
-    let mut out = String::from("{");
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('"');
-        for c in item.as_ref().chars() {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out.push('"');
-    }
-    out.push('}');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn array_literals_quote_and_escape_every_element() {
-        assert_eq!(text_array(["a", "NULL", "say \"hi\"", "back\\slash", "{,}"].iter()), r#"{"a","NULL","say \"hi\"","back\\slash","{,}"}"#);
-        assert_eq!(text_array(std::iter::empty::<&str>()), "{}");
-    }
 }
