@@ -27,19 +27,15 @@ use anyhow::Context;
 use chrono::{Duration, Utc};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use recourse::{
-    api::{files, files::Format, rows::Defaults},
     db::{DatabaseUrl, Db, Dialect},
     domain::{AuthorityId, SubjectId},
-    store::{
-        audit::Actor,
-        import::{Importer, Mode, Origin, Summary},
-    },
+    store::import::Mode,
 };
 use sqlx::{AnyConnection, Connection, Executor};
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{enrol, env_number, import, memory};
 
 fn main() -> anyhow::Result<()> {
     let events = env_number("RECOURSE_BENCH_IMPORT_EVENTS", 1_000_000);
@@ -160,16 +156,6 @@ async fn run(
     Ok(())
 }
 
-/// Imports `file` as the API does; returns the report and the seconds it took.
-async fn import(db: &Db, authority: AuthorityId, mode: Mode, file: &Path) -> anyhow::Result<(Summary, f64)> {
-    let origin = Origin { authority, actor: Actor::cli("bench"), account: None, format: "csv" };
-    let defaults = Defaults { recorded_by: "bench".into(), source: "import:csv".into() };
-    let started = Instant::now();
-    let importer = Importer::start(db, origin, mode, false, Utc::now()).await?;
-    let summary = files::import_file(importer, Format::Csv, defaults, file.to_path_buf()).await?;
-    Ok((summary, started.elapsed().as_secs_f64()))
-}
-
 /// After an import: on SQLite, waits for the background checkpoint that copies the import's log
 /// back into the database file (and says how long that took); then prints the memory and the
 /// size of the database.
@@ -201,38 +187,6 @@ async fn settled(label: &str, db: &Db, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `count` new subjects enrolled in the Rongcheng scheme, written with multi-row statements.
-async fn enrol(db: &Db, count: usize) -> anyhow::Result<Vec<SubjectId>> {
-    let scheme: String =
-        sqlx::query_scalar("SELECT id FROM schemes WHERE code = 'rongcheng'").fetch_one(&db.pool).await?;
-    let now = recourse::store::to_micros(Utc::now() - Duration::days(400));
-    let ids: Vec<SubjectId> = (0..count).map(|_| SubjectId::new()).collect();
-    let mut tx = db.pool.begin().await?;
-    for batch in ids.chunks(500) {
-        let values: Vec<String> =
-            (0..batch.len()).map(|i| format!("(${}, 'person', ${}, $1)", 2 * i + 2, 2 * i + 3)).collect();
-        let sql =
-            format!("INSERT INTO subjects (id, kind, display_name, created_at) VALUES {}", values.join(", "));
-        let mut query = sqlx::query(&sql).bind(now);
-        for (i, id) in batch.iter().enumerate() {
-            query = query.bind(id.to_string()).bind(format!("Bench Subject {i}"));
-        }
-        query.execute(&mut *tx).await?;
-        let values: Vec<String> = (0..batch.len()).map(|i| format!("(${}, $1, $2, $2)", i + 3)).collect();
-        let sql = format!(
-            "INSERT INTO scheme_memberships (subject_id, scheme_id, joined_at, last_write_at) VALUES {}",
-            values.join(", ")
-        );
-        let mut query = sqlx::query(&sql).bind(&scheme).bind(now);
-        for id in batch {
-            query = query.bind(id.to_string());
-        }
-        query.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(ids)
-}
-
 /// A CSV file of `events` traffic tickets spread over `members`, each with its own reference
 /// (`BENCH{round}-…`: the files of two rounds share none).
 fn write_file(path: &Path, members: &[SubjectId], events: usize, round: u64) -> anyhow::Result<()> {
@@ -255,18 +209,4 @@ fn write_file(path: &Path, members: &[SubjectId], events: usize, round: u64) -> 
     }
     out.flush()?;
     Ok(())
-}
-
-/// The process's peak and current resident memory (Linux), against the server's budget.
-fn memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let mb = |key: &str| -> u64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .unwrap_or(0)
-            / 1024
-    };
-    format!("resident memory: peak {} MB, now {} MB (target ≤ 300 MB)", mb("VmHWM:"), mb("VmRSS:"))
 }

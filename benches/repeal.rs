@@ -26,7 +26,10 @@ use recourse::{
         repeal, to_micros,
     },
 };
-use sqlx::{AnyConnection, Connection, Executor};
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{create_database, drop_database};
 
 /// Rows per seeding statement.
 const BATCH: usize = 1_000;
@@ -230,20 +233,4 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<(SchemeId, Vec<SubjectId>)> {
     .await?;
     tx.commit().await?;
     Ok((id, ids))
-}
-
-async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
-    let mut admin = AnyConnection::connect(admin_url).await.context("PostgreSQL admin connection")?;
-    admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
-    admin.close().await?;
-    let mut url = url::Url::parse(admin_url).context("RECOURSE_TEST_POSTGRES_URL is a URL")?;
-    url.set_path(name);
-    Ok(url.to_string())
-}
-
-async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
-    let mut admin = AnyConnection::connect(admin_url).await.context("PostgreSQL admin connection")?;
-    admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
-    admin.close().await?;
-    Ok(())
 }

@@ -38,6 +38,8 @@ use crate::{
     store::accounts::AccountId,
 };
 
+mod postgres;
+
 /// Good-rows imports commit after this many rows.
 pub const COMMIT_ROWS: u64 = 50_000;
 /// A commit of this many new rows or more has its log copied back into the database file by a
@@ -408,11 +410,18 @@ impl Importer {
             }
         }
         let now = to_micros(self.now);
+        let postgres = self.db.dialect == Dialect::Postgres;
         let conn = self.tx().await?;
         let lookup = sql::params(conn) - 2;
         for (scheme, mut subjects) in wanted {
             subjects.sort_unstable();
             subjects.dedup();
+            if postgres {
+                let (enrolled, exist) = postgres::memberships(conn, scheme, &subjects, now, lock).await?;
+                members.extend(enrolled.into_iter().map(|s| (s, scheme)));
+                known.extend(exist);
+                continue;
+            }
             for batch in subjects.chunks(lookup) {
                 if lock {
                     // Sorted, so two imports lock in the same order.
@@ -476,9 +485,17 @@ impl Importer {
         let mut refs: Vec<&str> = rows.iter().map(|(_, n)| n.external_ref.trim()).collect();
         refs.sort_unstable();
         refs.dedup();
-        let authority = self.origin.authority.to_string();
+        let postgres = self.db.dialect == Dialect::Postgres;
+        let authority = self.origin.authority;
         let conn = self.tx().await?;
         let mut found = HashMap::new();
+        if postgres {
+            for event in postgres::existing(conn, authority, &refs).await? {
+                found.insert(event.external_ref.clone(), event);
+            }
+            return Ok(found);
+        }
+        let authority = authority.to_string();
         for batch in refs.chunks(sql::params(conn) - 1) {
             let sql = sql::positional(
                 conn,
@@ -813,6 +830,9 @@ type BindRow = for<'q> fn(
 /// their reference claims (`event_references`, the guard that keeps references unique across
 /// subjects), then the records.
 async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Result<(), StoreError> {
+    if !sql::is_sqlite(conn) {
+        return postgres::insert(conn, rows).await.map_err(conflict);
+    }
     insert_rows(
         conn,
         rows,
@@ -855,17 +875,22 @@ async fn insert_rows(
         let (written, following) =
             sql::overlapped(query.execute(&mut *conn), || batches.next().map(bind)).await;
         next = following;
-        written.map_err(|e| match e {
-            // Another write took one of these references a moment ago; the caller re-sends.
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
-                "an external reference of this chunk was recorded by another request at the same \
-                 time; nothing of the chunk was recorded, send it again"
-                    .into(),
-            ),
-            other => other.into(),
-        })?;
+        written.map_err(conflict)?;
     }
     Ok(())
+}
+
+/// An insert's error, as the import reports it.
+fn conflict(e: sqlx::Error) -> StoreError {
+    match e {
+        // Another write took one of these references a moment ago; the caller re-sends.
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
+            "an external reference of this chunk was recorded by another request at the same \
+             time; nothing of the chunk was recorded, send it again"
+                .into(),
+        ),
+        other => other.into(),
+    }
 }
 
 /// One insert statement with its batch of rows bound.

@@ -112,6 +112,25 @@ pub async fn notify_each(
     about: &[(&str, &str)],
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    if !sql::is_sqlite(conn) {
+        // PostgreSQL: columns of arrays, one statement per 10,000 notices (an import or a
+        // repeal sends one to every subject it touched).
+        for batch in about.chunks(10_000) {
+            sqlx::query(
+                "INSERT INTO notices (id, subject_id, kind, event_id, created_at) \
+                 SELECT n.id, n.subject_id, $1, n.event_id, $2 \
+                 FROM unnest($3::text[], $4::text[], $5::text[]) AS n (id, subject_id, event_id)",
+            )
+            .bind(kind.code())
+            .bind(to_micros(at))
+            .bind(sql::text_array(batch.iter().map(|_| Uuid::now_v7().to_string())))
+            .bind(sql::text_array(batch.iter().map(|(s, _)| *s)))
+            .bind(sql::text_array(batch.iter().map(|(_, e)| *e)))
+            .execute(&mut *conn)
+            .await?;
+        }
+        return Ok(());
+    }
     for batch in about.chunks(sql::rows_per_statement(3)) {
         let values: Vec<String> = (0..batch.len())
             .map(|i| format!("(${}, ${}, $1, ${}, $2)", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i))

@@ -119,7 +119,8 @@ pub async fn repeal_rule(
 
     let void_reason = format!("Rule {code} was repealed: {reason}");
     let decision_ref = format!("repeal:{code}");
-    for chunk in voided.chunks(sql::rows_per_statement(2)) {
+    let per_statement = if sql::is_sqlite(conn) { sql::rows_per_statement(2) } else { VOIDS_PER_ARRAY };
+    for chunk in voided.chunks(per_statement) {
         insert_voids(conn, chunk, actor, &void_reason, &decision_ref, now).await?;
     }
     // One notice per subject, about the first of their records voided (targets come by subject).
@@ -171,6 +172,10 @@ async fn insert_voids(
     decision_ref: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let ids: Vec<String> = targets.iter().map(|_| EventId::new().to_string()).collect();
+    if !sql::is_sqlite(conn) {
+        return insert_voids_postgres(conn, &ids, targets, actor, reason, decision_ref, now).await;
+    }
     // Each void's reference claim first (see `records::claim_reference`).
     let sql = format!(
         "INSERT INTO event_references (authority_id, external_ref, subject_id, event_id) \
@@ -178,7 +183,6 @@ async fn insert_voids(
          FROM (VALUES {}) AS v JOIN events e ON e.id = v.column2",
         sql::rows(1, 2, targets.len())
     );
-    let ids: Vec<String> = targets.iter().map(|_| EventId::new().to_string()).collect();
     let mut claim = sqlx::query(&sql);
     for (id, (event, _)) in ids.iter().zip(targets) {
         claim = claim.bind(id).bind(event);
@@ -199,6 +203,58 @@ async fn insert_voids(
         insert = insert.bind(id).bind(event);
     }
     let done = insert.execute(&mut *conn).await?;
+    if done.rows_affected() != targets.len() as u64 {
+        return Err(StoreError::corrupt("a repeal's target vanished"));
+    }
+    Ok(())
+}
+
+/// Voids written per statement on PostgreSQL, where the targets go as arrays.
+const VOIDS_PER_ARRAY: usize = 10_000;
+
+/// [`insert_voids`] on PostgreSQL: the same two statements over arrays of (void id, target,
+/// subject), joined on the target's key (its subject and id), so a repeal touching every subject
+/// takes two statements per [`VOIDS_PER_ARRAY`] voids instead of two per 128 (see
+/// `store::import::postgres`).
+async fn insert_voids_postgres(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    targets: &[(String, String)],
+    actor: &Actor,
+    reason: &str,
+    decision_ref: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let voids = sql::text_array(ids.iter());
+    let events = sql::text_array(targets.iter().map(|(event, _)| event));
+    let subjects = sql::text_array(targets.iter().map(|(_, subject)| subject));
+    const TARGETS: &str = "FROM unnest($1::text[], $2::text[], $3::text[]) AS v (id, target, subject) \
+         JOIN events e ON e.subject_id = v.subject AND e.id = v.target";
+    sqlx::query(&format!(
+        "INSERT INTO event_references (authority_id, external_ref, subject_id, event_id) \
+         SELECT e.authority_id, 'repeal:' || e.id, e.subject_id, v.id {TARGETS}"
+    ))
+    .bind(&voids)
+    .bind(&events)
+    .bind(&subjects)
+    .execute(&mut *conn)
+    .await?;
+    let done = sqlx::query(&format!(
+        "INSERT INTO events (id, subject_id, scheme_id, rule_version_id, rule_code, points, occurred_at, \
+         recorded_at, authority_id, recorded_by, source, evidence_ref, external_ref, kind, target_event_id, \
+         reason, decision_ref) \
+         SELECT v.id, e.subject_id, e.scheme_id, e.rule_version_id, e.rule_code, 0, $4, $4, e.authority_id, \
+         $5, 'rule repeal', $6, 'repeal:' || e.id, 'void', e.id, $7, $6 {TARGETS}"
+    ))
+    .bind(&voids)
+    .bind(&events)
+    .bind(&subjects)
+    .bind(to_micros(now))
+    .bind(&actor.label)
+    .bind(decision_ref)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
     if done.rows_affected() != targets.len() as u64 {
         return Err(StoreError::corrupt("a repeal's target vanished"));
     }

@@ -149,6 +149,27 @@ pub fn rows(first: usize, columns: usize, rows: usize) -> String {
     out
 }
 
+/// `items` as a PostgreSQL array literal of text, every element quoted (so none is read as
+/// `NULL`), with `"` and `\` escaped.
+pub fn text_array<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.as_ref().chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +200,13 @@ mod tests {
         assert_eq!(got, 7);
         let (got, ()) = overlapped(async { 3 }, || ()).await;
         assert_eq!(got, 3, "a query ready at once is returned as is");
+    }
+
+    #[test]
+    fn array_literals_quote_and_escape_every_element() {
+        let items = ["a", "NULL", "say \"hi\"", "back\\slash", "{,}"];
+        assert_eq!(text_array(items.iter()), r#"{"a","NULL","say \"hi\"","back\\slash","{,}"}"#);
+        assert_eq!(text_array(std::iter::empty::<&str>()), "{}");
     }
 
     #[test]
