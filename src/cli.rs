@@ -76,7 +76,8 @@ struct KeyArgs {
 
 impl KeyArgs {
     fn load(&self, database_url: &str) -> Result<crate::signing::InstanceKey, CliError> {
-        let path = self.signing_key_file.clone().unwrap_or_else(|| crate::signing::default_path(database_url));
+        let path =
+            self.signing_key_file.clone().unwrap_or_else(|| crate::signing::default_path(database_url));
         crate::signing::load_or_create(&path).map_err(|e| CliError::Refused(e.to_string()))
     }
 }
@@ -283,12 +284,16 @@ async fn audit(command: AuditCommand) -> Result<(), CliError> {
             let db = open(&args.database_url).await?;
             let started = std::time::Instant::now();
             let mut conn = db.pool.acquire().await.map_err(crate::db::DbError::from)?;
-            let report = store::chain::verify(&mut conn).await.map_err(|e| CliError::Refused(e.to_string()))?;
+            let report =
+                store::chain::verify(&mut conn).await.map_err(|e| CliError::Refused(e.to_string()))?;
             let since = report
                 .started_at
                 .map(|at| store::from_micros(at).to_rfc3339())
                 .unwrap_or_else(|| "never (the migration has not run)".into());
-            println!("Chained since {since}; {} audit rows before that are not chained.", report.unchained_rows);
+            println!(
+                "Chained since {since}; {} audit rows before that are not chained.",
+                report.unchained_rows
+            );
             println!(
                 "Checked {} audit rows in {} chains, {} records and {} tree heads in {:.2} s.",
                 report.rows,
@@ -304,7 +309,10 @@ async fn audit(command: AuditCommand) -> Result<(), CliError> {
                 println!("The audit log verifies.");
                 Ok(())
             } else {
-                Err(CliError::Refused(format!("the audit log does not verify: {} mismatches", report.problems.len())))
+                Err(CliError::Refused(format!(
+                    "the audit log does not verify: {} mismatches",
+                    report.problems.len()
+                )))
             }
         }
         AuditCommand::VerifyExport { file } => {

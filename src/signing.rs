@@ -72,7 +72,8 @@ pub fn load_or_create(path: &Path) -> Result<InstanceKey, SigningError> {
     let io = |source| SigningError::Io { path: path.display().to_string(), source };
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let bytes = hex::decode(text.trim()).map_err(|_| SigningError::Malformed(path.display().to_string()))?;
+            let bytes =
+                hex::decode(text.trim()).map_err(|_| SigningError::Malformed(path.display().to_string()))?;
             let seed: [u8; 32] =
                 bytes.try_into().map_err(|_| SigningError::Malformed(path.display().to_string()))?;
             Ok(InstanceKey { key: SigningKey::from_bytes(&seed), path: path.to_path_buf() })
@@ -108,7 +109,8 @@ fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Whether `signature_hex` is `public_hex`'s signature of `message`.
 pub fn verify(public_hex: &str, message: &[u8], signature_hex: &str) -> bool {
-    let Ok(Ok(public)) = hex::decode(public_hex).map(|b| <[u8; 32]>::try_from(b.as_slice()).map(|_| b)) else {
+    let Ok(Ok(public)) = hex::decode(public_hex).map(|b| <[u8; 32]>::try_from(b.as_slice()).map(|_| b))
+    else {
         return false;
     };
     let Ok(public) = VerifyingKey::from_bytes(&public.try_into().expect("32 bytes")) else { return false };

@@ -26,13 +26,22 @@ async fn the_audit_log_verifies_and_names_what_was_altered() {
         altered["audit_chain"]["rows"][0]["detail"] = serde_json::json!("{}");
         assert!(!chain::verify_export(&altered).0.is_empty());
 
-        let event: String = sqlx::query_scalar("SELECT id FROM events LIMIT 1").fetch_one(&mut *conn).await.unwrap();
-        sqlx::query("UPDATE events SET points = points + 1 WHERE id = $1").bind(&event).execute(&mut *conn).await.unwrap();
+        let event: String =
+            sqlx::query_scalar("SELECT id FROM events LIMIT 1").fetch_one(&mut *conn).await.unwrap();
+        sqlx::query("UPDATE events SET points = points + 1 WHERE id = $1")
+            .bind(&event)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
         let row: String = sqlx::query_scalar("SELECT id FROM audit_log WHERE chain = 'catalogue' LIMIT 1")
             .fetch_one(&mut *conn)
             .await
             .unwrap();
-        sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = $1").bind(&row).execute(&mut *conn).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = $1")
+            .bind(&row)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
         let report = chain::verify(&mut conn).await.unwrap();
         let text = report.problems.join("\n");
         assert!(text.contains(&format!("event {event}: altered")), "{}: {text}", app.label);

@@ -212,8 +212,7 @@ pub fn imported_event(event: &crate::domain::Event, provenance: &super::records:
         Value::Null,
         Value::Null,
     ];
-    let fields: Vec<Value> =
-        EVENTS.columns.iter().zip(values).map(|((c, _), v)| json!([c, v])).collect();
+    let fields: Vec<Value> = EVENTS.columns.iter().zip(values).map(|((c, _), v)| json!([c, v])).collect();
     json!([EVENTS.name, fields])
 }
 
@@ -244,12 +243,23 @@ pub struct ChainedRow {
 impl ChainedRow {
     /// The canonical encoding of the row's content.
     pub fn canonical(&self) -> Value {
-        json!(["audit_log", [
-            ["id", self.id], ["chain", self.chain], ["seq", self.seq], ["at", self.at],
-            ["account_id", self.account_id], ["actor", self.actor], ["origin", self.origin],
-            ["action", self.action], ["target_kind", self.target_kind], ["target_id", self.target_id],
-            ["detail", self.detail], ["records", self.records]
-        ]])
+        json!([
+            "audit_log",
+            [
+                ["id", self.id],
+                ["chain", self.chain],
+                ["seq", self.seq],
+                ["at", self.at],
+                ["account_id", self.account_id],
+                ["actor", self.actor],
+                ["origin", self.origin],
+                ["action", self.action],
+                ["target_kind", self.target_kind],
+                ["target_id", self.target_id],
+                ["detail", self.detail],
+                ["records", self.records]
+            ]
+        ])
     }
 
     pub fn content(&self) -> Hash {
@@ -283,7 +293,8 @@ fn records_json(records: &[(String, Hash)]) -> String {
     Value::Array(records.iter().map(|(r, h)| json!([r, hex::encode(h)])).collect()).to_string()
 }
 
-const ROW_COLUMNS: &str = "id, chain, seq, at, account_id, actor, origin, action, target_kind, target_id, detail, \
+const ROW_COLUMNS: &str =
+    "id, chain, seq, at, account_id, actor, origin, action, target_kind, target_id, detail, \
      records, content_digest, prev_digest, digest";
 
 fn row_from(r: &AnyRow) -> Result<ChainedRow, StoreError> {
@@ -462,11 +473,15 @@ pub async fn records_of(
     for table in TABLES {
         let rows = match at {
             Some(at) => {
-                sqlx::query(&format!("{} WHERE subject_id = $1 AND {} = $2 ORDER BY id", table.select(), table.time))
-                    .bind(subject)
-                    .bind(at)
-                    .fetch_all(&mut *conn)
-                    .await?
+                sqlx::query(&format!(
+                    "{} WHERE subject_id = $1 AND {} = $2 ORDER BY id",
+                    table.select(),
+                    table.time
+                ))
+                .bind(subject)
+                .bind(at)
+                .fetch_all(&mut *conn)
+                .await?
             }
             None => {
                 sqlx::query(&format!("{} WHERE subject_id = $1 ORDER BY id", table.select()))
@@ -727,7 +742,9 @@ pub async fn produce_tree_head(
 ) -> Result<Option<TreeHead>, StoreError> {
     let mut tx = db.begin_write().await?;
     let conn: &mut AnyConnection = &mut tx;
-    sqlx::query("UPDATE audit_chain_state SET tree_lock = tree_lock + 1 WHERE id = 1").execute(&mut *conn).await?;
+    sqlx::query("UPDATE audit_chain_state SET tree_lock = tree_lock + 1 WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
     let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM audit_tree_heads")
         .fetch_one(&mut *conn)
         .await?;
@@ -774,7 +791,10 @@ pub async fn produce_tree_head(
     for batch in moved.chunks(sql::INSERT_PARAMS / 3) {
         let statement = sql::positional(
             &tx,
-            format!("INSERT INTO audit_tree_leaves (tree_number, chain, seq) VALUES {}", sql::rows(1, 3, batch.len())),
+            format!(
+                "INSERT INTO audit_tree_leaves (tree_number, chain, seq) VALUES {}",
+                sql::rows(1, 3, batch.len())
+            ),
         );
         let mut query = sqlx::query(&statement);
         for (chain, seq) in batch {
@@ -800,7 +820,9 @@ pub fn spawn_tree_heads(db: crate::db::Db, key: InstanceKey, every: std::time::D
     tokio::spawn(async move {
         loop {
             match produce_tree_head(&db, &key, Utc::now()).await {
-                Ok(Some(head)) => tracing::info!(number = head.number, size = head.size, "signed a tree head"),
+                Ok(Some(head)) => {
+                    tracing::info!(number = head.number, size = head.size, "signed a tree head")
+                }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "producing a tree head failed; trying again later"),
             }
@@ -833,7 +855,9 @@ fn head_from(r: &AnyRow) -> Result<TreeHead, StoreError> {
 
 /// When chaining started (microseconds), if the migration ran.
 pub async fn started_at(conn: &mut AnyConnection) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT started_at FROM audit_chain_state WHERE id = 1").fetch_optional(&mut *conn).await?)
+    Ok(sqlx::query_scalar("SELECT started_at FROM audit_chain_state WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -871,12 +895,14 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
         while let Some(row) = rows.try_next().await? {
             let id: String = row.try_get(0)?;
             let time: i64 = row.try_get(time_index)?;
-            records.insert(table.reference(&id), (digest_of(&table.canonical(&row)?), time >= started, false));
+            records
+                .insert(table.reference(&id), (digest_of(&table.canonical(&row)?), time >= started, false));
         }
     }
     report.records = records.len() as u64;
     // 2. The tree heads' leaves, whose digests the walk keeps.
-    let leaves = sqlx::query("SELECT tree_number, chain, seq FROM audit_tree_leaves").fetch_all(&mut *conn).await?;
+    let leaves =
+        sqlx::query("SELECT tree_number, chain, seq FROM audit_tree_leaves").fetch_all(&mut *conn).await?;
     let mut leaves_of: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
     let mut wanted: HashMap<(String, i64), Option<String>> = HashMap::new();
     for r in &leaves {
@@ -885,12 +911,13 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
         leaves_of.entry(n).or_default().push((chain, seq));
     }
     // 3. The chains.
-    report.unchained_rows =
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log WHERE chain IS NULL").fetch_one(&mut *conn).await?
-            as u64;
+    report.unchained_rows = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log WHERE chain IS NULL")
+        .fetch_one(&mut *conn)
+        .await? as u64;
     let mut ends: HashMap<String, (i64, String)> = HashMap::new();
     {
-        let statement = format!("SELECT {ROW_COLUMNS} FROM audit_log WHERE chain IS NOT NULL ORDER BY chain, seq, id");
+        let statement =
+            format!("SELECT {ROW_COLUMNS} FROM audit_log WHERE chain IS NOT NULL ORDER BY chain, seq, id");
         let mut rows = sqlx::query(&statement).fetch(&mut *conn);
         let mut current: Option<(String, i64, String)> = None; // chain, last seq, last digest
         while let Some(r) = rows.try_next().await? {
@@ -918,13 +945,17 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
                 _ => false,
             };
             if !linked {
-                report.problems.push(format!("{name}: altered, its digest does not follow from the row before"));
+                report
+                    .problems
+                    .push(format!("{name}: altered, its digest does not follow from the row before"));
             }
             match serde_json::from_str::<Vec<(String, String)>>(&row.records) {
                 Ok(list) => {
                     for (reference, digest) in list {
                         match records.get_mut(&reference) {
-                            None => report.problems.push(format!("{}: removed (covered by {name})", describe(&reference))),
+                            None => report
+                                .problems
+                                .push(format!("{}: removed (covered by {name})", describe(&reference))),
                             Some((actual, _, covered)) => {
                                 *covered = true;
                                 if hex::encode(*actual) != digest {
@@ -964,7 +995,9 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
             Some((s, _)) => report.problems.push(format!(
                 "chain {chain}: its head is #{seq} but the log ends at #{s}; rows were removed or altered"
             )),
-            None => report.problems.push(format!("chain {chain}: its head is #{seq} but the log holds none of its rows")),
+            None => report
+                .problems
+                .push(format!("chain {chain}: its head is #{seq} but the log holds none of its rows")),
         }
         headed.insert(chain);
     }
@@ -972,9 +1005,11 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
         report.problems.push(format!("chain {chain}: rows without a chain head"));
     }
     // 5. Tree heads, rebuilt in order from their leaves.
-    let heads = sqlx::query("SELECT number, at, size, root, public_key, signature FROM audit_tree_heads ORDER BY number")
-        .fetch_all(&mut *conn)
-        .await?;
+    let heads = sqlx::query(
+        "SELECT number, at, size, root, public_key, signature FROM audit_tree_heads ORDER BY number",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let mut state: BTreeMap<String, i64> = BTreeMap::new();
     let mut expected_number = 1;
     for r in &heads {
@@ -1068,7 +1103,9 @@ pub async fn export(conn: &mut AnyConnection, subject: &str) -> Result<Value, St
 /// The latest tree head and the inclusion proof of `chain`'s head in it, if it holds the chain.
 async fn proof_for(conn: &mut AnyConnection, chain: &str) -> Result<(Value, Value), StoreError> {
     for _ in 0..3 {
-        let Some(head) = tree_heads(conn, 1).await?.into_iter().next() else { return Ok((Value::Null, Value::Null)) };
+        let Some(head) = tree_heads(conn, 1).await?.into_iter().next() else {
+            return Ok((Value::Null, Value::Null));
+        };
         let (leaves, hashes) = sorted_leaves(current_leaves(conn).await?);
         if hex::encode(root(&hashes)) != head.root {
             continue; // a tree head was produced between the two reads
@@ -1096,7 +1133,12 @@ pub fn verify_export(file: &Value) -> (Vec<String>, String) {
     let mut problems = Vec::new();
     let rows: Vec<ChainedRow> = match field.get("rows").cloned().map(serde_json::from_value) {
         Some(Ok(rows)) => rows,
-        _ => return (vec!["the file holds no readable audit chain (field audit_chain.rows)".into()], String::new()),
+        _ => {
+            return (
+                vec!["the file holds no readable audit chain (field audit_chain.rows)".into()],
+                String::new(),
+            )
+        }
     };
     let records = field.get("records").and_then(Value::as_object).cloned().unwrap_or_default();
     let mut prev = hex::encode(GENESIS);
@@ -1142,7 +1184,13 @@ pub fn verify_export(file: &Value) -> (Vec<String>, String) {
                 .map(|p| p.iter().filter_map(|h| h.as_str().and_then(unhex)).collect());
             match (digests.get(&seq), path, unhex(&head.root)) {
                 (Some(digest), Some(path), Some(root)) => {
-                    if !verify_inclusion(index, head.size as u64, &leaf_hash(&chain, seq, digest), &path, &root) {
+                    if !verify_inclusion(
+                        index,
+                        head.size as u64,
+                        &leaf_hash(&chain, seq, digest),
+                        &path,
+                        &root,
+                    ) {
                         problems.push(format!(
                             "tree head #{}: the chain's row #{seq} is not in it (inclusion proof fails)",
                             head.number

@@ -26,9 +26,8 @@ use uuid::Uuid;
 
 use super::{
     audit::Actor,
-    chain,
     catalogue::{self, SchemeContext},
-    mandates,
+    chain, mandates,
     notices::{self, NoticeKind},
     records::{self, Provenance, EVENT_COLUMNS},
     sql, to_micros, StoreError,

@@ -150,8 +150,18 @@ pub async fn repeal_rule(
     audit::write(conn, actor, "rule.repeal", "rule", &target, detail.clone(), now).await?;
     // And one row in each subject's chain, covering the records the repeal wrote for them.
     let subject_ids: Vec<String> = subjects.iter().map(ToString::to_string).collect();
-    super::chain::write_subjects(conn, actor, "rule.repeal", "rule", &target, &detail, now, &subject_ids, false)
-        .await?;
+    super::chain::write_subjects(
+        conn,
+        actor,
+        "rule.repeal",
+        "rule",
+        &target,
+        &detail,
+        now,
+        &subject_ids,
+        false,
+    )
+    .await?;
     Ok(Repealed { versions, events_voided: voided.len(), subjects: subjects.len() })
 }
 
