@@ -35,6 +35,51 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Check the tamper-evident audit log (README, "Checking the record").
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute every digest from the tables, every chain and every tree head signature; exit 1
+    /// naming each row that does not match.
+    Verify(DbArgs),
+    /// Check a subject's JSON export offline: their chain, the signed tree head and the proof
+    /// that the chain is in it.
+    VerifyExport {
+        /// The exported file (recourse-my-data.json).
+        file: PathBuf,
+    },
+    /// Sign a tree head now (when any chain moved since the last one).
+    TreeHead {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct KeyArgs {
+    /// The instance's Ed25519 signing key; created when missing. Default: beside an SQLite
+    /// database (`<file>.signing-key`), else `recourse-signing.key` in the working directory.
+    #[arg(long, env = crate::signing::KEY_FILE_ENV)]
+    signing_key_file: Option<PathBuf>,
+    /// Minutes between signed tree heads of the audit log (1 to 10080).
+    #[arg(long, env = "RECOURSE_TREE_HEAD_MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=10_080))]
+    tree_head_minutes: u64,
+}
+
+impl KeyArgs {
+    fn load(&self, database_url: &str) -> Result<crate::signing::InstanceKey, CliError> {
+        let path =
+            self.signing_key_file.clone().unwrap_or_else(|| crate::signing::default_path(database_url));
+        crate::signing::load_or_create(&path).map_err(|e| CliError::Refused(e.to_string()))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +164,8 @@ struct ServeArgs {
     db: DbArgs,
     #[command(flatten)]
     web: WebArgs,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 #[derive(Args, Debug)]
@@ -128,6 +175,8 @@ struct DemoArgs {
     database_url: String,
     #[command(flatten)]
     web: WebArgs,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 #[derive(Args, Debug)]
@@ -184,7 +233,8 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Serve(args) => {
             let db = open(&args.db.database_url).await?;
             db.migrate().await?;
-            serve(db, args.web).await
+            let key = args.key.load(&args.db.database_url)?;
+            serve(db, args.web, key, args.key.tree_head_minutes).await
         }
         Command::Migrate(args) => {
             let db = open(&args.database_url).await?;
@@ -211,8 +261,13 @@ async fn run(command: Command) -> Result<(), CliError> {
                     account.who
                 );
             }
-            serve(db, args.web).await
+            let key = args.key.load(&args.database_url)?;
+            store::chain::produce_tree_head(&db, &key, chrono::Utc::now())
+                .await
+                .map_err(|e| CliError::Refused(format!("signing the first tree head failed: {e}")))?;
+            serve(db, args.web, key, args.key.tree_head_minutes).await
         }
+        Command::Audit { command } => audit(command).await,
         Command::DistributionPlan => {
             for statement in crate::store::distribution::citus_statements() {
                 println!("{statement}");
@@ -223,14 +278,90 @@ async fn run(command: Command) -> Result<(), CliError> {
     }
 }
 
+async fn audit(command: AuditCommand) -> Result<(), CliError> {
+    match command {
+        AuditCommand::Verify(args) => {
+            let db = open(&args.database_url).await?;
+            let started = std::time::Instant::now();
+            let mut conn = db.pool.acquire().await.map_err(crate::db::DbError::from)?;
+            let report =
+                store::chain::verify(&mut conn).await.map_err(|e| CliError::Refused(e.to_string()))?;
+            let since = report
+                .started_at
+                .map(|at| store::from_micros(at).to_rfc3339())
+                .unwrap_or_else(|| "never (the migration has not run)".into());
+            println!(
+                "Chained since {since}; {} audit rows before that are not chained.",
+                report.unchained_rows
+            );
+            println!(
+                "Checked {} audit rows in {} chains, {} records and {} tree heads in {:.2} s.",
+                report.rows,
+                report.chains,
+                report.records,
+                report.tree_heads,
+                started.elapsed().as_secs_f64()
+            );
+            for problem in &report.problems {
+                println!("MISMATCH {problem}");
+            }
+            if report.holds() {
+                println!("The audit log verifies.");
+                Ok(())
+            } else {
+                Err(CliError::Refused(format!(
+                    "the audit log does not verify: {} mismatches",
+                    report.problems.len()
+                )))
+            }
+        }
+        AuditCommand::VerifyExport { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Refused(format!("could not read {}: {e}", file.display())))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| CliError::Refused(format!("{} is not JSON: {e}", file.display())))?;
+            let (problems, summary) = store::chain::verify_export(&value);
+            println!("{summary}");
+            for problem in &problems {
+                println!("MISMATCH {problem}");
+            }
+            if problems.is_empty() {
+                println!("The export's audit chain verifies.");
+                Ok(())
+            } else {
+                Err(CliError::Refused(format!("the export does not verify: {} mismatches", problems.len())))
+            }
+        }
+        AuditCommand::TreeHead { db: args, key } => {
+            let db = open(&args.database_url).await?;
+            let key = key.load(&args.database_url)?;
+            match store::chain::produce_tree_head(&db, &key, chrono::Utc::now())
+                .await
+                .map_err(|e| CliError::Refused(e.to_string()))?
+            {
+                Some(head) => println!("Tree head #{} over {} chains: {}", head.number, head.size, head.root),
+                None => println!("No chain moved since the last tree head; none signed."),
+            }
+            Ok(())
+        }
+    }
+}
+
 async fn open(raw_url: &str) -> Result<Db, CliError> {
     let url = DatabaseUrl::parse(raw_url)?;
     Ok(Db::connect(&url).await?)
 }
 
-async fn serve(db: Db, web: WebArgs) -> Result<(), CliError> {
+async fn serve(
+    db: Db,
+    web: WebArgs,
+    key: crate::signing::InstanceKey,
+    tree_head_minutes: u64,
+) -> Result<(), CliError> {
     // Imports left running by a server that is gone are marked interrupted, now and from time to time.
     store::import::watch_for_interrupted(db.clone());
+    // A signed tree head of the audit log now and every so often (safe with several servers).
+    store::chain::spawn_tree_heads(db.clone(), key, std::time::Duration::from_secs(tree_head_minutes * 60));
     let limits = web.limits();
     let config = Config {
         secure_cookies: web.secure_cookies,

@@ -166,6 +166,21 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
         office: demo_reviewer(&mut tx, "demo-reviewer-2", bodies.1, Some(traffic)).await?,
     };
     decided::seed(&mut tx, &deciders, now).await?;
+    // The seed writes records directly, as they were in the past: one audit row in each
+    // subject's chain covers them all, so the demo database verifies (`recourse audit verify`).
+    let subjects: Vec<String> = sqlx::query_scalar("SELECT id FROM subjects").fetch_all(&mut *tx).await?;
+    crate::store::chain::write_subjects(
+        &mut tx,
+        &Actor::cli("demo"),
+        "demo.seed",
+        "instance",
+        "demo",
+        &serde_json::json!({ "subjects": subjects.len() }),
+        now,
+        &subjects,
+        true,
+    )
+    .await?;
     tx.commit().await?;
     Ok(seeded)
 }

@@ -20,4 +20,5 @@ pub mod error;
 pub mod http;
 pub mod i18n;
 pub mod pages;
+pub mod signing;
 pub mod store;

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
-use uuid::Uuid;
 
 use super::{from_micros, to_micros, StoreError};
+
 use crate::store::accounts::AccountId;
 
 /// Who performed a write, and from where.
@@ -45,7 +45,9 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// Appends one audit row inside the caller's transaction.
+/// Appends one audit row inside the caller's transaction, to its chain (`store::chain`): the
+/// subject's when the target concerns one subject, covering the records the transaction wrote
+/// for them, else the catalogue's.
 pub async fn write(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -55,22 +57,18 @@ pub async fn write(
     detail: serde_json::Value,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, account_id, actor, origin, action, target_kind, target_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    super::chain::write_one(
+        conn,
+        actor.account.map(|a| a.0.to_string()),
+        &actor.label,
+        &actor.origin,
+        action,
+        target_kind,
+        target_id,
+        detail.to_string(),
+        at,
     )
-    .bind(Uuid::now_v7().to_string())
-    .bind(to_micros(at))
-    .bind(actor.account.map(|a| a.0.to_string()))
-    .bind(&actor.label)
-    .bind(&actor.origin)
-    .bind(action)
-    .bind(target_kind)
-    .bind(target_id)
-    .bind(detail.to_string())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The newest audit rows, newest first, at most `limit`; `before` pages back by time.

@@ -64,6 +64,11 @@ pub const PLAN: &[(&str, Placement)] = &[
     ("sessions", Own { column: "id_hash", with: None }),
     ("sign_in_failures", Own { column: "id", with: None }),
     ("audit_log", Own { column: "id", with: None }),
+    // The audit chains (`store::chain`): one head row per chain, the tree heads and their leaves.
+    ("audit_chain_heads", Own { column: "chain", with: None }),
+    ("audit_chain_state", Reference),
+    ("audit_tree_heads", Reference),
+    ("audit_tree_leaves", Own { column: "tree_number", with: None }),
     ("imports", Own { column: "id", with: None }),
     ("import_problems", Own { column: "import_id", with: Some("imports") }),
 ];

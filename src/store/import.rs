@@ -25,9 +25,9 @@ use sqlx::{pool::PoolConnection, Any, AnyConnection, Executor, Row};
 use uuid::Uuid;
 
 use super::{
-    audit::{self, Actor},
+    audit::Actor,
     catalogue::{self, SchemeContext},
-    mandates,
+    chain, mandates,
     notices::{self, NoticeKind},
     records::{self, Provenance, EVENT_COLUMNS},
     sql, to_micros, StoreError,
@@ -520,26 +520,21 @@ impl Importer {
     /// Writes the chunk's records, notices, audit row and progress, and commits.
     async fn commit(&mut self, more: More) -> Result<(), StoreError> {
         let Some(tx) = self.conn.as_deref_mut().filter(|_| self.in_tx) else { return Ok(()) };
-        insert(tx, &std::mem::take(&mut self.pending)).await?;
+        let pending = std::mem::take(&mut self.pending);
+        insert(tx, &pending).await?;
         notify_touched(tx, &self.touched, self.now).await?;
         self.touched.clear();
         self.locked.clear();
         if self.since_commit > 0 {
-            audit::write(
-                tx,
-                &self.origin.actor,
-                "import.record",
-                "import",
-                &self.summary.import_id.to_string(),
-                serde_json::json!({
-                    "authority": self.origin.authority.to_string(),
-                    "recorded": self.since_commit,
-                    "rows_done": self.summary.rows,
-                    "mode": self.mode.code(),
-                }),
-                self.now,
-            )
-            .await?;
+            // One audit row per subject of the chunk, in that subject's chain (`store::chain`).
+            let detail = serde_json::json!({
+                "authority": self.origin.authority.to_string(),
+                "recorded": self.since_commit,
+                "rows_done": self.summary.rows,
+                "mode": self.mode.code(),
+            });
+            let import = self.summary.import_id.to_string();
+            chain::write_import_chunk(tx, &self.origin.actor, &import, &detail, self.now, &pending).await?;
         }
         progress_row(tx, &self.summary, "running").await?;
         tx.execute("COMMIT").await?;

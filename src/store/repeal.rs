@@ -142,21 +142,28 @@ pub async fn repeal_rule(
     let kept =
         catalogue::RuleRepeal { rule_code: code.clone(), repealed_at: now, reason: reason.to_string() };
     catalogue::insert_repeal(conn, scheme, &kept).await?;
-    audit::write(
+    let target = format!("{}/{code}", ctx.scheme().code());
+    let detail = serde_json::json!({
+        "scheme": ctx.scheme().code(),
+        "rule_code": code.as_str(),
+        "versions": version_ids,
+        "events_voided": voided.len(),
+        "subjects": subjects.len(),
+        "appeals_closed": appeals_closed,
+    });
+    audit::write(conn, actor, "rule.repeal", "rule", &target, detail.clone(), now).await?;
+    // And one row in each subject's chain, covering the records the repeal wrote for them.
+    let subject_ids: Vec<String> = subjects.iter().map(ToString::to_string).collect();
+    super::chain::write_subjects(
         conn,
         actor,
         "rule.repeal",
         "rule",
-        &format!("{}/{code}", ctx.scheme().code()),
-        serde_json::json!({
-            "scheme": ctx.scheme().code(),
-            "rule_code": code.as_str(),
-            "versions": version_ids,
-            "events_voided": voided.len(),
-            "subjects": subjects.len(),
-            "appeals_closed": appeals_closed,
-        }),
+        &target,
+        &detail,
         now,
+        &subject_ids,
+        false,
     )
     .await?;
     Ok(Repealed { versions, events_voided: voided.len(), subjects: subjects.len() })

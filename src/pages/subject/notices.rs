@@ -268,6 +268,7 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
         "blacklist_entries": entries,
         "notices": inbox,
         "access_records": reads,
+        "audit_chain": crate::store::chain::export(&mut conn, &subject_id.to_string()).await?,
     }))
 }
 
