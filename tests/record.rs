@@ -341,6 +341,7 @@ async fn record_rongcheng(
     let mut conn = app.db.pool.acquire().await.unwrap();
     let scheme = catalogue::scheme_by_code(&mut conn, "rongcheng").await.unwrap().unwrap();
     let ctx = catalogue::context(&mut conn, scheme.scheme.id()).await.unwrap().unwrap();
+    let _ = records::enrol(&mut conn, &ctx, subject, Utc::now() - chrono::Duration::days(30)).await;
     drop(conn);
     let now = Utc::now();
     records::record_fact(
