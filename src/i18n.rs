@@ -66,6 +66,17 @@ impl Locale {
     pub fn t_with(self, key: &str, args: &[(&str, &str)]) -> String {
         args.iter().fold(self.t(key), |text, (name, value)| text.replace(&format!("%{{{name}}}"), value))
     }
+
+    /// The wording of `key` for a count of `n`: `<key>.one` for exactly one, else `<key>.other`,
+    /// with `%{n}` and the other placeholders filled in. Chinese has no grammatical plural, but
+    /// its `one` form still reads "this record" rather than "these 1 records".
+    pub fn t_count(self, key: &str, n: usize, args: &[(&str, &str)]) -> String {
+        let form = if n == 1 { "one" } else { "other" };
+        let count = n.to_string();
+        let mut all = vec![("n", count.as_str())];
+        all.extend_from_slice(args);
+        self.t_with(&format!("{key}.{form}"), &all)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Locale {
@@ -101,6 +112,16 @@ mod tests {
         assert_eq!(Locale::from_accept_language("fr-FR, zh;q=0.5"), Locale::ZhCn);
         assert_eq!(Locale::from_accept_language("zh-TW"), Locale::En);
         assert_eq!(Locale::from_accept_language(""), Locale::En);
+    }
+
+    #[test]
+    fn counts_pick_the_singular_only_for_one() {
+        let one = Locale::En.t_count("record.lift", 1, &[("grade", "A"), ("score", "1000")]);
+        let three = Locale::En.t_count("record.lift", 3, &[("grade", "A"), ("score", "1000")]);
+        assert!(one.contains("this record") && one.contains("1000") && !one.contains("these"), "{one}");
+        assert!(three.contains("these 3 records"), "{three}");
+        let zh = Locale::ZhCn.t_count("record.lift", 1, &[("grade", "A"), ("score", "1000")]);
+        assert!(!zh.contains("这1条") && zh.contains("1000"), "{zh}");
     }
 
     #[test]

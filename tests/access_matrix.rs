@@ -114,6 +114,7 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("POST", "/appeals/{id}/withdraw", [SignIn, Invalid, NotFound, NotFound, NotFound, NotFound]),
     ("POST", "/appeals/{id}/second-level", [SignIn, Invalid, NotFound, NotFound, NotFound, NotFound]),
     ("GET", "/appeals/{id}/evidence/{file}", [SignIn, Ok, NotFound, NotFound, Ok, NotFound]),
+    ("GET", "/appeals/{id}/decision", [SignIn, Ok, NotFound, NotFound, Ok, NotFound]),
     ("GET", "/review", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),
     ("GET", "/review/statistics", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),
     ("GET", "/review/appeals/{id}", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),

@@ -211,6 +211,179 @@ async fn a_subject_files_with_evidence_a_reviewer_upholds_and_the_subject_sees_t
 }
 
 #[tokio::test]
+async fn a_decision_has_a_printable_page_for_its_subject_and_reviewers_only() {
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        let liu = signed_in(&app, LIU).await;
+        let event = liu_event(&app, "COURT-01").await;
+        let before = liu_score(&app).await;
+        let path = file(&app, &liu, &event, &[]).await;
+        let sheet = format!("{path}/decision");
+        let (status, undecided) = get(&app, &liu, &sheet).await;
+        assert_eq!(status, StatusCode::OK, "{}", app.label);
+        assert!(undecided.contains("No decision has been made on this appeal yet."), "{undecided}");
+        let (_, appeal_page) = get(&app, &liu, &path).await;
+        assert!(
+            !appeal_page.contains(&format!("href=\"{sheet}\"")),
+            "no printable decision before one is made"
+        );
+
+        let reviewer = signed_in(&app, REVIEWER).await;
+        let review_path = format!("/review/appeals/{}", id_of(&path));
+        post(&app, &reviewer, &format!("{review_path}/claim"), &[]).await;
+        let (status, _, _) = post(
+            &app,
+            &reviewer,
+            &format!("{review_path}/decide"),
+            &[("outcome", "upheld"), ("reasons", REASONS)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        let after = liu_score(&app).await;
+
+        let (_, appeal_page) = get(&app, &liu, &path).await;
+        assert!(
+            appeal_page.contains(&format!("href=\"{sheet}\"")),
+            "the subject's appeal links to it: {appeal_page}"
+        );
+        let (_, review_page) = get(&app, &reviewer, &review_path).await;
+        assert!(review_page.contains(&format!("href=\"{sheet}\"")), "the reviewer's page links to it");
+
+        let reference = format!("A-{}", id_of(&path).replace('-', "")[24..].to_uppercase());
+        for (who, client, grade) in
+            [("subject", &liu, "Your grade"), ("reviewer", &reviewer, "The subject's grade")]
+        {
+            let (status, page) = get(&app, client, &sheet).await;
+            assert_eq!(status, StatusCode::OK, "{}: the {who} opens it", app.label);
+            assert!(page.contains(&format!("Decision on appeal {reference}")), "{who}: {page}");
+            assert!(page.contains("Upheld") && page.contains(REASONS), "{who}: the decision and its reasons");
+            assert!(page.contains("Rongcheng Credit Review Board"), "{who}: the reviewer body");
+            assert!(
+                page.contains(grade)
+                    && page.contains(&format!("({before}) before"))
+                    && page.contains(&format!("({after}) after")),
+                "{who}: {page}"
+            );
+            assert!(
+                page.contains("Decided by") && page.contains(&Utc::now().format("%Y").to_string()),
+                "{who}: the date"
+            );
+            assert!(page.contains("class=\"decision-sheet\""), "{who}");
+        }
+        let (_, access) = get(&app, &liu, "/record/access").await;
+        assert!(
+            access.contains("Reading the decision of appeal A-"),
+            "the reviewer's read is recorded: {access}"
+        );
+        let css = app.client.get(app.url("/style/recourse.css")).send().await.unwrap().text().await.unwrap();
+        assert!(css.contains("@media print") && css.contains(".site-header"), "a print stylesheet");
+
+        let other = signed_in(&app, ("demo-subject", "wang-fang-demo-2026")).await;
+        assert_eq!(get(&app, &other, &sheet).await.0, StatusCode::NOT_FOUND, "another subject");
+        let recorder = signed_in(&app, ("demo-recorder", "traffic-demo-2026")).await;
+        assert_eq!(get(&app, &recorder, &sheet).await.0, StatusCode::NOT_FOUND, "a recorder");
+    })
+    .await;
+}
+
+/// The text between `start` and the next `end` in `text`.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text.find(start).unwrap_or_else(|| panic!("{start:?} not in {text}")) + start.len();
+    &text[from..from + text[from..].find(end).unwrap()]
+}
+
+/// The Coastal component credit section of a record page.
+fn coastal(page: &str) -> &str {
+    &page[page.find(r#"id="scheme-coastal-credit""#).expect("the coastal section")..]
+}
+
+#[tokio::test]
+async fn the_form_says_when_a_decision_is_due_and_whether_the_record_stops_counting() {
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        let liu = signed_in(&app, LIU).await;
+
+        // Rongcheng suspends a disputed record.
+        let court = liu_event(&app, "COURT-01").await;
+        let (_, form) = get(&app, &liu, &format!("/appeals/new?event={court}")).await;
+        assert!(
+            form.contains("If you file today, a decision is due by") && form.contains("30 days from now"),
+            "{}: {form}",
+            app.label
+        );
+        assert!(form.contains("this record is suspended"), "{form}");
+        assert!(!form.contains("keeps counting"), "{form}");
+
+        // The coastal scheme keeps counting a disputed record.
+        let late = liu_event(&app, "PAY-LATE").await;
+        let (_, form) = get(&app, &liu, &format!("/appeals/new?event={late}")).await;
+        assert!(
+            form.contains("this record keeps counting towards your score while the appeal is open"),
+            "{form}"
+        );
+        let promised = between(&form, "a decision is due by ", ",").to_string();
+        let (_, zh) = {
+            let response = liu
+                .get(app.url(&format!("/appeals/new?event={late}")))
+                .header("accept-language", "zh-CN")
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        };
+        assert!(zh.contains("如果今天提交") && zh.contains("仍计入您的分数"), "{zh}");
+
+        let (_, before) = get(&app, &liu, "/record").await;
+        let score_before: i64 =
+            between(coastal(&before), r#"<span class="label">Score</span><strong>"#, "<").parse().unwrap();
+
+        let path = file(&app, &liu, &late, &[]).await;
+        let (_, appeal_page) = get(&app, &liu, &path).await;
+        assert!(
+            appeal_page.contains(&format!("A decision is due by {promised} (")),
+            "the promised date holds: {appeal_page}"
+        );
+
+        // Under appeal: still counting, marked, and the grade without it beside the grade that applies.
+        let (_, during) = get(&app, &liu, "/record").await;
+        let section = coastal(&during);
+        assert!(section.contains("Under appeal, still counting"), "{}: {section}", app.label);
+        let score_during: i64 =
+            between(section, r#"<span class="label">Score</span><strong>"#, "<").parse().unwrap();
+        assert_eq!(score_during, score_before, "the record keeps counting");
+        let without: i64 = between(section, "Without the records under appeal: score ", ",").parse().unwrap();
+        assert!(
+            without > score_during,
+            "a late payment taken out raises the score: {without} vs {score_during}"
+        );
+
+        // Upheld: the record is voided, and the score is what the page said it would be without it.
+        let reviewer = signed_in(&app, REVIEWER).await;
+        let review_path = format!("/review/appeals/{}", id_of(&path));
+        post(&app, &reviewer, &format!("{review_path}/claim"), &[]).await;
+        let (status, _, _) = post(
+            &app,
+            &reviewer,
+            &format!("{review_path}/decide"),
+            &[("outcome", "upheld"), ("reasons", REASONS)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        let (_, after) = get(&app, &liu, "/record").await;
+        let section = coastal(&after);
+        let score_after: i64 =
+            between(section, r#"<span class="label">Score</span><strong>"#, "<").parse().unwrap();
+        assert_eq!(
+            score_after, without,
+            "{}: the grade without the disputed record was the true one",
+            app.label
+        );
+        assert!(!section.contains("Without the records under appeal"), "nothing under appeal any more");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn bad_input_is_refused_clearly_and_changes_nothing() {
     for_each_database(|app| async move {
         seeded(&app).await;

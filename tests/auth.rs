@@ -31,7 +31,7 @@ async fn signing_in_with_the_right_password_leads_on_and_shows_who_is_signed_in(
 
         let response = sign_in_with(&app, &c, "Wang.Fang", PASSWORD).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", app.label);
-        assert_eq!(response.headers()[header::LOCATION], "/me");
+        assert_eq!(response.headers()[header::LOCATION], "/record", "a subject lands on their record");
         let me = c.get(app.url("/me")).send().await.unwrap();
         assert_eq!(me.status(), StatusCode::OK);
         assert_eq!(me.headers()[header::CACHE_CONTROL], "no-store", "signed-in pages are not cached");
@@ -91,10 +91,11 @@ async fn next_leads_only_to_local_paths() {
         let wang = person(&app.db, "wang.fang", Role::Subject).await;
         for (next, expected) in [
             ("/rules?x=1", "/rules?x=1"),
-            ("//evil.example/", "/me"),
-            ("https://evil.example/", "/me"),
-            ("/\\evil.example", "/me"),
-            ("", "/me"),
+            ("/me", "/me"),
+            ("//evil.example/", "/record"),
+            ("https://evil.example/", "/record"),
+            ("/\\evil.example", "/record"),
+            ("", "/record"),
         ] {
             let c = client();
             let response = post(
@@ -117,6 +118,38 @@ async fn next_leads_only_to_local_paths() {
         assert!(!page.contains(r#"value="//evil.example""#), "a foreign next is not even put in the form");
         let page = client().get(app.url("/sign-in?next=%2Fme")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains(r#"name="next" value="/me""#), "{page}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_role_lands_on_its_work_after_sign_in_unless_next_says_otherwise() {
+    for_each_database(|app| async move {
+        for (name, role, landing) in [
+            ("wang.fang", Role::Subject, "/record"),
+            ("li.recorder", Role::Recorder, "/recording"),
+            ("zhao.reviewer", Role::Reviewer, "/review"),
+            ("chen.admin", Role::Administrator, "/admin"),
+        ] {
+            let who = person(&app.db, name, role).await;
+            let c = client();
+            let response = sign_in_with(&app, &c, &who.username, PASSWORD).await;
+            assert_eq!(response.headers()[header::LOCATION], landing, "{}: {name}", app.label);
+            let first = c.get(app.url(landing)).send().await.unwrap();
+            assert_eq!(first.status(), StatusCode::OK, "{}: {name} may open {landing}", app.label);
+            let again = c.get(app.url("/sign-in")).send().await.unwrap();
+            assert_eq!(again.headers()[header::LOCATION], landing, "signed in already: straight to the work");
+
+            let c = client();
+            let response = post(
+                &app,
+                &c,
+                "/sign-in",
+                &[("username", &who.username), ("password", PASSWORD), ("next", "/me")],
+            )
+            .await;
+            assert_eq!(response.headers()[header::LOCATION], "/me", "{}: a safe next still wins", app.label);
+        }
     })
     .await;
 }

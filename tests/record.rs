@@ -316,3 +316,166 @@ async fn every_representative_of_an_organisation_sees_its_record() {
     })
     .await;
 }
+
+/// Records `rule` for `subject` in the demo Rongcheng scheme, by the authority holding its mandate.
+async fn record_rongcheng(
+    app: &TestApp,
+    subject: recourse::domain::SubjectId,
+    authority: &str,
+    rule: &str,
+    reference: &str,
+) {
+    use recourse::{
+        domain::{AuthorityId, Fact, RuleCode, Source},
+        store::{
+            catalogue,
+            records::{self, Provenance},
+        },
+    };
+    let authority: String = sqlx::query("SELECT id FROM authorities WHERE code = $1")
+        .bind(authority)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    let scheme = catalogue::scheme_by_code(&mut conn, "rongcheng").await.unwrap().unwrap();
+    let ctx = catalogue::context(&mut conn, scheme.scheme.id()).await.unwrap().unwrap();
+    let _ = records::enrol(&mut conn, &ctx, subject, Utc::now() - chrono::Duration::days(30)).await;
+    drop(conn);
+    let now = Utc::now();
+    records::record_fact(
+        &app.db,
+        &ctx,
+        Source {
+            subject,
+            scheme: ctx.scheme().id(),
+            authority: AuthorityId::parse(&authority).unwrap(),
+            external_ref: reference.into(),
+        },
+        Fact {
+            rule_code: RuleCode::parse(rule).unwrap(),
+            points: None,
+            occurred_at: now - chrono::Duration::days(3),
+        },
+        Provenance { recorded_by: "test".into(), source: "test".into(), evidence_ref: reference.into() },
+        now,
+    )
+    .await
+    .unwrap();
+}
+
+/// The "what would change my grade" part of the Rongcheng section of a record page.
+fn what_would_change(page: &str) -> &str {
+    let from = page.find("What would change my grade").expect("the what-if section");
+    &page[from..from + page[from..].find("<table").unwrap_or(page.len() - from)]
+}
+
+#[tokio::test]
+async fn only_records_whose_overturning_raises_the_grade_are_offered_in_the_right_number() {
+    use auth_support::{client, person, sign_in};
+    use recourse::store::accounts::Role;
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let who = person(&app.db, "zhou.min", Role::Subject).await;
+        let subject = who.subject.unwrap();
+        let c = client();
+        sign_in(&app, &c, &who).await;
+        let page = || async { c.get(app.url("/record")).send().await.unwrap().text().await.unwrap() };
+
+        // +30 for courage: 1030, AA. Overturning it would change the grade, for the worse.
+        record_rongcheng(&app, subject, "rc-civil", "HEROIC-01", "WHATIF-1").await;
+        let first = page().await;
+        let part = what_would_change(&first);
+        assert!(
+            part.contains("Overturning any single record would not raise your grade."),
+            "{}: {part}",
+            app.label
+        );
+        assert!(!part.contains("HEROIC-01"), "a positive record is not offered as worth contesting: {part}");
+
+        // −100 for a court judgment: 930, B. Only the judgment is worth contesting, and it is one record.
+        record_rongcheng(&app, subject, "rc-court", "COURT-01", "WHATIF-2").await;
+        let second = page().await;
+        let part = what_would_change(&second);
+        assert!(
+            part.contains("If this record were overturned, your grade would rise:"),
+            "{}: {part}",
+            app.label
+        );
+        assert!(part.contains("Overturning this record would lift your grade to AA (score 1030)"), "{part}");
+        assert!(part.contains("COURT-01") && !part.contains("HEROIC-01"), "{part}");
+        assert!(!part.contains("these 1"), "{part}");
+
+        // A second judgment: 830, C; either judgment alone would lift it, and the wording counts them.
+        record_rongcheng(&app, subject, "rc-court", "COURT-01", "WHATIF-3").await;
+        let third = page().await;
+        let part = what_would_change(&third);
+        assert!(
+            part.contains("If any one of these 2 records were overturned, your grade would rise:"),
+            "{part}"
+        );
+        assert!(!part.contains("HEROIC-01"), "{part}");
+
+        let zh = c
+            .get(app.url("/record"))
+            .header("accept-language", "zh-CN")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(zh.contains("如果以下2条记录中的任一条被撤销") && !zh.contains("这1条"), "{zh}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_lifted_entry_says_how_and_when_it_ended_not_how_to_get_off() {
+    use auth_support::{client, person, sign_in};
+    use recourse::store::accounts::{self, Role};
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        // Zhao Lei's listing was lifted after he paid; let an account of his read it.
+        let zhao = person(&app.db, "zhao.lei", Role::Subject).await;
+        let row = sqlx::query(
+            "SELECT b.subject_id, b.id FROM blacklist_entries b JOIN subjects s ON s.id = b.subject_id \
+             WHERE s.display_name = 'Zhao Lei'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        let (subject, entry): (String, String) = (row.get(0), row.get(1));
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        accounts::link(
+            &mut conn,
+            zhao.id.0,
+            Some(recourse::domain::SubjectId::parse(&subject).unwrap()),
+            None,
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        let c = client();
+        sign_in(&app, &c, &zhao).await;
+        let page =
+            c.get(app.url(&format!("/record/entries/{entry}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("How this entry ended"), "{}: {page}", app.label);
+        assert!(page.contains("Lifted on ") && page.contains("It restricts nothing any more."), "{page}");
+        assert!(
+            !page.contains("How to get off the list") && !page.contains("Pay "),
+            "no way off a lifted entry: {page}"
+        );
+
+        // Wang Fang's entry is in force: it still says how to get off.
+        let wang = client();
+        let response = auth_support::sign_in_with(&app, &wang, "demo-subject", "wang-fang-demo-2026").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let id = ids(&app, ENTRIES_OF, "demo-subject").await.remove(0);
+        let page =
+            wang.get(app.url(&format!("/record/entries/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("How to get off the list") && !page.contains("How this entry ended"), "{page}");
+    })
+    .await;
+}

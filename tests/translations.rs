@@ -26,7 +26,8 @@ fn keys_of(file: &str) -> BTreeSet<String> {
     keys
 }
 
-/// Keys passed as literals to `.t("…")` or `.t_with("…", …)` anywhere in `src/`.
+/// Keys passed as literals to `.t("…")` or `.t_with("…", …)` anywhere in `src/`; a key counted
+/// with `.t_count("…", n, …)` needs both its `one` and `other` forms.
 fn keys_used_in(dir: &Path, out: &mut BTreeSet<String>) {
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -39,6 +40,12 @@ fn keys_used_in(dir: &Path, out: &mut BTreeSet<String>) {
                     let rest = &text[at + marker.len()..];
                     out.insert(rest[..rest.find('"').unwrap()].to_string());
                 }
+            }
+            for (at, _) in text.match_indices(".t_count(\"") {
+                let rest = &text[at + ".t_count(\"".len()..];
+                let key = &rest[..rest.find('"').unwrap()];
+                out.insert(format!("{key}.one"));
+                out.insert(format!("{key}.other"));
             }
         }
     }

@@ -3,6 +3,7 @@
 // after; a reviewer of the recording authority is refused; a second-level review goes to
 // another reviewer. Each test contests a different record of Liu Yang, whom no other spec uses.
 import { expect, test, type Page } from '@playwright/test';
+import { LANDING } from './helpers';
 
 const LIU = ['demo-liu', 'liu-yang-demo-2026'] as const;
 const REVIEWER = ['demo-reviewer', 'review-demo-2026'] as const;
@@ -15,7 +16,7 @@ async function signIn(page: Page, [username, password]: readonly [string, string
   await page.getByLabel('Sign-in name').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/me$/);
+  await expect(page).toHaveURL(LANDING);
 }
 
 async function signOut(page: Page) {
@@ -30,6 +31,8 @@ async function fileOn(page: Page, rule: string, files: { name: string; mimeType:
   await expect(page).toHaveURL(/\/record\/events\//);
   await page.getByRole('link', { name: 'Contest this' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Contest this');
+  // Before filing, the form says when a decision is due.
+  await expect(page.getByText(/If you file today, a decision is due by \d+ \w+ \d{4}, \d+ days from now\./)).toBeVisible();
   await page.getByLabel('It did not happen').check();
   await page.getByLabel('Your statement').fill('The judgment behind this record was set aside; see the attached order.');
   if (files.length) await page.getByLabel('Evidence (optional)').setInputFiles(files);
@@ -81,8 +84,37 @@ test('a subject files with evidence, a reviewer claims and upholds, the subject 
   await expect(page.getByText(REASONS)).toBeVisible();
   await expect(page.getByText(/Your grade: .+ before, .+ after\./)).toBeVisible();
   await expect(page.getByText(/Decided by reviewer, Rongcheng Credit Review Board/)).toBeVisible();
+  // The decision has a page to print or keep.
+  await page.getByRole('link', { name: 'Printable decision' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Decision on appeal ${reference}`);
+  await expect(page.getByText(REASONS)).toBeVisible();
+  await expect(page.getByText(/Your grade: .+ before, .+ after\./)).toBeVisible();
+  await expect(page.getByText(/Decided by reviewer, Rongcheng Credit Review Board, on \d+ \w+ \d{4}/)).toBeVisible();
+  await page.emulateMedia({ media: 'print' });
+  await expect(page.locator('header.site-header')).toBeHidden();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await page.emulateMedia({ media: 'screen' });
   await page.goto('/notices');
   await expect(page.getByRole('link', { name: 'An appeal of yours was decided' }).first()).toBeVisible();
+});
+
+test('where a record keeps counting while disputed, the form says so and the record shows both grades', async ({ page }) => {
+  await signIn(page, LIU);
+  await page.goto('/record');
+  const coastal = page.getByRole('region', { name: 'Coastal component credit score' });
+  await expect(coastal.getByText('Under appeal, still counting')).toHaveCount(0);
+  await coastal.locator('table.derivation').getByRole('link', { name: 'PAY-LATE', exact: true }).last().click();
+  await page.getByRole('link', { name: 'Contest this' }).click();
+  await expect(page.getByText(/If you file today, a decision is due by/)).toBeVisible();
+  await expect(page.getByText(/this record keeps counting towards your score while the appeal is open/)).toBeVisible();
+  await page.getByLabel('It did not happen').check();
+  await page.getByLabel('Your statement').fill('I paid this bill on time; the bank has confirmed its error.');
+  await page.getByRole('button', { name: 'File the appeal' }).click();
+  await expect(page).toHaveURL(/\/appeals\/[0-9a-f-]+\?done=filed$/);
+
+  await page.goto('/record');
+  await expect(coastal.getByText('Under appeal, still counting')).toBeVisible();
+  await expect(coastal.getByText(/Without the records under appeal: score \d+, grade \w+\./)).toBeVisible();
 });
 
 test('a disguised file and an empty statement are refused and nothing is filed', async ({ page }) => {

@@ -1,16 +1,16 @@
 // Signing in and out, a wrong password, and the invitation flow, with JavaScript off: plain HTML
 // forms, the server answering each post with a page or a redirect.
 import { expect, test, type Page } from '@playwright/test';
-import { screenshots, setLocale } from './helpers';
+import { LANDING, screenshots, setLocale } from './helpers';
 
 /** The demo accounts `recourse demo` creates (src/demo.rs), with the role shown on their page. */
 const DEMO = [
-  { username: 'demo-subject', password: 'wang-fang-demo-2026', who: 'Wang Fang', role: 'Subject' },
-  { username: 'demo-org', password: 'harbour-demo-2026', who: 'Rongcheng Harbour Logistics Co., Ltd.', role: 'Subject' },
-  { username: 'demo-recorder', password: 'traffic-demo-2026', who: 'Rongcheng Traffic Police', role: 'Recorder' },
-  { username: 'demo-credit', password: 'credit-demo-2026', who: 'Coastal Credit Bureau', role: 'Recorder' },
-  { username: 'demo-reviewer', password: 'review-demo-2026', who: 'reviewer', role: 'Reviewer' },
-  { username: 'demo-admin', password: 'admin-demo-2026', who: 'administrator', role: 'Administrator' },
+  { username: 'demo-subject', password: 'wang-fang-demo-2026', who: 'Wang Fang', role: 'Subject', landing: '/record' },
+  { username: 'demo-org', password: 'harbour-demo-2026', who: 'Rongcheng Harbour Logistics Co., Ltd.', role: 'Subject', landing: '/record' },
+  { username: 'demo-recorder', password: 'traffic-demo-2026', who: 'Rongcheng Traffic Police', role: 'Recorder', landing: '/recording' },
+  { username: 'demo-credit', password: 'credit-demo-2026', who: 'Coastal Credit Bureau', role: 'Recorder', landing: '/recording' },
+  { username: 'demo-reviewer', password: 'review-demo-2026', who: 'reviewer', role: 'Reviewer', landing: '/review' },
+  { username: 'demo-admin', password: 'admin-demo-2026', who: 'administrator', role: 'Administrator', landing: '/admin' },
 ] as const;
 
 const EN = { name: 'Sign-in name', password: 'Password', submit: 'Sign in' };
@@ -22,15 +22,17 @@ async function fillSignIn(page: Page, username: string, password: string, labels
   await page.getByRole('main').getByRole('button', { name: labels.submit }).click();
 }
 
-async function signIn(page: Page, username: string, password: string) {
+async function signIn(page: Page, username: string, password: string, landing: RegExp = LANDING) {
   await page.goto('/sign-in');
   await fillSignIn(page, username, password);
-  await expect(page).toHaveURL(/\/me$/);
+  await expect(page).toHaveURL(landing);
 }
 
 for (const account of DEMO) {
-  test(`${account.username} signs in, sees who they are, and signs out`, async ({ page }) => {
-    await signIn(page, account.username, account.password);
+  test(`${account.username} signs in, lands on their work, sees who they are, and signs out`, async ({ page }) => {
+    await signIn(page, account.username, account.password, new RegExp(`${account.landing}$`));
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    await page.goto('/me');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your account');
     await expect(page.getByRole('main').getByText(account.role, { exact: true })).toBeVisible();
     const nav = page.getByRole('navigation', { name: 'Main' });
@@ -77,6 +79,13 @@ test('empty fields are named, and each message is tied to its field', async ({ p
   await expect(page).toHaveURL(/#password$/);
 });
 
+test('a recorder finds the import from their first page', async ({ page }) => {
+  await signIn(page, 'demo-recorder', 'traffic-demo-2026', /\/recording$/);
+  await page.getByRole('main').getByRole('link', { name: 'Import events from a file' }).click();
+  await expect(page).toHaveURL(/\/recording\/import$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Import events from a file');
+});
+
 test('signing in from a page that needed it comes back to that page', async ({ page }) => {
   await page.goto('/me');
   await expect(page).toHaveURL(/\/sign-in\?next=%2Fme$/);
@@ -93,7 +102,8 @@ test('signing in reads in Chinese', async ({ page, context }) => {
   await fillSignIn(page, 'nobody-here', 'not-the-password', ZH);
   await expect(page.getByRole('alert')).toContainText('登录名或密码不正确');
   await fillSignIn(page, 'demo-subject', 'wang-fang-demo-2026', ZH);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('您的账户');
+  await expect(page).toHaveURL(/\/record$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('我的记录');
   await expect(page.getByRole('navigation', { name: '主导航' }).getByRole('button', { name: '退出登录' })).toBeVisible();
 });
 
@@ -139,6 +149,8 @@ test('an administrator invites a new person, who sets a password, signs in and c
   await expect(newcomer).toHaveURL(/\/sign-in\?welcome=1$/);
   await expect(newcomer.getByRole('status')).toHaveText('Your password is set. Sign in with it now.');
   await fillSignIn(newcomer, username, chosen);
+  await expect(newcomer).toHaveURL(/\/review$/);
+  await newcomer.goto('/me');
   await expect(newcomer.getByRole('main').getByText('Reviewer', { exact: true })).toBeVisible();
 
   // Changing the password keeps this session.

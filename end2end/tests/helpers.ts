@@ -126,12 +126,16 @@ export function contrastRatio(a: string, b: string): number {
 }
 
 /** Signs in through the sign-in page and lands on the person's own page. */
+/** Where each role lands after signing in: its work (a subject's record, a recorder's subjects, a
+ * reviewer's queue, the administration hub). */
+export const LANDING = /\/(record|recording|review|admin)$/;
+
 export async function signIn(page: Page, username: string, password: string): Promise<void> {
   await page.goto('/sign-in');
   await page.locator('input[name=username]').fill(username);
   await page.locator('input[name=password]').fill(password);
   await page.locator('main form button[type=submit]').first().click();
-  await expect(page).toHaveURL(/\/me$/);
+  await expect(page).toHaveURL(LANDING);
 }
 
 /** Opens /admin signed out, signs in there as the demo administrator and lands back on /admin. */

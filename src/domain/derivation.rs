@@ -131,6 +131,21 @@ impl Derivation {
     }
 }
 
+/// The derivation as it would stand if every record disputed at `at` stopped counting, whatever
+/// the scheme's policy. Where records keep counting while disputed, this is the grade the subject
+/// would have without the records under appeal, shown beside the grade that applies. The same
+/// replay as [`derive`], under the suspending policy.
+pub fn derive_without_disputed(
+    scheme: &Scheme,
+    catalogue: &Catalogue,
+    events: &[Event],
+    disputes: &[Dispute],
+    at: DateTime<Utc>,
+) -> Derivation {
+    let suspending = scheme.with_dispute_policy(DisputePolicy::SuspendedWhileDisputed);
+    derive(&suspending, catalogue, events, disputes, at)
+}
+
 /// The full explanation of `scheme`'s score at `at` for one subject, whose records in any order
 /// are `events` and whose disputes are `disputes`.
 ///
@@ -568,6 +583,26 @@ mod tests {
         assert_eq!(during.not_counting[0].reason, Reason::SuspendedWhileDisputed { since: day(15) });
         let after = derive(&suspending, &cat, &events, &[dispute], day(40));
         assert_eq!(after.score, 920, "counts again once the dispute closes");
+    }
+
+    #[test]
+    fn without_disputed_takes_out_what_is_under_appeal_even_where_records_keep_counting() {
+        let cat = rongcheng_catalogue();
+        let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
+        let ticket = fact(&cat, 2, "TRAFFIC", -5, day(11), day(11));
+        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)) };
+        let events = [judgment, ticket];
+        let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
+        assert_eq!(keeps.score, 915, "the judgment keeps counting");
+        let without = derive_without_disputed(&rongcheng(), &cat, &events, &[dispute], day(20));
+        assert_eq!(without.score, 995);
+        assert_eq!(without.lines.len(), 1);
+        let after = derive_without_disputed(&rongcheng(), &cat, &events, &[dispute], day(40));
+        assert_eq!(
+            after,
+            derive(&rongcheng(), &cat, &events, &[dispute], day(40)),
+            "nothing disputed: the same"
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ mod proptests;
 
 pub use blacklist::{Currency, Entry, EntryDraft, EntryStatus, RemovalCondition, Restriction};
 pub use category::Category;
-pub use derivation::{derive, grade_at, score_at, ComponentLine, Derivation, Line, NotCounting, Reason};
+pub use derivation::{
+    derive, derive_without_disputed, grade_at, score_at, ComponentLine, Derivation, Line, NotCounting, Reason,
+};
 pub use error::DomainError;
 pub use event::{
     record_fact, record_supersede, record_void, validate_new_event, validate_target, Dispute, Event,

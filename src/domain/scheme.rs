@@ -287,6 +287,11 @@ impl Scheme {
         self.dispute_policy
     }
 
+    /// The same scheme under another dispute policy (for a "what if it were suspended" view).
+    pub fn with_dispute_policy(&self, dispute_policy: DisputePolicy) -> Scheme {
+        Scheme { dispute_policy, ..self.clone() }
+    }
+
     /// Days a subject has to appeal after being notified.
     pub fn appeal_deadline_days(&self) -> u32 {
         self.appeal_deadline_days

@@ -13,8 +13,9 @@ pub struct IfOverturned {
     pub event: EventId,
     pub score: i64,
     pub grade: Grade,
-    /// Whether the grade would differ from the derivation's.
-    pub changes_grade: bool,
+    /// Whether the grade would be better than the derivation's: only such a record is worth
+    /// contesting for the grade's sake (overturning a positive record lowers it).
+    pub raises_grade: bool,
 }
 
 /// A set of records whose removal lifts the grade at least one band.
@@ -92,13 +93,20 @@ impl<'a> Without<'a> {
 /// overturned.
 pub fn if_overturned(scheme: &Scheme, derivation: &Derivation) -> Vec<IfOverturned> {
     let mut without = Without::new(scheme, derivation);
+    let bands = scheme.bands();
+    // Band 0 is the highest: a smaller index is a better grade.
+    let current = bands.index_of(&derivation.grade);
     derivation
         .lines
         .iter()
         .map(|line| {
             let score = without.score_without(line);
             let grade = without.grade(score);
-            IfOverturned { event: line.event, changes_grade: grade != derivation.grade, score, grade }
+            let raises_grade = match (bands.index_of(&grade), current) {
+                (Some(new), Some(now)) => new < now,
+                _ => false,
+            };
+            IfOverturned { event: line.event, raises_grade, score, grade }
         })
         .collect()
 }
@@ -201,9 +209,20 @@ mod tests {
         let each = if_overturned(&rongcheng(), &d);
         assert_eq!(each[0].score, 995);
         assert_eq!(each[0].grade, grade("A"));
-        assert!(each[0].changes_grade);
+        assert!(each[0].raises_grade);
         assert_eq!(each[1].score, 920);
-        assert!(!each[1].changes_grade);
+        assert!(!each[1].raises_grade);
+    }
+
+    #[test]
+    fn overturning_a_positive_record_that_lowers_the_grade_is_not_offered() {
+        let cat = rongcheng_catalogue();
+        // 1000 + 30 = 1030, A+; without the heroic act: 1000, A — a change, but for the worse.
+        let events = vec![fact(&cat, 1, "HEROIC", 30, day(10), day(10))];
+        let d = derive(&rongcheng(), &cat, &events, &[], day(30));
+        let each = if_overturned(&rongcheng(), &d);
+        assert_ne!(each[0].grade, d.grade, "the grade would change");
+        assert!(!each[0].raises_grade, "but it would fall, so it is not worth contesting");
     }
 
     #[test]

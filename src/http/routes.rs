@@ -19,7 +19,7 @@ use crate::{
         public::{catalogue, compare, home, transparency},
         recorder::{import, recording},
         reviewer::review,
-        subject::{appeals, notices, record},
+        subject::{appeals, decision, notices, record},
     },
     store::accounts::Role,
 };
@@ -57,13 +57,15 @@ fn public() -> Routes {
         .behind(Gate::Public)
 }
 
-/// Anyone signed in, whatever their role: their own account, and evidence files, which the
-/// appeal's subject and its reviewers may download (the handler decides by record access).
+/// Anyone signed in, whatever their role: their own account, and evidence files and printable
+/// decisions, which the appeal's subject and its reviewers may open (the handler decides by
+/// record access).
 fn signed_in() -> Routes {
     Routes::new()
         .get("/me", me::page)
         .post("/me/password", me::change_password)
         .get("/appeals/{id}/evidence/{file}", appeals::download)
+        .get("/appeals/{id}/decision", decision::page)
         .behind(Gate::SignedIn)
 }
 

@@ -129,6 +129,8 @@ pub struct Evidence {
     pub name: String,
     pub content_type: String,
     pub size_bytes: i64,
+    /// Hex SHA-256 of the content, as stored when the file was added.
+    pub sha256: String,
     pub added_at: DateTime<Utc>,
 }
 
@@ -568,6 +570,37 @@ pub struct NewAppeal {
     pub files: Vec<NewEvidence>,
 }
 
+/// What filing an appeal on a target means, told on the form before filing and applied by
+/// [`file`]: the days until a decision is due, and for a record whether it stops counting while
+/// the appeal is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilingTerms {
+    pub deadline_days: u32,
+    /// For a record: whether its scheme suspends disputed records. `None` for entries and rules.
+    pub suspends: Option<bool>,
+}
+
+/// The terms of filing on `target` (`None` when it does not exist).
+pub async fn filing_terms(
+    conn: &mut AnyConnection,
+    target: Target,
+) -> Result<Option<FilingTerms>, StoreError> {
+    let scheme = match target {
+        Target::Event(id) => records::event(conn, id).await?.map(|e| e.event.scheme),
+        Target::Entry(_) => {
+            return Ok(Some(FilingTerms { deadline_days: DEFAULT_DEADLINE_DAYS, suspends: None }));
+        }
+        Target::Rule(version) => rule_scheme(conn, version).await?,
+    };
+    let Some(scheme) = scheme else { return Ok(None) };
+    let Some(ctx) = catalogue::context(conn, scheme).await? else { return Ok(None) };
+    let suspends = ctx.scheme().dispute_policy() == crate::domain::DisputePolicy::SuspendedWhileDisputed;
+    Ok(Some(FilingTerms {
+        deadline_days: ctx.scheme().appeal_deadline_days(),
+        suspends: matches!(target, Target::Event(_)).then_some(suspends),
+    }))
+}
+
 /// Files an appeal. The target must be the subject's (callers answer 404 otherwise, before this).
 /// A contested event is disputed from now: under a scheme that suspends disputed records the
 /// subject is rescored at once, in this transaction.
@@ -581,7 +614,8 @@ pub async fn file(
     if new.files.len() > MAX_FILES {
         return Err(AppealError::TooManyFiles { max: MAX_FILES }.into());
     }
-    let (scheme, authority, rule_code, deadline) = match new.target {
+    let deadline = filing_terms(conn, new.target).await?.ok_or(AppealFailure::NotFound)?.deadline_days;
+    let (scheme, authority, rule_code) = match new.target {
         Target::Event(id) => {
             let stored = records::event(conn, id).await?.ok_or(AppealFailure::NotFound)?;
             let e = stored.event;
@@ -593,9 +627,7 @@ pub async fn file(
                 records::events_of(conn, e.subject, e.scheme).await?.into_iter().map(|s| s.event).collect();
             crate::domain::validate_target(&existing, e.subject, e.scheme, e.id)
                 .map_err(|_| AppealError::NotContestable)?;
-            let ctx = catalogue::context(conn, e.scheme).await?.ok_or(AppealFailure::NotFound)?;
-            let days = ctx.scheme().appeal_deadline_days();
-            (Some(e.scheme), Some(e.authority), Some(e.rule_code.to_string()), days)
+            (Some(e.scheme), Some(e.authority), Some(e.rule_code.to_string()))
         }
         Target::Entry(id) => {
             let stored = blacklist::entry(conn, id).await?.ok_or(AppealFailure::NotFound)?;
@@ -605,13 +637,13 @@ pub async fn file(
             if stored.entry.status_at(now) == crate::domain::EntryStatus::Lifted {
                 return Err(AppealError::NotContestable.into());
             }
-            (None, Some(stored.entry.authority()), None, DEFAULT_DEADLINE_DAYS)
+            (None, Some(stored.entry.authority()), None)
         }
         Target::Rule(version) => {
             let scheme = rule_scheme(conn, version).await?.ok_or(AppealFailure::NotFound)?;
             let ctx = catalogue::context(conn, scheme).await?.ok_or(AppealFailure::NotFound)?;
             let code = ctx.catalogue.get(version).map(|v| v.rule_code().to_string());
-            (Some(scheme), None, code, ctx.scheme().appeal_deadline_days())
+            (Some(scheme), None, code)
         }
     };
     if open_on(conn, new.target).await?.is_some() {
@@ -1105,7 +1137,7 @@ pub async fn timeline(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<Action>,
 /// The evidence files of an appeal, oldest first.
 pub async fn evidence(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<Evidence>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, original_name, content_type, size_bytes, added_at FROM appeal_evidence \
+        "SELECT id, original_name, content_type, size_bytes, added_at, sha256 FROM appeal_evidence \
          WHERE appeal_id = $1 ORDER BY added_at, id",
     )
     .bind(id.to_string())
@@ -1118,6 +1150,7 @@ pub async fn evidence(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<Evidence
                 name: r.try_get(1)?,
                 content_type: r.try_get(2)?,
                 size_bytes: r.try_get(3)?,
+                sha256: r.try_get(5)?,
                 added_at: from_micros(r.try_get(4)?),
             })
         })
@@ -1131,7 +1164,7 @@ pub async fn evidence_file(
     file: Uuid,
 ) -> Result<Option<(Evidence, Vec<u8>)>, StoreError> {
     let row = sqlx::query(
-        "SELECT original_name, content_type, size_bytes, added_at, content FROM appeal_evidence \
+        "SELECT original_name, content_type, size_bytes, added_at, content, sha256 FROM appeal_evidence \
          WHERE id = $1 AND appeal_id = $2",
     )
     .bind(file.to_string())
@@ -1145,6 +1178,7 @@ pub async fn evidence_file(
                 name: r.try_get(0)?,
                 content_type: r.try_get(1)?,
                 size_bytes: r.try_get(2)?,
+                sha256: r.try_get(5)?,
                 added_at: from_micros(r.try_get(3)?),
             },
             r.try_get::<Vec<u8>, _>(4)?,

@@ -97,6 +97,27 @@ impl SchemeStanding {
         }
     }
 
+    /// Whether an appeal on `event` is open at the derivation's instant.
+    pub fn is_under_appeal(&self, event: EventId) -> bool {
+        self.disputes.iter().any(|d| d.event == event && d.is_open_at(self.derivation.at))
+    }
+
+    /// Where records keep counting while disputed and some counting record is under appeal: the
+    /// derivation without the records under appeal, to show beside the one that applies (the
+    /// grade if every open appeal succeeded). `None` when nothing counting is under appeal.
+    pub fn without_disputed(&self) -> Option<Derivation> {
+        let any = self.derivation.lines.iter().any(|l| self.is_under_appeal(l.event));
+        any.then(|| {
+            domain::derive_without_disputed(
+                self.ctx.scheme(),
+                &self.ctx.catalogue,
+                &self.records.events,
+                &self.disputes,
+                self.derivation.at,
+            )
+        })
+    }
+
     /// Whether `event` is suspended at the derivation's instant because it is disputed.
     pub fn is_suspended(&self, event: EventId) -> bool {
         matches!(self.status_of(event), RecordStatus::DoesNotCount(Reason::SuspendedWhileDisputed { .. }))

@@ -28,7 +28,7 @@ use crate::{
     error::AppResult,
     http::{form::Form, redirect::local_path, AppState},
     i18n::Locale,
-    store::accounts,
+    store::accounts::{self, Role},
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,9 +109,20 @@ impl Problem {
     }
 }
 
-/// Where to go after signing in: a local `next`, else the person's account page.
-fn destination(next: Option<&str>) -> String {
-    next.and_then(local_path).filter(|n| !n.starts_with("/sign-in")).unwrap_or("/me").to_string()
+/// Where to go after signing in: a local `next`, else the page of the person's work.
+fn destination(next: Option<&str>, role: Role) -> String {
+    next.and_then(local_path).filter(|n| !n.starts_with("/sign-in")).unwrap_or(landing(role)).to_string()
+}
+
+/// The first page of each role's work: a subject's record, a recorder's subjects, a reviewer's
+/// queue, the administration hub.
+pub fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Subject => "/record",
+        Role::Recorder => "/recording",
+        Role::Reviewer => "/review",
+        Role::Administrator => "/admin",
+    }
 }
 
 /// `GET /sign-in`: the form; a person already signed in goes straight on.
@@ -122,8 +133,8 @@ pub async fn page(
 ) -> Response {
     let locale = shell.locale;
     let query = query.map(|q| q.0).unwrap_or_default();
-    if viewer.is_some() {
-        return Redirect::to(&destination(query.next.as_deref())).into_response();
+    if let Some(viewer) = viewer {
+        return Redirect::to(&destination(query.next.as_deref(), viewer.role)).into_response();
     }
     let message = if query.signed_out.is_some() {
         Some(locale.t("auth.sign_in.signed_out"))
@@ -226,7 +237,7 @@ pub async fn submit(
         outcome = "signed_in",
         "sign-in attempt"
     );
-    Ok(Redirect::to(&destination(Some(&next))).into_response())
+    Ok(Redirect::to(&destination(Some(&next), account.role)).into_response())
 }
 
 /// `POST /sign-out`: ends the session on the server, then says so on the sign-in page.

@@ -188,6 +188,7 @@ fn hub_view(page: &HubPage, ctx: &PageContext) -> Html<String> {
                 hint=Some(locale.t("recording.search_hint")) />
             <button type="submit">{locale.t("recording.search_submit")}</button>
         </form>
+        <p><a href="/recording/import">{locale.t("recording.import_link")}</a>" "{locale.t("recording.import_hint")}</p>
         {results}
         <h2>{locale.t("recording.pending_title")}</h2>
         <p>{locale.t("recording.pending_intro")}</p>
@@ -487,6 +488,7 @@ fn subject_view(
         <ul class="actions">
             <li><a href=format!("/recording/subjects/{sid}/events")>{locale.t("recording.event_title")}</a></li>
             <li><a href=format!("/recording/subjects/{sid}/entries")>{locale.t("recording.entry_title")}</a></li>
+            <li><a href="/recording/import">{locale.t("recording.import_link")}</a></li>
         </ul>
         {sections}
         {outside}

@@ -537,6 +537,9 @@ fn review_view(
         {derivation}
         <Decisions locale audience=Audience::Staff decided/>
         <ClosedByRepeal locale audience=Audience::Staff closure=page.repealed.as_ref()/>
+        {(!decided.is_empty() || page.repealed.is_some()).then(|| view! {
+            <p><a href=format!("/appeals/{}/decision", a.id)>{locale.t("appeals.decision_sheet_link")}</a></p>
+        })}
         {decide_form}
         <Timeline locale actions=timeline/>
     };

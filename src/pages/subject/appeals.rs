@@ -202,6 +202,11 @@ pub struct FilingPage {
     link: Option<String>,
     /// An open appeal on the same item.
     pub existing: Option<Uuid>,
+    /// What filing means, said before filing: when a decision is due, whether the record stops
+    /// counting meanwhile.
+    pub terms: appeals::FilingTerms,
+    /// The due date if filed now.
+    pub due: DateTime<Utc>,
     pub filing: Filing,
     pub problems: Problems,
 }
@@ -214,11 +219,14 @@ impl FilingPage {
         target: Target,
         filing: Filing,
         problems: Problems,
+        now: DateTime<Utc>,
     ) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
         let (what, link) = describe_target(&mut conn, locale, target, true).await?;
         let existing = appeals::open_on(&mut conn, target).await?;
-        Ok(Self { target, what, link, existing, filing, problems })
+        let terms = appeals::filing_terms(&mut conn, target).await?.ok_or(AppError::NotFound)?;
+        let due = appeal::due_at(now, terms.deadline_days);
+        Ok(Self { target, what, link, existing, terms, due, filing, problems })
     }
 }
 
@@ -238,14 +246,23 @@ pub async fn new_form(
     let target = resolve_target(&state, &viewer, kind, id).await?;
     let (kind, id) = target_parts(target);
     let filing = Filing { target_kind: kind.into(), target_id: id, ..Filing::default() };
-    let page = FilingPage::load(&state, shell.locale, target, filing, Vec::new()).await?;
+    let page = FilingPage::load(&state, shell.locale, target, filing, Vec::new(), Utc::now()).await?;
     Ok(filing_view(&page, &shell))
 }
 
 /// The filing form, drawn from what [`FilingPage::load`] read.
 fn filing_view(page: &FilingPage, ctx: &PageContext) -> Html<String> {
     let locale = ctx.locale;
-    let FilingPage { target, what, link, existing, filing, problems } = page;
+    let FilingPage { target, what, link, existing, terms, due, filing, problems } = page;
+    let due_text = locale.t_with(
+        "appeals.filing_due",
+        &[("date", &format::date(locale, *due)), ("days", &terms.deadline_days.to_string())],
+    );
+    let meanwhile = match terms.suspends {
+        Some(true) => Some(locale.t("appeals.filing_suspends")),
+        Some(false) => Some(locale.t("appeals.filing_keeps_counting")),
+        None => None,
+    };
     let title = locale.t("appeals.new_title");
     let options = Grounds::ALL
         .into_iter()
@@ -263,6 +280,10 @@ fn filing_view(page: &FilingPage, ctx: &PageContext) -> Html<String> {
             <ContestedItem what=what.clone() link=link.clone()/>
         </p>
         {matches!(target, Target::Rule(_)).then(|| view! { <p>{locale.t("appeals.rule_goes_to_admins")}</p> })}
+        <div class="notice filing-terms">
+            <p><strong>{due_text}</strong></p>
+            {meanwhile.map(|m| view! { <p>{m}</p> })}
+        </div>
         {existing.map(|a| view! {
             <p class="notice">{locale.t("appeals.already_open")}" "<a href=format!("/appeals/{a}")>{appeals::reference(a)}</a></p>
         })}
@@ -432,7 +453,7 @@ pub async fn file(
         problems.push(("evidence", refusal_text(locale, problem)));
     }
     let (Some(grounds), Some(statement), true) = (grounds, statement, problems.is_empty()) else {
-        let page = FilingPage::load(&state, locale, target, filing, problems).await?;
+        let page = FilingPage::load(&state, locale, target, filing, problems, Utc::now()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, filing_view(&page, &shell)).into_response());
     };
     let now = Utc::now();
@@ -446,7 +467,7 @@ pub async fn file(
         Err(failure) => {
             drop(tx);
             let problems = vec![("", failure_message(locale, failure)?)];
-            let page = FilingPage::load(&state, locale, target, filing, problems).await?;
+            let page = FilingPage::load(&state, locale, target, filing, problems, Utc::now()).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, filing_view(&page, &shell)).into_response())
         }
     }
@@ -571,6 +592,9 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
         })}
         <Decisions locale audience=Audience::Subject decided=&page.decided/>
         <ClosedByRepeal locale audience=Audience::Subject closure=page.repealed.as_ref()/>
+        {(!page.decided.is_empty() || page.repealed.is_some()).then(|| view! {
+            <p><a href=format!("/appeals/{}/decision", a.id)>{locale.t("appeals.decision_sheet_link")}</a></p>
+        })}
         {page.second_level().is_ok().then(|| {
             let problem = error_for(problems, "why");
             view! {

@@ -14,20 +14,83 @@ use crate::pages::kit::{document, format, DataTable, PageContext};
 use crate::pages::subject::own_subject;
 use crate::{
     auth::access::{SignedIn, Viewer},
+    domain::{appeal::Outcome, AuthorityId, RuleVersionId, SchemeId, SubjectId},
     error::{AppError, AppResult},
     http::AppState,
     i18n::Locale,
     store::{
+        appeals::{self, Target},
         blacklist,
+        catalogue::{self, SchemeContext},
         notices::{self, About, AccessRecord, Notice},
+        read_cache::catalogue_revision,
         register,
         standing::{self, Reads},
     },
 };
+use sqlx::AnyConnection;
+
+/// What a notice about a record says changed: the rule, the points, and the subject's score and
+/// grade in that scheme just after (from the standing loader, replayed at the notice's instant).
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub rule_code: String,
+    pub title_en: String,
+    pub title_zh: String,
+    /// The record's points, for a recorded fact (a correction or void has its own wording).
+    pub points: Option<i64>,
+    pub scheme_en: String,
+    pub scheme_zh: String,
+    pub score: i64,
+    pub grade: String,
+}
+
+/// A notice with what it says changed, when it is about a record.
+#[derive(Clone, Debug)]
+pub struct NoticeView {
+    pub notice: Notice,
+    pub change: Option<Change>,
+}
+
+/// The subject's notices, newest first, each about a record with what it changed.
+pub async fn notice_views(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+) -> AppResult<Vec<NoticeView>> {
+    let all = notices::inbox(conn, subject).await?;
+    if !all.iter().any(|n| matches!(n.about, About::Event(_))) {
+        return Ok(all.into_iter().map(|notice| NoticeView { notice, change: None }).collect());
+    }
+    let standing = standing::load(conn, Reads::Cached(&state.cache), subject, Utc::now()).await?;
+    Ok(all
+        .into_iter()
+        .map(|notice| {
+            let About::Event(id) = notice.about else { return NoticeView { notice, change: None } };
+            let change = standing.schemes.iter().find_map(|s| {
+                let stored = s.stored().iter().find(|e| e.event.id == id)?;
+                let e = &stored.event;
+                let version = s.ctx.catalogue.get(e.rule_version);
+                let then = s.derivation_at(notice.created_at.max(e.recorded_at));
+                Some(Change {
+                    rule_code: e.rule_code.to_string(),
+                    title_en: version.map(|v| v.content().title_en.clone()).unwrap_or_default(),
+                    title_zh: version.map(|v| v.content().title_zh.clone()).unwrap_or_default(),
+                    points: matches!(e.kind, crate::domain::EventKind::Fact).then_some(e.points),
+                    scheme_en: s.ctx.record.name_en.clone(),
+                    scheme_zh: s.ctx.record.name_zh.clone(),
+                    score: then.score,
+                    grade: then.grade.to_string(),
+                })
+            });
+            NoticeView { notice, change }
+        })
+        .collect())
+}
 
 /// What the inbox shows: every notice of the subject, newest first.
 pub struct InboxPage {
-    pub notices: Vec<Notice>,
+    pub notices: Vec<NoticeView>,
 }
 
 impl InboxPage {
@@ -35,12 +98,12 @@ impl InboxPage {
     pub async fn load(state: &AppState, viewer: &Viewer) -> AppResult<Self> {
         let subject = own_subject(viewer)?;
         let mut conn = state.db.pool.acquire().await?;
-        Ok(Self { notices: notices::inbox(&mut conn, subject).await? })
+        Ok(Self { notices: notice_views(state, &mut conn, subject).await? })
     }
 
     /// How many notices the subject has not read.
     pub fn unread(&self) -> usize {
-        self.notices.iter().filter(|n| n.read_at.is_none()).count()
+        self.notices.iter().filter(|n| n.notice.read_at.is_none()).count()
     }
 }
 
@@ -62,8 +125,7 @@ fn inbox_view(page: &InboxPage, ctx: &PageContext) -> Html<String> {
     let list = if page.notices.is_empty() {
         Either::Left(view! { <p>{locale.t("notices.empty")}</p> })
     } else {
-        let items =
-            page.notices.iter().map(|n| view! { <NoticeItem locale notice=n.clone()/> }).collect_view();
+        let items = page.notices.iter().map(|n| view! { <NoticeItem locale item=n.clone()/> }).collect_view();
         Either::Right(view! { <ol class="notices">{items}</ol> })
     };
     let main = view! {
@@ -79,20 +141,57 @@ fn inbox_view(page: &InboxPage, ctx: &PageContext) -> Html<String> {
     document(ctx, &title, main.into_any())
 }
 
-/// One notice of the inbox: when, whether it is new, and a link to what it is about.
-#[component]
-fn NoticeItem(locale: Locale, notice: Notice) -> impl IntoView {
-    let href = match notice.about {
+/// Where a notice leads: the page of what it is about.
+pub fn notice_link(notice: &Notice) -> String {
+    match notice.about {
         About::Event(id) => format!("/record/events/{id}"),
         About::Entry(id) => format!("/record/entries/{id}"),
         About::Appeal(id) => format!("/appeals/{id}"),
-    };
+    }
+}
+
+/// A notice's headline as the subject reads it, in the inbox and in the export alike.
+pub fn notice_text(locale: Locale, notice: &Notice) -> String {
+    locale.t(&format!("notices.kind_{}", notice.kind.code()))
+}
+
+/// What the notice says changed, in a sentence: the rule, the points, the score and grade after.
+pub fn change_text(locale: Locale, change: &Change) -> String {
+    let pick = |en: &str, zh: &str| format::pick(locale, en, zh).to_string();
+    let args = [
+        ("code", change.rule_code.clone()),
+        ("title", pick(&change.title_en, &change.title_zh)),
+        ("points", change.points.map(format::points).unwrap_or_default()),
+        ("scheme", pick(&change.scheme_en, &change.scheme_zh)),
+        ("score", change.score.to_string()),
+        ("grade", change.grade.clone()),
+    ];
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let key = if change.points.is_some() { "notices.change_points" } else { "notices.change_correction" };
+    locale.t_with(key, &args)
+}
+
+/// The whole text of a notice: its headline and, about a record, what changed.
+pub fn full_text(locale: Locale, view: &NoticeView) -> String {
+    match &view.change {
+        Some(change) => format!("{}: {}", notice_text(locale, &view.notice), change_text(locale, change)),
+        None => notice_text(locale, &view.notice),
+    }
+}
+
+/// One notice of the inbox: when, whether it is new, what changed, and a link to what it is about.
+#[component]
+fn NoticeItem(locale: Locale, item: NoticeView) -> impl IntoView {
+    let notice = &item.notice;
+    let href = notice_link(notice);
     let unread = notice.read_at.is_none();
+    let change = item.change.as_ref().map(|c| change_text(locale, c));
     view! {
         <li class=if unread { "notice-item unread" } else { "notice-item" }>
             <time datetime=format::iso_date(notice.created_at)>{format::date(locale, notice.created_at)}</time>" · "
             {unread.then(|| view! { <strong>{locale.t("notices.new")}" "</strong> })}
-            <a href=href>{locale.t(&format!("notices.kind_{}", notice.kind.code()))}</a>
+            <a href=href>{notice_text(locale, notice)}</a>
+            {change.map(|c| view! { ": "<span class="change">{c}</span> })}
         </li>
     }
 }
@@ -189,14 +288,164 @@ pub async fn export_json(State(state): State<AppState>, SignedIn(viewer): Signed
         .into_response())
 }
 
+/// A name in both languages, beside the id it names.
+fn named(id: impl std::fmt::Display, en: &str, zh: &str) -> serde_json::Value {
+    json!({ "id": id.to_string(), "name": { "en": en, "zh-CN": zh } })
+}
+
+/// A rule version by id, with its code, version number and title, as the catalogue has it.
+fn rule_version(ctx: &SchemeContext, id: RuleVersionId) -> serde_json::Value {
+    match ctx.catalogue.get(id) {
+        Some(v) => json!({
+            "id": id.to_string(),
+            "code": v.rule_code().to_string(),
+            "version": v.version(),
+            "title": { "en": v.content().title_en, "zh-CN": v.content().title_zh },
+        }),
+        None => json!({ "id": id.to_string() }),
+    }
+}
+
+/// Every appeal of the subject with everything it holds: grounds, statement, evidence (names,
+/// sizes, SHA-256), every decision with its reasons and reviewer body, a second-level request,
+/// a closure by repeal, and what happened when.
+async fn appeals_of(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    authority_of: &(dyn Fn(AuthorityId) -> serde_json::Value + Sync),
+    scheme_of: &(dyn Fn(SchemeId) -> serde_json::Value + Sync),
+) -> AppResult<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    for a in appeals::of_subject(conn, subject).await? {
+        let evidence: Vec<_> = appeals::evidence(conn, a.id)
+            .await?
+            .into_iter()
+            .map(|f| {
+                json!({
+                    "name": f.name,
+                    "content_type": f.content_type,
+                    "size_bytes": f.size_bytes,
+                    "sha256": f.sha256,
+                    "added_at": f.added_at,
+                })
+            })
+            .collect();
+        let decisions: Vec<_> = appeals::decisions(conn, a.id)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let points = match d.outcome {
+                    Outcome::PartlyUpheld { points } => Some(points),
+                    _ => None,
+                };
+                json!({
+                    "level": d.level,
+                    "outcome": d.outcome.code(),
+                    "corrected_points": points,
+                    "reasons": d.reasons,
+                    "reviewer": d.reviewer_name,
+                    "review_body": { "name": { "en": d.body_en, "zh-CN": d.body_zh } },
+                    "decided_at": d.decided_at,
+                    "score_before": d.score_before,
+                    "grade_before": d.grade_before,
+                    "score_after": d.score_after,
+                    "grade_after": d.grade_after,
+                    "correction_event_id": d.correction.map(|c| c.to_string()),
+                })
+            })
+            .collect();
+        let timeline = appeals::timeline(conn, a.id).await?;
+        let second_level = timeline
+            .iter()
+            .find(|x| x.action == "second_level_requested")
+            .map(|x| json!({ "requested_at": x.at, "why": x.note }));
+        let repeal = appeals::repeal_closure(conn, subject, a.id).await?.map(|c| {
+            json!({
+                "rule_code": c.rule_code,
+                "reasons": c.reasons,
+                "score_before": c.score_before,
+                "grade_before": c.grade_before,
+                "score_after": c.score_after,
+                "grade_after": c.grade_after,
+                "closed_at": c.closed_at,
+            })
+        });
+        let (kind, target_id) = match a.target {
+            Target::Event(id) => ("event", id.to_string()),
+            Target::Entry(id) => ("entry", id.to_string()),
+            Target::Rule(id) => ("rule", id.to_string()),
+        };
+        let history: Vec<_> = timeline
+            .iter()
+            .map(|x| json!({ "action": x.action, "by": x.who, "note": x.note, "at": x.at }))
+            .collect();
+        out.push(json!({
+            "id": a.id.to_string(),
+            "reference": a.reference(),
+            "contests": {
+                "kind": kind,
+                "id": target_id,
+                "rule_code": a.rule_code,
+                "title": { "en": a.summary.title_en, "zh-CN": a.summary.title_zh },
+            },
+            "scheme": a.scheme.map(scheme_of),
+            "authority": a.authority.map(authority_of),
+            "grounds": a.grounds.code(),
+            "statement": a.statement,
+            "filed_at": a.filed_at,
+            "due_at": a.due_at,
+            "status": a.status.code(),
+            "level": a.level,
+            "closed_at": a.closed_at,
+            "evidence": evidence,
+            "decisions": decisions,
+            "second_level": second_level,
+            "closed_by_repeal": repeal,
+            "timeline": history,
+        }));
+    }
+    Ok(out)
+}
+
 /// Everything Recourse holds about the viewer's subject at `now`: their standing in each scheme
 /// (the derivation, and every record with its status in it, suspended ones included), blacklist
-/// entries, notices and the record of staff reads.
+/// entries, appeals, notices with their full text, and the record of staff reads. Every id of an
+/// authority, a scheme or a rule version has its name beside it. README.md documents the format.
 pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppResult<serde_json::Value> {
     let subject_id = own_subject(viewer)?;
     let mut conn = state.db.pool.acquire().await?;
     let subject = register::subject(&mut conn, subject_id).await?.ok_or(AppError::NotFound)?;
     let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, now).await?;
+    let revision = catalogue_revision(&mut conn).await?;
+    let authorities = state.cache.authorities(&mut conn, revision).await?;
+    let authority_of = |id: AuthorityId| match authorities.iter().find(|a| a.id == id) {
+        Some(a) => named(id, &a.name_en, &a.name_zh),
+        None => json!({ "id": id.to_string() }),
+    };
+    let mut scheme_names: Vec<(SchemeId, String, String, String)> = standing
+        .schemes
+        .iter()
+        .map(|s| {
+            (
+                s.scheme_id(),
+                s.ctx.scheme().code().to_string(),
+                s.ctx.record.name_en.clone(),
+                s.ctx.record.name_zh.clone(),
+            )
+        })
+        .collect();
+    for record in catalogue::schemes(&mut conn).await? {
+        if !scheme_names.iter().any(|(id, ..)| *id == record.scheme.id()) {
+            let code = record.scheme.code().to_string();
+            scheme_names.push((record.scheme.id(), code, record.name_en, record.name_zh));
+        }
+    }
+    let scheme_of = |id: SchemeId| match scheme_names.iter().find(|(s, ..)| *s == id) {
+        Some((_, code, en, zh)) => {
+            json!({ "id": id.to_string(), "code": code, "name": { "en": en, "zh-CN": zh } })
+        }
+        None => json!({ "id": id.to_string() }),
+    };
     let schemes: Vec<_> = standing
         .schemes
         .iter()
@@ -208,6 +457,9 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
                     json!({
                         "event": e.event,
                         "status": s.status_of(e.event.id).code(),
+                        "under_appeal": s.is_under_appeal(e.event.id),
+                        "authority": authority_of(e.event.authority),
+                        "rule_version": rule_version(&s.ctx, e.event.rule_version),
                         "recorded_by": e.provenance.recorded_by,
                         "source": e.provenance.source,
                         "evidence_ref": e.provenance.evidence_ref,
@@ -216,7 +468,9 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
                 .collect();
             json!({
                 "scheme": s.ctx.scheme().code(),
+                "id": s.scheme_id().to_string(),
                 "name": s.ctx.record.name_en,
+                "names": { "en": s.ctx.record.name_en, "zh-CN": s.ctx.record.name_zh },
                 "score": s.derivation.score,
                 "grade": s.derivation.grade,
                 "derivation": s.derivation,
@@ -234,19 +488,33 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
                 .iter()
                 .map(|a| json!({ "action": a.action.code(), "at": a.at, "reason": a.reason, "recorded_at": a.recorded_at }))
                 .collect();
-            json!({ "entry": e.entry, "recorded_at": e.recorded_at, "actions": actions })
+            json!({
+                "entry": e.entry,
+                "authority": authority_of(e.entry.authority()),
+                "recorded_at": e.recorded_at,
+                "actions": actions,
+            })
         })
         .collect();
-    let inbox: Vec<_> = notices::inbox(&mut conn, subject_id)
+    let appeals = appeals_of(&mut conn, subject_id, &authority_of, &scheme_of).await?;
+    let inbox: Vec<_> = notice_views(state, &mut conn, subject_id)
         .await?
         .into_iter()
-        .map(|n| {
+        .map(|view| {
+            let n = &view.notice;
             let about = match n.about {
                 About::Event(id) => json!({ "event": id }),
                 About::Entry(id) => json!({ "entry": id }),
                 About::Appeal(id) => json!({ "appeal": id }),
             };
-            json!({ "kind": n.kind.code(), "about": about, "created_at": n.created_at, "read_at": n.read_at })
+            json!({
+                "kind": n.kind.code(),
+                "about": about,
+                "text": { "en": full_text(Locale::En, &view), "zh-CN": full_text(Locale::ZhCn, &view) },
+                "link": notice_link(n),
+                "created_at": n.created_at,
+                "read_at": n.read_at,
+            })
         })
         .collect();
     let reads: Vec<_> = notices::accesses(&mut conn, subject_id)
@@ -266,6 +534,7 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
         "account": { "username": viewer.username, "display_name": viewer.display_name, "role": viewer.role.as_str() },
         "schemes": schemes,
         "blacklist_entries": entries,
+        "appeals": appeals,
         "notices": inbox,
         "access_records": reads,
         "audit_chain": crate::store::chain::export(&mut conn, &subject_id.to_string()).await?,
@@ -273,7 +542,8 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
 }
 
 /// A CSV cell that spreadsheets will not run as a formula: a leading `=`, `+`, `-`, `@`, tab or
-/// carriage return is neutralised with an apostrophe.
+/// carriage return is neutralised with an apostrophe. For text cells only: numbers are written
+/// as they are, so a spreadsheet reads −5 as the number −5.
 pub fn csv_cell(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
@@ -282,30 +552,60 @@ pub fn csv_cell(value: &str) -> String {
     }
 }
 
+/// One cell of the CSV export: text (neutralised by [`csv_cell`]) or a number (written bare).
+enum Cell {
+    Text(String),
+    Number(i64),
+}
+
+impl Cell {
+    fn text(value: impl Into<String>) -> Self {
+        Cell::Text(value.into())
+    }
+
+    fn written(&self) -> String {
+        match self {
+            Cell::Text(t) => csv_cell(t),
+            Cell::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// The columns of the CSV export, in order; README.md documents each.
+const CSV_COLUMNS: [&str; 22] = [
+    "scheme",
+    "scheme_name",
+    "event_id",
+    "kind",
+    "rule_code",
+    "rule_version",
+    "rule_version_id",
+    "rule_title",
+    "points",
+    "occurred_at",
+    "recorded_at",
+    "authority_id",
+    "authority_name",
+    "recorded_by",
+    "source",
+    "evidence_ref",
+    "external_ref",
+    "corrects_event_id",
+    "reason",
+    "status",
+    "under_appeal",
+    "counts_until",
+];
+
 /// `GET /record/events.csv`: every record of the subject in every scheme, with its status now.
 pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedIn) -> AppResult<Response> {
     let subject_id = own_subject(&viewer)?;
     let mut conn = state.db.pool.acquire().await?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header_row = [
-        "scheme",
-        "event_id",
-        "kind",
-        "rule_code",
-        "points",
-        "occurred_at",
-        "recorded_at",
-        "authority_id",
-        "recorded_by",
-        "source",
-        "evidence_ref",
-        "external_ref",
-        "corrects_event_id",
-        "reason",
-        "status",
-    ];
-    out.write_record(header_row).map_err(anyhow::Error::from)?;
+    out.write_record(CSV_COLUMNS).map_err(anyhow::Error::from)?;
     let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, Utc::now()).await?;
+    let revision = catalogue_revision(&mut conn).await?;
+    let authorities = state.cache.authorities(&mut conn, revision).await?;
     for s in &standing.schemes {
         for stored in s.stored() {
             let e = &stored.event;
@@ -314,24 +614,34 @@ pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedI
                 | crate::domain::EventKind::Supersede { reason, .. } => reason.clone(),
                 crate::domain::EventKind::Fact => String::new(),
             };
+            let version = s.ctx.catalogue.get(e.rule_version);
+            let authority = authorities.iter().find(|a| a.id == e.authority);
+            let counts_until = s.derivation.lines.iter().find(|l| l.event == e.id).map(|l| l.counts_until);
             let row = [
-                s.ctx.scheme().code().to_string(),
-                e.id.to_string(),
-                e.kind.code().to_string(),
-                e.rule_code.to_string(),
-                e.points.to_string(),
-                e.occurred_at.to_rfc3339(),
-                e.recorded_at.to_rfc3339(),
-                e.authority.to_string(),
-                stored.provenance.recorded_by.clone(),
-                stored.provenance.source.clone(),
-                stored.provenance.evidence_ref.clone(),
-                e.external_ref.clone(),
-                e.kind.target().map(|t| t.to_string()).unwrap_or_default(),
-                reason,
-                s.status_of(e.id).code().to_string(),
+                Cell::text(s.ctx.scheme().code()),
+                Cell::text(s.ctx.record.name_en.clone()),
+                Cell::text(e.id.to_string()),
+                Cell::text(e.kind.code()),
+                Cell::text(e.rule_code.to_string()),
+                version.map(|v| Cell::Number(i64::from(v.version()))).unwrap_or_else(|| Cell::text("")),
+                Cell::text(e.rule_version.to_string()),
+                Cell::text(version.map(|v| v.content().title_en.clone()).unwrap_or_default()),
+                Cell::Number(e.points),
+                Cell::text(e.occurred_at.to_rfc3339()),
+                Cell::text(e.recorded_at.to_rfc3339()),
+                Cell::text(e.authority.to_string()),
+                Cell::text(authority.map(|a| a.name_en.clone()).unwrap_or_default()),
+                Cell::text(stored.provenance.recorded_by.clone()),
+                Cell::text(stored.provenance.source.clone()),
+                Cell::text(stored.provenance.evidence_ref.clone()),
+                Cell::text(e.external_ref.clone()),
+                Cell::text(e.kind.target().map(|t| t.to_string()).unwrap_or_default()),
+                Cell::text(reason),
+                Cell::text(s.status_of(e.id).code()),
+                Cell::text(if s.is_under_appeal(e.id) { "yes" } else { "no" }),
+                Cell::text(counts_until.map(|t| t.to_rfc3339()).unwrap_or_default()),
             ];
-            out.write_record(row.iter().map(|c| csv_cell(c))).map_err(anyhow::Error::from)?;
+            out.write_record(row.iter().map(Cell::written)).map_err(anyhow::Error::from)?;
         }
     }
     let bytes = out.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
@@ -358,6 +668,13 @@ mod tests {
         assert_eq!(csv_cell("-5"), "'-5");
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("TRAFFIC-01"), "TRAFFIC-01");
+    }
+
+    #[test]
+    fn numbers_stay_numbers_and_only_text_is_neutralised() {
+        assert_eq!(Cell::Number(-5).written(), "-5");
+        assert_eq!(Cell::text("-5").written(), "'-5");
+        assert_eq!(Cell::text("=1+1").written(), "'=1+1");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::{
     response::Html,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use serde::Deserialize;
 use sqlx::AnyConnection;
 
@@ -283,11 +283,24 @@ fn scheme_section(
                     {component.map(|c| view! { <td>{c}</td> })}
                     <td class="num">{format::points(l.points)}</td>
                     {(!weighted).then(|| view! { <td class="num">{l.running_total}</td> })}
-                    <td><RecordBadge locale/></td>
+                    <td>
+                        <RecordBadge locale/>
+                        {s.standing.is_under_appeal(l.event).then(|| view! {
+                            " "<span class="badge warn under-appeal">{locale.t("record.under_appeal")}</span>
+                        })}
+                    </td>
                 </tr>
             }
         })
         .collect_view();
+    let without_disputed = s.standing.without_disputed().map(|w| {
+        view! {
+            <div class="notice without-disputed">
+                <p><strong>{locale.t_with("record.without_disputed", &[("score", &w.score.to_string()), ("grade", w.grade.as_str())])}</strong></p>
+                <p>{locale.t("record.without_disputed_why")}</p>
+            </div>
+        }
+    });
     let not_counting = d
         .not_counting
         .iter()
@@ -365,6 +378,7 @@ fn scheme_section(
                 }.into_any()
             }}
             <p class="total">{locale.t("record.total")}": "<strong>{d.score}</strong>" → "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong></p>
+            {without_disputed}
             {(!d.not_counting.is_empty()).then(|| view! {
                 <h3>{locale.t("record.not_counting")}</h3>
                 <DataTable caption=locale.t("record.not_counting_caption") columns=vec![
@@ -426,7 +440,7 @@ fn components_table(locale: Locale, s: &SchemeView) -> AnyView {
 fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -> String) -> AnyView {
     let scheme = s.standing.ctx.scheme();
     let d = &s.standing.derivation;
-    let overturned: Vec<_> = if_overturned(scheme, d).into_iter().filter(|o| o.changes_grade).collect();
+    let overturned: Vec<_> = if_overturned(scheme, d).into_iter().filter(|o| o.raises_grade).collect();
     let lift = smallest_lift(scheme, d);
     let recovery = recovery_path(scheme, d);
     let code_of = |id: &EventId| {
@@ -447,7 +461,7 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
     let lift_view = match lift {
         Some(l) => view! {
             <p>
-                {locale.t_with("record.lift", &[("n", &l.events.len().to_string()), ("grade", l.grade.as_str()), ("score", &l.score.to_string())])}
+                {locale.t_count("record.lift", l.events.len(), &[("grade", l.grade.as_str()), ("score", &l.score.to_string())])}
             </p>
             <ul>
                 {l.events.iter().map(|e| view! {
@@ -477,7 +491,7 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
         {if overturned.is_empty() {
             view! { <p>{locale.t("record.no_single_overturn")}</p> }.into_any()
         } else {
-            view! { <p>{locale.t("record.if_overturned_intro")}</p><ul>{overturn_items}</ul> }.into_any()
+            view! { <p>{locale.t_count("record.if_overturned_intro", overturned.len(), &[])}</p><ul>{overturn_items}</ul> }.into_any()
         }}
         {lift_view}
         {if recovery.is_empty() {
@@ -729,6 +743,38 @@ pub async fn entry(
         Some(at) => locale.t_with("entry.notice_delivered", &[("date", &format::date(locale, at))]),
         None => locale.t("entry.notice_pending"),
     };
+    // An entry that is over says how and when it ended; one in force, how to get off.
+    let ended = match status {
+        EntryStatus::Lifted => {
+            let lifted = stored.actions.iter().rev().find(|a| a.action == blacklist::EntryAction::Lifted);
+            Some(match lifted {
+                Some(a) if !a.reason.trim().is_empty() => locale.t_with(
+                    "entry.ended_lifted",
+                    &[("date", &format::date(locale, a.at)), ("reason", a.reason.trim())],
+                ),
+                Some(a) => {
+                    locale.t_with("entry.ended_lifted_plain", &[("date", &format::date(locale, a.at))])
+                }
+                None => locale.t("entry.status_lifted"),
+            })
+        }
+        EntryStatus::Expired => Some(locale.t_with(
+            "entry.ended_expired",
+            &[("date", &e.expires_at().map(|t| format::date(locale, t)).unwrap_or_default())],
+        )),
+        _ => None,
+    };
+    let way_off = match ended {
+        Some(how) => Either::Left(view! {
+            <h2>{locale.t("entry.how_it_ended")}</h2>
+            <p class="notice">{how}</p>
+        }),
+        None => Either::Right(view! {
+            <h2>{locale.t("entry.how_to_get_off")}</h2>
+            <p>{removal}</p>
+            <p>{locale.t("entry.appeal_always")}</p>
+        }),
+    };
     let title = locale.t_with("entry.title", &[("case", e.case_number())]);
     let ctx = shell.clone();
     let main = view! {
@@ -749,9 +795,7 @@ pub async fn entry(
         </dl>
         <h2>{locale.t("entry.restrictions")}</h2>
         <ul>{e.restrictions().iter().map(|r| view! { <li>{format::restriction(locale, *r)}</li> }).collect_view()}</ul>
-        <h2>{locale.t("entry.how_to_get_off")}</h2>
-        <p>{removal}</p>
-        <p>{locale.t("entry.appeal_always")}</p>
+        {way_off}
         {(!stored.actions.is_empty()).then(|| view! {
             <h2>{locale.t("entry.history")}</h2>
             <ul>{stored.actions.iter().map(|a| view! {
