@@ -57,6 +57,7 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/transparency", [Ok; 6]),
     ("GET", "/transparency.csv", [Ok; 6]),
     ("GET", "/transparency.json", [Ok; 6]),
+    ("GET", "/transparency/tree-heads", [Ok; 6]),
     ("GET", "/rules/{scheme}", [Ok; 6]),
     ("GET", "/rules/{scheme}/{rule}", [Ok; 6]),
     // A subject's own record: everyone else, staff included, gets 404 here (staff read records

@@ -16,7 +16,7 @@ use crate::{
         admin::{
             accounts, authorities, hub, mandates, review_bodies, rule_challenges, rules, schemes, tokens,
         },
-        public::{catalogue, compare, home, transparency},
+        public::{catalogue, compare, home, transparency, tree_heads},
         recorder::{import, recording},
         reviewer::review,
         subject::{appeals, decision, notices, record},
@@ -47,6 +47,7 @@ fn public() -> Routes {
         .get("/transparency", transparency::page)
         .get("/transparency.csv", transparency::csv_download)
         .get("/transparency.json", transparency::json_download)
+        .get("/transparency/tree-heads", tree_heads::page)
         .get("/rules/{scheme}", catalogue::scheme)
         .get("/rules/{scheme}/{rule}", catalogue::rule)
         .get("/sign-in", sign_in::page)

@@ -5,3 +5,4 @@ pub mod catalogue;
 pub mod compare;
 pub mod home;
 pub mod transparency;
+pub mod tree_heads;
