@@ -244,7 +244,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         }
         Command::Demo(args) => {
             let db = fresh_demo_database(&args.database_url).await?;
-            let seeded = crate::demo::seed(&db, chrono::Utc::now())
+            let seeded = crate::demo::seed_with_history(&db, chrono::Utc::now())
                 .await
                 .map_err(|e| CliError::Refused(format!("seeding the demo data failed: {e}")))?;
             println!(

@@ -117,7 +117,27 @@ struct Authorities {
     bureau: AuthorityId,
 }
 
-/// Seeds the demo data set into an empty, migrated database.
+/// Seeds what `recourse demo` serves: the demo data set and a year of decided appeals behind
+/// the transparency report.
+pub async fn seed_with_history(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
+    let seeded = seed(db, now).await?;
+    let mut tx = db.begin_write().await?;
+    let mut conn = db.pool.acquire().await?;
+    let bodies = accounts::review_bodies(&mut conn).await?;
+    drop(conn);
+    let body = |code: &str| bodies.iter().find(|b| b.code == code).map(|b| b.id).expect("seeded");
+    let traffic = register::authorities(&mut tx).await?.into_iter().find(|a| a.code == "rc-traffic").expect("seeded").id;
+    let deciders = decided::Deciders {
+        board: demo_reviewer(&mut tx, "demo-reviewer", body("rc-review-board"), None).await?,
+        office: demo_reviewer(&mut tx, "demo-reviewer-2", body("rc-traffic-legal"), Some(traffic)).await?,
+    };
+    decided::seed(&mut tx, &deciders, now).await?;
+    tx.commit().await?;
+    Ok(seeded)
+}
+
+/// Seeds the demo data set into an empty, migrated database (the tests' starting point: the
+/// featured stories, both cities and the credit scheme, without the year of decided appeals).
 pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
     // Stored times have microsecond precision; seed with the same so replays compare equal.
     let now = now.trunc_subsecs(6);
@@ -161,11 +181,6 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
     }
     let mut seeded = seeded;
     seeded.events += haibin::seed(&mut tx, now).await?;
-    let deciders = decided::Deciders {
-        board: demo_reviewer(&mut tx, "demo-reviewer", bodies.0, None).await?,
-        office: demo_reviewer(&mut tx, "demo-reviewer-2", bodies.1, Some(traffic)).await?,
-    };
-    decided::seed(&mut tx, &deciders, now).await?;
     // The seed writes records directly, as they were in the past: one audit row in each
     // subject's chain covers them all, so the demo database verifies (`recourse audit verify`).
     let subjects: Vec<String> = sqlx::query_scalar("SELECT id FROM subjects").fetch_all(&mut *tx).await?;

@@ -10,7 +10,7 @@ use recourse::store::{audit::Actor, repeal};
 use reqwest::StatusCode;
 
 async fn seeded(app: &TestApp) {
-    recourse::demo::seed(&app.db, Utc::now()).await.expect("demo data seeds");
+    recourse::demo::seed_with_history(&app.db, Utc::now()).await.expect("demo data seeds");
 }
 
 async fn page(app: &TestApp, path: &str, lang: &str) -> (StatusCode, String) {

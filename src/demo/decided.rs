@@ -38,11 +38,13 @@ pub(super) async fn seed(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let mut rng = StdRng::seed_from_u64(20_261_205);
-    // Deductions of residents (not the featured ones), recorded at least five weeks ago.
+    // Deductions of residents (not the featured ones), recorded at least five weeks ago, under
+    // rules other than those Liu Yang's walkthrough appeals contest.
     let rows = sqlx::query(
         "SELECT e.id, e.subject_id, e.recorded_at, e.authority_id, e.points, v.points_max FROM events e \
          JOIN subjects s ON s.id = e.subject_id JOIN rule_versions v ON v.id = e.rule_version_id \
          WHERE e.kind = 'fact' AND e.points < 0 AND e.recorded_at < $1 AND e.recorded_at > $2 \
+           AND e.rule_code NOT IN ('TRAFFIC-02', 'FRAUD-01', 'PAY-LATE') \
            AND s.kind = 'person' AND s.display_name NOT IN \
            ('Wang Fang', 'Liu Yang', 'Zhao Lei', 'Li Wei', 'Zhang Min', 'Chen Jie') \
          ORDER BY s.display_name, e.recorded_at",
