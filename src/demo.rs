@@ -126,7 +126,12 @@ pub async fn seed_with_history(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Se
     let bodies = accounts::review_bodies(&mut conn).await?;
     drop(conn);
     let body = |code: &str| bodies.iter().find(|b| b.code == code).map(|b| b.id).expect("seeded");
-    let traffic = register::authorities(&mut tx).await?.into_iter().find(|a| a.code == "rc-traffic").expect("seeded").id;
+    let traffic = register::authorities(&mut tx)
+        .await?
+        .into_iter()
+        .find(|a| a.code == "rc-traffic")
+        .expect("seeded")
+        .id;
     let deciders = decided::Deciders {
         board: demo_reviewer(&mut tx, "demo-reviewer", body("rc-review-board"), None).await?,
         office: demo_reviewer(&mut tx, "demo-reviewer-2", body("rc-traffic-legal"), Some(traffic)).await?,

@@ -287,11 +287,18 @@ pub async fn of_subject(conn: &mut AnyConnection, subject: SubjectId) -> Result<
     rows.iter().map(appeal_from_row).collect()
 }
 
-/// The open appeal on a target, if any (one at a time per item).
-pub async fn open_on(conn: &mut AnyConnection, target: Target) -> Result<Option<Uuid>, StoreError> {
+/// The subject's open appeal on a target, if any (one at a time per item; several subjects may
+/// each challenge one rule).
+pub async fn open_on(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    target: Target,
+) -> Result<Option<Uuid>, StoreError> {
     let row = sqlx::query(
-        "SELECT id FROM appeals WHERE status = 'open' AND COALESCE(event_id, entry_id, rule_version_id) = $1",
+        "SELECT id FROM appeals WHERE subject_id = $1 AND status = 'open' \
+         AND COALESCE(event_id, entry_id, rule_version_id) = $2",
     )
+    .bind(subject.to_string())
     .bind(target.id())
     .fetch_optional(&mut *conn)
     .await?;
@@ -646,7 +653,7 @@ pub async fn file(
             (Some(scheme), None, code)
         }
     };
-    if open_on(conn, new.target).await?.is_some() {
+    if open_on(conn, new.subject, new.target).await?.is_some() {
         return Err(AppealError::AlreadyUnderAppeal.into());
     }
     let id = Uuid::now_v7();

@@ -310,6 +310,30 @@ pub fn ClosedByRepeal<'a>(
     })
 }
 
+/// How administrators decided a challenge to a rule, if they did: kept or repealed, the reasons,
+/// and the challenger's grade before and after.
+#[component]
+pub fn ChallengeDecided<'a>(
+    locale: Locale,
+    decision: Option<&'a crate::store::rule_challenges::ChallengeDecision>,
+) -> impl IntoView {
+    decision.map(|d| {
+        let grades = match (&d.before, &d.after) {
+            (Some((sb, gb)), Some((sa, ga))) => Some(grade_change(locale, Audience::Subject, (gb, *sb), (ga, *sa))),
+            _ => None,
+        };
+        view! {
+            <section class="decision" aria-labelledby="challenge-decision">
+                <h2 id="challenge-decision">{locale.t(&format!("rule_challenges.verdict_{}", d.verdict.code()))}</h2>
+                {grades.map(|g| view! { <p class="grade-change"><strong>{g}</strong></p> })}
+                <h3>{locale.t("appeals.reasons")}</h3>
+                <p class="statement">{d.reasons.clone()}</p>
+                <p class="muted">{locale.t_with("rule_challenges.decided_on", &[("date", &format::date(locale, d.decided_at))])}</p>
+            </section>
+        }
+    })
+}
+
 /// What happened to the appeal, oldest first: filed, claimed, decided, …, when and by whom.
 #[component]
 pub fn Timeline<'a>(locale: Locale, actions: &'a [appeals::Action]) -> impl IntoView {

@@ -24,7 +24,10 @@ pub struct TreeHeadsPage {
 impl TreeHeadsPage {
     pub async fn load(state: &AppState) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
-        Ok(Self { heads: chain::tree_heads(&mut conn, SHOWN).await?, chained_since: chain::started_at(&mut conn).await? })
+        Ok(Self {
+            heads: chain::tree_heads(&mut conn, SHOWN).await?,
+            chained_since: chain::started_at(&mut conn).await?,
+        })
     }
 }
 

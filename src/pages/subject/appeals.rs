@@ -18,7 +18,7 @@ use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, describe, describe_target, failure_message, parse_id, refusal_text, suspends, Audience,
-        ClosedByRepeal, Decisions, DueClock, EvidenceList, StatusBadge, Timeline,
+        ChallengeDecided, ClosedByRepeal, Decisions, DueClock, EvidenceList, StatusBadge, Timeline,
     },
     document,
     format::{self},
@@ -216,6 +216,7 @@ impl FilingPage {
     pub async fn load(
         state: &AppState,
         locale: Locale,
+        subject: crate::domain::SubjectId,
         target: Target,
         filing: Filing,
         problems: Problems,
@@ -223,7 +224,7 @@ impl FilingPage {
     ) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
         let (what, link) = describe_target(&mut conn, locale, target, true).await?;
-        let existing = appeals::open_on(&mut conn, target).await?;
+        let existing = appeals::open_on(&mut conn, subject, target).await?;
         let terms = appeals::filing_terms(&mut conn, target).await?.ok_or(AppError::NotFound)?;
         let due = appeal::due_at(now, terms.deadline_days);
         Ok(Self { target, what, link, existing, terms, due, filing, problems })
@@ -246,7 +247,9 @@ pub async fn new_form(
     let target = resolve_target(&state, &viewer, kind, id).await?;
     let (kind, id) = target_parts(target);
     let filing = Filing { target_kind: kind.into(), target_id: id, ..Filing::default() };
-    let page = FilingPage::load(&state, shell.locale, target, filing, Vec::new(), Utc::now()).await?;
+    let page =
+        FilingPage::load(&state, shell.locale, own_subject(&viewer)?, target, filing, Vec::new(), Utc::now())
+            .await?;
     Ok(filing_view(&page, &shell))
 }
 
@@ -453,7 +456,7 @@ pub async fn file(
         problems.push(("evidence", refusal_text(locale, problem)));
     }
     let (Some(grounds), Some(statement), true) = (grounds, statement, problems.is_empty()) else {
-        let page = FilingPage::load(&state, locale, target, filing, problems, Utc::now()).await?;
+        let page = FilingPage::load(&state, locale, subject, target, filing, problems, Utc::now()).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, filing_view(&page, &shell)).into_response());
     };
     let now = Utc::now();
@@ -467,7 +470,8 @@ pub async fn file(
         Err(failure) => {
             drop(tx);
             let problems = vec![("", failure_message(locale, failure)?)];
-            let page = FilingPage::load(&state, locale, target, filing, problems, Utc::now()).await?;
+            let page =
+                FilingPage::load(&state, locale, subject, target, filing, problems, Utc::now()).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, filing_view(&page, &shell)).into_response())
         }
     }
@@ -498,6 +502,8 @@ pub struct AppealPage {
     pub decided: Vec<appeals::StoredDecision>,
     /// How a repeal closed the appeal, if one did.
     pub repealed: Option<appeals::RepealClosure>,
+    /// An administrator's decision on a challenge to a rule.
+    pub challenge: Option<crate::store::rule_challenges::ChallengeDecision>,
     pub timeline: Vec<appeals::Action>,
     /// Whether the contested record stops counting while the appeal is open.
     pub suspends: bool,
@@ -514,6 +520,7 @@ impl AppealPage {
         let files = appeals::evidence(&mut conn, a.id).await?;
         let decided = appeals::decisions(&mut conn, a.id).await?;
         let repealed = appeals::repeal_closure(&mut conn, a.subject, a.id).await?;
+        let challenge = crate::store::rule_challenges::decision(&mut conn, a.subject, a.id).await?;
         let timeline = appeals::timeline(&mut conn, a.id).await?;
         let suspends = suspends(&mut conn, &a).await?;
         Ok(Self {
@@ -523,6 +530,7 @@ impl AppealPage {
             files,
             decided,
             repealed,
+            challenge,
             timeline,
             suspends,
             done: None,
@@ -592,6 +600,7 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
         })}
         <Decisions locale audience=Audience::Subject decided=&page.decided/>
         <ClosedByRepeal locale audience=Audience::Subject closure=page.repealed.as_ref()/>
+        <ChallengeDecided locale decision=page.challenge.as_ref()/>
         {(!page.decided.is_empty() || page.repealed.is_some()).then(|| view! {
             <p><a href=format!("/appeals/{}/decision", a.id)>{locale.t("appeals.decision_sheet_link")}</a></p>
         })}

@@ -645,7 +645,7 @@ pub async fn event(
         .ok_or(AppError::NotFound)?;
     let (ctx_data, siblings) = (&standing.ctx, &standing.records);
     let names = authorities(&state, &mut conn, revision).await?;
-    let appeal = crate::store::appeals::open_on(&mut conn, Target::Event(id)).await?;
+    let appeal = crate::store::appeals::open_on(&mut conn, subject, Target::Event(id)).await?;
     drop(conn);
     let version = ctx_data.catalogue.get(e.rule_version);
     let authority =
@@ -722,7 +722,7 @@ pub async fn entry(
     }
     let revision = catalogue_revision(&mut conn).await?;
     let names = authorities(&state, &mut conn, revision).await?;
-    let appeal = crate::store::appeals::open_on(&mut conn, Target::Entry(id)).await?;
+    let appeal = crate::store::appeals::open_on(&mut conn, subject, Target::Entry(id)).await?;
     drop(conn);
     let e = &stored.entry;
     let now = Utc::now();
