@@ -337,6 +337,16 @@ async fn the_form_says_when_a_decision_is_due_and_whether_the_record_stops_count
         let score_before: i64 =
             between(coastal(&before), r#"<span class="label">Score</span><strong>"#, "<").parse().unwrap();
 
+        // The demo already contests this record for Liu: withdraw that appeal through her page first.
+        let open: String = sqlx::query("SELECT id FROM appeals WHERE event_id = $1 AND status = 'open'")
+            .bind(&late)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .get(0);
+        let (status, _, _) =
+            post(&app, &liu, &format!("/appeals/{open}/withdraw"), &[("confirm", "yes")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
         let path = file(&app, &liu, &late, &[]).await;
         let (_, appeal_page) = get(&app, &liu, &path).await;
         assert!(

@@ -41,7 +41,7 @@ async fn every_change_to_the_record_reaches_the_inbox_and_can_be_marked_read() {
         // A notice about a record says what changed: the rule, the points, the score and grade after.
         assert!(
             page.contains("TRAFFIC-01 ")
-                && page.contains("\u{2212}5 points. Your score in Rongcheng social credit points then: "),
+                && page.contains("\u{2212}3 points. Your score in Rongcheng social credit points then: "),
             "{}: {page}",
             app.label
         );
