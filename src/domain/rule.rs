@@ -726,7 +726,7 @@ impl Catalogue {
             self.versions[i] = before;
             return Err(e);
         }
-        let code = self.versions[i].rule_code.clone();
+        let code = self.versions[i].rule_code;
         let mut ended = self.end_overlaps(&code);
         ended.retain(|v| v.id != id);
         Ok(Publication { published: self.versions[i].clone(), ended })

@@ -1170,8 +1170,7 @@ pub fn verify_export(file: &Value) -> (Vec<String>, String) {
     }
     let chain = field.get("chain").and_then(Value::as_str).unwrap_or_default().to_string();
     let head: Option<TreeHead> = field.get("tree_head").cloned().and_then(|h| serde_json::from_value(h).ok());
-    let summary;
-    match (head, field.get("inclusion_proof").filter(|p| !p.is_null())) {
+    let summary = match (head, field.get("inclusion_proof").filter(|p| !p.is_null())) {
         (Some(head), Some(proof)) => {
             if !head.signature_holds() {
                 problems.push(format!("tree head #{}: its signature does not verify", head.number));
@@ -1199,18 +1198,16 @@ pub fn verify_export(file: &Value) -> (Vec<String>, String) {
                 }
                 _ => problems.push(format!("tree head #{}: the inclusion proof is incomplete", head.number)),
             }
-            summary = format!(
+            format!(
                 "{} rows of {chain}; row #{seq} is in tree head #{} of {} signed by {}",
                 rows.len(),
                 head.number,
                 head.time().to_rfc3339(),
                 head.public_key
-            );
+            )
         }
-        _ => {
-            summary = format!("{} rows of {chain}; no signed tree head includes this chain yet", rows.len());
-        }
-    }
+        _ => format!("{} rows of {chain}; no signed tree head includes this chain yet", rows.len()),
+    };
     (problems, summary)
 }
 

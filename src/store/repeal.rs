@@ -139,8 +139,7 @@ pub async fn repeal_rule(
     let subjects: Vec<SubjectId> =
         first_voided.iter().map(|(s, _)| SubjectId::parse(s)).collect::<Result<_, _>>()?;
 
-    let kept =
-        catalogue::RuleRepeal { rule_code: code.clone(), repealed_at: now, reason: reason.to_string() };
+    let kept = catalogue::RuleRepeal { rule_code: *code, repealed_at: now, reason: reason.to_string() };
     catalogue::insert_repeal(conn, scheme, &kept).await?;
     let target = format!("{}/{code}", ctx.scheme().code());
     let detail = serde_json::json!({
