@@ -11,7 +11,7 @@ test('a visitor follows the home page to the transparency report and downloads i
   await expect(page.getByRole('img', { name: 'Month by month' })).toBeVisible();
   const outcomes = page.getByRole('table', { name: 'Decisions, by level and outcome' });
   await expect(outcomes.getByRole('row', { name: /^Level 1 · rejected \d+$/ })).toBeVisible();
-  await expect(page.getByRole('table', { name: 'First-level decisions per rule' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'First-level decisions per rule', exact: true })).toBeVisible();
 
   await page.getByLabel('Scheme').selectOption('coastal-credit');
   await page.getByRole('button', { name: 'Show the report' }).click();
