@@ -638,11 +638,11 @@ fn view(page: &TransparencyPage, ctx: &PageContext) -> Html<String> {
         ]>{month_rows}</DataTable>
 
         <h2>{locale.t("transparency.records_title")}</h2>
-        <DataTable caption=locale.t("transparency.records_by_rule") columns=vec![(locale.t("transparency.col_rule"), false), (locale.t("transparency.col_records"), true)]>{by_rule}</DataTable>
-        <DataTable caption=locale.t("transparency.records_by_authority") columns=vec![(locale.t("transparency.col_authority"), false), (locale.t("transparency.col_records"), true)]>{by_authority}</DataTable>
+        <DataTable caption_id="report-table-1" caption=locale.t("transparency.records_by_rule") columns=vec![(locale.t("transparency.col_rule"), false), (locale.t("transparency.col_records"), true)]>{by_rule}</DataTable>
+        <DataTable caption_id="report-table-2" caption=locale.t("transparency.records_by_authority") columns=vec![(locale.t("transparency.col_authority"), false), (locale.t("transparency.col_records"), true)]>{by_authority}</DataTable>
 
         <h2>{locale.t("transparency.listings_title")}</h2>
-        <DataTable caption=locale.t("transparency.listings_caption") columns=vec![
+        <DataTable caption_id="report-table-3" caption=locale.t("transparency.listings_caption") columns=vec![
             (locale.t("transparency.col_list"), false), (locale.t("transparency.col_authority"), false),
             (locale.t("transparency.col_listed"), true), (locale.t("transparency.col_lifted"), true),
         ]>{listings}</DataTable>
@@ -656,19 +656,19 @@ fn view(page: &TransparencyPage, ctx: &PageContext) -> Html<String> {
             <dt>{locale.t("transparency.overdue")}</dt><dd>{count(locale, r.overdue)}</dd>
             <dt>{locale.t("transparency.second_level")}</dt><dd>{count(locale, r.second_level_requested)}</dd>
         </dl>
-        <DataTable caption=locale.t("transparency.by_grounds") columns=vec![(locale.t("transparency.col_grounds"), false), (locale.t("transparency.col_filed"), true)]>{grounds}</DataTable>
-        <DataTable caption=locale.t("transparency.outcomes") columns=vec![(locale.t("transparency.col_outcome"), false), (locale.t("transparency.col_decisions"), true)]>{outcomes}</DataTable>
+        <DataTable caption_id="report-table-4" caption=locale.t("transparency.by_grounds") columns=vec![(locale.t("transparency.col_grounds"), false), (locale.t("transparency.col_filed"), true)]>{grounds}</DataTable>
+        <DataTable caption_id="report-table-5" caption=locale.t("transparency.outcomes") columns=vec![(locale.t("transparency.col_outcome"), false), (locale.t("transparency.col_decisions"), true)]>{outcomes}</DataTable>
         <h3>{locale.t("transparency.overturn_title")}</h3>
         <p>{locale.t("transparency.overturn_intro")}</p>
-        <DataTable caption=locale.t("transparency.overturn_by_rule") columns=rate_columns()>{rules_rates}</DataTable>
-        <DataTable caption=locale.t("transparency.overturn_by_version") columns=rate_columns()>{version_rates}</DataTable>
-        <DataTable caption=locale.t("transparency.overturn_by_authority") columns=rate_columns()>{authority_rates}</DataTable>
-        <DataTable caption=locale.t("transparency.overturn_by_body") columns=rate_columns()>{body_rates}</DataTable>
+        <DataTable caption_id="report-table-6" caption=locale.t("transparency.overturn_by_rule") columns=rate_columns()>{rules_rates}</DataTable>
+        <DataTable caption_id="report-table-7" caption=locale.t("transparency.overturn_by_version") columns=rate_columns()>{version_rates}</DataTable>
+        <DataTable caption_id="report-table-8" caption=locale.t("transparency.overturn_by_authority") columns=rate_columns()>{authority_rates}</DataTable>
+        <DataTable caption_id="report-table-9" caption=locale.t("transparency.overturn_by_body") columns=rate_columns()>{body_rates}</DataTable>
 
         <h2>{locale.t("transparency.rules_title")}</h2>
         <h3>{locale.t("transparency.repeals")}</h3>
         {repeals}
-        <DataTable caption=locale.t("transparency.challenges") columns=vec![(locale.t("transparency.col_status"), false), (locale.t("transparency.col_filed"), true)]>{challenges}</DataTable>
+        <DataTable caption_id="report-table-10" caption=locale.t("transparency.challenges") columns=vec![(locale.t("transparency.col_status"), false), (locale.t("transparency.col_filed"), true)]>{challenges}</DataTable>
     };
     document(ctx, &title, main.into_any())
 }
