@@ -99,21 +99,26 @@ test('a subject files with evidence, a reviewer claims and upholds, the subject 
 });
 
 test('where a record keeps counting while disputed, the form says so and the record shows both grades', async ({ page }) => {
+  // The demo already contests Liu's PAY-LATE record (standing.spec.ts reads that appeal); this
+  // journey contests her other credit-bureau record, PAY-ONTIME, which no other spec touches.
   await signIn(page, LIU);
   await page.goto('/record');
   const coastal = page.getByRole('region', { name: 'Coastal component credit score' });
-  await expect(coastal.getByText('Under appeal, still counting')).toHaveCount(0);
-  await coastal.locator('table.derivation').getByRole('link', { name: 'PAY-LATE', exact: true }).last().click();
+  const ontime = coastal.locator('table.derivation tr', { hasText: 'PAY-ONTIME' });
+  await expect(coastal.getByText('Under appeal, still counting')).toHaveCount(1);
+  await expect(ontime.getByText('Under appeal, still counting')).toHaveCount(0);
+  await ontime.getByRole('link', { name: 'PAY-ONTIME', exact: true }).click();
   await page.getByRole('link', { name: 'Contest this' }).click();
   await expect(page.getByText(/If you file today, a decision is due by/)).toBeVisible();
   await expect(page.getByText(/this record keeps counting towards your score while the appeal is open/)).toBeVisible();
-  await page.getByLabel('It did not happen').check();
-  await page.getByLabel('Your statement').fill('I paid this bill on time; the bank has confirmed its error.');
+  await page.getByLabel('Other').check();
+  await page.getByLabel('Your statement').fill('This payment was made from my late father\'s account, not mine.');
   await page.getByRole('button', { name: 'File the appeal' }).click();
   await expect(page).toHaveURL(/\/appeals\/[0-9a-f-]+\?done=filed$/);
 
   await page.goto('/record');
-  await expect(coastal.getByText('Under appeal, still counting')).toBeVisible();
+  await expect(ontime.getByText('Under appeal, still counting')).toBeVisible();
+  await expect(coastal.getByText('Under appeal, still counting')).toHaveCount(2);
   await expect(coastal.getByText(/Without the records under appeal: score \d+, grade \w+\./)).toBeVisible();
 });
 
