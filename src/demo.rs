@@ -201,6 +201,18 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
         true,
     )
     .await?;
+    // And one in the catalogue's chain, covering every rule version and repeal as seeded.
+    let rules: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rule_versions").fetch_one(&mut *tx).await?;
+    crate::store::audit::write(
+        &mut tx,
+        &Actor::cli("demo"),
+        "demo.seed",
+        "instance",
+        "demo",
+        serde_json::json!({ "rule_versions": rules }),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(seeded)
 }

@@ -60,8 +60,13 @@ fn unhex(s: &str) -> Option<Hash> {
 /// One table whose rows audit rows cover.
 pub struct Table {
     pub name: &'static str,
-    /// How a record of it is named: `<prefix>:<id>`.
+    /// How a record of it is named: `<prefix>:<key>`.
     pub prefix: &'static str,
+    /// The SQL expression of its key (its id, or its primary key's columns joined by `/`).
+    pub key: &'static str,
+    /// Whether later writes change its rows (catalogue rules: a version's end, its status): then
+    /// the last audit row covering a record holds its digest, else every row covering it does.
+    pub mutable: bool,
     /// Its time column: records at or after the start of chaining must be covered.
     pub time: &'static str,
     /// Columns in canonical order; `true` for integers.
@@ -74,6 +79,8 @@ const I: bool = true;
 pub const EVENTS: Table = Table {
     name: "events",
     prefix: "event",
+    key: "id",
+    mutable: false,
     time: "recorded_at",
     columns: &[
         ("id", T),
@@ -99,6 +106,8 @@ pub const EVENTS: Table = Table {
 pub const ENTRIES: Table = Table {
     name: "blacklist_entries",
     prefix: "entry",
+    key: "id",
+    mutable: false,
     time: "recorded_at",
     columns: &[
         ("id", T),
@@ -123,6 +132,8 @@ pub const ENTRIES: Table = Table {
 pub const ENTRY_ACTIONS: Table = Table {
     name: "blacklist_entry_actions",
     prefix: "entry_action",
+    key: "id",
+    mutable: false,
     time: "recorded_at",
     columns: &[
         ("id", T),
@@ -138,6 +149,8 @@ pub const ENTRY_ACTIONS: Table = Table {
 pub const DECISIONS: Table = Table {
     name: "appeal_decisions",
     prefix: "decision",
+    key: "id",
+    mutable: false,
     time: "decided_at",
     columns: &[
         ("id", T),
@@ -158,18 +171,87 @@ pub const DECISIONS: Table = Table {
     ],
 };
 
-pub const TABLES: [&Table; 4] = [&EVENTS, &ENTRIES, &ENTRY_ACTIONS, &DECISIONS];
+/// A decision of administrators on a subject's challenge to a rule (one per challenge).
+pub const CHALLENGE_DECISIONS: Table = Table {
+    name: "rule_challenge_decisions",
+    prefix: "challenge_decision",
+    key: "appeal_id",
+    mutable: false,
+    time: "decided_at",
+    columns: &[
+        ("appeal_id", T),
+        ("subject_id", T),
+        ("verdict", T),
+        ("reasons", T),
+        ("decided_by", T),
+        ("decided_at", I),
+        ("score_before", I),
+        ("grade_before", T),
+        ("score_after", I),
+        ("grade_after", T),
+    ],
+};
+
+/// A version of a rule of a scheme's catalogue.
+pub const RULE_VERSIONS: Table = Table {
+    name: "rule_versions",
+    prefix: "rule_version",
+    key: "id",
+    mutable: true,
+    time: "created_at",
+    columns: &[
+        ("id", T),
+        ("scheme_id", T),
+        ("rule_code", T),
+        ("version", I),
+        ("status", T),
+        ("category", T),
+        ("title_en", T),
+        ("title_zh", T),
+        ("description_en", T),
+        ("description_zh", T),
+        ("legal_basis", T),
+        ("component", T),
+        ("points_default", I),
+        ("points_min", I),
+        ("points_max", I),
+        ("validity_unit", T),
+        ("validity_count", I),
+        ("effective_from", I),
+        ("effective_to", I),
+        ("created_at", I),
+    ],
+};
+
+/// The repeal of a rule (its reason and date).
+pub const RULE_REPEALS: Table = Table {
+    name: "rule_repeals",
+    prefix: "rule_repeal",
+    key: "scheme_id || '/' || rule_code",
+    mutable: true,
+    time: "repealed_at",
+    columns: &[("scheme_id", T), ("rule_code", T), ("repealed_at", I), ("reason", T)],
+};
+
+/// The tables whose rows belong to one subject (each has `subject_id`): their subject's chain
+/// covers them.
+pub const SUBJECT_TABLES: [&Table; 5] = [&EVENTS, &ENTRIES, &ENTRY_ACTIONS, &DECISIONS, &CHALLENGE_DECISIONS];
+
+/// The catalogue's tables: the catalogue chain covers them.
+pub const CATALOGUE_TABLES: [&Table; 2] = [&RULE_VERSIONS, &RULE_REPEALS];
 
 impl Table {
+    /// Its key, then its columns in canonical order.
     fn select(&self) -> String {
         let columns: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
-        format!("SELECT {} FROM {}", columns.join(", "), self.name)
+        format!("SELECT {} AS record_key, {} FROM {}", self.key, columns.join(", "), self.name)
     }
 
     /// The canonical encoding of a row read with [`Table::select`]'s columns.
     fn canonical(&self, row: &AnyRow) -> Result<Value, StoreError> {
         let mut fields = Vec::with_capacity(self.columns.len());
         for (i, (column, int)) in self.columns.iter().enumerate() {
+            let i = i + 1;
             let value = if *int {
                 row.try_get::<Option<i64>, _>(i)?.map(Value::from).unwrap_or(Value::Null)
             } else {
@@ -470,11 +552,11 @@ pub async fn records_of(
     at: Option<i64>,
 ) -> Result<Vec<(String, Hash)>, StoreError> {
     let mut out = Vec::new();
-    for table in TABLES {
+    for table in SUBJECT_TABLES {
         let rows = match at {
             Some(at) => {
                 sqlx::query(&format!(
-                    "{} WHERE subject_id = $1 AND {} = $2 ORDER BY id",
+                    "{} WHERE subject_id = $1 AND {} = $2 ORDER BY record_key",
                     table.select(),
                     table.time
                 ))
@@ -484,7 +566,7 @@ pub async fn records_of(
                 .await?
             }
             None => {
-                sqlx::query(&format!("{} WHERE subject_id = $1 ORDER BY id", table.select()))
+                sqlx::query(&format!("{} WHERE subject_id = $1 ORDER BY record_key", table.select()))
                     .bind(subject)
                     .fetch_all(&mut *conn)
                     .await?
@@ -493,6 +575,58 @@ pub async fn records_of(
         for row in rows {
             let id: String = row.try_get(0)?;
             out.push((table.reference(&id), digest_of(&table.canonical(&row)?)));
+        }
+    }
+    Ok(out)
+}
+
+/// The catalogue records a catalogue write concerns, as they stand after it: every version of
+/// the rule it acted on (publishing one ends the one before) and the rule's repeal; for the
+/// `instance` (the demo's seed), every catalogue record.
+async fn catalogue_records_of(
+    conn: &mut AnyConnection,
+    target_kind: &str,
+    target_id: &str,
+) -> Result<Vec<(String, Hash)>, StoreError> {
+    let rule: Option<(String, String)> = match target_kind {
+        "rule_version" => {
+            let row = sqlx::query("SELECT scheme_id, rule_code FROM rule_versions WHERE id = $1")
+                .bind(target_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            row.map(|r| Ok::<_, StoreError>((r.try_get(0)?, r.try_get(1)?))).transpose()?
+        }
+        "rule" => match target_id.split_once('/') {
+            Some((scheme, code)) => {
+                let id: Option<String> = sqlx::query_scalar("SELECT id FROM schemes WHERE code = $1")
+                    .bind(scheme)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                id.map(|id| (id, code.to_string()))
+            }
+            None => None,
+        },
+        "instance" => {
+            let mut out = Vec::new();
+            for table in CATALOGUE_TABLES {
+                let statement = format!("{} ORDER BY record_key", table.select());
+                for row in sqlx::query(&statement).fetch_all(&mut *conn).await? {
+                    let key: String = row.try_get(0)?;
+                    out.push((table.reference(&key), digest_of(&table.canonical(&row)?)));
+                }
+            }
+            return Ok(out);
+        }
+        _ => None,
+    };
+    let Some((scheme, code)) = rule else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for table in CATALOGUE_TABLES {
+        let statement =
+            format!("{} WHERE scheme_id = $1 AND rule_code = $2 ORDER BY record_key", table.select());
+        for row in sqlx::query(&statement).bind(&scheme).bind(&code).fetch_all(&mut *conn).await? {
+            let key: String = row.try_get(0)?;
+            out.push((table.reference(&key), digest_of(&table.canonical(&row)?)));
         }
     }
     Ok(out)
@@ -514,7 +648,7 @@ pub async fn write_one(
 ) -> Result<(), StoreError> {
     let (chain, records) = match chain_of(conn, target_kind, target_id).await? {
         Some(subject) => (subject_chain(&subject), records_of(conn, &subject, Some(to_micros(at))).await?),
-        None => (CATALOGUE.to_string(), Vec::new()),
+        None => (CATALOGUE.to_string(), catalogue_records_of(conn, target_kind, target_id).await?),
     };
     let row = NewRow {
         chain,
@@ -888,8 +1022,9 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
     let started = report.started_at.unwrap_or(i64::MAX);
     // 1. Every record covered by an audit row, as its table holds it.
     let mut records: HashMap<String, (Hash, bool, bool)> = HashMap::new(); // digest, after start, covered
-    for table in TABLES {
-        let time_index = table.columns.iter().position(|(c, _)| *c == table.time).expect("time column");
+    let mutable: HashSet<&str> = CATALOGUE_TABLES.iter().filter(|t| t.mutable).map(|t| t.prefix).collect();
+    for table in SUBJECT_TABLES.iter().chain(CATALOGUE_TABLES.iter()) {
+        let time_index = 1 + table.columns.iter().position(|(c, _)| *c == table.time).expect("time column");
         let statement = table.select();
         let mut rows = sqlx::query(&statement).fetch(&mut *conn);
         while let Some(row) = rows.try_next().await? {
@@ -900,6 +1035,8 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
         }
     }
     report.records = records.len() as u64;
+    // A mutable record's digest as the last row covering it has it, and that row's name.
+    let mut last_claim: HashMap<String, (String, String)> = HashMap::new();
     // 2. The tree heads' leaves, whose digests the walk keeps.
     let leaves =
         sqlx::query("SELECT tree_number, chain, seq FROM audit_tree_leaves").fetch_all(&mut *conn).await?;
@@ -956,6 +1093,10 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
                             None => report
                                 .problems
                                 .push(format!("{}: removed (covered by {name})", describe(&reference))),
+                            Some((_, _, covered)) if mutable.contains(prefix_of(&reference)) => {
+                                *covered = true;
+                                last_claim.insert(reference, (digest, name.clone()));
+                            }
                             Some((actual, _, covered)) => {
                                 *covered = true;
                                 if hex::encode(*actual) != digest {
@@ -1041,7 +1182,15 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
             ));
         }
     }
-    // 6. Records written since chaining started that no audit row covers.
+    // 6. Mutable records as the last row covering each had them.
+    let mut claims: Vec<(&String, &(String, String))> = last_claim.iter().collect();
+    claims.sort();
+    for (reference, (digest, name)) in claims {
+        if records.get(reference).is_some_and(|(actual, _, _)| hex::encode(actual) != *digest) {
+            report.problems.push(format!("{}: altered, it no longer matches {name}", describe(reference)));
+        }
+    }
+    // 7. Records written since chaining started that no audit row covers.
     let mut uncovered: Vec<&String> =
         records.iter().filter(|(_, (_, after, covered))| *after && !*covered).map(|(r, _)| r).collect();
     uncovered.sort();
@@ -1049,6 +1198,10 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<Report, StoreError> {
         report.problems.push(format!("{}: has no audit row", describe(reference)));
     }
     Ok(report)
+}
+
+fn prefix_of(reference: &str) -> &str {
+    reference.split_once(':').map_or(reference, |(p, _)| p)
 }
 
 /// A record's reference as a person reads it.
@@ -1059,6 +1212,9 @@ fn describe(reference: &str) -> String {
         "entry" => "blacklist entry",
         "entry_action" => "blacklist entry action",
         "decision" => "appeal decision",
+        "challenge_decision" => "rule challenge decision",
+        "rule_version" => "rule version",
+        "rule_repeal" => "rule repeal",
         other => other,
     };
     format!("{kind} {id}")
@@ -1078,8 +1234,8 @@ pub async fn export(conn: &mut AnyConnection, subject: &str) -> Result<Value, St
         .await?;
     let rows: Vec<ChainedRow> = rows.iter().map(row_from).collect::<Result<_, _>>()?;
     let mut records = serde_json::Map::new();
-    for table in TABLES {
-        let found = sqlx::query(&format!("{} WHERE subject_id = $1 ORDER BY id", table.select()))
+    for table in SUBJECT_TABLES {
+        let found = sqlx::query(&format!("{} WHERE subject_id = $1 ORDER BY record_key", table.select()))
             .bind(subject)
             .fetch_all(&mut *conn)
             .await?;

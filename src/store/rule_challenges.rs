@@ -132,17 +132,24 @@ pub async fn decide(
         appeals::append_action(conn, a, "decided", Some(admin), verdict.code(), now).await?;
         notices::notify(conn, a.subject, NoticeKind::AppealDecided, About::Appeal(a.id), now).await?;
     }
-    audit::write(
+    let target = format!("{}/{code}", ctx.scheme().code());
+    let detail = serde_json::json!({
+        "verdict": verdict.code(),
+        "challenges": together.iter().map(|a| a.id.to_string()).collect::<Vec<_>>(),
+    });
+    audit::write(conn, actor, "rule_challenge.decide", "rule", &target, detail.clone(), now).await?;
+    // Each challenger's chain covers the decision on their challenge.
+    let challengers: Vec<String> = together.iter().map(|a| a.subject.to_string()).collect();
+    super::chain::write_subjects(
         conn,
         actor,
         "rule_challenge.decide",
         "rule",
-        &format!("{}/{code}", ctx.scheme().code()),
-        serde_json::json!({
-            "verdict": verdict.code(),
-            "challenges": together.iter().map(|a| a.id.to_string()).collect::<Vec<_>>(),
-        }),
+        &target,
+        &detail,
         now,
+        &challengers,
+        false,
     )
     .await?;
     Ok(together.len())
