@@ -6,7 +6,8 @@
 //! Prints, per database: the time to load and the database's size; the record page's p50/p99
 //! and requests/s at 16 clients for a typical subject (`RECOURSE_SCALE_RECORDS` records) and a
 //! 1,000-record one; the same for the reviewers' queue (`/review`); and a repeal of a rule
-//! every subject has a record under. Figures only: it never asserts a time.
+//! every subject has a record under; `recourse audit verify` over the loaded database (its rate
+//! in audit rows and records per second). Figures only: it never asserts a time.
 //! `RECOURSE_BENCH_SECONDS` sets the measured seconds per page (default 5).
 //!
 //! Run with `cargo bench --bench scale`.
@@ -113,6 +114,7 @@ impl Scale {
                 server.block_on(size(&db, dir))?,
                 memory()
             );
+            server.block_on(verify(&db, label))?;
             let address = server.block_on(async {
                 let now = Utc::now().trunc_subsecs(6);
                 seed_subject(&db, "Typical Scale Subject", "scale-typical", self.records, 1, now).await?;
@@ -227,6 +229,28 @@ fn write_file(path: &PathBuf, subjects: &[SubjectId], records: usize, part: usiz
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Signs a tree head over the loaded database, then verifies it as `recourse audit verify` does.
+async fn verify(db: &Db, label: &str) -> anyhow::Result<()> {
+    let key = recourse::signing::InstanceKey::from_seed([3; 32]);
+    recourse::store::chain::produce_tree_head(db, &key, Utc::now()).await?;
+    let mut conn = db.pool.acquire().await?;
+    let started = Instant::now();
+    let report = recourse::store::chain::verify(&mut conn).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    ensure!(report.holds(), "{label}: the loaded database does not verify: {:?}", report.problems.first());
+    println!(
+        "{label}: audit verify: {} audit rows in {} chains covering {} records in {seconds:.1} s \
+         ({:.0} rows/s, {:.0} records/s); {}",
+        report.rows,
+        report.chains,
+        report.records,
+        report.rows as f64 / seconds,
+        report.records as f64 / seconds,
+        memory()
+    );
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{for_each_database, multipart, TestApp};
+use common::{count, for_each_database, multipart, TestApp};
 use reqwest::{Client, StatusCode};
 use sqlx::Row;
 
@@ -91,10 +91,6 @@ async fn liu_score(app: &TestApp) -> i64 {
     let ctx = catalogue::context(&mut conn, record.scheme.id()).await.unwrap().unwrap();
     let subject = SubjectId::parse(&liu).unwrap();
     recourse::store::standing::derivation(&mut conn, &ctx, subject, chrono::Utc::now()).await.unwrap().score
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql).fetch_one(&app.db.pool).await.unwrap().get(0)
 }
 
 /// Files an appeal as Liu on `event` and returns its page path.
@@ -707,6 +703,38 @@ async fn a_rule_challenge_goes_to_administrators() {
         assert_eq!(status, StatusCode::OK);
         let version =
             form.split("name=\"target_id\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        // Grounds that fit a rule are offered, and only those: a record's grounds are refused.
+        for offered in [
+            "no_legal_basis",
+            "disproportionate",
+            "discriminatory",
+            "unclear",
+            "conflicts_with_higher_law",
+            "other",
+        ] {
+            assert!(form.contains(&format!(r#"value="{offered}""#)), "{offered} offered for a rule");
+        }
+        for refused in ["not_me", "already_fulfilled", "did_not_happen"] {
+            assert!(!form.contains(&format!(r#"value="{refused}""#)), "{refused} not offered for a rule");
+        }
+        let filed = "SELECT COUNT(*) FROM appeals WHERE target_kind = 'rule'";
+        let before = count(&app, filed).await;
+        let (status, _, page) = upload(
+            &app,
+            &liu,
+            "/appeals",
+            &[
+                ("target_kind", "rule"),
+                ("target_id", &version),
+                ("grounds", "not_me"),
+                ("statement", "It was not me."),
+            ],
+            &[],
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("These reasons do not apply to what you contest"), "{page}");
+        assert_eq!(count(&app, filed).await, before, "nothing filed");
         let (status, _, page) = upload(
             &app,
             &liu,

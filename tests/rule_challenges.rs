@@ -21,6 +21,11 @@ use uuid::Uuid;
 
 /// Files a challenge to the rule version with `code` in Rongcheng, as the subject of `username`.
 async fn challenge(app: &TestApp, username: &str, code: &str, statement: &str) -> Uuid {
+    challenge_on(app, username, code, Grounds::Disproportionate, statement).await
+}
+
+/// Files a challenge to the rule version with `code`, on `grounds`, as the subject of `username`.
+async fn challenge_on(app: &TestApp, username: &str, code: &str, grounds: Grounds, statement: &str) -> Uuid {
     let account =
         Uuid::parse_str(&id_of(app, &format!("SELECT id FROM accounts WHERE username = '{username}'")).await)
             .unwrap();
@@ -36,7 +41,7 @@ async fn challenge(app: &TestApp, username: &str, code: &str, statement: &str) -
     let new = NewAppeal {
         subject,
         target: Target::Rule(version),
-        grounds: Grounds::Disproportionate,
+        grounds,
         statement: Statement::parse(statement).unwrap(),
         files: Vec::new(),
     };
@@ -146,6 +151,64 @@ async fn repealing_a_challenged_rule_decides_every_challenge_to_it_in_one_transa
         assert!(count(&app, &format!("SELECT COUNT(*) FROM events WHERE kind = 'void' AND reason LIKE '%{}%'", &reasons[..30])).await >= under_rule);
         let (_, public) = text(&app, "/rules/rongcheng").await;
         assert!(public.contains("Repealed rules") && public.contains(reasons), "the repeal is public with its reason");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_administrators_queue_filters_challenges_by_status_scheme_grounds_and_deadline() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let unclear = challenge_on(
+            &app,
+            "demo-subject",
+            "VOLUNTEER-01",
+            Grounds::Unclear,
+            "Nobody can say what counts.",
+        )
+        .await;
+        let unlawful = challenge_on(
+            &app,
+            "demo-liu",
+            "TRAFFIC-02",
+            Grounds::NoLegalBasis,
+            "No law lets a city deduct points for this.",
+        )
+        .await;
+        sqlx::query(&format!("UPDATE appeals SET due_at = 1 WHERE id = '{unlawful}'"))
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        sign_in(&app, "demo-admin", "admin-demo-2026").await;
+        let shows = |body: &str, id: Uuid| body.contains(&format!("/admin/appeals/{id}\""));
+
+        let (status, all) = text(&app, "/admin/appeals").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(shows(&all, unclear) && shows(&all, unlawful), "{all}");
+        for (grounds, offered) in [("unclear", true), ("conflicts_with_higher_law", true), ("not_me", false)]
+        {
+            assert_eq!(all.contains(&format!(r#"<option value="{grounds}""#)), offered, "{grounds}");
+        }
+        let (_, by_grounds) = text(&app, "/admin/appeals?grounds=unclear").await;
+        assert!(shows(&by_grounds, unclear) && !shows(&by_grounds, unlawful), "{by_grounds}");
+        let (_, overdue) = text(&app, "/admin/appeals?overdue=1").await;
+        assert!(!shows(&overdue, unclear) && shows(&overdue, unlawful), "{overdue}");
+        let (_, other_city) = text(&app, "/admin/appeals?scheme=haibin").await;
+        assert!(!shows(&other_city, unclear) && !shows(&other_city, unlawful), "{other_city}");
+
+        let reasons =
+            "Volunteering is rewarded by the published measures, art. 7; the rule stays as written.";
+        let (status, _, _) = post(
+            &app,
+            &format!("/admin/appeals/{unclear}/decide"),
+            &[("verdict", "kept"), ("reasons", reasons)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, open) = text(&app, "/admin/appeals").await;
+        assert!(!shows(&open, unclear) && shows(&open, unlawful), "open ones by default: {open}");
+        let (_, decided) = text(&app, "/admin/appeals?status=decided").await;
+        assert!(shows(&decided, unclear) && !shows(&decided, unlawful), "{decided}");
     })
     .await;
 }

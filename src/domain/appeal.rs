@@ -27,11 +27,34 @@ pub enum Grounds {
     AlreadyFulfilled,
     Disproportionate,
     NoNotice,
+    /// A rule: no law allows it.
+    NoLegalBasis,
+    /// A rule: it treats people differently for who they are.
+    Discriminatory,
+    /// A rule: nobody can tell what it forbids or requires.
+    Unclear,
+    /// A rule: a higher law says otherwise.
+    ConflictsWithHigherLaw,
     Other,
 }
 
 impl Grounds {
-    pub const ALL: [Grounds; 7] = [
+    pub const ALL: [Grounds; 11] = [
+        Grounds::NotMe,
+        Grounds::DidNotHappen,
+        Grounds::WrongRule,
+        Grounds::AlreadyFulfilled,
+        Grounds::Disproportionate,
+        Grounds::NoNotice,
+        Grounds::NoLegalBasis,
+        Grounds::Discriminatory,
+        Grounds::Unclear,
+        Grounds::ConflictsWithHigherLaw,
+        Grounds::Other,
+    ];
+
+    /// The grounds on which a record or a listing is contested.
+    pub const FOR_RECORDS: [Grounds; 7] = [
         Grounds::NotMe,
         Grounds::DidNotHappen,
         Grounds::WrongRule,
@@ -41,6 +64,34 @@ impl Grounds {
         Grounds::Other,
     ];
 
+    /// The grounds on which a rule itself is challenged.
+    pub const FOR_RULES: [Grounds; 6] = [
+        Grounds::NoLegalBasis,
+        Grounds::Disproportionate,
+        Grounds::Discriminatory,
+        Grounds::Unclear,
+        Grounds::ConflictsWithHigherLaw,
+        Grounds::Other,
+    ];
+
+    /// The grounds offered for contesting `kind`.
+    pub fn offered_for(kind: TargetKind) -> &'static [Grounds] {
+        match kind {
+            TargetKind::Rule => &Self::FOR_RULES,
+            TargetKind::Event | TargetKind::Entry => &Self::FOR_RECORDS,
+        }
+    }
+
+    /// Grounds chosen for contesting `kind`: one of those offered for it.
+    pub fn parse_for(code: &str, kind: TargetKind) -> Result<Self, AppealError> {
+        let grounds = Self::parse(code)?;
+        if Self::offered_for(kind).contains(&grounds) {
+            Ok(grounds)
+        } else {
+            Err(AppealError::GroundsDoNotFit)
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Grounds::NotMe => "not_me",
@@ -49,6 +100,10 @@ impl Grounds {
             Grounds::AlreadyFulfilled => "already_fulfilled",
             Grounds::Disproportionate => "disproportionate",
             Grounds::NoNotice => "no_notice",
+            Grounds::NoLegalBasis => "no_legal_basis",
+            Grounds::Discriminatory => "discriminatory",
+            Grounds::Unclear => "unclear",
+            Grounds::ConflictsWithHigherLaw => "conflicts_with_higher_law",
             Grounds::Other => "other",
         }
     }
@@ -394,6 +449,8 @@ pub fn clean_file_name(name: &str) -> String {
 pub enum AppealError {
     #[error("choose the grounds of the appeal")]
     NoGrounds,
+    #[error("these grounds do not apply to what is contested")]
+    GroundsDoNotFit,
     #[error("write a statement")]
     EmptyStatement,
     #[error("the statement has {len} characters; at most {max}")]
@@ -443,6 +500,7 @@ impl AppealError {
     pub fn code(&self) -> &'static str {
         match self {
             AppealError::NoGrounds => "no_grounds",
+            AppealError::GroundsDoNotFit => "grounds_do_not_fit",
             AppealError::EmptyStatement => "empty_statement",
             AppealError::StatementTooLong { .. } => "statement_too_long",
             AppealError::ReasonsTooShort { .. } => "reasons_too_short",
@@ -539,6 +597,13 @@ mod tests {
             assert_eq!(Grounds::parse(g.code()), Ok(g));
         }
         assert_eq!(Grounds::parse("because"), Err(AppealError::NoGrounds));
+        assert_eq!(Grounds::parse_for("not_me", TargetKind::Rule), Err(AppealError::GroundsDoNotFit));
+        assert_eq!(Grounds::parse_for("unclear", TargetKind::Event), Err(AppealError::GroundsDoNotFit));
+        assert_eq!(Grounds::parse_for("unclear", TargetKind::Rule), Ok(Grounds::Unclear));
+        assert_eq!(Grounds::parse_for("disproportionate", TargetKind::Entry), Ok(Grounds::Disproportionate));
+        for kind in [TargetKind::Event, TargetKind::Entry, TargetKind::Rule] {
+            assert!(Grounds::offered_for(kind).iter().all(|g| Grounds::ALL.contains(g)));
+        }
         assert_eq!(Grounds::parse(""), Err(AppealError::NoGrounds));
     }
 

@@ -621,6 +621,9 @@ pub async fn file(
     if new.files.len() > MAX_FILES {
         return Err(AppealError::TooManyFiles { max: MAX_FILES }.into());
     }
+    if !Grounds::offered_for(new.target.kind()).contains(&new.grounds) {
+        return Err(AppealError::GroundsDoNotFit.into());
+    }
     let deadline = filing_terms(conn, new.target).await?.ok_or(AppealFailure::NotFound)?.deadline_days;
     let (scheme, authority, rule_code) = match new.target {
         Target::Event(id) => {
@@ -1194,9 +1197,14 @@ pub async fn evidence_file(
     .transpose()
 }
 
-/// What the reviewer's queue shows, filtered.
+/// What a queue of appeals shows, filtered: the reviewers' (appeals on records and listings) or
+/// the administrators' (challenges to rules).
 #[derive(Clone, Debug, Default)]
 pub struct QueueFilter {
+    /// Challenges to rules (the administrators' queue) rather than appeals on records.
+    pub rules: bool,
+    /// Only challenges to this rule (with `scheme`).
+    pub rule_code: Option<String>,
     pub status: Option<Status>,
     pub scheme: Option<SchemeId>,
     pub grounds: Option<Grounds>,
@@ -1211,15 +1219,16 @@ enum Bind {
     Int(i64),
 }
 
-/// One page of the queue, sorted by due date; `limit + 1` rows are read to know if more follow.
-/// Rule challenges are not here: they go to administrators ([`rule_challenges`]).
+/// One page of a queue, sorted by due date; `limit + 1` rows are read to know if more follow.
+/// Rule challenges are in the administrators' queue only (`filter.rules`).
 pub async fn queue(
     conn: &mut AnyConnection,
     filter: &QueueFilter,
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<(Vec<Appeal>, bool), StoreError> {
-    let mut clauses = vec!["a.target_kind <> 'rule'".to_string()];
+    let kind = if filter.rules { "a.target_kind = 'rule'" } else { "a.target_kind <> 'rule'" };
+    let mut clauses = vec![kind.to_string()];
     let mut binds = Vec::new();
     let mut push = |clause: &str, values: Vec<Bind>| {
         let mut clause = clause.to_string();
@@ -1234,6 +1243,9 @@ pub async fn queue(
     }
     if let Some(s) = filter.scheme {
         push("a.scheme_id = ?", vec![Bind::Text(s.to_string())]);
+    }
+    if let Some(code) = &filter.rule_code {
+        push("a.rule_code = ?", vec![Bind::Text(code.clone())]);
     }
     if let Some(g) = filter.grounds {
         push("a.grounds = ?", vec![Bind::Text(g.code().into())]);
@@ -1267,16 +1279,6 @@ pub async fn queue(
     let more = out.len() as i64 > limit;
     out.truncate(limit as usize);
     Ok((out, more))
-}
-
-/// Challenges to rules, for administrators, by due date.
-pub async fn rule_challenges(conn: &mut AnyConnection) -> Result<Vec<Appeal>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {APPEAL_COLUMNS} FROM {APPEAL_FROM} WHERE a.target_kind = 'rule' ORDER BY a.due_at, a.id"
-    ))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(appeal_from_row).collect()
 }
 
 /// Figures for reviewers.

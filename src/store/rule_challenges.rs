@@ -58,21 +58,21 @@ pub struct ChallengeDecision {
     pub after: Option<(i64, String)>,
 }
 
-/// The open challenges to rule `code` of `scheme`, whichever version they name, oldest first.
+/// The open challenges to rule `code` of `scheme`, whichever version they name, soonest due first.
 pub async fn open_on_rule(
     conn: &mut AnyConnection,
     scheme: SchemeId,
     code: &RuleCode,
 ) -> Result<Vec<Appeal>, StoreError> {
-    Ok(appeals::rule_challenges(conn)
-        .await?
-        .into_iter()
-        .filter(|a| {
-            a.status == Status::Open
-                && a.scheme == Some(scheme)
-                && a.rule_code.as_deref() == Some(code.as_str())
-        })
-        .collect())
+    let filter = appeals::QueueFilter {
+        rules: true,
+        rule_code: Some(code.as_str().to_string()),
+        status: Some(Status::Open),
+        scheme: Some(scheme),
+        ..appeals::QueueFilter::default()
+    };
+    // Every one: challenges to one rule are few, and are decided together.
+    Ok(appeals::queue(conn, &filter, Utc::now(), i64::from(u32::MAX)).await?.0)
 }
 
 /// Decides challenge `id` and every other open challenge to the same rule. Refused, changing

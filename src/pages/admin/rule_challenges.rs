@@ -15,47 +15,62 @@ use super::Admin;
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
     domain::{
-        appeal::{Reasons, Status, REASONS_MIN},
+        appeal::{Grounds, Reasons, Status, REASONS_MIN},
         RuleCode,
     },
     error::{AppError, AppResult},
-    http::AppState,
+    http::{query::Query, AppState},
     i18n::Locale,
     pages::kit::{
         appeal::{describe, failure_message, parse_id, refusal_text, EvidenceList, StatusBadge},
         document, format,
         forms::{error_for, error_summary, Problems},
+        queue::{NextPage, QueueFilters, QueueQuery},
         Choice, ChoiceGroup, DataTable, PageContext, TextAreaField,
     },
     store::{
         appeals::{self, Appeal, Target},
+        catalogue::{self, SchemeRecord},
         repeal,
         rule_challenges::{self, ChallengeDecision, Verdict},
     },
 };
 
-/// What the page shows: every appeal against a rule, soonest due first.
+/// Challenges per page of the queue.
+const PAGE: i64 = 25;
+
+/// What the page shows: one page of the challenges to rules the filters keep (open ones by
+/// default), soonest due first, and the link to the next page.
 pub struct RuleChallengesPage {
+    /// Every scheme, to filter by.
+    pub schemes: Vec<SchemeRecord>,
+    pub query: QueueQuery,
     pub challenges: Vec<Appeal>,
+    pub next: Option<String>,
 }
 
 impl RuleChallengesPage {
     /// Every query of the page.
-    pub async fn load(state: &AppState) -> AppResult<Self> {
+    pub async fn load(state: &AppState, query: QueueQuery, now: DateTime<Utc>) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
-        Ok(Self { challenges: appeals::rule_challenges(&mut conn).await? })
+        let schemes = catalogue::schemes(&mut conn).await?;
+        let filter = query.filter(&schemes, true, None);
+        let (challenges, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
+        let next = more.then(|| challenges.last().map(|a| query.next("/admin/appeals", a))).flatten();
+        Ok(Self { schemes, query, challenges, next })
     }
 }
 
-/// `GET /admin/appeals`: challenges to rules, routed to administrators (the repeal itself is
-/// done from the rule catalogue's administration).
+/// `GET /admin/appeals`: the queue of challenges to rules, routed to administrators, who keep
+/// the rule or repeal it from each challenge's page.
 pub async fn rule_challenges(
     State(state): State<AppState>,
     _admin: Admin,
     shell: PageContext,
+    Query(query): Query<QueueQuery>,
 ) -> AppResult<Html<String>> {
     let now = Utc::now();
-    let page = RuleChallengesPage::load(&state).await?;
+    let page = RuleChallengesPage::load(&state, query, now).await?;
     Ok(challenges_view(&page, &shell, now))
 }
 
@@ -99,7 +114,10 @@ fn challenges_view(page: &RuleChallengesPage, ctx: &PageContext, now: DateTime<U
     let main = view! {
         <h1>{title.clone()}</h1>
         <p>{locale.t("review.rule_challenges_intro")}</p>
+        <QueueFilters locale action="/admin/appeals" query=&page.query schemes=&page.schemes
+            grounds=&Grounds::FOR_RULES with_mine=false/>
         {table}
+        <NextPage locale href=page.next.clone()/>
     };
     document(ctx, &title, main.into_any())
 }

@@ -24,7 +24,8 @@ use crate::pages::kit::{
     document,
     format::{self, pick},
     forms::{error_summary, notice},
-    Choice, ChoiceGroup, DataTable, PageContext, SelectField, TextAreaField, TextField,
+    queue::{NextPage, QueueFilters, QueueQuery},
+    Choice, ChoiceGroup, DataTable, PageContext, TextAreaField, TextField,
 };
 use crate::{
     auth::{
@@ -39,7 +40,7 @@ use crate::{
     http::{form::Form, AppState},
     i18n::Locale,
     store::{
-        appeals::{self, Appeal, AppealFailure, QueueFilter, Target},
+        appeals::{self, Appeal, AppealFailure, Target},
         blacklist::StoredEntry,
         catalogue::{self, SchemeRecord},
         notices,
@@ -47,7 +48,6 @@ use crate::{
         records::StoredEvent,
         register::Authority,
         standing::{self, Reads, SchemeStanding},
-        to_micros,
     },
 };
 
@@ -56,53 +56,11 @@ type ReviewerOnly = RequireRole<Reviewers>;
 /// Appeals per page of the queue.
 const PAGE: i64 = 25;
 
-#[derive(Debug, Default, Deserialize)]
-pub struct QueueQuery {
-    status: Option<String>,
-    scheme: Option<String>,
-    grounds: Option<String>,
-    overdue: Option<String>,
-    mine: Option<String>,
-    /// `<due micros>.<appeal id>` of the last row of the previous page.
-    after: Option<String>,
-}
-
-impl QueueQuery {
-    /// The same filters with another cursor, as a query string.
-    fn with_after(&self, after: &str) -> String {
-        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("status", &self.status),
-            ("scheme", &self.scheme),
-            ("grounds", &self.grounds),
-            ("overdue", &self.overdue),
-            ("mine", &self.mine),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                pairs.append_pair(k, v);
-            }
-        }
-        pairs.append_pair("after", after);
-        pairs.finish()
-    }
-}
-
-fn cursor(a: &Appeal) -> String {
-    format!("{}.{}", to_micros(a.due_at), a.id)
-}
-
-fn parse_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (micros, id) = text.split_once('.')?;
-    Some((crate::store::from_micros(micros.parse().ok()?), Uuid::parse_str(id).ok()?))
-}
-
 /// What the queue shows: the filters as chosen, one page of appeals sorted by due date, and the
 /// link to the next page if there is one.
 pub struct QueuePage {
     /// Every scheme, to filter by.
     pub schemes: Vec<SchemeRecord>,
-    /// The status filter: "open" unless the person chose otherwise ("all" shows every status).
-    pub status: String,
     pub query: QueueQuery,
     pub appeals: Vec<Appeal>,
     /// The next page, when there are more appeals.
@@ -119,24 +77,10 @@ impl QueuePage {
     ) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
         let schemes = catalogue::schemes(&mut conn).await?;
-        let status = query.status.clone().unwrap_or_else(|| "open".into());
-        let filter = QueueFilter {
-            status: Status::parse(&status),
-            scheme: query
-                .scheme
-                .as_deref()
-                .and_then(|code| schemes.iter().find(|s| s.scheme.code() == code))
-                .map(|s| s.scheme.id()),
-            grounds: query.grounds.as_deref().and_then(|g| Grounds::parse(g).ok()),
-            overdue_only: query.overdue.is_some(),
-            assigned_to: query.mine.is_some().then_some(viewer.account_id.0),
-            after: query.after.as_deref().and_then(parse_cursor),
-        };
+        let filter = query.filter(&schemes, false, Some(viewer.account_id.0));
         let (appeals, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
-        let next = more
-            .then(|| appeals.last().map(|a| format!("/review?{}", query.with_after(&cursor(a)))))
-            .flatten();
-        Ok(Self { schemes, status, query, appeals, next })
+        let next = more.then(|| appeals.last().map(|a| query.next("/review", a))).flatten();
+        Ok(Self { schemes, query, appeals, next })
     }
 }
 
@@ -152,27 +96,9 @@ pub async fn queue(
     Ok(queue_view(&page, &shell, now))
 }
 
-/// One of the queue's filters: a choice with "all" first.
-#[component]
-fn Filter(id: &'static str, label: String, all: String, children: Children) -> impl IntoView {
-    view! {
-        <SelectField id label>
-            <option value="">{all}</option>
-            {children()}
-        </SelectField>
-    }
-}
-
-/// A check box of the queue's filters.
-#[component]
-fn FilterCheck(id: &'static str, label: String, checked: bool) -> impl IntoView {
-    view! { <Choice kind="checkbox" id=id name=id value="1" checked label/> }
-}
-
 /// The queue, drawn from what [`QueuePage::load`] read.
 fn queue_view(page: &QueuePage, ctx: &PageContext, now: DateTime<Utc>) -> Html<String> {
     let locale = ctx.locale;
-    let query = &page.query;
     let rows = page
         .appeals
         .iter()
@@ -190,27 +116,6 @@ fn queue_view(page: &QueuePage, ctx: &PageContext, now: DateTime<Utc>) -> Html<S
                 </tr>
             }
         })
-        .collect_view();
-    let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
-    let status_options = ["open", "decided", "withdrawn", "all"]
-        .into_iter()
-        .map(|s| {
-            let label =
-                if s == "all" { locale.t("review.all") } else { locale.t(&format!("appeals.status_{s}")) };
-            view! { <option value=s selected=page.status == s>{label}</option> }
-        })
-        .collect_view();
-    let scheme_options = page
-        .schemes
-        .iter()
-        .map(|s| {
-            let code = s.scheme.code().to_string();
-            view! { <option value=code.clone() selected=selected(&query.scheme, &code)>{pick(locale, &s.name_en, &s.name_zh).to_string()}</option> }
-        })
-        .collect_view();
-    let grounds_options = Grounds::ALL
-        .into_iter()
-        .map(|g| view! { <option value=g.code() selected=selected(&query.grounds, g.code())>{locale.t(&format!("appeals.grounds_{}", g.code()))}</option> })
         .collect_view();
     let list = if page.appeals.is_empty() {
         Either::Left(view! { <p>{locale.t("review.empty")}</p> })
@@ -236,18 +141,10 @@ fn queue_view(page: &QueuePage, ctx: &PageContext, now: DateTime<Utc>) -> Html<S
     let main = view! {
         <h1>{title.clone()}</h1>
         <p><a href="/review/statistics">{locale.t("review.statistics_title")}</a></p>
-        <form method="get" action="/review" class="filters">
-            <SelectField id="status" label=locale.t("appeals.col_status")>{status_options}</SelectField>
-            <Filter id="scheme" label=locale.t("review.scheme") all=locale.t("review.all")>{scheme_options}</Filter>
-            <Filter id="grounds" label=locale.t("appeals.col_grounds") all=locale.t("review.all")>{grounds_options}</Filter>
-            <FilterCheck id="overdue" label=locale.t("review.overdue_only") checked=query.overdue.is_some() />
-            <FilterCheck id="mine" label=locale.t("review.mine_only") checked=query.mine.is_some() />
-            <button type="submit">{locale.t("review.filter")}</button>
-        </form>
+        <QueueFilters locale action="/review" query=&page.query schemes=&page.schemes
+            grounds=&Grounds::FOR_RECORDS with_mine=true/>
         {list}
-        {page.next.clone().map(|href| view! {
-            <nav class="pager" aria-label=locale.t("review.pages")><a href=href rel="next">{locale.t("review.next_page")}</a></nav>
-        })}
+        <NextPage locale href=page.next.clone()/>
     };
     document(ctx, &title, main.into_any())
 }

@@ -267,9 +267,9 @@ fn filing_view(page: &FilingPage, ctx: &PageContext) -> Html<String> {
         None => None,
     };
     let title = locale.t("appeals.new_title");
-    let options = Grounds::ALL
-        .into_iter()
-        .map(|g| {
+    let options = Grounds::offered_for(target.kind())
+        .iter()
+        .map(|&g| {
             view! {
                 <Choice id=format!("grounds-{}", g.code()) name="grounds" value=g.code()
                     checked=filing.grounds == g.code() label=grounds_label(locale, g)/>
@@ -446,7 +446,7 @@ pub async fn file(
     // Someone else's record, or no record at all: 404 alike.
     let target = resolve_target(&state, &viewer, &filing.target_kind, &filing.target_id).await?;
     let mut problems = Vec::new();
-    let grounds = Grounds::parse(&filing.grounds)
+    let grounds = Grounds::parse_for(&filing.grounds, target.kind())
         .map_err(|e| problems.push(("grounds", refusal_text(locale, &e))))
         .ok();
     let statement = Statement::parse(&filing.statement)
