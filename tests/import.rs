@@ -232,6 +232,16 @@ async fn a_reference_repeated_chunks_apart_is_refused_like_one_repeated_next_doo
             vec![(2_602, "external_ref".to_string(), "duplicate_reference".to_string())]
         );
         assert_eq!(events_of(&app, "rc-traffic").await, before + 2_600);
+
+        // Every record of every chunk has its audit row, in either mode.
+        let fresh: Vec<String> = (0..2_600)
+            .map(|i| row(&subjects[i % 3], &days_ago(1 + (i % 300) as i64), &format!("D-{i}")))
+            .collect();
+        let (status, report) = import(&app, &token, "all_or_nothing", "text/csv", csv(&fresh)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let audit = recourse::store::chain::verify(&mut conn).await.unwrap();
+        assert!(audit.holds(), "{}: {:?}", app.label, &audit.problems[..audit.problems.len().min(5)]);
     })
     .await;
 }

@@ -361,6 +361,7 @@ impl Importer {
         let authority = self.origin.authority;
         let mandates = mandates::of(self.tx().await?, authority).await?;
         let found = Found { members, known, existing, mandates };
+        let audit = ChunkAudit::of(&self.origin, &self.summary.import_id.to_string(), self.mode, self.now);
         let sieve = Sieve {
             summary: &mut self.summary,
             references: &mut self.references,
@@ -375,7 +376,7 @@ impl Importer {
             Some(conn) if write && !pending.is_empty() => {
                 // The previous chunk's rows are written while this chunk's are checked.
                 let (written, accepted) =
-                    sql::overlapped(insert(conn, &pending), || sieve.sift(by_scheme, &found)).await;
+                    sql::overlapped(audit.write(conn, &pending), || sieve.sift(by_scheme, &found)).await;
                 written?;
                 accepted
             }
@@ -519,23 +520,13 @@ impl Importer {
 
     /// Writes the chunk's records, notices, audit row and progress, and commits.
     async fn commit(&mut self, more: More) -> Result<(), StoreError> {
+        let audit = ChunkAudit::of(&self.origin, &self.summary.import_id.to_string(), self.mode, self.now);
         let Some(tx) = self.conn.as_deref_mut().filter(|_| self.in_tx) else { return Ok(()) };
         let pending = std::mem::take(&mut self.pending);
-        insert(tx, &pending).await?;
+        audit.write(tx, &pending).await?;
         notify_touched(tx, &self.touched, self.now).await?;
         self.touched.clear();
         self.locked.clear();
-        if self.since_commit > 0 {
-            // One audit row per subject of the chunk, in that subject's chain (`store::chain`).
-            let detail = serde_json::json!({
-                "authority": self.origin.authority.to_string(),
-                "recorded": self.since_commit,
-                "rows_done": self.summary.rows,
-                "mode": self.mode.code(),
-            });
-            let import = self.summary.import_id.to_string();
-            chain::write_import_chunk(tx, &self.origin.actor, &import, &detail, self.now, &pending).await?;
-        }
         progress_row(tx, &self.summary, "running").await?;
         tx.execute("COMMIT").await?;
         self.in_tx = false;
@@ -824,6 +815,34 @@ type BindRow = for<'q> fn(
 /// Inserts checked events with multi-row statements (their notices go out at the commit): first
 /// their reference claims (`event_references`, the guard that keeps references unique across
 /// subjects), then the records.
+/// What the audit rows of an import's batches say: who imported, which import, how.
+struct ChunkAudit {
+    actor: Actor,
+    import: String,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+}
+
+impl ChunkAudit {
+    fn of(origin: &Origin, import: &str, mode: Mode, now: DateTime<Utc>) -> Self {
+        let detail = serde_json::json!({ "authority": origin.authority.to_string(), "mode": mode.code() });
+        Self { actor: origin.actor.clone(), import: import.to_string(), detail, now }
+    }
+
+    /// Writes a batch of accepted rows and, in the same transaction, one audit row per subject
+    /// of the batch covering that subject's events of it (`store::chain`): every batch, so no
+    /// record written is left without its audit row.
+    async fn write(&self, conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        insert(conn, rows).await?;
+        let mut detail = self.detail.clone();
+        detail["recorded"] = rows.len().into();
+        chain::write_import_chunk(conn, &self.actor, &self.import, &detail, self.now, rows).await
+    }
+}
+
 async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Result<(), StoreError> {
     if !sql::is_sqlite(conn) {
         return postgres::insert(conn, rows).await.map_err(conflict);

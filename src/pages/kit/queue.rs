@@ -142,3 +142,17 @@ pub fn NextPage(locale: Locale, href: Option<String>) -> impl IntoView {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_ignored() {
+        let id = Uuid::now_v7();
+        let due = from_micros(1_700_000_000_000_000);
+        assert_eq!(parse_cursor(&format!("{}.{id}", to_micros(due))), Some((due, id)));
+        assert_eq!(parse_cursor("nonsense"), None);
+        assert_eq!(parse_cursor("12.not-a-uuid"), None);
+    }
+}
