@@ -36,7 +36,29 @@ async fn every_change_to_the_record_reaches_the_inbox_and_can_be_marked_read() {
             page.contains("A record on your file was corrected or voided"),
             "the supersede sent a notice"
         );
-        assert!(page.contains("You were placed on a blacklist"));
+        // A notice about a listing names its case and says whether its notice was delivered.
+        assert!(page.contains("A blacklist entry about you was recorded"), "{page}");
+        let entries = sqlx::query(
+            "SELECT e.case_number, e.notice_delivered_at FROM blacklist_entries e \
+             JOIN accounts a ON a.subject_id = e.subject_id WHERE a.username = 'demo-subject'",
+        )
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        assert!(!entries.is_empty(), "the demo lists Wang Fang");
+        for entry in entries {
+            let case: String = entry.get(0);
+            let delivered: Option<i64> = entry.get(1);
+            let said = match delivered {
+                Some(_) => "Its notice was delivered on ",
+                None => "Its formal notice is being delivered by ",
+            };
+            let sentence = page
+                .split(&format!("case {case} on "))
+                .nth(1)
+                .map(|rest| rest.split("</span>").next().unwrap_or(""));
+            assert!(sentence.is_some_and(|s| s.contains(said)), "{}: case {case}: {page}", app.label);
+        }
         assert!(!page.contains(">0 unread<"), "{page}");
         // A notice about a record says what changed: the rule, the points, the score and grade after.
         assert!(

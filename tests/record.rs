@@ -181,6 +181,7 @@ async fn a_pending_notice_entry_says_it_restricts_nothing_yet() {
         let (status, page) = body(&app, &format!("/record/entries/{entry}")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("notice not yet delivered") && page.contains("restricts nothing until its notice"), "{page}");
+        assert!(page.contains("Being delivered by Rongcheng People"), "who is delivering it: {page}");
     })
     .await;
 }

@@ -50,6 +50,59 @@ pub struct Change {
 pub struct NoticeView {
     pub notice: Notice,
     pub change: Option<Change>,
+    /// About a blacklist entry: its case, list and authority, and whether its notice is delivered.
+    pub listing: Option<Listing>,
+}
+
+/// A blacklist entry as a notice about it tells it.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    pub case_number: String,
+    pub list_en: String,
+    pub list_zh: String,
+    pub authority_en: String,
+    pub authority_zh: String,
+    pub delivered: Option<DateTime<Utc>>,
+    pub effective_from: DateTime<Utc>,
+}
+
+/// The blacklist entries the notices are about, as notices tell them, by entry.
+async fn listings(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    notices: &[Notice],
+) -> AppResult<std::collections::HashMap<crate::domain::EntryId, Listing>> {
+    let mut out = std::collections::HashMap::new();
+    let ids: Vec<_> =
+        notices.iter().filter_map(|n| if let About::Entry(id) = n.about { Some(id) } else { None }).collect();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let revision = catalogue_revision(conn).await?;
+    let authorities = state.cache.authorities(conn, revision).await?;
+    let lists = crate::store::recording::lists(conn).await?;
+    for id in ids {
+        if out.contains_key(&id) {
+            continue;
+        }
+        let Some(stored) = blacklist::entry(conn, id).await? else { continue };
+        let e = &stored.entry;
+        let list = lists.iter().find(|l| l.id == e.list());
+        let authority = authorities.iter().find(|a| a.id == e.authority());
+        out.insert(
+            id,
+            Listing {
+                case_number: e.case_number().to_string(),
+                list_en: list.map(|l| l.name_en.clone()).unwrap_or_default(),
+                list_zh: list.map(|l| l.name_zh.clone()).unwrap_or_default(),
+                authority_en: authority.map(|a| a.name_en.clone()).unwrap_or_default(),
+                authority_zh: authority.map(|a| a.name_zh.clone()).unwrap_or_default(),
+                delivered: e.notice_delivered_at(),
+                effective_from: e.effective_from(),
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// The subject's notices, newest first, each about a record with what it changed.
@@ -59,14 +112,24 @@ pub async fn notice_views(
     subject: SubjectId,
 ) -> AppResult<Vec<NoticeView>> {
     let all = notices::inbox(conn, subject).await?;
+    let listings = listings(state, conn, &all).await?;
+    let listing = |notice: &Notice| match notice.about {
+        About::Entry(id) => listings.get(&id).cloned(),
+        _ => None,
+    };
     if !all.iter().any(|n| matches!(n.about, About::Event(_))) {
-        return Ok(all.into_iter().map(|notice| NoticeView { notice, change: None }).collect());
+        return Ok(all
+            .into_iter()
+            .map(|notice| NoticeView { listing: listing(&notice), notice, change: None })
+            .collect());
     }
     let standing = standing::load(conn, Reads::Cached(&state.cache), subject, Utc::now()).await?;
     Ok(all
         .into_iter()
         .map(|notice| {
-            let About::Event(id) = notice.about else { return NoticeView { notice, change: None } };
+            let About::Event(id) = notice.about else {
+                return NoticeView { listing: listing(&notice), notice, change: None };
+            };
             let change = standing.schemes.iter().find_map(|s| {
                 let stored = s.stored().iter().find(|e| e.event.id == id)?;
                 let e = &stored.event;
@@ -83,7 +146,7 @@ pub async fn notice_views(
                     grade: then.grade.to_string(),
                 })
             });
-            NoticeView { notice, change }
+            NoticeView { notice, change, listing: None }
         })
         .collect())
 }
@@ -171,10 +234,41 @@ pub fn change_text(locale: Locale, change: &Change) -> String {
     locale.t_with(key, &args)
 }
 
-/// The whole text of a notice: its headline and, about a record, what changed.
+/// What a notice about a blacklist entry says of it: the case, the list, who listed, and
+/// whether its formal notice was delivered (until then it restricts nothing).
+pub fn listing_text(locale: Locale, listing: &Listing) -> String {
+    let pick = |en: &str, zh: &str| format::pick(locale, en, zh).to_string();
+    let authority = pick(&listing.authority_en, &listing.authority_zh);
+    let mut args = vec![
+        ("case", listing.case_number.clone()),
+        ("list", pick(&listing.list_en, &listing.list_zh)),
+        ("authority", authority),
+        ("from", format::date(locale, listing.effective_from)),
+    ];
+    let key = match listing.delivered {
+        Some(at) => {
+            args.push(("date", format::date(locale, at)));
+            "notices.listing_delivered"
+        }
+        None => "notices.listing_pending",
+    };
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    locale.t_with(key, &args)
+}
+
+/// What a notice says beyond its headline: what changed on a record, or the listing's state.
+fn detail_text(locale: Locale, view: &NoticeView) -> Option<String> {
+    match (&view.change, &view.listing) {
+        (Some(change), _) => Some(change_text(locale, change)),
+        (None, Some(listing)) => Some(listing_text(locale, listing)),
+        (None, None) => None,
+    }
+}
+
+/// The whole text of a notice: its headline and what changed.
 pub fn full_text(locale: Locale, view: &NoticeView) -> String {
-    match &view.change {
-        Some(change) => format!("{}: {}", notice_text(locale, &view.notice), change_text(locale, change)),
+    match detail_text(locale, view) {
+        Some(detail) => format!("{}: {detail}", notice_text(locale, &view.notice)),
         None => notice_text(locale, &view.notice),
     }
 }
@@ -185,7 +279,7 @@ fn NoticeItem(locale: Locale, item: NoticeView) -> impl IntoView {
     let notice = &item.notice;
     let href = notice_link(notice);
     let unread = notice.read_at.is_none();
-    let change = item.change.as_ref().map(|c| change_text(locale, c));
+    let change = detail_text(locale, &item);
     view! {
         <li class=if unread { "notice-item unread" } else { "notice-item" }>
             <time datetime=format::iso_date(notice.created_at)>{format::date(locale, notice.created_at)}</time>" · "

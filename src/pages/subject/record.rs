@@ -741,7 +741,7 @@ pub async fn entry(
     };
     let notice = match e.notice_delivered_at() {
         Some(at) => locale.t_with("entry.notice_delivered", &[("date", &format::date(locale, at))]),
-        None => locale.t("entry.notice_pending"),
+        None => locale.t_with("entry.notice_pending", &[("authority", &authority)]),
     };
     // An entry that is over says how and when it ended; one in force, how to get off.
     let ended = match status {
