@@ -585,6 +585,8 @@ impl<'c> Seeder<'c> {
                 name_en: "List of Dishonest Persons Subject to Enforcement".into(),
                 name_zh: "失信被执行人名单".into(),
                 authority: authorities.court,
+                // The court serves its notice itself; the in-app one is a copy.
+                in_app_delivery: false,
             },
         )
         .await?;

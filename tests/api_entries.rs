@@ -398,3 +398,38 @@ async fn the_openapi_document_describes_entries_and_the_rate_limit() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn on_a_list_whose_in_app_notice_counts_as_delivery_an_entry_is_delivered_when_recorded() {
+    for_each_database(|app| async move {
+        demo(&app).await;
+        let admin = signed_in(&app, "demo-admin").await;
+        let court = make_token(&app, &admin, "rc-court", "court system").await;
+        let subject = demo_subject(&app).await;
+        sqlx::query(
+            "UPDATE blacklist_lists SET in_app_delivery = 1 WHERE code = 'dishonest-judgment-debtors'",
+        )
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+        let before = chrono::Utc::now();
+        let (status, body) = post(&app, &court, "/api/v1/entries", &entry(&subject, "(2026) API 9")).await;
+        assert_eq!(status, StatusCode::CREATED, "{}: {body}", app.label);
+        let e = &body["entry"];
+        assert_eq!(e["status"], "active", "{}: delivered by the notice written with it: {body}", app.label);
+        let delivered: chrono::DateTime<chrono::Utc> =
+            e["notice_delivered_at"].as_str().unwrap().parse().unwrap();
+        assert!(delivered >= before - chrono::Duration::seconds(1), "{}: {body}", app.label);
+        assert_eq!(e["effective_from"], e["notice_delivered_at"], "never in effect before its notice");
+
+        // The subject's notice says it was delivered.
+        let person = signed_in(&app, "demo-subject").await;
+        let inbox = person.get(app.url("/notices")).send().await.unwrap().text().await.unwrap();
+        let about = inbox.split("case (2026) API 9 on ").nth(1).unwrap_or_default();
+        assert!(
+            about.split("</span>").next().unwrap_or_default().contains("Its notice was delivered on "),
+            "{inbox}"
+        );
+    })
+    .await;
+}

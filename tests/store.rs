@@ -291,6 +291,7 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
             name_en: "L".into(),
             name_zh: "名单".into(),
             authority: w.authority,
+            in_app_delivery: false,
         };
         blacklist::insert_list(&mut conn, &l).await.unwrap();
         common::grant_mandate(&app.db, w.authority, MandateScope::List { list }).await;

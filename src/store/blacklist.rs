@@ -23,6 +23,8 @@ pub struct BlacklistList {
     pub name_en: String,
     pub name_zh: String,
     pub authority: AuthorityId,
+    /// The in-app notice of a new entry counts as the delivery of its notice.
+    pub in_app_delivery: bool,
 }
 
 /// Something that happened to an entry after it was recorded.
@@ -74,24 +76,36 @@ pub struct StoredEntry {
 
 pub async fn insert_list(conn: &mut AnyConnection, list: &BlacklistList) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO blacklist_lists (id, code, name_en, name_zh, authority_id) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO blacklist_lists (id, code, name_en, name_zh, authority_id, in_app_delivery) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(list.id.to_string())
     .bind(&list.code)
     .bind(&list.name_en)
     .bind(&list.name_zh)
     .bind(list.authority.to_string())
+    .bind(i64::from(list.in_app_delivery))
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Checks a new entry with the domain and stores it.
+/// Checks a new entry with the domain and stores it. On a list whose in-app notice counts as
+/// delivery, an entry recorded without a delivered notice is delivered by the notice written
+/// here, now: it takes effect then at the earliest (an entry never restricts before its notice).
 pub async fn insert_entry(
     conn: &mut AnyConnection,
-    draft: EntryDraft,
+    mut draft: EntryDraft,
     now: DateTime<Utc>,
 ) -> Result<Entry, StoreError> {
+    let in_app: Option<i64> = sqlx::query_scalar("SELECT in_app_delivery FROM blacklist_lists WHERE id = $1")
+        .bind(draft.list.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if in_app == Some(1) && draft.notice_delivered_at.is_none() {
+        draft.notice_delivered_at = Some(now);
+        draft.effective_from = draft.effective_from.max(now);
+    }
     let mandates = super::mandates::of(conn, draft.authority).await?;
     let entry = Entry::new(draft, &mandates, now)?;
     let (cents, currency, text) = match entry.removal() {

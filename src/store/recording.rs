@@ -60,10 +60,11 @@ pub async fn find_subjects(conn: &mut AnyConnection, query: &str) -> Result<Vec<
 
 /// Every blacklist list, by code.
 pub async fn lists(conn: &mut AnyConnection) -> Result<Vec<BlacklistList>, StoreError> {
-    let rows =
-        sqlx::query("SELECT id, code, name_en, name_zh, authority_id FROM blacklist_lists ORDER BY code")
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows = sqlx::query(
+        "SELECT id, code, name_en, name_zh, authority_id, in_app_delivery FROM blacklist_lists ORDER BY code",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(BlacklistList {
@@ -72,6 +73,7 @@ pub async fn lists(conn: &mut AnyConnection) -> Result<Vec<BlacklistList>, Store
                 name_en: r.try_get(2)?,
                 name_zh: r.try_get(3)?,
                 authority: AuthorityId::parse(&r.try_get::<String, _>(4)?)?,
+                in_app_delivery: r.try_get::<i64, _>(5)? == 1,
             })
         })
         .collect()
