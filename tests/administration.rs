@@ -228,6 +228,20 @@ async fn repealing_a_rule_used_across_the_demo_leaves_nothing_under_it_counting_
             void_page.contains("Rule TRAFFIC-01 was repealed: Replaced by the national rule"),
             "the subject reads why: {void_page}"
         );
+        let in_chinese = other
+            .get(app.url(&format!("/record/events/{void}")))
+            .header("accept-language", "zh-CN")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            in_chinese.contains("规则 TRAFFIC-01 已被废止：Replaced by the national rule")
+                && !in_chinese.contains("was repealed"),
+            "what Recourse wrote is in the reader's language, the administrators' words as written: {in_chinese}"
+        );
     })
     .await;
 }

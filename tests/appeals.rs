@@ -169,7 +169,7 @@ async fn a_subject_files_with_evidence_a_reviewer_upholds_and_the_subject_sees_t
         assert!(decided.contains(&format!("({before}) before")) && decided.contains(&format!("({after}) after")), "{decided}");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM events WHERE kind = 'void' AND decision_ref IS NOT NULL").await, 1);
         let (_, access) = get(&app, &liu, "/record/access").await;
-        assert!(access.contains("Reviewing appeal A-"), "opening the appeal was recorded: {access}");
+        assert!(access.contains("To review appeal A-"), "opening the appeal was recorded: {access}");
         let (_, inbox) = get(&app, &liu, "/notices").await;
         assert!(inbox.contains("An appeal of yours was decided"), "{inbox}");
         assert!(
@@ -194,7 +194,7 @@ async fn a_subject_files_with_evidence_a_reviewer_upholds_and_the_subject_sees_t
         }
         let (_, access) = get(&app, &liu, "/record/access").await;
         assert_eq!(
-            access.matches("Downloading evidence of appeal A-").count(),
+            access.matches("To download evidence of appeal A-").count(),
             1,
             "{}: the reviewer's download was recorded for the subject, hers was not: {access}",
             app.label
@@ -268,7 +268,7 @@ async fn a_decision_has_a_printable_page_for_its_subject_and_reviewers_only() {
         }
         let (_, access) = get(&app, &liu, "/record/access").await;
         assert!(
-            access.contains("Reading the decision of appeal A-"),
+            access.contains("To read the decision of appeal A-"),
             "the reviewer's read is recorded: {access}"
         );
         let css = app.client.get(app.url("/style/recourse.css")).send().await.unwrap().text().await.unwrap();

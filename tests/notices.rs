@@ -127,6 +127,22 @@ async fn a_subject_sees_each_staff_read_of_their_record() {
         drop(conn);
         let (_, page) = text(&app, "/record/access").await;
         assert!(page.contains("Rongcheng Review Board") && page.contains("Deciding appeal A-17") && page.contains("reviewer"), "{page}");
+
+        // What Recourse wrote reads in Chinese on a Chinese page: the body, the purpose, the role.
+        let (en, zh): (String, String) =
+            sqlx::query_as("SELECT name_en, name_zh FROM review_bodies ORDER BY code LIMIT 1")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let purpose = recourse::domain::wording::Purpose::Reviewing("A-18").text();
+        recourse::store::notices::record_access(&mut conn, subject, reviewer, &en, "reviewer", &purpose, Utc::now())
+            .await
+            .unwrap();
+        drop(conn);
+        let page = app.get_with("/record/access", &[("accept-language", "zh-CN")]).await.text().await.unwrap();
+        assert!(page.contains(&zh) && page.contains("审查申诉 A-18"), "{}: {page}", app.label);
+        assert!(!page.contains(&en) && !page.contains("Reviewing appeal"), "{}: no English shown: {page}", app.label);
     })
     .await;
 }

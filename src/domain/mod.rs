@@ -19,6 +19,7 @@ pub mod rule;
 pub mod scheme;
 mod text;
 pub mod what_if;
+pub mod wording;
 
 #[cfg(test)]
 mod fixtures;

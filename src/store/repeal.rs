@@ -117,7 +117,7 @@ pub async fn repeal_rule(
         }
     }
 
-    let void_reason = format!("Rule {code} was repealed: {reason}");
+    let void_reason = crate::domain::wording::repealed(code.as_str(), reason);
     let decision_ref = format!("repeal:{code}");
     let per_statement = if sql::is_sqlite(conn) { sql::rows_per_statement(2) } else { VOIDS_PER_ARRAY };
     for chunk in voided.chunks(per_statement) {

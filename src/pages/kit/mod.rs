@@ -9,6 +9,7 @@ pub mod problems;
 pub mod queue;
 pub mod refusal;
 pub mod shell;
+pub mod system_text;
 
 pub use forms::{Choice, ChoiceGroup, FileField, SelectField, TextAreaField, TextField};
 pub use shell::{document, urlencode, DataTable, PageContext};

@@ -6,6 +6,7 @@
 //! queries and a pure view; a form shown again after a failed post is the same view model with
 //! the posted values and the problems.
 
+use crate::domain::wording::Purpose;
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
     http::StatusCode,
@@ -275,7 +276,7 @@ impl SubjectPage {
             viewer.account_id.0,
             &body_en,
             "recorder",
-            "recording",
+            &Purpose::Recording.text(),
             now,
         )
         .await?;

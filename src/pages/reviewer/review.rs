@@ -3,6 +3,7 @@
 //! and the timeline (opening it is recorded where the subject can see it), claiming and
 //! assigning, the decision form, and the statistics.
 
+use crate::domain::wording::Purpose;
 use std::collections::HashMap;
 
 use axum::{
@@ -263,7 +264,7 @@ impl ReviewPage {
             viewer.account_id.0,
             &body_name,
             "reviewer",
-            &format!("Reviewing appeal {}", a.reference()),
+            &Purpose::Reviewing(&a.reference()).text(),
             now,
         )
         .await?;

@@ -4,6 +4,7 @@
 //! after, withdrawal, and the one second-level review they may ask for. Evidence downloads are
 //! served as attachments to the subject and to reviewers only.
 
+use crate::domain::wording::{self, Purpose};
 use axum::{
     extract::{multipart::MultipartRejection, Multipart, Path, State},
     http::{header, StatusCode},
@@ -783,8 +784,8 @@ pub async fn download(
             Some(body) => appeals::body(&mut conn, body).await?.map(|b| b.name_en),
             None => None,
         };
-        let purpose = format!("Downloading evidence of appeal {}", a.reference());
-        let body = body.unwrap_or_else(|| "Administration".into());
+        let purpose = Purpose::DownloadingEvidence(&a.reference()).text();
+        let body = body.unwrap_or_else(|| wording::ADMINISTRATION.into());
         notices::record_access(
             &mut conn,
             a.subject,

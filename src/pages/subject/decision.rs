@@ -3,6 +3,7 @@
 //! subject and reviewers may open it (administrators for rule challenges); the print stylesheet
 //! leaves out the site's header and navigation.
 
+use crate::domain::wording::{self, Purpose};
 use axum::{
     extract::{Path, State},
     response::Html,
@@ -64,8 +65,8 @@ impl DecisionPage {
                 Some(body) => appeals::body(&mut conn, body).await?.map(|b| b.name_en),
                 None => None,
             };
-            let purpose = format!("Reading the decision of appeal {}", a.reference());
-            let body = body.unwrap_or_else(|| "Administration".into());
+            let purpose = Purpose::ReadingDecision(&a.reference()).text();
+            let body = body.unwrap_or_else(|| wording::ADMINISTRATION.into());
             notices::record_access(
                 &mut conn,
                 a.subject,

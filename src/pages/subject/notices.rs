@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use leptos::{either::Either, prelude::*};
 use serde_json::json;
 
-use crate::pages::kit::{document, format, DataTable, PageContext};
+use crate::pages::kit::{document, format, system_text, DataTable, PageContext};
 use crate::pages::subject::own_subject;
 use crate::{
     auth::access::{SignedIn, Viewer},
@@ -301,6 +301,9 @@ pub async fn mark_read(State(state): State<AppState>, SignedIn(viewer): SignedIn
 /// What the page of staff reads shows: every read of the subject's record, newest first.
 pub struct AccessPage {
     pub reads: Vec<AccessRecord>,
+    /// Every authority's and review body's English and Chinese names, to show a read's body in
+    /// the reader's language.
+    pub bodies: Vec<(String, String)>,
 }
 
 impl AccessPage {
@@ -308,7 +311,18 @@ impl AccessPage {
     pub async fn load(state: &AppState, viewer: &Viewer) -> AppResult<Self> {
         let subject = own_subject(viewer)?;
         let mut conn = state.db.pool.acquire().await?;
-        Ok(Self { reads: notices::accesses(&mut conn, subject).await? })
+        let reads = notices::accesses(&mut conn, subject).await?;
+        let revision = catalogue_revision(&mut conn).await?;
+        let mut bodies: Vec<(String, String)> = state
+            .cache
+            .authorities(&mut conn, revision)
+            .await?
+            .iter()
+            .map(|a| (a.name_en.clone(), a.name_zh.clone()))
+            .collect();
+        let review_bodies = crate::store::accounts::review_bodies(&mut conn).await?;
+        bodies.extend(review_bodies.into_iter().map(|b| (b.name_en, b.name_zh)));
+        Ok(Self { reads, bodies })
     }
 }
 
@@ -337,9 +351,9 @@ fn access_view(page: &AccessPage, ctx: &PageContext) -> Html<String> {
                     <tr>
                         <td><time datetime=format::iso_date(r.at)>{format::date(locale, r.at)}" "{r.at.format("%H:%M").to_string()}</time></td>
                         <td>{r.account_name.clone()}</td>
-                        <td>{r.body.clone()}</td>
+                        <td>{system_text::body(locale, &r.body, &page.bodies)}</td>
                         <td>{locale.t(&format!("access.role_{}", r.role))}</td>
-                        <td>{r.purpose.clone()}</td>
+                        <td>{system_text::purpose(locale, &r.purpose)}</td>
                     </tr>
                 }
             })

@@ -686,7 +686,7 @@ pub async fn event(
             <dt>{locale.t("record.source")}</dt><dd>{stored.provenance.source.clone()}</dd>
             <dt>{locale.t("record.evidence_ref")}</dt><dd>{stored.provenance.evidence_ref.clone()}</dd>
             <dt>{locale.t("record.external_ref")}</dt><dd>{e.external_ref.clone()}</dd>
-            {reason.map(|r| view! { <dt>{locale.t("record.reason")}</dt><dd>{r}</dd> })}
+            {reason.map(|r| view! { <dt>{locale.t("record.reason")}</dt><dd>{crate::pages::kit::system_text::reason(locale, &r)}</dd> })}
             {target.map(|t| view! {
                 <dt>{locale.t("record.corrects")}</dt>
                 <dd><a href=format!("/record/events/{t}")>{t.to_string()}</a></dd>
