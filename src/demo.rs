@@ -16,7 +16,7 @@ use crate::{
     db::Db,
     domain::{
         appeal::{Grounds, Statement},
-        AuthorityId, Band, Category, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft,
+        AuthorityId, Band, Category, Component, ComponentCode, Currency, DisputePolicy, Effect, OnDeadline, EntryDraft,
         EntryId, EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, RemovalCondition,
         Restriction, RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion, RuleVersionId, Scheme,
         SchemeId, SchemeKind, Source, SubjectId, Validity,
@@ -1047,7 +1047,9 @@ async fn component_scheme(conn: &mut AnyConnection) -> anyhow::Result<SchemeCont
         ])?,
         DisputePolicy::KeepsCounting,
         30,
-    )?;
+    )?
+    // Like FCRA §611: a record the bureau does not verify in time is deleted.
+    .with_on_deadline(OnDeadline::Void);
     let record = SchemeRecord {
         scheme,
         name_en: "Coastal component credit score".into(),

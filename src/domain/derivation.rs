@@ -407,14 +407,22 @@ impl<'a> Replay<'a> {
         corrections.sort_unstable_by_key(|(target, recorded, id, _)| (*target, *recorded, *id));
         let mut suspended = IdFilter::default();
         let mut suspensions = Vec::new();
-        if scheme.dispute_policy() == DisputePolicy::SuspendedWhileDisputed {
-            suspensions.extend(disputes.iter().filter(|d| d.is_open_at(at)).map(|d| {
-                let event = d.event.uuid().as_u128();
-                suspended.insert(event);
-                (event, Stamp::of(d.opened_at), d.opened_at)
-            }));
-            suspensions.sort_unstable_by_key(|(event, opened, _)| (*event, *opened));
-        }
+        // Under a suspending policy every open dispute suspends its record from its opening;
+        // under any policy, one whose deadline lapsed suspends it from the lapse.
+        let suspending = scheme.dispute_policy() == DisputePolicy::SuspendedWhileDisputed;
+        suspensions.extend(disputes.iter().filter_map(|d| {
+            let since = if suspending && d.is_open_at(at) {
+                d.opened_at
+            } else if d.is_lapsed_at(at) {
+                d.lapsed_at?
+            } else {
+                return None;
+            };
+            let event = d.event.uuid().as_u128();
+            suspended.insert(event);
+            Some((event, Stamp::of(since), since))
+        }));
+        suspensions.sort_unstable_by_key(|(event, opened, _)| (*event, *opened));
         Self {
             catalogue,
             scheme_id: scheme.id(),
@@ -573,7 +581,7 @@ mod tests {
     fn disputes_suspend_only_under_a_suspending_policy() {
         let cat = rongcheng_catalogue();
         let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
-        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)) };
+        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)), lapsed_at: None };
         let events = [judgment];
         let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
         assert_eq!(keeps.score, 920);
@@ -590,7 +598,7 @@ mod tests {
         let cat = rongcheng_catalogue();
         let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
         let ticket = fact(&cat, 2, "TRAFFIC", -5, day(11), day(11));
-        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)) };
+        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)), lapsed_at: None };
         let events = [judgment, ticket];
         let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
         assert_eq!(keeps.score, 915, "the judgment keeps counting");

@@ -8,6 +8,7 @@ pub mod appeals;
 pub mod audit;
 pub mod blacklist;
 pub mod catalogue;
+pub mod deadlines;
 pub mod chain;
 pub mod distribution;
 pub mod import;
