@@ -387,7 +387,11 @@ async fn serve(
     // Imports left running by a server that is gone are marked interrupted, now and from time to time.
     store::import::watch_for_interrupted(db.clone());
     // A signed tree head of the audit log now and every so often (safe with several servers).
-    store::chain::spawn_tree_heads(db.clone(), key, std::time::Duration::from_secs(timing.tree_head_minutes * 60));
+    store::chain::spawn_tree_heads(
+        db.clone(),
+        key,
+        std::time::Duration::from_secs(timing.tree_head_minutes * 60),
+    );
     // The consequence of every appeal deadline that passed undecided, now and every so often
     // (safe with several servers: each applies once).
     store::deadlines::spawn(db.clone(), std::time::Duration::from_secs(timing.deadline_seconds));

@@ -16,10 +16,10 @@ use crate::{
     db::Db,
     domain::{
         appeal::{Grounds, Statement},
-        AuthorityId, Band, Category, Component, ComponentCode, Currency, DisputePolicy, Effect, OnDeadline, EntryDraft,
-        EntryId, EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, RemovalCondition,
-        Restriction, RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion, RuleVersionId, Scheme,
-        SchemeId, SchemeKind, Source, SubjectId, Validity,
+        AuthorityId, Band, Category, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft,
+        EntryId, EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, OnDeadline,
+        RemovalCondition, Restriction, RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion,
+        RuleVersionId, Scheme, SchemeId, SchemeKind, Source, SubjectId, Validity,
     },
     store::{
         accounts::{self, AccountId, ReviewBody, Role},

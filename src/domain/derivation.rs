@@ -581,7 +581,8 @@ mod tests {
     fn disputes_suspend_only_under_a_suspending_policy() {
         let cat = rongcheng_catalogue();
         let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
-        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)), lapsed_at: None };
+        let dispute =
+            Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)), lapsed_at: None };
         let events = [judgment];
         let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
         assert_eq!(keeps.score, 920);
@@ -598,7 +599,8 @@ mod tests {
         let cat = rongcheng_catalogue();
         let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
         let ticket = fact(&cat, 2, "TRAFFIC", -5, day(11), day(11));
-        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)), lapsed_at: None };
+        let dispute =
+            Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)), lapsed_at: None };
         let events = [judgment, ticket];
         let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
         assert_eq!(keeps.score, 915, "the judgment keeps counting");

@@ -391,7 +391,8 @@ mod tests {
 
     #[test]
     fn dispute_is_open_between_its_dates() {
-        let d = Dispute { event: EventId::new(), opened_at: day(3), closed_at: Some(day(5)), lapsed_at: None };
+        let d =
+            Dispute { event: EventId::new(), opened_at: day(3), closed_at: Some(day(5)), lapsed_at: None };
         assert!(!d.is_open_at(day(2)));
         assert!(d.is_open_at(day(3)));
         assert!(d.is_open_at(day(4)));

@@ -7,8 +7,8 @@ use sqlx::{any::AnyRow, AnyConnection, Row};
 use super::{from_micros, to_micros, StoreError};
 use crate::domain::{
     Band, Catalogue, Category, Component, ComponentCode, DisputePolicy, Effect, Grade, GradeBands,
-    LegalBasis, OnDeadline, RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind,
-    Validity,
+    LegalBasis, OnDeadline, RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId,
+    SchemeKind, Validity,
 };
 
 /// A scheme with the names people read.

@@ -90,9 +90,7 @@ async fn overdue(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> Re
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Uuid::parse_str(&r.try_get::<String, _>(0)?).map_err(StoreError::corrupt))
-        .collect()
+    rows.iter().map(|r| Uuid::parse_str(&r.try_get::<String, _>(0)?).map_err(StoreError::corrupt)).collect()
 }
 
 /// Applies the lapse of appeal `id` in the caller's transaction, if it is open, overdue at `now`
@@ -126,9 +124,11 @@ pub async fn apply_one(
         // After a partial correction, a second level contests the correction.
         let first = appeals::decisions(conn, id).await?.into_iter().find(|d| d.level == 1);
         let contested = first.and_then(|d| d.correction).unwrap_or(original);
-        let before =
-            standing::in_context(conn, Reads::Direct, Arc::new(ctx.clone()), a.subject, now).await?.derivation;
-        let target = records::event(conn, contested).await?.ok_or_else(|| StoreError::corrupt("contested"))?;
+        let before = standing::in_context(conn, Reads::Direct, Arc::new(ctx.clone()), a.subject, now)
+            .await?
+            .derivation;
+        let target =
+            records::event(conn, contested).await?.ok_or_else(|| StoreError::corrupt("contested"))?;
         let source = Source {
             subject: a.subject,
             scheme,
@@ -140,7 +140,8 @@ pub async fn apply_one(
             source: "appeal deadline".into(),
             evidence_ref: a.reference(),
         };
-        let fix = Correction::Void { reason: NOT_VERIFIED_IN_TIME.into(), decision_ref: Some(a.id.to_string()) };
+        let fix =
+            Correction::Void { reason: NOT_VERIFIED_IN_TIME.into(), decision_ref: Some(a.id.to_string()) };
         match records::correct_in(conn, ctx, source, contested, fix, provenance, now).await {
             Ok(records::Recorded::New(event)) => void_event = Some(event.id),
             Ok(records::Recorded::Duplicate(event)) => void_event = Some(event),
@@ -148,11 +149,13 @@ pub async fn apply_one(
             // Already voided or superseded meanwhile: nothing left to take out.
             Err(_) => {}
         }
-        sqlx::query("UPDATE appeals SET status = 'decided', closed_at = $2 WHERE id = $1 AND status = 'open'")
-            .bind(id.to_string())
-            .bind(to_micros(now))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE appeals SET status = 'decided', closed_at = $2 WHERE id = $1 AND status = 'open'",
+        )
+        .bind(id.to_string())
+        .bind(to_micros(now))
+        .execute(&mut *conn)
+        .await?;
         let after = standing::derivation(conn, ctx, a.subject, now).await?;
         detail = serde_json::json!({ "level": a.level, "outcome": outcome.code(),
             "void_event": void_event.map(|e| e.to_string()),
@@ -174,7 +177,9 @@ pub async fn apply_one(
     match inserted {
         Ok(_) => {}
         // Another server applied it first: the caller's transaction is rolled back.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::Conflict("the lapse was already applied".into())),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(StoreError::Conflict("the lapse was already applied".into()))
+        }
         Err(e) => return Err(e.into()),
     }
     notices::notify(conn, a.subject, NoticeKind::AppealOverdue, About::Appeal(id), now).await?;

@@ -194,7 +194,8 @@ impl SettingsForm {
         if on_deadline.is_none() {
             problems.push(("on_deadline", locale.t("administration.on_deadline_invalid")));
         }
-        let (Some(policy), Some(days), Some(on_deadline), true) = (policy, days, on_deadline, problems.is_empty())
+        let (Some(policy), Some(days), Some(on_deadline), true) =
+            (policy, days, on_deadline, problems.is_empty())
         else {
             return Err(problems);
         };

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
-        actor, describe, failure_message, parse_id, refusal_text, Audience, ClosedByRepeal, Decisions, Lapsed,
-        DueClock, EvidenceList, StatusBadge, Timeline,
+        actor, describe, failure_message, parse_id, refusal_text, Audience, ClosedByRepeal, Decisions,
+        DueClock, EvidenceList, Lapsed, StatusBadge, Timeline,
     },
     document,
     format::{self, pick},
