@@ -595,6 +595,26 @@ mod tests {
     }
 
     #[test]
+    fn a_lapsed_deadline_suspends_from_the_lapse_whatever_the_policy() {
+        let cat = rongcheng_catalogue();
+        let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
+        let dispute = Dispute {
+            event: judgment.id,
+            opened_at: day(15),
+            closed_at: Some(day(40)),
+            lapsed_at: Some(day(25)),
+        };
+        let events = [judgment];
+        let before_lapse = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
+        assert_eq!(before_lapse.score, 920, "keeps counting until the deadline lapses");
+        let lapsed = derive(&rongcheng(), &cat, &events, &[dispute], day(30));
+        assert_eq!(lapsed.score, 1_000);
+        assert_eq!(lapsed.not_counting[0].reason, Reason::SuspendedWhileDisputed { since: day(25) });
+        let decided = derive(&rongcheng(), &cat, &events, &[dispute], day(40));
+        assert_eq!(decided.score, before_lapse.score, "counts again once decided");
+    }
+
+    #[test]
     fn without_disputed_takes_out_what_is_under_appeal_even_where_records_keep_counting() {
         let cat = rongcheng_catalogue();
         let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
