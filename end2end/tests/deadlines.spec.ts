@@ -3,7 +3,7 @@
 // server started. Liu reads what happened and what she can do, in English and Chinese; a
 // reviewer reads the same in staff wording.
 import { expect, test, type Page } from '@playwright/test';
-import { LANDING } from './helpers';
+import { LANDING, setLocale } from './helpers';
 
 const LIU = ['demo-liu', 'liu-yang-demo-2026'] as const;
 const REVIEWER = ['demo-reviewer', 'review-demo-2026'] as const;
@@ -16,7 +16,7 @@ async function signIn(page: Page, [username, password]: readonly [string, string
   await expect(page).toHaveURL(LANDING);
 }
 
-test('the subject reads what happened at the deadline and what comes next', async ({ page }) => {
+test('the subject reads what happened at the deadline and what comes next', async ({ page, context }) => {
   await signIn(page, LIU);
   await page.goto('/appeals');
   await page.getByRole('row').filter({ hasText: 'TRAFFIC-02' }).getByRole('link').first().click();
@@ -24,7 +24,7 @@ test('the subject reads what happened at the deadline and what comes next', asyn
   await expect(page.getByText(/the contested record has been suspended: it does not count towards your score until the appeal is decided\./)).toBeVisible();
   await expect(page.getByText(/^You need do nothing\./)).toBeVisible();
   const url = page.url();
-  await page.context().setExtraHTTPHeaders({ 'accept-language': 'zh-CN' });
+  await setLocale(context, 'zh-CN');
   await page.goto(url);
   await expect(page.getByRole('heading', { name: '期限已过，仍未作出决定' })).toBeVisible();
   await expect(page.getByText(/^您无需做任何事。/)).toBeVisible();
