@@ -181,7 +181,12 @@ fn main() {
     let disputes: Vec<_> = events
         .iter()
         .step_by(97)
-        .map(|e| recourse::domain::Dispute { event: e.id, opened_at: at - Span::days(10), closed_at: None })
+        .map(|e| recourse::domain::Dispute {
+            event: e.id,
+            opened_at: at - Span::days(10),
+            closed_at: None,
+            lapsed_at: None,
+        })
         .collect();
     let sample = derive(&scheme, &catalogue, &events, &disputes, at);
     println!(

@@ -35,6 +35,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Appeal deadlines that passed undecided.
+    Deadlines {
+        #[command(subcommand)]
+        command: DeadlinesCommand,
+    },
     /// Check the tamper-evident audit log (README, "Checking the record").
     Audit {
         #[command(subcommand)]
@@ -72,6 +77,11 @@ struct KeyArgs {
     #[arg(long, env = "RECOURSE_TREE_HEAD_MINUTES", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=10_080))]
     tree_head_minutes: u64,
+    /// Seconds between runs of the task that applies the consequence of an appeal deadline that
+    /// passed undecided (1 to 86400).
+    #[arg(long, env = "RECOURSE_DEADLINE_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    deadline_seconds: u64,
 }
 
 impl KeyArgs {
@@ -80,6 +90,13 @@ impl KeyArgs {
             self.signing_key_file.clone().unwrap_or_else(|| crate::signing::default_path(database_url));
         crate::signing::load_or_create(&path).map_err(|e| CliError::Refused(e.to_string()))
     }
+}
+
+#[derive(Subcommand, Debug)]
+enum DeadlinesCommand {
+    /// Apply now the consequence of every appeal deadline that passed undecided (the server
+    /// does this every RECOURSE_DEADLINE_SECONDS).
+    Apply(DbArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -234,7 +251,7 @@ async fn run(command: Command) -> Result<(), CliError> {
             let db = open(&args.db.database_url).await?;
             db.migrate().await?;
             let key = args.key.load(&args.db.database_url)?;
-            serve(db, args.web, key, args.key.tree_head_minutes).await
+            serve(db, args.web, key, &args.key).await
         }
         Command::Migrate(args) => {
             let db = open(&args.database_url).await?;
@@ -265,7 +282,7 @@ async fn run(command: Command) -> Result<(), CliError> {
             store::chain::produce_tree_head(&db, &key, chrono::Utc::now())
                 .await
                 .map_err(|e| CliError::Refused(format!("signing the first tree head failed: {e}")))?;
-            serve(db, args.web, key, args.key.tree_head_minutes).await
+            serve(db, args.web, key, &args.key).await
         }
         Command::Audit { command } => audit(command).await,
         Command::DistributionPlan => {
@@ -275,6 +292,15 @@ async fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Admin { command: AdminCommand::Create(args) } => admin_create(args).await,
+        Command::Deadlines { command: DeadlinesCommand::Apply(args) } => {
+            let db = open(&args.database_url).await?;
+            db.migrate().await?;
+            let n = store::deadlines::apply_due(&db, chrono::Utc::now())
+                .await
+                .map_err(|e| CliError::Refused(e.to_string()))?;
+            println!("Applied the consequence of {n} lapsed appeal deadlines.");
+            Ok(())
+        }
     }
 }
 
@@ -356,12 +382,19 @@ async fn serve(
     db: Db,
     web: WebArgs,
     key: crate::signing::InstanceKey,
-    tree_head_minutes: u64,
+    timing: &KeyArgs,
 ) -> Result<(), CliError> {
     // Imports left running by a server that is gone are marked interrupted, now and from time to time.
     store::import::watch_for_interrupted(db.clone());
     // A signed tree head of the audit log now and every so often (safe with several servers).
-    store::chain::spawn_tree_heads(db.clone(), key, std::time::Duration::from_secs(tree_head_minutes * 60));
+    store::chain::spawn_tree_heads(
+        db.clone(),
+        key,
+        std::time::Duration::from_secs(timing.tree_head_minutes * 60),
+    );
+    // The consequence of every appeal deadline that passed undecided, now and every so often
+    // (safe with several servers: each applies once).
+    store::deadlines::spawn(db.clone(), std::time::Duration::from_secs(timing.deadline_seconds));
     let limits = web.limits();
     let config = Config {
         secure_cookies: web.secure_cookies,

@@ -17,9 +17,9 @@ use crate::{
     domain::{
         appeal::{Grounds, Statement},
         AuthorityId, Band, Category, Component, ComponentCode, Currency, DisputePolicy, Effect, EntryDraft,
-        EntryId, EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, RemovalCondition,
-        Restriction, RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion, RuleVersionId, Scheme,
-        SchemeId, SchemeKind, Source, SubjectId, Validity,
+        EntryId, EventId, Fact, Grade, GradeBands, LegalBasis, ListId, MandateScope, OnDeadline,
+        RemovalCondition, Restriction, RuleCode, RuleContent, RulePattern, RuleStatus, RuleVersion,
+        RuleVersionId, Scheme, SchemeId, SchemeKind, Source, SubjectId, Validity,
     },
     store::{
         accounts::{self, AccountId, ReviewBody, Role},
@@ -1061,7 +1061,9 @@ async fn component_scheme(conn: &mut AnyConnection) -> anyhow::Result<SchemeCont
         ])?,
         DisputePolicy::KeepsCounting,
         30,
-    )?;
+    )?
+    // Like FCRA §611: a record the bureau does not verify in time is deleted.
+    .with_on_deadline(OnDeadline::Void);
     let record = SchemeRecord {
         scheme,
         name_en: "Coastal component credit score".into(),

@@ -407,14 +407,22 @@ impl<'a> Replay<'a> {
         corrections.sort_unstable_by_key(|(target, recorded, id, _)| (*target, *recorded, *id));
         let mut suspended = IdFilter::default();
         let mut suspensions = Vec::new();
-        if scheme.dispute_policy() == DisputePolicy::SuspendedWhileDisputed {
-            suspensions.extend(disputes.iter().filter(|d| d.is_open_at(at)).map(|d| {
-                let event = d.event.uuid().as_u128();
-                suspended.insert(event);
-                (event, Stamp::of(d.opened_at), d.opened_at)
-            }));
-            suspensions.sort_unstable_by_key(|(event, opened, _)| (*event, *opened));
-        }
+        // Under a suspending policy every open dispute suspends its record from its opening;
+        // under any policy, one whose deadline lapsed suspends it from the lapse.
+        let suspending = scheme.dispute_policy() == DisputePolicy::SuspendedWhileDisputed;
+        suspensions.extend(disputes.iter().filter_map(|d| {
+            let since = if suspending && d.is_open_at(at) {
+                d.opened_at
+            } else if d.is_lapsed_at(at) {
+                d.lapsed_at?
+            } else {
+                return None;
+            };
+            let event = d.event.uuid().as_u128();
+            suspended.insert(event);
+            Some((event, Stamp::of(since), since))
+        }));
+        suspensions.sort_unstable_by_key(|(event, opened, _)| (*event, *opened));
         Self {
             catalogue,
             scheme_id: scheme.id(),
@@ -573,7 +581,8 @@ mod tests {
     fn disputes_suspend_only_under_a_suspending_policy() {
         let cat = rongcheng_catalogue();
         let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
-        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)) };
+        let dispute =
+            Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)), lapsed_at: None };
         let events = [judgment];
         let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
         assert_eq!(keeps.score, 920);
@@ -586,11 +595,32 @@ mod tests {
     }
 
     #[test]
+    fn a_lapsed_deadline_suspends_from_the_lapse_whatever_the_policy() {
+        let cat = rongcheng_catalogue();
+        let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
+        let dispute = Dispute {
+            event: judgment.id,
+            opened_at: day(15),
+            closed_at: Some(day(40)),
+            lapsed_at: Some(day(25)),
+        };
+        let events = [judgment];
+        let before_lapse = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
+        assert_eq!(before_lapse.score, 920, "keeps counting until the deadline lapses");
+        let lapsed = derive(&rongcheng(), &cat, &events, &[dispute], day(30));
+        assert_eq!(lapsed.score, 1_000);
+        assert_eq!(lapsed.not_counting[0].reason, Reason::SuspendedWhileDisputed { since: day(25) });
+        let decided = derive(&rongcheng(), &cat, &events, &[dispute], day(40));
+        assert_eq!(decided.score, before_lapse.score, "counts again once decided");
+    }
+
+    #[test]
     fn without_disputed_takes_out_what_is_under_appeal_even_where_records_keep_counting() {
         let cat = rongcheng_catalogue();
         let judgment = fact(&cat, 1, "JUDGMENT", -80, day(10), day(10));
         let ticket = fact(&cat, 2, "TRAFFIC", -5, day(11), day(11));
-        let dispute = Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)) };
+        let dispute =
+            Dispute { event: judgment.id, opened_at: day(15), closed_at: Some(day(40)), lapsed_at: None };
         let events = [judgment, ticket];
         let keeps = derive(&rongcheng(), &cat, &events, &[dispute], day(20));
         assert_eq!(keeps.score, 915, "the judgment keeps counting");

@@ -82,12 +82,20 @@ pub struct Dispute {
     pub event: EventId,
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the appeal's deadline lapsed under a scheme that suspends on a missed deadline: from
+    /// then until the dispute closes the record is suspended, whatever the dispute policy.
+    pub lapsed_at: Option<DateTime<Utc>>,
 }
 
 impl Dispute {
     /// Whether the dispute is open at `at`.
     pub fn is_open_at(&self, at: DateTime<Utc>) -> bool {
         self.opened_at <= at && self.closed_at.is_none_or(|closed| at < closed)
+    }
+
+    /// Whether the dispute is open at `at` past a lapsed deadline (suspended whatever the policy).
+    pub fn is_lapsed_at(&self, at: DateTime<Utc>) -> bool {
+        self.is_open_at(at) && self.lapsed_at.is_some_and(|lapsed| lapsed <= at)
     }
 }
 
@@ -383,7 +391,8 @@ mod tests {
 
     #[test]
     fn dispute_is_open_between_its_dates() {
-        let d = Dispute { event: EventId::new(), opened_at: day(3), closed_at: Some(day(5)) };
+        let d =
+            Dispute { event: EventId::new(), opened_at: day(3), closed_at: Some(day(5)), lapsed_at: None };
         assert!(!d.is_open_at(day(2)));
         assert!(d.is_open_at(day(3)));
         assert!(d.is_open_at(day(4)));

@@ -43,6 +43,7 @@ pub use rule::{
     RuleStatus, RuleVersion, Validity,
 };
 pub use scheme::{
-    contribution, Band, Component, ComponentCode, DisputePolicy, Grade, GradeBands, Scheme, SchemeKind,
+    contribution, Band, Component, ComponentCode, DisputePolicy, Grade, GradeBands, OnDeadline, Scheme,
+    SchemeKind,
 };
 pub use what_if::{if_overturned, recovery_path, smallest_lift, IfOverturned, Lift, RecoveryStep};

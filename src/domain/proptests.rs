@@ -109,6 +109,7 @@ fn disputes_for(events: &[Event], specs: &[DisputeSpec]) -> Vec<Dispute> {
             event: events[s.target % events.len()].id,
             opened_at: hours(s.opened_hours),
             closed_at: s.length_hours.map(|l| hours(s.opened_hours + l)),
+            lapsed_at: None,
         })
         .collect()
 }

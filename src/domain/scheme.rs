@@ -75,6 +75,35 @@ impl DisputePolicy {
     }
 }
 
+/// What happens when an appeal on a record of the scheme is not decided by its due date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDeadline {
+    /// The contested record stops counting from the lapse until the appeal is decided, whatever
+    /// the dispute policy.
+    #[default]
+    Suspend,
+    /// The contested record is voided by default ("not verified in time") and the appeal closed.
+    Void,
+}
+
+impl OnDeadline {
+    pub const ALL: [OnDeadline; 2] = [OnDeadline::Suspend, OnDeadline::Void];
+
+    /// Stable snake_case code, for storage and localisation.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Suspend => "suspend",
+            Self::Void => "void",
+        }
+    }
+
+    /// Reads [`OnDeadline::code`] back.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.code() == code)
+    }
+}
+
 /// One component of a weighted score, with its published weight.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Component {
@@ -232,6 +261,7 @@ pub struct Scheme {
     bands: GradeBands,
     dispute_policy: DisputePolicy,
     appeal_deadline_days: u32,
+    on_deadline: OnDeadline,
 }
 
 impl Scheme {
@@ -264,7 +294,15 @@ impl Scheme {
                 check_weighting(*range_min, *range_max, components)?
             }
         }
-        Ok(Self { id, code: trimmed.to_owned(), kind, bands, dispute_policy, appeal_deadline_days })
+        Ok(Self {
+            id,
+            code: trimmed.to_owned(),
+            kind,
+            bands,
+            dispute_policy,
+            appeal_deadline_days,
+            on_deadline: OnDeadline::default(),
+        })
     }
 
     pub fn id(&self) -> SchemeId {
@@ -290,6 +328,16 @@ impl Scheme {
     /// The same scheme under another dispute policy (for a "what if it were suspended" view).
     pub fn with_dispute_policy(&self, dispute_policy: DisputePolicy) -> Scheme {
         Scheme { dispute_policy, ..self.clone() }
+    }
+
+    /// What happens when an appeal is not decided by its due date.
+    pub fn on_deadline(&self) -> OnDeadline {
+        self.on_deadline
+    }
+
+    /// The same scheme with another consequence of a missed deadline.
+    pub fn with_on_deadline(self, on_deadline: OnDeadline) -> Scheme {
+        Scheme { on_deadline, ..self }
     }
 
     /// Days a subject has to appeal after being notified.

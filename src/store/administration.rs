@@ -13,12 +13,15 @@ use crate::domain::{AuthorityId, Publication, RuleVersion, Scheme, SchemeId, Sub
 /// change reaches (their grades are derived under the new bands from the next read on).
 pub async fn update_scheme(conn: &mut AnyConnection, scheme: &Scheme) -> Result<usize, StoreError> {
     let id = scheme.id().to_string();
-    sqlx::query("UPDATE schemes SET dispute_policy = $1, appeal_deadline_days = $2 WHERE id = $3")
-        .bind(scheme.dispute_policy().code())
-        .bind(i64::from(scheme.appeal_deadline_days()))
-        .bind(&id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE schemes SET dispute_policy = $1, appeal_deadline_days = $2, on_deadline = $4 WHERE id = $3",
+    )
+    .bind(scheme.dispute_policy().code())
+    .bind(i64::from(scheme.appeal_deadline_days()))
+    .bind(&id)
+    .bind(scheme.on_deadline().code())
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM scheme_bands WHERE scheme_id = $1").bind(&id).execute(&mut *conn).await?;
     for (position, band) in scheme.bands().bands().iter().enumerate() {
         sqlx::query(

@@ -307,7 +307,9 @@ pub async fn open_on(
 
 /// The disputes of a subject's records in a scheme, for the derivation: a record is disputed from
 /// the filing (or the request for a second-level review) until the decision or the withdrawal.
-/// One query over the append-only timeline, so past instants replay exactly.
+/// One query over the append-only timeline, so past instants replay exactly; then the lapsed
+/// deadlines (`store::deadlines`): from a lapse the record is suspended whatever the policy, or,
+/// where the scheme voids by default, the dispute ends (the void record takes it out).
 pub async fn disputes(
     conn: &mut AnyConnection,
     subject: SubjectId,
@@ -326,6 +328,8 @@ pub async fn disputes(
     .fetch_all(&mut *conn)
     .await?;
     let mut out: Vec<Dispute> = Vec::new();
+    // The appeal and level of each dispute, to find its lapse.
+    let mut keys: Vec<(String, i64)> = Vec::new();
     let mut open: Option<(String, usize)> = None;
     for r in &rows {
         let appeal: String = r.try_get(0)?;
@@ -333,7 +337,8 @@ pub async fn disputes(
         let at = from_micros(r.try_get(4)?);
         match r.try_get::<String, _>(3)?.as_str() {
             "filed" => {
-                out.push(Dispute { event, opened_at: at, closed_at: None });
+                out.push(Dispute { event, opened_at: at, closed_at: None, lapsed_at: None });
+                keys.push((appeal.clone(), 1));
                 open = Some((appeal, out.len() - 1));
             }
             "second_level_requested" => {
@@ -343,7 +348,8 @@ pub async fn disputes(
                     .map(|c| EventId::parse(&c))
                     .transpose()?
                     .unwrap_or(event);
-                out.push(Dispute { event: now_contested, opened_at: at, closed_at: None });
+                out.push(Dispute { event: now_contested, opened_at: at, closed_at: None, lapsed_at: None });
+                keys.push((appeal.clone(), 2));
                 open = Some((appeal, out.len() - 1));
             }
             _ => {
@@ -352,6 +358,29 @@ pub async fn disputes(
                         out[i].closed_at = Some(at);
                     }
                 }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let lapses = sqlx::query(
+        "SELECT l.appeal_id, l.level, l.outcome, l.lapsed_at FROM appeal_lapses l \
+         JOIN appeals a ON a.id = l.appeal_id WHERE l.subject_id = $1 AND a.scheme_id = $2",
+    )
+    .bind(subject.to_string())
+    .bind(scheme.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    for l in &lapses {
+        let key = (l.try_get::<String, _>(0)?, l.try_get::<i64, _>(1)?);
+        let at = from_micros(l.try_get(3)?);
+        let void = l.try_get::<String, _>(2)? == "void";
+        if let Some(i) = keys.iter().position(|k| *k == key) {
+            if void {
+                out[i].closed_at = Some(out[i].closed_at.map_or(at, |c| c.min(at)));
+            } else {
+                out[i].lapsed_at = Some(at);
             }
         }
     }

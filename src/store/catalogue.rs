@@ -7,8 +7,8 @@ use sqlx::{any::AnyRow, AnyConnection, Row};
 use super::{from_micros, to_micros, StoreError};
 use crate::domain::{
     Band, Catalogue, Category, Component, ComponentCode, DisputePolicy, Effect, Grade, GradeBands,
-    LegalBasis, RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId, SchemeKind,
-    Validity,
+    LegalBasis, OnDeadline, RuleCode, RuleContent, RuleStatus, RuleVersion, RuleVersionId, Scheme, SchemeId,
+    SchemeKind, Validity,
 };
 
 /// A scheme with the names people read.
@@ -53,8 +53,8 @@ pub async fn insert_scheme(conn: &mut AnyConnection, record: &SchemeRecord) -> R
     };
     sqlx::query(
         "INSERT INTO schemes (id, code, name_en, name_zh, operator_en, operator_zh, kind, base_score, \
-         range_min, range_max, dispute_policy, appeal_deadline_days, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         range_min, range_max, dispute_policy, appeal_deadline_days, created_at, on_deadline) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(scheme.id().to_string())
     .bind(scheme.code())
@@ -69,6 +69,7 @@ pub async fn insert_scheme(conn: &mut AnyConnection, record: &SchemeRecord) -> R
     .bind(scheme.dispute_policy().code())
     .bind(i64::from(scheme.appeal_deadline_days()))
     .bind(to_micros(Utc::now()))
+    .bind(scheme.on_deadline().code())
     .execute(&mut *conn)
     .await?;
     for (position, band) in scheme.bands().bands().iter().enumerate() {
@@ -147,7 +148,7 @@ pub async fn insert_rule_version(
 }
 
 const SCHEME_COLUMNS: &str = "id, code, name_en, name_zh, operator_en, operator_zh, kind, base_score, \
-     range_min, range_max, dispute_policy, appeal_deadline_days";
+     range_min, range_max, dispute_policy, appeal_deadline_days, on_deadline";
 
 /// Every scheme, by code.
 pub async fn schemes(conn: &mut AnyConnection) -> Result<Vec<SchemeRecord>, StoreError> {
@@ -235,8 +236,11 @@ async fn scheme_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<Schem
         .ok_or_else(|| StoreError::corrupt("unknown dispute policy"))?;
     let deadline =
         u32::try_from(row.try_get::<i64, _>("appeal_deadline_days")?).map_err(StoreError::corrupt)?;
+    let on_deadline = OnDeadline::parse(&row.try_get::<String, _>("on_deadline")?)
+        .ok_or_else(|| StoreError::corrupt("unknown consequence of a missed deadline"))?;
     let scheme =
-        Scheme::new(id, &row.try_get::<String, _>("code")?, kind, GradeBands::new(bands)?, policy, deadline)?;
+        Scheme::new(id, &row.try_get::<String, _>("code")?, kind, GradeBands::new(bands)?, policy, deadline)?
+            .with_on_deadline(on_deadline);
     Ok(SchemeRecord {
         scheme,
         name_en: row.try_get("name_en")?,

@@ -53,6 +53,7 @@ pub const PLAN: &[(&str, Placement)] = &[
     ("appeal_evidence", BY_SUBJECT),
     ("appeal_repeal_closures", BY_SUBJECT),
     ("rule_challenge_decisions", BY_SUBJECT),
+    ("appeal_lapses", BY_SUBJECT),
     // What must be unique across shards, keyed by what it protects.
     ("event_references", Own { column: "external_ref", with: None }),
     ("entry_case_numbers", Own { column: "case_number", with: None }),

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod blacklist;
 pub mod catalogue;
 pub mod chain;
+pub mod deadlines;
 pub mod distribution;
 pub mod import;
 pub mod instance;

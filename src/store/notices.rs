@@ -21,6 +21,8 @@ pub enum NoticeKind {
     AppealFiled,
     /// An appeal of the subject was decided.
     AppealDecided,
+    /// The deadline for deciding an appeal of the subject passed; its scheme's consequence applied.
+    AppealOverdue,
     /// A bulk import added records to the subject's file; about the first of them.
     EventsImported,
 }
@@ -35,11 +37,12 @@ impl NoticeKind {
             NoticeKind::RuleRepealed => "rule_repealed",
             NoticeKind::AppealFiled => "appeal_filed",
             NoticeKind::AppealDecided => "appeal_decided",
+            NoticeKind::AppealOverdue => "appeal_overdue",
             NoticeKind::EventsImported => "events_imported",
         }
     }
 
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::EventRecorded,
         NoticeKind::EventCorrected,
         NoticeKind::EntryRecorded,
@@ -47,6 +50,7 @@ impl NoticeKind {
         NoticeKind::RuleRepealed,
         NoticeKind::AppealFiled,
         NoticeKind::AppealDecided,
+        NoticeKind::AppealOverdue,
         NoticeKind::EventsImported,
     ];
 

@@ -23,7 +23,7 @@ use crate::pages::kit::{
 };
 use crate::{
     auth::{access::RequireRole, throttle::ClientAddress},
-    domain::{Band, DisputePolicy, DomainError, Grade, GradeBands, Scheme},
+    domain::{Band, DisputePolicy, DomainError, Grade, GradeBands, OnDeadline, Scheme},
     error::AppResult,
     http::{form::Form, AppState},
     i18n::Locale,
@@ -80,6 +80,8 @@ struct SettingsForm {
     bands: Vec<(String, String)>,
     dispute_policy: String,
     appeal_deadline_days: String,
+    /// What happens when an appeal's deadline passes; not posted: unchanged.
+    on_deadline: Option<String>,
 }
 
 impl SettingsForm {
@@ -93,6 +95,7 @@ impl SettingsForm {
                 .collect(),
             dispute_policy: scheme.dispute_policy().code().to_string(),
             appeal_deadline_days: scheme.appeal_deadline_days().to_string(),
+            on_deadline: Some(scheme.on_deadline().code().to_string()),
         }
     }
 
@@ -107,6 +110,7 @@ impl SettingsForm {
             bands: (0..posted).map(|i| (value(GRADE_IDS[i]), value(MIN_IDS[i]))).collect(),
             dispute_policy: value("dispute_policy"),
             appeal_deadline_days: value("appeal_deadline_days"),
+            on_deadline: fields.get("on_deadline").cloned(),
         }
     }
 
@@ -183,12 +187,22 @@ impl SettingsForm {
         if days.is_none() {
             problems.push(("appeal_deadline_days", locale.t("administration.deadline_invalid")));
         }
-        let (Some(policy), Some(days), true) = (policy, days, problems.is_empty()) else {
+        let on_deadline = match &self.on_deadline {
+            None => Some(current.on_deadline()),
+            Some(code) => OnDeadline::parse(code.trim()),
+        };
+        if on_deadline.is_none() {
+            problems.push(("on_deadline", locale.t("administration.on_deadline_invalid")));
+        }
+        let (Some(policy), Some(days), Some(on_deadline), true) =
+            (policy, days, on_deadline, problems.is_empty())
+        else {
             return Err(problems);
         };
         let (rows, bands): (Vec<usize>, Vec<Band>) = bands.into_iter().unzip();
         let bands = GradeBands::new(bands).map_err(|e| vec![band_problem(locale, &e, &rows, &self.bands)])?;
         Scheme::new(current.id(), current.code(), current.kind().clone(), bands, policy, days)
+            .map(|s| s.with_on_deadline(on_deadline))
             .map_err(|e| vec![describe(locale, &e)])
     }
 }
@@ -317,6 +331,13 @@ fn settings_view(page: &SettingsPage, ctx: &PageContext) -> Html<String> {
             view! { <option value=p.code() selected=selected>{locale.t(&format!("administration.policy_{}", p.code()))}</option> }
         })
         .collect_view();
+    let on_deadline_options = OnDeadline::ALL
+        .into_iter()
+        .map(|o| {
+            let selected = form.on_deadline.as_deref() == Some(o.code());
+            view! { <option value=o.code() selected=selected>{locale.t(&format!("administration.on_deadline_{}", o.code()))}</option> }
+        })
+        .collect_view();
     let message = rescored.map(|n| locale.t_with("administration.done_scheme", &[("n", &n.to_string())]));
     let main = view! {
         <BackLink href="/admin" label=locale.t("administration.back")/>
@@ -338,6 +359,10 @@ fn settings_view(page: &SettingsPage, ctx: &PageContext) -> Html<String> {
             <TextField id="appeal_deadline_days" label=locale.t("problems.field_appeal_deadline_days")
                 value=form.appeal_deadline_days.clone() hint=Some(locale.t("administration.deadline_hint"))
                 error=error_for(problems, "appeal_deadline_days")/>
+            <SelectField id="on_deadline" label=locale.t("problems.field_on_deadline")
+                error=error_for(problems, "on_deadline")>
+                {on_deadline_options}
+            </SelectField>
             <button type="submit">{locale.t("administration.scheme_submit")}</button>
         </form>
     };
@@ -373,6 +398,7 @@ pub async fn save_settings(
             "bands": scheme.bands().bands().iter().map(|b| serde_json::json!({ "grade": b.grade.as_str(), "min": b.min })).collect::<Vec<_>>(),
             "dispute_policy": scheme.dispute_policy().code(),
             "appeal_deadline_days": scheme.appeal_deadline_days(),
+            "on_deadline": scheme.on_deadline().code(),
             "rescored": rescored,
         }),
     };
@@ -391,6 +417,7 @@ mod tests {
             bands: bands.iter().map(|(g, m)| (g.to_string(), m.to_string())).collect(),
             dispute_policy: policy.into(),
             appeal_deadline_days: days.into(),
+            on_deadline: None,
         }
     }
 

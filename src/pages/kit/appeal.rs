@@ -365,3 +365,34 @@ pub fn Timeline<'a>(locale: Locale, actions: &'a [appeals::Action]) -> impl Into
         <ol class="timeline">{items}</ol>
     }
 }
+
+/// What happened when the appeal's deadline passed undecided, if it did, and what the subject can
+/// do next.
+#[component]
+pub fn Lapsed<'a>(
+    locale: Locale,
+    audience: Audience,
+    appeal: &'a Appeal,
+    lapse: Option<&'a crate::store::deadlines::Lapse>,
+) -> impl IntoView {
+    use crate::domain::OnDeadline;
+    lapse.map(|l| {
+        let due = format::date(locale, l.due_at);
+        let on = format::date(locale, l.lapsed_at);
+        let key = match (l.outcome, appeal.target) {
+            (OnDeadline::Void, _) => "appeals.lapsed_void",
+            (OnDeadline::Suspend, Target::Event(_)) => "appeals.lapsed_suspend",
+            (OnDeadline::Suspend, _) => "appeals.lapsed_other",
+        };
+        let text = locale.t_with(&audience.key(key), &[("due", &due), ("date", &on)]);
+        let next = locale.t(&audience.key(&format!("{key}_next")));
+        view! {
+            <section class="decision" aria-labelledby="deadline-lapsed">
+                <h2 id="deadline-lapsed">{locale.t("appeals.lapsed_title")}</h2>
+                <p class="notice danger">{text}</p>
+                <h3>{locale.t("appeals.lapsed_next_title")}</h3>
+                <p>{next}</p>
+            </section>
+        }
+    })
+}

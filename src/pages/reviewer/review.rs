@@ -20,7 +20,7 @@ use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, describe, failure_message, parse_id, refusal_text, Audience, ClosedByRepeal, Decisions,
-        DueClock, EvidenceList, StatusBadge, Timeline,
+        DueClock, EvidenceList, Lapsed, StatusBadge, Timeline,
     },
     document,
     format::{self, pick},
@@ -237,6 +237,8 @@ pub struct ReviewPage {
     decided: Vec<appeals::StoredDecision>,
     /// How a repeal closed the appeal, if one did.
     repealed: Option<appeals::RepealClosure>,
+    /// What happened when the deadline passed undecided, at the appeal's current level.
+    lapse: Option<crate::store::deadlines::Lapse>,
     timeline: Vec<appeals::Action>,
     pub contested: Contested,
     /// The subject's standing now in the contested record's scheme.
@@ -272,6 +274,7 @@ impl ReviewPage {
         let files = appeals::evidence(&mut conn, a.id).await?;
         let decided = appeals::decisions(&mut conn, a.id).await?;
         let repealed = appeals::repeal_closure(&mut conn, a.subject, a.id).await?;
+        let lapse = crate::store::deadlines::current(&mut conn, &a).await?;
         let timeline = appeals::timeline(&mut conn, a.id).await?;
         let recorded = appeals::recorded(&mut conn, &a).await?;
         let first = decided.iter().find(|d| d.level == 1);
@@ -305,6 +308,7 @@ impl ReviewPage {
             files,
             decided,
             repealed,
+            lapse,
             timeline,
             contested,
             standing,
@@ -346,7 +350,8 @@ fn review_view(
     // Only an event appeal has a standing, so this is its scheme's policy.
     let suspends = page.standing.as_ref().is_some_and(|s| {
         s.ctx.scheme().dispute_policy() == crate::domain::DisputePolicy::SuspendedWhileDisputed
-    });
+    }) || (page.standing.is_some()
+        && page.lapse.as_ref().is_some_and(|l| l.outcome == crate::domain::OnDeadline::Suspend));
     let conflict = page.conflict;
     let others = &page.reviewers;
     let contested = contested_view(locale, page, now);
@@ -433,6 +438,7 @@ fn review_view(
         {contested}
         <EvidenceList locale appeal=a files/>
         {derivation}
+        <Lapsed locale audience=Audience::Staff appeal=a lapse=page.lapse.as_ref()/>
         <Decisions locale audience=Audience::Staff decided/>
         <ClosedByRepeal locale audience=Audience::Staff closure=page.repealed.as_ref()/>
         {(!decided.is_empty() || page.repealed.is_some()).then(|| view! {

@@ -19,7 +19,7 @@ use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, describe, describe_target, failure_message, parse_id, refusal_text, suspends, Audience,
-        ChallengeDecided, ClosedByRepeal, Decisions, DueClock, EvidenceList, StatusBadge, Timeline,
+        ChallengeDecided, ClosedByRepeal, Decisions, DueClock, EvidenceList, Lapsed, StatusBadge, Timeline,
     },
     document,
     format::{self},
@@ -508,6 +508,8 @@ pub struct AppealPage {
     pub timeline: Vec<appeals::Action>,
     /// Whether the contested record stops counting while the appeal is open.
     pub suspends: bool,
+    /// What happened when the deadline passed undecided, at the appeal's current level.
+    pub lapse: Option<crate::store::deadlines::Lapse>,
     /// What the last action did (after its redirect).
     pub done: Option<String>,
     pub problems: Problems,
@@ -523,8 +525,12 @@ impl AppealPage {
         let repealed = appeals::repeal_closure(&mut conn, a.subject, a.id).await?;
         let challenge = crate::store::rule_challenges::decision(&mut conn, a.subject, a.id).await?;
         let timeline = appeals::timeline(&mut conn, a.id).await?;
-        let suspends = suspends(&mut conn, &a).await?;
+        let lapse = crate::store::deadlines::current(&mut conn, &a).await?;
+        let lapse_suspends = lapse.as_ref().is_some_and(|l| l.outcome == crate::domain::OnDeadline::Suspend)
+            && matches!(a.target, Target::Event(_));
+        let suspends = suspends(&mut conn, &a).await? || lapse_suspends;
         Ok(Self {
+            lapse,
             appeal: a,
             what,
             link,
@@ -599,6 +605,7 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
                 <button type="submit" class="secondary">{locale.t("appeals.add_evidence")}</button>
             </form>
         })}
+        <Lapsed locale audience=Audience::Subject appeal=a lapse=page.lapse.as_ref()/>
         <Decisions locale audience=Audience::Subject decided=&page.decided/>
         <ClosedByRepeal locale audience=Audience::Subject closure=page.repealed.as_ref()/>
         <ChallengeDecided locale decision=page.challenge.as_ref()/>

@@ -227,7 +227,16 @@ fn reason_text(locale: Locale, reason: &Reason) -> String {
         Reason::Expired { on } => {
             locale.t_with("record.why_expired", &[("date", &format::date(locale, *on))])
         }
-        Reason::Voided { reason, .. } => locale.t_with("record.why_voided", &[("reason", reason)]),
+        Reason::Voided { reason, .. } => {
+            // A void by default at a missed appeal deadline carries a fixed reason: said in the
+            // reader's language.
+            let reason = if reason == crate::store::deadlines::NOT_VERIFIED_IN_TIME {
+                locale.t("appeals.not_verified_in_time")
+            } else {
+                reason.clone()
+            };
+            locale.t_with("record.why_voided", &[("reason", &reason)])
+        }
         Reason::Superseded { .. } => locale.t("record.why_superseded"),
         Reason::SuspendedWhileDisputed { since } => {
             locale.t_with("record.why_suspended", &[("date", &format::date(locale, *since))])
