@@ -9,6 +9,8 @@ const DOWNLOADING_EVIDENCE: &str = "Downloading evidence of appeal ";
 /// The body of an administrator's read: administrators belong to no body.
 pub const ADMINISTRATION: &str = "Administration";
 const REPEALED: (&str, &str) = ("Rule ", " was repealed: ");
+/// The reason on a record voided by default because its appeal was not decided in time.
+pub const NOT_VERIFIED_IN_TIME: &str = "not verified in time";
 
 /// Why a member of staff opened a subject's record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

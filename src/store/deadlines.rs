@@ -34,7 +34,7 @@ use super::{
 use crate::domain::{appeal::Status, EventId, OnDeadline, Source};
 
 /// The reason a void by default gives (shown translated: `deadline.not_verified_in_time`).
-pub const NOT_VERIFIED_IN_TIME: &str = "not verified in time";
+pub use crate::domain::wording::NOT_VERIFIED_IN_TIME;
 
 /// Appeals applied per transaction batch read.
 const BATCH: i64 = 50;

@@ -33,6 +33,9 @@ pub fn body(locale: Locale, stored: &str, names: &[(String, String)]) -> String 
 
 /// A reason Recourse wrote on a record, in `locale`.
 pub fn reason(locale: Locale, stored: &str) -> String {
+    if stored == wording::NOT_VERIFIED_IN_TIME {
+        return locale.t("appeals.not_verified_in_time");
+    }
     match wording::parse_repealed(stored) {
         Some((code, why)) => locale.t_with("record.reason_repealed", &[("code", code), ("reason", why)]),
         None => stored.to_string(),

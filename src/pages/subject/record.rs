@@ -228,13 +228,8 @@ fn reason_text(locale: Locale, reason: &Reason) -> String {
             locale.t_with("record.why_expired", &[("date", &format::date(locale, *on))])
         }
         Reason::Voided { reason, .. } => {
-            // A void by default at a missed appeal deadline carries a fixed reason: said in the
-            // reader's language.
-            let reason = if reason == crate::store::deadlines::NOT_VERIFIED_IN_TIME {
-                locale.t("appeals.not_verified_in_time")
-            } else {
-                reason.clone()
-            };
+            // What Recourse wrote (a repeal's, a missed deadline's) in the reader's language.
+            let reason = crate::pages::kit::system_text::reason(locale, reason);
             locale.t_with("record.why_voided", &[("reason", &reason)])
         }
         Reason::Superseded { .. } => locale.t("record.why_superseded"),
