@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{count, for_each_database, multipart, TestApp};
+use common::{count, for_each_database, multipart, signed_in, TestApp};
 use reqwest::{Client, StatusCode};
 use sqlx::Row;
 
@@ -13,19 +13,6 @@ const LIU: (&str, &str) = ("demo-liu", "liu-yang-demo-2026");
 const REVIEWER: (&str, &str) = ("demo-reviewer", "review-demo-2026");
 const REVIEWER_2: (&str, &str) = ("demo-reviewer-2", "review2-demo-2026");
 const REASONS: &str = "The court's enforcement file shows the judgment was set aside on appeal in March.";
-
-async fn signed_in(app: &TestApp, (username, password): (&str, &str)) -> Client {
-    let client = TestApp::new_client();
-    let response = client
-        .post(app.url("/sign-in"))
-        .header("origin", &app.address)
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
-    client
-}
 
 async fn get(app: &TestApp, client: &Client, path: &str) -> (StatusCode, String) {
     let response = client.get(app.url(path)).send().await.unwrap();

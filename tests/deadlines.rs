@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{for_each_database, TestApp};
+use common::{for_each_database, signed_in, TestApp};
 use recourse::{
     domain::{EventId, SchemeId, SubjectId},
     store::{catalogue, deadlines, standing},
@@ -19,19 +19,6 @@ use sqlx::Row;
 const LIU: (&str, &str) = ("demo-liu", "liu-yang-demo-2026");
 const REVIEWER: (&str, &str) = ("demo-reviewer", "review-demo-2026");
 const ADMIN: (&str, &str) = ("demo-admin", "admin-demo-2026");
-
-async fn signed_in(app: &TestApp, (username, password): (&str, &str)) -> Client {
-    let client = TestApp::new_client();
-    let response = client
-        .post(app.url("/sign-in"))
-        .header("origin", &app.address)
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
-    client
-}
 
 async fn get(app: &TestApp, client: &Client, path: &str, language: &str) -> String {
     let response = client.get(app.url(path)).header("accept-language", language).send().await.unwrap();

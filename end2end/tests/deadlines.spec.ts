@@ -2,22 +2,14 @@
 // Yang on TRAFFIC-02 (a scheme that suspends at the deadline) had its deadline applied when the
 // server started. Liu reads what happened and what she can do, in English and Chinese; a
 // reviewer reads the same in staff wording.
-import { expect, test, type Page } from '@playwright/test';
-import { LANDING, setLocale } from './helpers';
+import { expect, test } from '@playwright/test';
+import { setLocale, signIn } from './helpers';
 
 const LIU = ['demo-liu', 'liu-yang-demo-2026'] as const;
 const REVIEWER = ['demo-reviewer', 'review-demo-2026'] as const;
 
-async function signIn(page: Page, [username, password]: readonly [string, string]) {
-  await page.goto('/sign-in');
-  await page.getByLabel('Sign-in name').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('main').getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(LANDING);
-}
-
 test('the subject reads what happened at the deadline and what comes next', async ({ page, context }) => {
-  await signIn(page, LIU);
+  await signIn(page, ...LIU);
   await page.goto('/appeals');
   await page.getByRole('row').filter({ hasText: 'TRAFFIC-02' }).getByRole('link').first().click();
   await expect(page.getByRole('heading', { name: 'The deadline passed without a decision' })).toBeVisible();
@@ -31,7 +23,7 @@ test('the subject reads what happened at the deadline and what comes next', asyn
 });
 
 test('a reviewer reads the lapse in staff wording', async ({ page }) => {
-  await signIn(page, REVIEWER);
+  await signIn(page, ...REVIEWER);
   await page.goto('/review?overdue=1');
   await page.getByRole('row').filter({ hasText: 'TRAFFIC-02' }).getByRole('link').first().click();
   await expect(page.getByRole('heading', { name: 'The deadline passed without a decision' })).toBeVisible();

@@ -123,6 +123,20 @@ pub async fn spawn_app(db: Db, label: &'static str) -> TestApp {
     TestApp { address, client: TestApp::new_client(), db, label }
 }
 
+/// A client of its own (cookie jar and all), signed in as (username, password).
+pub async fn signed_in(app: &TestApp, (username, password): (&str, &str)) -> reqwest::Client {
+    let client = TestApp::new_client();
+    let response = client
+        .post(app.url("/sign-in"))
+        .header("origin", &app.address)
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
+    client
+}
+
 /// Signs the app's client in and checks it worked.
 pub async fn sign_in(app: &TestApp, username: &str, password: &str) {
     let response = app
