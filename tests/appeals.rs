@@ -661,6 +661,10 @@ async fn the_queue_pages_by_due_date_and_statistics_count_decisions() {
         assert_eq!(links(&filtered), 1, "only the demo's TRAFFIC-02 appeal: {filtered}");
         let (_, mine) = get(&app, &reviewer, "/review?mine=1").await;
         assert_eq!(links(&mine), 0);
+        // Grounds for challenging a rule name nothing in the reviewers' queue: refused, naming the field.
+        let (status, refused) = get(&app, &reviewer, "/review?grounds=unclear&status=open").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(refused.contains("Grounds: “unclear” is not one of the grounds listed.") && links(&refused) == 0, "{refused}");
 
         let liu = signed_in(&app, LIU).await;
         let path = file(&app, &liu, &liu_event(&app, "COURT-01").await, &[]).await;

@@ -209,6 +209,18 @@ async fn the_administrators_queue_filters_challenges_by_status_scheme_grounds_an
         assert!(!shows(&open, unclear) && shows(&open, unlawful), "open ones by default: {open}");
         let (_, decided) = text(&app, "/admin/appeals?status=decided").await;
         assert!(shows(&decided, unclear) && !shows(&decided, unlawful), "{decided}");
+
+        // A filter value that names nothing is refused, naming its field; nothing is listed.
+        for (query, said) in [
+            ("status=bogus", "Status: “bogus” is not one of the statuses listed."),
+            ("scheme=nowhere", "Scheme: no scheme has the code “nowhere”."),
+            ("grounds=not_me", "Grounds: “not_me” is not one of the grounds listed."),
+            ("after=garbage", "The link to this page of the queue is damaged"),
+        ] {
+            let (status, body) = text(&app, &format!("/admin/appeals?{query}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+            assert!(body.contains(said) && !shows(&body, unlawful), "{query}: {body}");
+        }
     })
     .await;
 }

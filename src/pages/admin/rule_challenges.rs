@@ -45,19 +45,30 @@ pub struct RuleChallengesPage {
     /// Every scheme, to filter by.
     pub schemes: Vec<SchemeRecord>,
     pub query: QueueQuery,
+    /// Filter values that name nothing: then nothing is listed.
+    pub problems: Problems,
     pub challenges: Vec<Appeal>,
     pub next: Option<String>,
 }
 
 impl RuleChallengesPage {
     /// Every query of the page.
-    pub async fn load(state: &AppState, query: QueueQuery, now: DateTime<Utc>) -> AppResult<Self> {
+    pub async fn load(
+        state: &AppState,
+        locale: Locale,
+        query: QueueQuery,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
         let schemes = catalogue::schemes(&mut conn).await?;
+        let problems = query.problems(locale, &schemes, &Grounds::FOR_RULES);
+        if !problems.is_empty() {
+            return Ok(Self { schemes, query, problems, challenges: Vec::new(), next: None });
+        }
         let filter = query.filter(&schemes, true, None);
         let (challenges, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
         let next = more.then(|| challenges.last().map(|a| query.next("/admin/appeals", a))).flatten();
-        Ok(Self { schemes, query, challenges, next })
+        Ok(Self { schemes, query, problems, challenges, next })
     }
 }
 
@@ -68,10 +79,11 @@ pub async fn rule_challenges(
     _admin: Admin,
     shell: PageContext,
     Query(query): Query<QueueQuery>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     let now = Utc::now();
-    let page = RuleChallengesPage::load(&state, query, now).await?;
-    Ok(challenges_view(&page, &shell, now))
+    let page = RuleChallengesPage::load(&state, shell.locale, query, now).await?;
+    let status = if page.problems.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    Ok((status, challenges_view(&page, &shell, now)).into_response())
 }
 
 /// The rule challenges, drawn from what [`RuleChallengesPage::load`] read, with each appeal's
@@ -114,6 +126,7 @@ fn challenges_view(page: &RuleChallengesPage, ctx: &PageContext, now: DateTime<U
     let main = view! {
         <h1>{title.clone()}</h1>
         <p>{locale.t("review.rule_challenges_intro")}</p>
+        {error_summary(locale.t("forms.error_summary"), page.problems.clone())}
         <QueueFilters locale action="/admin/appeals" query=&page.query schemes=&page.schemes
             grounds=&Grounds::FOR_RULES with_mine=false/>
         {table}

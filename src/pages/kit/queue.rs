@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{format::pick, Choice, SelectField};
+use super::{format::pick, forms::Problems, Choice, SelectField};
 use crate::{
     domain::appeal::{Grounds, Status},
     i18n::Locale,
@@ -17,6 +17,9 @@ use crate::{
         from_micros, to_micros,
     },
 };
+
+/// The statuses a queue can show ("all": every one).
+const STATUSES: [&str; 4] = ["open", "decided", "withdrawn", "all"];
 
 /// The filters of a queue as the query string holds them.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -33,7 +36,27 @@ pub struct QueueQuery {
 impl QueueQuery {
     /// The status filter: "open" unless the person chose otherwise ("all" shows every status).
     pub fn status(&self) -> String {
-        self.status.clone().unwrap_or_else(|| "open".into())
+        self.status.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into())
+    }
+
+    /// The filter values that name nothing (an unknown status, scheme or grounds, a mangled page
+    /// cursor), each with its field: the queue answers 400 with them and lists nothing.
+    pub fn problems(&self, locale: Locale, schemes: &[SchemeRecord], grounds: &[Grounds]) -> Problems {
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        let mut out: Problems = Vec::new();
+        if let Some(s) = given(&self.status).filter(|s| !STATUSES.contains(&s.as_str())) {
+            out.push(("status", locale.t_with("review.bad_status", &[("value", &s)])));
+        }
+        if let Some(c) = given(&self.scheme).filter(|c| !schemes.iter().any(|s| s.scheme.code() == c)) {
+            out.push(("scheme", locale.t_with("review.bad_scheme", &[("value", &c)])));
+        }
+        if let Some(g) = given(&self.grounds).filter(|g| !grounds.iter().any(|x| x.code() == g)) {
+            out.push(("grounds", locale.t_with("review.bad_grounds", &[("value", &g)])));
+        }
+        if given(&self.after).is_some_and(|a| parse_cursor(&a).is_none()) {
+            out.push(("", locale.t("review.bad_after")));
+        }
+        out
     }
 
     /// The store's filter: appeals on records (`rules` false) or challenges to rules, mine being
@@ -92,7 +115,7 @@ pub fn QueueFilters<'a>(
 ) -> impl IntoView {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     let status = query.status();
-    let status_options = ["open", "decided", "withdrawn", "all"]
+    let status_options = STATUSES
         .into_iter()
         .map(|s| {
             let label =

@@ -24,7 +24,7 @@ use crate::pages::kit::{
     },
     document,
     format::{self, pick},
-    forms::{error_summary, notice},
+    forms::{error_summary, notice, Problems},
     queue::{NextPage, QueueFilters, QueueQuery},
     Choice, ChoiceGroup, DataTable, PageContext, TextAreaField, TextField,
 };
@@ -63,6 +63,8 @@ pub struct QueuePage {
     /// Every scheme, to filter by.
     pub schemes: Vec<SchemeRecord>,
     pub query: QueueQuery,
+    /// Filter values that name nothing: then nothing is listed.
+    pub problems: Problems,
     pub appeals: Vec<Appeal>,
     /// The next page, when there are more appeals.
     pub next: Option<String>,
@@ -73,15 +75,20 @@ impl QueuePage {
     pub async fn load(
         state: &AppState,
         viewer: &Viewer,
+        locale: Locale,
         query: QueueQuery,
         now: DateTime<Utc>,
     ) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
         let schemes = catalogue::schemes(&mut conn).await?;
+        let problems = query.problems(locale, &schemes, &Grounds::FOR_RECORDS);
+        if !problems.is_empty() {
+            return Ok(Self { schemes, query, problems, appeals: Vec::new(), next: None });
+        }
         let filter = query.filter(&schemes, false, Some(viewer.account_id.0));
         let (appeals, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
         let next = more.then(|| appeals.last().map(|a| query.next("/review", a))).flatten();
-        Ok(Self { schemes, query, appeals, next })
+        Ok(Self { schemes, query, problems, appeals, next })
     }
 }
 
@@ -91,10 +98,11 @@ pub async fn queue(
     reviewer: ReviewerOnly,
     shell: PageContext,
     Query(query): Query<QueueQuery>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
     let now = Utc::now();
-    let page = QueuePage::load(&state, reviewer.viewer(), query, now).await?;
-    Ok(queue_view(&page, &shell, now))
+    let page = QueuePage::load(&state, reviewer.viewer(), shell.locale, query, now).await?;
+    let status = if page.problems.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    Ok((status, queue_view(&page, &shell, now)).into_response())
 }
 
 /// The queue, drawn from what [`QueuePage::load`] read.
@@ -142,6 +150,7 @@ fn queue_view(page: &QueuePage, ctx: &PageContext, now: DateTime<Utc>) -> Html<S
     let main = view! {
         <h1>{title.clone()}</h1>
         <p><a href="/review/statistics">{locale.t("review.statistics_title")}</a></p>
+        {error_summary(locale.t("forms.error_summary"), page.problems.clone())}
         <QueueFilters locale action="/review" query=&page.query schemes=&page.schemes
             grounds=&Grounds::FOR_RECORDS with_mine=true/>
         {list}
