@@ -126,21 +126,18 @@ pub async fn spawn_app(db: Db, label: &'static str) -> TestApp {
 /// A client of its own (cookie jar and all), signed in as (username, password).
 pub async fn signed_in(app: &TestApp, (username, password): (&str, &str)) -> reqwest::Client {
     let client = TestApp::new_client();
-    let response = client
-        .post(app.url("/sign-in"))
-        .header("origin", &app.address)
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {username}");
+    sign_in_client(app, &client, username, password).await;
     client
 }
 
 /// Signs the app's client in and checks it worked.
 pub async fn sign_in(app: &TestApp, username: &str, password: &str) {
-    let response = app
-        .client
+    sign_in_client(app, &app.client, username, password).await;
+}
+
+/// Signs `client` in through the sign-in form and checks it worked.
+async fn sign_in_client(app: &TestApp, client: &reqwest::Client, username: &str, password: &str) {
+    let response = client
         .post(app.url("/sign-in"))
         .header("origin", &app.address)
         .form(&[("username", username), ("password", password)])
