@@ -24,6 +24,7 @@ pub mod rule_challenges;
 pub mod sessions;
 pub mod sql;
 pub mod standing;
+pub mod status;
 pub mod throttle;
 pub mod tokens;
 pub mod transparency;
