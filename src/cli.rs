@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: DeadlinesCommand,
     },
+    /// Relying parties: organisations that ask about a subject's standing (README, "Relying parties").
+    RelyingParties {
+        #[command(subcommand)]
+        command: PartiesCommand,
+    },
     /// Check the tamper-evident audit log (README, "Checking the record").
     Audit {
         #[command(subcommand)]
@@ -97,6 +102,33 @@ enum DeadlinesCommand {
     /// Apply now the consequence of every appeal deadline that passed undecided (the server
     /// does this every RECOURSE_DEADLINE_SECONDS).
     Apply(DbArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum PartiesCommand {
+    /// Register a relying party and print its first API token (shown once).
+    Create(PartyCreateArgs),
+}
+
+#[derive(Args, Debug)]
+struct PartyCreateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Its name, as subjects will read it.
+    #[arg(long)]
+    name: String,
+    /// What it uses the answers for.
+    #[arg(long)]
+    purpose: String,
+    /// The law or contract that allows it to ask.
+    #[arg(long)]
+    legal_basis: String,
+    /// The questions it may ask, comma-separated: restricted, on_any_blacklist, grade_at_least.
+    #[arg(long)]
+    questions: String,
+    /// The first token's label.
+    #[arg(long, default_value = "first token")]
+    token_label: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -292,6 +324,7 @@ async fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
         Command::Admin { command: AdminCommand::Create(args) } => admin_create(args).await,
+        Command::RelyingParties { command: PartiesCommand::Create(args) } => party_create(args).await,
         Command::Deadlines { command: DeadlinesCommand::Apply(args) } => {
             let db = open(&args.database_url).await?;
             db.migrate().await?;
@@ -302,6 +335,44 @@ async fn run(command: Command) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+async fn party_create(args: PartyCreateArgs) -> Result<(), CliError> {
+    use store::relying_parties::{self, NewParty};
+    let db = open(&args.db.database_url).await?;
+    db.migrate().await?;
+    let refused = |e: &dyn std::fmt::Display| CliError::Refused(e.to_string());
+    let new = NewParty {
+        name: args.name,
+        purpose: args.purpose,
+        legal_basis: args.legal_basis,
+        questions: args.questions.split(',').map(str::to_string).collect(),
+    };
+    let now = chrono::Utc::now();
+    let mut tx = db.begin_write().await.map_err(crate::db::DbError::from)?;
+    let party = relying_parties::create(&mut tx, &new, None, now).await.map_err(|e| refused(&e))?;
+    let (token, secret) = relying_parties::create_token(&mut tx, party.id, &args.token_label, None, now)
+        .await
+        .map_err(|e| refused(&e))?;
+    let actor = store::audit::Actor::cli("cli:relying-parties");
+    let codes: Vec<&str> = party.questions.iter().map(|q| q.code()).collect();
+    let detail = serde_json::json!({ "questions": codes, "prefix": token.prefix });
+    store::audit::write(
+        &mut tx,
+        &actor,
+        "relying_party.create",
+        "relying_party",
+        &party.id.to_string(),
+        detail,
+        now,
+    )
+    .await
+    .map_err(|e| refused(&e))?;
+    tx.commit().await.map_err(crate::db::DbError::from)?;
+    println!("Registered relying party {} ({}), allowed: {}.", party.name, party.id, codes.join(", "));
+    println!("Its API token (shown once, keep it secret):");
+    println!("{}", secret.expose());
+    Ok(())
 }
 
 async fn audit(command: AuditCommand) -> Result<(), CliError> {
@@ -395,6 +466,9 @@ async fn serve(
     // The consequence of every appeal deadline that passed undecided, now and every so often
     // (safe with several servers: each applies once).
     store::deadlines::spawn(db.clone(), std::time::Duration::from_secs(timing.deadline_seconds));
+    // Corrections of relying parties' answers that changed with time alone (an expiry); writes
+    // send theirs at once (`store::checks`).
+    store::checks::spawn(db.clone(), std::time::Duration::from_secs(timing.deadline_seconds));
     let limits = web.limits();
     let config = Config {
         secure_cookies: web.secure_cookies,

@@ -23,7 +23,7 @@ use axum::{
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::{
-    bearer::{self, Resolved},
+    bearer::{self, Resolved, ResolvedParty},
     ApiError,
 };
 use crate::{auth::throttle::client_address, http::AppState};
@@ -110,10 +110,15 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let caller = bearer::resolve(&parts, &state).await;
-    let key = match &caller {
-        Ok(caller) => Key::Token(caller.token.id.to_string()),
-        Err(_) => Key::Address(client_address(&parts, state.config.trust_forwarded_for)),
+    let address = || Key::Address(client_address(&parts, state.config.trust_forwarded_for));
+    let (key, resolved) = if bearer::presents_party_token(&parts) {
+        let caller = bearer::resolve_party(&parts, &state).await;
+        let key = caller.as_ref().map(|c| Key::Token(c.token.id.to_string())).unwrap_or_else(|_| address());
+        (key, Err(ResolvedParty(caller)))
+    } else {
+        let caller = bearer::resolve(&parts, &state).await;
+        let key = caller.as_ref().map(|c| Key::Token(c.token.id.to_string())).unwrap_or_else(|_| address());
+        (key, Ok(Resolved(caller)))
     };
     if let Err(wait) = limiter.check(&key) {
         let seconds = retry_after_seconds(wait);
@@ -129,7 +134,10 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         return response;
     }
-    parts.extensions.insert(Resolved(caller));
+    match resolved {
+        Ok(authority) => parts.extensions.insert(authority).map(drop),
+        Err(party) => parts.extensions.insert(party).map(drop),
+    };
     next.run(Request::from_parts(parts, body)).await
 }
 

@@ -7,6 +7,7 @@
 //! `/api/v1/openapi.json` is generated from these handlers and types.
 
 pub mod bearer;
+pub mod checks;
 pub mod entries;
 pub mod events;
 pub mod files;

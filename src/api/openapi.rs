@@ -11,14 +11,14 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{entries, events, imports, rows, ErrorBody, Kept, ProblemBody};
+use super::{checks, entries, events, imports, rows, ErrorBody, Kept, ProblemBody};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Recourse API",
         version = "1",
-        description = "Recording events for an authority's systems. Authenticate with \
+        description = "Recording events for an authority's systems, and questions from relying parties. Authenticate with \
             `Authorization: Bearer <token>` (an administrator creates tokens at /admin/tokens). Every refusal \
             is JSON with a stable `code`, a `message`, and for bad input the `problems` field by field. \
             Calls are rate limited per token (per client address without a valid token): by default 20 a \
@@ -35,6 +35,9 @@ use super::{entries, events, imports, rows, ErrorBody, Kept, ProblemBody};
         entries::record,
         entries::list,
         entries::one,
+        checks::ask,
+        checks::corrections,
+        checks::acknowledge,
     ),
     components(schemas(
         rows::EventInput,
@@ -53,13 +56,20 @@ use super::{entries, events, imports, rows, ErrorBody, Kept, ProblemBody};
         entries::RemovalView,
         entries::RecordedEntry,
         entries::EntryPage,
+        checks::CheckInput,
+        checks::CheckAnswer,
+        checks::CorrectionView,
+        checks::CorrectionPage,
         ErrorBody,
         ProblemBody,
     )),
     modifiers(&BearerAuth, &RateLimited),
     tags((name = "events", description = "Recording events and reading them back"),
          (name = "imports", description = "Bulk import of CSV and JSON files"),
-         (name = "entries", description = "Recording blacklist entries and reading them back"))
+         (name = "entries", description = "Recording blacklist entries and reading them back"),
+         (name = "checks", description = "Relying parties (with an rpt_ token): one question about a \
+            subject's standing, answered yes or no; corrections of answers given, to acknowledge within \
+            three working days"))
 )]
 pub struct ApiDoc;
 

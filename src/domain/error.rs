@@ -141,6 +141,9 @@ pub enum DomainError {
     /// A restriction code that is not known.
     #[error("{value:?} is not a known restriction")]
     UnknownRestriction { value: String },
+    /// A question about a standing that is not known (`store::status::QuestionKind`).
+    #[error("{value:?} is not a known question: use restricted, on_any_blacklist or grade_at_least")]
+    UnknownQuestion { value: String },
     /// A blacklist entry change its current status does not allow.
     #[error("the entry is {status}; it cannot be {action}")]
     EntryTransition { status: EntryStatus, action: &'static str },
@@ -197,6 +200,7 @@ impl DomainError {
             Self::EffectiveBeforeNotice { .. } => "effective_before_notice",
             Self::InvalidCurrency { .. } => "invalid_currency",
             Self::UnknownRestriction { .. } => "unknown_restriction",
+            Self::UnknownQuestion { .. } => "unknown_question",
             Self::EntryTransition { .. } => "entry_transition",
             Self::OutsideMandate { .. } => "outside_mandate",
             Self::InvalidRulePattern { .. } => "invalid_rule_pattern",
@@ -241,6 +245,7 @@ impl DomainError {
             Self::EffectiveBeforeNotice { .. } => Some("effective_from"),
             Self::InvalidCurrency { .. } => Some("currency"),
             Self::UnknownRestriction { .. } => Some("restrictions"),
+            Self::UnknownQuestion { .. } => Some("questions"),
             Self::InvalidRulePattern { .. } => Some("rules"),
             Self::NotDraft { .. } | Self::NotPublished { .. } | Self::EntryTransition { .. } => None,
         }

@@ -17,7 +17,7 @@ mod lookup;
 pub mod mandate;
 pub mod rule;
 pub mod scheme;
-mod text;
+pub(crate) mod text;
 pub mod what_if;
 pub mod wording;
 

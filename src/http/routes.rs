@@ -10,16 +10,17 @@ use super::{
     switch_language,
 };
 use crate::{
-    api::{entries, events, imports, openapi},
+    api::{checks as party_calls, entries, events, imports, openapi},
     pages::{
         account::{invitation, me, sign_in},
         admin::{
-            accounts, authorities, hub, mandates, review_bodies, rule_challenges, rules, schemes, tokens,
+            accounts, authorities, hub, mandates, relying_parties, review_bodies, rule_challenges, rules,
+            schemes, tokens,
         },
         public::{catalogue, compare, home, transparency, tree_heads},
         recorder::{import, recording},
         reviewer::review,
-        subject::{appeals, decision, notices, record},
+        subject::{appeals, checks, decision, notices, record},
     },
     store::accounts::Role,
 };
@@ -77,6 +78,7 @@ fn subject() -> Routes {
         .get("/record/events/{id}", record::event)
         .get("/record/entries/{id}", record::entry)
         .get("/record/access", notices::access)
+        .get("/record/checks", checks::page)
         .get("/record/export.json", notices::export_json)
         .get("/record/events.csv", notices::export_csv)
         .get("/notices", notices::inbox)
@@ -157,6 +159,11 @@ fn administrator() -> Routes {
         .get("/admin/tokens", tokens::list)
         .post("/admin/tokens", tokens::create)
         .post("/admin/tokens/{id}/revoke", tokens::revoke)
+        .get("/admin/relying-parties", relying_parties::list)
+        .post("/admin/relying-parties", relying_parties::create)
+        .get("/admin/relying-parties/{id}", relying_parties::show)
+        .post("/admin/relying-parties/{id}/tokens", relying_parties::create_token)
+        .post("/admin/relying-parties/{id}/tokens/{token}/revoke", relying_parties::revoke_token)
         .behind(Gate::Role(Role::Administrator))
 }
 
@@ -176,5 +183,8 @@ fn api() -> Routes {
         .get("/api/v1/entries", entries::list)
         .post("/api/v1/entries", entries::record)
         .get("/api/v1/entries/{id}", entries::one)
+        .post("/api/v1/checks", party_calls::ask)
+        .get("/api/v1/corrections", party_calls::corrections)
+        .post("/api/v1/corrections/{id}/ack", party_calls::acknowledge)
         .behind(Gate::Token)
 }

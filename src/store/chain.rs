@@ -407,6 +407,13 @@ pub async fn append(conn: &mut AnyConnection, mut rows: Vec<NewRow>) -> Result<(
         return Ok(());
     }
     rows.sort_by(|a, b| a.chain.cmp(&b.chain));
+    // Every write about a subject passes here, so this is where the answers relying parties were
+    // given are reconsidered (`store::checks`), in the write's own transaction.
+    let touched: Vec<(String, String)> = rows
+        .iter()
+        .filter_map(|r| r.chain.strip_prefix("subject:").map(|s| (s.to_string(), r.action.clone())))
+        .collect();
+    let at = rows.iter().map(|r| r.at).max().unwrap_or_default();
     let genesis = hex::encode(GENESIS);
     // 1. Claim the next position of each chain; what comes back is the previous head's digest.
     let mut prev: HashMap<String, (i64, String)> = HashMap::with_capacity(rows.len());
@@ -497,7 +504,7 @@ pub async fn append(conn: &mut AnyConnection, mut rows: Vec<NewRow>) -> Result<(
         }
         query.execute(&mut *conn).await?;
     }
-    Ok(())
+    super::checks::reconsider(conn, &touched, at).await
 }
 
 /// `($1, $2, $3[, extra]), …` for `rows` rows of `columns` placeholders.

@@ -39,6 +39,9 @@ pub const PLAN: &[(&str, Placement)] = &[
     ("mandates", Reference),
     // A few per authority, read on every API request.
     ("api_tokens", Reference),
+    // Relying parties and their tokens, read on every check.
+    ("relying_parties", Reference),
+    ("relying_party_tokens", Reference),
     // What a subject owns.
     ("subjects", Subject { column: "id" }),
     ("scheme_memberships", BY_SUBJECT),
@@ -54,6 +57,8 @@ pub const PLAN: &[(&str, Placement)] = &[
     ("appeal_repeal_closures", BY_SUBJECT),
     ("rule_challenge_decisions", BY_SUBJECT),
     ("appeal_lapses", BY_SUBJECT),
+    ("standing_checks", BY_SUBJECT),
+    ("check_corrections", BY_SUBJECT),
     // What must be unique across shards, keyed by what it protects.
     ("event_references", Own { column: "external_ref", with: None }),
     ("entry_case_numbers", Own { column: "case_number", with: None }),

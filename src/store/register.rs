@@ -83,6 +83,15 @@ pub async fn subject(conn: &mut AnyConnection, id: SubjectId) -> Result<Option<S
     .transpose()
 }
 
+/// The organisation a unified social credit code names, if any.
+pub async fn by_uscc(conn: &mut AnyConnection, uscc: &str) -> Result<Option<SubjectId>, StoreError> {
+    let row = sqlx::query("SELECT subject_id FROM subject_usccs WHERE uscc = $1")
+        .bind(uscc)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| Ok(SubjectId::parse(&r.try_get::<String, _>(0)?)?)).transpose()
+}
+
 /// Enrols a subject in a scheme.
 pub async fn join_scheme(
     conn: &mut AnyConnection,

@@ -25,9 +25,15 @@ pub struct TokenSecret(String);
 
 impl TokenSecret {
     pub fn generate() -> Self {
+        Self::generate_with(TOKEN_PREFIX)
+    }
+
+    /// A fresh secret starting with `prefix` (four characters, like [`TOKEN_PREFIX`]).
+    pub fn generate_with(prefix: &str) -> Self {
+        debug_assert_eq!(prefix.len(), TOKEN_PREFIX.len());
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        Self(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
+        Self(format!("{prefix}{}", hex::encode(bytes)))
     }
 
     /// The secret, to show once.

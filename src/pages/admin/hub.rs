@@ -25,13 +25,17 @@ const AUDIT_PAGE: i64 = 50;
 /// What the hub shows: a link to each part of administration, two for each scheme.
 pub struct HubPage {
     pub schemes: Vec<SchemeRecord>,
+    /// Corrections relying parties have not acknowledged within three working days.
+    pub overdue_corrections: i64,
 }
 
 impl HubPage {
     /// Every query of the page.
     pub async fn load(state: &AppState) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
-        Ok(Self { schemes: catalogue::schemes(&mut conn).await? })
+        let schemes = catalogue::schemes(&mut conn).await?;
+        let counts = crate::store::checks::counts_by_party(&mut conn, chrono::Utc::now()).await?;
+        Ok(Self { schemes, overdue_corrections: counts.values().map(|c| c.overdue).sum() })
     }
 }
 
@@ -69,6 +73,12 @@ fn hub_view(page: &HubPage, ctx: &PageContext) -> Html<String> {
             <li><a href="/admin/authorities">{locale.t("administration.authorities")}</a></li>
             <li><a href="/admin/review-bodies">{locale.t("administration.review_bodies")}</a></li>
             <li><a href="/admin/tokens">{locale.t("administration.tokens")}</a></li>
+            <li>
+                <a href="/admin/relying-parties">{locale.t("parties.title")}</a>
+                {(page.overdue_corrections > 0).then(|| view! {
+                    " "<strong class="badge warn">{locale.t_with("parties.overdue", &[("count", &page.overdue_corrections.to_string())])}</strong>
+                })}
+            </li>
             <li><a href="/admin/audit">{locale.t("administration.audit")}</a></li>
             <li><a href="/admin/appeals">{locale.t("review.rule_challenges_title")}</a></li>
         </ul>

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod authorities;
 pub mod hub;
 pub mod mandates;
+pub mod relying_parties;
 pub mod review_bodies;
 pub mod rule_challenges;
 pub mod rules;

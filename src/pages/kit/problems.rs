@@ -49,6 +49,10 @@ pub const FIELDS: &[&str] = &[
     "target",
     "now",
     "at",
+    "name",
+    "purpose",
+    "questions",
+    "label",
 ];
 
 /// Reads a form's date and time (`2026-03-01T08:30` from a datetime input, or `2026-03-01 08:30`),
@@ -146,6 +150,9 @@ pub fn describe(locale: Locale, error: &DomainError) -> (&'static str, String) {
         }
         DomainError::UnknownRestriction { value } => {
             locale.t_with("problems.unknown_restriction", &[("value", value)])
+        }
+        DomainError::UnknownQuestion { value } => {
+            locale.t_with("problems.unknown_question", &[("value", value)])
         }
         DomainError::EntryTransition { status, .. } => locale.t_with(
             "problems.entry_transition",

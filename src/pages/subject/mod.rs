@@ -2,6 +2,7 @@
 //! blacklist entry, notices, who read their record, the export of their data, and their appeals.
 
 pub mod appeals;
+pub mod checks;
 pub mod decision;
 pub mod notices;
 pub mod record;

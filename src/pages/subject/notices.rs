@@ -371,6 +371,7 @@ fn access_view(page: &AccessPage, ctx: &PageContext) -> Html<String> {
         <p><a href="/record">{locale.t("record.back")}</a></p>
         <h1>{title.clone()}</h1>
         <p>{locale.t("access.intro")}</p>
+        <p><a href="/record/checks">{locale.t("access.checks_link")}</a></p>
         {table}
         <h2 id="download">{locale.t("export.title")}</h2>
         <p>{locale.t("export.intro")}</p>
@@ -645,6 +646,7 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
         "appeals": appeals,
         "notices": inbox,
         "access_records": reads,
+        "relying_party_checks": super::checks::ChecksPage::load(&mut conn, viewer).await?.export(),
         "audit_chain": crate::store::chain::export(&mut conn, &subject_id.to_string()).await?,
     }))
 }

@@ -195,6 +195,7 @@ fn record_view(
             <ul class="nav">
                 <li><a href="/notices">{locale.t("notices.title")}</a></li>
                 <li><a href="/record/access">{locale.t("access.title")}</a></li>
+                <li><a href="/record/checks">{locale.t("checks.title")}</a></li>
                 <li><a href="/record/access#download">{locale.t("export.title")}</a></li>
             </ul>
         </nav>
