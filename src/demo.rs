@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 mod decided;
 mod haibin;
+mod parties;
 
 use crate::{
     auth::password::{self, NewPassword},
@@ -186,6 +187,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
     }
     let mut seeded = seeded;
     seeded.events += haibin::seed(&mut tx, now).await?;
+    parties::seed(&mut tx, now).await?;
     // The seed writes records directly, as they were in the past: one audit row in each
     // subject's chain covers them all, so the demo database verifies (`recourse audit verify`).
     let subjects: Vec<String> = sqlx::query_scalar("SELECT id FROM subjects").fetch_all(&mut *tx).await?;
@@ -821,6 +823,20 @@ impl<'c> Seeder<'c> {
             lifted,
             "The judgment debt was paid in full.",
             lifted,
+        )
+        .await?;
+
+        // Sun Hao: listed with notice; the railway asked about him, then he paid and the listing
+        // was lifted (`demo::parties`: the correction the railway has not acknowledged).
+        let sun = SubjectId::new();
+        self.subject(sun, SubjectKind::Person, "Sun Hao", None).await?;
+        self.points(sun, "COURT-01", now - Duration::days(200), None).await?;
+        self.entry(
+            sun,
+            "(2026) Lu 1082 Zhi 121",
+            now - Duration::days(60),
+            Some(now - Duration::days(70)),
+            true,
         )
         .await?;
 

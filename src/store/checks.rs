@@ -380,7 +380,9 @@ impl<'a> Cause<'a> {
             "appeal.decide" | "appeal.lapse" | "rule.repeal" | "rule_challenge.decide" => {
                 Some(Self { code: action, either_way: true })
             }
-            "event.record" | "import.record" | "time" => Some(Self { code: action, either_way: false }),
+            "event.record" | "import.record" | "entry.lift" | "time" => {
+                Some(Self { code: action, either_way: false })
+            }
             _ => None,
         }
     }

@@ -106,6 +106,8 @@ pub struct TransparencyPage {
     names: Names,
     /// Every scheme (code, English, Chinese), for the filter.
     schemes: Vec<(String, String, String)>,
+    /// Each relying party's name with its checks, corrections and corrections overdue (all time).
+    parties: Vec<(String, crate::store::checks::PartyCounts)>,
 }
 
 impl TransparencyPage {
@@ -144,7 +146,13 @@ impl TransparencyPage {
             .iter()
             .map(|r| (r.scheme.code().to_string(), r.name_en.clone(), r.name_zh.clone()))
             .collect();
-        Ok(Some(Self { report, names, schemes }))
+        let counts = crate::store::checks::counts_by_party(&mut conn, now).await?;
+        let parties = crate::store::relying_parties::list(&mut conn)
+            .await?
+            .into_iter()
+            .map(|p| (p.name, counts.get(&p.id).cloned().unwrap_or_default()))
+            .collect();
+        Ok(Some(Self { report, names, schemes, parties }))
     }
 }
 
@@ -596,6 +604,20 @@ fn view(page: &TransparencyPage, ctx: &PageContext) -> Html<String> {
             .map(|(status, n)| (locale.t(&format!("transparency.challenge_{status}")), *n))
             .collect(),
     );
+    let party_rows = page
+        .parties
+        .iter()
+        .map(|(name, c)| {
+            view! {
+                <tr>
+                    <td>{name.clone()}</td>
+                    <td class="num">{count(locale, c.checks)}</td>
+                    <td class="num">{count(locale, c.corrections)}</td>
+                    <td class="num">{c.overdue}</td>
+                </tr>
+            }
+        })
+        .collect_view();
     let main = view! {
         <h1>{title.clone()}</h1>
         <p class="lead">{locale.t("transparency.intro")}</p>
@@ -669,6 +691,13 @@ fn view(page: &TransparencyPage, ctx: &PageContext) -> Html<String> {
         <h3>{locale.t("transparency.repeals")}</h3>
         {repeals}
         <DataTable caption_id="report-table-10" caption=locale.t("transparency.challenges") columns=vec![(locale.t("transparency.col_status"), false), (locale.t("transparency.col_filed"), true)]>{challenges}</DataTable>
+
+        <h2>{locale.t("transparency.parties_title")}</h2>
+        <p>{locale.t("transparency.parties_intro")}</p>
+        <DataTable caption_id="report-table-11" caption=locale.t("transparency.parties_caption") columns=vec![
+            (locale.t("parties.col_name"), false), (locale.t("parties.col_checks"), true),
+            (locale.t("parties.col_corrections"), true), (locale.t("transparency.col_unacknowledged"), true),
+        ]>{party_rows}</DataTable>
     };
     document(ctx, &title, main.into_any())
 }
