@@ -66,6 +66,7 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/record/events/{id}", [SignIn, Ok, NotFound, NotFound, NotFound, NotFound]),
     ("GET", "/record/entries/{id}", [SignIn, Ok, NotFound, NotFound, NotFound, NotFound]),
     ("GET", "/record/access", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
+    ("GET", "/record/checks", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
     ("GET", "/record/export.json", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
     ("GET", "/record/events.csv", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
     ("GET", "/notices", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
@@ -130,6 +131,20 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/admin/tokens", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
     ("POST", "/admin/tokens", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
     ("POST", "/admin/tokens/{id}/revoke", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
+    // Relying parties (administrators); `{id}` is an account's id, so no party has it.
+    ("GET", "/admin/relying-parties", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/relying-parties", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
+    ("GET", "/admin/relying-parties/{id}", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
+    (
+        "POST",
+        "/admin/relying-parties/{id}/tokens",
+        [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound],
+    ),
+    (
+        "POST",
+        "/admin/relying-parties/{id}/tokens/{token}/revoke",
+        [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound],
+    ),
     ("GET", "/recording/import", [SignIn, NotFound, NotFound, Ok, NotFound, NotFound]),
     ("POST", "/recording/import", [SignIn, NotFound, NotFound, Invalid, NotFound, NotFound]),
     ("GET", "/recording/import/{id}", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
@@ -145,6 +160,9 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/api/v1/entries", [Unauthorized; 6]),
     ("POST", "/api/v1/entries", [Unauthorized; 6]),
     ("GET", "/api/v1/entries/{id}", [Unauthorized; 6]),
+    ("POST", "/api/v1/checks", [Unauthorized; 6]),
+    ("GET", "/api/v1/corrections", [Unauthorized; 6]),
+    ("POST", "/api/v1/corrections/{id}/ack", [Unauthorized; 6]),
     // Administration: schemes' catalogues, drafts, publishing, repeal, the audit log. Empty forms
     // are refused before anything changes (the matrix never repeals a rule).
     ("GET", "/admin", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
