@@ -239,6 +239,49 @@ async fn every_answer_matches_the_openapi_document() {
         );
         assert_eq!(c.call("GET", one_path, get(&format!("/api/v1/entries/{entry_id}"), "")).await.0, 401);
 
+        // A relying party's calls: the demo railway, with a token made on its page.
+        let railway: String =
+            sqlx::query_scalar("SELECT id FROM relying_parties WHERE name = 'Rongcheng Railway Ticket Office'")
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        let made = admin
+            .post(app.url(&format!("/admin/relying-parties/{railway}/tokens")))
+            .header(header::ORIGIN, &app.address)
+            .form(&[("label", "contract")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let start = made.find("rpt_").expect("the secret is shown");
+        let party = made[start..start + 68].to_string();
+        let path = "/api/v1/checks";
+        let asked = json!({"subject_id": subjects[0], "question": "restricted", "restriction": "flights"});
+        let (status, body) = c.call("POST", path, post(path, &party).json(&asked)).await;
+        assert_eq!(status, 200, "{body}");
+        let not_allowed = json!({"subject_id": subjects[0], "question": "grade_at_least", "scheme": "rongcheng", "grade": "B"});
+        assert_eq!(c.call("POST", path, post(path, &party).json(&not_allowed)).await.0, 403);
+        assert_eq!(c.call("POST", path, post(path, &traffic).json(&asked)).await.0, 403);
+        let nobody = json!({"subject_id": uuid::Uuid::now_v7().to_string(), "question": "restricted", "restriction": "flights"});
+        assert_eq!(c.call("POST", path, post(path, &party).json(&nobody)).await.0, 404);
+        let unknown = json!({"subject_id": subjects[0], "question": "restricted", "restriction": "boats"});
+        assert_eq!(c.call("POST", path, post(path, &party).json(&unknown)).await.0, 422);
+        assert_eq!(c.call("POST", path, post(path, "rpt_0").json(&asked)).await.0, 401);
+        let path = "/api/v1/corrections";
+        let (status, feed) = c.call("GET", path, get(path, &party)).await;
+        assert_eq!(status, 200, "{feed}");
+        assert_eq!(c.call("GET", path, get("/api/v1/corrections?limit=0", &party)).await.0, 400);
+        assert_eq!(c.call("GET", path, get(path, "rpt_0")).await.0, 401);
+        let correction = feed["corrections"][0]["id"].as_str().expect("the demo's correction").to_string();
+        let ack = "/api/v1/corrections/{id}/ack";
+        let (status, body) =
+            c.call("POST", ack, post(&format!("/api/v1/corrections/{correction}/ack"), &party)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(c.call("POST", ack, post("/api/v1/corrections/x/ack", &party)).await.0, 404);
+        assert_eq!(c.call("POST", ack, post("/api/v1/corrections/x/ack", "")).await.0, 401);
+
         c.all_covered();
     })
     .await;
