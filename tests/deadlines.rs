@@ -147,6 +147,11 @@ async fn under_a_suspending_scheme_the_record_stops_counting_once_the_deadline_p
         assert!(page.contains("The deadline passed without a decision"), "{page}");
         assert!(page.contains("the contested record has been suspended: it does not count towards your score until the appeal is decided."), "{page}");
         assert!(page.contains("You need do nothing."), "{page}");
+        assert!(
+            page.contains("Deadline passed undecided") && page.contains("the record stops counting until the appeal is decided"),
+            "{}: the lapse is on the appeal's timeline: {page}",
+            app.label
+        );
         let zh = get(&app, &liu, &format!("/appeals/{appeal}"), "zh-CN").await;
         assert!(zh.contains("期限已过，仍未作出决定") && zh.contains("不计入您的分数"), "{zh}");
         let notices = get(&app, &liu, "/notices", "en").await;
@@ -208,6 +213,18 @@ async fn under_a_voiding_scheme_the_record_is_voided_by_default_exactly_once() {
             "{page}"
         );
         assert!(page.contains("You have nothing more to do."), "{page}");
+        assert!(
+            page.contains("Closed: not verified in time"),
+            "{}: not a reviewer's decision: {page}",
+            app.label
+        );
+        assert!(!page.contains(">Decided</span>"), "{page}");
+        assert!(
+            page.contains("the record was voided by default, not verified in time"),
+            "on the timeline: {page}"
+        );
+        let list = get(&app, &liu, "/appeals", "en").await;
+        assert!(list.contains("Closed: not verified in time"), "{list}");
         assert!(
             !page.contains(r#"action="/appeals/"#) || !page.contains("/withdraw"),
             "no withdrawal of a closed appeal"

@@ -74,6 +74,9 @@ pub struct Appeal {
     pub assigned_to: Option<Uuid>,
     pub assigned_name: Option<String>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Closed because its deadline passed undecided where the scheme voids by default
+    /// (`store::deadlines`), not by a reviewer's decision.
+    pub voided_by_default: bool,
     /// What it contests, for naming it in lists without another query.
     pub summary: TargetSummary,
 }
@@ -166,7 +169,9 @@ impl From<sqlx::Error> for AppealFailure {
 const APPEAL_COLUMNS: &str = "a.id, a.subject_id, s.display_name, a.target_kind, a.event_id, a.entry_id, \
      a.rule_version_id, a.scheme_id, a.authority_id, a.rule_code, a.grounds, a.statement, a.filed_at, a.status, \
      a.level, a.due_at, a.assigned_to, r.display_name AS assigned_name, a.closed_at, \
-     e.rule_code, v.rule_code, v.title_en, v.title_zh, sc.code, e.occurred_at, e.points, b.case_number";
+     e.rule_code, v.rule_code, v.title_en, v.title_zh, sc.code, e.occurred_at, e.points, b.case_number, \
+     (SELECT COUNT(*) FROM appeal_lapses l WHERE l.subject_id = a.subject_id AND l.appeal_id = a.id \
+      AND l.outcome = 'void') AS voided_by_default";
 /// The appeal with what it contests, joined so that a list of appeals is one query: the record
 /// (by subject and id), the entry, and the rule version (the record's, or the contested rule).
 const APPEAL_FROM: &str = "appeals a JOIN subjects s ON s.id = a.subject_id \
@@ -263,6 +268,7 @@ fn appeal_from_row(row: &AnyRow) -> Result<Appeal, StoreError> {
         assigned_to: text(16)?.map(|s| uuid(&s)).transpose()?,
         assigned_name: text(17)?,
         closed_at: row.try_get::<Option<i64>, _>(18)?.map(from_micros),
+        voided_by_default: row.try_get::<i64, _>("voided_by_default")? > 0,
         summary: summary_from_row(row, SUMMARY_AT)?,
     })
 }

@@ -95,6 +95,7 @@ pub fn StatusBadge<'a>(
     let (class, key) = match appeal.status {
         Status::Open if appeal.is_overdue(now) => ("badge danger", "appeals.status_overdue"),
         Status::Open => ("badge warn", "appeals.status_open"),
+        Status::Decided if appeal.voided_by_default => ("badge", "appeals.status_voided_by_default"),
         Status::Decided => ("badge ok", "appeals.status_decided"),
         Status::Withdrawn => ("badge", "appeals.status_withdrawn"),
     };
@@ -336,13 +337,32 @@ pub fn ChallengeDecided<'a>(
 
 /// What happened to the appeal, oldest first: filed, claimed, decided, …, when and by whom.
 #[component]
-pub fn Timeline<'a>(locale: Locale, actions: &'a [appeals::Action]) -> impl IntoView {
-    let items = actions
+pub fn Timeline<'a>(
+    locale: Locale,
+    actions: &'a [appeals::Action],
+    /// The appeal's lapsed deadline, shown in its place among the actions.
+    #[prop(optional_no_strip)]
+    lapse: Option<&'a crate::store::deadlines::Lapse>,
+    /// What the appeal contests (a lapse touches only a contested record).
+    #[prop(optional_no_strip)]
+    target: Option<Target>,
+) -> impl IntoView {
+    let item = |at: DateTime<Utc>, text: String| {
+        view! {
+            <li>
+                <time datetime=at.to_rfc3339()>{format::date(locale, at)}" "{at.format("%H:%M").to_string()}</time>
+                " · "{text}
+            </li>
+        }
+    };
+    let mut items: Vec<(DateTime<Utc>, String)> = actions
         .iter()
         .map(|x| {
             let what = locale.t(&format!("appeals.action_{}", x.action));
             let note = match x.action.as_str() {
-                "filed" => Grounds::parse(&x.note).map(|g| locale.t(&format!("appeals.grounds_{}", g.code()))).unwrap_or_default(),
+                "filed" => Grounds::parse(&x.note)
+                    .map(|g| locale.t(&format!("appeals.grounds_{}", g.code())))
+                    .unwrap_or_default(),
                 "decided" if Outcome::CODES.contains(&x.note.as_str()) => {
                     locale.t(&format!("appeals.outcome_{}", x.note))
                 }
@@ -351,15 +371,25 @@ pub fn Timeline<'a>(locale: Locale, actions: &'a [appeals::Action]) -> impl Into
                 "decided" => String::new(),
                 _ => x.note.clone(),
             };
-            view! {
-                <li>
-                    <time datetime=x.at.to_rfc3339()>{format::date(locale, x.at)}" "{x.at.format("%H:%M").to_string()}</time>
-                    " · "{what}{x.who.clone().map(|w| format!(" · {w}"))}
-                    {(!note.is_empty()).then(|| format!(" · {note}"))}
-                </li>
+            let mut text = what;
+            if let Some(who) = &x.who {
+                text.push_str(&format!(" · {who}"));
             }
+            if !note.is_empty() {
+                text.push_str(&format!(" · {note}"));
+            }
+            (x.at, text)
         })
-        .collect_view();
+        .collect();
+    if let Some(l) = lapse {
+        let note = match target {
+            Some(Target::Event(_)) => format!("appeals.lapse_note_{}", l.outcome.code()),
+            _ => "appeals.lapse_note_announced".to_string(),
+        };
+        items.push((l.lapsed_at, format!("{} · {}", locale.t("appeals.action_lapsed"), locale.t(&note))));
+        items.sort_by_key(|(at, _)| *at);
+    }
+    let items = items.into_iter().map(|(at, text)| item(at, text)).collect_view();
     view! {
         <h2>{locale.t("appeals.timeline")}</h2>
         <ol class="timeline">{items}</ol>

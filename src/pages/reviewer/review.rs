@@ -454,7 +454,7 @@ fn review_view(
             <p><a href=format!("/appeals/{}/decision", a.id)>{locale.t("appeals.decision_sheet_link")}</a></p>
         })}
         {decide_form}
-        <Timeline locale actions=timeline/>
+        <Timeline locale actions=timeline lapse=page.lapse.as_ref() target=Some(a.target)/>
     };
     document(ctx, &title, main.into_any())
 }

@@ -634,7 +634,7 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
                 </form>
             }
         })}
-        <Timeline locale actions=&page.timeline/>
+        <Timeline locale actions=&page.timeline lapse=page.lapse.as_ref() target=Some(a.target)/>
     };
     document(ctx, &title, main.into_any())
 }
