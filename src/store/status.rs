@@ -152,11 +152,7 @@ impl Question {
     }
 
     /// Reads a stored question back (kind code and [`Question::parameter`]).
-    pub async fn restore(
-        conn: &mut AnyConnection,
-        kind: &str,
-        parameter: &str,
-    ) -> Result<Self, StoreError> {
+    pub async fn restore(conn: &mut AnyConnection, kind: &str, parameter: &str) -> Result<Self, StoreError> {
         let (restriction, scheme, grade) = match QuestionKind::parse(kind) {
             Some(QuestionKind::Restricted) => (Some(parameter), None, None),
             Some(QuestionKind::GradeAtLeast) => {

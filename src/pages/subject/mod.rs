@@ -4,6 +4,7 @@
 pub mod appeals;
 pub mod decision;
 pub mod notices;
+pub mod proofs;
 pub mod record;
 
 use crate::{

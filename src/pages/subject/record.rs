@@ -196,6 +196,7 @@ fn record_view(
                 <li><a href="/notices">{locale.t("notices.title")}</a></li>
                 <li><a href="/record/access">{locale.t("access.title")}</a></li>
                 <li><a href="/record/access#download">{locale.t("export.title")}</a></li>
+                <li><a href="/record/proofs">{locale.t("proofs.title")}</a></li>
             </ul>
         </nav>
         <form method="get" action="/record" class="as-of">
