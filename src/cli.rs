@@ -50,6 +50,27 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Subjects' proofs of status (README, "Proofs of status").
+    Proofs {
+        #[command(subcommand)]
+        command: ProofsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ProofsCommand {
+    /// Check a proof's signature offline: exit 0 when it is the key's signature of the message.
+    Verify {
+        /// The signed message, exactly as signed (`jq -j .message` of `/verify/CODE.json`).
+        #[arg(long)]
+        message: PathBuf,
+        /// The signature, 128 hexadecimal digits.
+        #[arg(long)]
+        signature: String,
+        /// The instance's public key, 64 hexadecimal digits.
+        #[arg(long)]
+        public_key: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -317,6 +338,19 @@ async fn run(command: Command) -> Result<(), CliError> {
             serve(db, args.web, key, &args.key).await
         }
         Command::Audit { command } => audit(command).await,
+        Command::Proofs { command: ProofsCommand::Verify { message, signature, public_key } } => {
+            let text = std::fs::read(&message)
+                .map_err(|e| CliError::Refused(format!("could not read {}: {e}", message.display())))?;
+            if crate::signing::verify(public_key.trim(), &text, signature.trim()) {
+                println!("The signature is valid: this key signed this message.");
+                Ok(())
+            } else {
+                Err(CliError::Refused(
+                    "the signature does not verify: the message, the signature or the key differs from what was signed"
+                        .into(),
+                ))
+            }
+        }
         Command::DistributionPlan => {
             for statement in crate::store::distribution::citus_statements() {
                 println!("{statement}");
@@ -460,7 +494,7 @@ async fn serve(
     // A signed tree head of the audit log now and every so often (safe with several servers).
     store::chain::spawn_tree_heads(
         db.clone(),
-        key,
+        key.clone(),
         std::time::Duration::from_secs(timing.tree_head_minutes * 60),
     );
     // The consequence of every appeal deadline that passed undecided, now and every so often
@@ -478,7 +512,7 @@ async fn serve(
         trust_forwarded_for: web.trust_forwarded_for,
         api_limit: crate::api::limit::ApiLimit { per_second: web.api_rate_per_second, burst: web.api_burst },
     };
-    http::serve(AppState::new(db, config), web.addr, limits).await?;
+    http::serve(AppState::new(db, config).with_signing_key(key), web.addr, limits).await?;
     Ok(())
 }
 

@@ -45,6 +45,14 @@ impl InstanceKey {
         Self { key: SigningKey::from_bytes(&seed), path: PathBuf::new() }
     }
 
+    /// A fresh random key kept in no file: a server given none (tests), whose signatures verify
+    /// under the public key they name.
+    pub fn generate() -> Self {
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+        Self::from_seed(seed)
+    }
+
     /// The public key, as 64 hexadecimal digits.
     pub fn public_hex(&self) -> String {
         hex::encode(self.key.verifying_key().to_bytes())

@@ -60,6 +60,8 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/transparency/tree-heads", [Ok; 6]),
     ("GET", "/rules/{scheme}", [Ok; 6]),
     ("GET", "/rules/{scheme}/{rule}", [Ok; 6]),
+    // `{proof}` is left as it is: not a proof code, so a specific 404 for everyone.
+    ("GET", "/verify/{proof}", [NotFound; 6]),
     // A subject's own record: everyone else, staff included, gets 404 here (staff read records
     // through their own pages, which record the access).
     ("GET", "/record", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
@@ -71,6 +73,10 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/record/events.csv", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
     ("GET", "/notices", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
     ("POST", "/notices/read", [SignIn, See, See, NotFound, NotFound, NotFound]),
+    ("GET", "/record/proofs", [SignIn, Ok, Ok, NotFound, NotFound, NotFound]),
+    ("POST", "/record/proofs", [SignIn, Invalid, Invalid, NotFound, NotFound, NotFound]),
+    // `{id}` here is an account's id: no proof has it.
+    ("POST", "/record/proofs/{id}/revoke", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
     // Signing in and out.
     ("GET", "/sign-in", [Ok, See, See, See, See, See]),
     ("POST", "/sign-in", [Invalid; 6]),

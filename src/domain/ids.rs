@@ -111,6 +111,12 @@ id_type!(
     "mandate"
 );
 
+id_type!(
+    /// A subject's proof of status.
+    ProofId,
+    "proof"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ pub mod event;
 pub mod ids;
 mod lookup;
 pub mod mandate;
+pub mod proof;
 pub mod rule;
 pub mod scheme;
 pub(crate) mod text;
@@ -36,7 +37,9 @@ pub use event::{
     record_fact, record_supersede, record_void, validate_new_event, validate_target, Dispute, Event,
     EventKind, Fact, Source,
 };
-pub use ids::{AuthorityId, EntryId, EventId, ListId, MandateId, RuleId, RuleVersionId, SchemeId, SubjectId};
+pub use ids::{
+    AuthorityId, EntryId, EventId, ListId, MandateId, ProofId, RuleId, RuleVersionId, SchemeId, SubjectId,
+};
 pub use mandate::{Mandate, MandateScope, Mandates, RulePattern};
 pub use rule::{
     changes, Catalogue, Effect, LegalBasis, Publication, RuleChange, RuleCode, RuleContent, RuleField,

@@ -95,6 +95,9 @@ pub struct AppState {
     pub public_pages: Arc<crate::pages::public::cache::PublicPages>,
     /// `None` when the API's limit is off.
     pub api_limiter: Option<Arc<crate::api::limit::ApiLimiter>>,
+    /// The instance's key, which signs subjects' proofs of status; a fresh one unless
+    /// [`AppState::with_signing_key`] gives the instance's.
+    pub signing_key: Arc<crate::signing::InstanceKey>,
 }
 
 impl AppState {
@@ -106,7 +109,13 @@ impl AppState {
             cache: Arc::default(),
             public_pages: Arc::default(),
             api_limiter,
+            signing_key: Arc::new(crate::signing::InstanceKey::generate()),
         }
+    }
+
+    /// The same state signing with `key` (the instance's key file).
+    pub fn with_signing_key(self, key: crate::signing::InstanceKey) -> Self {
+        Self { signing_key: Arc::new(key), ..self }
     }
 }
 

@@ -17,10 +17,10 @@ use crate::{
             accounts, authorities, hub, mandates, relying_parties, review_bodies, rule_challenges, rules,
             schemes, tokens,
         },
-        public::{catalogue, compare, home, transparency, tree_heads},
+        public::{catalogue, compare, home, transparency, tree_heads, verify},
         recorder::{import, recording},
         reviewer::review,
-        subject::{appeals, checks, decision, notices, record},
+        subject::{appeals, checks, decision, notices, proofs, record},
     },
     store::accounts::Role,
 };
@@ -49,6 +49,7 @@ fn public() -> Routes {
         .get("/transparency.csv", transparency::csv_download)
         .get("/transparency.json", transparency::json_download)
         .get("/transparency/tree-heads", tree_heads::page)
+        .get("/verify/{proof}", verify::page)
         .get("/rules/{scheme}", catalogue::scheme)
         .get("/rules/{scheme}/{rule}", catalogue::rule)
         .get("/sign-in", sign_in::page)
@@ -83,6 +84,9 @@ fn subject() -> Routes {
         .get("/record/events.csv", notices::export_csv)
         .get("/notices", notices::inbox)
         .post("/notices/read", notices::mark_read)
+        .get("/record/proofs", proofs::page)
+        .post("/record/proofs", proofs::make)
+        .post("/record/proofs/{id}/revoke", proofs::revoke)
         .get("/appeals", appeals::list)
         .get("/appeals/new", appeals::new_form)
         .post("/appeals", appeals::file.layer(DefaultBodyLimit::max(appeals::UPLOAD_LIMIT)))

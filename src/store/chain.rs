@@ -192,6 +192,30 @@ pub const CHALLENGE_DECISIONS: Table = Table {
     ],
 };
 
+/// A subject's proof of status, as signed. Its revocation is a later write of its own (an audit
+/// row `proof.revoke`), so `revoked_at` is left out of the digest: what was signed never changes.
+pub const STATUS_PROOFS: Table = Table {
+    name: "status_proofs",
+    prefix: "status_proof",
+    key: "id",
+    mutable: false,
+    time: "created_at",
+    columns: &[
+        ("id", T),
+        ("subject_id", T),
+        ("code", T),
+        ("kind", T),
+        ("parameter", T),
+        ("statement", T),
+        ("message", T),
+        ("as_of", I),
+        ("valid_until", I),
+        ("created_at", I),
+        ("signature", T),
+        ("public_key", T),
+    ],
+};
+
 /// A version of a rule of a scheme's catalogue.
 pub const RULE_VERSIONS: Table = Table {
     name: "rule_versions",
@@ -235,7 +259,8 @@ pub const RULE_REPEALS: Table = Table {
 
 /// The tables whose rows belong to one subject (each has `subject_id`): their subject's chain
 /// covers them.
-pub const SUBJECT_TABLES: [&Table; 5] = [&EVENTS, &ENTRIES, &ENTRY_ACTIONS, &DECISIONS, &CHALLENGE_DECISIONS];
+pub const SUBJECT_TABLES: [&Table; 6] =
+    [&EVENTS, &ENTRIES, &ENTRY_ACTIONS, &DECISIONS, &CHALLENGE_DECISIONS, &STATUS_PROOFS];
 
 /// The catalogue's tables: the catalogue chain covers them.
 pub const CATALOGUE_TABLES: [&Table; 2] = [&RULE_VERSIONS, &RULE_REPEALS];
@@ -542,6 +567,7 @@ pub async fn chain_of(
         "event" => "events",
         "blacklist_entry" => "blacklist_entries",
         "appeal" => "appeals",
+        "status_proof" => "status_proofs",
         _ => return Ok(None),
     };
     let subject: Option<String> =

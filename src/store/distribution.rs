@@ -59,11 +59,14 @@ pub const PLAN: &[(&str, Placement)] = &[
     ("appeal_lapses", BY_SUBJECT),
     ("standing_checks", BY_SUBJECT),
     ("check_corrections", BY_SUBJECT),
+    ("status_proofs", BY_SUBJECT),
+    ("proof_verifications", BY_SUBJECT),
     // What must be unique across shards, keyed by what it protects.
     ("event_references", Own { column: "external_ref", with: None }),
     ("entry_case_numbers", Own { column: "case_number", with: None }),
     ("subject_usccs", Own { column: "uscc", with: None }),
     ("account_usernames", Own { column: "username", with: None }),
+    ("proof_codes", Own { column: "code", with: None }),
     // People who sign in and what they do outside a subject's file.
     ("accounts", Own { column: "id", with: None }),
     ("invitations", Own { column: "token_hash", with: None }),

@@ -16,6 +16,7 @@ pub mod import;
 pub mod instance;
 pub mod mandates;
 pub mod notices;
+pub mod proofs;
 pub mod read_cache;
 pub mod recording;
 pub mod records;

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod format;
 pub mod forms;
 pub mod problems;
+pub mod proof;
 pub mod queue;
 pub mod refusal;
 pub mod shell;

@@ -6,3 +6,4 @@ pub mod compare;
 pub mod home;
 pub mod transparency;
 pub mod tree_heads;
+pub mod verify;

@@ -5,6 +5,7 @@ pub mod appeals;
 pub mod checks;
 pub mod decision;
 pub mod notices;
+pub mod proofs;
 pub mod record;
 
 use crate::{

@@ -197,6 +197,7 @@ fn record_view(
                 <li><a href="/record/access">{locale.t("access.title")}</a></li>
                 <li><a href="/record/checks">{locale.t("checks.title")}</a></li>
                 <li><a href="/record/access#download">{locale.t("export.title")}</a></li>
+                <li><a href="/record/proofs">{locale.t("proofs.title")}</a></li>
             </ul>
         </nav>
         <form method="get" action="/record" class="as-of">
