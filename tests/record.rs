@@ -64,9 +64,9 @@ async fn a_subject_sees_a_derivation_whose_lines_sum_to_the_score_shown() {
         // Re-derive by hand: the base plus every counting line's points equals the score shown.
         let derivation = &section[..section.find("Records on file that do not count").unwrap()];
         let points: i64 = derivation
-            .split(r#"<td class="num">"#)
+            .split(r#"data-label="Points""#)
             .skip(1)
-            .step_by(2)
+            .map(|cell| &cell[cell.find('>').unwrap() + 1..])
             .map(|cell| {
                 cell[..cell.find('<').unwrap()]
                     .replace('\u{2212}', "-")
@@ -81,7 +81,24 @@ async fn a_subject_sees_a_derivation_whose_lines_sum_to_the_score_shown() {
             "corrected and expired records are shown with why"
         );
         assert!(section.contains("What would change my grade"));
-        assert!(page.contains(r#"<svg viewBox="0 0 640 220" role="img""#), "a history chart");
+        assert!(
+            page.contains(r#"<svg role="img" aria-labelledby="chart-rongcheng-title"#),
+            "a history chart"
+        );
+        // On a phone each row stacks, every cell named by its column; the table's wrapper is a
+        // region a keyboard reaches, named by the scheme and the caption.
+        assert!(section.contains(r#"<table class="derivation stacked">"#), "{section}");
+        assert!(
+            section.contains(r#"data-label="Running total""#) && section.contains(r#"data-label="Status""#)
+        );
+        let wrapper =
+            section.find(r#"aria-labelledby="scheme-rongcheng rongcheng-lines""#).expect("a named region");
+        let tag =
+            &section[section[..wrapper].rfind('<').unwrap()..wrapper + section[wrapper..].find('>').unwrap()];
+        assert!(
+            tag.starts_with("<div") && tag.contains(r#"role="region""#) && tag.contains(r#"tabindex="0""#),
+            "{tag}"
+        );
         assert!(page.contains("Coastal component credit score") && page.contains("Contribution"));
         assert!(page.contains("(2025) Lu 1082 Zhi 1423"), "the blacklist entry is listed");
     })

@@ -103,7 +103,7 @@ test('where a record keeps counting while disputed, the form says so and the rec
   // journey contests her other credit-bureau record, PAY-ONTIME, which no other spec touches.
   await signIn(page, LIU);
   await page.goto('/record');
-  const coastal = page.getByRole('region', { name: 'Coastal component credit score' });
+  const coastal = page.getByRole('region', { name: 'Coastal component credit score', exact: true });
   const ontime = coastal.locator('table.derivation tr', { hasText: 'PAY-ONTIME' });
   await expect(coastal.getByText('Under appeal, still counting')).toHaveCount(1);
   await expect(ontime.getByText('Under appeal, still counting')).toHaveCount(0);

@@ -15,7 +15,7 @@ async function signInAsWangFang(page: Page, labels = { name: 'Sign-in name', pas
 test('a subject reads the grade, re-derives the score from the lines shown, and opens a record', async ({ page }) => {
   await signInAsWangFang(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('My record');
-  const scheme = page.getByRole('region', { name: 'Rongcheng social credit points' });
+  const scheme = page.getByRole('region', { name: 'Rongcheng social credit points', exact: true });
   const score = Number(await scheme.locator('.summary .score strong').textContent());
   const table = scheme.getByRole('table', { name: /Records that count/ });
   const points = await table.locator('tbody tr td:nth-child(4)').allTextContents();
@@ -44,7 +44,7 @@ test('a subject looks at the record as it stood on a past date', async ({ page }
   await page.getByRole('button', { name: 'Show', exact: true }).click();
   await expect(page).toHaveURL(/as_of=2022-01-01/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('My record as it stood on 1 January 2022');
-  const scheme = page.getByRole('region', { name: 'Rongcheng social credit points' });
+  const scheme = page.getByRole('region', { name: 'Rongcheng social credit points', exact: true });
   await expect(scheme.locator('.summary .score strong')).toHaveText('1000');
 });
 

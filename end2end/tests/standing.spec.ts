@@ -16,7 +16,7 @@ test('a subject, her export, the recorder and the reviewer see one score and gra
 
   await signIn(page, 'demo-liu', 'liu-yang-demo-2026');
   await page.goto('/record');
-  const mine = page.getByRole('region', { name: SCHEME });
+  const mine = page.getByRole('region', { name: SCHEME, exact: true });
   const score = (await mine.locator('.summary .score strong').textContent())!.trim();
   const grade = (await mine.locator('.summary .grade strong').textContent())!.trim();
   expect(Number(score)).toBeGreaterThan(0);

@@ -147,13 +147,22 @@ fn role_links(locale: Locale, viewer: &Viewer) -> AnyView {
     view! { {links} {inbox} }.into_any()
 }
 
-/// The one shape every data table on the site takes: horizontally scrollable, with a caption,
-/// column headers (`true` marks a numeric, right-aligned column), the rows as children and an
-/// optional footer of summary rows:
+/// The one shape every data table on the site takes: a caption, column headers (`true` marks a
+/// numeric, right-aligned column), the rows as children and an optional footer of summary rows:
 /// `<DataTable caption=… columns=… footer=…>{rows}</DataTable>`.
 ///
-/// With `caption_id` the caption takes that id and the scrolling wrapper becomes a region named
-/// by it that a keyboard can reach, for a table wide enough to scroll on a phone.
+/// The table sits in a wrapper that scrolls sideways when the table is wider than the screen.
+/// That wrapper is always a region named by the caption that a keyboard can reach (Tab, then the
+/// arrow keys), because whether a table overflows depends on the reader's screen, not on the
+/// page. The caption's id is `caption_id` when given, else one made from the caption's text (see
+/// [`caption_slug`]); two tables with the same caption on one page must pass their own ids.
+/// `within` names the id of the heading of the section the table sits in: the region's name then
+/// starts with it, so the same caption in two sections (one per scheme) still names two
+/// different regions.
+///
+/// A `stacked` table turns on a narrow screen into one block per row, each cell showing its
+/// column's name from its `data-label` attribute (set by the caller on every `<td>`), so nothing
+/// of a row is hidden past the right edge.
 #[component]
 pub fn DataTable(
     caption: String,
@@ -164,17 +173,27 @@ pub fn DataTable(
     #[prop(optional_no_strip, into)]
     footer: Option<AnyView>,
     #[prop(optional, into)] caption_id: Option<String>,
+    #[prop(optional, into)] within: Option<String>,
+    #[prop(optional)] stacked: bool,
     children: Children,
 ) -> impl IntoView {
     let heads = columns
         .into_iter()
         .map(|(label, numeric)| view! { <th scope="col" class=numeric.then_some("num")>{label}</th> })
         .collect_view();
-    let region = caption_id.is_some().then_some("region");
-    let tabindex = caption_id.is_some().then_some("0");
-    let labelled_by = caption_id.clone();
+    let caption_id = caption_id.unwrap_or_else(|| caption_slug(&caption));
+    let labelled_by = match within {
+        Some(heading) => format!("{heading} {caption_id}"),
+        None => caption_id.clone(),
+    };
+    let class = match (class, stacked) {
+        (Some(c), true) => Some(format!("{c} stacked")),
+        (Some(c), false) => Some(c.to_string()),
+        (None, true) => Some("stacked".to_string()),
+        (None, false) => None,
+    };
     view! {
-        <div class="table-scroll" role=region aria-labelledby=labelled_by tabindex=tabindex>
+        <div class="table-scroll" role="region" aria-labelledby=labelled_by tabindex="0">
             <table class=class>
                 <caption id=caption_id>{caption}</caption>
                 <thead><tr>{heads}</tr></thead>
@@ -185,7 +204,52 @@ pub fn DataTable(
     }
 }
 
+/// A caption's id made from its text: `table-`, the caption's ASCII letters and digits in lower
+/// case (at most 40, runs of anything else as one `-`), and a hash of the whole caption, so the
+/// same caption always gets the same id and two different captions (Chinese ones included, which
+/// leave no ASCII) get different ones.
+pub fn caption_slug(caption: &str) -> String {
+    // FNV-1a: stable across builds and platforms, unlike the standard library's hasher.
+    let hash = caption.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let mut slug = String::new();
+    for c in caption.chars() {
+        if slug.len() >= 40 {
+            break;
+        }
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        format!("table-{hash:08x}")
+    } else {
+        format!("table-{slug}-{hash:08x}")
+    }
+}
+
 /// Percent-encodes a path for use as a query value.
 pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::caption_slug;
+
+    #[test]
+    fn a_caption_gives_a_stable_readable_id() {
+        let id = caption_slug("Records that count: 3 of 12");
+        assert!(id.starts_with("table-records-that-count-3-of-12-"), "{id}");
+        assert_eq!(id, caption_slug("Records that count: 3 of 12"));
+    }
+
+    #[test]
+    fn different_captions_get_different_ids_even_without_ascii() {
+        assert_ne!(caption_slug("计分记录"), caption_slug("不再计分的记录"));
+        assert_ne!(caption_slug("A: B"), caption_slug("A B"));
+        assert!(caption_slug("计分记录").starts_with("table-"));
+    }
 }

@@ -718,24 +718,30 @@ fn month_chart(locale: Locale, r: &Report) -> impl IntoView {
         .enumerate()
         .map(|(i, m)| {
             let x = i as f64 * slot;
+            let label_x = (i as f64 + 0.5) / r.months.len().max(1) as f64 * 100.0;
             let h1 = (H - 30.0) * shown(m.records_added) as f64 / max;
             let h2 = (H - 30.0) * shown(m.decisions) as f64 / max;
-            view! {
+            let bar = view! {
                 <g>
                     <rect x=format!("{:.1}", x + slot * 0.1) y=format!("{:.1}", H - 20.0 - h1) width=format!("{:.1}", slot * 0.38) height=format!("{:.1}", h1) fill="#0b5cad"/>
                     <rect x=format!("{:.1}", x + slot * 0.52) y=format!("{:.1}", H - 20.0 - h2) width=format!("{:.1}", slot * 0.38) height=format!("{:.1}", h2) fill="#b35c00"/>
-                    <text x=format!("{:.1}", x + slot / 2.0) y=format!("{:.1}", H - 5.0) text-anchor="middle" font-size="12">{format!("{:02}", m.start.month())}</text>
                 </g>
-            }
+            };
+            // The month sits outside the stretched drawing, so it keeps its size on a phone.
+            let label = view! {
+                <text x=format!("{label_x:.2}%") y="100%" dy="-5" text-anchor="middle" font-size="12">{format!("{:02}", m.start.month())}</text>
+            };
+            (bar, label)
         })
-        .collect_view();
+        .unzip::<_, _, Vec<_>, Vec<_>>();
     let summary = locale.t("transparency.chart_summary");
     view! {
         <figure class="chart">
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby="months-chart-title months-chart-desc" width="100%">
+            <svg role="img" aria-labelledby="months-chart-title months-chart-desc" width="100%" height=H.to_string()>
                 <title id="months-chart-title">{locale.t("transparency.by_month_title")}</title>
                 <desc id="months-chart-desc">{summary.clone()}</desc>
-                {bars}
+                <svg viewBox=format!("0 0 {W} {H}") width="100%" height="100%" preserveAspectRatio="none">{bars.0}</svg>
+                {bars.1}
             </svg>
             <figcaption>
                 <span class="key key-records">{locale.t("transparency.col_records")}</span>" "

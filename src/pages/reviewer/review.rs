@@ -533,16 +533,24 @@ fn contested_view(locale: Locale, page: &ReviewPage, now: DateTime<Utc>) -> AnyV
 fn derivation_view(locale: Locale, page: &ReviewPage) -> AnyView {
     let Some(standing) = &page.standing else { return ().into_any() };
     let (ctx, d) = (&standing.ctx, &standing.derivation);
+    // Each cell carries its column's name, which a phone shows beside it (the table is stacked).
+    let columns = vec![
+        (locale.t("record.col_date"), false),
+        (locale.t("record.col_rule"), false),
+        (locale.t("record.col_points"), true),
+        (locale.t("record.col_running_total"), true),
+    ];
+    let label = |i: usize| columns[i].0.clone();
     let lines = d
         .lines
         .iter()
         .map(|l| {
             view! {
                 <tr>
-                    <td>{format::date(locale, l.occurred_at)}</td>
-                    <td>{l.rule_code.to_string()}</td>
-                    <td class="num">{format::points(l.points)}</td>
-                    <td class="num">{l.running_total}</td>
+                    <td data-label=label(0)>{format::date(locale, l.occurred_at)}</td>
+                    <td data-label=label(1)>{l.rule_code.to_string()}</td>
+                    <td class="num" data-label=label(2)>{format::points(l.points)}</td>
+                    <td class="num" data-label=label(3)>{l.running_total}</td>
                 </tr>
             }
         })
@@ -564,13 +572,9 @@ fn derivation_view(locale: Locale, page: &ReviewPage) -> AnyView {
             " · "{locale.t("record.base")}" "{d.base}</p>
         <DataTable
             class="derivation"
+            stacked=true
             caption=locale.t("review.derivation_caption")
-            columns=vec![
-                (locale.t("record.col_date"), false),
-                (locale.t("record.col_rule"), false),
-                (locale.t("record.col_points"), true),
-                (locale.t("record.col_running_total"), true),
-            ]
+            columns=columns.clone()
         >
             {lines}
         </DataTable>

@@ -278,18 +278,30 @@ fn scheme_section(
     let page_number = page_number.min(pages);
     let shown = d.lines.iter().skip((page_number - 1) * LINES_PER_PAGE).take(LINES_PER_PAGE);
     let weighted = !d.components.is_empty();
+    // Each cell carries its column's name, which a phone shows beside it (the table is stacked).
+    let (col_date, col_rule, col_points, col_status) = (
+        locale.t("record.col_date"),
+        locale.t("record.col_rule"),
+        locale.t("record.col_points"),
+        locale.t("record.col_status"),
+    );
+    let (col_authority, col_component, col_total) = (
+        locale.t("record.col_authority"),
+        locale.t("catalogue.col_component"),
+        locale.t("record.col_running_total"),
+    );
     let rows = shown
         .map(|l| {
             let component = l.component.as_ref().map(|c| component_name(locale, &s.standing.ctx, c.as_str()));
             view! {
                 <tr>
-                    <td><time datetime=format::iso_date(l.occurred_at)>{format::date(locale, l.occurred_at)}</time></td>
-                    <td><a href=format!("/record/events/{}", l.event)>{l.rule_code.to_string()}</a>" "{title_of(&l.event)}</td>
-                    <td>{authority(&l.event)}</td>
-                    {component.map(|c| view! { <td>{c}</td> })}
-                    <td class="num">{format::points(l.points)}</td>
-                    {(!weighted).then(|| view! { <td class="num">{l.running_total}</td> })}
-                    <td>
+                    <td data-label=col_date.clone()><time datetime=format::iso_date(l.occurred_at)>{format::date(locale, l.occurred_at)}</time></td>
+                    <td data-label=col_rule.clone()><a href=format!("/record/events/{}", l.event)>{l.rule_code.to_string()}</a>" "{title_of(&l.event)}</td>
+                    <td data-label=col_authority.clone()>{authority(&l.event)}</td>
+                    {component.map(|c| view! { <td data-label=col_component.clone()>{c}</td> })}
+                    <td class="num" data-label=col_points.clone()>{format::points(l.points)}</td>
+                    {(!weighted).then(|| view! { <td class="num" data-label=col_total.clone()>{l.running_total}</td> })}
+                    <td data-label=col_status.clone()>
                         <RecordBadge locale/>
                         {s.standing.is_under_appeal(l.event).then(|| view! {
                             " "<span class="badge warn under-appeal">{locale.t("record.under_appeal")}</span>
@@ -307,6 +319,7 @@ fn scheme_section(
             </div>
         }
     });
+    let col_why = locale.t("record.col_why");
     let not_counting = d
         .not_counting
         .iter()
@@ -315,10 +328,10 @@ fn scheme_section(
         .map(|n| {
             view! {
                 <tr>
-                    <td><time datetime=format::iso_date(n.occurred_at)>{format::date(locale, n.occurred_at)}</time></td>
-                    <td><a href=format!("/record/events/{}", n.event)>{n.rule_code.to_string()}</a>" "{title_of(&n.event)}</td>
-                    <td class="num">{format::points(n.points)}</td>
-                    <td><RecordBadge locale reason=&n.reason/>" "{reason_text(locale, &n.reason)}</td>
+                    <td data-label=col_date.clone()><time datetime=format::iso_date(n.occurred_at)>{format::date(locale, n.occurred_at)}</time></td>
+                    <td data-label=col_rule.clone()><a href=format!("/record/events/{}", n.event)>{n.rule_code.to_string()}</a>" "{title_of(&n.event)}</td>
+                    <td class="num" data-label=col_points.clone()>{format::points(n.points)}</td>
+                    <td data-label=col_why.clone()><RecordBadge locale reason=&n.reason/>" "{reason_text(locale, &n.reason)}</td>
                 </tr>
             }
         })
@@ -351,9 +364,11 @@ fn scheme_section(
             ("total", &d.lines.len().to_string()),
         ],
     );
+    let code = record.scheme.code();
+    let heading_id = format!("scheme-{code}");
     view! {
-        <section class="scheme" aria-labelledby=format!("scheme-{}", record.scheme.code())>
-            <h2 id=format!("scheme-{}", record.scheme.code())>{pick(locale, &record.name_en, &record.name_zh).to_string()}</h2>
+        <section class="scheme" aria-labelledby=heading_id.clone()>
+            <h2 id=heading_id.clone()>{pick(locale, &record.name_en, &record.name_zh).to_string()}</h2>
             <div class="summary">
                 <p class="grade"><span class="label">{locale.t("record.grade")}</span><strong>{d.grade.to_string()}</strong></p>
                 <p class="score"><span class="label">{locale.t("record.score")}</span><strong>{d.score}</strong></p>
@@ -366,32 +381,30 @@ fn scheme_section(
             {if d.lines.is_empty() {
                 view! { <p>{locale.t("record.no_counting")}</p> }.into_any()
             } else {
-                let mut columns = vec![
-                    (locale.t("record.col_date"), false),
-                    (locale.t("record.col_rule"), false),
-                    (locale.t("record.col_authority"), false),
-                ];
+                let mut columns = vec![(col_date.clone(), false), (col_rule.clone(), false), (col_authority.clone(), false)];
                 if weighted {
-                    columns.push((locale.t("catalogue.col_component"), false));
+                    columns.push((col_component.clone(), false));
                 }
-                columns.push((locale.t("record.col_points"), true));
+                columns.push((col_points.clone(), true));
                 if !weighted {
-                    columns.push((locale.t("record.col_running_total"), true));
+                    columns.push((col_total.clone(), true));
                 }
-                columns.push((locale.t("record.col_status"), false));
+                columns.push((col_status.clone(), false));
                 view! {
-                    <DataTable class="derivation" caption columns>{rows}</DataTable>
+                    <DataTable class="derivation" stacked=true caption columns
+                        caption_id=format!("{code}-lines") within=heading_id.clone()>{rows}</DataTable>
                 }.into_any()
             }}
             <p class="total">{locale.t("record.total")}": "<strong>{d.score}</strong>" → "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong></p>
             {without_disputed}
             {(!d.not_counting.is_empty()).then(|| view! {
                 <h3>{locale.t("record.not_counting")}</h3>
-                <DataTable caption=locale.t("record.not_counting_caption") columns=vec![
-                    (locale.t("record.col_date"), false),
-                    (locale.t("record.col_rule"), false),
-                    (locale.t("record.col_points"), true),
-                    (locale.t("record.col_why"), false),
+                <DataTable caption=locale.t("record.not_counting_caption") stacked=true
+                    caption_id=format!("{code}-not-counting") within=heading_id.clone() columns=vec![
+                    (col_date.clone(), false),
+                    (col_rule.clone(), false),
+                    (col_points.clone(), true),
+                    (col_why.clone(), false),
                 ]>{not_counting}</DataTable>
             })}
             {pager}
@@ -414,6 +427,16 @@ fn component_name(locale: Locale, ctx: &SchemeContext, code: &str) -> String {
 }
 
 fn components_table(locale: Locale, s: &SchemeView) -> AnyView {
+    let code = s.standing.ctx.record.scheme.code();
+    let columns = vec![
+        (locale.t("catalogue.col_component"), false),
+        (locale.t("catalogue.col_start"), true),
+        (locale.t("record.col_moved_to"), true),
+        (locale.t("record.col_clamped"), true),
+        (locale.t("catalogue.col_weight"), true),
+        (locale.t("record.col_contribution"), true),
+    ];
+    let label = |i: usize| columns[i].0.clone();
     let rows = s
         .standing
         .derivation
@@ -423,24 +446,20 @@ fn components_table(locale: Locale, s: &SchemeView) -> AnyView {
             view! {
                 <tr>
                     <th scope="row">{component_name(locale, &s.standing.ctx, c.code.as_str())}</th>
-                    <td class="num">{c.start}</td>
-                    <td class="num">{c.raw}</td>
-                    <td class="num">{c.clamped}</td>
-                    <td class="num">{format!("{}%", c.weight_percent)}</td>
-                    <td class="num">{format::points(c.contribution)}</td>
+                    <td class="num" data-label=label(1)>{c.start}</td>
+                    <td class="num" data-label=label(2)>{c.raw}</td>
+                    <td class="num" data-label=label(3)>{c.clamped}</td>
+                    <td class="num" data-label=label(4)>{format!("{}%", c.weight_percent)}</td>
+                    <td class="num" data-label=label(5)>{format::points(c.contribution)}</td>
                 </tr>
             }
         })
         .collect_view();
-    let columns = vec![
-        (locale.t("catalogue.col_component"), false),
-        (locale.t("catalogue.col_start"), true),
-        (locale.t("record.col_moved_to"), true),
-        (locale.t("record.col_clamped"), true),
-        (locale.t("catalogue.col_weight"), true),
-        (locale.t("record.col_contribution"), true),
-    ];
-    view! { <DataTable caption=locale.t("record.components_caption") columns>{rows}</DataTable> }.into_any()
+    view! {
+        <DataTable caption=locale.t("record.components_caption") stacked=true columns
+            caption_id=format!("{code}-components") within=format!("scheme-{code}")>{rows}</DataTable>
+    }
+    .into_any()
 }
 
 fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -> String) -> AnyView {
@@ -478,16 +497,24 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
         .into_any(),
         None => view! { <p>{locale.t("record.no_lift")}</p> }.into_any(),
     };
+    let code = s.standing.ctx.record.scheme.code();
+    let recovery_columns = vec![
+        (locale.t("record.col_date"), false),
+        (locale.t("record.col_stops_counting"), false),
+        (locale.t("record.score"), true),
+        (locale.t("record.grade"), false),
+    ];
+    let label = |i: usize| recovery_columns[i].0.clone();
     let recovery_rows = recovery
         .iter()
         .take(24)
         .map(|step| {
             view! {
                 <tr>
-                    <td><time datetime=format::iso_date(step.on)>{format::date(locale, step.on)}</time></td>
-                    <td>{step.events.iter().map(code_of).collect::<Vec<_>>().join(", ")}</td>
-                    <td class="num">{step.score}</td>
-                    <td>{step.grade.to_string()}</td>
+                    <td data-label=label(0)><time datetime=format::iso_date(step.on)>{format::date(locale, step.on)}</time></td>
+                    <td data-label=label(1)>{step.events.iter().map(code_of).collect::<Vec<_>>().join(", ")}</td>
+                    <td class="num" data-label=label(2)>{step.score}</td>
+                    <td data-label=label(3)>{step.grade.to_string()}</td>
                 </tr>
             }
         })
@@ -504,12 +531,8 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
             view! { <p>{locale.t("record.no_recovery")}</p> }.into_any()
         } else {
             view! {
-                <DataTable caption=locale.t("record.recovery_caption") columns=vec![
-                    (locale.t("record.col_date"), false),
-                    (locale.t("record.col_stops_counting"), false),
-                    (locale.t("record.score"), true),
-                    (locale.t("record.grade"), false),
-                ]>{recovery_rows}</DataTable>
+                <DataTable caption=locale.t("record.recovery_caption") stacked=true columns=recovery_columns.clone()
+                    caption_id=format!("{code}-recovery") within=format!("scheme-{code}")>{recovery_rows}</DataTable>
             }.into_any()
         }}
     }
@@ -538,15 +561,28 @@ fn history_chart(locale: Locale, s: &SchemeView) -> AnyView {
         .collect::<Vec<_>>()
         .join(" ");
     let id = format!("chart-{}", s.standing.ctx.scheme().code());
-    let band_lines = bands
+    let shown_bands: Vec<(String, i64)> = bands
         .bands()
         .iter()
         .filter_map(|b| b.min.map(|m| (b.grade.to_string(), m)))
         .filter(|(_, m)| *m > lo && *m < hi)
+        .collect();
+    let band_lines = shown_bands
+        .iter()
+        .map(|(_, m)| {
+            view! {
+                <line x1="0" x2=W.to_string() y1=format!("{:.1}", y(*m)) y2=format!("{:.1}", y(*m)) stroke="#8a96a3"
+                    stroke-dasharray="4 4" vector-effect="non-scaling-stroke"/>
+            }
+        })
+        .collect_view();
+    // The grade labels sit outside the stretched drawing, placed in percent of its height, so
+    // they keep their size in CSS pixels however narrow the screen.
+    let band_labels = shown_bands
+        .into_iter()
         .map(|(g, m)| {
             view! {
-                <line x1="0" x2=W.to_string() y1=format!("{:.1}", y(m)) y2=format!("{:.1}", y(m)) stroke="#8a96a3" stroke-dasharray="4 4"/>
-                <text x="4" y=format!("{:.1}", y(m) - 3.0) font-size="11" fill="#4a5360">{g}</text>
+                <text x="4" y=format!("{:.1}%", y(m) / H * 100.0) dy="-3" font-size="12" fill="#4a5360">{g}</text>
             }
         })
         .collect_view();
@@ -566,17 +602,21 @@ fn history_chart(locale: Locale, s: &SchemeView) -> AnyView {
     view! {
         <h3>{locale.t("record.history")}</h3>
         <figure class="chart">
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=format!("{id}-title {id}-desc") width="100%" preserveAspectRatio="none">
+            <svg role="img" aria-labelledby=format!("{id}-title {id}-desc") width="100%" height=H.to_string()>
                 <title id=format!("{id}-title")>{locale.t("record.history")}</title>
                 <desc id=format!("{id}-desc")>{summary.clone()}</desc>
-                {band_lines}
-                <polyline points=path fill="none" stroke="#0b5cad" stroke-width="2"/>
+                <svg viewBox=format!("0 0 {W} {H}") width="100%" height="100%" preserveAspectRatio="none">
+                    {band_lines}
+                    <polyline points=path fill="none" stroke="#0b5cad" stroke-width="2" vector-effect="non-scaling-stroke"/>
+                </svg>
+                {band_labels}
             </svg>
             <figcaption>{summary}</figcaption>
         </figure>
         <details>
             <summary>{locale.t("record.history_table")}</summary>
             <DataTable caption=locale.t("record.history_table")
+                caption_id=format!("{id}-table") within=format!("scheme-{}", s.standing.ctx.scheme().code())
                 columns=vec![(locale.t("record.col_date"), false), (locale.t("record.score"), true)]>
                 {table_rows}
             </DataTable>
