@@ -23,7 +23,7 @@ pub async fn statement(conn: &mut AnyConnection, locale: Locale, question: &Ques
                 Some(record) => format::pick(locale, &record.name_en, &record.name_zh).to_string(),
                 None => scheme_code.clone(),
             };
-            locale.t_with("proofs.statement_grade", &[("grade", &grade.to_string()), ("scheme", &name)])
+            locale.t_with("proofs.statement_grade", &[("grade", grade.as_ref()), ("scheme", &name)])
         }
     })
 }
