@@ -16,12 +16,12 @@ test('a subject proves a true statement, a stranger verifies it, and it is revok
 
   // A statement that is not true is refused, naming why.
   await page.getByLabel('Not restricted from the activity chosen below').check();
-  await page.getByLabel('Activity').selectOption('flights');
+  await page.getByLabel('Activity', { exact: true }).selectOption('flights');
   await page.getByRole('button', { name: 'Sign this proof' }).click();
   await expect(page.getByRole('alert')).toContainText('This statement is not true of your record today');
 
   await page.getByLabel('Not restricted from the activity chosen below').check();
-  await page.getByLabel('Activity').selectOption('loans');
+  await page.getByLabel('Activity', { exact: true }).selectOption('loans');
   await page.getByLabel('Valid for how many days').fill('7');
   await page.getByRole('button', { name: 'Sign this proof' }).click();
   await expect(page).toHaveURL(/\/record\/proofs\?done=made$/);
