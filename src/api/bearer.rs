@@ -7,7 +7,8 @@ use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts, StatusCode},
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::ApiError;
 use crate::{
@@ -88,26 +89,11 @@ pub async fn resolve_party(parts: &Parts, state: &AppState) -> Result<PartyCalle
     let token = relying_parties::token_by_secret(&mut conn, secret)
         .await?
         .ok_or_else(|| unauthorized("token_invalid", "this token is not known"))?;
-    if let Some(at) = token.revoked_at {
-        let message =
-            format!("this token was revoked on {}; ask an administrator for a new one", at.to_rfc3339());
-        return Err(unauthorized("token_revoked", &message));
-    }
+    refuse_revoked(token.revoked_at)?;
     let party = relying_parties::by_id(&mut conn, token.party)
         .await?
         .ok_or_else(|| unauthorized("token_invalid", "this token's relying party is not known"))?;
-    let now = Utc::now();
-    if token.last_used_at.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
-        let pool = state.db.pool.clone();
-        let id = token.id;
-        tokio::spawn(async move {
-            if let Ok(mut conn) = pool.acquire().await {
-                if let Err(e) = relying_parties::touch_token(&mut conn, id, now).await {
-                    tracing::warn!(error = %e, "could not stamp a relying party token's last use");
-                }
-            }
-        });
-    }
+    stamp_last_use(state, Stamp::Party(token.id), token.last_used_at);
     Ok(PartyCaller { token, party })
 }
 
@@ -152,30 +138,54 @@ pub async fn resolve(parts: &Parts, state: &AppState) -> Result<ApiCaller, ApiEr
     let token = tokens::by_secret(&mut conn, secret)
         .await?
         .ok_or_else(|| unauthorized("token_invalid", "this token is not known"))?;
-    if let Some(at) = token.revoked_at {
-        let message =
-            format!("this token was revoked on {}; ask an administrator for a new one", at.to_rfc3339());
-        return Err(unauthorized("token_revoked", &message));
-    }
-    let now = Utc::now();
-    if tokens::needs_touch(&token, now) {
-        // Best effort, off the request's path: a busy database must not refuse the call.
-        let pool = state.db.pool.clone();
-        let id = token.id;
-        tokio::spawn(async move {
-            let touched = match pool.acquire().await {
-                Ok(mut conn) => tokens::touch(&mut conn, id, now).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            if let Err(e) = touched {
-                tracing::warn!(error = %e, "could not stamp a token's last use");
-            }
-        });
-    }
+    refuse_revoked(token.revoked_at)?;
+    stamp_last_use(state, Stamp::Authority(token.id), token.last_used_at);
     let actor = Actor {
         account: None,
         label: token.actor_label(),
         origin: client_address(parts, state.config.trust_forwarded_for),
     };
     Ok(ApiCaller { token, actor })
+}
+
+/// 401 `token_revoked` for a token revoked at `revoked_at`.
+fn refuse_revoked(revoked_at: Option<DateTime<Utc>>) -> Result<(), ApiError> {
+    match revoked_at {
+        None => Ok(()),
+        Some(at) => {
+            let message =
+                format!("this token was revoked on {}; ask an administrator for a new one", at.to_rfc3339());
+            Err(unauthorized("token_revoked", &message))
+        }
+    }
+}
+
+/// Whose token's last use to stamp.
+#[derive(Clone, Copy)]
+enum Stamp {
+    Authority(Uuid),
+    Party(Uuid),
+}
+
+/// Stamps a token's last use, at most once a minute, best effort and off the request's path: a
+/// busy database must not refuse the call.
+fn stamp_last_use(state: &AppState, stamp: Stamp, last_used_at: Option<DateTime<Utc>>) {
+    let now = Utc::now();
+    if !tokens::needs_touch(last_used_at, now) {
+        return;
+    }
+    let pool = state.db.pool.clone();
+    tokio::spawn(async move {
+        let touched = match pool.acquire().await {
+            Ok(mut conn) => match stamp {
+                Stamp::Authority(id) => tokens::touch(&mut conn, id, now).await,
+                Stamp::Party(id) => relying_parties::touch_token(&mut conn, id, now).await,
+            }
+            .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = touched {
+            tracing::warn!(error = %e, "could not stamp a token's last use");
+        }
+    });
 }

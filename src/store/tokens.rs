@@ -166,9 +166,10 @@ pub async fn revoke(conn: &mut AnyConnection, id: Uuid, now: DateTime<Utc>) -> R
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether `token`'s last-used time is old enough to be written again.
-pub fn needs_touch(token: &ApiToken, now: DateTime<Utc>) -> bool {
-    token.last_used_at.is_none_or(|at| now - at >= LAST_USED_GRANULARITY)
+/// Whether a token's last-used time (an authority's or a relying party's) is old enough to be
+/// written again.
+pub fn needs_touch(last_used_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last_used_at.is_none_or(|at| now - at >= LAST_USED_GRANULARITY)
 }
 
 /// Stamps the token's last use.
