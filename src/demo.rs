@@ -328,9 +328,15 @@ pub(crate) fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).single().expect("valid demo date")
 }
 
-const RONGCHENG_BASIS: &str = "Rongcheng Social Credit Management Measures (2021), art. 12";
-const COMPONENT_BASIS: &str =
-    "Personal Information Protection Law, art. 24; Credit Reporting Regulation, art. 15";
+/// A legal basis in English and in Chinese.
+pub(crate) type Basis = (&'static str, &'static str);
+
+const RONGCHENG_BASIS: Basis =
+    ("Rongcheng Social Credit Management Measures (2021), art. 12", "《荣成市社会信用管理办法》（2021年）第十二条");
+const COMPONENT_BASIS: Basis = (
+    "Personal Information Protection Law, art. 24; Credit Reporting Regulation, art. 15",
+    "《个人信息保护法》第二十四条；《征信业管理条例》第十五条",
+);
 
 /// (code, title en, title zh, description en, description zh, points default/min/max, months counted)
 type RuleSpec = (&'static str, &'static str, &'static str, &'static str, &'static str, (i64, i64, i64), u32);
@@ -1017,6 +1023,8 @@ async fn rongcheng_scheme(conn: &mut AnyConnection) -> anyhow::Result<SchemeCont
         operator_en: "Rongcheng Credit Office".into(),
         operator_zh: "荣成市信用办".into(),
         component_names: vec![],
+        // Letter grades read the same in Chinese.
+        grade_names_zh: vec![],
     };
     catalogue::insert_scheme(conn, &record).await?;
     let id = record.scheme.id();
@@ -1035,6 +1043,7 @@ async fn rongcheng_scheme(conn: &mut AnyConnection) -> anyhow::Result<SchemeCont
                 legal_basis: Some(LegalBasis::parse(
                     "Rongcheng Social Credit Management Measures (2023 revision), art. 12",
                 )?),
+                legal_basis_zh: Some(LegalBasis::parse_zh("《荣成市社会信用管理办法》（2023年修订）第十二条")?),
                 ..content(title_en, title_zh, desc_en, desc_zh, RONGCHENG_BASIS, effect, months)
             };
             publish(conn, id, code, 2, new).await?;
@@ -1092,6 +1101,10 @@ async fn component_scheme(conn: &mut AnyConnection) -> anyhow::Result<SchemeCont
             ("Ability to pay".into(), "偿付能力".into()),
             ("Identity information".into(), "身份信息".into()),
         ],
+        grade_names_zh: [("Excellent", "优秀"), ("Good", "良好"), ("Fair", "中等"), ("Moderate", "一般"), ("Poor", "较差")]
+            .into_iter()
+            .map(|(g, zh)| Ok((Grade::parse(g)?, zh.to_string())))
+            .collect::<anyhow::Result<_>>()?,
     };
     catalogue::insert_scheme(conn, &record).await?;
     let id = record.scheme.id();
@@ -1119,7 +1132,7 @@ fn content(
     title_zh: &str,
     desc_en: &str,
     desc_zh: &str,
-    basis: &str,
+    basis: Basis,
     effect: Effect,
     months: u32,
 ) -> RuleContent {
@@ -1128,7 +1141,8 @@ fn content(
         title_zh: title_zh.into(),
         description_en: desc_en.into(),
         description_zh: desc_zh.into(),
-        legal_basis: LegalBasis::parse(basis).ok(),
+        legal_basis: LegalBasis::parse(basis.0).ok(),
+        legal_basis_zh: LegalBasis::parse_zh(basis.1).ok(),
         category: Category::Other,
         effect,
         counts_for: Validity::Months(months),

@@ -238,3 +238,141 @@ async fn under_a_voiding_scheme_the_record_is_voided_by_default_exactly_once() {
     })
     .await;
 }
+
+/// Posts a "mark as seen" form.
+async fn mark_seen(app: &TestApp, client: &Client, path: &str, appeal: &str, level: &str) -> (StatusCode, String) {
+    let response = client
+        .post(app.url(path))
+        .header("origin", &app.address)
+        .form(&[("appeal", appeal), ("level", level)])
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn unseen(app: &TestApp, appeal: &str) -> i64 {
+    count(app, "SELECT COUNT(*) FROM review_notices WHERE seen_at IS NULL AND appeal_id = $1", appeal).await
+}
+
+#[tokio::test]
+async fn those_who_decide_are_told_once_when_a_deadline_lapses_until_one_marks_it_seen() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.expect("demo data");
+        let (appeal, ..) = pay_late_appeal(&app).await;
+        let reference = recourse::store::appeals::reference(uuid::Uuid::parse_str(&appeal).unwrap());
+        let reviewer = signed_in(&app, REVIEWER).await;
+        let queue = get(&app, &reviewer, "/review", "en").await;
+        assert!(!queue.contains("Deadlines that passed undecided"), "{}: nothing lapsed yet", app.label);
+
+        make_overdue(&app, &appeal).await;
+        let now = Utc::now();
+        let (a, b) = tokio::join!(deadlines::apply_due(&app.db, now), deadlines::apply_due(&app.db, now));
+        assert!(a.unwrap() + b.unwrap() >= 1, "{}", app.label);
+        let sent = count(&app, "SELECT COUNT(*) FROM review_notices WHERE appeal_id = $1", &appeal).await;
+        assert_eq!(sent, 1, "{}: the review body is told once", app.label);
+
+        // Every reviewer sees it above the queue, in either language; administrators do not.
+        let other = signed_in(&app, ("demo-reviewer-2", "review2-demo-2026")).await;
+        for client in [&reviewer, &other] {
+            let queue = get(&app, client, "/review", "en").await;
+            let at = queue.find("Deadlines that passed undecided").expect(&queue);
+            assert!(queue[at..].contains(&reference), "{}: {queue}", app.label);
+            assert!(queue[at..].contains("the contested record was voided on"), "{queue}");
+        }
+        let zh = get(&app, &reviewer, "/review", "zh-CN").await;
+        assert!(zh.contains("已过期限仍未决定的申诉") && zh.contains("未能按时核实"), "{zh}");
+        let admin = signed_in(&app, ADMIN).await;
+        let challenges = get(&app, &admin, "/admin/appeals", "en").await;
+        assert!(!challenges.contains(&reference), "{}: not the administrators' to decide", app.label);
+        let page = get(&app, &reviewer, &format!("/review/appeals/{appeal}"), "en").await;
+        assert!(page.contains("nobody has marked it seen yet"), "{page}");
+
+        // Bad forms are refused, saying which field, and change nothing.
+        let (status, page) = mark_seen(&app, &reviewer, "/review/notices/seen", "not-an-id", "1").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
+        assert!(page.contains("Appeal: no deadline notice of this appeal is waiting here."), "{page}");
+        let (status, page) = mark_seen(&app, &reviewer, "/review/notices/seen", &appeal, "7").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("Level: it must be 1 or 2."), "{page}");
+        let (status, _) = mark_seen(&app, &admin, "/admin/appeals/notices/seen", &appeal, "1").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}: not the administrators' notice", app.label);
+        assert_eq!(unseen(&app, &appeal).await, 1, "{}: nothing changed", app.label);
+
+        // One reviewer marks it seen: gone for both, and the appeal page says who and when.
+        let (status, _) = mark_seen(&app, &reviewer, "/review/notices/seen", &appeal, "1").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        assert_eq!(unseen(&app, &appeal).await, 0);
+        let queue = get(&app, &other, "/review", "en").await;
+        assert!(!queue.contains("Deadlines that passed undecided"), "{}: {queue}", app.label);
+        let page = get(&app, &other, &format!("/review/appeals/{appeal}"), "en").await;
+        assert!(page.contains("marked it seen on"), "{page}");
+        // A second press, by the other reviewer, changes nothing.
+        let (status, _) = mark_seen(&app, &other, "/review/notices/seen", &appeal, "1").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let by: String = sqlx::query(
+            "SELECT c.username FROM review_notices n JOIN accounts c ON c.id = n.seen_by WHERE n.appeal_id = $1",
+        )
+        .bind(&appeal)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(by, "demo-reviewer", "{}: the first to mark it", app.label);
+        let audited =
+            count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'appeal.notice_seen' AND target_id = $1", &appeal)
+                .await;
+        assert_eq!(audited, 1, "{}", app.label);
+
+        // A challenge to a rule is the administrators' to decide: its lapse is told to them.
+        let challenge = file_rule_challenge(&app).await;
+        let reference = recourse::store::appeals::reference(challenge);
+        make_overdue(&app, &challenge.to_string()).await;
+        deadlines::apply_due(&app.db, Utc::now()).await.unwrap();
+        let queue = get(&app, &admin, "/admin/appeals", "en").await;
+        let at = queue.find("Deadlines that passed undecided").expect(&queue);
+        assert!(queue[at..].contains(&reference), "{}: {queue}", app.label);
+        let queue = get(&app, &reviewer, "/review", "en").await;
+        assert!(!queue.contains(&reference), "{}: not the reviewers'", app.label);
+        let (status, _) =
+            mark_seen(&app, &admin, "/admin/appeals/notices/seen", &challenge.to_string(), "1").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        let page = get(&app, &admin, &format!("/admin/appeals/{challenge}"), "en").await;
+        assert!(page.contains("The deadline passed without a decision") && page.contains("marked it seen on"), "{page}");
+    })
+    .await;
+}
+
+/// Wang Fang's challenge to the VOLUNTEER-01 rule, filed now.
+async fn file_rule_challenge(app: &TestApp) -> uuid::Uuid {
+    use recourse::{
+        domain::{appeal::{Grounds, Statement}, RuleVersionId},
+        store::{appeals::{self, NewAppeal, Target}, audit::Actor},
+    };
+    let row = sqlx::query("SELECT id, subject_id FROM accounts WHERE username = 'demo-subject'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let (account, subject): (String, String) = (row.get(0), row.get(1));
+    let version: String = sqlx::query(
+        "SELECT id FROM rule_versions WHERE rule_code = 'VOLUNTEER-01' AND status = 'published' \
+         ORDER BY version DESC LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+    .get(0);
+    let new = NewAppeal {
+        subject: SubjectId::parse(&subject).unwrap(),
+        target: Target::Rule(RuleVersionId::parse(&version).unwrap()),
+        grounds: Grounds::Disproportionate,
+        statement: Statement::parse("Points for volunteering make a duty of a gift.").unwrap(),
+        files: Vec::new(),
+    };
+    let mut tx = app.db.begin_write().await.unwrap();
+    let id = appeals::file(&mut tx, &Actor::cli("test"), uuid::Uuid::parse_str(&account).unwrap(), new, Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}

@@ -22,7 +22,7 @@ use crate::{
     },
 };
 
-const BASIS: &str = "Haibin Civic Credit Points Measures (2022), art. 9";
+const BASIS: super::Basis = ("Haibin Civic Credit Points Measures (2022), art. 9", "《海滨市文明信用积分办法》（2022年）第九条");
 
 /// (code, English title, Chinese title, English description, Chinese description, points, months)
 type Rule = (&'static str, &'static str, &'static str, &'static str, &'static str, i64, u32);
@@ -109,6 +109,7 @@ pub(super) async fn seed(conn: &mut AnyConnection, now: DateTime<Utc>) -> anyhow
         operator_en: "Haibin Civic Credit Office".into(),
         operator_zh: "海滨市信用办".into(),
         component_names: vec![],
+        grade_names_zh: vec![],
     };
     catalogue::insert_scheme(conn, &record).await?;
     let id = record.scheme.id();

@@ -112,6 +112,9 @@ pub enum DomainError {
     /// Publishing a rule that has no legal basis.
     #[error("a rule cannot be published without a legal basis")]
     MissingLegalBasis,
+    /// Publishing a rule whose legal basis is not given in Chinese too.
+    #[error("a rule cannot be published without its legal basis in Chinese")]
+    MissingLegalBasisZh,
     /// Changing a rule version that is no longer a draft.
     #[error("rule {code} version {version} is {status} and cannot be changed; make a new version")]
     NotDraft { code: String, version: u32, status: RuleStatus },
@@ -191,6 +194,7 @@ impl DomainError {
             Self::EffectDoesNotFitScheme { .. } => "effect_does_not_fit_scheme",
             Self::ZeroValidity => "zero_validity",
             Self::MissingLegalBasis => "missing_legal_basis",
+            Self::MissingLegalBasisZh => "missing_legal_basis_zh",
             Self::NotDraft { .. } => "not_draft",
             Self::NotPublished { .. } => "not_published",
             Self::UnknownTarget { .. } => "unknown_target",
@@ -237,6 +241,7 @@ impl DomainError {
             Self::DefaultOutOfRange { .. } | Self::EffectDoesNotFitScheme { .. } => Some("effect"),
             Self::ZeroValidity => Some("counts_for"),
             Self::MissingLegalBasis => Some("legal_basis"),
+            Self::MissingLegalBasisZh => Some("legal_basis_zh"),
             Self::UnknownCategory { .. } => Some("category"),
             Self::UnknownTarget { .. }
             | Self::AlreadyVoided { .. }

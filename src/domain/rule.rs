@@ -46,6 +46,11 @@ impl LegalBasis {
         required("legal_basis", text, Self::MAX_LEN).map(Self)
     }
 
+    /// [`LegalBasis::parse`] for the Chinese text of a rule's legal basis.
+    pub fn parse_zh(text: &str) -> Result<Self, DomainError> {
+        required("legal_basis_zh", text, Self::MAX_LEN).map(Self)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -315,8 +320,12 @@ pub struct RuleContent {
     pub title_zh: String,
     pub description_en: String,
     pub description_zh: String,
-    /// Optional while drafting; required to publish.
+    /// Optional while drafting; required to publish. In English: versions stored before there
+    /// were two languages keep their one text here.
     pub legal_basis: Option<LegalBasis>,
+    /// The legal basis in Chinese: optional while drafting; required to publish a new version.
+    #[serde(default)]
+    pub legal_basis_zh: Option<LegalBasis>,
     /// The behaviour the rule is about, so catalogues can be compared across schemes.
     pub category: Category,
     pub effect: Effect,
@@ -403,6 +412,10 @@ impl RuleVersion {
         self.content.legal_basis.as_ref()
     }
 
+    pub fn legal_basis_zh(&self) -> Option<&LegalBasis> {
+        self.content.legal_basis_zh.as_ref()
+    }
+
     pub fn effect(&self) -> &Effect {
         &self.content.effect
     }
@@ -431,11 +444,14 @@ impl RuleVersion {
         Ok(())
     }
 
-    /// Publishes a draft. Refuses one without a legal basis.
+    /// Publishes a draft. Refuses one without a legal basis in both languages.
     pub fn publish(&mut self) -> Result<(), DomainError> {
         self.require_draft()?;
         if self.content.legal_basis.is_none() {
             return Err(DomainError::MissingLegalBasis);
+        }
+        if self.content.legal_basis_zh.is_none() {
+            return Err(DomainError::MissingLegalBasisZh);
         }
         self.status = RuleStatus::Published;
         Ok(())

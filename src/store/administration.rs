@@ -7,11 +7,16 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{catalogue::touch, register::Authority, to_micros, StoreError};
-use crate::domain::{AuthorityId, Publication, RuleVersion, Scheme, SchemeId, SubjectId, Validity};
+use crate::domain::{AuthorityId, Grade, Publication, RuleVersion, Scheme, SchemeId, SubjectId, Validity};
 
-/// Stores a scheme's new bands, dispute policy and appeal deadline. Returns how many members the
-/// change reaches (their grades are derived under the new bands from the next read on).
-pub async fn update_scheme(conn: &mut AnyConnection, scheme: &Scheme) -> Result<usize, StoreError> {
+/// Stores a scheme's new bands (with their grades' Chinese names), dispute policy and appeal
+/// deadline. Returns how many members the change reaches (their grades are derived under the new
+/// bands from the next read on).
+pub async fn update_scheme(
+    conn: &mut AnyConnection,
+    scheme: &Scheme,
+    grade_names_zh: &[(Grade, String)],
+) -> Result<usize, StoreError> {
     let id = scheme.id().to_string();
     sqlx::query(
         "UPDATE schemes SET dispute_policy = $1, appeal_deadline_days = $2, on_deadline = $4 WHERE id = $3",
@@ -23,17 +28,7 @@ pub async fn update_scheme(conn: &mut AnyConnection, scheme: &Scheme) -> Result<
     .execute(&mut *conn)
     .await?;
     sqlx::query("DELETE FROM scheme_bands WHERE scheme_id = $1").bind(&id).execute(&mut *conn).await?;
-    for (position, band) in scheme.bands().bands().iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO scheme_bands (scheme_id, position, grade, min_score) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&id)
-        .bind(position as i64)
-        .bind(band.grade.as_str())
-        .bind(band.min)
-        .execute(&mut *conn)
-        .await?;
-    }
+    super::catalogue::write_bands(conn, scheme, grade_names_zh).await?;
     touch(conn).await?;
     let members: Vec<SubjectId> =
         sqlx::query("SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 ORDER BY subject_id")
@@ -58,8 +53,8 @@ pub async fn update_draft(conn: &mut AnyConnection, version: &RuleVersion) -> Re
     let done = sqlx::query(
         "UPDATE rule_versions SET title_en = $1, title_zh = $2, description_en = $3, description_zh = $4, \
          legal_basis = $5, component = $6, points_default = $7, points_min = $8, points_max = $9, \
-         validity_unit = $10, validity_count = $11, effective_from = $12, effective_to = $13 \
-         WHERE id = $14 AND status = 'draft'",
+         validity_unit = $10, validity_count = $11, effective_from = $12, effective_to = $13, \
+         legal_basis_zh = $15 WHERE id = $14 AND status = 'draft'",
     )
     .bind(&c.title_en)
     .bind(&c.title_zh)
@@ -75,6 +70,7 @@ pub async fn update_draft(conn: &mut AnyConnection, version: &RuleVersion) -> Re
     .bind(to_micros(c.effective_from))
     .bind(c.effective_to.map(to_micros))
     .bind(version.id().to_string())
+    .bind(c.legal_basis_zh.as_ref().map(|b| b.as_str().to_string()))
     .execute(&mut *conn)
     .await?;
     touch(conn).await?;

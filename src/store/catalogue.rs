@@ -21,6 +21,40 @@ pub struct SchemeRecord {
     pub operator_zh: String,
     /// Weighted schemes: (English, Chinese) name of each component, in published order.
     pub component_names: Vec<(String, String)>,
+    /// The Chinese name of each grade that has one (a grade's code is its English name).
+    pub grade_names_zh: Vec<(Grade, String)>,
+}
+
+impl SchemeRecord {
+    /// A grade's name in Chinese (`zh`) or English: its code when it has no Chinese name.
+    pub fn grade_name<'a>(&'a self, grade: &'a str, zh: bool) -> &'a str {
+        let named = zh.then(|| self.grade_names_zh.iter().find(|(g, _)| g.as_str() == grade)).flatten();
+        named.map_or(grade, |(_, name)| name.as_str())
+    }
+}
+
+/// Writes `scheme`'s bands in order, with the Chinese names of their grades, in the caller's
+/// transaction (the scheme's earlier bands already deleted).
+pub async fn write_bands(
+    conn: &mut AnyConnection,
+    scheme: &Scheme,
+    names_zh: &[(Grade, String)],
+) -> Result<(), StoreError> {
+    for (position, band) in scheme.bands().bands().iter().enumerate() {
+        let zh = names_zh.iter().find(|(g, _)| *g == band.grade).map(|(_, n)| n.clone());
+        sqlx::query(
+            "INSERT INTO scheme_bands (scheme_id, position, grade, min_score, grade_zh) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(scheme.id().to_string())
+        .bind(position as i64)
+        .bind(band.grade.as_str())
+        .bind(band.min)
+        .bind(zh)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// A scheme and its catalogue, loaded together because every write and derivation needs both.
@@ -72,17 +106,7 @@ pub async fn insert_scheme(conn: &mut AnyConnection, record: &SchemeRecord) -> R
     .bind(scheme.on_deadline().code())
     .execute(&mut *conn)
     .await?;
-    for (position, band) in scheme.bands().bands().iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO scheme_bands (scheme_id, position, grade, min_score) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(scheme.id().to_string())
-        .bind(position as i64)
-        .bind(band.grade.as_str())
-        .bind(band.min)
-        .execute(&mut *conn)
-        .await?;
-    }
+    write_bands(conn, scheme, &record.grade_names_zh).await?;
     for (position, component) in scheme.components().iter().enumerate() {
         let (name_en, name_zh) = record.component_names.get(position).cloned().unwrap_or_default();
         sqlx::query(
@@ -118,8 +142,8 @@ pub async fn insert_rule_version(
     sqlx::query(
         "INSERT INTO rule_versions (id, scheme_id, rule_code, version, status, title_en, title_zh, \
          description_en, description_zh, legal_basis, component, points_default, points_min, points_max, \
-         validity_unit, validity_count, effective_from, effective_to, created_at, category) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+         validity_unit, validity_count, effective_from, effective_to, created_at, category, legal_basis_zh) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(version.id().to_string())
     .bind(scheme.to_string())
@@ -141,6 +165,7 @@ pub async fn insert_rule_version(
     .bind(c.effective_to.map(to_micros))
     .bind(to_micros(Utc::now()))
     .bind(c.category.code())
+    .bind(c.legal_basis_zh.as_ref().map(|b| b.as_str().to_string()))
     .execute(&mut *conn)
     .await?;
     touch(conn).await?;
@@ -199,14 +224,21 @@ pub async fn context(conn: &mut AnyConnection, id: SchemeId) -> Result<Option<Sc
 async fn scheme_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<SchemeRecord, StoreError> {
     let id_text: String = row.try_get("id")?;
     let id = SchemeId::parse(&id_text)?;
-    let bands =
-        sqlx::query("SELECT grade, min_score FROM scheme_bands WHERE scheme_id = $1 ORDER BY position")
-            .bind(&id_text)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|b| Ok(Band { grade: Grade::parse(&b.try_get::<String, _>(0)?)?, min: b.try_get(1)? }))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+    let band_rows = sqlx::query(
+        "SELECT grade, min_score, grade_zh FROM scheme_bands WHERE scheme_id = $1 ORDER BY position",
+    )
+    .bind(&id_text)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut bands = Vec::with_capacity(band_rows.len());
+    let mut grade_names_zh = Vec::new();
+    for b in &band_rows {
+        let grade = Grade::parse(&b.try_get::<String, _>(0)?)?;
+        if let Some(zh) = b.try_get::<Option<String>, _>(2)? {
+            grade_names_zh.push((grade.clone(), zh));
+        }
+        bands.push(Band { grade, min: b.try_get(1)? });
+    }
     let component_rows = sqlx::query(
         "SELECT code, name_en, name_zh, weight_percent, start_score FROM scheme_components \
          WHERE scheme_id = $1 ORDER BY position",
@@ -248,6 +280,7 @@ async fn scheme_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<Schem
         operator_en: row.try_get("operator_en")?,
         operator_zh: row.try_get("operator_zh")?,
         component_names,
+        grade_names_zh,
     })
 }
 
@@ -256,7 +289,7 @@ pub async fn catalogue(conn: &mut AnyConnection, scheme: &Scheme) -> Result<Cata
     let rows = sqlx::query(
         "SELECT id, rule_code, version, status, title_en, title_zh, description_en, description_zh, \
          legal_basis, component, points_default, points_min, points_max, validity_unit, validity_count, \
-         effective_from, effective_to, category FROM rule_versions WHERE scheme_id = $1 \
+         effective_from, effective_to, category, legal_basis_zh FROM rule_versions WHERE scheme_id = $1 \
          ORDER BY rule_code, version",
     )
     .bind(scheme.id().to_string())
@@ -288,6 +321,10 @@ fn rule_version_from_row(row: &AnyRow) -> Result<RuleVersion, StoreError> {
         legal_basis: row
             .try_get::<Option<String>, _>("legal_basis")?
             .map(|b| LegalBasis::parse(&b))
+            .transpose()?,
+        legal_basis_zh: row
+            .try_get::<Option<String>, _>("legal_basis_zh")?
+            .map(|b| LegalBasis::parse_zh(&b))
             .transpose()?,
         category: Category::parse(&row.try_get::<String, _>("category")?)?,
         effect,

@@ -71,6 +71,9 @@ pub struct Table {
     pub time: &'static str,
     /// Columns in canonical order; `true` for integers.
     pub columns: &'static [(&'static str, bool)],
+    /// Columns added after rows were first digested, after `columns`: each is in the encoding
+    /// only when not NULL, so a row written before it existed keeps its digest.
+    pub added: &'static [(&'static str, bool)],
 }
 
 const T: bool = false;
@@ -101,6 +104,7 @@ pub const EVENTS: Table = Table {
         ("reason", T),
         ("decision_ref", T),
     ],
+    added: &[],
 };
 
 pub const ENTRIES: Table = Table {
@@ -127,6 +131,7 @@ pub const ENTRIES: Table = Table {
         ("removal_text", T),
         ("recorded_at", I),
     ],
+    added: &[],
 };
 
 pub const ENTRY_ACTIONS: Table = Table {
@@ -144,6 +149,7 @@ pub const ENTRY_ACTIONS: Table = Table {
         ("reason", T),
         ("recorded_at", I),
     ],
+    added: &[],
 };
 
 pub const DECISIONS: Table = Table {
@@ -169,6 +175,7 @@ pub const DECISIONS: Table = Table {
         ("grade_after", T),
         ("decided_at", I),
     ],
+    added: &[],
 };
 
 /// A decision of administrators on a subject's challenge to a rule (one per challenge).
@@ -190,6 +197,7 @@ pub const CHALLENGE_DECISIONS: Table = Table {
         ("score_after", I),
         ("grade_after", T),
     ],
+    added: &[],
 };
 
 /// A subject's proof of status, as signed. Its revocation is a later write of its own (an audit
@@ -214,6 +222,7 @@ pub const STATUS_PROOFS: Table = Table {
         ("signature", T),
         ("public_key", T),
     ],
+    added: &[],
 };
 
 /// A version of a rule of a scheme's catalogue.
@@ -245,6 +254,7 @@ pub const RULE_VERSIONS: Table = Table {
         ("effective_to", I),
         ("created_at", I),
     ],
+    added: &[("legal_basis_zh", T)],
 };
 
 /// The repeal of a rule (its reason and date).
@@ -255,6 +265,7 @@ pub const RULE_REPEALS: Table = Table {
     mutable: true,
     time: "repealed_at",
     columns: &[("scheme_id", T), ("rule_code", T), ("repealed_at", I), ("reason", T)],
+    added: &[],
 };
 
 /// The tables whose rows belong to one subject (each has `subject_id`): their subject's chain
@@ -268,21 +279,23 @@ pub const CATALOGUE_TABLES: [&Table; 2] = [&RULE_VERSIONS, &RULE_REPEALS];
 impl Table {
     /// Its key, then its columns in canonical order.
     fn select(&self) -> String {
-        let columns: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
+        let columns: Vec<&str> = self.columns.iter().chain(self.added).map(|(c, _)| *c).collect();
         format!("SELECT {} AS record_key, {} FROM {}", self.key, columns.join(", "), self.name)
     }
 
     /// The canonical encoding of a row read with [`Table::select`]'s columns.
     fn canonical(&self, row: &AnyRow) -> Result<Value, StoreError> {
         let mut fields = Vec::with_capacity(self.columns.len());
-        for (i, (column, int)) in self.columns.iter().enumerate() {
-            let i = i + 1;
+        let base = self.columns.len();
+        for (i, (column, int)) in self.columns.iter().chain(self.added).enumerate() {
             let value = if *int {
-                row.try_get::<Option<i64>, _>(i)?.map(Value::from).unwrap_or(Value::Null)
+                row.try_get::<Option<i64>, _>(i + 1)?.map(Value::from).unwrap_or(Value::Null)
             } else {
-                row.try_get::<Option<String>, _>(i)?.map(Value::from).unwrap_or(Value::Null)
+                row.try_get::<Option<String>, _>(i + 1)?.map(Value::from).unwrap_or(Value::Null)
             };
-            fields.push(json!([column, value]));
+            if i < base || !value.is_null() {
+                fields.push(json!([column, value]));
+            }
         }
         Ok(json!([self.name, fields]))
     }

@@ -12,6 +12,9 @@
 //! challenges to rules touch no record: their lapse is recorded and announced only, and they
 //! stay open to be decided.
 //!
+//! Once due, the subject is notified and so are those who decide the appeal (`review_notices`:
+//! the reviewers, or the administrators for a rule challenge), in the same transaction.
+//!
 //! The row of `appeal_lapses` (primary key subject, appeal, level) is the guard that makes the
 //! consequence apply exactly once when several servers run [`spawn`]: the appeal row is locked
 //! first, and a lapse already recorded means there is nothing to do.
@@ -28,6 +31,7 @@ use super::{
     catalogue, from_micros,
     notices::{self, About, NoticeKind},
     records::{self, Correction, Provenance},
+    review_notices,
     standing::{self, Reads},
     to_micros, StoreError,
 };
@@ -183,6 +187,7 @@ pub async fn apply_one(
         Err(e) => return Err(e.into()),
     }
     notices::notify(conn, a.subject, NoticeKind::AppealOverdue, About::Appeal(id), now).await?;
+    review_notices::deadline_lapsed(conn, &a, now).await?;
     audit::write(conn, actor, "appeal.lapse", "appeal", &id.to_string(), detail, now).await?;
     Ok(Some(outcome))
 }

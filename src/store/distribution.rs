@@ -57,6 +57,7 @@ pub const PLAN: &[(&str, Placement)] = &[
     ("appeal_repeal_closures", BY_SUBJECT),
     ("rule_challenge_decisions", BY_SUBJECT),
     ("appeal_lapses", BY_SUBJECT),
+    ("review_notices", BY_SUBJECT),
     ("standing_checks", BY_SUBJECT),
     ("check_corrections", BY_SUBJECT),
     ("status_proofs", BY_SUBJECT),

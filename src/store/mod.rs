@@ -23,6 +23,7 @@ pub mod records;
 pub mod register;
 pub mod relying_parties;
 pub mod repeal;
+pub mod review_notices;
 pub mod rule_challenges;
 pub mod sessions;
 pub mod sql;

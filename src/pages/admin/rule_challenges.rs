@@ -22,7 +22,10 @@ use crate::{
     http::{query::Query, AppState},
     i18n::Locale,
     pages::kit::{
-        appeal::{describe, failure_message, parse_id, refusal_text, EvidenceList, StatusBadge},
+        appeal::{
+            describe, failure_message, mark_seen, parse_id, refusal_text, Audience as StaffAudience,
+            DeciderNotices, EvidenceList, Lapsed, SeenForm, StatusBadge,
+        },
         document, format,
         forms::{error_for, error_summary, Problems},
         queue::{NextPage, QueueFilters, QueueQuery},
@@ -31,13 +34,18 @@ use crate::{
     store::{
         appeals::{self, Appeal, Target},
         catalogue::{self, SchemeRecord},
+        deadlines::{self, Lapse},
         repeal,
+        review_notices::{self, Audience, ReviewNotice},
         rule_challenges::{self, ChallengeDecision, Verdict},
     },
 };
 
 /// Challenges per page of the queue.
 const PAGE: i64 = 25;
+
+/// At most this many deadline notices are shown above the queue.
+const NOTICES: i64 = 20;
 
 /// What the page shows: one page of the challenges to rules the filters keep (open ones by
 /// default), soonest due first, and the link to the next page.
@@ -49,6 +57,8 @@ pub struct RuleChallengesPage {
     pub problems: Problems,
     pub challenges: Vec<Appeal>,
     pub next: Option<String>,
+    /// Deadline lapses no administrator has marked seen.
+    pub notices: Vec<ReviewNotice>,
 }
 
 impl RuleChallengesPage {
@@ -61,14 +71,15 @@ impl RuleChallengesPage {
     ) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
         let schemes = catalogue::schemes(&mut conn).await?;
+        let notices = review_notices::unseen(&mut conn, Audience::Administrators, NOTICES).await?;
         let problems = query.problems(locale, &schemes, &Grounds::FOR_RULES);
         if !problems.is_empty() {
-            return Ok(Self { schemes, query, problems, challenges: Vec::new(), next: None });
+            return Ok(Self { schemes, query, problems, challenges: Vec::new(), next: None, notices });
         }
         let filter = query.filter(&schemes, true, None);
         let (challenges, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
         let next = more.then(|| challenges.last().map(|a| query.next("/admin/appeals", a))).flatten();
-        Ok(Self { schemes, query, problems, challenges, next })
+        Ok(Self { schemes, query, problems, challenges, next, notices })
     }
 }
 
@@ -84,6 +95,25 @@ pub async fn rule_challenges(
     let page = RuleChallengesPage::load(&state, shell.locale, query, now).await?;
     let status = if page.problems.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     Ok((status, challenges_view(&page, &shell, now)).into_response())
+}
+
+/// `POST /admin/appeals/notices/seen`: an administrator marks a deadline notice seen.
+pub async fn notice_seen(
+    State(state): State<AppState>,
+    RequireRole(viewer, _): Admin,
+    shell: PageContext,
+    address: ClientAddress,
+    crate::http::form::Form(form): crate::http::form::Form<SeenForm>,
+) -> AppResult<Response> {
+    let problems = mark_seen(&state, &viewer, &address, Audience::Administrators, &form, shell.locale).await?;
+    if problems.is_empty() {
+        return Ok(Redirect::to("/admin/appeals").into_response());
+    }
+    let now = Utc::now();
+    let mut page = RuleChallengesPage::load(&state, shell.locale, QueueQuery::default(), now).await?;
+    page.problems = problems;
+    let ctx = shell.at("/admin/appeals".to_string());
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, challenges_view(&page, &ctx, now)).into_response())
 }
 
 /// The rule challenges, drawn from what [`RuleChallengesPage::load`] read, with each appeal's
@@ -127,6 +157,8 @@ fn challenges_view(page: &RuleChallengesPage, ctx: &PageContext, now: DateTime<U
         <h1>{title.clone()}</h1>
         <p>{locale.t("review.rule_challenges_intro")}</p>
         {error_summary(locale.t("forms.error_summary"), page.problems.clone())}
+        <DeciderNotices locale notices=page.notices.clone() action="/admin/appeals/notices/seen"
+            href=|id| format!("/admin/appeals/{id}")/>
         <QueueFilters locale action="/admin/appeals" query=&page.query schemes=&page.schemes
             grounds=&Grounds::FOR_RULES with_mine=false/>
         {table}
@@ -144,6 +176,9 @@ pub struct ChallengePage {
     pub together: Vec<Appeal>,
     pub files: Vec<appeals::Evidence>,
     pub decision: Option<ChallengeDecision>,
+    /// Its lapsed deadline at its level, and the notice the administrators were sent about it.
+    pub lapse: Option<Lapse>,
+    pub told: Option<ReviewNotice>,
 }
 
 impl ChallengePage {
@@ -166,7 +201,10 @@ impl ChallengePage {
         };
         let files = appeals::evidence(&mut conn, id).await?;
         let decision = rule_challenges::decision(&mut conn, challenge.subject, id).await?;
-        Ok(Self { challenge, what, link, together, files, decision })
+        let lapse = deadlines::current(&mut conn, &challenge).await?;
+        let told =
+            review_notices::of_appeal(&mut conn, id).await?.into_iter().find(|n| n.lapse.level == challenge.level);
+        Ok(Self { challenge, what, link, together, files, decision, lapse, told })
     }
 }
 
@@ -317,6 +355,7 @@ fn challenge_view(
         <h2>{locale.t("appeals.statement_label")}</h2>
         <p class="statement">{a.statement.clone()}</p>
         <EvidenceList locale appeal=a files=&page.files/>
+        <Lapsed locale audience=StaffAudience::Staff appeal=a lapse=page.lapse.as_ref() told=page.told.as_ref()/>
         {decided}
         {form_view}
     };

@@ -58,6 +58,8 @@ pub struct DraftForm {
     #[serde(default)]
     legal_basis: String,
     #[serde(default)]
+    legal_basis_zh: String,
+    #[serde(default)]
     category: String,
     #[serde(default)]
     component: String,
@@ -92,6 +94,7 @@ impl DraftForm {
             description_en: c.description_en.clone(),
             description_zh: c.description_zh.clone(),
             legal_basis: c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+            legal_basis_zh: c.legal_basis_zh.as_ref().map(|b| b.to_string()).unwrap_or_default(),
             category: c.category.code().into(),
             component: c.effect.component().map(|x| x.to_string()).unwrap_or_default(),
             points_default: c.effect.default_points().to_string(),
@@ -139,6 +142,10 @@ impl DraftForm {
             "" => None,
             text => LegalBasis::parse(text).map_err(|e| problems.push(describe(locale, &e))).ok(),
         };
+        let legal_basis_zh = match self.legal_basis_zh.trim() {
+            "" => None,
+            text => LegalBasis::parse_zh(text).map_err(|e| problems.push(describe(locale, &e))).ok(),
+        };
         // A form from before categories existed sends none: such a rule is "other".
         let category = match self.category.trim() {
             "" => Some(Category::Other),
@@ -183,6 +190,7 @@ impl DraftForm {
             description_en: self.description_en.clone(),
             description_zh: self.description_zh.clone(),
             legal_basis,
+            legal_basis_zh,
             category,
             effect,
             counts_for,
@@ -330,8 +338,10 @@ fn draft_fields(
         {text("title_zh", &form.title_zh)}
         {text("description_en", &form.description_en)}
         {text("description_zh", &form.description_zh)}
-        <TextField id="legal_basis" label=locale.t("problems.field_legal_basis") value=form.legal_basis.clone()
+        <TextField id="legal_basis" label=locale.t("administration.legal_basis_en") value=form.legal_basis.clone()
             hint=Some(locale.t("administration.legal_basis_hint")) error=error_for(problems, "legal_basis")/>
+        <TextField id="legal_basis_zh" label=locale.t("problems.field_legal_basis_zh") value=form.legal_basis_zh.clone()
+            error=error_for(problems, "legal_basis_zh")/>
         <SelectField id="category" label=locale.t("problems.field_category") error=error_for(problems, "category")>
             {category_options}
         </SelectField>
@@ -537,7 +547,8 @@ fn version_view(page: &VersionPage, ctx: &PageContext) -> Html<String> {
             <dt>{locale.t("administration.col_status")}</dt><dd>{status_label(locale, version.status())}</dd>
             <dt>{locale.t("problems.field_title_en")}</dt><dd>{c.title_en.clone()}</dd>
             <dt>{locale.t("problems.field_title_zh")}</dt><dd>{c.title_zh.clone()}</dd>
-            <dt>{locale.t("problems.field_legal_basis")}</dt><dd class="wrap">{c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "—".into())}</dd>
+            <dt>{locale.t("administration.legal_basis_en")}</dt><dd class="wrap">{c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "—".into())}</dd>
+            <dt>{locale.t("problems.field_legal_basis_zh")}</dt><dd class="wrap" lang="zh-CN">{c.legal_basis_zh.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "—".into())}</dd>
             <dt>{locale.t("problems.field_effect")}</dt><dd>{format::effect(locale, &c.effect, None)}</dd>
             <dt>{locale.t("problems.field_counts_for")}</dt><dd>{format::validity(locale, c.counts_for)}</dd>
             <dt>{locale.t("problems.field_effective_from")}</dt><dd>{datetime(locale, c.effective_from)}</dd>

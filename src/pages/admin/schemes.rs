@@ -70,6 +70,26 @@ const MIN_IDS: [&str; ROWS] = [
     "band_min_14",
     "band_min_15",
 ];
+const ZH_IDS: [&str; ROWS] = [
+    "band_grade_zh_0",
+    "band_grade_zh_1",
+    "band_grade_zh_2",
+    "band_grade_zh_3",
+    "band_grade_zh_4",
+    "band_grade_zh_5",
+    "band_grade_zh_6",
+    "band_grade_zh_7",
+    "band_grade_zh_8",
+    "band_grade_zh_9",
+    "band_grade_zh_10",
+    "band_grade_zh_11",
+    "band_grade_zh_12",
+    "band_grade_zh_13",
+    "band_grade_zh_14",
+    "band_grade_zh_15",
+];
+/// The longest Chinese grade name, in characters.
+const MAX_GRADE_ZH: usize = 32;
 /// The longest appeal deadline an administrator may set, in days.
 const MAX_DEADLINE_DAYS: u32 = 365;
 const POLICIES: [DisputePolicy; 2] = [DisputePolicy::KeepsCounting, DisputePolicy::SuspendedWhileDisputed];
@@ -78,6 +98,8 @@ const POLICIES: [DisputePolicy; 2] = [DisputePolicy::KeepsCounting, DisputePolic
 #[derive(Clone, Debug, Default)]
 struct SettingsForm {
     bands: Vec<(String, String)>,
+    /// Each row's grade name in Chinese (empty: the grade reads the same in Chinese).
+    names_zh: Vec<String>,
     dispute_policy: String,
     appeal_deadline_days: String,
     /// What happens when an appeal's deadline passes; not posted: unchanged.
@@ -85,8 +107,10 @@ struct SettingsForm {
 }
 
 impl SettingsForm {
-    fn of(scheme: &Scheme) -> Self {
+    fn of(scheme: &Scheme, names_zh: &[(Grade, String)]) -> Self {
+        let name_zh = |grade: &Grade| names_zh.iter().find(|(g, _)| g == grade).map(|(_, n)| n.clone());
         Self {
+            names_zh: scheme.bands().bands().iter().map(|b| name_zh(&b.grade).unwrap_or_default()).collect(),
             bands: scheme
                 .bands()
                 .bands()
@@ -104,26 +128,46 @@ impl SettingsForm {
         let value = |name: &str| fields.get(name).cloned().unwrap_or_default();
         let posted = (0..ROWS)
             .rev()
-            .find(|&i| fields.contains_key(GRADE_IDS[i]) || fields.contains_key(MIN_IDS[i]))
+            .find(|&i| {
+                fields.contains_key(GRADE_IDS[i]) || fields.contains_key(MIN_IDS[i]) || fields.contains_key(ZH_IDS[i])
+            })
             .map_or(0, |i| i + 1);
         Self {
             bands: (0..posted).map(|i| (value(GRADE_IDS[i]), value(MIN_IDS[i]))).collect(),
+            names_zh: (0..posted).map(|i| value(ZH_IDS[i])).collect(),
             dispute_policy: value("dispute_policy"),
             appeal_deadline_days: value("appeal_deadline_days"),
             on_deadline: fields.get("on_deadline").cloned(),
         }
     }
 
-    /// The rows to show: every row with something in it, the rows between, and spare empty ones.
-    fn rows(&self) -> Vec<(String, String)> {
+    /// A row's Chinese grade name as typed.
+    fn name_zh(&self, row: usize) -> &str {
+        self.names_zh.get(row).map_or("", |n| n.trim())
+    }
+
+    /// The rows to show (grade, lowest score, Chinese name): every row with something in it, the
+    /// rows between, and spare empty ones.
+    fn rows(&self) -> Vec<(String, String, String)> {
         let used = self
             .bands
             .iter()
-            .rposition(|(g, m)| !g.trim().is_empty() || !m.trim().is_empty())
+            .enumerate()
+            .rposition(|(i, (g, m))| !g.trim().is_empty() || !m.trim().is_empty() || !self.name_zh(i).is_empty())
             .map_or(0, |i| i + 1);
-        let mut rows: Vec<_> = self.bands.iter().take(used).cloned().collect();
-        rows.resize((used + SPARE_ROWS).min(ROWS), (String::new(), String::new()));
+        let mut rows: Vec<_> =
+            self.bands.iter().take(used).enumerate().map(|(i, (g, m))| (g.clone(), m.clone(), self.name_zh(i).to_string())).collect();
+        rows.resize((used + SPARE_ROWS).min(ROWS), Default::default());
         rows
+    }
+
+    /// The Chinese names typed for the grades of `scheme`'s bands.
+    fn grade_names_zh(&self, scheme: &Scheme) -> Vec<(Grade, String)> {
+        let named = |grade: &Grade| {
+            let row = self.bands.iter().position(|(g, _)| g.trim() == grade.as_str())?;
+            Some(self.name_zh(row)).filter(|n| !n.is_empty()).map(|n| (grade.clone(), n.to_string()))
+        };
+        scheme.bands().bands().iter().filter_map(|b| named(&b.grade)).collect()
     }
 
     /// The scheme with these settings, or the problems, each beside its field. Empty rows are
@@ -143,7 +187,15 @@ impl SettingsForm {
         for (i, (grade, min)) in self.bands.iter().enumerate().take(ROWS) {
             let (grade, min) = (grade.trim(), min.trim());
             if grade.is_empty() && min.is_empty() {
+                if !self.name_zh(i).is_empty() {
+                    let (_, message) = describe(locale, &DomainError::EmptyField { field: "grade" });
+                    problems.push((GRADE_IDS[i], message));
+                }
                 continue;
+            }
+            if self.name_zh(i).chars().count() > MAX_GRADE_ZH {
+                let message = locale.t_with("administration.grade_zh_too_long", &[("max", &MAX_GRADE_ZH.to_string())]);
+                problems.push((ZH_IDS[i], message));
             }
             let grade = if grade.is_empty() {
                 let (_, message) = describe(locale, &DomainError::EmptyField { field: "grade" });
@@ -263,7 +315,7 @@ impl SettingsPage {
     /// Every query of the page: the scheme, or 404.
     pub async fn load(state: &AppState, code: &str, rescored: Option<usize>) -> AppResult<Self> {
         let scheme = scheme_by_code(state, code).await?;
-        let form = SettingsForm::of(scheme.scheme());
+        let form = SettingsForm::of(scheme.scheme(), &scheme.record.grade_names_zh);
         Ok(Self { scheme, form, problems: Problems::new(), rescored })
     }
 
@@ -285,23 +337,19 @@ pub async fn settings(
     Ok(settings_view(&page, &shell))
 }
 
-/// One band's two fields, side by side.
+/// One band's three fields, side by side: its grade, its lowest score, the grade's Chinese name.
 #[component]
-fn BandRow(
-    row: usize,
-    locale: Locale,
-    grade: String,
-    min: String,
-    grade_error: Option<String>,
-    min_error: Option<String>,
-) -> impl IntoView {
+fn BandRow(row: usize, locale: Locale, typed: (String, String, String), problems: Problems) -> impl IntoView {
     let n = (row + 1).to_string();
+    let (grade, min, zh) = typed;
     view! {
         <div class="band-row">
             <TextField id=GRADE_IDS[row] label=locale.t_with("administration.band_grade", &[("n", &n)])
-                value=grade error=grade_error/>
+                value=grade error=error_for(&problems, GRADE_IDS[row])/>
             <TextField id=MIN_IDS[row] label=locale.t_with("administration.band_min", &[("n", &n)])
-                value=min error=min_error/>
+                value=min error=error_for(&problems, MIN_IDS[row])/>
+            <TextField id=ZH_IDS[row] label=locale.t_with("administration.band_grade_zh", &[("n", &n)])
+                value=zh error=error_for(&problems, ZH_IDS[row])/>
         </div>
     }
 }
@@ -317,12 +365,7 @@ fn settings_view(page: &SettingsPage, ctx: &PageContext) -> Html<String> {
         .rows()
         .into_iter()
         .enumerate()
-        .map(|(i, (grade, min))| {
-            view! {
-                <BandRow row=i locale=locale grade=grade min=min
-                    grade_error=error_for(problems, GRADE_IDS[i]) min_error=error_for(problems, MIN_IDS[i])/>
-            }
-        })
+        .map(|(i, typed)| view! { <BandRow row=i locale=locale typed=typed problems=problems.clone()/> })
         .collect_view();
     let policy_options = POLICIES
         .into_iter()
@@ -388,14 +431,16 @@ pub async fn save_settings(
     let now = Utc::now();
     let mut tx = state.db.begin_write().await?;
     administration::lock_scheme(&mut tx, scheme.id()).await?;
-    let rescored = administration::update_scheme(&mut tx, &scheme).await?;
+    let names_zh = form.grade_names_zh(&scheme);
+    let rescored = administration::update_scheme(&mut tx, &scheme, &names_zh).await?;
     let audited = Audited {
         action: "scheme.settings",
         target_kind: "scheme",
         target_id: &scheme.id().to_string(),
         detail: serde_json::json!({
             "scheme": scheme.code(),
-            "bands": scheme.bands().bands().iter().map(|b| serde_json::json!({ "grade": b.grade.as_str(), "min": b.min })).collect::<Vec<_>>(),
+            "bands": scheme.bands().bands().iter().map(|b| serde_json::json!({ "grade": b.grade.as_str(), "min": b.min,
+                "grade_zh": names_zh.iter().find(|(g, _)| *g == b.grade).map(|(_, n)| n) })).collect::<Vec<_>>(),
             "dispute_policy": scheme.dispute_policy().code(),
             "appeal_deadline_days": scheme.appeal_deadline_days(),
             "on_deadline": scheme.on_deadline().code(),
@@ -415,6 +460,7 @@ mod tests {
     fn form(bands: &[(&str, &str)], policy: &str, days: &str) -> SettingsForm {
         SettingsForm {
             bands: bands.iter().map(|(g, m)| (g.to_string(), m.to_string())).collect(),
+            names_zh: Vec::new(),
             dispute_policy: policy.into(),
             appeal_deadline_days: days.into(),
             on_deadline: None,
@@ -500,7 +546,7 @@ mod tests {
         )
         .unwrap();
         assert!(current.bands().bands().len() > ROWS);
-        let f = SettingsForm::of(&current);
+        let f = SettingsForm::of(&current, &[]);
         assert_eq!(fields_of(f.scheme(Locale::En, &current)), ["band_grade_0"]);
     }
 

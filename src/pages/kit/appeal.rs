@@ -10,11 +10,13 @@ use crate::{
     auth::{access::Viewer, throttle::ClientAddress},
     domain::appeal::{AppealError, Grounds, Outcome, Status},
     error::{AppError, AppResult},
+    http::AppState,
     i18n::Locale,
     store::{
         appeals::{self, Appeal, AppealFailure, RepealClosure, StoredDecision, Target, TargetSummary},
         audit::Actor,
         catalogue, records,
+        review_notices::{self, ReviewNotice},
     },
 };
 
@@ -396,32 +398,130 @@ pub fn Timeline<'a>(
     }
 }
 
+/// The wording key of a lapse's consequence for what the appeal contests.
+fn lapse_key(outcome: crate::domain::OnDeadline, target: Target) -> &'static str {
+    use crate::domain::OnDeadline;
+    match (outcome, target) {
+        (OnDeadline::Void, _) => "appeals.lapsed_void",
+        (OnDeadline::Suspend, Target::Event(_)) => "appeals.lapsed_suspend",
+        (OnDeadline::Suspend, _) => "appeals.lapsed_other",
+    }
+}
+
+/// What happened when an appeal's deadline passed undecided, in `audience`'s words.
+fn lapse_text(locale: Locale, audience: Audience, target: Target, l: &crate::store::deadlines::Lapse) -> String {
+    let due = format::date(locale, l.due_at);
+    let on = format::date(locale, l.lapsed_at);
+    locale.t_with(&audience.key(lapse_key(l.outcome, target)), &[("due", &due), ("date", &on)])
+}
+
 /// What happened when the appeal's deadline passed undecided, if it did, and what the subject can
-/// do next.
+/// do next; for staff, also when the deciders were told and who marked it seen.
 #[component]
 pub fn Lapsed<'a>(
     locale: Locale,
     audience: Audience,
     appeal: &'a Appeal,
     lapse: Option<&'a crate::store::deadlines::Lapse>,
+    /// The notice the deciders were sent about this lapse (staff pages; `None` for the subject).
+    told: Option<&'a ReviewNotice>,
 ) -> impl IntoView {
-    use crate::domain::OnDeadline;
     lapse.map(|l| {
-        let due = format::date(locale, l.due_at);
-        let on = format::date(locale, l.lapsed_at);
-        let key = match (l.outcome, appeal.target) {
-            (OnDeadline::Void, _) => "appeals.lapsed_void",
-            (OnDeadline::Suspend, Target::Event(_)) => "appeals.lapsed_suspend",
-            (OnDeadline::Suspend, _) => "appeals.lapsed_other",
-        };
-        let text = locale.t_with(&audience.key(key), &[("due", &due), ("date", &on)]);
-        let next = locale.t(&audience.key(&format!("{key}_next")));
+        let text = lapse_text(locale, audience, appeal.target, l);
+        let next = locale.t(&audience.key(&format!("{}_next", lapse_key(l.outcome, appeal.target))));
+        let told = told.map(|n| {
+            let sent = format::date(locale, n.created_at);
+            let line = match &n.seen {
+                Some((name, at)) => locale.t_with(
+                    "review_notices.told_seen",
+                    &[("date", &sent), ("name", name), ("seen", &format::date(locale, *at))],
+                ),
+                None => locale.t_with("review_notices.told_unseen", &[("date", &sent)]),
+            };
+            view! { <p>{line}</p> }
+        });
         view! {
             <section class="decision" aria-labelledby="deadline-lapsed">
                 <h2 id="deadline-lapsed">{locale.t("appeals.lapsed_title")}</h2>
                 <p class="notice danger">{text}</p>
+                {told}
                 <h3>{locale.t("appeals.lapsed_next_title")}</h3>
                 <p>{next}</p>
+            </section>
+        }
+    })
+}
+
+/// The form of a "mark as seen" button of [`DeciderNotices`].
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SeenForm {
+    #[serde(default)]
+    appeal: String,
+    #[serde(default)]
+    level: String,
+}
+
+/// Marks a deciders' notice seen by `viewer`, in its own write transaction. The problems say which
+/// field is wrong when the form names no notice of `audience`; marking it twice changes nothing.
+pub async fn mark_seen(
+    state: &AppState,
+    viewer: &Viewer,
+    address: &ClientAddress,
+    audience: review_notices::Audience,
+    form: &SeenForm,
+    locale: Locale,
+) -> AppResult<super::forms::Problems> {
+    // The fields are hidden: the messages name them, and link nowhere.
+    let no_notice = || vec![("", locale.t("review_notices.error_no_notice"))];
+    let Ok(id) = Uuid::parse_str(form.appeal.trim()) else { return Ok(no_notice()) };
+    let Some(level) = form.level.trim().parse::<u8>().ok().filter(|l| matches!(l, 1 | 2)) else {
+        return Ok(vec![("", locale.t("review_notices.error_level"))]);
+    };
+    let mut tx = state.db.begin_write().await?;
+    let seen = review_notices::mark_seen(&mut tx, &actor(viewer, address), audience, id, level, viewer.account_id, Utc::now())
+        .await?;
+    tx.commit().await?;
+    Ok(if seen == review_notices::Seen::NoNotice { no_notice() } else { Vec::new() })
+}
+
+/// The deadline lapses the deciders have not marked seen, each with a button that marks it seen
+/// (`POST action` with the appeal and level); nothing when there are none.
+#[component]
+pub fn DeciderNotices(
+    locale: Locale,
+    notices: Vec<ReviewNotice>,
+    /// Where marking seen posts to.
+    action: &'static str,
+    /// The staff page of an appeal.
+    href: fn(Uuid) -> String,
+) -> impl IntoView {
+    (!notices.is_empty()).then(|| {
+        let items = notices
+            .into_iter()
+            .map(|n| {
+                let a = &n.appeal;
+                let text = lapse_text(locale, Audience::Staff, a.target, &n.lapse);
+                let label = locale.t_with("review_notices.mark_seen_label", &[("reference", &a.reference())]);
+                view! {
+                    <li>
+                        <p><a href=href(a.id)>{a.reference()}</a>" · "{a.subject_name.clone()}</p>
+                        <p>{text}</p>
+                        <form method="post" action=action class="inline">
+                            <input type="hidden" name="appeal" value=a.id.to_string()/>
+                            <input type="hidden" name="level" value=n.lapse.level.to_string()/>
+                            <button type="submit" class="secondary" aria-label=label>
+                                {locale.t("review_notices.mark_seen")}
+                            </button>
+                        </form>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="notice-list" aria-labelledby="decider-notices">
+                <h2 id="decider-notices">{locale.t("review_notices.title")}</h2>
+                <p>{locale.t("review_notices.intro")}</p>
+                <ul class="notices">{items}</ul>
             </section>
         }
     })

@@ -21,6 +21,7 @@ pub const FIELDS: &[&str] = &[
     "list",
     "case_number",
     "legal_basis",
+    "legal_basis_zh",
     "reason",
     "restrictions",
     "notice_delivered_at",
@@ -41,6 +42,7 @@ pub const FIELDS: &[&str] = &[
     "component",
     "bands",
     "grade",
+    "grade_zh",
     "dispute_policy",
     "appeal_deadline_days",
     "code",
@@ -132,6 +134,7 @@ pub fn describe(locale: Locale, error: &DomainError) -> (&'static str, String) {
         }
         DomainError::ZeroValidity => locale.t("problems.zero_validity"),
         DomainError::MissingLegalBasis => locale.t("problems.missing_legal_basis"),
+        DomainError::MissingLegalBasisZh => locale.t("problems.missing_legal_basis_zh"),
         DomainError::NotDraft { code, version, .. } => {
             locale.t_with("problems.not_draft", &[("code", code), ("version", &version.to_string())])
         }

@@ -19,8 +19,8 @@ use uuid::Uuid;
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
-        actor, describe, failure_message, parse_id, refusal_text, Audience, ClosedByRepeal, Decisions,
-        DueClock, EvidenceList, Lapsed, StatusBadge, Timeline,
+        actor, describe, failure_message, mark_seen, parse_id, refusal_text, Audience, ClosedByRepeal,
+        DeciderNotices, Decisions, DueClock, EvidenceList, Lapsed, SeenForm, StatusBadge, Timeline,
     },
     document,
     format::{self, pick},
@@ -48,6 +48,7 @@ use crate::{
         read_cache::catalogue_revision,
         records::StoredEvent,
         register::Authority,
+        review_notices::{self, ReviewNotice},
         standing::{self, Reads, SchemeStanding},
     },
 };
@@ -56,6 +57,9 @@ type ReviewerOnly = RequireRole<Reviewers>;
 
 /// Appeals per page of the queue.
 const PAGE: i64 = 25;
+
+/// At most this many deadline notices are shown above the queue.
+const NOTICES: i64 = 20;
 
 /// What the queue shows: the filters as chosen, one page of appeals sorted by due date, and the
 /// link to the next page if there is one.
@@ -68,6 +72,8 @@ pub struct QueuePage {
     pub appeals: Vec<Appeal>,
     /// The next page, when there are more appeals.
     pub next: Option<String>,
+    /// Deadline lapses the review body has not marked seen.
+    pub notices: Vec<ReviewNotice>,
 }
 
 impl QueuePage {
@@ -81,14 +87,15 @@ impl QueuePage {
     ) -> AppResult<Self> {
         let mut conn = state.db.pool.acquire().await?;
         let schemes = catalogue::schemes(&mut conn).await?;
+        let notices = review_notices::unseen(&mut conn, review_notices::Audience::Reviewers, NOTICES).await?;
         let problems = query.problems(locale, &schemes, &Grounds::FOR_RECORDS);
         if !problems.is_empty() {
-            return Ok(Self { schemes, query, problems, appeals: Vec::new(), next: None });
+            return Ok(Self { schemes, query, problems, appeals: Vec::new(), next: None, notices });
         }
         let filter = query.filter(&schemes, false, Some(viewer.account_id.0));
         let (appeals, more) = appeals::queue(&mut conn, &filter, now, PAGE).await?;
         let next = more.then(|| appeals.last().map(|a| query.next("/review", a))).flatten();
-        Ok(Self { schemes, query, problems, appeals, next })
+        Ok(Self { schemes, query, problems, appeals, next, notices })
     }
 }
 
@@ -103,6 +110,27 @@ pub async fn queue(
     let page = QueuePage::load(&state, reviewer.viewer(), shell.locale, query, now).await?;
     let status = if page.problems.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     Ok((status, queue_view(&page, &shell, now)).into_response())
+}
+
+/// `POST /review/notices/seen`: a reviewer marks a deadline notice seen for the review body.
+pub async fn notice_seen(
+    State(state): State<AppState>,
+    reviewer: ReviewerOnly,
+    shell: PageContext,
+    address: ClientAddress,
+    Form(form): Form<SeenForm>,
+) -> AppResult<Response> {
+    let viewer = reviewer.viewer();
+    let problems =
+        mark_seen(&state, viewer, &address, review_notices::Audience::Reviewers, &form, shell.locale).await?;
+    if problems.is_empty() {
+        return Ok(Redirect::to("/review").into_response());
+    }
+    let now = Utc::now();
+    let mut page = QueuePage::load(&state, viewer, shell.locale, QueueQuery::default(), now).await?;
+    page.problems = problems;
+    let ctx = shell.at("/review".to_string());
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, queue_view(&page, &ctx, now)).into_response())
 }
 
 /// The queue, drawn from what [`QueuePage::load`] read.
@@ -151,6 +179,8 @@ fn queue_view(page: &QueuePage, ctx: &PageContext, now: DateTime<Utc>) -> Html<S
         <h1>{title.clone()}</h1>
         <p><a href="/review/statistics">{locale.t("review.statistics_title")}</a></p>
         {error_summary(locale.t("forms.error_summary"), page.problems.clone())}
+        <DeciderNotices locale notices=page.notices.clone() action="/review/notices/seen"
+            href=|id| format!("/review/appeals/{id}")/>
         <QueueFilters locale action="/review" query=&page.query schemes=&page.schemes
             grounds=&Grounds::FOR_RECORDS with_mine=true/>
         {list}
@@ -248,6 +278,8 @@ pub struct ReviewPage {
     repealed: Option<appeals::RepealClosure>,
     /// What happened when the deadline passed undecided, at the appeal's current level.
     lapse: Option<crate::store::deadlines::Lapse>,
+    /// The notice the review body was sent about that lapse.
+    told: Option<ReviewNotice>,
     timeline: Vec<appeals::Action>,
     pub contested: Contested,
     /// The subject's standing now in the contested record's scheme.
@@ -284,6 +316,7 @@ impl ReviewPage {
         let decided = appeals::decisions(&mut conn, a.id).await?;
         let repealed = appeals::repeal_closure(&mut conn, a.subject, a.id).await?;
         let lapse = crate::store::deadlines::current(&mut conn, &a).await?;
+        let told = review_notices::of_appeal(&mut conn, a.id).await?.into_iter().find(|n| n.lapse.level == a.level);
         let timeline = appeals::timeline(&mut conn, a.id).await?;
         let recorded = appeals::recorded(&mut conn, &a).await?;
         let first = decided.iter().find(|d| d.level == 1);
@@ -318,6 +351,7 @@ impl ReviewPage {
             decided,
             repealed,
             lapse,
+            told,
             timeline,
             contested,
             standing,
@@ -447,7 +481,7 @@ fn review_view(
         {contested}
         <EvidenceList locale appeal=a files/>
         {derivation}
-        <Lapsed locale audience=Audience::Staff appeal=a lapse=page.lapse.as_ref()/>
+        <Lapsed locale audience=Audience::Staff appeal=a lapse=page.lapse.as_ref() told=page.told.as_ref()/>
         <Decisions locale audience=Audience::Staff decided/>
         <ClosedByRepeal locale audience=Audience::Staff closure=page.repealed.as_ref()/>
         {(!decided.is_empty() || page.repealed.is_some()).then(|| view! {

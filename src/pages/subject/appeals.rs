@@ -605,7 +605,7 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
                 <button type="submit" class="secondary">{locale.t("appeals.add_evidence")}</button>
             </form>
         })}
-        <Lapsed locale audience=Audience::Subject appeal=a lapse=page.lapse.as_ref()/>
+        <Lapsed locale audience=Audience::Subject appeal=a lapse=page.lapse.as_ref() told=None/>
         <Decisions locale audience=Audience::Subject decided=&page.decided/>
         <ClosedByRepeal locale audience=Audience::Subject closure=page.repealed.as_ref()/>
         <ChallengeDecided locale decision=page.challenge.as_ref()/>
