@@ -61,19 +61,19 @@ pub const ACCOUNTS: [DemoAccount; 9] = [
         username: "demo-recorder",
         password: "traffic-demo-2026",
         role: Role::Recorder,
-        who: "Rongcheng Traffic Police",
+        who: "Zhou Jun",
     },
     DemoAccount {
         username: "demo-court",
         password: "court-demo-2026",
         role: Role::Recorder,
-        who: "Rongcheng People's Court",
+        who: "Sun Li",
     },
     DemoAccount {
         username: "demo-credit",
         password: "credit-demo-2026",
         role: Role::Recorder,
-        who: "Coastal Credit Bureau",
+        who: "Huang Mei",
     },
     DemoAccount {
         username: "demo-reviewer",

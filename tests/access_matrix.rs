@@ -125,11 +125,14 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
     ("GET", "/appeals/{id}/decision", [SignIn, Ok, NotFound, NotFound, Ok, NotFound]),
     ("GET", "/review", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),
     ("GET", "/review/statistics", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),
+    // An empty form names no notice: refused as invalid once let in.
+    ("POST", "/review/notices/seen", [SignIn, NotFound, NotFound, NotFound, Invalid, NotFound]),
     ("GET", "/review/appeals/{id}", [SignIn, NotFound, NotFound, NotFound, Ok, NotFound]),
     ("POST", "/review/appeals/{id}/claim", [SignIn, NotFound, NotFound, NotFound, See, NotFound]),
     ("POST", "/review/appeals/{id}/assign", [SignIn, NotFound, NotFound, NotFound, Invalid, NotFound]),
     ("POST", "/review/appeals/{id}/decide", [SignIn, NotFound, NotFound, NotFound, Invalid, NotFound]),
     ("GET", "/admin/appeals", [SignIn, NotFound, NotFound, NotFound, NotFound, Ok]),
+    ("POST", "/admin/appeals/notices/seen", [SignIn, NotFound, NotFound, NotFound, NotFound, Invalid]),
     // `{id}` here is an account's id: no challenge has it, so even an administrator gets 404.
     ("GET", "/admin/appeals/{id}", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),
     ("POST", "/admin/appeals/{id}/decide", [SignIn, NotFound, NotFound, NotFound, NotFound, NotFound]),

@@ -304,7 +304,8 @@ async fn those_who_decide_are_told_once_when_a_deadline_lapses_until_one_marks_i
         assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
         assert_eq!(unseen(&app, &appeal).await, 0);
         let queue = get(&app, &other, "/review", "en").await;
-        assert!(!queue.contains("Deadlines that passed undecided"), "{}: {queue}", app.label);
+        // (The demo's other overdue appeal, lapsed in the same run, is still listed.)
+        assert!(!queue.contains(&reference), "{}: {queue}", app.label);
         let page = get(&app, &other, &format!("/review/appeals/{appeal}"), "en").await;
         assert!(page.contains("marked it seen on"), "{page}");
         // A second press, by the other reviewer, changes nothing.

@@ -7,8 +7,8 @@ import { LANDING, screenshots, setLocale } from './helpers';
 const DEMO = [
   { username: 'demo-subject', password: 'wang-fang-demo-2026', who: 'Wang Fang', role: 'Subject', landing: '/record' },
   { username: 'demo-org', password: 'harbour-demo-2026', who: 'Rongcheng Harbour Logistics Co., Ltd.', role: 'Subject', landing: '/record' },
-  { username: 'demo-recorder', password: 'traffic-demo-2026', who: 'Rongcheng Traffic Police', role: 'Recorder', landing: '/recording' },
-  { username: 'demo-credit', password: 'credit-demo-2026', who: 'Coastal Credit Bureau', role: 'Recorder', landing: '/recording' },
+  { username: 'demo-recorder', password: 'traffic-demo-2026', who: 'Zhou Jun', role: 'Recorder', landing: '/recording' },
+  { username: 'demo-credit', password: 'credit-demo-2026', who: 'Huang Mei', role: 'Recorder', landing: '/recording' },
   { username: 'demo-reviewer', password: 'review-demo-2026', who: 'reviewer', role: 'Reviewer', landing: '/review' },
   { username: 'demo-admin', password: 'admin-demo-2026', who: 'administrator', role: 'Administrator', landing: '/admin' },
 ] as const;

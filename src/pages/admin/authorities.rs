@@ -178,7 +178,7 @@ fn list_view(page: &AuthoritiesPage, ctx: &PageContext) -> Html<String> {
             view! {
                 <tr>
                     <td><a href=format!("/admin/authorities/{}", a.id)><code>{a.code.clone()}</code></a></td>
-                    <td>{a.name_en.clone()}</td>
+                    <td lang="en">{a.name_en.clone()}</td>
                     <td lang="zh-CN">{a.name_zh.clone()}</td>
                 </tr>
             }

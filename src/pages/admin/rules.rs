@@ -545,9 +545,9 @@ fn version_view(page: &VersionPage, ctx: &PageContext) -> Html<String> {
         {error_summary(locale.t("forms.error_summary"), problems.clone())}
         <dl class="facts">
             <dt>{locale.t("administration.col_status")}</dt><dd>{status_label(locale, version.status())}</dd>
-            <dt>{locale.t("problems.field_title_en")}</dt><dd>{c.title_en.clone()}</dd>
-            <dt>{locale.t("problems.field_title_zh")}</dt><dd>{c.title_zh.clone()}</dd>
-            <dt>{locale.t("administration.legal_basis_en")}</dt><dd class="wrap">{c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "—".into())}</dd>
+            <dt>{locale.t("problems.field_title_en")}</dt><dd lang="en">{c.title_en.clone()}</dd>
+            <dt>{locale.t("problems.field_title_zh")}</dt><dd lang="zh-CN">{c.title_zh.clone()}</dd>
+            <dt>{locale.t("administration.legal_basis_en")}</dt><dd class="wrap" lang="en">{c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "—".into())}</dd>
             <dt>{locale.t("problems.field_legal_basis_zh")}</dt><dd class="wrap" lang="zh-CN">{c.legal_basis_zh.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "—".into())}</dd>
             <dt>{locale.t("problems.field_effect")}</dt><dd>{format::effect(locale, &c.effect, None)}</dd>
             <dt>{locale.t("problems.field_counts_for")}</dt><dd>{format::validity(locale, c.counts_for)}</dd>

@@ -15,7 +15,8 @@ use crate::{
     store::{
         appeals::{self, Appeal, AppealFailure, RepealClosure, StoredDecision, Target, TargetSummary},
         audit::Actor,
-        catalogue, records,
+        catalogue::{self, SchemeRecord},
+        records,
         review_notices::{self, ReviewNotice},
     },
 };
@@ -198,6 +199,14 @@ pub fn actor(viewer: &Viewer, address: &ClientAddress) -> Actor {
     Actor::person(viewer.account_id, &viewer.username, address.0.clone())
 }
 
+/// The scheme of the appeal's record or rule, to name its grades (none for a listing).
+pub async fn scheme_of(conn: &mut sqlx::AnyConnection, a: &Appeal) -> AppResult<Option<SchemeRecord>> {
+    Ok(match a.scheme {
+        Some(id) => catalogue::scheme(conn, id).await?,
+        None => None,
+    })
+}
+
 /// Whether the scheme of an event appeal suspends disputed records.
 pub async fn suspends(conn: &mut sqlx::AnyConnection, a: &Appeal) -> AppResult<bool> {
     Ok(match (a.target, a.scheme) {
@@ -234,14 +243,22 @@ pub fn EvidenceList<'a>(locale: Locale, appeal: &'a Appeal, files: &'a [appeals:
     }
 }
 
-/// The grade before and after a decision or a repeal, worded for the audience.
-fn grade_change(locale: Locale, audience: Audience, before: (&str, i64), after: (&str, i64)) -> String {
+/// The grade before and after a decision or a repeal in `scheme` (the appeal's), worded for the
+/// audience.
+fn grade_change(
+    locale: Locale,
+    audience: Audience,
+    scheme: Option<&SchemeRecord>,
+    before: (&str, i64),
+    after: (&str, i64),
+) -> String {
+    let name = |grade| scheme.map_or(grade, |s| format::grade(locale, s, grade));
     locale.t_with(
         &audience.key("appeals.grade_change"),
         &[
-            ("before", before.0),
+            ("before", name(before.0)),
             ("score_before", &before.1.to_string()),
-            ("after", after.0),
+            ("after", name(after.0)),
             ("score_after", &after.1.to_string()),
         ],
     )
@@ -250,7 +267,13 @@ fn grade_change(locale: Locale, audience: Audience, before: (&str, i64), after: 
 /// Each decision on the appeal (first level, then second), with its outcome, the grade before
 /// and after, its written reasons and who decided it for which body.
 #[component]
-pub fn Decisions<'a>(locale: Locale, audience: Audience, decided: &'a [StoredDecision]) -> impl IntoView {
+pub fn Decisions<'a>(
+    locale: Locale,
+    audience: Audience,
+    decided: &'a [StoredDecision],
+    /// The appeal's scheme, to name its grades.
+    scheme: Option<&'a SchemeRecord>,
+) -> impl IntoView {
     decided
         .iter()
         .map(|d| {
@@ -268,6 +291,7 @@ pub fn Decisions<'a>(locale: Locale, audience: Audience, decided: &'a [StoredDec
                 (Some(before), Some(after)) => Some(grade_change(
                     locale,
                     audience,
+                    scheme,
                     (before, d.score_before.unwrap_or_default()),
                     (after, d.score_after.unwrap_or_default()),
                 )),
@@ -297,10 +321,17 @@ pub fn ClosedByRepeal<'a>(
     locale: Locale,
     audience: Audience,
     closure: Option<&'a RepealClosure>,
+    /// The appeal's scheme, to name its grades.
+    scheme: Option<&'a SchemeRecord>,
 ) -> impl IntoView {
     closure.map(|c| {
-        let grades =
-            grade_change(locale, audience, (&c.grade_before, c.score_before), (&c.grade_after, c.score_after));
+        let grades = grade_change(
+            locale,
+            audience,
+            scheme,
+            (&c.grade_before, c.score_before),
+            (&c.grade_after, c.score_after),
+        );
         view! {
             <section class="decision" aria-labelledby="decision-repeal">
                 <h2 id="decision-repeal">{locale.t_with("appeals.repealed_title", &[("code", &c.rule_code)])}</h2>
@@ -319,10 +350,14 @@ pub fn ClosedByRepeal<'a>(
 pub fn ChallengeDecided<'a>(
     locale: Locale,
     decision: Option<&'a crate::store::rule_challenges::ChallengeDecision>,
+    /// The challenged rule's scheme, to name its grades.
+    scheme: Option<&'a SchemeRecord>,
 ) -> impl IntoView {
     decision.map(|d| {
         let grades = match (&d.before, &d.after) {
-            (Some((sb, gb)), Some((sa, ga))) => Some(grade_change(locale, Audience::Subject, (gb, *sb), (ga, *sa))),
+            (Some((sb, gb)), Some((sa, ga))) => {
+                Some(grade_change(locale, Audience::Subject, scheme, (gb, *sb), (ga, *sa)))
+            }
             _ => None,
         };
         view! {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Utc};
 use crate::{
     domain::{Category, Effect, Restriction, RuleVersion, Validity},
     i18n::Locale,
-    store::{accounts::Role, standing::RecordStatus},
+    store::{accounts::Role, catalogue::SchemeRecord, standing::RecordStatus},
 };
 
 /// A behaviour category as a person reads it.
@@ -106,6 +106,18 @@ pub fn pick<'a>(locale: Locale, en: &'a str, zh: &'a str) -> &'a str {
         Locale::En => en,
         Locale::ZhCn => zh,
     }
+}
+
+/// A grade of `scheme` by its name in the reader's language: every page names grades through this.
+pub fn grade<'a>(locale: Locale, scheme: &'a SchemeRecord, grade: &'a str) -> &'a str {
+    scheme.grade_name(grade, locale == Locale::ZhCn)
+}
+
+/// A rule version's legal basis in the reader's language; a version published before there were
+/// two texts has only its English one.
+pub fn legal_basis(locale: Locale, version: &RuleVersion) -> Option<String> {
+    let zh = (locale == Locale::ZhCn).then(|| version.legal_basis_zh()).flatten();
+    zh.or(version.legal_basis()).map(|b| b.as_str().to_string())
 }
 
 /// What a restriction stops a listed person doing, in plain words.

@@ -19,11 +19,15 @@ pub async fn statement(conn: &mut AnyConnection, locale: Locale, question: &Ques
             locale.t_with("proofs.statement_restricted", &[("restriction", &format::restriction(locale, *r))])
         }
         Question::GradeAtLeast { scheme, scheme_code, grade } => {
-            let name = match catalogue::scheme(conn, *scheme).await? {
-                Some(record) => format::pick(locale, &record.name_en, &record.name_zh).to_string(),
-                None => scheme_code.clone(),
+            let record = catalogue::scheme(conn, *scheme).await?;
+            let (name, grade) = match &record {
+                Some(r) => (
+                    format::pick(locale, &r.name_en, &r.name_zh).to_string(),
+                    format::grade(locale, r, grade.as_ref()).to_string(),
+                ),
+                None => (scheme_code.clone(), grade.to_string()),
             };
-            locale.t_with("proofs.statement_grade", &[("grade", grade.as_ref()), ("scheme", &name)])
+            locale.t_with("proofs.statement_grade", &[("grade", &grade), ("scheme", &name)])
         }
     })
 }

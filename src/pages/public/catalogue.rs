@@ -18,7 +18,7 @@ use crate::pages::kit::{
     DataTable, PageContext,
 };
 use crate::{
-    domain::{changes, GradeBands, Restriction, RuleCode, RuleField, RuleStatus, RuleVersion, SchemeKind},
+    domain::{changes, Restriction, RuleCode, RuleField, RuleStatus, RuleVersion, SchemeKind},
     error::{AppError, AppResult},
     http::AppState,
     i18n::Locale,
@@ -168,7 +168,7 @@ fn scheme_view(page: &SchemePage, ctx: &PageContext) -> Html<String> {
                     <td>{format::category(locale, v.content().category)}</td>
                     <td>{format::effect(locale, v.effect(), component_name(locale, record, v))}</td>
                     <td>{format::validity(locale, v.counts_for())}</td>
-                    <td>{v.legal_basis().map(|b| b.to_string()).unwrap_or_default()}</td>
+                    <td>{format::legal_basis(locale, v).unwrap_or_default()}</td>
                 </tr>
             }
         })
@@ -193,7 +193,7 @@ fn scheme_view(page: &SchemePage, ctx: &PageContext) -> Html<String> {
             <dd>{locale.t_with("format.days", &[("n", &scheme.appeal_deadline_days().to_string())])}</dd>
         </dl>
         <h2>{locale.t("catalogue.bands_title")}</h2>
-        {bands_table(locale, scheme.bands())}
+        {bands_table(locale, record)}
         {components_section(locale, record)}
         <h2>{locale.t("catalogue.rules_title")}</h2>
         <p><a href=format!("/rules/compare?schemes={}", scheme.code())>{locale.t("compare.link")}</a></p>
@@ -259,14 +259,15 @@ fn component_name<'a>(locale: Locale, record: &'a SchemeRecord, v: &RuleVersion)
 }
 
 /// The grade bands with both limits, highest first.
-pub fn bands_table(locale: Locale, bands: &GradeBands) -> impl IntoView {
+pub fn bands_table(locale: Locale, record: &SchemeRecord) -> impl IntoView {
+    let bands = record.scheme.bands();
     let rows = (0..bands.bands().len())
         .map(|i| {
             let (min, max) = bands.limits_at(i);
             let show = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
             view! {
                 <tr>
-                    <th scope="row">{bands.bands()[i].grade.to_string()}</th>
+                    <th scope="row">{format::grade(locale, record, bands.bands()[i].grade.as_str()).to_string()}</th>
                     <td class="num">{show(min)}</td>
                     <td class="num">{show(max)}</td>
                 </tr>
@@ -401,8 +402,14 @@ fn rule_view(page: &RulePage, ctx: &PageContext) -> Html<String> {
             let changed = if i == 0 { Vec::new() } else { changes(&published[i - 1], v) };
             let change_items = changed
                 .iter()
-                .filter(|c| !matches!(c.field, RuleField::TitleZh | RuleField::DescriptionZh) || locale == Locale::ZhCn)
-                .filter(|c| !matches!(c.field, RuleField::TitleEn | RuleField::DescriptionEn) || locale == Locale::En)
+                .filter(|c| {
+                    !matches!(c.field, RuleField::TitleZh | RuleField::DescriptionZh | RuleField::LegalBasisZh)
+                        || locale == Locale::ZhCn
+                })
+                .filter(|c| {
+                    !matches!(c.field, RuleField::TitleEn | RuleField::DescriptionEn | RuleField::LegalBasis)
+                        || locale == Locale::En
+                })
                 .map(|c| {
                     let before = field_value(locale, record, &published[i - 1], c.field);
                     let after = field_value(locale, record, v, c.field);
@@ -443,7 +450,7 @@ fn rule_view(page: &RulePage, ctx: &PageContext) -> Html<String> {
             <p class="lead">{format::rule_description(locale, shown).to_string()}</p>
             <dl class="facts">
                 <dt>{locale.t("catalogue.col_legal_basis")}</dt>
-                <dd>{shown.legal_basis().map(|b| b.to_string()).unwrap_or_default()}</dd>
+                <dd>{format::legal_basis(locale, shown).unwrap_or_default()}</dd>
                 <dt>{locale.t("catalogue.col_effect")}</dt>
                 <dd>{format::effect(locale, shown.effect(), component_name(locale, record, shown))}</dd>
                 <dt>{locale.t("catalogue.col_counts_for")}</dt>
@@ -491,6 +498,7 @@ fn field_value(locale: Locale, record: &SchemeRecord, v: &RuleVersion, field: Ru
         RuleField::DescriptionEn => c.description_en.clone(),
         RuleField::DescriptionZh => c.description_zh.clone(),
         RuleField::LegalBasis => c.legal_basis.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+        RuleField::LegalBasisZh => c.legal_basis_zh.as_ref().map(|b| b.to_string()).unwrap_or_default(),
         RuleField::Category => format::category(locale, c.category),
         RuleField::Effect => format::effect(locale, &c.effect, component_name(locale, record, v)),
         RuleField::CountsFor => format::validity(locale, c.counts_for),
@@ -523,6 +531,7 @@ mod tests {
             RuleField::DescriptionEn,
             RuleField::DescriptionZh,
             RuleField::LegalBasis,
+            RuleField::LegalBasisZh,
             RuleField::Category,
             RuleField::Effect,
             RuleField::CountsFor,

@@ -193,7 +193,7 @@ fn rule_cell(locale: Locale, scheme: &SchemeContext, v: &RuleVersion) -> impl In
             <a href=href>{v.rule_code().to_string()}</a>" "{format::rule_title(locale, v).to_string()}
             <br/><strong>{format::effect(locale, v.effect(), component)}</strong>
             " · "{locale.t("compare.counts_for")}" "{format::validity(locale, v.counts_for())}
-            <br/><span class="muted">{v.legal_basis().map(|b| b.to_string()).unwrap_or_default()}</span>
+            <br/><span class="muted">{format::legal_basis(locale, v).unwrap_or_default()}</span>
         </li>
     }
 }

@@ -416,7 +416,7 @@ fn scheme_records(locale: Locale, m: &MandatedScheme) -> impl IntoView {
     });
     view! {
         <h2>{name.clone()}</h2>
-        <p>{locale.t_with("recording.score", &[("score", &d.score.to_string()), ("grade", d.grade.as_str())])}</p>
+        <p>{locale.t_with("recording.score", &[("score", &d.score.to_string()), ("grade", format::grade(locale, &s.ctx.record, d.grade.as_str()))])}</p>
         <DataTable caption=locale.t_with("recording.events_caption", &[("scheme", &name)]) columns footer>
             {rows}
         </DataTable>

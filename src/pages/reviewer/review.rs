@@ -20,7 +20,7 @@ use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
         actor, describe, failure_message, mark_seen, parse_id, refusal_text, Audience, ClosedByRepeal,
-        DeciderNotices, Decisions, DueClock, EvidenceList, Lapsed, SeenForm, StatusBadge, Timeline,
+        scheme_of, DeciderNotices, Decisions, DueClock, EvidenceList, Lapsed, SeenForm, StatusBadge, Timeline,
     },
     document,
     format::{self, pick},
@@ -280,6 +280,8 @@ pub struct ReviewPage {
     lapse: Option<crate::store::deadlines::Lapse>,
     /// The notice the review body was sent about that lapse.
     told: Option<ReviewNotice>,
+    /// The appeal's scheme, to name its grades.
+    scheme: Option<SchemeRecord>,
     timeline: Vec<appeals::Action>,
     pub contested: Contested,
     /// The subject's standing now in the contested record's scheme.
@@ -343,7 +345,9 @@ impl ReviewPage {
             Target::Rule(_) => (Contested::Rule, None),
         };
         let reviewers = appeals::reviewers(&mut conn, &a).await?;
+        let scheme = scheme_of(&mut conn, &a).await?;
         Ok(Self {
+            scheme,
             appeal: a,
             conflict,
             what,
@@ -482,8 +486,8 @@ fn review_view(
         <EvidenceList locale appeal=a files/>
         {derivation}
         <Lapsed locale audience=Audience::Staff appeal=a lapse=page.lapse.as_ref() told=page.told.as_ref()/>
-        <Decisions locale audience=Audience::Staff decided/>
-        <ClosedByRepeal locale audience=Audience::Staff closure=page.repealed.as_ref()/>
+        <Decisions locale audience=Audience::Staff decided scheme=page.scheme.as_ref()/>
+        <ClosedByRepeal locale audience=Audience::Staff closure=page.repealed.as_ref() scheme=page.scheme.as_ref()/>
         {(!decided.is_empty() || page.repealed.is_some()).then(|| view! {
             <p><a href=format!("/appeals/{}/decision", a.id)>{locale.t("appeals.decision_sheet_link")}</a></p>
         })}
@@ -516,7 +520,7 @@ fn contested_view(locale: Locale, page: &ReviewPage, now: DateTime<Utc>) -> AnyV
                     <dt>{locale.t("record.rule_version")}</dt>
                     <dd>{version.map(|v| locale.t_with("rule.version_n", &[("n", &v.version().to_string())]))}</dd>
                     <dt>{locale.t("catalogue.col_legal_basis")}</dt>
-                    <dd>{version.and_then(|v| v.legal_basis()).map(|b| b.to_string())}</dd>
+                    <dd>{version.and_then(|v| format::legal_basis(locale, v))}</dd>
                     <dt>{locale.t("record.occurred_at")}</dt><dd>{format::date(locale, e.occurred_at)}</dd>
                     <dt>{locale.t("record.col_points")}</dt><dd>{format::points(e.points)}</dd>
                     <dt>{locale.t("record.col_authority")}</dt><dd>{authority_name(&e.authority)}</dd>
@@ -602,7 +606,7 @@ fn derivation_view(locale: Locale, page: &ReviewPage) -> AnyView {
     view! {
         <h2>{locale.t("review.derivation_title")}</h2>
         <p>{pick(locale, &ctx.record.name_en, &ctx.record.name_zh).to_string()}": "
-            {locale.t("record.score")}" "<strong>{d.score}</strong>" · "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong>
+            {locale.t("record.score")}" "<strong>{d.score}</strong>" · "{locale.t("record.grade")}" "<strong>{format::grade(locale, &ctx.record, d.grade.as_str()).to_string()}</strong>
             " · "{locale.t("record.base")}" "{d.base}</p>
         <DataTable
             class="derivation"

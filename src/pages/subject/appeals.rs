@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
-        actor, describe, describe_target, failure_message, parse_id, refusal_text, suspends, Audience,
+        actor, describe, describe_target, failure_message, parse_id, refusal_text, scheme_of, suspends, Audience,
         ChallengeDecided, ClosedByRepeal, Decisions, DueClock, EvidenceList, Lapsed, StatusBadge, Timeline,
     },
     document,
@@ -42,7 +42,9 @@ use crate::{
     store::{
         accounts::Role,
         appeals::{self, Appeal, NewAppeal, NewEvidence, Target},
-        blacklist, catalogue, notices, records,
+        blacklist,
+        catalogue::{self, SchemeRecord},
+        notices, records,
     },
 };
 
@@ -510,6 +512,8 @@ pub struct AppealPage {
     pub suspends: bool,
     /// What happened when the deadline passed undecided, at the appeal's current level.
     pub lapse: Option<crate::store::deadlines::Lapse>,
+    /// The appeal's scheme, to name its grades.
+    pub scheme: Option<SchemeRecord>,
     /// What the last action did (after its redirect).
     pub done: Option<String>,
     pub problems: Problems,
@@ -529,7 +533,9 @@ impl AppealPage {
         let lapse_suspends = lapse.as_ref().is_some_and(|l| l.outcome == crate::domain::OnDeadline::Suspend)
             && matches!(a.target, Target::Event(_));
         let suspends = suspends(&mut conn, &a).await? || lapse_suspends;
+        let scheme = scheme_of(&mut conn, &a).await?;
         Ok(Self {
+            scheme,
             lapse,
             appeal: a,
             what,
@@ -606,9 +612,9 @@ fn appeal_view(page: &AppealPage, ctx: &PageContext, now: DateTime<Utc>) -> Html
             </form>
         })}
         <Lapsed locale audience=Audience::Subject appeal=a lapse=page.lapse.as_ref() told=None/>
-        <Decisions locale audience=Audience::Subject decided=&page.decided/>
-        <ClosedByRepeal locale audience=Audience::Subject closure=page.repealed.as_ref()/>
-        <ChallengeDecided locale decision=page.challenge.as_ref()/>
+        <Decisions locale audience=Audience::Subject decided=&page.decided scheme=page.scheme.as_ref()/>
+        <ClosedByRepeal locale audience=Audience::Subject closure=page.repealed.as_ref() scheme=page.scheme.as_ref()/>
+        <ChallengeDecided locale decision=page.challenge.as_ref() scheme=page.scheme.as_ref()/>
         {(!page.decided.is_empty() || page.repealed.is_some()).then(|| view! {
             <p><a href=format!("/appeals/{}/decision", a.id)>{locale.t("appeals.decision_sheet_link")}</a></p>
         })}

@@ -16,7 +16,7 @@ use crate::{
     http::AppState,
     i18n::Locale,
     store::{
-        catalogue,
+        catalogue::{self, SchemeRecord},
         checks::{self, Check, Correction},
         relying_parties::{self, RelyingParty},
         status::QuestionKind,
@@ -29,8 +29,8 @@ pub struct ChecksPage {
     pub checks: Vec<Check>,
     pub corrections: Vec<Correction>,
     pub parties: Vec<RelyingParty>,
-    /// (scheme code, English name, Chinese name), to name a grade question's scheme.
-    pub schemes: Vec<(String, String, String)>,
+    /// Every scheme, to name a grade question's scheme and grade.
+    pub schemes: Vec<SchemeRecord>,
 }
 
 impl ChecksPage {
@@ -39,11 +39,7 @@ impl ChecksPage {
         let checks = checks::checks_of(conn, subject).await?;
         let corrections = checks::corrections_of(conn, subject).await?;
         let parties = relying_parties::list(conn).await?;
-        let schemes = catalogue::schemes(conn)
-            .await?
-            .into_iter()
-            .map(|s| (s.scheme.code().to_string(), s.name_en, s.name_zh))
-            .collect();
+        let schemes = catalogue::schemes(conn).await?;
         Ok(Self { checks, corrections, parties, schemes })
     }
 
@@ -65,11 +61,11 @@ impl ChecksPage {
             QuestionKind::OnAnyBlacklist => locale.t("checks.q_on_any_blacklist"),
             QuestionKind::GradeAtLeast => {
                 let (code, grade) = parameter.split_once(':').unwrap_or((parameter, ""));
-                let scheme = match self.schemes.iter().find(|(c, ..)| c == code) {
-                    Some((_, en, zh)) => format::pick(locale, en, zh).to_string(),
-                    None => code.to_string(),
+                let (scheme, grade) = match self.schemes.iter().find(|r| r.scheme.code() == code) {
+                    Some(r) => (format::pick(locale, &r.name_en, &r.name_zh), format::grade(locale, r, grade)),
+                    None => (code, grade),
                 };
-                locale.t_with("checks.q_grade_at_least", &[("grade", grade), ("scheme", &scheme)])
+                locale.t_with("checks.q_grade_at_least", &[("grade", grade), ("scheme", scheme)])
             }
         }
     }

@@ -12,7 +12,7 @@ use chrono::Utc;
 use leptos::{either::Either, prelude::*};
 
 use crate::pages::kit::{
-    appeal::{describe, parse_id, Audience, ClosedByRepeal, Decisions},
+    appeal::{describe, parse_id, scheme_of, Audience, ClosedByRepeal, Decisions},
     document, format, PageContext,
 };
 use crate::{
@@ -23,6 +23,7 @@ use crate::{
     store::{
         accounts::Role,
         appeals::{self, Appeal, Target},
+        catalogue::SchemeRecord,
         notices,
     },
 };
@@ -47,6 +48,8 @@ pub struct DecisionPage {
     pub decided: Vec<appeals::StoredDecision>,
     /// How a repeal closed the appeal, if one did.
     pub repealed: Option<appeals::RepealClosure>,
+    /// The appeal's scheme, to name its grades.
+    pub scheme: Option<SchemeRecord>,
 }
 
 impl DecisionPage {
@@ -81,7 +84,8 @@ impl DecisionPage {
         let (what, _) = describe(locale, &a, audience == Audience::Subject);
         let decided = appeals::decisions(&mut conn, a.id).await?;
         let repealed = appeals::repeal_closure(&mut conn, a.subject, a.id).await?;
-        Ok(Self { appeal: a, audience, what, decided, repealed })
+        let scheme = scheme_of(&mut conn, &a).await?;
+        Ok(Self { appeal: a, audience, what, decided, repealed, scheme })
     }
 
     /// Whether anything has been decided yet.
@@ -113,8 +117,8 @@ fn decision_view(page: &DecisionPage, ctx: &PageContext) -> Html<String> {
     };
     let body = if page.is_decided() {
         Either::Left(view! {
-            <Decisions locale audience=page.audience decided=&page.decided/>
-            <ClosedByRepeal locale audience=page.audience closure=page.repealed.as_ref()/>
+            <Decisions locale audience=page.audience decided=&page.decided scheme=page.scheme.as_ref()/>
+            <ClosedByRepeal locale audience=page.audience closure=page.repealed.as_ref() scheme=page.scheme.as_ref()/>
         })
     } else {
         Either::Right(view! { <p class="notice">{locale.t("appeals.decision_sheet_none")}</p> })

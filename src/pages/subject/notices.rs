@@ -42,7 +42,9 @@ pub struct Change {
     pub scheme_en: String,
     pub scheme_zh: String,
     pub score: i64,
-    pub grade: String,
+    /// The grade after, by its English and Chinese names.
+    pub grade_en: String,
+    pub grade_zh: String,
 }
 
 /// A notice with what it says changed, when it is about a record.
@@ -143,7 +145,8 @@ pub async fn notice_views(
                     scheme_en: s.ctx.record.name_en.clone(),
                     scheme_zh: s.ctx.record.name_zh.clone(),
                     score: then.score,
-                    grade: then.grade.to_string(),
+                    grade_en: then.grade.to_string(),
+                    grade_zh: s.ctx.record.grade_name(then.grade.as_str(), true).to_string(),
                 })
             });
             NoticeView { notice, change, listing: None }
@@ -227,7 +230,7 @@ pub fn change_text(locale: Locale, change: &Change) -> String {
         ("points", change.points.map(format::points).unwrap_or_default()),
         ("scheme", pick(&change.scheme_en, &change.scheme_zh)),
         ("score", change.score.to_string()),
-        ("grade", change.grade.clone()),
+        ("grade", pick(&change.grade_en, &change.grade_zh)),
     ];
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let key = if change.points.is_some() { "notices.change_points" } else { "notices.change_correction" };

@@ -80,7 +80,7 @@ impl ProofsPage {
                     format!("{}:{}", record.scheme.code(), band.grade),
                     locale.t_with(
                         "proofs.statement_grade",
-                        &[("grade", band.grade.as_ref()), ("scheme", &name)],
+                        &[("grade", format::grade(locale, &record, band.grade.as_str())), ("scheme", &name)],
                     ),
                 ));
             }

@@ -314,7 +314,7 @@ fn scheme_section(
     let without_disputed = s.standing.without_disputed().map(|w| {
         view! {
             <div class="notice without-disputed">
-                <p><strong>{locale.t_with("record.without_disputed", &[("score", &w.score.to_string()), ("grade", w.grade.as_str())])}</strong></p>
+                <p><strong>{locale.t_with("record.without_disputed", &[("score", &w.score.to_string()), ("grade", format::grade(locale, record, w.grade.as_str()))])}</strong></p>
                 <p>{locale.t("record.without_disputed_why")}</p>
             </div>
         }
@@ -370,7 +370,7 @@ fn scheme_section(
         <section class="scheme" aria-labelledby=heading_id.clone()>
             <h2 id=heading_id.clone()>{pick(locale, &record.name_en, &record.name_zh).to_string()}</h2>
             <div class="summary">
-                <p class="grade"><span class="label">{locale.t("record.grade")}</span><strong>{d.grade.to_string()}</strong></p>
+                <p class="grade"><span class="label">{locale.t("record.grade")}</span><strong>{format::grade(locale, record, d.grade.as_str()).to_string()}</strong></p>
                 <p class="score"><span class="label">{locale.t("record.score")}</span><strong>{d.score}</strong></p>
                 <p class="band"><span class="label">{locale.t("record.band")}</span>{limits}</p>
                 <p><a href=format!("/rules/{}", record.scheme.code())>{locale.t("record.see_rules")}</a></p>
@@ -395,7 +395,7 @@ fn scheme_section(
                         caption_id=format!("{code}-lines") within=heading_id.clone()>{rows}</DataTable>
                 }.into_any()
             }}
-            <p class="total">{locale.t("record.total")}": "<strong>{d.score}</strong>" → "{locale.t("record.grade")}" "<strong>{d.grade.to_string()}</strong></p>
+            <p class="total">{locale.t("record.total")}": "<strong>{d.score}</strong>" → "{locale.t("record.grade")}" "<strong>{format::grade(locale, record, d.grade.as_str()).to_string()}</strong></p>
             {without_disputed}
             {(!d.not_counting.is_empty()).then(|| view! {
                 <h3>{locale.t("record.not_counting")}</h3>
@@ -464,6 +464,7 @@ fn components_table(locale: Locale, s: &SchemeView) -> AnyView {
 
 fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -> String) -> AnyView {
     let scheme = s.standing.ctx.scheme();
+    let record = &s.standing.ctx.record;
     let d = &s.standing.derivation;
     let overturned: Vec<_> = if_overturned(scheme, d).into_iter().filter(|o| o.raises_grade).collect();
     let lift = smallest_lift(scheme, d);
@@ -478,7 +479,7 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
             view! {
                 <li>
                     <a href=format!("/record/events/{}", o.event)>{code_of(&o.event)}</a>" "{title_of(&o.event)}": "
-                    {locale.t_with("record.if_overturned_item", &[("score", &o.score.to_string()), ("grade", o.grade.as_str())])}
+                    {locale.t_with("record.if_overturned_item", &[("score", &o.score.to_string()), ("grade", format::grade(locale, record, o.grade.as_str()))])}
                 </li>
             }
         })
@@ -486,7 +487,7 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
     let lift_view = match lift {
         Some(l) => view! {
             <p>
-                {locale.t_count("record.lift", l.events.len(), &[("grade", l.grade.as_str()), ("score", &l.score.to_string())])}
+                {locale.t_count("record.lift", l.events.len(), &[("grade", format::grade(locale, record, l.grade.as_str())), ("score", &l.score.to_string())])}
             </p>
             <ul>
                 {l.events.iter().map(|e| view! {
@@ -514,7 +515,7 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
                     <td data-label=label(0)><time datetime=format::iso_date(step.on)>{format::date(locale, step.on)}</time></td>
                     <td data-label=label(1)>{step.events.iter().map(code_of).collect::<Vec<_>>().join(", ")}</td>
                     <td class="num" data-label=label(2)>{step.score}</td>
-                    <td data-label=label(3)>{step.grade.to_string()}</td>
+                    <td data-label=label(3)>{format::grade(locale, record, step.grade.as_str()).to_string()}</td>
                 </tr>
             }
         })
@@ -564,7 +565,7 @@ fn history_chart(locale: Locale, s: &SchemeView) -> AnyView {
     let shown_bands: Vec<(String, i64)> = bands
         .bands()
         .iter()
-        .filter_map(|b| b.min.map(|m| (b.grade.to_string(), m)))
+        .filter_map(|b| b.min.map(|m| (format::grade(locale, &s.standing.ctx.record, b.grade.as_str()).to_string(), m)))
         .filter(|(_, m)| *m > lo && *m < hi)
         .collect();
     let band_lines = shown_bands
@@ -725,7 +726,7 @@ pub async fn event(
             <dd><a href=rule_href>{e.rule_code.to_string()}</a>" · "
                 {version.map(|v| locale.t_with("rule.version_n", &[("n", &v.version().to_string())]))}</dd>
             <dt>{locale.t("catalogue.col_legal_basis")}</dt>
-            <dd>{version.and_then(|v| v.legal_basis()).map(|b| b.to_string())}</dd>
+            <dd>{version.and_then(|v| format::legal_basis(locale, v))}</dd>
             <dt>{locale.t("record.col_authority")}</dt><dd>{authority}</dd>
             <dt>{locale.t("record.recorded_by")}</dt>
             <dd>{stored.provenance.recorded_by.clone()}" · "{format::date(locale, e.recorded_at)}</dd>
