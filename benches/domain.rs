@@ -79,6 +79,7 @@ fn catalogue(scheme: &Scheme) -> Catalogue {
                     description_en: "A benchmark rule.".into(),
                     description_zh: "基准规则。".into(),
                     legal_basis: Some(LegalBasis::parse("Benchmark Measures art. 1").unwrap()),
+                    legal_basis_zh: Some(LegalBasis::parse_zh("基准办法第一条").unwrap()),
                     category: recourse::domain::Category::Other,
                     effect,
                     counts_for,

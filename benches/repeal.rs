@@ -132,6 +132,7 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<(SchemeId, Vec<SubjectId>)> {
         operator_en: "Bench".into(),
         operator_zh: "基准".into(),
         component_names: vec![],
+        grade_names_zh: vec![],
     };
     catalogue::insert_scheme(&mut tx, &record).await?;
     let mut rules = Vec::new();
@@ -142,6 +143,7 @@ async fn seed(db: &Db, n: usize) -> anyhow::Result<(SchemeId, Vec<SubjectId>)> {
             description_en: "Benchmark rule.".into(),
             description_zh: "基准规则。".into(),
             legal_basis: Some(LegalBasis::parse("Benchmark regulation, art. 1")?),
+            legal_basis_zh: Some(LegalBasis::parse_zh("基准条例第一条")?),
             category: recourse::domain::Category::Other,
             effect: Effect::Points { default: points, min: points, max: points },
             counts_for: Validity::Months(60),

@@ -63,12 +63,7 @@ pub const ACCOUNTS: [DemoAccount; 9] = [
         role: Role::Recorder,
         who: "Zhou Jun",
     },
-    DemoAccount {
-        username: "demo-court",
-        password: "court-demo-2026",
-        role: Role::Recorder,
-        who: "Sun Li",
-    },
+    DemoAccount { username: "demo-court", password: "court-demo-2026", role: Role::Recorder, who: "Sun Li" },
     DemoAccount {
         username: "demo-credit",
         password: "credit-demo-2026",
@@ -331,8 +326,10 @@ pub(crate) fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 /// A legal basis in English and in Chinese.
 pub(crate) type Basis = (&'static str, &'static str);
 
-const RONGCHENG_BASIS: Basis =
-    ("Rongcheng Social Credit Management Measures (2021), art. 12", "《荣成市社会信用管理办法》（2021年）第十二条");
+const RONGCHENG_BASIS: Basis = (
+    "Rongcheng Social Credit Management Measures (2021), art. 12",
+    "《荣成市社会信用管理办法》（2021年）第十二条",
+);
 const COMPONENT_BASIS: Basis = (
     "Personal Information Protection Law, art. 24; Credit Reporting Regulation, art. 15",
     "《个人信息保护法》第二十四条；《征信业管理条例》第十五条",
@@ -1043,7 +1040,9 @@ async fn rongcheng_scheme(conn: &mut AnyConnection) -> anyhow::Result<SchemeCont
                 legal_basis: Some(LegalBasis::parse(
                     "Rongcheng Social Credit Management Measures (2023 revision), art. 12",
                 )?),
-                legal_basis_zh: Some(LegalBasis::parse_zh("《荣成市社会信用管理办法》（2023年修订）第十二条")?),
+                legal_basis_zh: Some(LegalBasis::parse_zh(
+                    "《荣成市社会信用管理办法》（2023年修订）第十二条",
+                )?),
                 ..content(title_en, title_zh, desc_en, desc_zh, RONGCHENG_BASIS, effect, months)
             };
             publish(conn, id, code, 2, new).await?;
@@ -1101,10 +1100,16 @@ async fn component_scheme(conn: &mut AnyConnection) -> anyhow::Result<SchemeCont
             ("Ability to pay".into(), "偿付能力".into()),
             ("Identity information".into(), "身份信息".into()),
         ],
-        grade_names_zh: [("Excellent", "优秀"), ("Good", "良好"), ("Fair", "中等"), ("Moderate", "一般"), ("Poor", "较差")]
-            .into_iter()
-            .map(|(g, zh)| Ok((Grade::parse(g)?, zh.to_string())))
-            .collect::<anyhow::Result<_>>()?,
+        grade_names_zh: [
+            ("Excellent", "优秀"),
+            ("Good", "良好"),
+            ("Fair", "中等"),
+            ("Moderate", "一般"),
+            ("Poor", "较差"),
+        ]
+        .into_iter()
+        .map(|(g, zh)| Ok((Grade::parse(g)?, zh.to_string())))
+        .collect::<anyhow::Result<_>>()?,
     };
     catalogue::insert_scheme(conn, &record).await?;
     let id = record.scheme.id();

@@ -24,7 +24,11 @@ use recourse::{
 use reqwest::StatusCode;
 use sqlx::Row;
 
+const BASIS_ZH: &str = "《荣成市市容管理条例》第二十一条";
+
+/// A draft's form; with a legal basis, its Chinese text too.
 fn draft_form<'a>(code: &'a str, legal_basis: &'a str, from: &'a str) -> Vec<(&'a str, &'a str)> {
+    let basis_zh = if legal_basis.is_empty() { "" } else { BASIS_ZH };
     vec![
         ("rule_code", code),
         ("title_en", "Littering in a public place"),
@@ -32,6 +36,7 @@ fn draft_form<'a>(code: &'a str, legal_basis: &'a str, from: &'a str) -> Vec<(&'
         ("description_en", "Dropping litter in a street, park or beach, as found by a city inspector."),
         ("description_zh", "经城市管理人员查实，在街道、公园或海滩乱扔垃圾。"),
         ("legal_basis", legal_basis),
+        ("legal_basis_zh", basis_zh),
         ("points_default", "-2"),
         ("points_min", "-2"),
         ("points_max", "-2"),
@@ -60,6 +65,15 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body.contains("A rule cannot be published without a legal basis."), "{body}");
         let basis = "Rongcheng City Appearance Regulations, art. 21";
+        // In English only: not yet, and the Chinese field is named.
+        let english_only: Vec<_> =
+            draft_form("LITTER-01", basis, &today).into_iter().filter(|(k, _)| *k != "legal_basis_zh").collect();
+        let (status, location, _) = post(&app, &page, &english_only).await;
+        assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{page}?done=saved")));
+        let (status, _, body) = post(&app, &format!("{page}/publish"), &[("publish_from", &today)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
+        assert!(body.contains("A rule cannot be published without its legal basis in Chinese."), "{body}");
+        assert!(body.contains(r##"href="#legal_basis_zh""##), "the summary links to the field: {body}");
         let (status, location, _) = post(&app, &page, &draft_form("LITTER-01", basis, &today)).await;
         assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("{page}?done=saved")));
         let (status, _, body) = post(&app, &format!("{page}/publish"), &[("publish_from", "2020-01-01")]).await;
@@ -70,6 +84,9 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
         let (status, public) = text(&app, "/rules/rongcheng/LITTER-01").await;
         assert_eq!(status, StatusCode::OK, "published rules are public");
         assert!(public.contains(basis));
+        let zh = app.client.get(app.url("/rules/rongcheng/LITTER-01")).header("accept-language", "zh-CN");
+        let zh = zh.send().await.unwrap().text().await.unwrap();
+        assert!(zh.contains(BASIS_ZH) && !zh.contains(basis), "the Chinese page shows the Chinese basis: {zh}");
         let (status, _, body) = post(&app, &page, &draft_form("LITTER-01", basis, &today)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a published version never changes");
         assert!(body.contains("no longer a draft"), "{body}");

@@ -240,7 +240,13 @@ async fn under_a_voiding_scheme_the_record_is_voided_by_default_exactly_once() {
 }
 
 /// Posts a "mark as seen" form.
-async fn mark_seen(app: &TestApp, client: &Client, path: &str, appeal: &str, level: &str) -> (StatusCode, String) {
+async fn mark_seen(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    appeal: &str,
+    level: &str,
+) -> (StatusCode, String) {
     let response = client
         .post(app.url(path))
         .header("origin", &app.address)
@@ -347,8 +353,14 @@ async fn those_who_decide_are_told_once_when_a_deadline_lapses_until_one_marks_i
 /// Wang Fang's challenge to the VOLUNTEER-01 rule, filed now.
 async fn file_rule_challenge(app: &TestApp) -> uuid::Uuid {
     use recourse::{
-        domain::{appeal::{Grounds, Statement}, RuleVersionId},
-        store::{appeals::{self, NewAppeal, Target}, audit::Actor},
+        domain::{
+            appeal::{Grounds, Statement},
+            RuleVersionId,
+        },
+        store::{
+            appeals::{self, NewAppeal, Target},
+            audit::Actor,
+        },
     };
     let row = sqlx::query("SELECT id, subject_id FROM accounts WHERE username = 'demo-subject'")
         .fetch_one(&app.db.pool)
@@ -371,9 +383,15 @@ async fn file_rule_challenge(app: &TestApp) -> uuid::Uuid {
         files: Vec::new(),
     };
     let mut tx = app.db.begin_write().await.unwrap();
-    let id = appeals::file(&mut tx, &Actor::cli("test"), uuid::Uuid::parse_str(&account).unwrap(), new, Utc::now())
-        .await
-        .unwrap();
+    let id = appeals::file(
+        &mut tx,
+        &Actor::cli("test"),
+        uuid::Uuid::parse_str(&account).unwrap(),
+        new,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     id
 }

@@ -111,7 +111,11 @@ fn readable(html: &str) -> String {
         rest = &rest[(close + 1).min(rest.len())..];
     }
     text.push_str(rest);
-    text.replace("&#x27;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text.replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// Whether `needle` stands in `text` as a whole word or phrase.
@@ -119,7 +123,8 @@ fn stands_in(text: &str, needle: &str) -> bool {
     text.match_indices(needle).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + needle.len()..].chars().next();
-        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
     })
 }
 
@@ -128,7 +133,11 @@ fn pattern(path: &str) -> String {
     path.split('/')
         .map(|part| {
             let id_like = part.len() >= 16 && part.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-            if id_like || part.chars().all(|c| c.is_ascii_digit()) && !part.is_empty() { "{id}" } else { part }
+            if id_like || part.chars().all(|c| c.is_ascii_digit()) && !part.is_empty() {
+                "{id}"
+            } else {
+                part
+            }
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -152,7 +161,12 @@ fn links(html: &str) -> Vec<String> {
 
 /// Walks every page `client` reaches from `start` in Chinese (a few of each path pattern) and
 /// returns the English texts found on each: (path, what, text).
-async fn walk(app: &TestApp, client: &Client, start: &str, english: &[(String, String)]) -> (usize, Vec<String>) {
+async fn walk(
+    app: &TestApp,
+    client: &Client,
+    start: &str,
+    english: &[(String, String)],
+) -> (usize, Vec<String>) {
     let mut queue = VecDeque::from([start.to_string(), "/".to_string()]);
     let mut seen = BTreeSet::new();
     let mut per_pattern: BTreeMap<String, usize> = BTreeMap::new();
@@ -220,5 +234,8 @@ fn what_is_marked_english_or_held_in_a_field_is_not_read_as_shown_text() {
     assert!(stands_in(&text, "Good") && stands_in(&text, "超速"), "{text}");
     assert!(!stands_in("Goodness", "Good"));
     assert_eq!(pattern("/record/events/0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), "/record/events/{id}");
-    assert_eq!(links(r#"<a href="/rules/x">a</a><a href="/record.csv">b</a><a href="https://x">c</a>"#), ["/rules/x"]);
+    assert_eq!(
+        links(r#"<a href="/rules/x">a</a><a href="/record.csv">b</a><a href="https://x">c</a>"#),
+        ["/rules/x"]
+    );
 }

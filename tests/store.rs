@@ -64,6 +64,7 @@ async fn world(db: &Db, subjects: usize) -> World {
         operator_en: "Op".into(),
         operator_zh: "运营方".into(),
         component_names: vec![],
+        grade_names_zh: vec![],
     };
     catalogue::insert_scheme(&mut conn, &record).await.unwrap();
     for (code, default, min, max) in [("TICKET", -5, -5, -5), ("FINE", -20, -50, -10), ("HERO", 30, 30, 30)] {
@@ -73,6 +74,7 @@ async fn world(db: &Db, subjects: usize) -> World {
             description_en: "d".into(),
             description_zh: "d".into(),
             legal_basis: Some(LegalBasis::parse("Measures art. 1").unwrap()),
+            legal_basis_zh: Some(LegalBasis::parse_zh("办法第一条").unwrap()),
             category: recourse::domain::Category::Other,
             effect: Effect::Points { default, min, max },
             counts_for: Validity::Months(24),

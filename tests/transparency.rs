@@ -227,6 +227,7 @@ async fn publishing_a_new_version_ends_the_one_before_it_and_a_repealed_rule_sta
             ("description_en", "A voluntary blood donation recorded by the blood centre."),
             ("description_zh", "经血站记录的无偿献血。"),
             ("legal_basis", "Haibin Civic Credit Points Measures (2026), art. 9"),
+            ("legal_basis_zh", "《海滨市文明信用积分办法》（2026年）第九条"),
             ("category", "blood_donation"),
             ("points_default", "8"),
             ("points_min", "8"),

@@ -29,7 +29,12 @@ test('an administrator drafts, publishes and repeals a rule, and the audit log s
   await page.getByRole('button', { name: 'Publish this version' }).click();
   await expect(page.getByRole('alert')).toContainText('A rule cannot be published without a legal basis.');
 
-  await page.getByLabel('Legal basis').fill('Rongcheng Pier Management Measures, art. 7');
+  await page.getByLabel('Legal basis in English').fill('Rongcheng Pier Management Measures, art. 7');
+  await page.getByRole('button', { name: 'Save the draft' }).click();
+  await page.locator('#publish_from').fill(today);
+  await page.getByRole('button', { name: 'Publish this version' }).click();
+  await expect(page.getByRole('alert')).toContainText('A rule cannot be published without its legal basis in Chinese.');
+  await page.getByLabel('Legal basis in Chinese').fill('《荣成市码头管理办法》第七条');
   await page.getByRole('button', { name: 'Save the draft' }).click();
   await expect(page.getByRole('status')).toHaveText('The draft was saved.');
   await page.locator('#publish_from').fill(today);

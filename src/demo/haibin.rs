@@ -22,7 +22,8 @@ use crate::{
     },
 };
 
-const BASIS: super::Basis = ("Haibin Civic Credit Points Measures (2022), art. 9", "《海滨市文明信用积分办法》（2022年）第九条");
+const BASIS: super::Basis =
+    ("Haibin Civic Credit Points Measures (2022), art. 9", "《海滨市文明信用积分办法》（2022年）第九条");
 
 /// (code, English title, Chinese title, English description, Chinese description, points, months)
 type Rule = (&'static str, &'static str, &'static str, &'static str, &'static str, i64, u32);

@@ -100,6 +100,7 @@ pub fn content(default: i64, min: i64, max: i64, days: u32, from: DateTime<Utc>)
         description_en: "A traffic ticket issued by the traffic police.".into(),
         description_zh: "交警开具的交通罚单。".into(),
         legal_basis: Some(LegalBasis::parse("Rongcheng Social Credit Measures, art. 12").unwrap()),
+        legal_basis_zh: Some(LegalBasis::parse_zh("《荣成市社会信用管理办法》第十二条").unwrap()),
         category: super::Category::Other,
         effect: Effect::Points { default, min, max },
         counts_for: Validity::Days(days),

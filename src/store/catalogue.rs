@@ -235,7 +235,7 @@ async fn scheme_from_row(conn: &mut AnyConnection, row: &AnyRow) -> Result<Schem
     for b in &band_rows {
         let grade = Grade::parse(&b.try_get::<String, _>(0)?)?;
         if let Some(zh) = b.try_get::<Option<String>, _>(2)? {
-            grade_names_zh.push((grade.clone(), zh));
+            grade_names_zh.push((grade, zh));
         }
         bands.push(Band { grade, min: b.try_get(1)? });
     }

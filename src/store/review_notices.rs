@@ -54,7 +54,11 @@ pub struct ReviewNotice {
 }
 
 /// Tells the deciders of `a` that its deadline at its level lapsed, in the caller's transaction.
-pub async fn deadline_lapsed(conn: &mut AnyConnection, a: &Appeal, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn deadline_lapsed(
+    conn: &mut AnyConnection,
+    a: &Appeal,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO review_notices (subject_id, appeal_id, level, kind, audience, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -96,11 +100,10 @@ pub async fn unseen(
 
 /// The notices sent to the deciders of appeal `id`, first level first.
 pub async fn of_appeal(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<ReviewNotice>, StoreError> {
-    let rows =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE n.appeal_id = $1 ORDER BY n.level"))
-            .bind(id.to_string())
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE n.appeal_id = $1 ORDER BY n.level"))
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push(notice_from_row(conn, row).await?);

@@ -105,7 +105,8 @@ pub async fn notice_seen(
     address: ClientAddress,
     crate::http::form::Form(form): crate::http::form::Form<SeenForm>,
 ) -> AppResult<Response> {
-    let problems = mark_seen(&state, &viewer, &address, Audience::Administrators, &form, shell.locale).await?;
+    let problems =
+        mark_seen(&state, &viewer, &address, Audience::Administrators, &form, shell.locale).await?;
     if problems.is_empty() {
         return Ok(Redirect::to("/admin/appeals").into_response());
     }
@@ -202,8 +203,10 @@ impl ChallengePage {
         let files = appeals::evidence(&mut conn, id).await?;
         let decision = rule_challenges::decision(&mut conn, challenge.subject, id).await?;
         let lapse = deadlines::current(&mut conn, &challenge).await?;
-        let told =
-            review_notices::of_appeal(&mut conn, id).await?.into_iter().find(|n| n.lapse.level == challenge.level);
+        let told = review_notices::of_appeal(&mut conn, id)
+            .await?
+            .into_iter()
+            .find(|n| n.lapse.level == challenge.level);
         Ok(Self { challenge, what, link, together, files, decision, lapse, told })
     }
 }

@@ -129,7 +129,9 @@ impl SettingsForm {
         let posted = (0..ROWS)
             .rev()
             .find(|&i| {
-                fields.contains_key(GRADE_IDS[i]) || fields.contains_key(MIN_IDS[i]) || fields.contains_key(ZH_IDS[i])
+                fields.contains_key(GRADE_IDS[i])
+                    || fields.contains_key(MIN_IDS[i])
+                    || fields.contains_key(ZH_IDS[i])
             })
             .map_or(0, |i| i + 1);
         Self {
@@ -153,10 +155,17 @@ impl SettingsForm {
             .bands
             .iter()
             .enumerate()
-            .rposition(|(i, (g, m))| !g.trim().is_empty() || !m.trim().is_empty() || !self.name_zh(i).is_empty())
+            .rposition(|(i, (g, m))| {
+                !g.trim().is_empty() || !m.trim().is_empty() || !self.name_zh(i).is_empty()
+            })
             .map_or(0, |i| i + 1);
-        let mut rows: Vec<_> =
-            self.bands.iter().take(used).enumerate().map(|(i, (g, m))| (g.clone(), m.clone(), self.name_zh(i).to_string())).collect();
+        let mut rows: Vec<_> = self
+            .bands
+            .iter()
+            .take(used)
+            .enumerate()
+            .map(|(i, (g, m))| (g.clone(), m.clone(), self.name_zh(i).to_string()))
+            .collect();
         rows.resize((used + SPARE_ROWS).min(ROWS), Default::default());
         rows
     }
@@ -165,7 +174,7 @@ impl SettingsForm {
     fn grade_names_zh(&self, scheme: &Scheme) -> Vec<(Grade, String)> {
         let named = |grade: &Grade| {
             let row = self.bands.iter().position(|(g, _)| g.trim() == grade.as_str())?;
-            Some(self.name_zh(row)).filter(|n| !n.is_empty()).map(|n| (grade.clone(), n.to_string()))
+            Some(self.name_zh(row)).filter(|n| !n.is_empty()).map(|n| (*grade, n.to_string()))
         };
         scheme.bands().bands().iter().filter_map(|b| named(&b.grade)).collect()
     }
@@ -194,7 +203,8 @@ impl SettingsForm {
                 continue;
             }
             if self.name_zh(i).chars().count() > MAX_GRADE_ZH {
-                let message = locale.t_with("administration.grade_zh_too_long", &[("max", &MAX_GRADE_ZH.to_string())]);
+                let message =
+                    locale.t_with("administration.grade_zh_too_long", &[("max", &MAX_GRADE_ZH.to_string())]);
                 problems.push((ZH_IDS[i], message));
             }
             let grade = if grade.is_empty() {

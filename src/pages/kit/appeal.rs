@@ -444,7 +444,12 @@ fn lapse_key(outcome: crate::domain::OnDeadline, target: Target) -> &'static str
 }
 
 /// What happened when an appeal's deadline passed undecided, in `audience`'s words.
-fn lapse_text(locale: Locale, audience: Audience, target: Target, l: &crate::store::deadlines::Lapse) -> String {
+fn lapse_text(
+    locale: Locale,
+    audience: Audience,
+    target: Target,
+    l: &crate::store::deadlines::Lapse,
+) -> String {
     let due = format::date(locale, l.due_at);
     let on = format::date(locale, l.lapsed_at);
     locale.t_with(&audience.key(lapse_key(l.outcome, target)), &[("due", &due), ("date", &on)])
@@ -513,8 +518,16 @@ pub async fn mark_seen(
         return Ok(vec![("", locale.t("review_notices.error_level"))]);
     };
     let mut tx = state.db.begin_write().await?;
-    let seen = review_notices::mark_seen(&mut tx, &actor(viewer, address), audience, id, level, viewer.account_id, Utc::now())
-        .await?;
+    let seen = review_notices::mark_seen(
+        &mut tx,
+        &actor(viewer, address),
+        audience,
+        id,
+        level,
+        viewer.account_id,
+        Utc::now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(if seen == review_notices::Seen::NoNotice { no_notice() } else { Vec::new() })
 }

@@ -19,8 +19,9 @@ use uuid::Uuid;
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
-        actor, describe, failure_message, mark_seen, parse_id, refusal_text, Audience, ClosedByRepeal,
-        scheme_of, DeciderNotices, Decisions, DueClock, EvidenceList, Lapsed, SeenForm, StatusBadge, Timeline,
+        actor, describe, failure_message, mark_seen, parse_id, refusal_text, scheme_of, Audience,
+        ClosedByRepeal, DeciderNotices, Decisions, DueClock, EvidenceList, Lapsed, SeenForm, StatusBadge,
+        Timeline,
     },
     document,
     format::{self, pick},
@@ -318,7 +319,8 @@ impl ReviewPage {
         let decided = appeals::decisions(&mut conn, a.id).await?;
         let repealed = appeals::repeal_closure(&mut conn, a.subject, a.id).await?;
         let lapse = crate::store::deadlines::current(&mut conn, &a).await?;
-        let told = review_notices::of_appeal(&mut conn, a.id).await?.into_iter().find(|n| n.lapse.level == a.level);
+        let told =
+            review_notices::of_appeal(&mut conn, a.id).await?.into_iter().find(|n| n.lapse.level == a.level);
         let timeline = appeals::timeline(&mut conn, a.id).await?;
         let recorded = appeals::recorded(&mut conn, &a).await?;
         let first = decided.iter().find(|d| d.level == 1);

@@ -18,8 +18,9 @@ use uuid::Uuid;
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::{
-        actor, describe, describe_target, failure_message, parse_id, refusal_text, scheme_of, suspends, Audience,
-        ChallengeDecided, ClosedByRepeal, Decisions, DueClock, EvidenceList, Lapsed, StatusBadge, Timeline,
+        actor, describe, describe_target, failure_message, parse_id, refusal_text, scheme_of, suspends,
+        Audience, ChallengeDecided, ClosedByRepeal, Decisions, DueClock, EvidenceList, Lapsed, StatusBadge,
+        Timeline,
     },
     document,
     format::{self},

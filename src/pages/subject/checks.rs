@@ -62,7 +62,9 @@ impl ChecksPage {
             QuestionKind::GradeAtLeast => {
                 let (code, grade) = parameter.split_once(':').unwrap_or((parameter, ""));
                 let (scheme, grade) = match self.schemes.iter().find(|r| r.scheme.code() == code) {
-                    Some(r) => (format::pick(locale, &r.name_en, &r.name_zh), format::grade(locale, r, grade)),
+                    Some(r) => {
+                        (format::pick(locale, &r.name_en, &r.name_zh), format::grade(locale, r, grade))
+                    }
                     None => (code, grade),
                 };
                 locale.t_with("checks.q_grade_at_least", &[("grade", grade), ("scheme", scheme)])

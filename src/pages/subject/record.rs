@@ -565,7 +565,9 @@ fn history_chart(locale: Locale, s: &SchemeView) -> AnyView {
     let shown_bands: Vec<(String, i64)> = bands
         .bands()
         .iter()
-        .filter_map(|b| b.min.map(|m| (format::grade(locale, &s.standing.ctx.record, b.grade.as_str()).to_string(), m)))
+        .filter_map(|b| {
+            b.min.map(|m| (format::grade(locale, &s.standing.ctx.record, b.grade.as_str()).to_string(), m))
+        })
         .filter(|(_, m)| *m > lo && *m < hi)
         .collect();
     let band_lines = shown_bands
