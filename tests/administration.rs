@@ -175,8 +175,9 @@ async fn a_rule_is_drafted_published_and_repealed_with_every_record_voided_and_e
             .await
             .unwrap();
         assert_eq!((audit.get::<String, _>(0).as_str(), audit.get::<String, _>(1).as_str()), ("demo-admin", "rongcheng/LITTER-01"));
-        for action in ["rule.draft", "rule.edit", "rule.publish"] {
-            assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await, 1, "{action}");
+        // Two edits: the legal basis in English, then in both languages.
+        for (action, n) in [("rule.draft", 1), ("rule.edit", 2), ("rule.publish", 1)] {
+            assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await, n, "{action}");
         }
         let (status, _, body) = post(&app, &format!("{page}/repeal"), &[("reason", reason)]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a repealed version cannot be repealed again");

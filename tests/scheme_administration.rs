@@ -577,3 +577,42 @@ async fn the_settings_page_loads_the_stored_scheme_and_what_a_save_rescored() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_grade_gets_its_chinese_name_and_every_page_in_chinese_shows_it() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        sign_in_admin(&app).await;
+        // Too long: refused beside its field, nothing changes.
+        let before = scheme_state(&app).await;
+        let mut form = settings_form(&DEMO_BANDS, "suspended_while_disputed", "30");
+        form.push(("band_grade_zh_0".into(), "优".repeat(33)));
+        let (status, _, page) = post_settings(&app, &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{}", app.label);
+        let at = page.find(r#"id="band_grade_zh_0-error""#).expect(&page);
+        assert!(page[at..].contains("at most 32 characters"), "{page}");
+        assert_eq!(scheme_state(&app).await, before, "{}: nothing changed", app.label);
+
+        let mut form = settings_form(&DEMO_BANDS, "suspended_while_disputed", "30");
+        form.push(("band_grade_zh_5".into(), "D级（失信）".into()));
+        let (status, _, _) = post_settings(&app, &form).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
+        let stored: Option<String> = sqlx::query(
+            "SELECT b.grade_zh FROM scheme_bands b JOIN schemes s ON s.id = b.scheme_id \
+                         WHERE s.code = 'rongcheng' AND b.grade = 'D'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(stored.as_deref(), Some("D级（失信）"));
+        let (_, settings) = text(&app, SETTINGS).await;
+        assert!(settings.contains(r#"value="D级（失信）""#), "the form shows it back: {settings}");
+        let zh = app.client.get(app.url("/rules/rongcheng")).header("accept-language", "zh-CN");
+        let zh = zh.send().await.unwrap().text().await.unwrap();
+        assert!(zh.contains(">D级（失信）<"), "{}: the bands table names it in Chinese: {zh}", app.label);
+        let (_, en) = text(&app, "/rules/rongcheng").await;
+        assert!(!en.contains("D级") && en.contains(">D<"), "and in English by its code: {en}");
+    })
+    .await;
+}

@@ -449,8 +449,13 @@ pub async fn save_settings(
         target_id: &scheme.id().to_string(),
         detail: serde_json::json!({
             "scheme": scheme.code(),
-            "bands": scheme.bands().bands().iter().map(|b| serde_json::json!({ "grade": b.grade.as_str(), "min": b.min,
-                "grade_zh": names_zh.iter().find(|(g, _)| *g == b.grade).map(|(_, n)| n) })).collect::<Vec<_>>(),
+            "bands": scheme.bands().bands().iter().map(|b| {
+                let mut band = serde_json::json!({ "grade": b.grade.as_str(), "min": b.min });
+                if let Some((_, zh)) = names_zh.iter().find(|(g, _)| *g == b.grade) {
+                    band["grade_zh"] = zh.as_str().into();
+                }
+                band
+            }).collect::<Vec<_>>(),
             "dispute_policy": scheme.dispute_policy().code(),
             "appeal_deadline_days": scheme.appeal_deadline_days(),
             "on_deadline": scheme.on_deadline().code(),
