@@ -29,3 +29,21 @@ test('a reviewer reads the lapse in staff wording', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'The deadline passed without a decision' })).toBeVisible();
   await expect(page.getByText(/^Decide the appeal as soon as possible\./)).toBeVisible();
 });
+
+test('the review body is told of the lapse until a reviewer marks it seen', async ({ page }) => {
+  await signIn(page, ...REVIEWER);
+  await page.goto('/review');
+  const told = page.getByRole('region', { name: 'Deadlines that passed undecided' });
+  const item = told.getByRole('listitem').filter({ hasText: 'Liu Yang' }).filter({ hasText: 'it does not count towards the subject' });
+  await expect(item).toHaveCount(1);
+  const reference = (await item.getByRole('link').first().textContent()) ?? '';
+  expect(reference).toMatch(/^A-[0-9A-F]{8}$/);
+  await item.getByRole('link', { name: reference }).click();
+  await expect(page.getByText(/nobody has marked it seen yet/)).toBeVisible();
+  await page.goto('/review');
+  await page.getByRole('button', { name: `Mark the deadline notice of ${reference} as seen` }).click();
+  await expect(page).toHaveURL(/\/review$/);
+  await expect(page.getByRole('button', { name: `Mark the deadline notice of ${reference} as seen` })).toHaveCount(0);
+  await page.getByRole('row').filter({ hasText: reference }).getByRole('link').first().click();
+  await expect(page.getByText(/reviewer marked it seen on/)).toBeVisible();
+});
