@@ -372,6 +372,25 @@ async fn an_expiry_is_found_by_the_sweep_and_overdue_corrections_are_flagged() {
                 && report.contains("Coastal Commercial Bank"),
             "{report}"
         );
+        // The downloads carry the same figures, the overdue one exact.
+        let json: Value =
+            Client::new().get(app.url("/transparency.json")).send().await.unwrap().json().await.unwrap();
+        let railway_row = json["relying_parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Rongcheng Railway Ticket Office")
+            .cloned()
+            .expect("the railway's row");
+        assert_eq!(railway_row["corrections_unacknowledged_overdue"], json!(1), "{}: {json}", app.label);
+        assert_eq!(railway_row["corrections"], json!("<5"), "{railway_row}");
+        let csv = Client::new().get(app.url("/transparency.csv")).send().await.unwrap().text().await.unwrap();
+        assert!(
+            csv.contains(
+                "relying_parties,Rongcheng Railway Ticket Office,,corrections_unacknowledged_overdue,1\r\n"
+            ),
+            "{csv}"
+        );
 
         // The railway asks about Wang Fang; her listing then expires: the sweep corrects it once.
         let token = party_token(&app, &admin, &railway).await;

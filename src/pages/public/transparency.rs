@@ -361,6 +361,10 @@ fn to_json(page: &TransparencyPage) -> Value {
         "overturn_by_review_body": r.by_body.iter().map(|(b, x)| json!({"review_body": b, "name": name(b), "rate": rate_json(x)})).collect::<Vec<_>>(),
         "repeals": r.repeals.iter().map(|(s, rule, at, reason)| json!({"scheme": s, "rule": rule, "repealed_at": at.to_rfc3339(), "reason": reason})).collect::<Vec<_>>(),
         "rule_challenges": r.rule_challenges.iter().map(|(status, n)| (status.clone(), count_value(*n))).collect::<serde_json::Map<_, _>>(),
+        "relying_parties": page.parties.iter().map(|(party, c)| json!({
+            "name": party, "checks": count_value(c.checks), "corrections": count_value(c.corrections),
+            "corrections_unacknowledged_overdue": c.overdue,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -448,6 +452,23 @@ fn to_csv(page: &TransparencyPage) -> String {
     for (status, n) in &r.rule_challenges {
         rows.push(["rule_challenges".into(), status.clone(), String::new(), "filed".into(), v(*n)]);
     }
+    for (party, c) in &page.parties {
+        rows.push(["relying_parties".into(), party.clone(), String::new(), "checks".into(), v(c.checks)]);
+        rows.push([
+            "relying_parties".into(),
+            party.clone(),
+            String::new(),
+            "corrections".into(),
+            v(c.corrections),
+        ]);
+        rows.push([
+            "relying_parties".into(),
+            party.clone(),
+            String::new(),
+            "corrections_unacknowledged_overdue".into(),
+            c.overdue.to_string(),
+        ]);
+    }
     for (s, rule, at, _) in &r.repeals {
         rows.push(["repeals".into(), format!("{s}/{rule}"), month_label(*at), "repealed".into(), "1".into()]);
     }
@@ -460,8 +481,10 @@ fn to_csv(page: &TransparencyPage) -> String {
     out
 }
 
-/// Quotes a cell when it needs it; codes and numbers never start with a formula character.
+/// Quotes a cell when it needs it. A relying party's name is free text, so every cell is
+/// neutralised as the subject's export is; the figures are never negative, so they stay numbers.
 fn csv_cell(text: &str) -> String {
+    let text = &crate::pages::subject::notices::csv_cell(text);
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
