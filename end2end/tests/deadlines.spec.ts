@@ -41,9 +41,9 @@ test('the review body is told of the lapse until a reviewer marks it seen', asyn
   await item.getByRole('link', { name: reference }).click();
   await expect(page.getByText(/nobody has marked it seen yet/)).toBeVisible();
   await page.goto('/review');
-  await page.getByRole('button', { name: `Mark the deadline notice of ${reference} as seen` }).click();
+  await page.getByRole('button', { name: `Mark as seen: the deadline notice of ${reference}` }).click();
   await expect(page).toHaveURL(/\/review$/);
-  await expect(page.getByRole('button', { name: `Mark the deadline notice of ${reference} as seen` })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: `Mark as seen: the deadline notice of ${reference}` })).toHaveCount(0);
   await page.getByRole('row').filter({ hasText: reference }).getByRole('link').first().click();
   await expect(page.getByText(/reviewer marked it seen on/)).toBeVisible();
 });
