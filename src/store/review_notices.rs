@@ -91,11 +91,7 @@ pub async fn unseen(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(notice_from_row(conn, row).await?);
-    }
-    Ok(out)
+    notices_from(conn, &rows).await
 }
 
 /// The notices sent to the deciders of appeal `id`, first level first.
@@ -104,8 +100,16 @@ pub async fn of_appeal(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<ReviewN
         .bind(id.to_string())
         .fetch_all(&mut *conn)
         .await?;
+    notices_from(conn, &rows).await
+}
+
+/// Each row read with [`COLUMNS`] as a notice, with its appeal and lapse.
+async fn notices_from(
+    conn: &mut AnyConnection,
+    rows: &[sqlx::any::AnyRow],
+) -> Result<Vec<ReviewNotice>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         out.push(notice_from_row(conn, row).await?);
     }
     Ok(out)
