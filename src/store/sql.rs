@@ -152,11 +152,21 @@ pub fn rows(first: usize, columns: usize, rows: usize) -> String {
 /// `items` as a PostgreSQL array literal of text, every element quoted (so none is read as
 /// `NULL`), with `"` and `\` escaped.
 pub fn text_array<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+    nullable_text_array(items.map(Some))
+}
+
+/// `items` as a PostgreSQL array literal of text, `None` as `NULL` and every other element
+/// quoted, with `"` and `\` escaped.
+pub fn nullable_text_array<S: AsRef<str>>(items: impl Iterator<Item = Option<S>>) -> String {
     let mut out = String::from("{");
     for (i, item) in items.enumerate() {
         if i > 0 {
             out.push(',');
         }
+        let Some(item) = item else {
+            out.push_str("NULL");
+            continue;
+        };
         out.push('"');
         for c in item.as_ref().chars() {
             if c == '"' || c == '\\' {
@@ -170,9 +180,30 @@ pub fn text_array<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
     out
 }
 
+/// `items` as a PostgreSQL array literal of `bigint`.
+pub fn int_array(items: impl Iterator<Item = i64>) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{item}");
+    }
+    out.push('}');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrays_quote_text_keep_nulls_and_write_numbers() {
+        assert_eq!(text_array(["a\"b", "c\\d", "NULL"].iter()), r#"{"a\"b","c\\d","NULL"}"#);
+        assert_eq!(nullable_text_array([Some("x"), None].into_iter()), r#"{"x",NULL}"#);
+        assert_eq!(int_array([1, -20].into_iter()), "{1,-20}");
+        assert_eq!(int_array(std::iter::empty()), "{}");
+    }
 
     #[test]
     fn placeholders_number_every_value_once() {

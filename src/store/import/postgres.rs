@@ -12,7 +12,7 @@
 //! PostgreSQL's array syntax and cast by the server (`$1::text[]`). (`COPY` would need that
 //! native connection; measured, it saves little here: see README "Speed".)
 
-use std::{collections::HashSet, fmt::Write};
+use std::collections::HashSet;
 
 use sqlx::{AnyConnection, Row};
 
@@ -127,18 +127,7 @@ pub(super) async fn insert(
 /// the records' fourteen (in the order of [`records::bind_record`]).
 fn columns(batch: &[(Event, Provenance)]) -> ([String; 4], [String; 14]) {
     let text = |f: &dyn Fn(&(Event, Provenance)) -> String| sql::text_array(batch.iter().map(f));
-    let number = |f: &dyn Fn(&(Event, Provenance)) -> i64| {
-        let mut out = String::with_capacity(batch.len() * 17 + 2);
-        out.push('{');
-        for (i, row) in batch.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(out, "{}", f(row));
-        }
-        out.push('}');
-        out
-    };
+    let number = |f: &dyn Fn(&(Event, Provenance)) -> i64| sql::int_array(batch.iter().map(f));
     let refs = [
         text(&|(e, _)| e.authority.to_string()),
         text(&|(e, _)| e.external_ref.clone()),
