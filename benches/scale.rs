@@ -8,7 +8,8 @@
 //! 1,000-record one; the same for the reviewers' queue (`/review`); and a repeal of a rule
 //! every subject has a record under; `recourse audit verify` over the loaded database (its rate
 //! in audit rows and records per second). Figures only: it never asserts a time.
-//! `RECOURSE_BENCH_SECONDS` sets the measured seconds per page (default 5).
+//! `RECOURSE_BENCH_SECONDS` sets the measured seconds per page (default 5);
+//! `RECOURSE_SCALE_SKIP_SQLITE=1` measures PostgreSQL alone.
 //!
 //! Run with `cargo bench --bench scale`.
 
@@ -62,10 +63,11 @@ fn main() -> anyhow::Result<()> {
     );
     let scale = Scale { subjects, records, measure };
 
-    let dir = tempfile::tempdir().context("temp dir")?;
-    let sqlite = format!("sqlite:{}", dir.path().join("scale.db").display());
-    scale.run(&server, &load, &sqlite, "sqlite", dir.path())?;
-    drop(dir);
+    if std::env::var_os("RECOURSE_SCALE_SKIP_SQLITE").is_none() {
+        let dir = tempfile::tempdir().context("temp dir")?;
+        let sqlite = format!("sqlite:{}", dir.path().join("scale.db").display());
+        scale.run(&server, &load, &sqlite, "sqlite", dir.path())?;
+    }
     match std::env::var("RECOURSE_TEST_POSTGRES_URL") {
         Ok(admin_url) => {
             let dir = tempfile::tempdir().context("temp dir")?;

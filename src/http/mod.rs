@@ -104,9 +104,9 @@ impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
         let api_limiter = crate::api::limit::ApiLimiter::new(config.api_limit).map(Arc::new);
         Self {
+            cache: Arc::new(ReadCache::new(db.pool.clone())),
             db,
             config: Arc::new(config),
-            cache: Arc::default(),
             public_pages: Arc::default(),
             api_limiter,
             signing_key: Arc::new(crate::signing::InstanceKey::generate()),

@@ -10,11 +10,15 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering::SeqCst},
+        Arc, Mutex,
+    },
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
+use tokio::sync::watch;
 
 use super::{
     catalogue::{self, SchemeContext},
@@ -75,10 +79,11 @@ struct Catalogues {
     authorities: Option<Arc<Vec<Authority>>>,
 }
 
-#[derive(Default)]
 pub struct ReadCache {
     catalogues: Mutex<Catalogues>,
     records: Mutex<KeptRecords>,
+    revisions: Arc<RevisionReads>,
+    pool: AnyPool,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -92,7 +97,82 @@ pub async fn catalogue_revision(conn: &mut AnyConnection) -> Result<i64, StoreEr
     Ok(sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&mut *conn).await?.try_get(0)?)
 }
 
+/// Reads of the catalogue revision shared by the requests that wait for them: a request takes
+/// the answer of a read that began after it arrived, so it sees every catalogue change committed
+/// before it arrived (through any server), exactly as its own query would; but while one read is
+/// under way, every request arriving meanwhile waits for the next single read instead of making
+/// its own. Under load that is one query for many pages instead of one each.
+struct RevisionReads {
+    /// Reads begun so far; a read's number is the count once it began.
+    begun: AtomicU64,
+    /// Whether a read is under way.
+    reading: AtomicBool,
+    /// The latest read's number and answer (`None` when it failed: each waiter then reads on its
+    /// own, to get its own error).
+    latest: watch::Sender<(u64, Option<i64>)>,
+}
+
+impl RevisionReads {
+    fn new() -> Self {
+        Self {
+            begun: AtomicU64::new(0),
+            reading: AtomicBool::new(false),
+            latest: watch::Sender::new((0, None)),
+        }
+    }
+
+    async fn current(self: &Arc<Self>, pool: &AnyPool) -> Result<i64, StoreError> {
+        let arrived = self.begun.load(SeqCst);
+        let mut latest = self.latest.subscribe();
+        loop {
+            let (number, answer) = *latest.borrow_and_update();
+            if number > arrived {
+                return match answer {
+                    Some(revision) => Ok(revision),
+                    None => read_revision(pool).await,
+                };
+            }
+            if !self.reading.swap(true, SeqCst) {
+                // In a task of its own, so a request that goes away cannot leave it unfinished.
+                let reads = self.clone();
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    let number = reads.begun.fetch_add(1, SeqCst) + 1;
+                    let answer = read_revision(&pool).await.ok();
+                    // Cleared before the answer is sent: a waiter woken by it for whom it is too
+                    // old can then begin the next read.
+                    reads.reading.store(false, SeqCst);
+                    reads.latest.send_replace((number, answer));
+                });
+            }
+            if latest.changed().await.is_err() {
+                return read_revision(pool).await;
+            }
+        }
+    }
+}
+
+async fn read_revision(pool: &AnyPool) -> Result<i64, StoreError> {
+    let mut conn = pool.acquire().await?;
+    catalogue_revision(&mut conn).await
+}
+
 impl ReadCache {
+    pub fn new(pool: AnyPool) -> Self {
+        Self {
+            catalogues: Mutex::default(),
+            records: Mutex::default(),
+            revisions: Arc::new(RevisionReads::new()),
+            pool,
+        }
+    }
+
+    /// The catalogue revision as committed when the caller asked, or later (see
+    /// [`RevisionReads`]): for pages; a write reads [`catalogue_revision`] in its transaction.
+    pub async fn revision(&self) -> Result<i64, StoreError> {
+        self.revisions.current(&self.pool).await
+    }
+
     /// Drops what was read under an older catalogue revision.
     fn catalogues_at(&self, revision: i64) -> std::sync::MutexGuard<'_, Catalogues> {
         let mut guard = self.catalogues.lock().unwrap_or_else(|e| e.into_inner());
@@ -165,5 +245,60 @@ impl ReadCache {
 
     fn lock_records(&self) -> std::sync::MutexGuard<'_, KeptRecords> {
         self.records.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{DatabaseUrl, Db};
+
+    async fn set(db: &Db, revision: i64) {
+        sqlx::query("UPDATE catalogue_revision SET revision = $1")
+            .bind(revision)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_arriving_together_share_reads_and_each_sees_what_was_committed_before_it() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("r.db").display());
+        let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+        db.migrate().await.unwrap();
+        let cache = Arc::new(ReadCache::new(db.pool.clone()));
+        set(&db, 41).await;
+        assert_eq!(cache.revision().await.unwrap(), 41);
+
+        let callers: Vec<_> = (0..64)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.revision().await.unwrap() })
+            })
+            .collect();
+        for caller in callers {
+            assert_eq!(caller.await.unwrap(), 41);
+        }
+        let reads = cache.revisions.begun.load(SeqCst);
+        assert!(reads < 64, "64 callers at once shared reads: {reads} reads");
+
+        // Committed before the next caller arrives: it sees it, every time.
+        for revision in 42..52 {
+            set(&db, revision).await;
+            assert_eq!(cache.revision().await.unwrap(), revision);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_gives_each_waiter_its_own_error() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("r.db").display());
+        let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+        // Not migrated: the table is missing, so every read fails.
+        let cache = ReadCache::new(db.pool.clone());
+        assert!(matches!(cache.revision().await, Err(StoreError::Db(_))));
     }
 }

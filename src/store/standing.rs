@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use super::{
     appeals,
     catalogue::{self, SchemeContext},
-    read_cache::{catalogue_revision, CachedRecords, ReadCache},
+    read_cache::{CachedRecords, ReadCache},
     records::{self, StoredEvent},
     register, StoreError,
 };
@@ -171,7 +171,7 @@ pub async fn load(
     subject: SubjectId,
     at: DateTime<Utc>,
 ) -> Result<Standing, StoreError> {
-    let revision = revision(conn, reads).await?;
+    let revision = revision(reads).await?;
     let mut schemes = Vec::new();
     for scheme in register::memberships(conn, subject).await? {
         let ctx = context(conn, reads, revision, scheme)
@@ -190,7 +190,7 @@ pub async fn in_scheme(
     scheme: SchemeId,
     at: DateTime<Utc>,
 ) -> Result<Option<SchemeStanding>, StoreError> {
-    let revision = revision(conn, reads).await?;
+    let revision = revision(reads).await?;
     let Some(ctx) = context(conn, reads, revision, scheme).await? else { return Ok(None) };
     Ok(Some(in_context(conn, reads, ctx, subject, at).await?))
 }
@@ -213,9 +213,9 @@ pub async fn in_context(
 }
 
 /// The catalogue revision the cache is keyed by (direct reads need none).
-async fn revision(conn: &mut AnyConnection, reads: Reads<'_>) -> Result<i64, StoreError> {
+async fn revision(reads: Reads<'_>) -> Result<i64, StoreError> {
     match reads {
-        Reads::Cached(_) => catalogue_revision(conn).await,
+        Reads::Cached(cache) => cache.revision().await,
         Reads::Direct => Ok(0),
     }
 }

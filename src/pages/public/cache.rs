@@ -20,10 +20,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::{
-    error::AppResult, http::AppState, i18n::Locale, pages::kit::PageContext,
-    store::read_cache::catalogue_revision,
-};
+use crate::{error::AppResult, http::AppState, i18n::Locale, pages::kit::PageContext};
 
 /// Most renderings kept: every page of a large catalogue in both languages, with room to spare;
 /// beyond it (addresses that are not pages are answered 404 and never kept) the oldest go.
@@ -133,10 +130,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = AppResult<Fresh>>,
 {
-    let revision = {
-        let mut conn = state.db.pool.acquire().await?;
-        catalogue_revision(&mut conn).await?
-    };
+    let revision = state.cache.revision().await?;
     let now = Utc::now();
     // Only the address's path: a query string is not part of these pages.
     let keep = shell.viewer.is_none() && !shell.path.contains('?');

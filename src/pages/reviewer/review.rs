@@ -46,7 +46,6 @@ use crate::{
         blacklist::StoredEntry,
         catalogue::{self, SchemeRecord},
         notices,
-        read_cache::catalogue_revision,
         records::StoredEvent,
         register::Authority,
         review_notices::{self, ReviewNotice},
@@ -325,7 +324,7 @@ impl ReviewPage {
         let recorded = appeals::recorded(&mut conn, &a).await?;
         let first = decided.iter().find(|d| d.level == 1);
         let conflict = appeal::check_independence(&me, &recorded, first.map(|d| d.reviewer)).err();
-        let revision = catalogue_revision(&mut conn).await?;
+        let revision = state.cache.revision().await?;
         let names = state.cache.authorities(&mut conn, revision).await?;
         let names = names.iter().map(|x| (x.id.to_string(), x.clone())).collect();
         let (contested, standing) = match a.target {

@@ -23,7 +23,6 @@ use crate::{
         blacklist,
         catalogue::{self, SchemeContext},
         notices::{self, About, AccessRecord, Notice},
-        read_cache::catalogue_revision,
         register,
         standing::{self, Reads},
     },
@@ -80,7 +79,7 @@ async fn listings(
     if ids.is_empty() {
         return Ok(out);
     }
-    let revision = catalogue_revision(conn).await?;
+    let revision = state.cache.revision().await?;
     let authorities = state.cache.authorities(conn, revision).await?;
     let lists = crate::store::recording::lists(conn).await?;
     for id in ids {
@@ -315,7 +314,7 @@ impl AccessPage {
         let subject = own_subject(viewer)?;
         let mut conn = state.db.pool.acquire().await?;
         let reads = notices::accesses(&mut conn, subject).await?;
-        let revision = catalogue_revision(&mut conn).await?;
+        let revision = state.cache.revision().await?;
         let mut bodies: Vec<(String, String)> = state
             .cache
             .authorities(&mut conn, revision)
@@ -528,7 +527,7 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
     let mut conn = state.db.pool.acquire().await?;
     let subject = register::subject(&mut conn, subject_id).await?.ok_or(AppError::NotFound)?;
     let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, now).await?;
-    let revision = catalogue_revision(&mut conn).await?;
+    let revision = state.cache.revision().await?;
     let authorities = state.cache.authorities(&mut conn, revision).await?;
     let authority_of = |id: AuthorityId| match authorities.iter().find(|a| a.id == id) {
         Some(a) => named(id, &a.name_en, &a.name_zh),
@@ -717,7 +716,7 @@ pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedI
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(CSV_COLUMNS).map_err(anyhow::Error::from)?;
     let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, Utc::now()).await?;
-    let revision = catalogue_revision(&mut conn).await?;
+    let revision = state.cache.revision().await?;
     let authorities = state.cache.authorities(&mut conn, revision).await?;
     for s in &standing.schemes {
         for stored in s.stored() {

@@ -35,7 +35,6 @@ use crate::{
         appeals::Target,
         blacklist::{self, StoredEntry},
         catalogue::SchemeContext,
-        read_cache::catalogue_revision,
         records::{self, StoredEvent},
         register::{self, Authority},
         standing::{self, Reads, SchemeStanding},
@@ -137,7 +136,7 @@ impl RecordPage {
         let subject = register::subject(&mut conn, subject_id).await?.ok_or(AppError::NotFound)?;
         let as_of = (at != now).then_some(at);
         let entries = blacklist::entries_of(&mut conn, subject_id, as_of).await?;
-        let revision = catalogue_revision(&mut conn).await?;
+        let revision = state.cache.revision().await?;
         let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, at).await?;
         let schemes = standing
             .schemes
@@ -688,7 +687,7 @@ pub async fn event(
         return Err(AppError::NotFound);
     }
     let e = &stored.event;
-    let revision = catalogue_revision(&mut conn).await?;
+    let revision = state.cache.revision().await?;
     let standing = standing::in_scheme(&mut conn, Reads::Cached(&state.cache), subject, e.scheme, Utc::now())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -769,7 +768,7 @@ pub async fn entry(
     if stored.entry.subject() != subject {
         return Err(AppError::NotFound);
     }
-    let revision = catalogue_revision(&mut conn).await?;
+    let revision = state.cache.revision().await?;
     let names = authorities(&state, &mut conn, revision).await?;
     let appeal = crate::store::appeals::open_on(&mut conn, subject, Target::Entry(id)).await?;
     drop(conn);
