@@ -102,14 +102,27 @@ pub async fn catalogue_revision(conn: &mut AnyConnection) -> Result<i64, StoreEr
 /// before it arrived (through any server), exactly as its own query would; but while one read is
 /// under way, every request arriving meanwhile waits for the next single read instead of making
 /// its own. Under load that is one query for many pages instead of one each.
+///
+/// The reads use a connection of their own, outside the pool: a page waits for the revision
+/// while holding a pooled connection, so with every pooled connection held by a waiting page a
+/// read from the pool would never begin.
 struct RevisionReads {
     /// Reads begun so far; a read's number is the count once it began.
     begun: AtomicU64,
     /// Whether a read is under way.
     reading: AtomicBool,
-    /// The latest read's number and answer (`None` when it failed: each waiter then reads on its
-    /// own, to get its own error).
-    latest: watch::Sender<(u64, Option<i64>)>,
+    /// The latest read's number and answer.
+    latest: watch::Sender<(u64, Answer)>,
+    connection: tokio::sync::Mutex<Option<AnyConnection>>,
+}
+
+/// A shared read's answer; an error as much of it as every waiter can be given.
+#[derive(Clone, Debug)]
+enum Answer {
+    None,
+    Revision(i64),
+    /// The database cannot be used just now (a 503), or another error (a 500).
+    Failed { outage: bool, message: String },
 }
 
 impl RevisionReads {
@@ -117,7 +130,8 @@ impl RevisionReads {
         Self {
             begun: AtomicU64::new(0),
             reading: AtomicBool::new(false),
-            latest: watch::Sender::new((0, None)),
+            latest: watch::Sender::new((0, Answer::None)),
+            connection: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -125,20 +139,28 @@ impl RevisionReads {
         let arrived = self.begun.load(SeqCst);
         let mut latest = self.latest.subscribe();
         loop {
-            let (number, answer) = *latest.borrow_and_update();
+            let (number, answer) = latest.borrow_and_update().clone();
             if number > arrived {
                 return match answer {
-                    Some(revision) => Ok(revision),
-                    None => read_revision(pool).await,
+                    Answer::Revision(revision) => Ok(revision),
+                    Answer::Failed { outage: true, message } => {
+                        Err(sqlx::Error::Io(std::io::Error::other(message)).into())
+                    }
+                    Answer::Failed { message, .. } => Err(sqlx::Error::Protocol(message).into()),
+                    // Only the value before any read has none, and its number is 0.
+                    Answer::None => Err(StoreError::corrupt("a revision read without an answer")),
                 };
             }
             if !self.reading.swap(true, SeqCst) {
                 // In a task of its own, so a request that goes away cannot leave it unfinished.
                 let reads = self.clone();
-                let pool = pool.clone();
+                let options = pool.connect_options();
                 tokio::spawn(async move {
                     let number = reads.begun.fetch_add(1, SeqCst) + 1;
-                    let answer = read_revision(&pool).await.ok();
+                    let answer = match reads.read(&options).await {
+                        Ok(revision) => Answer::Revision(revision),
+                        Err(e) => Answer::Failed { outage: crate::db::is_unavailable(&e), message: e.to_string() },
+                    };
                     // Cleared before the answer is sent: a waiter woken by it for whom it is too
                     // old can then begin the next read.
                     reads.reading.store(false, SeqCst);
@@ -146,15 +168,26 @@ impl RevisionReads {
                 });
             }
             if latest.changed().await.is_err() {
-                return read_revision(pool).await;
+                return Err(StoreError::corrupt("the revision reads ended"));
             }
         }
     }
-}
 
-async fn read_revision(pool: &AnyPool) -> Result<i64, StoreError> {
-    let mut conn = pool.acquire().await?;
-    catalogue_revision(&mut conn).await
+    /// One read on the reads' own connection, opened when there is none; a failed one is
+    /// dropped, so the next read opens a fresh one.
+    async fn read(&self, options: &sqlx::any::AnyConnectOptions) -> Result<i64, sqlx::Error> {
+        let mut slot = self.connection.lock().await;
+        let conn = match slot.as_mut() {
+            Some(conn) => conn,
+            None => slot.insert(sqlx::ConnectOptions::connect(options).await?),
+        };
+        let read = sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&mut *conn).await;
+        let revision = read.and_then(|row| row.try_get(0));
+        if revision.is_err() {
+            *slot = None;
+        }
+        revision
+    }
 }
 
 impl ReadCache {
@@ -289,16 +322,32 @@ mod tests {
             set(&db, revision).await;
             assert_eq!(cache.revision().await.unwrap(), revision);
         }
+
+        // Pages wait for the revision holding pooled connections: with all of them held, it is
+        // still read.
+        let mut held = Vec::new();
+        for _ in 0..db.pool.options().get_max_connections() {
+            held.push(db.pool.acquire().await.unwrap());
+        }
+        let read = tokio::time::timeout(std::time::Duration::from_secs(3), cache.revision()).await;
+        assert_eq!(read.expect("read with every pooled connection held").unwrap(), 51);
     }
 
     #[tokio::test]
-    async fn a_failed_read_gives_each_waiter_its_own_error() {
+    async fn a_failed_read_is_an_error_and_the_next_read_starts_afresh() {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("r.db").display());
         let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
-        // Not migrated: the table is missing, so every read fails.
+        // Not migrated: the table is missing, so every read fails, as a fault of Recourse's
+        // (not as the database being unavailable).
         let cache = ReadCache::new(db.pool.clone());
-        assert!(matches!(cache.revision().await, Err(StoreError::Db(_))));
+        match cache.revision().await {
+            Err(StoreError::Db(e)) => assert!(!crate::db::is_unavailable(&e), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        // Once it is there, the next read opens a fresh connection and answers.
+        db.migrate().await.unwrap();
+        assert_eq!(cache.revision().await.unwrap(), 0);
     }
 }
