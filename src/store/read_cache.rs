@@ -122,7 +122,10 @@ enum Answer {
     None,
     Revision(i64),
     /// The database cannot be used just now (a 503), or another error (a 500).
-    Failed { outage: bool, message: String },
+    Failed {
+        outage: bool,
+        message: String,
+    },
 }
 
 impl RevisionReads {
@@ -159,7 +162,9 @@ impl RevisionReads {
                     let number = reads.begun.fetch_add(1, SeqCst) + 1;
                     let answer = match reads.read(&options).await {
                         Ok(revision) => Answer::Revision(revision),
-                        Err(e) => Answer::Failed { outage: crate::db::is_unavailable(&e), message: e.to_string() },
+                        Err(e) => {
+                            Answer::Failed { outage: crate::db::is_unavailable(&e), message: e.to_string() }
+                        }
                     };
                     // Cleared before the answer is sent: a waiter woken by it for whom it is too
                     // old can then begin the next read.
