@@ -178,21 +178,26 @@ impl RevisionReads {
         }
     }
 
-    /// One read on the reads' own connection, opened when there is none; a failed one is
-    /// dropped, so the next read opens a fresh one.
+    /// One read on the reads' own connection. A connection kept from an earlier read may have
+    /// been closed by the server since (a restart): then one fresh connection is tried before
+    /// the read counts as failed, as the pool tests its connections before handing them out.
     async fn read(&self, options: &sqlx::any::AnyConnectOptions) -> Result<i64, sqlx::Error> {
         let mut slot = self.connection.lock().await;
-        let conn = match slot.as_mut() {
-            Some(conn) => conn,
-            None => slot.insert(sqlx::ConnectOptions::connect(options).await?),
-        };
-        let read = sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&mut *conn).await;
-        let revision = read.and_then(|row| row.try_get(0));
-        if revision.is_err() {
-            *slot = None;
+        if let Some(mut kept) = slot.take() {
+            if let Ok(revision) = revision_on(&mut kept).await {
+                *slot = Some(kept);
+                return Ok(revision);
+            }
         }
-        revision
+        let mut fresh = sqlx::ConnectOptions::connect(options).await?;
+        let revision = revision_on(&mut fresh).await?;
+        *slot = Some(fresh);
+        Ok(revision)
     }
+}
+
+async fn revision_on(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&mut *conn).await?.try_get(0)
 }
 
 impl ReadCache {
