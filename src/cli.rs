@@ -533,7 +533,7 @@ async fn fresh_demo_database(raw_url: &str) -> Result<Db, CliError> {
                 store::instance::reset_postgres_schema(&db).await.map_err(crate::db::DbError::from)?
             }
             Dialect::Sqlite => {
-                db.pool.close().await;
+                db.close().await;
                 let file = url.sqlite_file().unwrap_or_default().to_string();
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{file}{suffix}"));

@@ -125,10 +125,14 @@ fn sqlite_path(raw: &str) -> &str {
     rest.split('?').next().unwrap_or_default()
 }
 
-/// The shared pool plus the dialect, cheap to clone into app state.
+/// The shared pools plus the dialect, cheap to clone into app state.
 #[derive(Clone)]
 pub struct Db {
+    /// For reads and single statements; never for a transaction (see [`Db::begin_write`]).
     pub pool: AnyPool,
+    /// Where write transactions come from: on SQLite a pool of its own, whose connections are
+    /// checked for a transaction left behind as they come back; on PostgreSQL `pool` itself.
+    writes: AnyPool,
     pub dialect: Dialect,
     /// SQLite: a cap on the database's size in pages, set on every connection as it is handed
     /// out (0: none). Only tests set it, to fill the disk without filling a disk.
@@ -157,56 +161,23 @@ impl Db {
         probe.close().await.map_err(|e| open_error(url, e))?;
         let dialect = url.dialect();
         let page_limit = Arc::new(AtomicU32::new(0));
-        let (limit_on_connect, limit_on_acquire) = (page_limit.clone(), page_limit.clone());
-        let pool = AnyPoolOptions::new()
-            .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _| {
-                let limit = limit_on_connect.load(Ordering::Relaxed);
-                Box::pin(async move {
-                    if limit > 0 {
-                        conn.execute(format!("PRAGMA max_page_count = {limit}").as_str()).await?;
-                    }
-                    if dialect == Dialect::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .before_acquire(move |conn, _| {
-                let limit = limit_on_acquire.load(Ordering::Relaxed);
-                Box::pin(async move {
-                    if limit > 0 {
-                        conn.execute(format!("PRAGMA max_page_count = {limit}").as_str()).await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .after_release(move |conn, _| {
-                Box::pin(async move {
-                    // A connection goes back to the pool only outside any transaction. After a
-                    // statement failed with SQLITE_FULL or SQLITE_IOERR, SQLite may have rolled
-                    // the transaction back itself: the driver's own ROLLBACK then fails and it
-                    // still counts one open, so every later `BEGIN IMMEDIATE` on the connection
-                    // was refused and the pool never recovered. Or one may be left open, holding
-                    // the write lock ("database is locked" for everyone else). The first
-                    // statement runs whatever rollback the driver queued; a `BEGIN` succeeds only
-                    // outside a transaction. Either doubt closes the connection.
-                    if dialect != Dialect::Sqlite {
-                        return Ok(true);
-                    }
-                    let outside = conn.execute("BEGIN; ROLLBACK").await.is_ok();
-                    Ok(outside && !conn.is_in_transaction())
-                })
-            })
-            .connect_with(options)
+        // Readers: a page makes several acquires. On SQLite each check of a connection is a
+        // hand-off to its worker thread and back, and one that never opened a transaction needs
+        // no probe on its return; write transactions come from a pool of their own, whose
+        // connections are probed (one writer at a time holds SQLite's lock anyway).
+        let readers = if dialect == Dialect::Sqlite { 8 } else { 16 };
+        let pool = pool_options(dialect, &page_limit, readers, false)
+            .connect_with(options.clone())
             .await
             .map_err(|e| open_error(url, e))?;
-        Ok(Self { pool, dialect, page_limit })
+        let writes = match dialect {
+            Dialect::Sqlite => pool_options(dialect, &page_limit, 8, true)
+                .connect_with(options)
+                .await
+                .map_err(|e| open_error(url, e))?,
+            Dialect::Postgres => pool.clone(),
+        };
+        Ok(Self { pool, writes, dialect, page_limit })
     }
 
     /// SQLite, for tests: caps the database at `pages` pages (0: no cap beyond SQLite's own),
@@ -224,8 +195,8 @@ impl Db {
     /// writes there take row locks as they go.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => self.writes.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.writes.begin().await,
         }
     }
 
@@ -260,6 +231,12 @@ impl Db {
         }
     }
 
+    /// Closes every pool: what is running finishes, nothing new starts.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writes.close().await;
+    }
+
     /// Applies the migrations of this dialect.
     pub async fn migrate(&self) -> Result<(), DbError> {
         let migrator = match self.dialect {
@@ -275,6 +252,77 @@ impl Db {
     pub async fn is_healthy(&self) -> bool {
         sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&self.pool).await.is_ok()
     }
+}
+
+/// How long a PostgreSQL connection may sit idle in the pool and still be handed out unpinged.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
+/// What every pool of a database shares: the size cap of tests, SQLite's settings on each new
+/// connection, a ping only for a connection idle a while and, on SQLite where
+/// `probe_on_release`, the check that a connection comes back outside any transaction.
+fn pool_options(
+    dialect: Dialect,
+    page_limit: &Arc<AtomicU32>,
+    max_connections: u32,
+    probe_on_release: bool,
+) -> AnyPoolOptions {
+    let (limit_on_connect, limit_on_acquire) = (page_limit.clone(), page_limit.clone());
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            let limit = limit_on_connect.load(Ordering::Relaxed);
+            Box::pin(async move {
+                if limit > 0 {
+                    conn.execute(format!("PRAGMA max_page_count = {limit}").as_str()).await?;
+                }
+                if dialect == Dialect::Sqlite {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .before_acquire(move |conn, meta| {
+            let limit = limit_on_acquire.load(Ordering::Relaxed);
+            Box::pin(async move {
+                if limit > 0 {
+                    conn.execute(format!("PRAGMA max_page_count = {limit}").as_str()).await?;
+                }
+                // sqlx pings every connection as it comes back to the pool, so one in steady use
+                // is known to be alive; one idle for a while may have been dropped by the server
+                // meanwhile (a restart, a failover) and is pinged before it is handed out, instead
+                // of pinging on every acquire (a round trip each, three a page).
+                if dialect == Dialect::Postgres && meta.idle_for > IDLE_BEFORE_PING {
+                    return Ok(conn.ping().await.is_ok());
+                }
+                Ok(true)
+            })
+        })
+        .after_release(move |conn, _| {
+            Box::pin(async move {
+                if dialect != Dialect::Sqlite {
+                    return Ok(true);
+                }
+                if !probe_on_release {
+                    return Ok(!conn.is_in_transaction());
+                }
+                // A connection goes back to the pool only outside any transaction. After a
+                // statement failed with SQLITE_FULL or SQLITE_IOERR, SQLite may have rolled the
+                // transaction back itself: the driver's own ROLLBACK then fails and it still
+                // counts one open, so every later `BEGIN IMMEDIATE` on the connection was
+                // refused and the pool never recovered. Or one may be left open, holding the
+                // write lock ("database is locked" for everyone else). The first statement runs
+                // whatever rollback the driver queued; a `BEGIN` succeeds only outside a
+                // transaction. Either doubt closes the connection.
+                let outside = conn.execute("BEGIN; ROLLBACK").await.is_ok();
+                Ok(outside && !conn.is_in_transaction())
+            })
+        })
 }
 
 fn check_sqlite_parent(path: &str) -> Result<(), DbError> {

@@ -94,7 +94,7 @@ async fn unknown_schemes_and_rules_answer_404() {
 #[tokio::test]
 async fn a_database_that_cannot_be_used_shows_the_503_page_in_the_persons_language_and_no_detail() {
     for_each_database(|app| async move {
-        app.db.pool.close().await;
+        app.db.close().await;
         let (status, body) = page(&app, "/rules", "zh-CN").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{}", app.label);
         assert!(body.contains("暂时无法连接数据库") && body.contains("没有作出任何更改"), "{body}");

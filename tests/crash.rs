@@ -209,7 +209,7 @@ async fn crash_scenario(url: &str, label: &'static str) {
         kill_during_import(url, &db, &token, &subjects, "all_or_nothing", server, &address).await;
     let (server, _) = kill_during_import(url, &db, &token, &subjects, "good_rows", server, &address).await;
     drop(server);
-    db.pool.close().await;
+    db.close().await;
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ async fn health_check_answers_ok_while_the_database_answers_and_503_when_it_does
     for_each_database(|app| async move {
         let ok = app.get("/healthz").await;
         assert_eq!(ok.status(), StatusCode::OK, "{}", app.label);
-        app.db.pool.close().await;
+        app.db.close().await;
         let down = app.get("/healthz").await;
         assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", app.label);
     })

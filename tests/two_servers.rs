@@ -93,7 +93,7 @@ async fn scenario(url: &str) {
     eprintln!("repeal: {:?}", started.elapsed());
 
     drop((server_a, server_b));
-    db.pool.close().await;
+    db.close().await;
 }
 
 /// A form post as one of the server's own pages sends it, with `cookie` sent by hand.

@@ -101,10 +101,10 @@ where
     let app = spawn_app(db.clone(), label).await;
     if let Err(panic) = AssertUnwindSafe(scenario(app)).catch_unwind().await {
         eprintln!("scenario failed on {label}");
-        db.pool.close().await;
+        db.close().await;
         std::panic::resume_unwind(panic);
     }
-    db.pool.close().await;
+    db.close().await;
 }
 
 /// Starts the app on a free port against `db`.

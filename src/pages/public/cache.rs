@@ -12,9 +12,12 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use std::convert::Infallible;
+
 use axum::{
     body::Bytes,
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    extract::FromRequestParts,
+    http::{header, request::Parts, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
@@ -53,7 +56,7 @@ impl Rendered {
     }
 
     /// The page, or 304 when the browser's copy is this one.
-    fn answer(&self, request: &HeaderMap) -> Response {
+    fn answer(&self, request: &IfNoneMatch) -> Response {
         let headers = [
             (header::ETAG, self.etag.clone()),
             // A browser may keep the page but must ask whether it still holds before showing it.
@@ -69,9 +72,22 @@ impl Rendered {
     }
 }
 
+/// The request's `If-None-Match`: the one header these answers depend on, taken alone (a
+/// `HeaderMap` extractor would copy every header of every request).
+#[derive(Debug, Default)]
+pub struct IfNoneMatch(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get(header::IF_NONE_MATCH).cloned()))
+    }
+}
+
 /// Whether `If-None-Match` names `etag` (or is `*`).
-fn matches(request: &HeaderMap, etag: &HeaderValue) -> bool {
-    let Some(wanted) = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else { return false };
+fn matches(request: &IfNoneMatch, etag: &HeaderValue) -> bool {
+    let Some(wanted) = request.0.as_ref().and_then(|v| v.to_str().ok()) else { return false };
     let etag = etag.to_str().unwrap_or_default();
     wanted.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
@@ -123,7 +139,7 @@ impl PublicPages {
 pub async fn serve<F, Fut>(
     state: &AppState,
     shell: &PageContext,
-    request: &HeaderMap,
+    request: &IfNoneMatch,
     render: F,
 ) -> AppResult<Response>
 where
@@ -140,7 +156,9 @@ where
             return Ok(page.answer(request));
         }
     }
-    let page = Arc::new(Rendered::new(render().await?, revision));
+    // Boxed: the loader's future is large, and inline it would make every answer's future (moved
+    // into place on each request, kept page or not) as large.
+    let page = Arc::new(Rendered::new(Box::pin(render()).await?, revision));
     if keep {
         state.public_pages.keep(revision, key, page.clone());
     }
@@ -151,10 +169,8 @@ where
 mod tests {
     use super::*;
 
-    fn request(tag: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(tag).unwrap());
-        headers
+    fn request(tag: &str) -> IfNoneMatch {
+        IfNoneMatch(Some(HeaderValue::from_str(tag).unwrap()))
     }
 
     #[test]
@@ -165,7 +181,7 @@ mod tests {
         assert_eq!(page.answer(&request(&etag)).status(), StatusCode::NOT_MODIFIED);
         assert_eq!(page.answer(&request(&format!("\"x\", W/{etag}"))).status(), StatusCode::NOT_MODIFIED);
         assert_eq!(page.answer(&request("\"7-other\"")).status(), StatusCode::OK);
-        assert_eq!(page.answer(&HeaderMap::new()).status(), StatusCode::OK);
+        assert_eq!(page.answer(&IfNoneMatch::default()).status(), StatusCode::OK);
     }
 
     #[test]

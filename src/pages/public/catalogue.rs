@@ -4,7 +4,6 @@
 
 use axum::{
     extract::{Path, State},
-    http::HeaderMap,
     response::{Html, Response},
 };
 use chrono::{DateTime, Utc};
@@ -47,7 +46,7 @@ impl CataloguePage {
 pub async fn index(
     State(state): State<AppState>,
     shell: PageContext,
-    request: HeaderMap,
+    request: cache::IfNoneMatch,
 ) -> AppResult<Response> {
     cache::serve(&state, &shell, &request, || async {
         let page = CataloguePage::load(&state).await?;
@@ -141,7 +140,7 @@ pub async fn scheme(
     State(state): State<AppState>,
     shell: PageContext,
     Path(code): Path<String>,
-    request: HeaderMap,
+    request: cache::IfNoneMatch,
 ) -> AppResult<Response> {
     cache::serve(&state, &shell, &request, || async {
         let page = SchemePage::load(&state, &code, Utc::now()).await?;
@@ -382,7 +381,7 @@ pub async fn rule(
     State(state): State<AppState>,
     shell: PageContext,
     Path((scheme_code, rule_code)): Path<(String, String)>,
-    request: HeaderMap,
+    request: cache::IfNoneMatch,
 ) -> AppResult<Response> {
     cache::serve(&state, &shell, &request, || async {
         let page = RulePage::load(&state, &scheme_code, &rule_code, Utc::now()).await?;

@@ -4,7 +4,7 @@
 
 use axum::{
     extract::{Query, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{Html, IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
@@ -105,7 +105,7 @@ pub async fn page(
     State(state): State<AppState>,
     shell: PageContext,
     Query(query): Query<CompareQuery>,
-    request: HeaderMap,
+    request: cache::IfNoneMatch,
 ) -> AppResult<Response> {
     let page = ComparePage::load(&state, shell.locale, &query.schemes, Utc::now()).await?;
     if page.problem.is_some() {

@@ -2,7 +2,6 @@
 
 use axum::{
     extract::State,
-    http::HeaderMap,
     response::{Html, Response},
 };
 use leptos::prelude::*;
@@ -18,7 +17,7 @@ use crate::{
 pub async fn page(
     State(state): State<AppState>,
     shell: PageContext,
-    request: HeaderMap,
+    request: cache::IfNoneMatch,
 ) -> AppResult<Response> {
     cache::serve(&state, &shell, &request, || async { Ok(Fresh { html: home_view(&shell), until: None }) })
         .await

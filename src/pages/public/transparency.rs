@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::{
     extract::{Query, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{header, StatusCode},
     response::{Html, IntoResponse, Response},
 };
 use chrono::{DateTime, Datelike, Duration, Utc};
@@ -221,7 +221,7 @@ pub async fn page(
     State(state): State<AppState>,
     shell: PageContext,
     Query(query): Query<ReportQuery>,
-    request: HeaderMap,
+    request: cache::IfNoneMatch,
 ) -> AppResult<Response> {
     let locale = shell.locale;
     let asked = match query.read(locale, Utc::now()) {
