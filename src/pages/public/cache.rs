@@ -8,11 +8,10 @@
 
 use std::{
     collections::HashMap,
+    convert::Infallible,
     future::Future,
     sync::{Arc, Mutex},
 };
-
-use std::convert::Infallible;
 
 use axum::{
     body::Bytes,
