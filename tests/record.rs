@@ -3,6 +3,8 @@
 
 mod auth_support;
 mod common;
+#[path = "../benches/support/mod.rs"]
+mod support;
 
 use chrono::Utc;
 use common::{for_each_database, TestApp};
@@ -494,6 +496,55 @@ async fn a_lifted_entry_says_how_and_when_it_ended_not_how_to_get_off() {
         let page =
             wang.get(app.url(&format!("/record/entries/{id}"))).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("How to get off the list") && !page.contains("How this entry ended"), "{page}");
+    })
+    .await;
+}
+
+/// Every page of a 1,000-record subject's record stays within the 60 KB budget of HTML and
+/// stylesheet (DESIGN.md), in both languages, the rest of the derivation a page link away.
+#[tokio::test]
+async fn every_page_of_a_thousand_record_subject_stays_within_the_page_budget() {
+    const BUDGET: usize = 60 * 1024;
+    for_each_database(|app| async move {
+        let now = Utc::now();
+        recourse::demo::seed(&app.db, now).await.expect("demo data seeds");
+        support::seed_subject(&app.db, "Heavy Test Subject", "heavy-test", 1_000, 7, now)
+            .await
+            .expect("a 1,000-record subject seeds");
+        let response = app
+            .client
+            .post(app.url("/sign-in"))
+            .header("origin", &app.address)
+            .form(&[("username", "heavy-test"), ("password", support::PASSWORD), ("next", "/record")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in");
+        let css = app.get("/style/recourse.css").await.bytes().await.unwrap().len();
+        let (status, first) = body(&app, "/record").await;
+        assert_eq!(status, StatusCode::OK);
+        let pages =
+            (2..100).take_while(|p| first.contains(&format!("href=\"/record?page={p}\""))).count() + 1;
+        assert!(pages > 1, "{}: the derivation of 1,000 records spans pages", app.label);
+        for page in 1..=pages {
+            for language in ["en", "zh-CN"] {
+                let response = app
+                    .client
+                    .get(app.url(&format!("/record?page={page}")))
+                    .header("accept-language", language)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                let html = response.text().await.unwrap();
+                assert!(
+                    html.len() + css <= BUDGET,
+                    "{}: page {page} in {language} is {} B of HTML + {css} B of CSS, over {BUDGET} B",
+                    app.label,
+                    html.len()
+                );
+            }
+        }
     })
     .await;
 }

@@ -180,7 +180,8 @@ impl RevisionReads {
 
     /// One read on the reads' own connection. A connection kept from an earlier read may have
     /// been closed by the server since (a restart): then one fresh connection is tried before
-    /// the read counts as failed, as the pool tests its connections before handing them out.
+    /// the read counts as failed, as the pool pings a connection idle a while before handing it
+    /// out.
     async fn read(&self, options: &sqlx::any::AnyConnectOptions) -> Result<i64, sqlx::Error> {
         let mut slot = self.connection.lock().await;
         if let Some(mut kept) = slot.take() {
