@@ -259,10 +259,19 @@ async fn after_imports_every_pooled_connection_still_enforces_foreign_keys() {
         // Every connection the pool holds at once (the importer's own one, which skips the
         // database's checks on SQLite, must never have come back to it).
         let mut held = Vec::new();
-        for _ in 0..app.db.pool.size() {
+        for _ in 0..app.db.pool.size().max(1) {
             held.push(app.db.pool.acquire().await.unwrap());
         }
-        assert!(!held.is_empty());
+        // And a write transaction's connection (SQLite's writers have a pool of their own).
+        let mut write = app.db.begin_write().await.unwrap();
+        let orphan = sqlx::query(
+            "INSERT INTO scheme_memberships (subject_id, scheme_id, joined_at, last_write_at) \
+             VALUES ('0193a5b2-7c1e-7d3a-9f00-1234567890ab', 'no-such-scheme', 0, 0)",
+        )
+        .execute(&mut *write)
+        .await;
+        assert!(orphan.is_err(), "{}: a write transaction accepted a dangling reference", app.label);
+        drop(write);
         for conn in &mut held {
             let orphan = sqlx::query(
                 "INSERT INTO scheme_memberships (subject_id, scheme_id, joined_at, last_write_at) \
