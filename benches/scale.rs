@@ -6,10 +6,11 @@
 //! Prints, per database: the time to load and the database's size; the record page's p50/p99
 //! and requests/s at 16 clients for a typical subject (`RECOURSE_SCALE_RECORDS` records) and a
 //! 1,000-record one; the same for the reviewers' queue (`/review`); and a repeal of a rule
-//! every subject has a record under; `recourse audit verify` over the loaded database (its rate
-//! in audit rows and records per second). Figures only: it never asserts a time.
+//! every subject has a record under; `recourse audit verify` over the loaded database, run as a
+//! process of its own (its time and peak memory). Figures only: it never asserts a time.
 //! `RECOURSE_BENCH_SECONDS` sets the measured seconds per page (default 5);
-//! `RECOURSE_SCALE_SKIP_SQLITE=1` measures PostgreSQL alone.
+//! `RECOURSE_SCALE_SKIP_SQLITE=1` measures PostgreSQL alone; `RECOURSE_SCALE_KEEP_SQLITE=1` keeps
+//! the SQLite database (its path is printed) to run other commands on it.
 //!
 //! Run with `cargo bench --bench scale`.
 
@@ -64,9 +65,13 @@ fn main() -> anyhow::Result<()> {
     let scale = Scale { subjects, records, measure };
 
     if std::env::var_os("RECOURSE_SCALE_SKIP_SQLITE").is_none() {
-        let dir = tempfile::tempdir().context("temp dir")?;
+        let mut dir = tempfile::tempdir().context("temp dir")?;
+        dir.disable_cleanup(std::env::var_os("RECOURSE_SCALE_KEEP_SQLITE").is_some());
         let sqlite = format!("sqlite:{}", dir.path().join("scale.db").display());
         scale.run(&server, &load, &sqlite, "sqlite", dir.path())?;
+        if std::env::var_os("RECOURSE_SCALE_KEEP_SQLITE").is_some() {
+            println!("sqlite: kept at {sqlite}");
+        }
     }
     match std::env::var("RECOURSE_TEST_POSTGRES_URL") {
         Ok(admin_url) => {
@@ -116,7 +121,7 @@ impl Scale {
                 server.block_on(size(&db, dir))?,
                 memory()
             );
-            server.block_on(verify(&db, label))?;
+            verify(server, url, &db, label)?;
             let address = server.block_on(async {
                 let now = Utc::now().trunc_subsecs(6);
                 seed_subject(&db, "Typical Scale Subject", "scale-typical", self.records, 1, now).await?;
@@ -234,26 +239,33 @@ fn write_file(path: &PathBuf, subjects: &[SubjectId], records: usize, part: usiz
     Ok(())
 }
 
-/// Signs a tree head over the loaded database, then verifies it as `recourse audit verify` does.
-async fn verify(db: &Db, label: &str) -> anyhow::Result<()> {
+/// Signs a tree head over the loaded database, then runs `recourse audit verify` on it as a
+/// process of its own, so that its peak memory is its own.
+fn verify(server: &Runtime, url: &str, db: &Db, label: &str) -> anyhow::Result<()> {
     let key = recourse::signing::InstanceKey::from_seed([3; 32]);
-    recourse::store::chain::produce_tree_head(db, &key, Utc::now()).await?;
-    let mut conn = db.pool.acquire().await?;
+    server.block_on(recourse::store::chain::produce_tree_head(db, &key, Utc::now()))?;
     let started = Instant::now();
-    let report = recourse::store::chain::verify(&mut conn).await?;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_recourse"))
+        .args(["audit", "verify", "--database-url", url])
+        .output()
+        .context("recourse audit verify")?;
     let seconds = started.elapsed().as_secs_f64();
-    ensure!(report.holds(), "{label}: the loaded database does not verify: {:?}", report.problems.first());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    ensure!(output.status.success(), "{label}: the loaded database does not verify: {stdout}");
+    let checked = stdout.lines().find(|l| l.starts_with("Checked")).unwrap_or_default();
     println!(
-        "{label}: audit verify: {} audit rows in {} chains covering {} records in {seconds:.1} s \
-         ({:.0} rows/s, {:.0} records/s); {}",
-        report.rows,
-        report.chains,
-        report.records,
-        report.rows as f64 / seconds,
-        report.records as f64 / seconds,
-        memory()
+        "{label}: recourse audit verify: {checked} (process: {seconds:.1} s, peak resident memory {} MB)",
+        children_peak_memory_mb()
     );
     Ok(())
+}
+
+/// The largest peak resident memory of this process's finished children (Linux reports KiB).
+fn children_peak_memory_mb() -> i64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss / 1024
 }
 
 /// The database's size: SQLite's file and its log; PostgreSQL's `pg_database_size`.
