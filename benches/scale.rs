@@ -245,27 +245,42 @@ fn verify(server: &Runtime, url: &str, db: &Db, label: &str) -> anyhow::Result<(
     let key = recourse::signing::InstanceKey::from_seed([3; 32]);
     server.block_on(recourse::store::chain::produce_tree_head(db, &key, Utc::now()))?;
     let started = Instant::now();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_recourse"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_recourse"))
         .args(["audit", "verify", "--database-url", url])
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .context("recourse audit verify")?;
+    let peak = watch_peak_memory(child.id());
+    let output = child.wait_with_output()?;
     let seconds = started.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&output.stdout);
     ensure!(output.status.success(), "{label}: the loaded database does not verify: {stdout}");
     let checked = stdout.lines().find(|l| l.starts_with("Checked")).unwrap_or_default();
-    println!(
-        "{label}: recourse audit verify: {checked} (process: {seconds:.1} s, peak resident memory {} MB)",
-        children_peak_memory_mb()
-    );
+    let peak = peak.join().unwrap_or(0);
+    println!("{label}: recourse audit verify: {checked} (process: {seconds:.1} s, peak resident memory {peak} MB)");
     Ok(())
 }
 
-/// The largest peak resident memory of this process's finished children (Linux reports KiB).
-fn children_peak_memory_mb() -> i64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss / 1024
+/// A process's peak resident memory in MB, read from `/proc` every 50 ms until it exits.
+/// (`getrusage` of children would count the bench's own memory, which the child shares until
+/// it executes the command.)
+fn watch_peak_memory(pid: u32) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let hwm = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok());
+            match hwm {
+                Some(kb) => peak = peak.max(kb / 1024),
+                None => break, // a zombie: it has exited
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        peak
+    })
 }
 
 /// The database's size: SQLite's file and its log; PostgreSQL's `pg_database_size`.
