@@ -258,7 +258,9 @@ fn verify(server: &Runtime, url: &str, db: &Db, label: &str) -> anyhow::Result<(
     ensure!(output.status.success(), "{label}: the loaded database does not verify: {stdout}");
     let checked = stdout.lines().find(|l| l.starts_with("Checked")).unwrap_or_default();
     let peak = peak.join().unwrap_or(0);
-    println!("{label}: recourse audit verify: {checked} (process: {seconds:.1} s, peak resident memory {peak} MB)");
+    println!(
+        "{label}: recourse audit verify: {checked} (process: {seconds:.1} s, peak resident memory {peak} MB)"
+    );
     Ok(())
 }
 
