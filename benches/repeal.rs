@@ -29,7 +29,7 @@ use recourse::{
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{create_database, drop_database};
+use support::{create_database, drop_database, reset_peak_memory, status_kb};
 
 /// Rows per seeding statement.
 const BATCH: usize = 1_000;
@@ -66,6 +66,8 @@ async fn run(url: &str, label: &str, subjects: usize) -> anyhow::Result<()> {
     println!("{label:>8}: seeded {subjects} subjects in {:.1} s", seeding.elapsed().as_secs_f64());
 
     let code = RuleCode::parse("BENCH-REPEALED")?;
+    reset_peak_memory();
+    let held = status_kb("self", "VmRSS:").unwrap_or(0) / 1024;
     let started = Instant::now();
     let mut tx = db.pool.begin().await?;
     let done = repeal::repeal_rule(
@@ -85,6 +87,10 @@ async fn run(url: &str, label: &str, subjects: usize) -> anyhow::Result<()> {
         done.events_voided,
         done.subjects,
         done.subjects as f64 / seconds
+    );
+    println!(
+        "{label:>8}: resident memory {held} MB before the repeal, peak {} MB during it",
+        status_kb("self", "VmHWM:").unwrap_or(0) / 1024
     );
 
     let mut conn = db.pool.acquire().await?;

@@ -34,7 +34,7 @@ use tokio::runtime::Runtime;
 mod support;
 use support::{
     create_database, drop_database, enrol, env_number, hammer, import, memory, percentile, seed_subject,
-    serve, sign_in, sign_in_with, CLIENTS,
+    serve, sign_in, sign_in_with, status_kb, CLIENTS,
 };
 
 /// Rows per import file.
@@ -270,15 +270,9 @@ fn verify(server: &Runtime, url: &str, db: &Db, label: &str) -> anyhow::Result<(
 fn watch_peak_memory(pid: u32) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {
         let mut peak = 0;
-        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            let hwm = status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok());
-            match hwm {
-                Some(kb) => peak = peak.max(kb / 1024),
-                None => break, // a zombie: it has exited
-            }
+        // Until it exits (a zombie has no VmHWM).
+        while let Some(kb) = status_kb(&pid.to_string(), "VmHWM:") {
+            peak = peak.max(kb / 1024);
             std::thread::sleep(Duration::from_millis(50));
         }
         peak

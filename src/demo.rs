@@ -186,6 +186,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
     // The seed writes records directly, as they were in the past: one audit row in each
     // subject's chain covers them all, so the demo database verifies (`recourse audit verify`).
     let subjects: Vec<String> = sqlx::query_scalar("SELECT id FROM subjects").fetch_all(&mut *tx).await?;
+    let subjects = subjects.iter().map(|s| SubjectId::parse(s)).collect::<Result<Vec<_>, _>>()?;
     crate::store::chain::write_subjects(
         &mut tx,
         &Actor::cli("demo"),

@@ -345,6 +345,78 @@ async fn a_repeal_closes_every_open_appeal_on_a_record_it_voids() {
     .await;
 }
 
+/// A repeal goes a batch of subjects at a time; with batches of one subject every step crosses a
+/// batch, and the outcome is the whole repeal: every record voided once, every subject told once
+/// and given one row in its chain, the open appeal closed, the audit chain whole.
+#[tokio::test]
+async fn a_repeal_in_batches_of_one_subject_does_the_whole_repeal() {
+    for_each_database(|app| async move {
+        recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
+        let scheme = SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
+        let targets = count(
+            &app,
+            "SELECT COUNT(*) FROM events e WHERE e.rule_code = 'TRAFFIC-02' AND e.kind <> 'void' AND NOT EXISTS \
+             (SELECT 1 FROM events c WHERE c.target_event_id = e.id)",
+        )
+        .await;
+        let subjects = count(
+            &app,
+            "SELECT COUNT(DISTINCT e.subject_id) FROM events e WHERE e.rule_code = 'TRAFFIC-02' AND e.kind <> 'void' \
+             AND NOT EXISTS (SELECT 1 FROM events c WHERE c.target_event_id = e.id)",
+        )
+        .await;
+        let open = count(&app, "SELECT COUNT(*) FROM appeals WHERE rule_code = 'TRAFFIC-02' AND status = 'open'").await;
+        assert!(subjects > 2 && targets >= subjects && open > 0, "{}: {targets} {subjects} {open}", app.label);
+
+        let mut tx = app.db.pool.begin().await.unwrap();
+        let code = RuleCode::parse("TRAFFIC-02").unwrap();
+        let reason = "The speed cameras on this road were never certified";
+        let done =
+            repeal::repeal_rule_in_batches(&mut tx, scheme, &code, reason, &Actor::cli("test"), Utc::now(), 1)
+                .await
+                .unwrap();
+        tx.commit().await.unwrap();
+
+        assert_eq!((done.events_voided, done.subjects), (targets as usize, subjects as usize), "{}", app.label);
+        let voids = "FROM events WHERE kind = 'void' AND decision_ref = 'repeal:TRAFFIC-02'";
+        assert_eq!(count(&app, &format!("SELECT COUNT(*) {voids}")).await, targets, "{}", app.label);
+        assert_eq!(count(&app, &format!("SELECT COUNT(DISTINCT target_event_id) {voids}")).await, targets);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM notices WHERE kind = 'rule_repealed'").await, subjects);
+        assert_eq!(
+            count(&app, "SELECT COUNT(DISTINCT subject_id) FROM notices WHERE kind = 'rule_repealed'").await,
+            subjects,
+            "{}: one notice each",
+            app.label
+        );
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM appeals WHERE rule_code = 'TRAFFIC-02' AND status = 'open'").await, 0);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM appeal_repeal_closures").await, open, "{}", app.label);
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'rule.repeal' AND chain LIKE 'subject:%'").await,
+            subjects,
+            "{}: one row in each subject's chain",
+            app.label
+        );
+        let detail: String =
+            sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'rule.repeal' AND chain = 'catalogue'").fetch_one(&app.db.pool).await.unwrap();
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+        assert_eq!(
+            (detail["events_voided"].as_i64(), detail["subjects"].as_i64(), detail["appeals_closed"].as_i64()),
+            (Some(targets), Some(subjects), Some(open)),
+            "{}: the audit row counts what was written",
+            app.label
+        );
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let report = recourse::store::chain::verify(&mut conn).await.unwrap();
+        assert!(report.holds(), "{}: {:?}", app.label, report.problems);
+        drop(conn);
+        for (subject, derivation) in member_derivations(&app, scheme).await {
+            let under_rule = derivation.lines.iter().filter(|l| l.rule_code.as_str() == "TRAFFIC-02").count();
+            assert_eq!(under_rule, 0, "{}: {subject} still has a repealed rule's record counting", app.label);
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_audit_log_pages_back_newest_first() {
     for_each_database(|app| async move {

@@ -259,16 +259,25 @@ pub async fn enrol(db: &Db, count: usize) -> anyhow::Result<Vec<SubjectId>> {
 
 /// The process's peak and current resident memory (Linux), against the server's budget.
 pub fn memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let mb = |key: &str| -> u64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .unwrap_or(0)
-            / 1024
-    };
+    let mb = |key| status_kb("self", key).unwrap_or(0) / 1024;
     format!("resident memory: peak {} MB, now {} MB (target ≤ 300 MB)", mb("VmHWM:"), mb("VmRSS:"))
+}
+
+/// A figure in kB of `/proc/<pid>/status` (`pid` may be `self`), such as `VmHWM:`; `None` once
+/// the process has gone or is a zombie.
+pub fn status_kb(pid: &str, key: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+}
+
+/// Resets this process's peak resident memory to what it holds now (Linux ≥ 4.0), so the next
+/// `VmHWM` is the peak of what follows alone.
+pub fn reset_peak_memory() {
+    // Writing 5 to clear_refs resets the peak; a bench without it still prints the process's peak.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Serves Recourse on `db` at a free loopback port (on the current runtime); returns its address.

@@ -440,6 +440,13 @@ pub struct OpenBeforeRepeal {
     before: (i64, String),
 }
 
+impl OpenBeforeRepeal {
+    /// Whose appeal it is.
+    pub fn subject(&self) -> SubjectId {
+        self.appeal.subject
+    }
+}
+
 /// The open appeals on records under rule `code` of the scheme of `ctx` (the catalogue as it
 /// stands before the repeal), each with its subject's grade before.
 pub async fn open_before_repeal(

@@ -30,7 +30,10 @@ use sha2::{Digest, Sha256};
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use super::{sql, to_micros, StoreError};
-use crate::signing::{self, InstanceKey};
+use crate::{
+    domain::SubjectId,
+    signing::{self, InstanceKey},
+};
 
 pub type Hash = [u8; 32];
 
@@ -662,25 +665,34 @@ pub async fn records_of(
     subject: &str,
     at: Option<i64>,
 ) -> Result<Vec<(String, Hash)>, StoreError> {
-    let subject = subject.to_string();
-    Ok(records_of_each(conn, &[&subject], at).await?.remove(&subject).unwrap_or_default())
+    let subject = [subject.to_string()];
+    Ok(records_of_each(conn, &subject, at).await?.remove(&subject[0]).unwrap_or_default())
 }
 
 /// Subjects per statement of [`records_of_each`] on PostgreSQL, where they go as one array.
 const SUBJECTS_PER_ARRAY: usize = 10_000;
 
+/// Subjects one statement reads: an array of them on PostgreSQL, one parameter each on SQLite
+/// (with one left for the instant).
+fn subjects_per_statement(conn: &AnyConnection) -> usize {
+    if sql::is_sqlite(conn) {
+        sql::SQLITE_PARAMS - 1
+    } else {
+        SUBJECTS_PER_ARRAY
+    }
+}
+
 /// [`records_of`] for many subjects: a statement per table and batch of subjects, where one per
 /// table and subject made a repeal reaching 740,000 subjects send 4.4 million statements.
 async fn records_of_each(
     conn: &mut AnyConnection,
-    subjects: &[&String],
+    subjects: &[String],
     at: Option<i64>,
 ) -> Result<HashMap<String, Vec<(String, Hash)>>, StoreError> {
     let sqlite = sql::is_sqlite(conn);
     let first = if at.is_some() { 2 } else { 1 };
-    let per = if sqlite { sql::SQLITE_PARAMS - 1 } else { SUBJECTS_PER_ARRAY };
     let mut out: HashMap<String, Vec<(String, Hash)>> = HashMap::new();
-    for batch in subjects.chunks(per) {
+    for batch in subjects.chunks(subjects_per_statement(conn)) {
         let among = if sqlite {
             format!("IN {}", sql::list(first, batch.len()))
         } else {
@@ -812,30 +824,36 @@ pub async fn write_subjects(
     target_id: &str,
     detail: &Value,
     at: DateTime<Utc>,
-    subjects: &[String],
+    subjects: &[SubjectId],
     all: bool,
 ) -> Result<(), StoreError> {
-    let mut unique: Vec<&String> = subjects.iter().collect();
-    unique.sort();
+    let mut unique = subjects.to_vec();
+    unique.sort_unstable();
     unique.dedup();
-    let mut records = records_of_each(conn, &unique, (!all).then(|| to_micros(at))).await?;
-    let mut rows = Vec::with_capacity(unique.len());
-    for subject in unique {
-        let records = records.remove(subject.as_str()).unwrap_or_default();
-        rows.push(NewRow {
-            chain: subject_chain(subject),
-            at,
-            account_id: actor.account.map(|a| a.0.to_string()),
-            actor: actor.label.clone(),
-            origin: actor.origin.clone(),
-            action: action.into(),
-            target_kind: target_kind.into(),
-            target_id: target_id.into(),
-            detail: detail.to_string(),
-            records,
-        });
+    let detail = detail.to_string();
+    let account_id = actor.account.map(|a| a.0.to_string());
+    // A batch of subjects at a time, so a repeal reaching every subject holds one batch's rows.
+    for batch in unique.chunks(subjects_per_statement(conn)) {
+        let ids: Vec<String> = batch.iter().map(ToString::to_string).collect();
+        let mut records = records_of_each(conn, &ids, (!all).then(|| to_micros(at))).await?;
+        let rows = ids
+            .into_iter()
+            .map(|subject| NewRow {
+                records: records.remove(&subject).unwrap_or_default(),
+                chain: subject_chain(&subject),
+                at,
+                account_id: account_id.clone(),
+                actor: actor.label.clone(),
+                origin: actor.origin.clone(),
+                action: action.into(),
+                target_kind: target_kind.into(),
+                target_id: target_id.into(),
+                detail: detail.clone(),
+            })
+            .collect();
+        append(conn, rows).await?;
     }
-    append(conn, rows).await
+    Ok(())
 }
 
 /// An import chunk's rows: one per subject, covering that subject's events of the chunk, built

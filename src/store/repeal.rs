@@ -2,12 +2,14 @@
 //! that is not already corrected is voided, every open appeal on such a record is closed as
 //! decided by the repeal, every subject touched is sent one notice saying why — all in the
 //! caller's transaction, so a repeal happens entirely or not at all. Written set-based
-//! (multi-row statements) so a repeal touching 100,000 subjects takes seconds, with the same
-//! outcome as voiding each record through `records::correct_in`: the same void records.
+//! (multi-row statements, a batch of subjects at a time) so a repeal touching 100,000 subjects
+//! takes seconds and its memory does not grow with the subjects, with the same outcome as
+//! voiding each record through `records::correct_in`: the same void records.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{collections::BTreeMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::{AnyConnection, Row};
 
 use super::{
@@ -43,6 +45,21 @@ pub async fn repeal_rule(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Repealed, StoreError> {
+    let per_batch = if sql::is_sqlite(conn) { SUBJECTS_PER_LIST } else { VOIDS_PER_ARRAY };
+    repeal_rule_in_batches(conn, scheme, code, reason, actor, now, per_batch).await
+}
+
+/// [`repeal_rule`] with `per_batch` subjects a batch (tests use one, so that every path across
+/// batches is taken).
+pub async fn repeal_rule_in_batches(
+    conn: &mut AnyConnection,
+    scheme: SchemeId,
+    code: &RuleCode,
+    reason: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    per_batch: usize,
+) -> Result<Repealed, StoreError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(DomainError::EmptyField { field: "reason" }.into());
@@ -63,22 +80,32 @@ pub async fn repeal_rule(
         .ok_or_else(|| StoreError::corrupt("a repeal in an unknown scheme"))?;
     let before = Arc::new(ctx.clone());
     let versions = ctx.catalogue.repeal_rule(code)?;
-    let version_list = sql::list(2, versions.len());
     let version_ids: Vec<String> = versions.iter().map(ToString::to_string).collect();
 
-    // Lock every record touched, as each single write does, before reading their events.
+    // Lock every record touched, as each single write does, before reading their events: the
+    // subjects locked are the only ones a void can be written for.
     let sql = format!(
         "UPDATE scheme_memberships SET last_write_at = $1 WHERE scheme_id = $2 AND subject_id IN \
-         (SELECT subject_id FROM events WHERE rule_version_id IN {})",
+         (SELECT subject_id FROM events WHERE rule_version_id IN {}) RETURNING subject_id",
         sql::list(3, versions.len())
     );
     let mut lock = sqlx::query(&sql).bind(to_micros(now)).bind(scheme.to_string());
     for id in &version_ids {
         lock = lock.bind(id);
     }
-    lock.execute(&mut *conn).await?;
+    // Read as they come, kept as 16-byte ids: a repeal may reach every subject of the scheme.
+    let mut reached: Vec<SubjectId> = lock
+        .fetch(&mut *conn)
+        .map_err(StoreError::from)
+        .and_then(|row| async move { Ok(SubjectId::parse(&row.try_get::<String, _>(0)?)?) })
+        .try_collect()
+        .await?;
+    reached.sort_unstable();
     // The grades of subjects with an appeal open under the rule, while the rule still stands.
-    let open_appeals = appeals::open_before_repeal(conn, before, code.as_str(), now).await?;
+    let mut open_appeals: BTreeMap<SubjectId, Vec<appeals::OpenBeforeRepeal>> = BTreeMap::new();
+    for open in appeals::open_before_repeal(conn, before, code.as_str(), now).await? {
+        open_appeals.entry(open.subject()).or_default().push(open);
+    }
 
     for id in &versions {
         let version = ctx.catalogue.get(*id).expect("just repealed");
@@ -91,53 +118,47 @@ pub async fn repeal_rule(
             .await?;
     }
     catalogue::touch(conn).await?;
-
-    let corrected: HashSet<String> = sqlx::query(
-        "SELECT target_event_id FROM events WHERE scheme_id = $1 AND target_event_id IS NOT NULL",
-    )
-    .bind(scheme.to_string())
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get::<String, _>(0))
-    .collect::<Result<_, _>>()?;
-    let sql = format!(
-        "SELECT id, subject_id FROM events WHERE scheme_id = $1 AND kind <> 'void' AND rule_version_id IN \
-         {version_list} ORDER BY subject_id, occurred_at, id"
-    );
-    let mut targets = sqlx::query(&sql).bind(scheme.to_string());
-    for id in &version_ids {
-        targets = targets.bind(id);
-    }
-    let mut voided: Vec<(String, String)> = Vec::new();
-    for row in targets.fetch_all(&mut *conn).await? {
-        let id: String = row.try_get(0)?;
-        if !corrected.contains(&id) {
-            voided.push((id, row.try_get(1)?));
-        }
-    }
-
-    let void_reason = crate::domain::wording::repealed(code.as_str(), reason);
-    let decision_ref = format!("repeal:{code}");
-    let per_statement = if sql::is_sqlite(conn) { sql::rows_per_statement(2) } else { VOIDS_PER_ARRAY };
-    for chunk in voided.chunks(per_statement) {
-        insert_voids(conn, chunk, actor, &void_reason, &decision_ref, now).await?;
-    }
-    // One notice per subject, about the first of their records voided (targets come by subject).
-    let mut first_voided: Vec<(&str, &str)> = Vec::new();
-    for (event, subject) in &voided {
-        if first_voided.last().is_none_or(|(s, _)| *s != subject.as_str()) {
-            first_voided.push((subject, event));
-        }
-    }
-    notices::notify_each(conn, NoticeKind::RuleRepealed, &first_voided, now).await?;
     let after = catalogue::context(conn, scheme)
         .await?
         .ok_or_else(|| StoreError::corrupt("a repeal in an unknown scheme"))?;
-    let appeals_closed =
-        appeals::close_on_repeal(conn, open_appeals, &after, code.as_str(), &void_reason, now).await?;
-    let subjects: Vec<SubjectId> =
-        first_voided.iter().map(|(s, _)| SubjectId::parse(s)).collect::<Result<_, _>>()?;
+
+    // A batch of subjects at a time, so what a repeal holds does not grow with what it reaches:
+    // their records voided, one notice each, their appeals on those records closed.
+    let void_reason = crate::domain::wording::repealed(code.as_str(), reason);
+    let decision_ref = format!("repeal:{code}");
+    let per_statement = if sql::is_sqlite(conn) { sql::rows_per_statement(2) } else { VOIDS_PER_ARRAY };
+    let mut touched: Vec<SubjectId> = Vec::new();
+    let mut events_voided = 0;
+    let mut appeals_closed = 0;
+    // On SQLite each subject is a parameter, beside the scheme and the versions.
+    let room = if sql::is_sqlite(conn) { sql::SQLITE_PARAMS - 1 - versions.len() } else { usize::MAX };
+    for batch in reached.chunks(per_batch.clamp(1, room.max(1))) {
+        let voided = targets(conn, scheme, &version_ids, batch).await?;
+        for chunk in voided.chunks(per_statement) {
+            insert_voids(conn, chunk, actor, &void_reason, &decision_ref, now).await?;
+        }
+        // One notice per subject, about the first of their records voided (targets come by subject).
+        let mut first_voided: Vec<(&str, &str)> = Vec::new();
+        for (event, subject) in &voided {
+            if first_voided.last().is_none_or(|(s, _)| *s != subject.as_str()) {
+                first_voided.push((subject, event));
+            }
+        }
+        notices::notify_each(conn, NoticeKind::RuleRepealed, &first_voided, now).await?;
+        for (subject, _) in &first_voided {
+            touched.push(SubjectId::parse(subject)?);
+        }
+        events_voided += voided.len();
+        let open: Vec<_> = batch.iter().filter_map(|s| open_appeals.remove(s)).flatten().collect();
+        appeals_closed +=
+            appeals::close_on_repeal(conn, open, &after, code.as_str(), &void_reason, now).await?;
+    }
+    // Appeals whose subject had no record left to void (none expected: an appeal's record is
+    // under the rule) are closed all the same, and their subjects' chains cover it.
+    let rest: Vec<_> = std::mem::take(&mut open_appeals).into_values().flatten().collect();
+    let mut chains = touched.clone();
+    chains.extend(rest.iter().map(appeals::OpenBeforeRepeal::subject));
+    appeals_closed += appeals::close_on_repeal(conn, rest, &after, code.as_str(), &void_reason, now).await?;
 
     let kept = catalogue::RuleRepeal { rule_code: *code, repealed_at: now, reason: reason.to_string() };
     catalogue::insert_repeal(conn, scheme, &kept).await?;
@@ -146,26 +167,52 @@ pub async fn repeal_rule(
         "scheme": ctx.scheme().code(),
         "rule_code": code.as_str(),
         "versions": version_ids,
-        "events_voided": voided.len(),
-        "subjects": subjects.len(),
+        "events_voided": events_voided,
+        "subjects": touched.len(),
         "appeals_closed": appeals_closed,
     });
     audit::write(conn, actor, "rule.repeal", "rule", &target, detail.clone(), now).await?;
     // And one row in each subject's chain, covering the records the repeal wrote for them.
-    let subject_ids: Vec<String> = subjects.iter().map(ToString::to_string).collect();
-    super::chain::write_subjects(
-        conn,
-        actor,
-        "rule.repeal",
-        "rule",
-        &target,
-        &detail,
-        now,
-        &subject_ids,
-        false,
-    )
-    .await?;
-    Ok(Repealed { versions, events_voided: voided.len(), subjects: subjects.len() })
+    super::chain::write_subjects(conn, actor, "rule.repeal", "rule", &target, &detail, now, &chains, false)
+        .await?;
+    Ok(Repealed { versions, events_voided, subjects: touched.len() })
+}
+
+/// The records of `subjects` under `versions` that a repeal voids, as (record, subject) by
+/// subject and then as they occurred: every one that is not a void and not already corrected.
+async fn targets(
+    conn: &mut AnyConnection,
+    scheme: SchemeId,
+    versions: &[String],
+    subjects: &[SubjectId],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let sqlite = sql::is_sqlite(conn);
+    let first = 2 + versions.len();
+    let among = if sqlite {
+        format!("IN {}", sql::list(first, subjects.len()))
+    } else {
+        format!("= ANY(${first}::text[])")
+    };
+    let statement = format!(
+        "SELECT e.id, e.subject_id FROM events e WHERE e.scheme_id = $1 AND e.kind <> 'void' \
+         AND e.rule_version_id IN {} AND e.subject_id {among} AND NOT EXISTS (SELECT 1 FROM events c \
+         WHERE c.subject_id = e.subject_id AND c.scheme_id = e.scheme_id AND c.target_event_id = e.id) \
+         ORDER BY e.subject_id, e.occurred_at, e.id",
+        sql::list(2, versions.len())
+    );
+    let statement = sql::positional(conn, statement);
+    let mut query = sqlx::query(&statement).bind(scheme.to_string());
+    for id in versions {
+        query = query.bind(id);
+    }
+    if sqlite {
+        for subject in subjects {
+            query = query.bind(subject.to_string());
+        }
+    } else {
+        query = query.bind(sql::text_array(subjects.iter().map(ToString::to_string)));
+    }
+    query.fetch_all(&mut *conn).await?.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
 }
 
 /// Appends one void record per (target event, subject): by the target's own authority (external
@@ -215,8 +262,12 @@ async fn insert_voids(
     Ok(())
 }
 
-/// Voids written per statement on PostgreSQL, where the targets go as arrays.
+/// Voids written per statement on PostgreSQL, where the targets go as arrays; also the subjects
+/// of a batch there.
 const VOIDS_PER_ARRAY: usize = 10_000;
+/// Subjects of a batch on SQLite, one parameter each in the targets' statement (with room for
+/// the scheme and the rule's versions).
+const SUBJECTS_PER_LIST: usize = 4_000;
 
 /// [`insert_voids`] on PostgreSQL: the same two statements over arrays of (void id, target,
 /// subject), joined on the target's key (its subject and id), so a repeal touching every subject

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::domain::{
     appeal::{AppealError, Reasons, Status},
-    RuleCode, SchemeId,
+    RuleCode, SchemeId, SubjectId,
 };
 
 /// What administrators decided about a challenged rule.
@@ -139,7 +139,7 @@ pub async fn decide(
     });
     audit::write(conn, actor, "rule_challenge.decide", "rule", &target, detail.clone(), now).await?;
     // Each challenger's chain covers the decision on their challenge.
-    let challengers: Vec<String> = together.iter().map(|a| a.subject.to_string()).collect();
+    let challengers: Vec<SubjectId> = together.iter().map(|a| a.subject).collect();
     super::chain::write_subjects(
         conn,
         actor,
@@ -178,7 +178,7 @@ async fn grade(
 /// The decision of challenge `id` of `subject`, if it was decided.
 pub async fn decision(
     conn: &mut AnyConnection,
-    subject: crate::domain::SubjectId,
+    subject: SubjectId,
     id: Uuid,
 ) -> Result<Option<ChallengeDecision>, StoreError> {
     let row = sqlx::query(

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures_util::TryStreamExt;
-use sqlx::{AnyConnection, Connection};
+use sqlx::{AnyConnection, Connection, Row};
 
 use super::{
     describe, digest_of, head_from, leaf_hash, link, prefix_of, root, row_from, started_at, unhex, Hash,
@@ -162,7 +162,6 @@ impl Verifier {
                 format!("SELECT tree_number, chain, seq FROM audit_tree_leaves WHERE {}", range.chains);
             let mut rows = bind_all(sqlx::query(&statement), &range.chain_binds).fetch(&mut *conn);
             while let Some(r) = rows.try_next().await? {
-                use sqlx::Row;
                 let (n, chain, seq): (i64, String, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
                 wanted.entry((chain, seq)).or_default().push(n);
             }
@@ -317,7 +316,6 @@ impl Verifier {
         range: &Range,
         ends: HashMap<String, (i64, String)>,
     ) -> Result<(), StoreError> {
-        use sqlx::Row;
         let statement = format!("SELECT chain, seq, digest FROM audit_chain_heads WHERE {}", range.chains);
         let heads = bind_all(sqlx::query(&statement), &range.chain_binds).fetch_all(&mut *conn).await?;
         let mut headed = HashSet::new();
@@ -416,7 +414,6 @@ async fn records(
     filter: Option<&(String, Vec<String>)>,
     started: i64,
 ) -> Result<Records, StoreError> {
-    use sqlx::Row;
     let time_index = 1 + table.columns.iter().position(|(c, _)| *c == table.time).expect("time column");
     let statement = match filter {
         Some((condition, _)) => format!("{} WHERE {condition}", table.select()),
