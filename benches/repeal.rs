@@ -29,7 +29,7 @@ use recourse::{
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{create_database, drop_database, reset_peak_memory, status_kb};
+use support::{create_database, drop_database, peak_since, reset_peak_memory};
 
 /// Rows per seeding statement.
 const BATCH: usize = 1_000;
@@ -66,8 +66,7 @@ async fn run(url: &str, label: &str, subjects: usize) -> anyhow::Result<()> {
     println!("{label:>8}: seeded {subjects} subjects in {:.1} s", seeding.elapsed().as_secs_f64());
 
     let code = RuleCode::parse("BENCH-REPEALED")?;
-    reset_peak_memory();
-    let held = status_kb("self", "VmRSS:").unwrap_or(0) / 1024;
+    let held = reset_peak_memory();
     let started = Instant::now();
     let mut tx = db.pool.begin().await?;
     let done = repeal::repeal_rule(
@@ -88,10 +87,7 @@ async fn run(url: &str, label: &str, subjects: usize) -> anyhow::Result<()> {
         done.subjects,
         done.subjects as f64 / seconds
     );
-    println!(
-        "{label:>8}: resident memory {held} MB before the repeal, peak {} MB during it",
-        status_kb("self", "VmHWM:").unwrap_or(0) / 1024
-    );
+    println!("{label:>8}: repeal's {}", peak_since(held));
 
     let mut conn = db.pool.acquire().await?;
     let ctx = catalogue::context(&mut conn, scheme).await?.context("the scheme")?;

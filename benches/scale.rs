@@ -33,8 +33,8 @@ use tokio::runtime::Runtime;
 #[path = "support/mod.rs"]
 mod support;
 use support::{
-    create_database, drop_database, enrol, env_number, hammer, import, memory, percentile, seed_subject,
-    serve, sign_in, sign_in_with, status_kb, CLIENTS,
+    create_database, drop_database, enrol, env_number, hammer, import, memory, peak_since, percentile,
+    reset_peak_memory, seed_subject, serve, sign_in, sign_in_with, status_kb, CLIENTS,
 };
 
 /// Rows per import file.
@@ -187,6 +187,7 @@ impl Scale {
 
     /// Repeals [`REPEALED`], which every loaded subject has a record under.
     async fn repeal(&self, db: &Db, label: &str) -> anyhow::Result<()> {
+        let held = reset_peak_memory();
         let started = Instant::now();
         let mut tx = db.pool.begin().await?;
         let scheme =
@@ -204,10 +205,11 @@ impl Scale {
         let seconds = started.elapsed().as_secs_f64();
         println!(
             "{label}: repeal of {REPEALED} voided {} records and notified {} subjects in {seconds:.1} s \
-             ({:.0} subjects/s)",
+             ({:.0} subjects/s); the bench's {}",
             done.events_voided,
             done.subjects,
-            done.subjects as f64 / seconds
+            done.subjects as f64 / seconds,
+            peak_since(held)
         );
         Ok(())
     }

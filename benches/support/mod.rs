@@ -274,10 +274,19 @@ pub fn status_kb(pid: &str, key: &str) -> Option<u64> {
 }
 
 /// Resets this process's peak resident memory to what it holds now (Linux ≥ 4.0), so the next
-/// `VmHWM` is the peak of what follows alone.
-pub fn reset_peak_memory() {
+/// [`peak_since`] is the peak of what follows alone; returns what it holds, in MB.
+pub fn reset_peak_memory() -> u64 {
     // Writing 5 to clear_refs resets the peak; a bench without it still prints the process's peak.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    status_kb("self", "VmRSS:").unwrap_or(0) / 1024
+}
+
+/// What [`reset_peak_memory`] returned (`held`) and the peak since, for a bench's line.
+pub fn peak_since(held: u64) -> String {
+    format!(
+        "resident memory {held} MB before, peak {} MB during it",
+        status_kb("self", "VmHWM:").unwrap_or(0) / 1024
+    )
 }
 
 /// Serves Recourse on `db` at a free loopback port (on the current runtime); returns its address.

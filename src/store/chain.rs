@@ -689,30 +689,20 @@ async fn records_of_each(
     subjects: &[String],
     at: Option<i64>,
 ) -> Result<HashMap<String, Vec<(String, Hash)>>, StoreError> {
-    let sqlite = sql::is_sqlite(conn);
     let first = if at.is_some() { 2 } else { 1 };
     let mut out: HashMap<String, Vec<(String, Hash)>> = HashMap::new();
     for batch in subjects.chunks(subjects_per_statement(conn)) {
-        let among = if sqlite {
-            format!("IN {}", sql::list(first, batch.len()))
-        } else {
-            format!("= ANY(${first}::text[])")
-        };
+        let among = sql::among(conn, "subject_id", first, batch.len());
         for table in SUBJECT_TABLES {
             let time = at.map(|_| format!("{} = $1 AND ", table.time)).unwrap_or_default();
-            let statement = format!("{} WHERE {time}subject_id {among} ORDER BY record_key", table.select());
+            let statement =
+                format!("{}{} WHERE {time}{} ORDER BY record_key", table.select(), among.from, among.filter);
             let statement = sql::positional(conn, statement);
             let mut query = sqlx::query(&statement);
             if let Some(at) = at {
                 query = query.bind(at);
             }
-            if sqlite {
-                for subject in batch {
-                    query = query.bind(subject.as_str());
-                }
-            } else {
-                query = query.bind(sql::text_array(batch.iter()));
-            }
+            let query = sql::bind_among(conn, query, batch);
             let subject_column =
                 1 + table.columns.iter().position(|(c, _)| *c == "subject_id").expect("subject_id");
             for row in query.fetch_all(&mut *conn).await? {

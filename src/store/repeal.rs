@@ -186,32 +186,23 @@ async fn targets(
     versions: &[String],
     subjects: &[SubjectId],
 ) -> Result<Vec<(String, String)>, StoreError> {
-    let sqlite = sql::is_sqlite(conn);
-    let first = 2 + versions.len();
-    let among = if sqlite {
-        format!("IN {}", sql::list(first, subjects.len()))
-    } else {
-        format!("= ANY(${first}::text[])")
-    };
+    let among = sql::among(conn, "e.subject_id", 2 + versions.len(), subjects.len());
     let statement = format!(
-        "SELECT e.id, e.subject_id FROM events e WHERE e.scheme_id = $1 AND e.kind <> 'void' \
-         AND e.rule_version_id IN {} AND e.subject_id {among} AND NOT EXISTS (SELECT 1 FROM events c \
+        "SELECT e.id, e.subject_id FROM events e{} WHERE e.scheme_id = $1 AND e.kind <> 'void' \
+         AND e.rule_version_id IN {} AND {} AND NOT EXISTS (SELECT 1 FROM events c \
          WHERE c.subject_id = e.subject_id AND c.scheme_id = e.scheme_id AND c.target_event_id = e.id) \
          ORDER BY e.subject_id, e.occurred_at, e.id",
-        sql::list(2, versions.len())
+        among.from,
+        sql::list(2, versions.len()),
+        among.filter
     );
     let statement = sql::positional(conn, statement);
     let mut query = sqlx::query(&statement).bind(scheme.to_string());
     for id in versions {
         query = query.bind(id);
     }
-    if sqlite {
-        for subject in subjects {
-            query = query.bind(subject.to_string());
-        }
-    } else {
-        query = query.bind(sql::text_array(subjects.iter().map(ToString::to_string)));
-    }
+    let subjects: Vec<String> = subjects.iter().map(ToString::to_string).collect();
+    let query = sql::bind_among(conn, query, &subjects);
     query.fetch_all(&mut *conn).await?.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
 }
 

@@ -3,7 +3,7 @@
 
 use std::{fmt::Write, future::Future, task::Poll};
 
-use sqlx::AnyConnection;
+use sqlx::{any::AnyArguments, query::Query, Any, AnyConnection};
 
 /// Parameters per statement. sqlx's SQLite driver looks up each parameter's name by walking
 /// the statement's list of names, so binding costs grow with the square of this number: at
@@ -147,6 +147,45 @@ pub fn rows(first: usize, columns: usize, rows: usize) -> String {
         out.push_str(&list(first + r * columns, columns));
     }
     out
+}
+
+/// How a statement keeps the rows whose `column` is one of a batch of distinct values bound
+/// from parameter `first` (with [`bind_among`]): `FROM table{from} WHERE … AND {filter}`.
+pub struct Among {
+    pub from: String,
+    pub filter: String,
+}
+
+/// [`Among`] for this connection: `column IN ($first, …)` on SQLite, one parameter a value; on
+/// PostgreSQL a join with the array `$first` unnested. There an `= ANY($first)` filter compares
+/// every row with every value once the statement is planned generically (from its sixth run):
+/// a repeal's batches of 10,000 subjects took minutes a statement, where the join looks each
+/// value up by its index.
+pub fn among(conn: &AnyConnection, column: &str, first: usize, n: usize) -> Among {
+    if is_sqlite(conn) {
+        Among { from: String::new(), filter: format!("{column} IN {}", list(first, n)) }
+    } else {
+        Among {
+            from: format!(", unnest(${first}::text[]) AS among (among_value)"),
+            filter: format!("{column} = among_value"),
+        }
+    }
+}
+
+/// Binds the values of an [`among`] to `query`.
+pub fn bind_among<'q, S: AsRef<str>>(
+    conn: &AnyConnection,
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    values: &[S],
+) -> Query<'q, Any, AnyArguments<'q>> {
+    if is_sqlite(conn) {
+        for value in values {
+            query = query.bind(value.as_ref().to_string());
+        }
+        query
+    } else {
+        query.bind(text_array(values.iter()))
+    }
 }
 
 /// `items` as a PostgreSQL array literal of text, every element quoted (so none is read as
