@@ -692,11 +692,11 @@ async fn records_of_each(
     let first = if at.is_some() { 2 } else { 1 };
     let mut out: HashMap<String, Vec<(String, Hash)>> = HashMap::new();
     for batch in subjects.chunks(subjects_per_statement(conn)) {
-        let among = sql::among(conn, "subject_id", first, batch.len());
         for table in SUBJECT_TABLES {
             let time = at.map(|_| format!("{} = $1 AND ", table.time)).unwrap_or_default();
-            let statement =
-                format!("{}{} WHERE {time}{} ORDER BY record_key", table.select(), among.from, among.filter);
+            let statement = sql::among(conn, "subject_id", first, batch.len(), "record_key", |among| {
+                format!("{} WHERE {time}{among}", table.select())
+            });
             let statement = sql::positional(conn, statement);
             let mut query = sqlx::query(&statement);
             if let Some(at) = at {

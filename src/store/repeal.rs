@@ -131,7 +131,8 @@ pub async fn repeal_rule_in_batches(
     let mut events_voided = 0;
     let mut appeals_closed = 0;
     // On SQLite each subject is a parameter, beside the scheme and the versions.
-    let room = if sql::is_sqlite(conn) { sql::SQLITE_PARAMS - 1 - versions.len() } else { usize::MAX };
+    let room =
+        if sql::is_sqlite(conn) { sql::SQLITE_PARAMS.saturating_sub(1 + versions.len()) } else { usize::MAX };
     for batch in reached.chunks(per_batch.clamp(1, room.max(1))) {
         let voided = targets(conn, scheme, &version_ids, batch).await?;
         for chunk in voided.chunks(per_statement) {
@@ -180,22 +181,26 @@ pub async fn repeal_rule_in_batches(
 
 /// The records of `subjects` under `versions` that a repeal voids, as (record, subject) by
 /// subject and then as they occurred: every one that is not a void and not already corrected.
+/// Read by the subjects' index: `|| ''` keeps SQLite from the index by rule, which its planner
+/// prefers to a long `IN` list of subjects and which made every batch walk the whole rule's
+/// records (a repeal reaching 740,000 subjects took 286 s instead of 156).
 async fn targets(
     conn: &mut AnyConnection,
     scheme: SchemeId,
     versions: &[String],
     subjects: &[SubjectId],
 ) -> Result<Vec<(String, String)>, StoreError> {
-    let among = sql::among(conn, "e.subject_id", 2 + versions.len(), subjects.len());
-    let statement = format!(
-        "SELECT e.id, e.subject_id FROM events e{} WHERE e.scheme_id = $1 AND e.kind <> 'void' \
-         AND e.rule_version_id IN {} AND {} AND NOT EXISTS (SELECT 1 FROM events c \
-         WHERE c.subject_id = e.subject_id AND c.scheme_id = e.scheme_id AND c.target_event_id = e.id) \
-         ORDER BY e.subject_id, e.occurred_at, e.id",
-        among.from,
-        sql::list(2, versions.len()),
-        among.filter
-    );
+    let first = 2 + versions.len();
+    let order = "subject_id, occurred_at, id";
+    let statement = sql::among(conn, "e.subject_id", first, subjects.len(), order, |among| {
+        format!(
+            "SELECT e.id, e.subject_id, e.occurred_at FROM events e WHERE e.scheme_id = $1 \
+             AND e.kind <> 'void' AND (e.rule_version_id || '') IN {} AND {among} AND NOT EXISTS \
+             (SELECT 1 FROM events c WHERE c.subject_id = e.subject_id AND c.scheme_id = e.scheme_id \
+             AND c.target_event_id = e.id)",
+            sql::list(2, versions.len())
+        )
+    });
     let statement = sql::positional(conn, statement);
     let mut query = sqlx::query(&statement).bind(scheme.to_string());
     for id in versions {

@@ -149,30 +149,37 @@ pub fn rows(first: usize, columns: usize, rows: usize) -> String {
     out
 }
 
-/// How a statement keeps the rows whose `column` is one of a batch of distinct values bound
-/// from parameter `first` (with [`bind_among`]): `FROM table{from} WHERE … AND {filter}`.
-pub struct Among {
-    pub from: String,
-    pub filter: String,
-}
-
-/// [`Among`] for this connection: `column IN ($first, …)` on SQLite, one parameter a value; on
-/// PostgreSQL a join with the array `$first` unnested. There an `= ANY($first)` filter compares
-/// every row with every value once the statement is planned generically (from its sixth run):
-/// a repeal's batches of 10,000 subjects took minutes a statement, where the join looks each
-/// value up by its index.
-pub fn among(conn: &AnyConnection, column: &str, first: usize, n: usize) -> Among {
+/// The statement for the rows of `select` whose `column` is one of a batch of `n` distinct
+/// values bound from parameter `first` (with [`bind_among`]), ordered by `order`. `select` is
+/// given the condition to put in its `WHERE` and returns every column `order` names.
+///
+/// On SQLite the condition is `column IN ($first, …)`, one parameter a value. On PostgreSQL the
+/// array `$first` is unnested and `select` runs once for each value (`LATERAL`, kept from being
+/// merged into the outer query by `OFFSET 0`), so each value is looked up by its index whatever
+/// the planner guesses of the array: an `= ANY($n)` filter, planned generically, compared every
+/// row with every value (minutes a statement), and a plain join with the unnested array, whose
+/// length the planner takes as ten, had every row of the rule meet every value of the batch
+/// (11 to 18 s a statement for a repeal's batches of 10,000 subjects).
+pub fn among(
+    conn: &AnyConnection,
+    column: &str,
+    first: usize,
+    n: usize,
+    order: &str,
+    select: impl FnOnce(&str) -> String,
+) -> String {
     if is_sqlite(conn) {
-        Among { from: String::new(), filter: format!("{column} IN {}", list(first, n)) }
+        format!("{} ORDER BY {order}", select(&format!("{column} IN {}", list(first, n))))
     } else {
-        Among {
-            from: format!(", unnest(${first}::text[]) AS among (among_value)"),
-            filter: format!("{column} = among_value"),
-        }
+        format!(
+            "SELECT chosen.* FROM unnest(${first}::text[]) AS among (among_value), LATERAL ({} OFFSET 0) \
+             AS chosen ORDER BY {order}",
+            select(&format!("{column} = among.among_value"))
+        )
     }
 }
 
-/// Binds the values of an [`among`] to `query`.
+/// Binds the values of an [`among`] statement to `query`.
 pub fn bind_among<'q, S: AsRef<str>>(
     conn: &AnyConnection,
     mut query: Query<'q, Any, AnyArguments<'q>>,
