@@ -193,13 +193,7 @@ async fn repealing_a_rule_used_across_the_demo_leaves_nothing_under_it_counting_
     for_each_database(|app| async move {
         recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
         let scheme = SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
-        let targets = count(
-            &app,
-            "SELECT COUNT(*) FROM events e WHERE e.rule_code = 'TRAFFIC-01' AND e.kind <> 'void' AND NOT EXISTS \
-             (SELECT 1 FROM events c WHERE c.target_event_id = e.id)",
-        )
-        .await;
-        let subjects = count(&app, "SELECT COUNT(DISTINCT subject_id) FROM events WHERE rule_code = 'TRAFFIC-01' AND kind <> 'void'").await;
+        let (targets, subjects) = standing_under(&app, "TRAFFIC-01").await;
         assert!(targets > 20 && subjects > 20, "the demo records tickets for many: {targets} {subjects}");
         member_derivations(&app, scheme).await;
         sign_in(&app, "demo-admin", "admin-demo-2026").await;
@@ -209,13 +203,7 @@ async fn repealing_a_rule_used_across_the_demo_leaves_nothing_under_it_counting_
         assert_eq!(status, StatusCode::SEE_OTHER, "{}", app.label);
         assert!(location.ends_with(&format!("events={targets}&subjects={subjects}")), "{location}");
         assert_eq!(count(&app, "SELECT COUNT(*) FROM rule_versions WHERE rule_code = 'TRAFFIC-01' AND status = 'repealed'").await, 2);
-        let still_counting = count(
-            &app,
-            "SELECT COUNT(*) FROM events e WHERE e.rule_code = 'TRAFFIC-01' AND e.kind <> 'void' AND NOT EXISTS \
-             (SELECT 1 FROM events c WHERE c.target_event_id = e.id)",
-        )
-        .await;
-        assert_eq!(still_counting, 0, "every record under the rule is voided or was corrected before");
+        assert_eq!(standing_under(&app, "TRAFFIC-01").await, (0, 0), "every record under the rule is voided or was corrected before");
         for (subject, derivation) in member_derivations(&app, scheme).await {
             let under_rule = derivation.lines.iter().filter(|l| l.rule_code.as_str() == "TRAFFIC-01").count();
             assert_eq!(under_rule, 0, "{}: {subject} still has a repealed rule's record counting", app.label);
@@ -345,6 +333,19 @@ async fn a_repeal_closes_every_open_appeal_on_a_record_it_voids() {
     .await;
 }
 
+/// The records under rule `code` that a repeal would void (neither voids nor corrected), and
+/// the subjects they are about.
+async fn standing_under(app: &TestApp, code: &str) -> (i64, i64) {
+    let standing = format!(
+        "FROM events e WHERE e.rule_code = '{code}' AND e.kind <> 'void' \
+         AND NOT EXISTS (SELECT 1 FROM events c WHERE c.target_event_id = e.id)"
+    );
+    (
+        count(app, &format!("SELECT COUNT(*) {standing}")).await,
+        count(app, &format!("SELECT COUNT(DISTINCT e.subject_id) {standing}")).await,
+    )
+}
+
 /// A repeal goes a batch of subjects at a time; with batches of one subject every step crosses a
 /// batch, and the outcome is the whole repeal: every record voided once, every subject told once
 /// and given one row in its chain, the open appeal closed, the audit chain whole.
@@ -352,32 +353,40 @@ async fn a_repeal_closes_every_open_appeal_on_a_record_it_voids() {
 async fn a_repeal_in_batches_of_one_subject_does_the_whole_repeal() {
     for_each_database(|app| async move {
         recourse::demo::seed(&app.db, Utc::now()).await.unwrap();
-        let scheme = SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
-        let targets = count(
-            &app,
-            "SELECT COUNT(*) FROM events e WHERE e.rule_code = 'TRAFFIC-02' AND e.kind <> 'void' AND NOT EXISTS \
-             (SELECT 1 FROM events c WHERE c.target_event_id = e.id)",
-        )
-        .await;
-        let subjects = count(
-            &app,
-            "SELECT COUNT(DISTINCT e.subject_id) FROM events e WHERE e.rule_code = 'TRAFFIC-02' AND e.kind <> 'void' \
-             AND NOT EXISTS (SELECT 1 FROM events c WHERE c.target_event_id = e.id)",
-        )
-        .await;
-        let open = count(&app, "SELECT COUNT(*) FROM appeals WHERE rule_code = 'TRAFFIC-02' AND status = 'open'").await;
-        assert!(subjects > 2 && targets >= subjects && open > 0, "{}: {targets} {subjects} {open}", app.label);
+        let scheme =
+            SchemeId::parse(&id_of(&app, "SELECT id FROM schemes WHERE code = 'rongcheng'").await).unwrap();
+        let (targets, subjects) = standing_under(&app, "TRAFFIC-02").await;
+        let open =
+            count(&app, "SELECT COUNT(*) FROM appeals WHERE rule_code = 'TRAFFIC-02' AND status = 'open'")
+                .await;
+        assert!(
+            subjects > 2 && targets >= subjects && open > 0,
+            "{}: {targets} {subjects} {open}",
+            app.label
+        );
 
         let mut tx = app.db.pool.begin().await.unwrap();
         let code = RuleCode::parse("TRAFFIC-02").unwrap();
         let reason = "The speed cameras on this road were never certified";
-        let done =
-            repeal::repeal_rule_in_batches(&mut tx, scheme, &code, reason, &Actor::cli("test"), Utc::now(), 1)
-                .await
-                .unwrap();
+        let done = repeal::repeal_rule_in_batches(
+            &mut tx,
+            scheme,
+            &code,
+            reason,
+            &Actor::cli("test"),
+            Utc::now(),
+            1,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
 
-        assert_eq!((done.events_voided, done.subjects), (targets as usize, subjects as usize), "{}", app.label);
+        assert_eq!(
+            (done.events_voided, done.subjects),
+            (targets as usize, subjects as usize),
+            "{}",
+            app.label
+        );
         let voids = "FROM events WHERE kind = 'void' AND decision_ref = 'repeal:TRAFFIC-02'";
         assert_eq!(count(&app, &format!("SELECT COUNT(*) {voids}")).await, targets, "{}", app.label);
         assert_eq!(count(&app, &format!("SELECT COUNT(DISTINCT target_event_id) {voids}")).await, targets);
@@ -388,19 +397,35 @@ async fn a_repeal_in_batches_of_one_subject_does_the_whole_repeal() {
             "{}: one notice each",
             app.label
         );
-        assert_eq!(count(&app, "SELECT COUNT(*) FROM appeals WHERE rule_code = 'TRAFFIC-02' AND status = 'open'").await, 0);
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM appeals WHERE rule_code = 'TRAFFIC-02' AND status = 'open'")
+                .await,
+            0
+        );
         assert_eq!(count(&app, "SELECT COUNT(*) FROM appeal_repeal_closures").await, open, "{}", app.label);
         assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'rule.repeal' AND chain LIKE 'subject:%'").await,
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'rule.repeal' AND chain LIKE 'subject:%'"
+            )
+            .await,
             subjects,
             "{}: one row in each subject's chain",
             app.label
         );
-        let detail: String =
-            sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'rule.repeal' AND chain = 'catalogue'").fetch_one(&app.db.pool).await.unwrap();
+        let detail: String = sqlx::query_scalar(
+            "SELECT detail FROM audit_log WHERE action = 'rule.repeal' AND chain = 'catalogue'",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
         let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
         assert_eq!(
-            (detail["events_voided"].as_i64(), detail["subjects"].as_i64(), detail["appeals_closed"].as_i64()),
+            (
+                detail["events_voided"].as_i64(),
+                detail["subjects"].as_i64(),
+                detail["appeals_closed"].as_i64()
+            ),
             (Some(targets), Some(subjects), Some(open)),
             "{}: the audit row counts what was written",
             app.label
