@@ -157,7 +157,8 @@ pub async fn repeal_rule_in_batches(
     // Appeals whose subject had no record left to void (none expected: an appeal's record is
     // under the rule) are closed all the same, and their subjects' chains cover it.
     let rest: Vec<_> = std::mem::take(&mut open_appeals).into_values().flatten().collect();
-    let mut chains = touched.clone();
+    let subjects = touched.len();
+    let mut chains = touched;
     chains.extend(rest.iter().map(appeals::OpenBeforeRepeal::subject));
     appeals_closed += appeals::close_on_repeal(conn, rest, &after, code.as_str(), &void_reason, now).await?;
 
@@ -169,14 +170,14 @@ pub async fn repeal_rule_in_batches(
         "rule_code": code.as_str(),
         "versions": version_ids,
         "events_voided": events_voided,
-        "subjects": touched.len(),
+        "subjects": subjects,
         "appeals_closed": appeals_closed,
     });
     audit::write(conn, actor, "rule.repeal", "rule", &target, detail.clone(), now).await?;
     // And one row in each subject's chain, covering the records the repeal wrote for them.
     super::chain::write_subjects(conn, actor, "rule.repeal", "rule", &target, &detail, now, &chains, false)
         .await?;
-    Ok(Repealed { versions, events_voided, subjects: touched.len() })
+    Ok(Repealed { versions, events_voided, subjects })
 }
 
 /// The records of `subjects` under `versions` that a repeal voids, as (record, subject) by

@@ -153,7 +153,8 @@ pub fn rows(first: usize, columns: usize, rows: usize) -> String {
 /// values bound from parameter `first` (with [`bind_among`]), ordered by `order`. `select` is
 /// given the condition to put in its `WHERE` and returns every column `order` names.
 ///
-/// On SQLite the condition is `column IN ($first, …)`, one parameter a value. On PostgreSQL the
+/// On SQLite, and for a batch of one (every single write's audit row), the condition is
+/// `column IN ($first, …)`, one parameter a value. Otherwise, on PostgreSQL, the
 /// array `$first` is unnested and `select` runs once for each value (`LATERAL`, kept from being
 /// merged into the outer query by `OFFSET 0`), so each value is looked up by its index whatever
 /// the planner guesses of the array: an `= ANY($n)` filter, planned generically, compared every
@@ -168,7 +169,8 @@ pub fn among(
     order: &str,
     select: impl FnOnce(&str) -> String,
 ) -> String {
-    if is_sqlite(conn) {
+    // A batch of one on PostgreSQL (a single write's own subject) is a plain lookup too.
+    if is_sqlite(conn) || n == 1 {
         format!("{} ORDER BY {order}", select(&format!("{column} IN {}", list(first, n))))
     } else {
         format!(
@@ -185,7 +187,7 @@ pub fn bind_among<'q, S: AsRef<str>>(
     mut query: Query<'q, Any, AnyArguments<'q>>,
     values: &[S],
 ) -> Query<'q, Any, AnyArguments<'q>> {
-    if is_sqlite(conn) {
+    if is_sqlite(conn) || values.len() == 1 {
         for value in values {
             query = query.bind(value.as_ref().to_string());
         }
