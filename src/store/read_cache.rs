@@ -92,6 +92,24 @@ impl std::fmt::Debug for ReadCache {
     }
 }
 
+/// The schemes `subject` belongs to, each with the count of their records in it (what
+/// [`ReadCache::records_counted`] checks kept records by): one query where a membership list and
+/// a count per scheme took one each. One subject's rows, so one shard once distributed.
+pub async fn memberships_counted(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+) -> Result<Vec<(SchemeId, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT m.scheme_id, (SELECT COUNT(*) FROM events e \
+         WHERE e.subject_id = m.subject_id AND e.scheme_id = m.scheme_id) \
+         FROM scheme_memberships m WHERE m.subject_id = $1 ORDER BY m.scheme_id",
+    )
+    .bind(subject.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok((SchemeId::parse(&r.try_get::<String, _>(0)?)?, r.try_get(1)?))).collect()
+}
+
 /// The current catalogue revision.
 pub async fn catalogue_revision(conn: &mut AnyConnection) -> Result<i64, StoreError> {
     Ok(sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&mut *conn).await?.try_get(0)?)
@@ -263,14 +281,25 @@ impl ReadCache {
         subject: SubjectId,
         scheme: SchemeId,
     ) -> Result<Arc<CachedRecords>, StoreError> {
-        // Counted before reading: a record appended in between makes the next count differ, so
-        // the worst a race does is one needless re-read.
         let count: i64 = sqlx::query("SELECT COUNT(*) FROM events WHERE subject_id = $1 AND scheme_id = $2")
             .bind(subject.to_string())
             .bind(scheme.to_string())
             .fetch_one(&mut *conn)
             .await?
             .try_get(0)?;
+        self.records_counted(conn, subject, scheme, count).await
+    }
+
+    /// Every record of `subject` in `scheme`, oldest first, given their `count` read by the
+    /// caller just before ([`memberships_counted`]). Counted before reading: a record appended
+    /// in between makes the next count differ, so the worst a race does is one needless re-read.
+    pub async fn records_counted(
+        &self,
+        conn: &mut AnyConnection,
+        subject: SubjectId,
+        scheme: SchemeId,
+        count: i64,
+    ) -> Result<Arc<CachedRecords>, StoreError> {
         let key = (subject, scheme);
         if let Some((kept, found)) = self.lock_records().get(&key) {
             if *kept == count {

@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use super::{
     appeals,
     catalogue::{self, SchemeContext},
-    read_cache::{CachedRecords, ReadCache},
+    read_cache::{self, CachedRecords, ReadCache},
     records::{self, StoredEvent},
     register, StoreError,
 };
@@ -172,12 +172,21 @@ pub async fn load(
     at: DateTime<Utc>,
 ) -> Result<Standing, StoreError> {
     let revision = revision(reads).await?;
+    // Cached reads check each scheme's kept records by their count, read with the memberships.
+    let memberships: Vec<(SchemeId, Option<i64>)> = match reads {
+        Reads::Cached(_) => read_cache::memberships_counted(conn, subject)
+            .await?
+            .into_iter()
+            .map(|(s, n)| (s, Some(n)))
+            .collect(),
+        Reads::Direct => register::memberships(conn, subject).await?.into_iter().map(|s| (s, None)).collect(),
+    };
     let mut schemes = Vec::new();
-    for scheme in register::memberships(conn, subject).await? {
+    for (scheme, count) in memberships {
         let ctx = context(conn, reads, revision, scheme)
             .await?
             .ok_or_else(|| StoreError::corrupt("a membership of an unknown scheme"))?;
-        schemes.push(in_context(conn, reads, ctx, subject, at).await?);
+        schemes.push(counted_in_context(conn, reads, ctx, subject, count, at).await?);
     }
     Ok(Standing { subject, at, schemes })
 }
@@ -203,10 +212,24 @@ pub async fn in_context(
     subject: SubjectId,
     at: DateTime<Utc>,
 ) -> Result<SchemeStanding, StoreError> {
+    counted_in_context(conn, reads, ctx, subject, None, at).await
+}
+
+/// [`in_context`]; `count`, the subject's records in the scheme when the caller has just
+/// counted them, spares the cache its own count.
+async fn counted_in_context(
+    conn: &mut AnyConnection,
+    reads: Reads<'_>,
+    ctx: Arc<SchemeContext>,
+    subject: SubjectId,
+    count: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<SchemeStanding, StoreError> {
     let scheme = ctx.scheme().id();
-    let records = match reads {
-        Reads::Cached(cache) => cache.records(conn, subject, scheme).await?,
-        Reads::Direct => Arc::new(CachedRecords::new(records::events_of(conn, subject, scheme).await?)),
+    let records = match (reads, count) {
+        (Reads::Cached(cache), Some(count)) => cache.records_counted(conn, subject, scheme, count).await?,
+        (Reads::Cached(cache), None) => cache.records(conn, subject, scheme).await?,
+        (Reads::Direct, _) => Arc::new(CachedRecords::new(records::events_of(conn, subject, scheme).await?)),
     };
     let disputes = appeals::disputes(conn, subject, scheme).await?;
     Ok(SchemeStanding::derive(ctx, records, disputes, at))
