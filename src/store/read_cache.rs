@@ -92,22 +92,39 @@ impl std::fmt::Debug for ReadCache {
     }
 }
 
-/// The schemes `subject` belongs to, each with the count of their records in it (what
-/// [`ReadCache::records_counted`] checks kept records by): one query where a membership list and
-/// a count per scheme took one each. One subject's rows, so one shard once distributed.
+/// One scheme a subject belongs to, with what a standing's cached reads check before reading
+/// more: the count of the subject's records in it (what [`ReadCache::records_counted`] checks
+/// kept records by) and of their appeals on its records (none: no dispute to read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountedMembership {
+    pub scheme: SchemeId,
+    pub records: i64,
+    pub appeals: i64,
+}
+
+/// The schemes `subject` belongs to, counted (see [`CountedMembership`]): one query where a
+/// membership list, a count per scheme and a dispute read per scheme took one each. One
+/// subject's rows, so one shard once distributed.
 pub async fn memberships_counted(
     conn: &mut AnyConnection,
     subject: SubjectId,
-) -> Result<Vec<(SchemeId, i64)>, StoreError> {
+) -> Result<Vec<CountedMembership>, StoreError> {
     let rows = sqlx::query(
-        "SELECT m.scheme_id, (SELECT COUNT(*) FROM events e \
-         WHERE e.subject_id = m.subject_id AND e.scheme_id = m.scheme_id) \
+        "SELECT m.scheme_id, \
+         (SELECT COUNT(*) FROM events e WHERE e.subject_id = m.subject_id AND e.scheme_id = m.scheme_id), \
+         (SELECT COUNT(*) FROM appeals a WHERE a.subject_id = m.subject_id AND a.scheme_id = m.scheme_id \
+          AND a.target_kind = 'event') \
          FROM scheme_memberships m WHERE m.subject_id = $1 ORDER BY m.scheme_id",
     )
     .bind(subject.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(|r| Ok((SchemeId::parse(&r.try_get::<String, _>(0)?)?, r.try_get(1)?))).collect()
+    rows.iter()
+        .map(|r| {
+            let scheme = SchemeId::parse(&r.try_get::<String, _>(0)?)?;
+            Ok(CountedMembership { scheme, records: r.try_get(1)?, appeals: r.try_get(2)? })
+        })
+        .collect()
 }
 
 /// The current catalogue revision.

@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use super::{
     appeals,
     catalogue::{self, SchemeContext},
-    read_cache::{self, CachedRecords, ReadCache},
+    read_cache::{self, CachedRecords, CountedMembership, ReadCache},
     records::{self, StoredEvent},
     register, StoreError,
 };
@@ -172,21 +172,21 @@ pub async fn load(
     at: DateTime<Utc>,
 ) -> Result<Standing, StoreError> {
     let revision = revision(reads).await?;
-    // Cached reads check each scheme's kept records by their count, read with the memberships.
-    let memberships: Vec<(SchemeId, Option<i64>)> = match reads {
+    // Cached reads count each scheme's records and appeals with the memberships.
+    let memberships: Vec<(SchemeId, Option<CountedMembership>)> = match reads {
         Reads::Cached(_) => read_cache::memberships_counted(conn, subject)
             .await?
             .into_iter()
-            .map(|(s, n)| (s, Some(n)))
+            .map(|m| (m.scheme, Some(m)))
             .collect(),
         Reads::Direct => register::memberships(conn, subject).await?.into_iter().map(|s| (s, None)).collect(),
     };
     let mut schemes = Vec::new();
-    for (scheme, count) in memberships {
+    for (scheme, counted) in memberships {
         let ctx = context(conn, reads, revision, scheme)
             .await?
             .ok_or_else(|| StoreError::corrupt("a membership of an unknown scheme"))?;
-        schemes.push(counted_in_context(conn, reads, ctx, subject, count, at).await?);
+        schemes.push(counted_in_context(conn, reads, ctx, subject, counted, at).await?);
     }
     Ok(Standing { subject, at, schemes })
 }
@@ -215,23 +215,27 @@ pub async fn in_context(
     counted_in_context(conn, reads, ctx, subject, None, at).await
 }
 
-/// [`in_context`]; `count`, the subject's records in the scheme when the caller has just
-/// counted them, spares the cache its own count.
+/// [`in_context`]; `counted`, when the caller has just counted the subject's records and
+/// appeals in the scheme, spares the cache its own count, and the dispute read when there is no
+/// appeal (an appeal's filing and its first action are written together).
 async fn counted_in_context(
     conn: &mut AnyConnection,
     reads: Reads<'_>,
     ctx: Arc<SchemeContext>,
     subject: SubjectId,
-    count: Option<i64>,
+    counted: Option<CountedMembership>,
     at: DateTime<Utc>,
 ) -> Result<SchemeStanding, StoreError> {
     let scheme = ctx.scheme().id();
-    let records = match (reads, count) {
-        (Reads::Cached(cache), Some(count)) => cache.records_counted(conn, subject, scheme, count).await?,
+    let records = match (reads, counted) {
+        (Reads::Cached(cache), Some(c)) => cache.records_counted(conn, subject, scheme, c.records).await?,
         (Reads::Cached(cache), None) => cache.records(conn, subject, scheme).await?,
         (Reads::Direct, _) => Arc::new(CachedRecords::new(records::events_of(conn, subject, scheme).await?)),
     };
-    let disputes = appeals::disputes(conn, subject, scheme).await?;
+    let disputes = match counted {
+        Some(c) if c.appeals == 0 => Vec::new(),
+        _ => appeals::disputes(conn, subject, scheme).await?,
+    };
     Ok(SchemeStanding::derive(ctx, records, disputes, at))
 }
 
