@@ -357,6 +357,20 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
         let lifted = blacklist::entry(&mut conn, id).await.unwrap().unwrap();
         assert_eq!(lifted.entry.status_at(day(2026, 6, 1)), EntryStatus::Lifted);
         assert_eq!(lifted.entry.status_at(day(2026, 4, 1)), EntryStatus::Active);
+
+        // A subject's entries are read with all their actions at once: each gets its own.
+        let second = EntryId::new();
+        blacklist::insert_entry(&mut conn, draft(second, day(2026, 7, 1), None), day(2026, 6, 2))
+            .await
+            .unwrap();
+        let all = blacklist::entries_of(&mut conn, s, None).await.unwrap();
+        let status = |e: EntryId| {
+            let found = all.iter().find(|x| x.entry.id() == e).expect("the entry is listed");
+            found.entry.status_at(day(2026, 8, 1))
+        };
+        assert_eq!(all.len(), 2);
+        assert_eq!(status(id), EntryStatus::Lifted, "the first entry keeps its actions");
+        assert_eq!(status(second), EntryStatus::PendingNotice, "the second has none of them");
     })
     .await;
 }
