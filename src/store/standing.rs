@@ -21,11 +21,20 @@ use crate::domain::{self, Derivation, Dispute, EventId, Reason, SchemeId, Subjec
 /// Where the loader reads the catalogue and the records from.
 #[derive(Clone, Copy, Debug)]
 pub enum Reads<'a> {
-    /// Through the read cache, which checks the database on every use: for pages and exports.
-    Cached(&'a ReadCache),
+    /// Through the read cache, which checks the database on every use, with the catalogue as of
+    /// `revision` (read once for the request: [`Reads::cached`]): for pages and exports.
+    Cached { cache: &'a ReadCache, revision: i64 },
     /// From the connection alone: inside a write transaction, whose rows may still roll back
     /// and so must never reach the cache.
     Direct,
+}
+
+impl<'a> Reads<'a> {
+    /// Cached reads at the catalogue revision committed now: one read of it for whatever the
+    /// caller loads with these (a page's every scheme, say).
+    pub async fn cached(cache: &'a ReadCache) -> Result<Self, StoreError> {
+        Ok(Self::Cached { cache, revision: cache.revision().await? })
+    }
 }
 
 /// A subject's standing in one scheme at one instant.
@@ -171,10 +180,9 @@ pub async fn load(
     subject: SubjectId,
     at: DateTime<Utc>,
 ) -> Result<Standing, StoreError> {
-    let revision = revision(reads).await?;
     // Cached reads count each scheme's records and appeals with the memberships.
     let memberships: Vec<(SchemeId, Option<CountedMembership>)> = match reads {
-        Reads::Cached(_) => read_cache::memberships_counted(conn, subject)
+        Reads::Cached { .. } => read_cache::memberships_counted(conn, subject)
             .await?
             .into_iter()
             .map(|m| (m.scheme, Some(m)))
@@ -183,7 +191,7 @@ pub async fn load(
     };
     let mut schemes = Vec::new();
     for (scheme, counted) in memberships {
-        let ctx = context(conn, reads, revision, scheme)
+        let ctx = context(conn, reads, scheme)
             .await?
             .ok_or_else(|| StoreError::corrupt("a membership of an unknown scheme"))?;
         schemes.push(counted_in_context(conn, reads, ctx, subject, counted, at).await?);
@@ -199,8 +207,7 @@ pub async fn in_scheme(
     scheme: SchemeId,
     at: DateTime<Utc>,
 ) -> Result<Option<SchemeStanding>, StoreError> {
-    let revision = revision(reads).await?;
-    let Some(ctx) = context(conn, reads, revision, scheme).await? else { return Ok(None) };
+    let Some(ctx) = context(conn, reads, scheme).await? else { return Ok(None) };
     Ok(Some(in_context(conn, reads, ctx, subject, at).await?))
 }
 
@@ -228,8 +235,10 @@ async fn counted_in_context(
 ) -> Result<SchemeStanding, StoreError> {
     let scheme = ctx.scheme().id();
     let records = match (reads, counted) {
-        (Reads::Cached(cache), Some(c)) => cache.records_counted(conn, subject, scheme, c.records).await?,
-        (Reads::Cached(cache), None) => cache.records(conn, subject, scheme).await?,
+        (Reads::Cached { cache, .. }, Some(c)) => {
+            cache.records_counted(conn, subject, scheme, c.records).await?
+        }
+        (Reads::Cached { cache, .. }, None) => cache.records(conn, subject, scheme).await?,
         (Reads::Direct, _) => Arc::new(CachedRecords::new(records::events_of(conn, subject, scheme).await?)),
     };
     let disputes = match counted {
@@ -239,22 +248,13 @@ async fn counted_in_context(
     Ok(SchemeStanding::derive(ctx, records, disputes, at))
 }
 
-/// The catalogue revision the cache is keyed by (direct reads need none).
-async fn revision(reads: Reads<'_>) -> Result<i64, StoreError> {
-    match reads {
-        Reads::Cached(cache) => cache.revision().await,
-        Reads::Direct => Ok(0),
-    }
-}
-
 async fn context(
     conn: &mut AnyConnection,
     reads: Reads<'_>,
-    revision: i64,
     scheme: SchemeId,
 ) -> Result<Option<Arc<SchemeContext>>, StoreError> {
     match reads {
-        Reads::Cached(cache) => cache.context(conn, revision, scheme).await,
+        Reads::Cached { cache, revision } => cache.context(conn, revision, scheme).await,
         Reads::Direct => Ok(catalogue::context(conn, scheme).await?.map(Arc::new)),
     }
 }

@@ -81,7 +81,7 @@ pub async fn page(
         return Ok(not_found(&shell, json, "unknown_code", message));
     };
     let now = Utc::now();
-    let standing = proofs::standing_of(&mut conn, Reads::Cached(&state.cache), &proof, now).await?;
+    let standing = proofs::standing_of(&mut conn, Reads::cached(&state.cache).await?, &proof, now).await?;
     let statement = statement(&mut conn, locale, &proof.question).await?;
     drop(conn);
     let mut tx = state.db.begin_write().await?;

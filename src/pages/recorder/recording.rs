@@ -285,15 +285,15 @@ impl SubjectPage {
         let mandates = mandates::of(&mut conn, authority).await?;
         let in_mandate = mandates.schemes_at(now);
         let (mut schemes, mut schemes_outside) = (Vec::new(), 0);
+        let reads = Reads::cached(&state.cache).await?;
         for scheme in register::memberships(&mut conn, subject.id).await? {
             if !in_mandate.contains(&scheme) {
                 schemes_outside += 1;
                 continue;
             }
-            let standing =
-                standing::in_scheme(&mut conn, Reads::Cached(&state.cache), subject.id, scheme, now)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
+            let standing = standing::in_scheme(&mut conn, reads, subject.id, scheme, now)
+                .await?
+                .ok_or(AppError::NotFound)?;
             schemes.push(MandatedScheme::of(standing, &mandates, now));
         }
         let mut entries = blacklist::entries_of(&mut conn, subject.id, None).await?;

@@ -330,10 +330,15 @@ impl ReviewPage {
         let (contested, standing) = match a.target {
             Target::Event(original) => {
                 let scheme = a.scheme.ok_or(AppError::NotFound)?;
-                let standing =
-                    standing::in_scheme(&mut conn, Reads::Cached(&state.cache), a.subject, scheme, now)
-                        .await?
-                        .ok_or(AppError::NotFound)?;
+                let standing = standing::in_scheme(
+                    &mut conn,
+                    Reads::Cached { cache: &state.cache, revision },
+                    a.subject,
+                    scheme,
+                    now,
+                )
+                .await?
+                .ok_or(AppError::NotFound)?;
                 let find = |id: EventId| standing.stored().iter().find(|e| e.event.id == id).cloned();
                 let original = find(original).ok_or(AppError::NotFound)?;
                 let correction = first.and_then(|d| d.correction).and_then(find);

@@ -124,7 +124,7 @@ pub async fn notice_views(
             .map(|notice| NoticeView { listing: listing(&notice), notice, change: None })
             .collect());
     }
-    let standing = standing::load(conn, Reads::Cached(&state.cache), subject, Utc::now()).await?;
+    let standing = standing::load(conn, Reads::cached(&state.cache).await?, subject, Utc::now()).await?;
     Ok(all
         .into_iter()
         .map(|notice| {
@@ -526,8 +526,9 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
     let subject_id = own_subject(viewer)?;
     let mut conn = state.db.pool.acquire().await?;
     let subject = register::subject(&mut conn, subject_id).await?.ok_or(AppError::NotFound)?;
-    let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, now).await?;
     let revision = state.cache.revision().await?;
+    let standing =
+        standing::load(&mut conn, Reads::Cached { cache: &state.cache, revision }, subject_id, now).await?;
     let authorities = state.cache.authorities(&mut conn, revision).await?;
     let authority_of = |id: AuthorityId| match authorities.iter().find(|a| a.id == id) {
         Some(a) => named(id, &a.name_en, &a.name_zh),
@@ -715,8 +716,9 @@ pub async fn export_csv(State(state): State<AppState>, SignedIn(viewer): SignedI
     let mut conn = state.db.pool.acquire().await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(CSV_COLUMNS).map_err(anyhow::Error::from)?;
-    let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, Utc::now()).await?;
     let revision = state.cache.revision().await?;
+    let reads = Reads::Cached { cache: &state.cache, revision };
+    let standing = standing::load(&mut conn, reads, subject_id, Utc::now()).await?;
     let authorities = state.cache.authorities(&mut conn, revision).await?;
     for s in &standing.schemes {
         for stored in s.stored() {

@@ -66,8 +66,9 @@ impl ProofsPage {
         let mut conn = state.db.pool.acquire().await?;
         let now = Utc::now();
         let mut rows = Vec::new();
+        let reads = Reads::cached(&state.cache).await?;
         for (proof, verifications) in proofs::of_subject(&mut conn, subject).await? {
-            let standing = proofs::standing_of(&mut conn, Reads::Cached(&state.cache), &proof, now).await?;
+            let standing = proofs::standing_of(&mut conn, reads, &proof, now).await?;
             let statement = statement(&mut conn, locale, &proof.question).await?;
             rows.push(ProofRow { proof, statement, standing, verifications });
         }

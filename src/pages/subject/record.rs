@@ -138,7 +138,9 @@ impl RecordPage {
         let as_of = (at != now).then_some(at);
         let entries = blacklist::entries_of(&mut conn, subject_id, as_of).await?;
         let revision = state.cache.revision().await?;
-        let standing = standing::load(&mut conn, Reads::Cached(&state.cache), subject_id, at).await?;
+        let standing =
+            standing::load(&mut conn, Reads::Cached { cache: &state.cache, revision }, subject_id, at)
+                .await?;
         let schemes = standing
             .schemes
             .into_iter()
@@ -689,9 +691,15 @@ pub async fn event(
     }
     let e = &stored.event;
     let revision = state.cache.revision().await?;
-    let standing = standing::in_scheme(&mut conn, Reads::Cached(&state.cache), subject, e.scheme, Utc::now())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let standing = standing::in_scheme(
+        &mut conn,
+        Reads::Cached { cache: &state.cache, revision },
+        subject,
+        e.scheme,
+        Utc::now(),
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     let (ctx_data, siblings) = (&standing.ctx, &standing.records);
     let names = authorities(&state, &mut conn, revision).await?;
     let appeal = crate::store::appeals::open_on(&mut conn, subject, Target::Event(id)).await?;
