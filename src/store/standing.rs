@@ -158,13 +158,16 @@ impl RecordStatus<'_> {
     }
 }
 
-/// A subject's standing in every scheme they belong to, at one instant.
+/// A subject's standing in every scheme they belong to (or those a loader was asked for), at
+/// one instant.
 #[derive(Debug)]
 pub struct Standing {
     pub subject: SubjectId,
     pub at: DateTime<Utc>,
     /// By scheme id, as the memberships are listed.
     pub schemes: Vec<SchemeStanding>,
+    /// The subject's other schemes, left out by [`load_among`]'s choice (none for [`load`]).
+    pub left_out: usize,
 }
 
 impl Standing {
@@ -180,8 +183,20 @@ pub async fn load(
     subject: SubjectId,
     at: DateTime<Utc>,
 ) -> Result<Standing, StoreError> {
+    load_among(conn, reads, subject, at, |_| true).await
+}
+
+/// The subject's standing at `at` in those of their schemes `among` chooses (a recorder's
+/// mandated schemes, say); the others are counted in [`Standing::left_out`], never read.
+pub async fn load_among(
+    conn: &mut AnyConnection,
+    reads: Reads<'_>,
+    subject: SubjectId,
+    at: DateTime<Utc>,
+    among: impl Fn(SchemeId) -> bool,
+) -> Result<Standing, StoreError> {
     // Cached reads count each scheme's records and appeals with the memberships.
-    let memberships: Vec<(SchemeId, Option<CountedMembership>)> = match reads {
+    let mut memberships: Vec<(SchemeId, Option<CountedMembership>)> = match reads {
         Reads::Cached { .. } => read_cache::memberships_counted(conn, subject)
             .await?
             .into_iter()
@@ -189,6 +204,9 @@ pub async fn load(
             .collect(),
         Reads::Direct => register::memberships(conn, subject).await?.into_iter().map(|s| (s, None)).collect(),
     };
+    let all = memberships.len();
+    memberships.retain(|(scheme, _)| among(*scheme));
+    let left_out = all - memberships.len();
     let mut schemes = Vec::new();
     for (scheme, counted) in memberships {
         let ctx = context(conn, reads, scheme)
@@ -196,7 +214,7 @@ pub async fn load(
             .ok_or_else(|| StoreError::corrupt("a membership of an unknown scheme"))?;
         schemes.push(counted_in_context(conn, reads, ctx, subject, counted, at).await?);
     }
-    Ok(Standing { subject, at, schemes })
+    Ok(Standing { subject, at, schemes, left_out })
 }
 
 /// The subject's standing at `at` in one scheme, if the scheme exists.

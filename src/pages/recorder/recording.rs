@@ -284,18 +284,12 @@ impl SubjectPage {
         let mut conn = state.db.pool.acquire().await?;
         let mandates = mandates::of(&mut conn, authority).await?;
         let in_mandate = mandates.schemes_at(now);
-        let (mut schemes, mut schemes_outside) = (Vec::new(), 0);
         let reads = Reads::cached(&state.cache).await?;
-        for scheme in register::memberships(&mut conn, subject.id).await? {
-            if !in_mandate.contains(&scheme) {
-                schemes_outside += 1;
-                continue;
-            }
-            let standing = standing::in_scheme(&mut conn, reads, subject.id, scheme, now)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            schemes.push(MandatedScheme::of(standing, &mandates, now));
-        }
+        let standing =
+            standing::load_among(&mut conn, reads, subject.id, now, |scheme| in_mandate.contains(&scheme))
+                .await?;
+        let schemes_outside = standing.left_out;
+        let schemes = standing.schemes.into_iter().map(|s| MandatedScheme::of(s, &mandates, now)).collect();
         let mut entries = blacklist::entries_of(&mut conn, subject.id, None).await?;
         entries.retain(|e| mandates.permits_list(authority, e.entry.list(), now));
         Ok(Self { subject, schemes, schemes_outside, entries, authority })
