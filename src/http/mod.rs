@@ -21,7 +21,7 @@ use axum::{
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
-use tower::ServiceBuilder;
+use tower::{util::MapResponseLayer, ServiceBuilder};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
@@ -150,9 +150,7 @@ pub fn router(state: AppState) -> Router {
     let public_files = ServeDir::new(&state.config.public_dir)
         .call_fallback_on_method_not_allowed(true)
         .fallback(axum::handler::HandlerWithoutStateExt::into_service(not_found));
-    let security = security::header_layers(state.config.secure_cookies);
-
-    let mut app = routes()
+    let app = routes()
         .into_router()
         // Cross-site checks on every route, not on the fallback: an unknown address stays a 404.
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::refuse_cross_site))
@@ -162,17 +160,14 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new().map_response(assets::cache_public_files).service(public_files),
         )
         .with_state(state.clone())
-        .layer(middleware::from_fn(render_error_pages))
-        .layer(middleware::from_fn(answer_headers))
+        .layer(middleware::from_fn(finish_answer))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve_viewer))
         .layer(crate::auth::session::layer(&state))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");
             ErrorPage::Internal.into_response()
-        }));
-    for layer in security {
-        app = app.layer(layer);
-    }
+        }))
+        .layer(MapResponseLayer::new(security::add_headers(state.config.secure_cookies)));
     app.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -189,24 +184,19 @@ pub fn router(state: AppState) -> Router {
     )
 }
 
-/// Replaces the body of responses marked with [`ErrorPage`] by the page in the person's language.
-async fn render_error_pages(request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let ctx = PageContext::of(&parts);
-    let response = next.run(Request::from_parts(parts, body)).await;
-    match response.extensions().get::<ErrorPage>().copied() {
-        Some(page) => (page.status(), pages::kit::errors::render(&ctx, page)).into_response(),
-        None => response,
-    }
-}
-
-/// What every answer says of itself beyond its body. API answers are never cached and an unknown
-/// `/api/` address answers JSON like every other API refusal; a page says that its language
-/// follows the language cookie and `Accept-Language`, so no cache serves one person's language
-/// to another.
-async fn answer_headers(request: Request, next: Next) -> Response {
+/// What every answer gets beyond its handler's: the error page in the person's language where
+/// the handler marked an [`ErrorPage`], and what the answer says of itself. API answers are never
+/// cached and an unknown `/api/` address answers JSON like every other API refusal; a page says
+/// that its language follows the language cookie and `Accept-Language`, so no cache serves one
+/// person's language to another. One layer for both: every layer is one more future a request.
+async fn finish_answer(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
+    let shell = shell_parts(&request);
     let mut response = next.run(request).await;
+    if let Some(page) = response.extensions().get::<ErrorPage>().copied() {
+        response =
+            (page.status(), pages::kit::errors::render(&PageContext::of(&shell), page)).into_response();
+    }
     let json = |r: &Response| {
         r.headers()
             .get(header::CONTENT_TYPE)
@@ -214,7 +204,7 @@ async fn answer_headers(request: Request, next: Next) -> Response {
             .is_some_and(|v| v.starts_with("application/json"))
     };
     if api {
-        // Outside the error-page layer: an unknown address's 404 arrives here as the HTML page.
+        // An unknown address's 404 arrives here as the HTML page.
         if response.status() == StatusCode::NOT_FOUND && !json(&response) {
             response =
                 crate::api::ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is no such API address")
@@ -234,6 +224,23 @@ async fn answer_headers(request: Request, next: Next) -> Response {
         }
     }
     response
+}
+
+/// What the page shell reads of a request (its address, the language cookie and
+/// `Accept-Language`, who is signed in), copied cheaply before the handler takes the request, so
+/// an error page can be drawn after it; the shell itself is drawn only for an error.
+fn shell_parts(request: &Request) -> axum::http::request::Parts {
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.uri = request.uri().clone();
+    for name in [header::COOKIE, header::ACCEPT_LANGUAGE] {
+        for value in request.headers().get_all(&name) {
+            parts.headers.append(name.clone(), value.clone());
+        }
+    }
+    if let Some(viewer) = request.extensions().get::<crate::auth::access::Viewer>() {
+        parts.extensions.insert(viewer.clone());
+    }
+    parts
 }
 
 async fn not_found() -> ErrorPage {
