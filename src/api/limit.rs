@@ -99,9 +99,9 @@ fn retry_after_seconds(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
-/// Middleware on every route: counts calls under `/api/v1/` and refuses those over the limit.
-/// It resolves the bearer token once and hands the result to [`bearer::ApiCaller`] through the
-/// request's extensions, so a call costs one token lookup.
+/// Middleware on every API route (through `http::route_checks`): counts calls under `/api/v1/`
+/// and refuses those over the limit. It resolves the bearer token once and hands the result to
+/// [`bearer::ApiCaller`] through the request's extensions, so a call costs one token lookup.
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(limiter) = state.api_limiter.as_deref() else {
         return next.run(request).await;

@@ -13,7 +13,8 @@ use axum::{
 
 use crate::{http::AppState, pages::kit::refusal::Refusal};
 
-/// Middleware on every route (not on the 404 fallback: an unknown address stays a 404).
+/// Middleware on every route outside `/api/` (through `http::route_checks`; not on the 404
+/// fallback: an unknown address stays a 404).
 pub async fn refuse_cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // The API takes bearer tokens only, never cookies: a forged cross-site request carries none.
     if is_safe(request.method()) || request.uri().path().starts_with("/api/") {

@@ -152,10 +152,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(axum::handler::HandlerWithoutStateExt::into_service(not_found));
     let app = routes()
         .into_router()
-        // Cross-site checks on every route, not on the fallback: an unknown address stays a 404.
-        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::csrf::refuse_cross_site))
-        // The API's rate limit, on matched routes only: an unknown /api address stays a plain 404.
-        .route_layer(middleware::from_fn_with_state(state.clone(), crate::api::limit::limit))
+        // On matched routes only: an unknown address stays a plain 404.
+        .route_layer(middleware::from_fn_with_state(state.clone(), route_checks))
         .fallback_service(
             ServiceBuilder::new().map_response(assets::cache_public_files).service(public_files),
         )
@@ -182,6 +180,17 @@ pub fn router(state: AppState) -> Router {
             // it costs a fifth of the page and still sends a quarter of the bytes.
             .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(1))),
     )
+}
+
+/// What every matched route checks before its group's gate, in one layer: an API call is
+/// counted against the API's rate limit (the API takes no cookies, so a forged cross-site call
+/// carries no credential), any other request must come from this site.
+async fn route_checks(state: State<AppState>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        crate::api::limit::limit(state, request, next).await
+    } else {
+        crate::auth::csrf::refuse_cross_site(state, request, next).await
+    }
 }
 
 /// What every answer gets beyond its handler's: the error page in the person's language where

@@ -34,10 +34,18 @@ pub enum Gate {
 }
 
 impl Gate {
+    /// Whether the gate lets every request through (to the handler, which may still refuse).
+    fn admits_everyone(self) -> bool {
+        matches!(self, Gate::Public | Gate::Token)
+    }
+
     /// The answer given instead of the route's when this gate does not let `viewer` through.
     fn refusal(self, viewer: Option<&Viewer>, request: &Request) -> Option<Response> {
+        if self.admits_everyone() {
+            return None;
+        }
         let needs = match self {
-            Gate::Public | Gate::Token => return None,
+            Gate::Public | Gate::Token => None,
             Gate::SignedIn => None,
             Gate::Role(role) => Some(role),
         };
@@ -120,11 +128,15 @@ impl Routes {
     verb_method!(delete, Delete);
 
     /// Puts every route added so far behind `gate`: the group's router gets the gate as a route
-    /// layer, and its rows in the table name it.
+    /// layer (unless it admits everyone), and its rows in the table name it.
     pub fn behind(mut self, gate: Gate) -> Self {
-        self.router = self
-            .router
-            .route_layer(middleware::from_fn(move |request: Request, next: Next| guard(gate, request, next)));
+        // A gate that admits everyone is no layer: one future less on each of its requests.
+        if !gate.admits_everyone() {
+            self.router =
+                self.router.route_layer(middleware::from_fn(move |request: Request, next: Next| {
+                    guard(gate, request, next)
+                }));
+        }
         for route in &mut self.table {
             route.gate = gate;
         }
