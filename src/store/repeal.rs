@@ -83,13 +83,17 @@ pub async fn repeal_rule_in_batches(
     let version_ids: Vec<String> = versions.iter().map(ToString::to_string).collect();
 
     // Lock every record touched, as each single write does, before reading their events: the
-    // subjects locked are the only ones a void can be written for.
+    // subjects locked are the only ones a void can be written for. On SQLite the write lock
+    // taken above already holds every row; on PostgreSQL the row locks are taken without
+    // writing a new version of each membership (an UPDATE did, 10 s of a repeal reaching
+    // 740,000 subjects).
     let sql = format!(
-        "UPDATE scheme_memberships SET last_write_at = $1 WHERE scheme_id = $2 AND subject_id IN \
-         (SELECT subject_id FROM events WHERE rule_version_id IN {}) RETURNING subject_id",
-        sql::list(3, versions.len())
+        "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id IN \
+         (SELECT subject_id FROM events WHERE rule_version_id IN {}){}",
+        sql::list(2, versions.len()),
+        if sql::is_sqlite(conn) { "" } else { " FOR NO KEY UPDATE" }
     );
-    let mut lock = sqlx::query(&sql).bind(to_micros(now)).bind(scheme.to_string());
+    let mut lock = sqlx::query(&sql).bind(scheme.to_string());
     for id in &version_ids {
         lock = lock.bind(id);
     }
