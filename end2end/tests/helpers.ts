@@ -55,11 +55,17 @@ export async function langCookie(context: BrowserContext): Promise<string | unde
   return (await context.cookies()).find((c) => c.name === 'lang')?.value;
 }
 
+/** The time one axe scan adds to its test's budget. */
+export const SCAN_BUDGET_MS = 10_000;
+
 /**
  * Runs axe-core on the page as it is now and fails with a readable list of every WCAG 2.x A/AA
  * violation: rule, impact, help, and each offending node with its selector and axe's summary.
  */
 export async function axeScan(page: Page): Promise<void> {
+  // A scan takes seconds on a slow machine: each one brings its own time, so a test of many scans
+  // does not run out of the default budget (one timed out at 32 s in CI with eight scans).
+  test.info().setTimeout(test.info().timeout + SCAN_BUDGET_MS);
   const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
   const report = results.violations
     .map((v) => {

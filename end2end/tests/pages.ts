@@ -146,8 +146,8 @@ export async function addressOf(page: Page, target: PageToScan): Promise<string>
  * plus `also` (a check of the page's own) where given.
  */
 export async function scanEveryPage(page: Page, visitor: Visitor, also?: (page: Page) => Promise<void>): Promise<void> {
-  // Each page is opened (some through another page) and scanned: allow for all of them.
-  test.setTimeout(20_000 + 10_000 * visitor.pages.length);
+  // Each page is opened, some through another page (each scan adds its own time).
+  test.setTimeout(20_000 + 5_000 * visitor.pages.length);
   if (visitor.account) await signIn(page, visitor.account.username, visitor.account.password);
   for (const target of visitor.pages) {
     await test.step(target.name, async () => {
