@@ -418,7 +418,7 @@ impl Importer {
             subjects.sort_unstable();
             subjects.dedup();
             if postgres {
-                let (enrolled, exist) = postgres::memberships(conn, scheme, &subjects, now, lock).await?;
+                let (enrolled, exist) = postgres::memberships(conn, scheme, &subjects, lock).await?;
                 members.extend(enrolled.into_iter().map(|s| (s, scheme)));
                 known.extend(exist);
                 continue;

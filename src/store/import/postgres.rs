@@ -31,24 +31,17 @@ pub(super) async fn memberships(
     conn: &mut AnyConnection,
     scheme: SchemeId,
     subjects: &[SubjectId],
-    now: i64,
     lock: bool,
 ) -> Result<(Vec<SubjectId>, Vec<SubjectId>), StoreError> {
     let ids = sql::text_array(subjects.iter().map(|s| s.to_string()));
-    // The rows are locked in the primary key's order (the index scan walks the array sorted),
-    // so two imports lock in the same order, as before.
-    let query = if lock {
-        sqlx::query(
-            "UPDATE scheme_memberships SET last_write_at = $1 WHERE scheme_id = $2 \
-             AND subject_id = ANY($3::text[]) RETURNING subject_id",
-        )
-        .bind(now)
-    } else {
-        sqlx::query(
-            "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id = ANY($2::text[])",
-        )
-    };
-    let rows = query.bind(scheme.to_string()).bind(ids).fetch_all(&mut *conn).await?;
+    // The lock is the one a single write's `UPDATE` of the row takes, without writing a new
+    // version of every member (as a repeal's). The rows are locked in the primary key's order
+    // (the index scan walks the array sorted), so two imports lock in the same order.
+    let lock = if lock { " FOR NO KEY UPDATE" } else { "" };
+    let sql = format!(
+        "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id = ANY($2::text[]){lock}"
+    );
+    let rows = sqlx::query(&sql).bind(scheme.to_string()).bind(ids).fetch_all(&mut *conn).await?;
     let members = subject_ids(&rows)?;
     if members.len() == subjects.len() {
         return Ok((members.clone(), members));
