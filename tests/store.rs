@@ -283,7 +283,7 @@ async fn a_past_instant_replays_exactly_as_it_was_shown_then() {
 #[tokio::test]
 async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
     for_each_database(|app| async move {
-        let w = world(&app.db, 1).await;
+        let w = world(&app.db, 2).await;
         let s = w.subjects[0];
         let mut conn = app.db.pool.acquire().await.unwrap();
         let list = ListId::new();
@@ -371,6 +371,28 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
         assert_eq!(all.len(), 2);
         assert_eq!(status(id), EntryStatus::Lifted, "the first entry keeps its actions");
         assert_eq!(status(second), EntryStatus::PendingNotice, "the second has none of them");
+
+        // The record page's one statement reads what the subject and entry loaders read, at
+        // every instant: before any entry, between actions, after all of them.
+        for as_of in [Some(day(2026, 1, 15)), Some(day(2026, 2, 15)), Some(day(2026, 5, 15)), None] {
+            let (subject, entries) = blacklist::subject_with_entries(&mut conn, s, as_of)
+                .await
+                .unwrap()
+                .expect("the subject exists");
+            let apart = blacklist::entries_of(&mut conn, s, as_of).await.unwrap();
+            let named = register::subject(&mut conn, s).await.unwrap().unwrap();
+            assert_eq!(format!("{subject:?}"), format!("{named:?}"));
+            assert_eq!(format!("{entries:?}"), format!("{apart:?}"), "as of {as_of:?}");
+        }
+        let in_may = blacklist::subject_with_entries(&mut conn, s, Some(day(2026, 5, 15))).await.unwrap();
+        let in_may = in_may.unwrap().1;
+        assert_eq!(in_may.len(), 1, "the second entry was recorded in June");
+        assert_eq!(in_may[0].actions.len(), 2, "both actions, each once");
+        let (_, none) =
+            blacklist::subject_with_entries(&mut conn, w.subjects[1], None).await.unwrap().unwrap();
+        assert!(none.is_empty(), "a subject without entries has none of another's");
+        let unknown = SubjectId::new();
+        assert!(blacklist::subject_with_entries(&mut conn, unknown, None).await.unwrap().is_none());
     })
     .await;
 }

@@ -10,6 +10,7 @@ use sqlx::{any::AnyRow, AnyConnection, Row};
 use super::{
     from_micros,
     notices::{self, About, NoticeKind},
+    register::{self, Subject},
     to_micros, StoreError,
 };
 use crate::domain::{
@@ -297,6 +298,60 @@ pub async fn entries_of(
         out.push(restore(draft, recorded_at, of_entry, as_of)?);
     }
     Ok(out)
+}
+
+/// A subject and their entries as known at `as_of` (now when `None`), oldest first: one
+/// statement for what [`register::subject`] and [`entries_of`] read in two or three. The three
+/// tables are the subject's own rows, on one shard once distributed.
+pub async fn subject_with_entries(
+    conn: &mut AnyConnection,
+    subject: SubjectId,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Option<(Subject, Vec<StoredEntry>)>, StoreError> {
+    let prefixed = |columns: &str, table: &str| {
+        columns.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
+    };
+    // The subject's columns come first and the action's next, read by position; the entry's
+    // are read by name, so the action's that share a name are renamed.
+    let rows = sqlx::query(&format!(
+        "SELECT {}, a.action, a.at AS action_at, a.reason AS action_reason, \
+         a.recorded_at AS action_recorded_at, {} FROM subjects s \
+         LEFT JOIN blacklist_entries e ON e.subject_id = s.id AND e.recorded_at <= $2 \
+         LEFT JOIN blacklist_entry_actions a ON a.subject_id = e.subject_id AND a.entry_id = e.id \
+         WHERE s.id = $1 ORDER BY e.effective_from, e.id, a.recorded_at, a.id",
+        prefixed(register::SUBJECT_COLUMNS, "s"),
+        prefixed(ENTRY_COLUMNS, "e"),
+    ))
+    .bind(subject.to_string())
+    .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    const FIRST_ACTION_COLUMN: usize = 3;
+    let mut entries = Vec::new();
+    let mut reading: Option<(EntryDraft, DateTime<Utc>, Vec<ActionRecord>)> = None;
+    for row in &rows {
+        // A subject without entries has one row, with none of the entry's columns.
+        let Some(id) = row.try_get::<Option<String>, _>("id")? else { continue };
+        let action = match row.try_get::<Option<String>, _>(FIRST_ACTION_COLUMN)? {
+            Some(_) => Some(action_from_row(row, FIRST_ACTION_COLUMN)?),
+            None => None,
+        };
+        match &mut reading {
+            Some((draft, _, actions)) if draft.id.to_string() == id => actions.extend(action),
+            _ => {
+                if let Some((draft, recorded_at, actions)) = reading.take() {
+                    entries.push(restore(draft, recorded_at, actions, as_of)?);
+                }
+                let (draft, recorded_at) = draft_from_row(row)?;
+                reading = Some((draft, recorded_at, action.into_iter().collect()));
+            }
+        }
+    }
+    if let Some((draft, recorded_at, actions)) = reading {
+        entries.push(restore(draft, recorded_at, actions, as_of)?);
+    }
+    Ok(Some((register::subject_from_row(first, subject)?, entries)))
 }
 
 /// One entry by id, whoever it belongs to; callers check ownership.

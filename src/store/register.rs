@@ -68,19 +68,21 @@ pub async fn insert_subject(
 }
 
 pub async fn subject(conn: &mut AnyConnection, id: SubjectId) -> Result<Option<Subject>, StoreError> {
-    let row = sqlx::query("SELECT kind, display_name, uscc FROM subjects WHERE id = $1")
+    let row = sqlx::query(&format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = $1"))
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
         .await?;
-    row.map(|r| {
-        let kind = if r.try_get::<String, _>(0)? == "person" {
-            SubjectKind::Person
-        } else {
-            SubjectKind::Organisation
-        };
-        Ok(Subject { id, kind, display_name: r.try_get(1)?, uscc: r.try_get(2)? })
-    })
-    .transpose()
+    row.map(|r| subject_from_row(&r, id)).transpose()
+}
+
+/// What [`subject_from_row`] reads, first in a row.
+pub(super) const SUBJECT_COLUMNS: &str = "kind, display_name, uscc";
+
+/// The subject `id` from the first columns of a row, as [`SUBJECT_COLUMNS`] names them.
+pub(super) fn subject_from_row(r: &AnyRow, id: SubjectId) -> Result<Subject, StoreError> {
+    let kind =
+        if r.try_get::<String, _>(0)? == "person" { SubjectKind::Person } else { SubjectKind::Organisation };
+    Ok(Subject { id, kind, display_name: r.try_get(1)?, uscc: r.try_get(2)? })
 }
 
 /// The organisation a unified social credit code names, if any.

@@ -23,7 +23,6 @@ use crate::{
         blacklist,
         catalogue::{self, SchemeContext},
         notices::{self, About, AccessRecord, Notice},
-        register,
         standing::{self, Reads},
     },
 };
@@ -525,7 +524,8 @@ async fn appeals_of(
 pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppResult<serde_json::Value> {
     let subject_id = own_subject(viewer)?;
     let mut conn = state.db.pool.acquire().await?;
-    let subject = register::subject(&mut conn, subject_id).await?.ok_or(AppError::NotFound)?;
+    let (subject, entries) =
+        blacklist::subject_with_entries(&mut conn, subject_id, None).await?.ok_or(AppError::NotFound)?;
     let revision = state.cache.revision().await?;
     let standing =
         standing::load(&mut conn, Reads::Cached { cache: &state.cache, revision }, subject_id, now).await?;
@@ -590,9 +590,7 @@ pub async fn export(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> Ap
             })
         })
         .collect();
-    let entries: Vec<_> = blacklist::entries_of(&mut conn, subject_id, None)
-        .await
-        ?
+    let entries: Vec<_> = entries
         .into_iter()
         .map(|e| {
             let actions: Vec<_> = e

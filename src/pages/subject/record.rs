@@ -134,9 +134,9 @@ impl RecordPage {
         let subject_id = own_subject(viewer)?;
         let (at, as_of_problem) = instant(query, now);
         let mut conn = state.db.pool.acquire().await?;
-        let subject = register::subject(&mut conn, subject_id).await?.ok_or(AppError::NotFound)?;
         let as_of = (at != now).then_some(at);
-        let entries = blacklist::entries_of(&mut conn, subject_id, as_of).await?;
+        let (subject, entries) =
+            blacklist::subject_with_entries(&mut conn, subject_id, as_of).await?.ok_or(AppError::NotFound)?;
         let revision = state.cache.revision().await?;
         let standing =
             standing::load(&mut conn, Reads::Cached { cache: &state.cache, revision }, subject_id, at)
