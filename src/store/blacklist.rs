@@ -2,8 +2,6 @@
 //! suspension and resumption are appended as actions and folded through the domain's
 //! transitions, so an entry's status can be replayed at any past instant.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
@@ -251,58 +249,18 @@ fn action_from_row(r: &AnyRow, first: usize) -> Result<ActionRecord, StoreError>
     })
 }
 
-/// Every action on the entries of `subject`, by entry id, each entry's oldest first: one query
-/// for all of a subject's entries instead of one each. (The `IN` names the index by entry, which
-/// SQLite needs; `subject_id` keeps it on one shard once distributed.)
-async fn actions_of_subject(
-    conn: &mut AnyConnection,
-    subject: SubjectId,
-) -> Result<HashMap<String, Vec<ActionRecord>>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT entry_id, action, at, reason, recorded_at FROM blacklist_entry_actions \
-         WHERE subject_id = $1 AND entry_id IN (SELECT id FROM blacklist_entries WHERE subject_id = $1) \
-         ORDER BY entry_id, recorded_at, id",
-    )
-    .bind(subject.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut by_entry: HashMap<String, Vec<ActionRecord>> = HashMap::new();
-    for r in &rows {
-        by_entry.entry(r.try_get(0)?).or_default().push(action_from_row(r, 1)?);
-    }
-    Ok(by_entry)
-}
-
 /// A subject's entries as known at `as_of` (now when `None`), oldest first.
 pub async fn entries_of(
     conn: &mut AnyConnection,
     subject: SubjectId,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<StoredEntry>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM blacklist_entries WHERE subject_id = $1 AND recorded_at <= $2 \
-         ORDER BY effective_from, id"
-    ))
-    .bind(subject.to_string())
-    .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
-    .fetch_all(&mut *conn)
-    .await?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut actions = actions_of_subject(conn, subject).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let (draft, recorded_at) = draft_from_row(row)?;
-        let of_entry = actions.remove(&draft.id.to_string()).unwrap_or_default();
-        out.push(restore(draft, recorded_at, of_entry, as_of)?);
-    }
-    Ok(out)
+    Ok(subject_with_entries(conn, subject, as_of).await?.map(|(_, entries)| entries).unwrap_or_default())
 }
 
-/// A subject and their entries as known at `as_of` (now when `None`), oldest first: one
-/// statement for what [`register::subject`] and [`entries_of`] read in two or three. The three
-/// tables are the subject's own rows, on one shard once distributed.
+/// A subject and their entries as known at `as_of` (now when `None`), oldest first, each with
+/// its actions: one statement, where the subject, the entries and their actions were three. The
+/// three tables are the subject's own rows, on one shard once distributed.
 pub async fn subject_with_entries(
     conn: &mut AnyConnection,
     subject: SubjectId,
