@@ -2,6 +2,8 @@
 //! suspension and resumption are appended as actions and folded through the domain's
 //! transitions, so an entry's status can be replayed at any past instant.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
@@ -9,7 +11,7 @@ use super::{
     from_micros,
     notices::{self, About, NoticeKind},
     register::{self, Subject},
-    to_micros, StoreError,
+    sql, to_micros, StoreError,
 };
 use crate::domain::{
     AuthorityId, Currency, DomainError, Entry, EntryDraft, EntryId, LegalBasis, ListId, RemovalCondition,
@@ -266,24 +268,25 @@ pub async fn subject_with_entries(
     subject: SubjectId,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Option<(Subject, Vec<StoredEntry>)>, StoreError> {
-    let prefixed = |columns: &str, table: &str| {
-        columns.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
-    };
     // The subject's columns come first and the action's next, read by position; the entry's
-    // are read by name, so the action's that share a name are renamed.
-    let rows = sqlx::query(&format!(
-        "SELECT {}, a.action, a.at AS action_at, a.reason AS action_reason, \
-         a.recorded_at AS action_recorded_at, {} FROM subjects s \
-         LEFT JOIN blacklist_entries e ON e.subject_id = s.id AND e.recorded_at <= $2 \
-         LEFT JOIN blacklist_entry_actions a ON a.subject_id = e.subject_id AND a.entry_id = e.id \
-         WHERE s.id = $1 ORDER BY e.effective_from, e.id, a.recorded_at, a.id",
-        prefixed(register::SUBJECT_COLUMNS, "s"),
-        prefixed(ENTRY_COLUMNS, "e"),
-    ))
-    .bind(subject.to_string())
-    .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
-    .fetch_all(&mut *conn)
-    .await?;
+    // are read by name, so the action's that share a name are renamed. Built once: the record
+    // page runs it on every request.
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {}, a.action, a.at AS action_at, a.reason AS action_reason, \
+             a.recorded_at AS action_recorded_at, {} FROM subjects s \
+             LEFT JOIN blacklist_entries e ON e.subject_id = s.id AND e.recorded_at <= $2 \
+             LEFT JOIN blacklist_entry_actions a ON a.subject_id = e.subject_id AND a.entry_id = e.id \
+             WHERE s.id = $1 ORDER BY e.effective_from, e.id, a.recorded_at, a.id",
+            sql::qualified(register::SUBJECT_COLUMNS, "s"),
+            sql::qualified(ENTRY_COLUMNS, "e"),
+        )
+    });
+    let rows = sqlx::query(STATEMENT.as_str())
+        .bind(subject.to_string())
+        .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await?;
     let Some(first) = rows.first() else { return Ok(None) };
     const FIRST_ACTION_COLUMN: usize = 3;
     let mut entries = Vec::new();

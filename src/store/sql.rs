@@ -123,6 +123,11 @@ pub const fn rows_per_statement(columns: usize) -> usize {
     }
 }
 
+/// `columns` ("a, b") with each name qualified by `table` ("t.a, t.b"), for a join.
+pub fn qualified(columns: &str, table: &str) -> String {
+    columns.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 /// `($first, $first+1, …)`: a parenthesised list of `n` placeholders.
 pub fn list(first: usize, n: usize) -> String {
     let mut out = String::with_capacity(n * 6 + 2);

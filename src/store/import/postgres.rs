@@ -38,10 +38,10 @@ pub(super) async fn memberships(
     // version of every member (as a repeal's). The rows are locked in the primary key's order
     // (the index scan walks the array sorted), so two imports lock in the same order.
     let lock = if lock { " FOR NO KEY UPDATE" } else { "" };
-    let sql = format!(
+    let statement = format!(
         "SELECT subject_id FROM scheme_memberships WHERE scheme_id = $1 AND subject_id = ANY($2::text[]){lock}"
     );
-    let rows = sqlx::query(&sql).bind(scheme.to_string()).bind(ids).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(&statement).bind(scheme.to_string()).bind(ids).fetch_all(&mut *conn).await?;
     let members = subject_ids(&rows)?;
     if members.len() == subjects.len() {
         return Ok((members.clone(), members));
@@ -67,7 +67,7 @@ pub(super) async fn existing(
     authority: AuthorityId,
     references: &[&str],
 ) -> Result<Vec<Event>, StoreError> {
-    let columns = EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ");
+    let columns = sql::qualified(EVENT_COLUMNS, "e");
     // Joined on the subject as well as the id: the events' key (and shard) is the subject's.
     let sql = format!(
         "SELECT {columns} FROM event_references r JOIN events e ON e.subject_id = r.subject_id AND e.id = r.event_id \
