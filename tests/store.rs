@@ -377,8 +377,9 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
         let named = register::subject(&mut conn, s).await.unwrap().unwrap();
         let expected = [
             (Some(day(2026, 1, 15)), vec![]),
-            // Every action on file comes with the entry; the status folds only those known then.
-            (Some(day(2026, 2, 15)), vec![(id, 2, EntryStatus::PendingNotice)]),
+            // An entry comes with the actions known then, and its status folds those alone.
+            (Some(day(2026, 2, 15)), vec![(id, 0, EntryStatus::PendingNotice)]),
+            (Some(day(2026, 3, 15)), vec![(id, 1, EntryStatus::Active)]),
             (Some(day(2026, 5, 15)), vec![(id, 2, EntryStatus::Lifted)]),
             (None, vec![(id, 2, EntryStatus::Lifted), (second, 0, EntryStatus::PendingNotice)]),
         ];

@@ -69,7 +69,8 @@ pub struct ActionRecord {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// An entry as it stood at the instant it was loaded for, with every action on file.
+/// An entry as it stood at the instant it was loaded for, with the actions on file then (a
+/// replay never lists an action recorded after the instant it shows).
 #[derive(Clone, Debug)]
 pub struct StoredEntry {
     pub entry: Entry,
@@ -219,7 +220,8 @@ fn restore(
     as_of: Option<DateTime<Utc>>,
 ) -> Result<StoredEntry, StoreError> {
     let mut entry = Entry::restore(draft, None, None)?;
-    for a in actions.iter().filter(|a| as_of.is_none_or(|t| a.recorded_at <= t)) {
+    let actions: Vec<_> = actions.into_iter().filter(|a| as_of.is_none_or(|t| a.recorded_at <= t)).collect();
+    for a in &actions {
         match a.action {
             EntryAction::NoticeDelivered => entry.deliver_notice(a.at)?,
             EntryAction::Lifted => entry.lift(a.at)?,
@@ -261,7 +263,7 @@ pub async fn entries_of(
 }
 
 /// A subject and their entries as known at `as_of` (now when `None`), oldest first, each with
-/// its actions: one statement, where the subject, the entries and their actions were three. The
+/// its actions known then: one statement, where the subject, the entries and their actions were three. The
 /// three tables are the subject's own rows, on one shard once distributed.
 pub async fn subject_with_entries(
     conn: &mut AnyConnection,
@@ -277,7 +279,7 @@ pub async fn subject_with_entries(
              a.recorded_at AS action_recorded_at, {} FROM subjects s \
              LEFT JOIN blacklist_entries e ON e.subject_id = s.id AND e.recorded_at <= $2 \
              LEFT JOIN blacklist_entry_actions a ON a.subject_id = e.subject_id AND a.entry_id = e.id \
-             WHERE s.id = $1 ORDER BY e.effective_from, e.id, a.recorded_at, a.id",
+             AND a.recorded_at <= $2 WHERE s.id = $1 ORDER BY e.effective_from, e.id, a.recorded_at, a.id",
             sql::qualified(register::SUBJECT_COLUMNS, "s"),
             sql::qualified(ENTRY_COLUMNS, "e"),
         )
