@@ -212,15 +212,14 @@ fn draft_from_row(row: &AnyRow) -> Result<(EntryDraft, DateTime<Utc>), StoreErro
     Ok((draft, from_micros(row.try_get("recorded_at")?)))
 }
 
-/// Folds the actions recorded by `as_of` (all of them when `None`) into the entry.
+/// Folds the actions read with the entry into it; a reader as of an instant reads only the
+/// actions recorded by then.
 fn restore(
     draft: EntryDraft,
     recorded_at: DateTime<Utc>,
     actions: Vec<ActionRecord>,
-    as_of: Option<DateTime<Utc>>,
 ) -> Result<StoredEntry, StoreError> {
     let mut entry = Entry::restore(draft, None, None)?;
-    let actions: Vec<_> = actions.into_iter().filter(|a| as_of.is_none_or(|t| a.recorded_at <= t)).collect();
     for a in &actions {
         match a.action {
             EntryAction::NoticeDelivered => entry.deliver_notice(a.at)?,
@@ -263,8 +262,9 @@ pub async fn entries_of(
 }
 
 /// A subject and their entries as known at `as_of` (now when `None`), oldest first, each with
-/// its actions known then: one statement, where the subject, the entries and their actions were three. The
-/// three tables are the subject's own rows, on one shard once distributed.
+/// the actions recorded by then: one statement, where the subject, the entries and their
+/// actions were three. The three tables are the subject's own rows, on one shard once
+/// distributed.
 pub async fn subject_with_entries(
     conn: &mut AnyConnection,
     subject: SubjectId,
@@ -304,7 +304,7 @@ pub async fn subject_with_entries(
             Some((draft, _, actions)) if draft.id.to_string() == id => actions.extend(action),
             _ => {
                 if let Some((draft, recorded_at, actions)) = reading.take() {
-                    entries.push(restore(draft, recorded_at, actions, as_of)?);
+                    entries.push(restore(draft, recorded_at, actions)?);
                 }
                 let (draft, recorded_at) = draft_from_row(row)?;
                 reading = Some((draft, recorded_at, action.into_iter().collect()));
@@ -312,7 +312,7 @@ pub async fn subject_with_entries(
         }
     }
     if let Some((draft, recorded_at, actions)) = reading {
-        entries.push(restore(draft, recorded_at, actions, as_of)?);
+        entries.push(restore(draft, recorded_at, actions)?);
     }
     Ok(Some((register::subject_from_row(first, subject)?, entries)))
 }
@@ -326,7 +326,7 @@ pub async fn entry(conn: &mut AnyConnection, id: EntryId) -> Result<Option<Store
     let Some(row) = row else { return Ok(None) };
     let (draft, recorded_at) = draft_from_row(&row)?;
     let actions = actions_of(conn, draft.id).await?;
-    Ok(Some(restore(draft, recorded_at, actions, None)?))
+    Ok(Some(restore(draft, recorded_at, actions)?))
 }
 
 /// Appends an action after checking it against the entry's current state.
@@ -384,7 +384,7 @@ pub async fn recorded_by(
     for row in &rows {
         let (draft, recorded_at) = draft_from_row(row)?;
         let actions = actions_of(conn, draft.id).await?;
-        out.push(restore(draft, recorded_at, actions, None)?);
+        out.push(restore(draft, recorded_at, actions)?);
     }
     Ok(out)
 }
