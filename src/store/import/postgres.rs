@@ -69,11 +69,11 @@ pub(super) async fn existing(
 ) -> Result<Vec<Event>, StoreError> {
     let columns = sql::qualified(EVENT_COLUMNS, "e");
     // Joined on the subject as well as the id: the events' key (and shard) is the subject's.
-    let sql = format!(
+    let statement = format!(
         "SELECT {columns} FROM event_references r JOIN events e ON e.subject_id = r.subject_id AND e.id = r.event_id \
          WHERE r.authority_id = $1 AND r.external_ref = ANY($2::text[])"
     );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query(&statement)
         .bind(authority.to_string())
         .bind(sql::text_array(references.iter().copied()))
         .fetch_all(&mut *conn)
