@@ -400,6 +400,21 @@ async fn a_blacklist_entry_restricts_nothing_until_its_notice_is_delivered() {
         assert!(none.is_empty(), "a subject without entries has none of another's");
         let unknown = SubjectId::new();
         assert!(blacklist::subject_with_entries(&mut conn, unknown, None).await.unwrap().is_none());
+
+        // The authority's listing (the API's pages) reads a page's actions in one statement:
+        // each entry still gets its own, in the order they were recorded, and paging keeps them.
+        let listed = |page: Vec<blacklist::StoredEntry>| -> Vec<_> {
+            page.iter()
+                .map(|e| (e.entry.id(), e.actions.iter().map(|a| a.action).collect::<Vec<_>>()))
+                .collect()
+        };
+        let both = [(id, vec![EntryAction::NoticeDelivered, EntryAction::Lifted]), (second, vec![])];
+        let page = blacklist::recorded_by(&mut conn, w.authority, None, 10).await.unwrap();
+        assert_eq!(listed(page), both);
+        let page = blacklist::recorded_by(&mut conn, w.authority, None, 1).await.unwrap();
+        assert_eq!(listed(page), both[..1]);
+        let page = blacklist::recorded_by(&mut conn, w.authority, Some(id), 10).await.unwrap();
+        assert_eq!(listed(page), both[1..]);
     })
     .await;
 }

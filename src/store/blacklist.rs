@@ -2,7 +2,7 @@
 //! suspension and resumption are appended as actions and folded through the domain's
 //! transitions, so an entry's status can be replayed at any past instant.
 
-use std::sync::LazyLock;
+use std::{collections::HashMap, sync::LazyLock};
 
 use chrono::{DateTime, Utc};
 use sqlx::{any::AnyRow, AnyConnection, Row};
@@ -380,11 +380,37 @@ pub async fn recorded_by(
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let (draft, recorded_at) = draft_from_row(row)?;
-        let actions = actions_of(conn, draft.id).await?;
-        out.push(restore(draft, recorded_at, actions)?);
+    let drafts = rows.iter().map(draft_from_row).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<String> = drafts.iter().map(|(draft, _)| draft.id.to_string()).collect();
+    let mut actions = actions_of_each(conn, &ids).await?;
+    drafts
+        .into_iter()
+        .map(|(draft, recorded_at)| {
+            let of_entry = actions.remove(&draft.id.to_string()).unwrap_or_default();
+            restore(draft, recorded_at, of_entry)
+        })
+        .collect()
+}
+
+/// The actions of each of `entries`, in the order they were recorded: one statement for a page
+/// of entries, where one an entry made a page of the API's listing up to 1,001 statements.
+async fn actions_of_each(
+    conn: &mut AnyConnection,
+    entries: &[String],
+) -> Result<HashMap<String, Vec<ActionRecord>>, StoreError> {
+    let mut out: HashMap<String, Vec<ActionRecord>> = HashMap::new();
+    if entries.is_empty() {
+        return Ok(out);
+    }
+    let statement = sql::among(conn, "entry_id", 1, entries.len(), "entry_id, recorded_at, id", |among| {
+        format!(
+            "SELECT entry_id, action, at, reason, recorded_at, id FROM blacklist_entry_actions WHERE {among}"
+        )
+    });
+    let statement = sql::positional(conn, statement);
+    let query = sql::bind_among(conn, sqlx::query(&statement), entries);
+    for row in query.fetch_all(&mut *conn).await? {
+        out.entry(row.try_get(0)?).or_default().push(action_from_row(&row, 1)?);
     }
     Ok(out)
 }
