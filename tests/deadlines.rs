@@ -313,7 +313,12 @@ async fn those_who_decide_are_told_once_when_a_deadline_lapses_until_one_marks_i
         // (The demo's other overdue appeal, lapsed in the same run, is still listed.)
         assert!(!queue.contains(&reference), "{}: {queue}", app.label);
         let page = get(&app, &other, &format!("/review/appeals/{appeal}"), "en").await;
-        assert!(page.contains("marked it seen on"), "{page}");
+        let name: String = sqlx::query("SELECT display_name FROM accounts WHERE username = 'demo-reviewer'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+            .get(0);
+        assert!(page.contains(&format!("{name} marked it seen on")), "{}: says who: {page}", app.label);
         // A second press, by the other reviewer, changes nothing.
         let (status, _) = mark_seen(&app, &other, "/review/notices/seen", &appeal, "1").await;
         assert_eq!(status, StatusCode::SEE_OTHER);

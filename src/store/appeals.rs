@@ -166,7 +166,7 @@ impl From<sqlx::Error> for AppealFailure {
     }
 }
 
-const APPEAL_COLUMNS: &str = "a.id, a.subject_id, s.display_name, a.target_kind, a.event_id, a.entry_id, \
+pub(super) const APPEAL_COLUMNS: &str = "a.id, a.subject_id, s.display_name, a.target_kind, a.event_id, a.entry_id, \
      a.rule_version_id, a.scheme_id, a.authority_id, a.rule_code, a.grounds, a.statement, a.filed_at, a.status, \
      a.level, a.due_at, a.assigned_to, r.display_name AS assigned_name, a.closed_at, \
      e.rule_code, v.rule_code, v.title_en, v.title_zh, sc.code, e.occurred_at, e.points, b.case_number, \
@@ -174,7 +174,7 @@ const APPEAL_COLUMNS: &str = "a.id, a.subject_id, s.display_name, a.target_kind,
       AND l.outcome = 'void') AS voided_by_default";
 /// The appeal with what it contests, joined so that a list of appeals is one query: the record
 /// (by subject and id), the entry, and the rule version (the record's, or the contested rule).
-const APPEAL_FROM: &str = "appeals a JOIN subjects s ON s.id = a.subject_id \
+pub(super) const APPEAL_FROM: &str = "appeals a JOIN subjects s ON s.id = a.subject_id \
      LEFT JOIN accounts r ON r.id = a.assigned_to \
      LEFT JOIN events e ON e.subject_id = a.subject_id AND e.id = a.event_id \
      LEFT JOIN blacklist_entries b ON b.subject_id = a.subject_id AND b.id = a.entry_id \
@@ -243,7 +243,7 @@ fn uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(StoreError::corrupt)
 }
 
-fn appeal_from_row(row: &AnyRow) -> Result<Appeal, StoreError> {
+pub(super) fn appeal_from_row(row: &AnyRow) -> Result<Appeal, StoreError> {
     let text = |i: usize| -> Result<Option<String>, StoreError> { Ok(row.try_get::<Option<String>, _>(i)?) };
     let missing = || StoreError::corrupt("an appeal without its target");
     let target = match row.try_get::<String, _>(3)?.as_str() {

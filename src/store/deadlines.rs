@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::{any::AnyRow, AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{
@@ -63,18 +63,19 @@ pub async fn lapses(conn: &mut AnyConnection, appeal: Uuid) -> Result<Vec<Lapse>
     .bind(appeal.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Lapse {
-                level: u8::try_from(r.try_get::<i64, _>(0)?).map_err(StoreError::corrupt)?,
-                outcome: OnDeadline::parse(&r.try_get::<String, _>(1)?)
-                    .ok_or_else(|| StoreError::corrupt("unknown lapse outcome"))?,
-                due_at: from_micros(r.try_get(2)?),
-                lapsed_at: from_micros(r.try_get(3)?),
-                void_event: r.try_get::<Option<String>, _>(4)?.map(|e| EventId::parse(&e)).transpose()?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| lapse_from_row(r, 0)).collect()
+}
+
+/// The lapse in the columns from `first` on: level, outcome, due_at, lapsed_at, void_event_id.
+pub(super) fn lapse_from_row(r: &AnyRow, first: usize) -> Result<Lapse, StoreError> {
+    Ok(Lapse {
+        level: u8::try_from(r.try_get::<i64, _>(first)?).map_err(StoreError::corrupt)?,
+        outcome: OnDeadline::parse(&r.try_get::<String, _>(first + 1)?)
+            .ok_or_else(|| StoreError::corrupt("unknown lapse outcome"))?,
+        due_at: from_micros(r.try_get(first + 2)?),
+        lapsed_at: from_micros(r.try_get(first + 3)?),
+        void_event: r.try_get::<Option<String>, _>(first + 4)?.map(|e| EventId::parse(&e)).transpose()?,
+    })
 }
 
 /// The lapse of an appeal at its current level, if its deadline lapsed.

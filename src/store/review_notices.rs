@@ -4,8 +4,10 @@
 //! once per appeal, level and kind, and stays on the deciders' pages until one of them marks it
 //! seen.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
-use sqlx::{AnyConnection, Row};
+use sqlx::{any::AnyRow, AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{
@@ -74,8 +76,21 @@ pub async fn deadline_lapsed(
     Ok(())
 }
 
-const COLUMNS: &str = "n.appeal_id, n.level, n.created_at, n.seen_at, c.display_name";
-const FROM: &str = "review_notices n LEFT JOIN accounts c ON c.id = n.seen_by";
+/// The notices whose rows meet `condition`, ordered by `order`, each with its appeal (as
+/// [`appeals::appeal`] reads it) and its lapse: one statement for a page of notices, where two a
+/// notice made the reviewers' queue with twenty notices forty-one. The lapse's columns come last,
+/// read by position ([`deadlines::lapse_from_row`]); the notice's are read by name.
+fn statement(condition: &str, order: &str) -> String {
+    format!(
+        "SELECT {}, n.created_at AS notice_created_at, n.seen_at AS notice_seen_at, \
+         c.display_name AS seen_by_name, lp.level, lp.outcome, lp.due_at, lp.lapsed_at, lp.void_event_id \
+         FROM {} JOIN review_notices n ON n.subject_id = a.subject_id AND n.appeal_id = a.id \
+         LEFT JOIN appeal_lapses lp ON lp.subject_id = n.subject_id AND lp.appeal_id = n.appeal_id \
+         AND lp.level = n.level LEFT JOIN accounts c ON c.id = n.seen_by WHERE {condition} ORDER BY {order}",
+        appeals::APPEAL_COLUMNS,
+        appeals::APPEAL_FROM,
+    )
+}
 
 /// The notices `audience` has not marked seen yet, oldest first, at most `limit`.
 pub async fn unseen(
@@ -83,53 +98,38 @@ pub async fn unseen(
     audience: Audience,
     limit: i64,
 ) -> Result<Vec<ReviewNotice>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE n.audience = $1 AND n.seen_at IS NULL \
-         ORDER BY n.created_at, n.appeal_id LIMIT $2"
-    ))
-    .bind(audience.code())
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    notices_from(conn, &rows).await
+    static UNSEEN: LazyLock<String> = LazyLock::new(|| {
+        statement("n.audience = $1 AND n.seen_at IS NULL", "n.created_at, n.appeal_id LIMIT $2")
+    });
+    let rows = sqlx::query(UNSEEN.as_str()).bind(audience.code()).bind(limit).fetch_all(&mut *conn).await?;
+    rows.iter().map(notice_from_row).collect()
 }
 
 /// The notices sent to the deciders of appeal `id`, first level first.
 pub async fn of_appeal(conn: &mut AnyConnection, id: Uuid) -> Result<Vec<ReviewNotice>, StoreError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE n.appeal_id = $1 ORDER BY n.level"))
-        .bind(id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
-    notices_from(conn, &rows).await
+    static OF_APPEAL: LazyLock<String> = LazyLock::new(|| statement("n.appeal_id = $1", "n.level"));
+    let rows = sqlx::query(OF_APPEAL.as_str()).bind(id.to_string()).fetch_all(&mut *conn).await?;
+    rows.iter().map(notice_from_row).collect()
 }
 
-/// Each row read with [`COLUMNS`] as a notice, with its appeal and lapse.
-async fn notices_from(
-    conn: &mut AnyConnection,
-    rows: &[sqlx::any::AnyRow],
-) -> Result<Vec<ReviewNotice>, StoreError> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(notice_from_row(conn, row).await?);
-    }
-    Ok(out)
-}
-
-async fn notice_from_row(
-    conn: &mut AnyConnection,
-    row: &sqlx::any::AnyRow,
-) -> Result<ReviewNotice, StoreError> {
-    let id = Uuid::parse_str(&row.try_get::<String, _>(0)?).map_err(StoreError::corrupt)?;
-    let level = u8::try_from(row.try_get::<i64, _>(1)?).map_err(StoreError::corrupt)?;
-    let appeal = appeals::appeal(conn, id).await?.ok_or_else(|| StoreError::corrupt("noticed appeal"))?;
-    let Some(lapse) = deadlines::lapses(conn, id).await?.into_iter().find(|l| l.level == level) else {
+fn notice_from_row(row: &AnyRow) -> Result<ReviewNotice, StoreError> {
+    let lapse_at = row.len() - 5;
+    if row.try_get::<Option<i64>, _>(lapse_at)?.is_none() {
         return Err(StoreError::corrupt("a deadline notice without its lapse"));
-    };
-    let seen = match (row.try_get::<Option<i64>, _>(3)?, row.try_get::<Option<String>, _>(4)?) {
+    }
+    let seen = match (
+        row.try_get::<Option<i64>, _>("notice_seen_at")?,
+        row.try_get::<Option<String>, _>("seen_by_name")?,
+    ) {
         (Some(at), Some(name)) => Some((name, from_micros(at))),
         _ => None,
     };
-    Ok(ReviewNotice { appeal, lapse, created_at: from_micros(row.try_get(2)?), seen })
+    Ok(ReviewNotice {
+        appeal: appeals::appeal_from_row(row)?,
+        lapse: deadlines::lapse_from_row(row, lapse_at)?,
+        created_at: from_micros(row.try_get("notice_created_at")?),
+        seen,
+    })
 }
 
 /// What marking a notice seen did.
