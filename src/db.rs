@@ -18,6 +18,10 @@ use sqlx::{
     AnyConnection, AnyPool, ConnectOptions, Connection, Executor,
 };
 
+mod inline;
+
+pub use inline::{Column, Columns, Index, Param, Read, Row, Source};
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -137,6 +141,8 @@ pub struct Db {
     /// SQLite: a cap on the database's size in pages, set on every connection as it is handed
     /// out (0: none). Only tests set it, to fill the disk without filling a disk.
     page_limit: Arc<AtomicU32>,
+    /// SQLite on a file: the connections [`Read`] uses on the calling thread.
+    inline: Option<Arc<inline::InlineReads>>,
 }
 
 impl fmt::Debug for Db {
@@ -177,7 +183,16 @@ impl Db {
                 .map_err(|e| open_error(url, e))?,
             Dialect::Postgres => pool.clone(),
         };
-        Ok(Self { pool, writes, dialect, page_limit })
+        let inline = url
+            .sqlite_file()
+            .filter(|path| *path != ":memory:" && !url.as_str().contains("mode=memory"))
+            .map(|path| Arc::new(inline::InlineReads::new(path)));
+        Ok(Self { pool, writes, dialect, page_limit, inline })
+    }
+
+    /// Whether [`Read`]s on this database run on the calling thread (SQLite on a file).
+    pub fn reads_on_calling_thread(&self) -> bool {
+        self.inline.is_some()
     }
 
     /// SQLite, for tests: caps the database at `pages` pages (0: no cap beyond SQLite's own),
@@ -233,6 +248,9 @@ impl Db {
 
     /// Closes every pool: what is running finishes, nothing new starts.
     pub async fn close(&self) {
+        if let Some(inline) = &self.inline {
+            inline.close();
+        }
         self.pool.close().await;
         self.writes.close().await;
     }

@@ -448,3 +448,59 @@ async fn the_demo_data_set_seeds_varied_standings_whose_lines_add_up() {
     })
     .await;
 }
+
+/// `Read` on the database runs on SQLite's connections of the calling thread: it sees what is
+/// committed and nothing a transaction under way wrote, which a read inside that transaction
+/// does see; it writes nothing, refuses a wrong number of parameters, and stops with the pools.
+#[tokio::test]
+async fn reads_on_the_calling_thread_see_what_is_committed_and_write_nothing() {
+    use recourse::db::{Columns, Read};
+    async fn data<'a>(from: impl Into<recourse::db::Source<'a>>) -> Result<Option<String>, sqlx::Error> {
+        Read::new("SELECT data FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+            .bind("read-test")
+            .bind(0i64)
+            .optional(from, |r| r.column::<String>(0))
+            .await
+    }
+    for_each_database(|app| async move {
+        let db = &app.db;
+        let mut tx = db.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO sessions (id_hash, account_id, data, expires_at) VALUES ($1, NULL, $2, $3)")
+            .bind("read-test")
+            .bind("{\"seen\":1}")
+            .bind(i64::MAX)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(data(&mut tx).await.unwrap().as_deref(), Some("{\"seen\":1}"), "{}", app.label);
+        assert_eq!(data(db).await.unwrap(), None, "{}: an uncommitted row was read", app.label);
+        tx.commit().await.unwrap();
+        assert_eq!(data(db).await.unwrap().as_deref(), Some("{\"seen\":1}"), "{}", app.label);
+
+        let counted = || Read::new("SELECT COUNT(*) FROM sessions").one(db, |r| r.column::<i64>(0));
+        assert_eq!(counted().await.unwrap(), 1, "{}", app.label);
+        let all = Read::new("SELECT id_hash FROM sessions WHERE expires_at > $1 ORDER BY id_hash")
+            .bind(0i64)
+            .all(db, |r| r.column::<String>("id_hash"))
+            .await
+            .unwrap();
+        assert_eq!(all, ["read-test"], "{}", app.label);
+
+        let short = Read::new("SELECT data FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+            .bind("read-test")
+            .all(db, |r| r.column::<String>(0))
+            .await;
+        assert!(short.is_err(), "{}: one parameter of two was accepted", app.label);
+        if app.label == "sqlite" {
+            let written =
+                Read::new("DELETE FROM sessions RETURNING id_hash").all(db, |r| r.column::<String>(0)).await;
+            let err = written.expect_err("a read wrote");
+            assert!(!recourse::db::is_unavailable(&err), "{err}");
+            assert_eq!(counted().await.unwrap(), 1);
+        }
+        db.close().await;
+        let closed = counted().await.expect_err("a read after the database closed");
+        assert!(matches!(closed, sqlx::Error::PoolClosed), "{}: {closed}", app.label);
+    })
+    .await;
+}

@@ -42,7 +42,7 @@ pub fn cookie_name(config: &Config) -> &'static str {
 pub fn layer(state: &AppState) -> SessionManagerLayer<DbSessionStore> {
     let idle =
         time::Duration::try_from(state.config.session_idle_timeout).unwrap_or(time::Duration::minutes(30));
-    SessionManagerLayer::new(DbSessionStore::new(state.db.pool.clone()))
+    SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(cookie_name(&state.config))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -117,10 +117,8 @@ async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<V
         session.flush().await?;
         return Ok(None);
     }
-    let mut conn = state.db.pool.acquire().await?;
-    let account = accounts::by_id(&mut conn, auth.account).await?;
+    let account = accounts::by_id(&state.db, auth.account).await?;
     let Some(account) = account.filter(|a| !a.is_disabled() && a.session_epoch == auth.epoch) else {
-        drop(conn);
         tracing::info!("a session of a disabled account or from before a password change was ended");
         session.flush().await?;
         return Ok(None);
@@ -128,9 +126,8 @@ async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<V
     let mut viewer = Viewer::from_account(&account);
     // Every page's header shows a subject how many notices wait for them.
     if let Some(subject) = viewer.subject_id.filter(|_| viewer.role == Role::Subject) {
-        viewer.unread_notices = notices::unread_count(&mut conn, subject).await?;
+        viewer.unread_notices = notices::unread_count(&state.db, subject).await?;
     }
-    drop(conn);
     if now - from_micros(auth.touched_at) > TOUCH_EVERY {
         // Modifying the session makes tower-sessions save it with a fresh idle expiry.
         session.insert(AUTH_KEY, SessionAuth { touched_at: to_micros(now), ..auth }).await?;

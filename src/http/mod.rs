@@ -112,7 +112,7 @@ impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
         let api_limiter = crate::api::limit::ApiLimiter::new(config.api_limit).map(Arc::new);
         Self(Arc::new(Shared {
-            cache: Arc::new(ReadCache::new(db.pool.clone())),
+            cache: Arc::new(ReadCache::new(db.clone())),
             db,
             config: Arc::new(config),
             public_pages: Arc::default(),

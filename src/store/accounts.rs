@@ -1,11 +1,14 @@
 //! Accounts people sign in with, the invitations that let a new person set their own password,
 //! and the review bodies reviewers work for.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{from_micros, to_micros};
+use crate::db::{Columns, Read, Source};
 use crate::domain::{AuthorityId, SubjectId};
 
 /// The four roles of DESIGN.md.
@@ -122,18 +125,18 @@ impl Account {
 const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, role, subject_id, authority_id, \
      review_body_id, created_at, disabled_at, session_epoch";
 
-fn account_from(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+fn account_from(row: &impl Columns) -> Result<Account, sqlx::Error> {
     let corrupt = |what: &str| sqlx::Error::Decode(format!("accounts: bad {what}").into());
-    let id: String = row.try_get(0)?;
-    let role: String = row.try_get(4)?;
-    let subject: Option<String> = row.try_get(5)?;
-    let authority: Option<String> = row.try_get(6)?;
-    let body: Option<String> = row.try_get(7)?;
+    let id: String = row.column(0)?;
+    let role: String = row.column(4)?;
+    let subject: Option<String> = row.column(5)?;
+    let authority: Option<String> = row.column(6)?;
+    let body: Option<String> = row.column(7)?;
     Ok(Account {
         id: AccountId::parse(&id).ok_or_else(|| corrupt("id"))?,
-        username: row.try_get(1)?,
-        display_name: row.try_get(2)?,
-        credential: Credential(row.try_get(3)?),
+        username: row.column(1)?,
+        display_name: row.column(2)?,
+        credential: Credential(row.column(3)?),
         role: Role::parse(&role).ok_or_else(|| corrupt("role"))?,
         subject_id: subject.map(|s| SubjectId::parse(&s)).transpose().map_err(|_| corrupt("subject_id"))?,
         authority_id: authority
@@ -144,9 +147,9 @@ fn account_from(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
             .map(|b| Uuid::parse_str(&b))
             .transpose()
             .map_err(|_| corrupt("review_body_id"))?,
-        created_at: from_micros(row.try_get(8)?),
-        disabled_at: row.try_get::<Option<i64>, _>(9)?.map(from_micros),
-        session_epoch: row.try_get(10)?,
+        created_at: from_micros(row.column(8)?),
+        disabled_at: row.column::<Option<i64>>(9)?.map(from_micros),
+        session_epoch: row.column(10)?,
     })
 }
 
@@ -220,10 +223,10 @@ pub async fn link_review_body(
     Ok(())
 }
 
-pub async fn by_id(conn: &mut AnyConnection, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id.to_string()).fetch_optional(&mut *conn).await?;
-    row.as_ref().map(account_from).transpose()
+pub async fn by_id<'a>(from: impl Into<Source<'a>>, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"));
+    Read::new(&SQL).bind(id.to_string()).optional(from, |r| account_from(r)).await
 }
 
 /// The account with this sign-in name (compared as [`parse_username`] normalises it).

@@ -5,7 +5,7 @@
 use std::{collections::HashMap, sync::LazyLock};
 
 use chrono::{DateTime, Utc};
-use sqlx::{any::AnyRow, AnyConnection, Row};
+use sqlx::{AnyConnection, Row};
 
 use super::{
     from_micros,
@@ -13,6 +13,7 @@ use super::{
     register::{self, Subject},
     sql, to_micros, StoreError,
 };
+use crate::db::{Columns, Read, Source};
 use crate::domain::{
     AuthorityId, Currency, DomainError, Entry, EntryDraft, EntryId, LegalBasis, ListId, RemovalCondition,
     Restriction, SubjectId,
@@ -176,8 +177,8 @@ const ENTRY_COLUMNS: &str = "id, subject_id, list_id, authority_id, case_number,
      restrictions, notice_delivered_at, effective_from, expires_at, removal_kind, removal_cents, \
      removal_currency, removal_text, recorded_at";
 
-fn draft_from_row(row: &AnyRow) -> Result<(EntryDraft, DateTime<Utc>), StoreError> {
-    let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
+fn draft_from_row(row: &impl Columns) -> Result<(EntryDraft, DateTime<Utc>), StoreError> {
+    let text = |c: &str| -> Result<String, StoreError> { Ok(row.column::<String>(c)?) };
     let restrictions = text("restrictions")?
         .split(',')
         .filter(|s| !s.is_empty())
@@ -185,14 +186,14 @@ fn draft_from_row(row: &AnyRow) -> Result<(EntryDraft, DateTime<Utc>), StoreErro
         .collect::<Result<Vec<_>, _>>()?;
     let removal = match text("removal_kind")?.as_str() {
         "pay_amount" => RemovalCondition::PayAmount {
-            cents: row.try_get::<Option<i64>, _>("removal_cents")?.unwrap_or_default(),
+            cents: row.column::<Option<i64>>("removal_cents")?.unwrap_or_default(),
             currency: Currency::parse(
-                &row.try_get::<Option<String>, _>("removal_currency")?.unwrap_or_default(),
+                &row.column::<Option<String>>("removal_currency")?.unwrap_or_default(),
             )?,
         },
         "appeal" => RemovalCondition::Appeal,
         _ => RemovalCondition::Other {
-            text: row.try_get::<Option<String>, _>("removal_text")?.unwrap_or_default(),
+            text: row.column::<Option<String>>("removal_text")?.unwrap_or_default(),
         },
     };
     let draft = EntryDraft {
@@ -204,12 +205,12 @@ fn draft_from_row(row: &AnyRow) -> Result<(EntryDraft, DateTime<Utc>), StoreErro
         legal_basis: LegalBasis::parse(&text("legal_basis")?)?,
         reason: text("reason")?,
         restrictions,
-        notice_delivered_at: row.try_get::<Option<i64>, _>("notice_delivered_at")?.map(from_micros),
-        effective_from: from_micros(row.try_get("effective_from")?),
-        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_micros),
+        notice_delivered_at: row.column::<Option<i64>>("notice_delivered_at")?.map(from_micros),
+        effective_from: from_micros(row.column("effective_from")?),
+        expires_at: row.column::<Option<i64>>("expires_at")?.map(from_micros),
         removal,
     };
-    Ok((draft, from_micros(row.try_get("recorded_at")?)))
+    Ok((draft, from_micros(row.column("recorded_at")?)))
 }
 
 /// Folds the actions read with the entry into it; a reader as of an instant reads only the
@@ -243,12 +244,12 @@ async fn actions_of(conn: &mut AnyConnection, entry: EntryId) -> Result<Vec<Acti
 }
 
 /// The action in the columns from `first` on: action, at, reason, recorded_at.
-fn action_from_row(r: &AnyRow, first: usize) -> Result<ActionRecord, StoreError> {
+fn action_from_row(r: &impl Columns, first: usize) -> Result<ActionRecord, StoreError> {
     Ok(ActionRecord {
-        action: EntryAction::parse(&r.try_get::<String, _>(first)?)?,
-        at: from_micros(r.try_get(first + 1)?),
-        reason: r.try_get(first + 2)?,
-        recorded_at: from_micros(r.try_get(first + 3)?),
+        action: EntryAction::parse(&r.column::<String>(first)?)?,
+        at: from_micros(r.column(first + 1)?),
+        reason: r.column(first + 2)?,
+        recorded_at: from_micros(r.column(first + 3)?),
     })
 }
 
@@ -265,8 +266,8 @@ pub async fn entries_of(
 /// the actions recorded by then: one statement, where the subject, the entries and their
 /// actions were three. The three tables are the subject's own rows, on one shard once
 /// distributed.
-pub async fn subject_with_entries(
-    conn: &mut AnyConnection,
+pub async fn subject_with_entries<'a>(
+    from: impl Into<Source<'a>>,
     subject: SubjectId,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Option<(Subject, Vec<StoredEntry>)>, StoreError> {
@@ -284,37 +285,53 @@ pub async fn subject_with_entries(
             sql::qualified(ENTRY_COLUMNS, "e"),
         )
     });
-    let rows = sqlx::query(STATEMENT.as_str())
+    const FIRST_ACTION_COLUMN: usize = 3;
+    // Each row: the subject (the first row's), the entry when it is not the previous row's,
+    // and the action. A subject without entries has one row, with none of the entry's columns.
+    let (mut first, mut previous) = (true, None::<String>);
+    let rows = Read::new(&STATEMENT)
         .bind(subject.to_string())
         .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
-        .fetch_all(&mut *conn)
+        .all(from, |row| -> Result<_, StoreError> {
+            let subject = if std::mem::take(&mut first) {
+                Some(register::subject_from_row(row, subject)?)
+            } else {
+                None
+            };
+            let Some(id) = row.column::<Option<String>>("id")? else {
+                return Ok((subject, None, None));
+            };
+            let action = match row.column::<Option<String>>(FIRST_ACTION_COLUMN)? {
+                Some(_) => Some(action_from_row(row, FIRST_ACTION_COLUMN)?),
+                None => None,
+            };
+            let entry =
+                if previous.as_deref() != Some(id.as_str()) { Some(draft_from_row(row)?) } else { None };
+            previous = Some(id);
+            Ok((subject, entry, action))
+        })
         .await?;
-    let Some(first) = rows.first() else { return Ok(None) };
-    const FIRST_ACTION_COLUMN: usize = 3;
+    let mut rows = rows.into_iter();
+    let Some((Some(found), first_entry, first_action)) = rows.next() else { return Ok(None) };
     let mut entries = Vec::new();
-    let mut reading: Option<(EntryDraft, DateTime<Utc>, Vec<ActionRecord>)> = None;
-    for row in &rows {
-        // A subject without entries has one row, with none of the entry's columns.
-        let Some(id) = row.try_get::<Option<String>, _>("id")? else { continue };
-        let action = match row.try_get::<Option<String>, _>(FIRST_ACTION_COLUMN)? {
-            Some(_) => Some(action_from_row(row, FIRST_ACTION_COLUMN)?),
-            None => None,
-        };
-        match &mut reading {
-            Some((draft, _, actions)) if draft.id.to_string() == id => actions.extend(action),
-            _ => {
+    let mut reading: Option<(EntryDraft, DateTime<Utc>, Vec<ActionRecord>)> =
+        first_entry.map(|(draft, recorded_at)| (draft, recorded_at, first_action.into_iter().collect()));
+    for (_, entry, action) in rows {
+        match (entry, &mut reading) {
+            (None, Some((_, _, actions))) => actions.extend(action),
+            (Some((draft, recorded_at)), _) => {
                 if let Some((draft, recorded_at, actions)) = reading.take() {
                     entries.push(restore(draft, recorded_at, actions)?);
                 }
-                let (draft, recorded_at) = draft_from_row(row)?;
                 reading = Some((draft, recorded_at, action.into_iter().collect()));
             }
+            (None, None) => return Err(StoreError::corrupt("an entry's action before its entry")),
         }
     }
     if let Some((draft, recorded_at, actions)) = reading {
         entries.push(restore(draft, recorded_at, actions)?);
     }
-    Ok(Some((register::subject_from_row(first, subject)?, entries)))
+    Ok(Some((found, entries)))
 }
 
 /// One entry by id, whoever it belongs to; callers check ownership.

@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{from_micros, sql, to_micros, StoreError};
+use crate::db::{Columns, Read, Source};
 use crate::domain::{EntryId, EventId, SubjectId};
 
 /// What a notice announces.
@@ -182,12 +183,11 @@ pub async fn inbox(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<N
 }
 
 /// How many notices the subject has not read.
-pub async fn unread_count(conn: &mut AnyConnection, subject: SubjectId) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT COUNT(*) FROM notices WHERE subject_id = $1 AND read_at IS NULL")
+pub async fn unread_count<'a>(from: impl Into<Source<'a>>, subject: SubjectId) -> Result<i64, StoreError> {
+    Ok(Read::new("SELECT COUNT(*) FROM notices WHERE subject_id = $1 AND read_at IS NULL")
         .bind(subject.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(row.try_get(0)?)
+        .one(from, |r| r.column(0))
+        .await?)
 }
 
 /// Marks every notice of the subject read.

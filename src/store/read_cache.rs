@@ -26,6 +26,7 @@ use super::{
     register::{self, Authority},
     StoreError,
 };
+use crate::db::{Columns, Db, Read, Source};
 use crate::domain::{Event, SchemeId, SubjectId};
 
 /// How many subjects' records are kept; past it the cache starts again empty (cheap and enough:
@@ -83,7 +84,7 @@ pub struct ReadCache {
     catalogues: Mutex<Catalogues>,
     records: Mutex<KeptRecords>,
     revisions: Arc<RevisionReads>,
-    pool: AnyPool,
+    db: Db,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -102,34 +103,9 @@ pub struct CountedMembership {
     pub appeals: i64,
 }
 
-/// The schemes `subject` belongs to, counted (see [`CountedMembership`]): one query where a
-/// membership list, a count per scheme and a dispute read per scheme took one each. One
-/// subject's rows, so one shard once distributed.
-pub async fn memberships_counted(
-    conn: &mut AnyConnection,
-    subject: SubjectId,
-) -> Result<Vec<CountedMembership>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT m.scheme_id, \
-         (SELECT COUNT(*) FROM events e WHERE e.subject_id = m.subject_id AND e.scheme_id = m.scheme_id), \
-         (SELECT COUNT(*) FROM appeals a WHERE a.subject_id = m.subject_id AND a.scheme_id = m.scheme_id \
-          AND a.target_kind = 'event') \
-         FROM scheme_memberships m WHERE m.subject_id = $1 ORDER BY m.scheme_id",
-    )
-    .bind(subject.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let scheme = SchemeId::parse(&r.try_get::<String, _>(0)?)?;
-            Ok(CountedMembership { scheme, records: r.try_get(1)?, appeals: r.try_get(2)? })
-        })
-        .collect()
-}
-
 /// The current catalogue revision.
-pub async fn catalogue_revision(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    Ok(sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&mut *conn).await?.try_get(0)?)
+pub async fn catalogue_revision<'a>(from: impl Into<Source<'a>>) -> Result<i64, sqlx::Error> {
+    Read::new("SELECT revision FROM catalogue_revision").one(from, |r| r.column(0)).await
 }
 
 /// Reads of the catalogue revision shared by the requests that wait for them: a request takes
@@ -220,36 +196,58 @@ impl RevisionReads {
     async fn read(&self, options: &sqlx::any::AnyConnectOptions) -> Result<i64, sqlx::Error> {
         let mut slot = self.connection.lock().await;
         if let Some(mut kept) = slot.take() {
-            if let Ok(revision) = revision_on(&mut kept).await {
+            if let Ok(revision) = catalogue_revision(&mut kept).await {
                 *slot = Some(kept);
                 return Ok(revision);
             }
         }
         let mut fresh = sqlx::ConnectOptions::connect(options).await?;
-        let revision = revision_on(&mut fresh).await?;
+        let revision = catalogue_revision(&mut fresh).await?;
         *slot = Some(fresh);
         Ok(revision)
     }
 }
 
-async fn revision_on(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&mut *conn).await?.try_get(0)
-}
-
 impl ReadCache {
-    pub fn new(pool: AnyPool) -> Self {
+    pub fn new(db: Db) -> Self {
         Self {
             catalogues: Mutex::default(),
             records: Mutex::default(),
             revisions: Arc::new(RevisionReads::new()),
-            pool,
+            db,
         }
+    }
+
+    /// The schemes `subject` belongs to, counted (see [`CountedMembership`]): one query where a
+    /// membership list, a count per scheme and a dispute read per scheme took one each. One
+    /// subject's rows, so one shard once distributed; read on the calling thread (see `Read`).
+    pub async fn memberships_counted(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<CountedMembership>, StoreError> {
+        Read::new(
+            "SELECT m.scheme_id, \
+             (SELECT COUNT(*) FROM events e WHERE e.subject_id = m.subject_id AND e.scheme_id = m.scheme_id), \
+             (SELECT COUNT(*) FROM appeals a WHERE a.subject_id = m.subject_id AND a.scheme_id = m.scheme_id \
+              AND a.target_kind = 'event') \
+             FROM scheme_memberships m WHERE m.subject_id = $1 ORDER BY m.scheme_id",
+        )
+        .bind(subject.to_string())
+        .all(&self.db, |r| -> Result<_, StoreError> {
+            let scheme = SchemeId::parse(&r.column::<String>(0)?)?;
+            Ok(CountedMembership { scheme, records: r.column(1)?, appeals: r.column(2)? })
+        })
+        .await
     }
 
     /// The catalogue revision as committed when the caller asked, or later (see
     /// [`RevisionReads`]): for pages; a write reads [`catalogue_revision`] in its transaction.
     pub async fn revision(&self) -> Result<i64, StoreError> {
-        self.revisions.current(&self.pool).await
+        // Where a read costs no hand-off to another thread, sharing one would cost more.
+        if self.db.reads_on_calling_thread() {
+            return Ok(catalogue_revision(&self.db).await?);
+        }
+        self.revisions.current(&self.db.pool).await
     }
 
     /// Drops what was read under an older catalogue revision.
@@ -358,7 +356,7 @@ mod tests {
         let url = format!("sqlite:{}", dir.path().join("r.db").display());
         let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
         db.migrate().await.unwrap();
-        let cache = Arc::new(ReadCache::new(db.pool.clone()));
+        let cache = Arc::new(ReadCache::new(db.clone()));
         set(&db, 41).await;
         assert_eq!(cache.revision().await.unwrap(), 41);
 
@@ -398,7 +396,7 @@ mod tests {
         let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
         // Not migrated: the table is missing, so every read fails, as a fault of Recourse's
         // (not as the database being unavailable).
-        let cache = ReadCache::new(db.pool.clone());
+        let cache = ReadCache::new(db.clone());
         match cache.revision().await {
             Err(StoreError::Db(e)) => assert!(!crate::db::is_unavailable(&e), "{e}"),
             other => panic!("{other:?}"),

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{any::AnyRow, AnyConnection, Row};
 
 use super::{to_micros, StoreError};
+use crate::db::Columns;
 use crate::domain::{AuthorityId, SchemeId, SubjectId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,10 +80,10 @@ pub async fn subject(conn: &mut AnyConnection, id: SubjectId) -> Result<Option<S
 pub(super) const SUBJECT_COLUMNS: &str = "kind, display_name, uscc";
 
 /// The subject `id` from the first columns of a row, as [`SUBJECT_COLUMNS`] names them.
-pub(super) fn subject_from_row(r: &AnyRow, id: SubjectId) -> Result<Subject, StoreError> {
+pub(super) fn subject_from_row(r: &impl Columns, id: SubjectId) -> Result<Subject, StoreError> {
     let kind =
-        if r.try_get::<String, _>(0)? == "person" { SubjectKind::Person } else { SubjectKind::Organisation };
-    Ok(Subject { id, kind, display_name: r.try_get(1)?, uscc: r.try_get(2)? })
+        if r.column::<String>(0)? == "person" { SubjectKind::Person } else { SubjectKind::Organisation };
+    Ok(Subject { id, kind, display_name: r.column(1)?, uscc: r.column(2)? })
 }
 
 /// The organisation a unified social credit code names, if any.

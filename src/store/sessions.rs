@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 use tower_sessions::{
     session::{Id, Record},
@@ -15,6 +15,7 @@ use tower_sessions::{
 };
 
 use super::{accounts::AccountId, to_micros};
+use crate::db::{Columns, Db, Read};
 
 /// The session key under which the signed-in account is kept; its `account` field is copied
 /// into the `account_id` column so all of an account's sessions can be ended together.
@@ -23,7 +24,7 @@ pub const AUTH_KEY: &str = "auth";
 /// The database-backed session store.
 #[derive(Clone)]
 pub struct DbSessionStore {
-    pool: AnyPool,
+    db: Db,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -33,8 +34,8 @@ impl std::fmt::Debug for DbSessionStore {
 }
 
 impl DbSessionStore {
-    pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
 }
 
@@ -62,7 +63,7 @@ impl SessionStore for DbSessionStore {
         // Sessions are created only at sign-in: a good moment to forget expired ones.
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(to_micros(Utc::now()))
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(backend)?;
         let data =
@@ -75,7 +76,7 @@ impl SessionStore for DbSessionStore {
             .bind(account_of(record))
             .bind(&data)
             .bind(micros_of(record.expiry_date))
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await;
             match result {
                 Ok(_) => return Ok(()),
@@ -96,22 +97,21 @@ impl SessionStore for DbSessionStore {
             .bind(data)
             .bind(micros_of(record.expiry_date))
             .bind(id_hash(&record.id))
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(backend)?;
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+        // Every signed-in request begins here: a read on the calling thread (see `Read`).
+        let row = Read::new("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
             .bind(id_hash(id))
             .bind(to_micros(Utc::now()))
-            .fetch_optional(&self.pool)
+            .optional(&self.db, |r| Ok::<_, sqlx::Error>((r.column::<String>(0)?, r.column::<i64>(1)?)))
             .await
             .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let data: String = row.try_get(0).map_err(backend)?;
-        let expires: i64 = row.try_get(1).map_err(backend)?;
+        let Some((data, expires)) = row else { return Ok(None) };
         let data: HashMap<String, serde_json::Value> =
             serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires) * 1000)
@@ -122,7 +122,7 @@ impl SessionStore for DbSessionStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash(id))
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(backend)?;
         Ok(())

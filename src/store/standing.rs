@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use super::{
     appeals,
     catalogue::{self, SchemeContext},
-    read_cache::{self, CachedRecords, CountedMembership, ReadCache},
+    read_cache::{CachedRecords, CountedMembership, ReadCache},
     records::{self, StoredEvent},
     register, StoreError,
 };
@@ -197,11 +197,9 @@ pub async fn load_among(
 ) -> Result<Standing, StoreError> {
     // Cached reads count each scheme's records and appeals with the memberships.
     let mut memberships: Vec<(SchemeId, Option<CountedMembership>)> = match reads {
-        Reads::Cached { .. } => read_cache::memberships_counted(conn, subject)
-            .await?
-            .into_iter()
-            .map(|m| (m.scheme, Some(m)))
-            .collect(),
+        Reads::Cached { cache, .. } => {
+            cache.memberships_counted(subject).await?.into_iter().map(|m| (m.scheme, Some(m))).collect()
+        }
         Reads::Direct => register::memberships(conn, subject).await?.into_iter().map(|s| (s, None)).collect(),
     };
     let all = memberships.len();

@@ -133,10 +133,10 @@ impl RecordPage {
     ) -> AppResult<Self> {
         let subject_id = own_subject(viewer)?;
         let (at, as_of_problem) = instant(query, now);
-        let mut conn = state.db.pool.acquire().await?;
         let as_of = (at != now).then_some(at);
         let (subject, entries) =
-            blacklist::subject_with_entries(&mut conn, subject_id, as_of).await?.ok_or(AppError::NotFound)?;
+            blacklist::subject_with_entries(&state.db, subject_id, as_of).await?.ok_or(AppError::NotFound)?;
+        let mut conn = state.db.pool.acquire().await?;
         let revision = state.cache.revision().await?;
         let standing =
             standing::load(&mut conn, Reads::Cached { cache: &state.cache, revision }, subject_id, at)

@@ -1,0 +1,371 @@
+//! Point reads on the calling thread. sqlx runs every SQLite statement on its connection's
+//! worker thread and hands the rows back through a channel: two thread switches a statement,
+//! most of a point read's cost on a busy server (`cargo bench --bench statement_cost`). The reads
+//! every signed-in page makes (the session, the account, the unread notices) and the record
+//! page's own go through [`Read`], which on SQLite runs them on a read-only connection of its
+//! own, on the thread that asks, and on PostgreSQL (or inside a transaction) through sqlx as
+//! every other statement. Only short reads by an index belong here: the thread is one of the
+//! runtime's, blocked while SQLite works.
+
+use std::{borrow::Cow, error::Error as StdError, fmt, sync::Mutex, time::Duration};
+
+use sqlx::{
+    any::AnyRow,
+    error::{DatabaseError, ErrorKind},
+    pool::PoolConnection,
+    Any, AnyConnection, Row as _,
+};
+
+use super::Db;
+
+/// SQLite's read-only connections beside sqlx's pools, each used by one thread at a time.
+pub(super) struct InlineReads {
+    path: String,
+    /// `None` once the database is closed.
+    idle: Mutex<Option<Vec<rusqlite::Connection>>>,
+}
+
+impl InlineReads {
+    pub(super) fn new(path: &str) -> Self {
+        Self { path: path.to_string(), idle: Mutex::new(Some(Vec::new())) }
+    }
+
+    /// Drops every idle connection; later reads fail as a closed pool's would.
+    pub(super) fn close(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            *idle = None;
+        }
+    }
+
+    fn take(&self) -> Result<rusqlite::Connection, sqlx::Error> {
+        let kept = match self.idle.lock() {
+            Ok(mut idle) => match idle.as_mut() {
+                Some(idle) => idle.pop(),
+                None => return Err(sqlx::Error::PoolClosed),
+            },
+            Err(_) => None,
+        };
+        match kept {
+            Some(conn) => Ok(conn),
+            None => self.open().map_err(fault),
+        }
+    }
+
+    fn give_back(&self, conn: rusqlite::Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if let Some(idle) = idle.as_mut() {
+                idle.push(conn);
+            }
+        }
+    }
+
+    /// The pool's settings that matter to a reader, and `query_only`: nothing is written here.
+    fn open(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
+        use rusqlite::OpenFlags;
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "query_only", true)?;
+        Ok(conn)
+    }
+
+    /// Runs `sql` with `params` ($1 … $n), mapping at most `limit` rows.
+    fn run<T, E: From<sqlx::Error>>(
+        &self,
+        sql: &str,
+        params: &[Param],
+        limit: usize,
+        mut map: impl FnMut(&Row<'_>) -> Result<T, E>,
+    ) -> Result<Vec<T>, E> {
+        let conn = self.take()?;
+        let result = (|| -> Result<Vec<T>, E> {
+            let mut statement = conn.prepare_cached(sql).map_err(fault)?;
+            if statement.parameter_count() != params.len() {
+                return Err(sqlx::Error::Protocol(format!(
+                    "the statement takes {} parameters, {} were given",
+                    statement.parameter_count(),
+                    params.len()
+                ))
+                .into());
+            }
+            for (i, param) in params.iter().enumerate() {
+                let name = format!("${}", i + 1);
+                let index = statement
+                    .parameter_index(&name)
+                    .map_err(fault)?
+                    .ok_or_else(|| sqlx::Error::Protocol(format!("the statement has no parameter {name}")))?;
+                statement.raw_bind_parameter(index, param).map_err(fault)?;
+            }
+            let mut rows = statement.raw_query();
+            let mut out = Vec::new();
+            while out.len() < limit {
+                let Some(row) = rows.next().map_err(fault)? else { break };
+                out.push(map(&Row::Sqlite(row))?);
+            }
+            Ok(out)
+        })();
+        self.give_back(conn);
+        result
+    }
+}
+
+/// A statement's parameter.
+#[derive(Clone, Debug)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl From<String> for Param {
+    fn from(v: String) -> Self {
+        Param::Text(v)
+    }
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Self {
+        Param::Text(v.to_string())
+    }
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Self {
+        Param::Int(v)
+    }
+}
+
+impl<T: Into<Param>> From<Option<T>> for Param {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Param::Null, Into::into)
+    }
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Param::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Param::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
+/// Where a [`Read`] runs: the database (SQLite: on this thread; PostgreSQL: the pool), or a
+/// connection or transaction already held, whose snapshot it then shares.
+pub enum Source<'a> {
+    Db(&'a Db),
+    Conn(&'a mut AnyConnection),
+}
+
+impl<'a> From<&'a Db> for Source<'a> {
+    fn from(db: &'a Db) -> Self {
+        Source::Db(db)
+    }
+}
+
+impl<'a> From<&'a mut AnyConnection> for Source<'a> {
+    fn from(conn: &'a mut AnyConnection) -> Self {
+        Source::Conn(conn)
+    }
+}
+
+impl<'a> From<&'a mut PoolConnection<Any>> for Source<'a> {
+    fn from(conn: &'a mut PoolConnection<Any>) -> Self {
+        Source::Conn(&mut *conn)
+    }
+}
+
+impl<'a, 't> From<&'a mut sqlx::Transaction<'t, Any>> for Source<'a> {
+    fn from(tx: &'a mut sqlx::Transaction<'t, Any>) -> Self {
+        Source::Conn(&mut *tx)
+    }
+}
+
+/// One read: its SQL (with `$1 … $n`) and parameters.
+pub struct Read<'q> {
+    sql: &'q str,
+    params: Vec<Param>,
+}
+
+impl<'q> Read<'q> {
+    pub fn new(sql: &'q str) -> Self {
+        Self { sql, params: Vec::new() }
+    }
+
+    pub fn bind(mut self, param: impl Into<Param>) -> Self {
+        self.params.push(param.into());
+        self
+    }
+
+    /// The first row, mapped, if any.
+    pub async fn optional<'a, T, E: From<sqlx::Error>>(
+        self,
+        from: impl Into<Source<'a>>,
+        map: impl FnMut(&Row<'_>) -> Result<T, E>,
+    ) -> Result<Option<T>, E> {
+        Ok(self.fetch(from.into(), 1, map).await?.into_iter().next())
+    }
+
+    /// The one row a statement always returns (a count), mapped.
+    pub async fn one<'a, T, E: From<sqlx::Error>>(
+        self,
+        from: impl Into<Source<'a>>,
+        map: impl FnMut(&Row<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.optional(from, map).await?.ok_or(E::from(sqlx::Error::RowNotFound))
+    }
+
+    /// Every row, mapped.
+    pub async fn all<'a, T, E: From<sqlx::Error>>(
+        self,
+        from: impl Into<Source<'a>>,
+        map: impl FnMut(&Row<'_>) -> Result<T, E>,
+    ) -> Result<Vec<T>, E> {
+        self.fetch(from.into(), usize::MAX, map).await
+    }
+
+    async fn fetch<T, E: From<sqlx::Error>>(
+        self,
+        from: Source<'_>,
+        limit: usize,
+        map: impl FnMut(&Row<'_>) -> Result<T, E>,
+    ) -> Result<Vec<T>, E> {
+        match from {
+            Source::Db(db) => match &db.inline {
+                Some(inline) => inline.run(self.sql, &self.params, limit, map),
+                None => self.through_sqlx(&db.pool, limit, map).await,
+            },
+            Source::Conn(conn) => self.through_sqlx(conn, limit, map).await,
+        }
+    }
+
+    async fn through_sqlx<'e, T, E: From<sqlx::Error>>(
+        self,
+        executor: impl sqlx::Executor<'e, Database = Any>,
+        limit: usize,
+        mut map: impl FnMut(&Row<'_>) -> Result<T, E>,
+    ) -> Result<Vec<T>, E> {
+        let mut query = sqlx::query(self.sql);
+        for param in self.params {
+            query = match param {
+                Param::Text(s) => query.bind(s),
+                Param::Int(i) => query.bind(i),
+                Param::Null => query.bind(None::<String>),
+            };
+        }
+        let rows = if limit == 1 {
+            query.fetch_optional(executor).await?.into_iter().collect()
+        } else {
+            query.fetch_all(executor).await?
+        };
+        rows.iter().take(limit).map(|r| map(&Row::Any(r))).collect()
+    }
+}
+
+/// A row of either driver, read by column index.
+pub enum Row<'r> {
+    Any(&'r AnyRow),
+    Sqlite(&'r rusqlite::Row<'r>),
+}
+
+/// A column's position or name, as both drivers take it.
+pub trait Index: sqlx::ColumnIndex<AnyRow> + rusqlite::RowIndex + fmt::Display + Copy {}
+
+impl Index for usize {}
+impl Index for &str {}
+
+/// A value both drivers decode.
+pub trait Column: Sized {
+    fn from_any(row: &AnyRow, i: impl Index) -> Result<Self, sqlx::Error>;
+    fn from_sqlite(row: &rusqlite::Row<'_>, i: impl Index) -> Result<Self, sqlx::Error>;
+}
+
+impl<T> Column for T
+where
+    T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + rusqlite::types::FromSql,
+{
+    fn from_any(row: &AnyRow, i: impl Index) -> Result<Self, sqlx::Error> {
+        row.try_get(i)
+    }
+
+    fn from_sqlite(row: &rusqlite::Row<'_>, i: impl Index) -> Result<Self, sqlx::Error> {
+        row.get(i).map_err(|e| sqlx::Error::ColumnDecode { index: i.to_string(), source: Box::new(e) })
+    }
+}
+
+/// Reading a row's columns, whichever driver gave it: the one mapping of a table's rows.
+pub trait Columns {
+    fn column<T: Column>(&self, i: impl Index) -> Result<T, sqlx::Error>;
+}
+
+impl Columns for AnyRow {
+    fn column<T: Column>(&self, i: impl Index) -> Result<T, sqlx::Error> {
+        T::from_any(self, i)
+    }
+}
+
+impl Columns for Row<'_> {
+    fn column<T: Column>(&self, i: impl Index) -> Result<T, sqlx::Error> {
+        match self {
+            Row::Any(r) => T::from_any(r, i),
+            Row::Sqlite(r) => T::from_sqlite(r, i),
+        }
+    }
+}
+
+/// SQLite's failures keep their code, so [`super::outage`] tells a full disk or a locked file
+/// from a fault of ours as it does for sqlx's; anything else is a decoding fault.
+fn fault(e: rusqlite::Error) -> sqlx::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(failure, message) => sqlx::Error::Database(Box::new(SqliteFault {
+            code: failure.extended_code,
+            message: message.unwrap_or_else(|| failure.to_string()),
+        })),
+        other => sqlx::Error::Decode(Box::new(other)),
+    }
+}
+
+#[derive(Debug)]
+struct SqliteFault {
+    code: i32,
+    message: String,
+}
+
+impl fmt::Display for SqliteFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(code: {}) {}", self.code, self.message)
+    }
+}
+
+impl StdError for SqliteFault {}
+
+impl DatabaseError for SqliteFault {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<Cow<'_, str>> {
+        Some(Cow::Owned(self.code.to_string()))
+    }
+
+    fn as_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn StdError + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn StdError + Send + Sync + 'static> {
+        self
+    }
+
+    /// A `query_only` connection breaks no constraint.
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Other
+    }
+}
