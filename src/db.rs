@@ -18,8 +18,10 @@ use sqlx::{
     AnyConnection, AnyPool, ConnectOptions, Connection, Executor,
 };
 
+mod conn;
 mod inline;
 
+pub use conn::Conn;
 pub use inline::{Column, Columns, Index, Param, Read, Row, Source};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

@@ -476,7 +476,8 @@ pub async fn open_before_repeal(
         .await?
         .flatten();
         let contested = corrected.map(|c| EventId::parse(&c)).transpose()?.unwrap_or(original);
-        let standing = standing::in_context(conn, Reads::Direct, ctx.clone(), appeal.subject, now).await?;
+        let standing =
+            standing::in_context(&mut *conn, Reads::Direct, ctx.clone(), appeal.subject, now).await?;
         let without = standing.without_dispute_on(contested, now);
         open.push(OpenBeforeRepeal { appeal, before: (without.score, without.grade.to_string()) });
     }
@@ -1038,7 +1039,8 @@ pub async fn decide(
             // After a partial correction, a second level reviews the correction.
             let contested = first.and_then(|d| d.correction).unwrap_or(original);
             let standing =
-                standing::in_context(conn, Reads::Direct, Arc::new(ctx.clone()), a.subject, now).await?;
+                standing::in_context(&mut *conn, Reads::Direct, Arc::new(ctx.clone()), a.subject, now)
+                    .await?;
             let without = standing.without_dispute_on(contested, now);
             before = Some((without.score, without.grade.to_string()));
             let target = records::event(conn, contested).await?.ok_or(AppealFailure::NotFound)?.event;

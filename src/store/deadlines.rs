@@ -129,7 +129,7 @@ pub async fn apply_one(
         // After a partial correction, a second level contests the correction.
         let first = appeals::decisions(conn, id).await?.into_iter().find(|d| d.level == 1);
         let contested = first.and_then(|d| d.correction).unwrap_or(original);
-        let before = standing::in_context(conn, Reads::Direct, Arc::new(ctx.clone()), a.subject, now)
+        let before = standing::in_context(&mut *conn, Reads::Direct, Arc::new(ctx.clone()), a.subject, now)
             .await?
             .derivation;
         let target =

@@ -26,7 +26,7 @@ use super::{
     register::{self, Authority},
     StoreError,
 };
-use crate::db::{Columns, Db, Read, Source};
+use crate::db::{Columns, Conn, Db, Read, Source};
 use crate::domain::{Event, SchemeId, SubjectId};
 
 /// How many subjects' records are kept; past it the cache starts again empty (cheap and enough:
@@ -262,29 +262,29 @@ impl ReadCache {
     /// A scheme with its catalogue as of `revision` (from [`catalogue_revision`]).
     pub async fn context(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut Conn<'_>,
         revision: i64,
         scheme: SchemeId,
     ) -> Result<Option<Arc<SchemeContext>>, StoreError> {
         if let Some(found) = self.catalogues_at(revision).contexts.get(&scheme) {
             return Ok(Some(found.clone()));
         }
-        let Some(ctx) = catalogue::context(conn, scheme).await? else { return Ok(None) };
+        let Some(ctx) = catalogue::context(conn.get().await?, scheme).await? else { return Ok(None) };
         let ctx = Arc::new(ctx);
         self.catalogues_at(revision).contexts.insert(scheme, ctx.clone());
         Ok(Some(ctx))
     }
 
     /// Every authority, as of `revision`.
-    pub async fn authorities(
+    pub async fn authorities<'c>(
         &self,
-        conn: &mut AnyConnection,
+        conn: impl Into<Conn<'c>>,
         revision: i64,
     ) -> Result<Arc<Vec<Authority>>, StoreError> {
         if let Some(found) = &self.catalogues_at(revision).authorities {
             return Ok(found.clone());
         }
-        let all = Arc::new(register::authorities(conn).await?);
+        let all = Arc::new(register::authorities(conn.into().get().await?).await?);
         self.catalogues_at(revision).authorities = Some(all.clone());
         Ok(all)
     }
@@ -292,14 +292,14 @@ impl ReadCache {
     /// Every record of `subject` in `scheme`, oldest first.
     pub async fn records(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut Conn<'_>,
         subject: SubjectId,
         scheme: SchemeId,
     ) -> Result<Arc<CachedRecords>, StoreError> {
         let count: i64 = sqlx::query("SELECT COUNT(*) FROM events WHERE subject_id = $1 AND scheme_id = $2")
             .bind(subject.to_string())
             .bind(scheme.to_string())
-            .fetch_one(&mut *conn)
+            .fetch_one(conn.get().await?)
             .await?
             .try_get(0)?;
         self.records_counted(conn, subject, scheme, count).await
@@ -310,7 +310,7 @@ impl ReadCache {
     /// in between makes the next count differ, so the worst a race does is one needless re-read.
     pub async fn records_counted(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut Conn<'_>,
         subject: SubjectId,
         scheme: SchemeId,
         count: i64,
@@ -321,7 +321,7 @@ impl ReadCache {
                 return Ok(found.clone());
             }
         }
-        let stored = records::events_of(conn, subject, scheme).await?;
+        let stored = records::events_of(conn.get().await?, subject, scheme).await?;
         let loaded = Arc::new(CachedRecords::new(stored));
         let mut records = self.lock_records();
         if records.len() >= RECORDS_KEPT {

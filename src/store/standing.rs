@@ -16,6 +16,7 @@ use super::{
     records::{self, StoredEvent},
     register, StoreError,
 };
+use crate::db::Conn;
 use crate::domain::{self, Derivation, Dispute, EventId, Reason, SchemeId, SubjectId};
 
 /// Where the loader reads the catalogue and the records from.
@@ -177,8 +178,8 @@ impl Standing {
 }
 
 /// The subject's standing at `at` in every scheme they belong to.
-pub async fn load(
-    conn: &mut AnyConnection,
+pub async fn load<'c>(
+    conn: impl Into<Conn<'c>>,
     reads: Reads<'_>,
     subject: SubjectId,
     at: DateTime<Utc>,
@@ -188,19 +189,22 @@ pub async fn load(
 
 /// The subject's standing at `at` in those of their schemes `among` chooses (a recorder's
 /// mandated schemes, say); the others are counted in [`Standing::left_out`], never read.
-pub async fn load_among(
-    conn: &mut AnyConnection,
+pub async fn load_among<'c>(
+    conn: impl Into<Conn<'c>>,
     reads: Reads<'_>,
     subject: SubjectId,
     at: DateTime<Utc>,
     among: impl Fn(SchemeId) -> bool,
 ) -> Result<Standing, StoreError> {
+    let conn = &mut conn.into();
     // Cached reads count each scheme's records and appeals with the memberships.
     let mut memberships: Vec<(SchemeId, Option<CountedMembership>)> = match reads {
         Reads::Cached { cache, .. } => {
             cache.memberships_counted(subject).await?.into_iter().map(|m| (m.scheme, Some(m))).collect()
         }
-        Reads::Direct => register::memberships(conn, subject).await?.into_iter().map(|s| (s, None)).collect(),
+        Reads::Direct => {
+            register::memberships(conn.get().await?, subject).await?.into_iter().map(|s| (s, None)).collect()
+        }
     };
     let all = memberships.len();
     memberships.retain(|(scheme, _)| among(*scheme));
@@ -216,33 +220,34 @@ pub async fn load_among(
 }
 
 /// The subject's standing at `at` in one scheme, if the scheme exists.
-pub async fn in_scheme(
-    conn: &mut AnyConnection,
+pub async fn in_scheme<'c>(
+    conn: impl Into<Conn<'c>>,
     reads: Reads<'_>,
     subject: SubjectId,
     scheme: SchemeId,
     at: DateTime<Utc>,
 ) -> Result<Option<SchemeStanding>, StoreError> {
+    let conn = &mut conn.into();
     let Some(ctx) = context(conn, reads, scheme).await? else { return Ok(None) };
-    Ok(Some(in_context(conn, reads, ctx, subject, at).await?))
+    Ok(Some(counted_in_context(conn, reads, ctx, subject, None, at).await?))
 }
 
 /// The subject's standing at `at` in the scheme of `ctx`, already read by the caller.
-pub async fn in_context(
-    conn: &mut AnyConnection,
+pub async fn in_context<'c>(
+    conn: impl Into<Conn<'c>>,
     reads: Reads<'_>,
     ctx: Arc<SchemeContext>,
     subject: SubjectId,
     at: DateTime<Utc>,
 ) -> Result<SchemeStanding, StoreError> {
-    counted_in_context(conn, reads, ctx, subject, None, at).await
+    counted_in_context(&mut conn.into(), reads, ctx, subject, None, at).await
 }
 
 /// [`in_context`]; `counted`, when the caller has just counted the subject's records and
 /// appeals in the scheme, spares the cache its own count, and the dispute read when there is no
 /// appeal (an appeal's filing and its first action are written together).
 async fn counted_in_context(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     reads: Reads<'_>,
     ctx: Arc<SchemeContext>,
     subject: SubjectId,
@@ -255,23 +260,25 @@ async fn counted_in_context(
             cache.records_counted(conn, subject, scheme, c.records).await?
         }
         (Reads::Cached { cache, .. }, None) => cache.records(conn, subject, scheme).await?,
-        (Reads::Direct, _) => Arc::new(CachedRecords::new(records::events_of(conn, subject, scheme).await?)),
+        (Reads::Direct, _) => {
+            Arc::new(CachedRecords::new(records::events_of(conn.get().await?, subject, scheme).await?))
+        }
     };
     let disputes = match counted {
         Some(c) if c.appeals == 0 => Vec::new(),
-        _ => appeals::disputes(conn, subject, scheme).await?,
+        _ => appeals::disputes(conn.get().await?, subject, scheme).await?,
     };
     Ok(SchemeStanding::derive(ctx, records, disputes, at))
 }
 
 async fn context(
-    conn: &mut AnyConnection,
+    conn: &mut Conn<'_>,
     reads: Reads<'_>,
     scheme: SchemeId,
 ) -> Result<Option<Arc<SchemeContext>>, StoreError> {
     match reads {
         Reads::Cached { cache, revision } => cache.context(conn, revision, scheme).await,
-        Reads::Direct => Ok(catalogue::context(conn, scheme).await?.map(Arc::new)),
+        Reads::Direct => Ok(catalogue::context(conn.get().await?, scheme).await?.map(Arc::new)),
     }
 }
 

@@ -79,7 +79,7 @@ async fn listings(
         return Ok(out);
     }
     let revision = state.cache.revision().await?;
-    let authorities = state.cache.authorities(conn, revision).await?;
+    let authorities = state.cache.authorities(&mut *conn, revision).await?;
     let lists = crate::store::recording::lists(conn).await?;
     for id in ids {
         if out.contains_key(&id) {

@@ -12,7 +12,6 @@ use axum::{
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use leptos::{either::Either, prelude::*};
 use serde::Deserialize;
-use sqlx::AnyConnection;
 
 use super::own_subject;
 use crate::http::query::Query;
@@ -99,12 +98,8 @@ fn history_points(standing: &SchemeStanding, revision: i64, at: DateTime<Utc>) -
 }
 
 /// Every authority by id, for naming who recorded what.
-async fn authorities(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    revision: i64,
-) -> AppResult<HashMap<String, Authority>> {
-    let all = state.cache.authorities(conn, revision).await?;
+async fn authorities(state: &AppState, revision: i64) -> AppResult<HashMap<String, Authority>> {
+    let all = state.cache.authorities(&state.db, revision).await?;
     Ok(all.iter().map(|a| (a.id.to_string(), a.clone())).collect())
 }
 
@@ -136,10 +131,10 @@ impl RecordPage {
         let as_of = (at != now).then_some(at);
         let (subject, entries) =
             blacklist::subject_with_entries(&state.db, subject_id, as_of).await?.ok_or(AppError::NotFound)?;
-        let mut conn = state.db.pool.acquire().await?;
         let revision = state.cache.revision().await?;
+        // A pooled connection only for what the cache misses.
         let standing =
-            standing::load(&mut conn, Reads::Cached { cache: &state.cache, revision }, subject_id, at)
+            standing::load(&state.db, Reads::Cached { cache: &state.cache, revision }, subject_id, at)
                 .await?;
         let schemes = standing
             .schemes
@@ -149,7 +144,7 @@ impl RecordPage {
                 SchemeView { standing, history }
             })
             .collect();
-        let names = authorities(state, &mut conn, revision).await?;
+        let names = authorities(state, revision).await?;
         Ok(Self { subject, at, as_of, as_of_problem, schemes, entries, names })
     }
 }
@@ -701,7 +696,7 @@ pub async fn event(
     .await?
     .ok_or(AppError::NotFound)?;
     let (ctx_data, siblings) = (&standing.ctx, &standing.records);
-    let names = authorities(&state, &mut conn, revision).await?;
+    let names = authorities(&state, revision).await?;
     let appeal = crate::store::appeals::open_on(&mut conn, subject, Target::Event(id)).await?;
     drop(conn);
     let version = ctx_data.catalogue.get(e.rule_version);
@@ -778,7 +773,7 @@ pub async fn entry(
         return Err(AppError::NotFound);
     }
     let revision = state.cache.revision().await?;
-    let names = authorities(&state, &mut conn, revision).await?;
+    let names = authorities(&state, revision).await?;
     let appeal = crate::store::appeals::open_on(&mut conn, subject, Target::Entry(id)).await?;
     drop(conn);
     let e = &stored.entry;
