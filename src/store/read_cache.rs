@@ -356,18 +356,15 @@ mod tests {
         let url = format!("sqlite:{}", dir.path().join("r.db").display());
         let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
         db.migrate().await.unwrap();
+        // Through sqlx, as on PostgreSQL: on SQLite `revision` reads on the calling thread.
         let cache = Arc::new(ReadCache::new(db.clone()));
+        let shared = |cache: Arc<ReadCache>, db: Db| async move { cache.revisions.current(&db.pool).await };
         set(&db, 41).await;
-        assert_eq!(cache.revision().await.unwrap(), 41);
+        assert_eq!(shared(cache.clone(), db.clone()).await.unwrap(), 41);
 
-        let callers: Vec<_> = (0..64)
-            .map(|_| {
-                let cache = cache.clone();
-                tokio::spawn(async move { cache.revision().await.unwrap() })
-            })
-            .collect();
+        let callers: Vec<_> = (0..64).map(|_| tokio::spawn(shared(cache.clone(), db.clone()))).collect();
         for caller in callers {
-            assert_eq!(caller.await.unwrap(), 41);
+            assert_eq!(caller.await.unwrap().unwrap(), 41);
         }
         let reads = cache.revisions.begun.load(SeqCst);
         assert!(reads < 64, "64 callers at once shared reads: {reads} reads");
@@ -375,6 +372,7 @@ mod tests {
         // Committed before the next caller arrives: it sees it, every time.
         for revision in 42..52 {
             set(&db, revision).await;
+            assert_eq!(shared(cache.clone(), db.clone()).await.unwrap(), revision);
             assert_eq!(cache.revision().await.unwrap(), revision);
         }
 
@@ -384,8 +382,44 @@ mod tests {
         for _ in 0..db.pool.options().get_max_connections() {
             held.push(db.pool.acquire().await.unwrap());
         }
-        let read = tokio::time::timeout(std::time::Duration::from_secs(3), cache.revision()).await;
-        assert_eq!(read.expect("read with every pooled connection held").unwrap(), 51);
+        let read = tokio::time::timeout(std::time::Duration::from_secs(3), shared(cache.clone(), db.clone()));
+        assert_eq!(read.await.expect("read with every pooled connection held").unwrap(), 51);
+        assert_eq!(cache.revision().await.unwrap(), 51);
+    }
+
+    /// A record page's standing whose reads all hit the cache needs no pooled connection: with
+    /// every one held it still loads, the same as when it filled the cache.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_standing_read_from_the_cache_takes_no_pooled_connection() {
+        use crate::store::standing::{self, Reads};
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("r.db").display());
+        let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+        db.migrate().await.unwrap();
+        let now = chrono::Utc::now();
+        crate::demo::seed(&db, now).await.unwrap();
+        let subject: String = sqlx::query_scalar("SELECT subject_id FROM events GROUP BY subject_id LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let subject = SubjectId::parse(&subject).unwrap();
+        let cache = ReadCache::new(db.clone());
+        let scores = |s: &standing::Standing| -> Vec<(SchemeId, i64, usize)> {
+            s.schemes.iter().map(|s| (s.scheme_id(), s.score_on(now), s.records.stored.len())).collect()
+        };
+        let first = standing::load(&db, Reads::cached(&cache).await.unwrap(), subject, now).await.unwrap();
+        assert!(first.schemes.iter().any(|s| !s.records.stored.is_empty()), "{:?}", scores(&first));
+
+        let mut held = Vec::new();
+        for _ in 0..db.pool.options().get_max_connections() {
+            held.push(db.pool.acquire().await.unwrap());
+        }
+        let again = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+            standing::load(&db, Reads::cached(&cache).await?, subject, now).await
+        });
+        let again = again.await.expect("loaded with every pooled connection held").unwrap();
+        assert_eq!(scores(&again), scores(&first));
     }
 
     #[tokio::test]
@@ -396,13 +430,17 @@ mod tests {
         let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
         // Not migrated: the table is missing, so every read fails, as a fault of Recourse's
         // (not as the database being unavailable).
+        // Both ways: shared through sqlx (PostgreSQL's) and on the calling thread (SQLite's).
         let cache = ReadCache::new(db.clone());
-        match cache.revision().await {
-            Err(StoreError::Db(e)) => assert!(!crate::db::is_unavailable(&e), "{e}"),
-            other => panic!("{other:?}"),
+        for read in [cache.revisions.current(&db.pool).await, cache.revision().await] {
+            match read {
+                Err(StoreError::Db(e)) => assert!(!crate::db::is_unavailable(&e), "{e}"),
+                other => panic!("{other:?}"),
+            }
         }
         // Once it is there, the next read opens a fresh connection and answers.
         db.migrate().await.unwrap();
+        assert_eq!(cache.revisions.current(&db.pool).await.unwrap(), 0);
         assert_eq!(cache.revision().await.unwrap(), 0);
     }
 }
