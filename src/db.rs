@@ -22,7 +22,7 @@ mod conn;
 mod inline;
 
 pub use conn::Conn;
-pub use inline::{Column, Columns, Index, Param, Read, Row, Source};
+pub use inline::{Column, Columns, Index, Param, Read, Row};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

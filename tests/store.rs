@@ -455,7 +455,7 @@ async fn the_demo_data_set_seeds_varied_standings_whose_lines_add_up() {
 #[tokio::test]
 async fn reads_on_the_calling_thread_see_what_is_committed_and_write_nothing() {
     use recourse::db::{Columns, Read};
-    async fn data<'a>(from: impl Into<recourse::db::Source<'a>>) -> Result<Option<String>, sqlx::Error> {
+    async fn data<'a>(from: impl Into<recourse::db::Conn<'a>>) -> Result<Option<String>, sqlx::Error> {
         Read::new("SELECT data FROM sessions WHERE id_hash = $1 AND expires_at > $2")
             .bind("read-test")
             .bind(0i64)

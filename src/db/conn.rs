@@ -4,14 +4,14 @@ use sqlx::{pool::PoolConnection, Any, AnyConnection};
 
 use super::Db;
 
-/// Where a loader that mostly reads from the cache (or on the calling thread, see
-/// [`super::Read`]) gets a connection for what it must read through sqlx.
+/// Where reads run: on a connection the caller holds, or on the database, where a
+/// [`super::Read`] runs on the calling thread (SQLite) and anything else read through sqlx takes
+/// a pooled connection at the first read that needs it ([`Conn::get`]).
 pub enum Conn<'a> {
-    /// A connection or transaction the caller holds: every read shares it.
+    /// A connection or transaction the caller holds: every read shares it, and its snapshot.
     Held(&'a mut AnyConnection),
-    /// None yet: one is taken from the readers' pool at the first read that needs it, so a page
-    /// whose reads all come from the cache takes none (on SQLite, each connection handed back
-    /// costs sqlx's ping on its worker thread).
+    /// None taken yet: a page whose reads all come from the cache or the calling thread takes
+    /// none (on SQLite each connection handed back costs sqlx's ping on its worker thread).
     OnDemand(&'a Db, Option<PoolConnection<Any>>),
 }
 

@@ -1,10 +1,10 @@
 //! Point reads on the calling thread. sqlx runs every SQLite statement on its connection's
 //! worker thread and hands the rows back through a channel: two thread switches a statement,
-//! most of a point read's cost on a busy server (`cargo bench --bench statement_cost`). The reads
+//! most of a point read's cost on a busy server (README, "Speed"). The reads
 //! every signed-in page makes (the session, the account, the unread notices) and the record
 //! page's own go through [`Read`], which on SQLite runs them on a read-only connection of its
-//! own, on the thread that asks, and on PostgreSQL (or inside a transaction) through sqlx as
-//! every other statement. Only short reads by an index belong here: the thread is one of the
+//! own, on the thread that asks, and on PostgreSQL (or given a connection held, see [`Conn`])
+//! through sqlx as every other statement. Only short reads by an index belong here: the thread is one of the
 //! runtime's, blocked while SQLite works.
 
 use std::{borrow::Cow, error::Error as StdError, fmt, sync::Mutex, time::Duration};
@@ -12,11 +12,10 @@ use std::{borrow::Cow, error::Error as StdError, fmt, sync::Mutex, time::Duratio
 use sqlx::{
     any::AnyRow,
     error::{DatabaseError, ErrorKind},
-    pool::PoolConnection,
-    Any, AnyConnection, Row as _,
+    Any, Row as _,
 };
 
-use super::Db;
+use super::Conn;
 
 /// SQLite's read-only connections beside sqlx's pools, each used by one thread at a time.
 pub(super) struct InlineReads {
@@ -154,37 +153,6 @@ impl rusqlite::ToSql for Param {
     }
 }
 
-/// Where a [`Read`] runs: the database (SQLite: on this thread; PostgreSQL: the pool), or a
-/// connection or transaction already held, whose snapshot it then shares.
-pub enum Source<'a> {
-    Db(&'a Db),
-    Conn(&'a mut AnyConnection),
-}
-
-impl<'a> From<&'a Db> for Source<'a> {
-    fn from(db: &'a Db) -> Self {
-        Source::Db(db)
-    }
-}
-
-impl<'a> From<&'a mut AnyConnection> for Source<'a> {
-    fn from(conn: &'a mut AnyConnection) -> Self {
-        Source::Conn(conn)
-    }
-}
-
-impl<'a> From<&'a mut PoolConnection<Any>> for Source<'a> {
-    fn from(conn: &'a mut PoolConnection<Any>) -> Self {
-        Source::Conn(&mut *conn)
-    }
-}
-
-impl<'a, 't> From<&'a mut sqlx::Transaction<'t, Any>> for Source<'a> {
-    fn from(tx: &'a mut sqlx::Transaction<'t, Any>) -> Self {
-        Source::Conn(&mut *tx)
-    }
-}
-
 /// One read: its SQL (with `$1 … $n`) and parameters.
 pub struct Read<'q> {
     sql: &'q str,
@@ -204,7 +172,7 @@ impl<'q> Read<'q> {
     /// The first row, mapped, if any.
     pub async fn optional<'a, T, E: From<sqlx::Error>>(
         self,
-        from: impl Into<Source<'a>>,
+        from: impl Into<Conn<'a>>,
         map: impl FnMut(&Row<'_>) -> Result<T, E>,
     ) -> Result<Option<T>, E> {
         Ok(self.fetch(from.into(), 1, map).await?.into_iter().next())
@@ -213,7 +181,7 @@ impl<'q> Read<'q> {
     /// The one row a statement always returns (a count), mapped.
     pub async fn one<'a, T, E: From<sqlx::Error>>(
         self,
-        from: impl Into<Source<'a>>,
+        from: impl Into<Conn<'a>>,
         map: impl FnMut(&Row<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         self.optional(from, map).await?.ok_or(E::from(sqlx::Error::RowNotFound))
@@ -222,7 +190,7 @@ impl<'q> Read<'q> {
     /// Every row, mapped.
     pub async fn all<'a, T, E: From<sqlx::Error>>(
         self,
-        from: impl Into<Source<'a>>,
+        from: impl Into<Conn<'a>>,
         map: impl FnMut(&Row<'_>) -> Result<T, E>,
     ) -> Result<Vec<T>, E> {
         self.fetch(from.into(), usize::MAX, map).await
@@ -230,16 +198,17 @@ impl<'q> Read<'q> {
 
     async fn fetch<T, E: From<sqlx::Error>>(
         self,
-        from: Source<'_>,
+        from: Conn<'_>,
         limit: usize,
         map: impl FnMut(&Row<'_>) -> Result<T, E>,
     ) -> Result<Vec<T>, E> {
         match from {
-            Source::Db(db) => match &db.inline {
-                Some(inline) => inline.run(self.sql, &self.params, limit, map),
-                None => self.through_sqlx(&db.pool, limit, map).await,
+            Conn::OnDemand(db, taken) => match (&db.inline, taken) {
+                (Some(inline), _) => inline.run(self.sql, &self.params, limit, map),
+                (None, Some(mut taken)) => self.through_sqlx(&mut *taken, limit, map).await,
+                (None, None) => self.through_sqlx(&db.pool, limit, map).await,
             },
-            Source::Conn(conn) => self.through_sqlx(conn, limit, map).await,
+            Conn::Held(conn) => self.through_sqlx(conn, limit, map).await,
         }
     }
 

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{from_micros, to_micros};
-use crate::db::{Columns, Read, Source};
+use crate::db::{Columns, Conn, Read};
 use crate::domain::{AuthorityId, SubjectId};
 
 /// The four roles of DESIGN.md.
@@ -223,7 +223,7 @@ pub async fn link_review_body(
     Ok(())
 }
 
-pub async fn by_id<'a>(from: impl Into<Source<'a>>, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
+pub async fn by_id<'a>(from: impl Into<Conn<'a>>, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
     static SQL: LazyLock<String> =
         LazyLock::new(|| format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"));
     Read::new(&SQL).bind(id.to_string()).optional(from, |r| account_from(r)).await

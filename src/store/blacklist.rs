@@ -13,7 +13,7 @@ use super::{
     register::{self, Subject},
     sql, to_micros, StoreError,
 };
-use crate::db::{Columns, Read, Source};
+use crate::db::{Columns, Conn, Read};
 use crate::domain::{
     AuthorityId, Currency, DomainError, Entry, EntryDraft, EntryId, LegalBasis, ListId, RemovalCondition,
     Restriction, SubjectId,
@@ -267,7 +267,7 @@ pub async fn entries_of(
 /// actions were three. The three tables are the subject's own rows, on one shard once
 /// distributed.
 pub async fn subject_with_entries<'a>(
-    from: impl Into<Source<'a>>,
+    from: impl Into<Conn<'a>>,
     subject: SubjectId,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Option<(Subject, Vec<StoredEntry>)>, StoreError> {
@@ -311,21 +311,20 @@ pub async fn subject_with_entries<'a>(
             Ok((subject, entry, action))
         })
         .await?;
-    let mut rows = rows.into_iter();
-    let Some((Some(found), first_entry, first_action)) = rows.next() else { return Ok(None) };
+    let mut rows = rows.into_iter().peekable();
+    let Some(found) = rows.peek_mut().and_then(|(subject, _, _)| subject.take()) else { return Ok(None) };
     let mut entries = Vec::new();
-    let mut reading: Option<(EntryDraft, DateTime<Utc>, Vec<ActionRecord>)> =
-        first_entry.map(|(draft, recorded_at)| (draft, recorded_at, first_action.into_iter().collect()));
+    let mut reading: Option<(EntryDraft, DateTime<Utc>, Vec<ActionRecord>)> = None;
     for (_, entry, action) in rows {
-        match (entry, &mut reading) {
-            (None, Some((_, _, actions))) => actions.extend(action),
-            (Some((draft, recorded_at)), _) => {
-                if let Some((draft, recorded_at, actions)) = reading.take() {
-                    entries.push(restore(draft, recorded_at, actions)?);
-                }
-                reading = Some((draft, recorded_at, action.into_iter().collect()));
+        if let Some((draft, recorded_at)) = entry {
+            if let Some((draft, recorded_at, actions)) = reading.replace((draft, recorded_at, Vec::new())) {
+                entries.push(restore(draft, recorded_at, actions)?);
             }
-            (None, None) => return Err(StoreError::corrupt("an entry's action before its entry")),
+        }
+        if let Some(action) = action {
+            let (_, _, actions) =
+                reading.as_mut().ok_or_else(|| StoreError::corrupt("an entry's action before its entry"))?;
+            actions.push(action);
         }
     }
     if let Some((draft, recorded_at, actions)) = reading {

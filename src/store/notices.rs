@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{from_micros, sql, to_micros, StoreError};
-use crate::db::{Columns, Read, Source};
+use crate::db::{Columns, Conn, Read};
 use crate::domain::{EntryId, EventId, SubjectId};
 
 /// What a notice announces.
@@ -183,7 +183,7 @@ pub async fn inbox(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<N
 }
 
 /// How many notices the subject has not read.
-pub async fn unread_count<'a>(from: impl Into<Source<'a>>, subject: SubjectId) -> Result<i64, StoreError> {
+pub async fn unread_count<'a>(from: impl Into<Conn<'a>>, subject: SubjectId) -> Result<i64, StoreError> {
     Ok(Read::new("SELECT COUNT(*) FROM notices WHERE subject_id = $1 AND read_at IS NULL")
         .bind(subject.to_string())
         .one(from, |r| r.column(0))

@@ -26,7 +26,7 @@ use super::{
     register::{self, Authority},
     StoreError,
 };
-use crate::db::{Columns, Conn, Db, Read, Source};
+use crate::db::{Columns, Conn, Db, Read};
 use crate::domain::{Event, SchemeId, SubjectId};
 
 /// How many subjects' records are kept; past it the cache starts again empty (cheap and enough:
@@ -104,7 +104,7 @@ pub struct CountedMembership {
 }
 
 /// The current catalogue revision.
-pub async fn catalogue_revision<'a>(from: impl Into<Source<'a>>) -> Result<i64, sqlx::Error> {
+pub async fn catalogue_revision<'a>(from: impl Into<Conn<'a>>) -> Result<i64, sqlx::Error> {
     Read::new("SELECT revision FROM catalogue_revision").one(from, |r| r.column(0)).await
 }
 
