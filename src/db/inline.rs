@@ -1,11 +1,11 @@
 //! Point reads on the calling thread. sqlx runs every SQLite statement on its connection's
 //! worker thread and hands the rows back through a channel: two thread switches a statement,
-//! most of a point read's cost on a busy server (README, "Speed"). The reads
-//! every signed-in page makes (the session, the account, the unread notices) and the record
-//! page's own go through [`Read`], which on SQLite runs them on a read-only connection of its
-//! own, on the thread that asks, and on PostgreSQL (or given a connection held, see [`Conn`])
-//! through sqlx as every other statement. Only short reads by an index belong here: the thread is one of the
-//! runtime's, blocked while SQLite works.
+//! most of a point read's cost on a busy server (README, "Speed"). The reads every signed-in
+//! page makes (the session, the account, the unread notices) and the record page's own go
+//! through [`Read`], which on SQLite runs them on a read-only connection of its own, on the
+//! thread that asks, and on PostgreSQL (or given a connection held, see [`Conn`]) through sqlx
+//! as every other statement. Only short reads by an index belong here: the thread is one of
+//! the runtime's, blocked while SQLite works.
 
 use std::{borrow::Cow, error::Error as StdError, fmt, sync::Mutex, time::Duration};
 
@@ -115,7 +115,6 @@ impl InlineReads {
 pub enum Param {
     Text(String),
     Int(i64),
-    Null,
 }
 
 impl From<String> for Param {
@@ -136,19 +135,12 @@ impl From<i64> for Param {
     }
 }
 
-impl<T: Into<Param>> From<Option<T>> for Param {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Param::Null, Into::into)
-    }
-}
-
 impl rusqlite::ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
         Ok(match self {
             Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Param::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Param::Null => ToSqlOutput::Borrowed(ValueRef::Null),
         })
     }
 }
@@ -223,7 +215,6 @@ impl<'q> Read<'q> {
             query = match param {
                 Param::Text(s) => query.bind(s),
                 Param::Int(i) => query.bind(i),
-                Param::Null => query.bind(None::<String>),
             };
         }
         let rows = if limit == 1 {

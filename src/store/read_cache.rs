@@ -341,6 +341,17 @@ mod tests {
     use super::*;
     use crate::db::{DatabaseUrl, Db};
 
+    /// An SQLite database in a temporary folder, migrated or not.
+    async fn sqlite(dir: &tempfile::TempDir, migrated: bool) -> Db {
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite:{}", dir.path().join("r.db").display());
+        let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+        if migrated {
+            db.migrate().await.unwrap();
+        }
+        db
+    }
+
     async fn set(db: &Db, revision: i64) {
         sqlx::query("UPDATE catalogue_revision SET revision = $1")
             .bind(revision)
@@ -351,11 +362,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_arriving_together_share_reads_and_each_sees_what_was_committed_before_it() {
-        sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("r.db").display());
-        let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
-        db.migrate().await.unwrap();
+        let db = sqlite(&dir, true).await;
         // Through sqlx, as on PostgreSQL: on SQLite `revision` reads on the calling thread.
         let cache = Arc::new(ReadCache::new(db.clone()));
         let shared = |cache: Arc<ReadCache>, db: Db| async move { cache.revisions.current(&db.pool).await };
@@ -392,11 +400,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_standing_read_from_the_cache_takes_no_pooled_connection() {
         use crate::store::standing::{self, Reads};
-        sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("r.db").display());
-        let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
-        db.migrate().await.unwrap();
+        let db = sqlite(&dir, true).await;
         let now = chrono::Utc::now();
         crate::demo::seed(&db, now).await.unwrap();
         let subject: String = sqlx::query_scalar("SELECT subject_id FROM events GROUP BY subject_id LIMIT 1")
@@ -424,10 +429,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_read_is_an_error_and_the_next_read_starts_afresh() {
-        sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("r.db").display());
-        let db = Db::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+        let db = sqlite(&dir, false).await;
         // Not migrated: the table is missing, so every read fails, as a fault of Recourse's
         // (not as the database being unavailable).
         // Both ways: shared through sqlx (PostgreSQL's) and on the calling thread (SQLite's).
