@@ -15,11 +15,13 @@ use std::{
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
+    postgres::PgConnectOptions,
     AnyConnection, AnyPool, ConnectOptions, Connection, Executor,
 };
 
 mod conn;
 mod inline;
+mod pg_reads;
 
 pub use conn::Conn;
 pub use inline::{Column, Columns, Index, Param, Read, Row};
@@ -143,8 +145,16 @@ pub struct Db {
     /// SQLite: a cap on the database's size in pages, set on every connection as it is handed
     /// out (0: none). Only tests set it, to fill the disk without filling a disk.
     page_limit: Arc<AtomicU32>,
-    /// SQLite on a file: the connections [`Read`] uses on the calling thread.
-    inline: Option<Arc<inline::InlineReads>>,
+    /// Where a [`Read`] on the database runs, when not through `pool`.
+    reads: Option<Arc<Reads>>,
+}
+
+/// The connections of [`Read`]s, beside the pools.
+enum Reads {
+    /// SQLite on a file: read-only connections used on the calling thread.
+    Inline(inline::InlineReads),
+    /// PostgreSQL: read-only connections handed back without a round trip.
+    Postgres(pg_reads::PgReads),
 }
 
 impl fmt::Debug for Db {
@@ -185,16 +195,25 @@ impl Db {
                 .map_err(|e| open_error(url, e))?,
             Dialect::Postgres => pool.clone(),
         };
-        let inline = url
-            .sqlite_file()
-            .filter(|path| *path != ":memory:" && !url.as_str().contains("mode=memory"))
-            .map(|path| Arc::new(inline::InlineReads::new(path)));
-        Ok(Self { pool, writes, dialect, page_limit, inline })
+        let reads = match url.sqlite_file() {
+            Some(path) if path != ":memory:" && !url.as_str().contains("mode=memory") => {
+                Some(Reads::Inline(inline::InlineReads::new(path)))
+            }
+            Some(_) => None,
+            None => {
+                let options = PgConnectOptions::from_str(url.as_str())
+                    .map_err(|e| DbError::Malformed(e.to_string()))?
+                    .log_statements(tracing::log::LevelFilter::Trace)
+                    .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+                Some(Reads::Postgres(pg_reads::PgReads::new(options, readers as usize)))
+            }
+        };
+        Ok(Self { pool, writes, dialect, page_limit, reads: reads.map(Arc::new) })
     }
 
     /// Whether [`Read`]s on this database run on the calling thread (SQLite on a file).
     pub fn reads_on_calling_thread(&self) -> bool {
-        self.inline.is_some()
+        matches!(self.reads.as_deref(), Some(Reads::Inline(_)))
     }
 
     /// SQLite, for tests: caps the database at `pages` pages (0: no cap beyond SQLite's own),
@@ -250,8 +269,10 @@ impl Db {
 
     /// Closes every pool: what is running finishes, nothing new starts.
     pub async fn close(&self) {
-        if let Some(inline) = &self.inline {
-            inline.close();
+        match self.reads.as_deref() {
+            Some(Reads::Inline(reads)) => reads.close(),
+            Some(Reads::Postgres(reads)) => reads.close(),
+            None => {}
         }
         self.pool.close().await;
         self.writes.close().await;

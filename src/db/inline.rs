@@ -3,19 +3,21 @@
 //! most of a point read's cost on a busy server (README, "Speed"). The reads every signed-in
 //! page makes (the session, the account, the unread notices) and the record page's own go
 //! through [`Read`], which on SQLite runs them on a read-only connection of its own, on the
-//! thread that asks, and on PostgreSQL (or given a connection held, see [`Conn`]) through sqlx
-//! as every other statement. Only short reads by an index belong here: the thread is one of
-//! the runtime's, blocked while SQLite works.
+//! thread that asks; on PostgreSQL on a read-only connection of its own too, without the pool's
+//! round trip on release (see `pg_reads.rs`); given a connection held (see [`Conn`]), through
+//! sqlx as every other statement. Only short reads by an index belong here: on SQLite the
+//! thread is one of the runtime's, blocked while SQLite works.
 
 use std::{borrow::Cow, error::Error as StdError, fmt, sync::Mutex, time::Duration};
 
 use sqlx::{
     any::AnyRow,
     error::{DatabaseError, ErrorKind},
-    Any, Row as _,
+    postgres::PgRow,
+    Any, Postgres, Row as _,
 };
 
-use super::Conn;
+use super::{Conn, Reads};
 
 /// SQLite's read-only connections beside sqlx's pools, each used by one thread at a time.
 pub(super) struct InlineReads {
@@ -195,9 +197,11 @@ impl<'q> Read<'q> {
         map: impl FnMut(&Row<'_>) -> Result<T, E>,
     ) -> Result<Vec<T>, E> {
         match from {
-            Conn::OnDemand(db, taken) => match (&db.inline, taken) {
-                (Some(inline), _) => inline.run(self.sql, &self.params, limit, map),
-                (None, Some(mut taken)) => self.through_sqlx(&mut *taken, limit, map).await,
+            Conn::OnDemand(db, taken) => match (db.reads.as_deref(), taken) {
+                (Some(Reads::Inline(inline)), _) => inline.run(self.sql, &self.params, limit, map),
+                // A pooled connection already taken serves the rest: no second one for a page.
+                (_, Some(mut taken)) => self.through_sqlx(&mut *taken, limit, map).await,
+                (Some(Reads::Postgres(reads)), None) => reads.run(self.sql, &self.params, limit, map).await,
                 (None, None) => self.through_sqlx(&db.pool, limit, map).await,
             },
             Conn::Held(conn) => self.through_sqlx(conn, limit, map).await,
@@ -226,29 +230,42 @@ impl<'q> Read<'q> {
     }
 }
 
-/// A row of either driver, read by column index.
+/// A row of any driver, read by column index.
 pub enum Row<'r> {
     Any(&'r AnyRow),
     Sqlite(&'r rusqlite::Row<'r>),
+    Postgres(&'r PgRow),
 }
 
-/// A column's position or name, as both drivers take it.
-pub trait Index: sqlx::ColumnIndex<AnyRow> + rusqlite::RowIndex + fmt::Display + Copy {}
+/// A column's position or name, as every driver takes it.
+pub trait Index:
+    sqlx::ColumnIndex<AnyRow> + sqlx::ColumnIndex<PgRow> + rusqlite::RowIndex + fmt::Display + Copy
+{
+}
 
 impl Index for usize {}
 impl Index for &str {}
 
-/// A value both drivers decode.
+/// A value every driver decodes.
 pub trait Column: Sized {
     fn from_any(row: &AnyRow, i: impl Index) -> Result<Self, sqlx::Error>;
     fn from_sqlite(row: &rusqlite::Row<'_>, i: impl Index) -> Result<Self, sqlx::Error>;
+    fn from_postgres(row: &PgRow, i: impl Index) -> Result<Self, sqlx::Error>;
 }
 
 impl<T> Column for T
 where
-    T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any> + rusqlite::types::FromSql,
+    T: for<'r> sqlx::Decode<'r, Any>
+        + sqlx::Type<Any>
+        + for<'r> sqlx::Decode<'r, Postgres>
+        + sqlx::Type<Postgres>
+        + rusqlite::types::FromSql,
 {
     fn from_any(row: &AnyRow, i: impl Index) -> Result<Self, sqlx::Error> {
+        row.try_get(i)
+    }
+
+    fn from_postgres(row: &PgRow, i: impl Index) -> Result<Self, sqlx::Error> {
         row.try_get(i)
     }
 
@@ -273,6 +290,7 @@ impl Columns for Row<'_> {
         match self {
             Row::Any(r) => T::from_any(r, i),
             Row::Sqlite(r) => T::from_sqlite(r, i),
+            Row::Postgres(r) => T::from_postgres(r, i),
         }
     }
 }

@@ -1,0 +1,110 @@
+//! PostgreSQL's point reads on connections of their own. sqlx's pool pings every connection it
+//! takes back (a round trip, as many as the statements a page makes), and its Any driver copies
+//! every row into a form of its own; a [`super::Read`] on the database runs here instead, on a
+//! native connection handed back with no round trip once the read completes. A read dropped
+//! half-way (a client gone) drops its connection rather than hand back one in an unknown state,
+//! which is what sqlx's ping on release guards against.
+
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgRow},
+    ConnectOptions, Connection, PgConnection, Postgres,
+};
+use tokio::sync::Semaphore;
+
+use super::inline::{Param, Row};
+
+/// How long a connection may sit idle and still be used unpinged (as the pool's, see `db.rs`).
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+/// How long a read waits for a connection when all are in use, as the pool's acquire.
+const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(5);
+
+pub(super) struct PgReads {
+    options: PgConnectOptions,
+    /// At most this many connections at once (the read pool's size).
+    permits: Semaphore,
+    /// Idle connections with when each was last used; `None` once the database is closed.
+    idle: Mutex<Option<Vec<(PgConnection, Instant)>>>,
+}
+
+impl PgReads {
+    /// Read-only sessions (`default_transaction_read_only`): nothing is written here.
+    pub(super) fn new(options: PgConnectOptions, connections: usize) -> Self {
+        Self {
+            options: options.options([("default_transaction_read_only", "on")]),
+            permits: Semaphore::new(connections),
+            idle: Mutex::new(Some(Vec::new())),
+        }
+    }
+
+    /// Drops every idle connection; later reads fail as a closed pool's would.
+    pub(super) fn close(&self) {
+        self.permits.close();
+        if let Ok(mut idle) = self.idle.lock() {
+            *idle = None;
+        }
+    }
+
+    fn kept(&self) -> Result<Option<(PgConnection, Instant)>, sqlx::Error> {
+        match self.idle.lock() {
+            Ok(mut idle) => Ok(idle.as_mut().ok_or(sqlx::Error::PoolClosed)?.pop()),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// An idle connection (pinged first if idle a while: the server may have dropped it), or a
+    /// new one.
+    async fn take(&self) -> Result<PgConnection, sqlx::Error> {
+        while let Some((mut conn, since)) = self.kept()? {
+            if since.elapsed() <= IDLE_BEFORE_PING || conn.ping().await.is_ok() {
+                return Ok(conn);
+            }
+        }
+        self.options.connect().await
+    }
+
+    fn give_back(&self, conn: PgConnection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if let Some(idle) = idle.as_mut() {
+                idle.push((conn, Instant::now()));
+            }
+        }
+    }
+
+    /// Runs `sql` with `params`, mapping at most `limit` rows.
+    pub(super) async fn run<T, E: From<sqlx::Error>>(
+        &self,
+        sql: &str,
+        params: &[Param],
+        limit: usize,
+        mut map: impl FnMut(&Row<'_>) -> Result<T, E>,
+    ) -> Result<Vec<T>, E> {
+        let _permit = tokio::time::timeout(WAIT_FOR_CONNECTION, self.permits.acquire())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let mut conn = self.take().await?;
+        let mut query = sqlx::query::<Postgres>(sql);
+        for param in params {
+            query = match param {
+                Param::Text(s) => query.bind(s.as_str()),
+                Param::Int(i) => query.bind(*i),
+            };
+        }
+        let rows: Result<Vec<PgRow>, sqlx::Error> = if limit == 1 {
+            query.fetch_optional(&mut conn).await.map(|row| row.into_iter().collect())
+        } else {
+            query.fetch_all(&mut conn).await
+        };
+        // The connection goes back only after a complete exchange: a read that succeeded, or one
+        // the server refused (its error ends the exchange as a result does).
+        if matches!(&rows, Ok(_) | Err(sqlx::Error::Database(_))) {
+            self.give_back(conn);
+        }
+        rows?.iter().take(limit).map(|r| map(&Row::Postgres(r))).collect()
+    }
+}
