@@ -22,6 +22,9 @@ use super::inline::{Param, Row};
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 /// How long a read waits for a connection when all are in use, as the pool's acquire.
 const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(5);
+/// Connections unused this long are closed, so a burst's do not hold server slots for good (as
+/// the pool's idle timeout).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub(super) struct PgReads {
     options: PgConnectOptions,
@@ -68,10 +71,24 @@ impl PgReads {
     }
 
     fn give_back(&self, conn: PgConnection) {
-        if let Ok(mut idle) = self.idle.lock() {
-            if let Some(idle) = idle.as_mut() {
-                idle.push((conn, Instant::now()));
-            }
+        let unused = match self.idle.lock() {
+            Ok(mut idle) => match idle.as_mut() {
+                Some(idle) => {
+                    // The most recently used are taken first, so the long unused are the first.
+                    let stale = idle.iter().take_while(|(_, since)| since.elapsed() >= IDLE_TIMEOUT).count();
+                    idle.push((conn, Instant::now()));
+                    idle.drain(..stale).map(|(conn, _)| conn).collect()
+                }
+                None => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        };
+        if !unused.is_empty() {
+            tokio::spawn(async move {
+                for conn in unused {
+                    let _ = conn.close().await;
+                }
+            });
         }
     }
 
