@@ -196,37 +196,69 @@ impl<'q> Read<'q> {
         limit: usize,
         map: impl FnMut(&Row<'_>) -> Result<T, E>,
     ) -> Result<Vec<T>, E> {
+        let (sql, params) = (self.sql, &self.params[..]);
         match from {
             Conn::OnDemand(db, taken) => match (db.reads.as_deref(), taken) {
-                (Some(Reads::Inline(inline)), _) => inline.run(self.sql, &self.params, limit, map),
+                (Some(Reads::Inline(inline)), _) => inline.run(sql, params, limit, map),
                 // A pooled connection already taken serves the rest: no second one for a page.
-                (_, Some(mut taken)) => self.through_sqlx(&mut *taken, limit, map).await,
-                (Some(Reads::Postgres(reads)), None) => reads.run(self.sql, &self.params, limit, map).await,
-                (None, None) => self.through_sqlx(&db.pool, limit, map).await,
+                (_, Some(mut taken)) => mapped(sqlx_rows(&mut *taken, sql, params, limit).await?, map),
+                (Some(Reads::Postgres(reads)), None) => mapped(reads.rows(sql, params, limit).await?, map),
+                (None, None) => mapped(sqlx_rows(&db.pool, sql, params, limit).await?, map),
             },
-            Conn::Held(conn) => self.through_sqlx(conn, limit, map).await,
+            Conn::Held(conn) => mapped(sqlx_rows(conn, sql, params, limit).await?, map),
         }
     }
+}
 
-    async fn through_sqlx<'e, T, E: From<sqlx::Error>>(
-        self,
-        executor: impl sqlx::Executor<'e, Database = Any>,
-        limit: usize,
-        mut map: impl FnMut(&Row<'_>) -> Result<T, E>,
-    ) -> Result<Vec<T>, E> {
-        let mut query = sqlx::query(self.sql);
-        for param in self.params {
-            query = match param {
-                Param::Text(s) => query.bind(s),
-                Param::Int(i) => query.bind(i),
-            };
-        }
-        let rows = if limit == 1 {
-            query.fetch_optional(executor).await?.into_iter().collect()
-        } else {
-            query.fetch_all(executor).await?
+/// `sql` with `params` bound in order, through either of sqlx's drivers: at most `limit` rows.
+pub(super) async fn sqlx_rows<'q, 'e, DB>(
+    executor: impl sqlx::Executor<'e, Database = DB>,
+    sql: &'q str,
+    params: &'q [Param],
+    limit: usize,
+) -> Result<Vec<DB::Row>, sqlx::Error>
+where
+    'q: 'e,
+    DB: sqlx::Database,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let mut query = sqlx::query::<DB>(sql);
+    for param in params {
+        query = match param {
+            Param::Text(s) => query.bind(s.as_str()),
+            Param::Int(i) => query.bind(*i),
         };
-        rows.iter().take(limit).map(|r| map(&Row::Any(r))).collect()
+    }
+    let mut rows = if limit == 1 {
+        query.fetch_optional(executor).await?.into_iter().collect()
+    } else {
+        query.fetch_all(executor).await?
+    };
+    rows.truncate(limit);
+    Ok(rows)
+}
+
+/// A driver's rows, each mapped as a [`Row`].
+fn mapped<R: AsRow, T, E>(rows: Vec<R>, mut map: impl FnMut(&Row<'_>) -> Result<T, E>) -> Result<Vec<T>, E> {
+    rows.iter().map(|r| map(&r.as_row())).collect()
+}
+
+/// A row of one of sqlx's drivers, as a [`Row`].
+trait AsRow {
+    fn as_row(&self) -> Row<'_>;
+}
+
+impl AsRow for AnyRow {
+    fn as_row(&self) -> Row<'_> {
+        Row::Any(self)
+    }
+}
+
+impl AsRow for PgRow {
+    fn as_row(&self) -> Row<'_> {
+        Row::Postgres(self)
     }
 }
 

@@ -12,11 +12,11 @@ use std::{
 
 use sqlx::{
     postgres::{PgConnectOptions, PgRow},
-    ConnectOptions, Connection, PgConnection, Postgres,
+    ConnectOptions, Connection, PgConnection,
 };
 use tokio::sync::Semaphore;
 
-use super::inline::{Param, Row};
+use super::inline::{sqlx_rows, Param};
 
 /// How long a connection may sit idle and still be used unpinged (as the pool's, see `db.rs`).
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
@@ -92,36 +92,24 @@ impl PgReads {
         }
     }
 
-    /// Runs `sql` with `params`, mapping at most `limit` rows.
-    pub(super) async fn run<T, E: From<sqlx::Error>>(
+    /// The rows of `sql` with `params`, at most `limit`.
+    pub(super) async fn rows(
         &self,
         sql: &str,
         params: &[Param],
         limit: usize,
-        mut map: impl FnMut(&Row<'_>) -> Result<T, E>,
-    ) -> Result<Vec<T>, E> {
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
         let _permit = tokio::time::timeout(WAIT_FOR_CONNECTION, self.permits.acquire())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
         let mut conn = self.take().await?;
-        let mut query = sqlx::query::<Postgres>(sql);
-        for param in params {
-            query = match param {
-                Param::Text(s) => query.bind(s.as_str()),
-                Param::Int(i) => query.bind(*i),
-            };
-        }
-        let rows: Result<Vec<PgRow>, sqlx::Error> = if limit == 1 {
-            query.fetch_optional(&mut conn).await.map(|row| row.into_iter().collect())
-        } else {
-            query.fetch_all(&mut conn).await
-        };
+        let rows = sqlx_rows(&mut conn, sql, params, limit).await;
         // The connection goes back only after a complete exchange: a read that succeeded, or one
         // the server refused (its error ends the exchange as a result does).
         if matches!(&rows, Ok(_) | Err(sqlx::Error::Database(_))) {
             self.give_back(conn);
         }
-        rows?.iter().take(limit).map(|r| map(&Row::Postgres(r))).collect()
+        rows
     }
 }
