@@ -12,7 +12,7 @@ use std::{
 
 use sqlx::{
     postgres::{PgConnectOptions, PgRow},
-    ConnectOptions, Connection, PgConnection,
+    ConnectOptions, Connection, Executor, PgConnection,
 };
 use tokio::sync::Semaphore;
 
@@ -35,13 +35,8 @@ pub(super) struct PgReads {
 }
 
 impl PgReads {
-    /// Read-only sessions (`default_transaction_read_only`): nothing is written here.
     pub(super) fn new(options: PgConnectOptions, connections: usize) -> Self {
-        Self {
-            options: options.options([("default_transaction_read_only", "on")]),
-            permits: Semaphore::new(connections),
-            idle: Mutex::new(Some(Vec::new())),
-        }
+        Self { options, permits: Semaphore::new(connections), idle: Mutex::new(Some(Vec::new())) }
     }
 
     /// Drops every idle connection; later reads fail as a closed pool's would.
@@ -67,7 +62,11 @@ impl PgReads {
                 return Ok(conn);
             }
         }
-        self.options.connect().await
+        let mut conn = self.options.connect().await?;
+        // Nothing is written here. Set by a statement rather than in the startup packet's
+        // `options`, which a connection pooler such as PgBouncer refuses by default.
+        conn.execute("SET default_transaction_read_only = on").await?;
+        Ok(conn)
     }
 
     fn give_back(&self, conn: PgConnection) {
