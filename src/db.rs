@@ -150,6 +150,7 @@ pub struct Db {
 }
 
 /// The connections of [`Read`]s, beside the pools.
+#[allow(clippy::large_enum_variant, reason = "one per database, behind an Arc")]
 enum Reads {
     /// SQLite on a file: read-only connections used on the calling thread.
     Inline(inline::InlineReads),
