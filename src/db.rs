@@ -172,9 +172,8 @@ impl Db {
             check_sqlite_parent(path)?;
         }
         let options = AnyConnectOptions::from_str(url.as_str())
-            .map_err(|e| DbError::Malformed(e.to_string()))?
-            .log_statements(tracing::log::LevelFilter::Trace)
-            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+            .map_err(|e| DbError::Malformed(e.to_string()))
+            .map(logged)?;
         // One direct connection first: a pool retries until its timeout and hides the cause.
         let probe = options.connect().await.map_err(|e| open_error(url, e))?;
         probe.close().await.map_err(|e| open_error(url, e))?;
@@ -203,9 +202,8 @@ impl Db {
             Some(_) => None,
             None => {
                 let options = PgConnectOptions::from_str(url.as_str())
-                    .map_err(|e| DbError::Malformed(e.to_string()))?
-                    .log_statements(tracing::log::LevelFilter::Trace)
-                    .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+                    .map_err(|e| DbError::Malformed(e.to_string()))
+                    .map(logged)?;
                 Some(Reads::Postgres(pg_reads::PgReads::new(options, readers as usize)))
             }
         };
@@ -294,6 +292,14 @@ impl Db {
     pub async fn is_healthy(&self) -> bool {
         sqlx::query("SELECT revision FROM catalogue_revision").fetch_one(&self.pool).await.is_ok()
     }
+}
+
+/// Every statement at trace level, and one over half a second as a warning: the same for the
+/// pools' connections and the point reads' (`Read`).
+fn logged<O: ConnectOptions>(options: O) -> O {
+    options
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500))
 }
 
 /// How long a PostgreSQL connection may sit idle in the pool and still be handed out unpinged.
