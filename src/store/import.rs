@@ -178,6 +178,8 @@ pub struct Importer {
     /// Memberships found and locked in the open transaction: a subject's row is locked once per
     /// transaction, not once per chunk (the lock holds until the commit).
     locked: HashSet<(SubjectId, SchemeId)>,
+    /// The audit chains appended to in the open transaction, their heads written at the commit.
+    heads: chain::Heads,
     since_commit: u64,
     keep_outcomes: bool,
     summary: Summary,
@@ -228,6 +230,7 @@ impl Importer {
             pending: Vec::new(),
             touched: HashMap::new(),
             locked: HashSet::new(),
+            heads: chain::Heads::default(),
             since_commit: 0,
             keep_outcomes,
             summary: Summary { import_id: id, committed: true, ..Summary::default() },
@@ -376,7 +379,10 @@ impl Importer {
             Some(conn) if write && !pending.is_empty() => {
                 // The previous chunk's rows are written while this chunk's are checked.
                 let (written, accepted) =
-                    sql::overlapped(audit.write(conn, &pending), || sieve.sift(by_scheme, &found)).await;
+                    sql::overlapped(audit.write(conn, &mut self.heads, &pending), || {
+                        sieve.sift(by_scheme, &found)
+                    })
+                    .await;
                 written?;
                 accepted
             }
@@ -523,7 +529,8 @@ impl Importer {
         let audit = ChunkAudit::of(&self.origin, &self.summary.import_id.to_string(), self.mode, self.now);
         let Some(tx) = self.conn.as_deref_mut().filter(|_| self.in_tx) else { return Ok(()) };
         let pending = std::mem::take(&mut self.pending);
-        audit.write(tx, &pending).await?;
+        audit.write(tx, &mut self.heads, &pending).await?;
+        std::mem::take(&mut self.heads).write(tx).await?;
         notify_touched(tx, &self.touched, self.now).await?;
         self.touched.clear();
         self.locked.clear();
@@ -598,6 +605,7 @@ impl Importer {
         if let Some(conn) = self.conn.as_deref_mut().filter(|_| self.in_tx) {
             conn.execute("ROLLBACK").await?;
             self.in_tx = false;
+            self.heads = chain::Heads::default();
         }
         Ok(())
     }
@@ -832,14 +840,19 @@ impl ChunkAudit {
     /// Writes a batch of accepted rows and, in the same transaction, one audit row per subject
     /// of the batch covering that subject's events of it (`store::chain`): every batch, so no
     /// record written is left without its audit row.
-    async fn write(&self, conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Result<(), StoreError> {
+    async fn write(
+        &self,
+        conn: &mut AnyConnection,
+        heads: &mut chain::Heads,
+        rows: &[(Event, Provenance)],
+    ) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
         insert(conn, rows).await?;
         let mut detail = self.detail.clone();
         detail["recorded"] = rows.len().into();
-        chain::write_import_chunk(conn, &self.actor, &self.import, &detail, self.now, rows).await
+        chain::write_import_chunk(conn, heads, &self.actor, &self.import, &detail, self.now, rows).await
     }
 }
 
