@@ -375,18 +375,37 @@ impl Importer {
             now: self.now,
         };
         let pending = std::mem::take(&mut self.pending);
-        let accepted = match self.conn.as_deref_mut() {
-            Some(conn) if write && !pending.is_empty() => {
-                // The previous chunk's rows are written while this chunk's are checked.
-                let (written, accepted) =
-                    sql::overlapped(audit.write(conn, &mut self.heads, &pending), || {
-                        sieve.sift(by_scheme, &found)
-                    })
-                    .await;
+        let accepted = match self.conn.take() {
+            Some(mut conn) if write && !pending.is_empty() => {
+                // The previous chunk's rows are written, with their audit rows, by a task of
+                // their own while this chunk's are checked here: two threads at once. (Polling
+                // the write once before checking overlapped its first statement alone; the rest
+                // of it, the audit rows' digests among it, then ran while the database waited.)
+                let mut heads = std::mem::take(&mut self.heads);
+                let writer = tokio::spawn(async move {
+                    let written = audit.write(&mut conn, &mut heads, &pending).await;
+                    (conn, heads, written)
+                });
+                let accepted = sieve.sift(by_scheme, &found);
+                let (conn, heads, written) = match writer.await {
+                    Ok(done) => done,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(_) => {
+                        // The runtime is stopping; the connection went with the task, and its
+                        // transaction with it, rolled back by the close.
+                        self.in_tx = false;
+                        return Err(StoreError::Db(sqlx::Error::WorkerCrashed));
+                    }
+                };
+                self.conn = Some(conn);
+                self.heads = heads;
                 written?;
                 accepted
             }
-            _ => sieve.sift(by_scheme, &found),
+            conn => {
+                self.conn = conn;
+                sieve.sift(by_scheme, &found)
+            }
         };
         if !self.doomed() {
             self.pending = accepted;
