@@ -125,7 +125,7 @@ async fn a_csv_file_is_imported_once_however_often_it_is_sent() {
                 .unwrap();
         assert!(
             audited >= 1,
-            "{}: the import that wrote is audited, one row per subject and chunk",
+            "{}: the import that wrote is audited, one row per subject of the transaction",
             app.label
         );
         // The status of the import, for its authority only.
@@ -239,11 +239,39 @@ async fn a_reference_repeated_chunks_apart_is_refused_like_one_repeated_next_doo
             .collect();
         let (status, report) = import(&app, &token, "all_or_nothing", "text/csv", csv(&fresh)).await;
         assert_eq!(status, StatusCode::OK, "{report}");
+        // One audit row per subject for the transaction, not one per subject and chunk.
+        assert_eq!(
+            audit_rows_of(&app, &report).await,
+            vec![867, 867, 866],
+            "{}: records in each audit row of the import",
+            app.label
+        );
+        // A subject with more records than one row holds gets a row per 2,000 of them.
+        let one: Vec<String> = (0..2_600)
+            .map(|i| row(&subjects[0], &days_ago(1 + (i % 300) as i64), &format!("E-{i}")))
+            .collect();
+        let (status, report) = import(&app, &token, "all_or_nothing", "text/csv", csv(&one)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(audit_rows_of(&app, &report).await, vec![2_000, 600], "{}", app.label);
         let mut conn = app.db.pool.acquire().await.unwrap();
         let audit = recourse::store::chain::verify(&mut conn).await.unwrap();
         assert!(audit.holds(), "{}: {:?}", app.label, &audit.problems[..audit.problems.len().min(5)]);
     })
     .await;
+}
+
+/// How many records each audit row of an import covers, largest first.
+async fn audit_rows_of(app: &TestApp, report: &Value) -> Vec<usize> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT records FROM audit_log WHERE action = 'import.record' AND target_id = $1")
+            .bind(report["import_id"].as_str().unwrap())
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let mut sizes: Vec<usize> =
+        rows.iter().map(|r| serde_json::from_str::<Vec<Value>>(r).unwrap().len()).collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    sizes
 }
 
 #[tokio::test]

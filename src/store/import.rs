@@ -178,8 +178,8 @@ pub struct Importer {
     /// Memberships found and locked in the open transaction: a subject's row is locked once per
     /// transaction, not once per chunk (the lock holds until the commit).
     locked: HashSet<(SubjectId, SchemeId)>,
-    /// The audit chains appended to in the open transaction, their heads written at the commit.
-    heads: chain::Heads,
+    /// The open transaction's audit rows, and the heads of their chains, written by the commit.
+    audit: chain::ImportRows,
     since_commit: u64,
     keep_outcomes: bool,
     summary: Summary,
@@ -218,6 +218,8 @@ impl Importer {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        let detail = serde_json::json!({ "authority": origin.authority.to_string(), "mode": mode.code() });
+        let audit = chain::ImportRows::new(&origin.actor, &id.to_string(), &detail, now);
         Ok(Self {
             db: db.clone(),
             origin,
@@ -230,7 +232,7 @@ impl Importer {
             pending: Vec::new(),
             touched: HashMap::new(),
             locked: HashSet::new(),
-            heads: chain::Heads::default(),
+            audit,
             since_commit: 0,
             keep_outcomes,
             summary: Summary { import_id: id, committed: true, ..Summary::default() },
@@ -364,7 +366,6 @@ impl Importer {
         let authority = self.origin.authority;
         let mandates = mandates::of(self.tx().await?, authority).await?;
         let found = Found { members, known, existing, mandates };
-        let audit = ChunkAudit::of(&self.origin, &self.summary.import_id.to_string(), self.mode, self.now);
         let sieve = Sieve {
             summary: &mut self.summary,
             references: &mut self.references,
@@ -377,17 +378,18 @@ impl Importer {
         let pending = std::mem::take(&mut self.pending);
         let accepted = match self.conn.take() {
             Some(mut conn) if write && !pending.is_empty() => {
-                // The previous chunk's rows are written, with their audit rows, by a task of
-                // their own while this chunk's are checked here: two threads at once. (Polling
-                // the write once before checking overlapped its first statement alone; the rest
-                // of it, the audit rows' digests among it, then ran while the database waited.)
-                let mut heads = std::mem::take(&mut self.heads);
+                // The previous chunk's rows are written, and their audit rows when due, by a
+                // task of their own while this chunk's are checked here: two threads at once.
+                // (Polling the write once before checking overlapped its first statement alone;
+                // the rest of it, the audit rows' digests among it, then ran while the database
+                // waited.)
+                let mut audit = self.audit.take();
                 let writer = tokio::spawn(async move {
-                    let written = audit.write(&mut conn, &mut heads, &pending).await;
-                    (conn, heads, written)
+                    let written = write_batch(&mut conn, &mut audit, &pending).await;
+                    (conn, audit, written)
                 });
                 let accepted = sieve.sift(by_scheme, &found);
-                let (conn, heads, written) = match writer.await {
+                let (conn, audit, written) = match writer.await {
                     Ok(done) => done,
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                     Err(_) => {
@@ -398,7 +400,7 @@ impl Importer {
                     }
                 };
                 self.conn = Some(conn);
-                self.heads = heads;
+                self.audit = audit;
                 written?;
                 accepted
             }
@@ -545,11 +547,10 @@ impl Importer {
 
     /// Writes the chunk's records, notices, audit row and progress, and commits.
     async fn commit(&mut self, more: More) -> Result<(), StoreError> {
-        let audit = ChunkAudit::of(&self.origin, &self.summary.import_id.to_string(), self.mode, self.now);
         let Some(tx) = self.conn.as_deref_mut().filter(|_| self.in_tx) else { return Ok(()) };
         let pending = std::mem::take(&mut self.pending);
-        audit.write(tx, &mut self.heads, &pending).await?;
-        std::mem::take(&mut self.heads).write(tx).await?;
+        write_batch(tx, &mut self.audit, &pending).await?;
+        self.audit.write(tx).await?;
         notify_touched(tx, &self.touched, self.now).await?;
         self.touched.clear();
         self.locked.clear();
@@ -624,7 +625,7 @@ impl Importer {
         if let Some(conn) = self.conn.as_deref_mut().filter(|_| self.in_tx) {
             conn.execute("ROLLBACK").await?;
             self.in_tx = false;
-            self.heads = chain::Heads::default();
+            self.audit.forget();
         }
         Ok(())
     }
@@ -839,42 +840,24 @@ type BindRow = for<'q> fn(
     &'q (Event, Provenance),
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
+/// Writes a batch of accepted rows and takes them into the transaction's audit rows
+/// (`store::chain`), which go out when due and all before the commit, so no record commits
+/// without its row.
+async fn write_batch(
+    conn: &mut AnyConnection,
+    audit: &mut chain::ImportRows,
+    rows: &[(Event, Provenance)],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    insert(conn, rows).await?;
+    audit.add(conn, rows).await
+}
+
 /// Inserts checked events with multi-row statements (their notices go out at the commit): first
 /// their reference claims (`event_references`, the guard that keeps references unique across
 /// subjects), then the records.
-/// What the audit rows of an import's batches say: who imported, which import, how.
-struct ChunkAudit {
-    actor: Actor,
-    import: String,
-    detail: serde_json::Value,
-    now: DateTime<Utc>,
-}
-
-impl ChunkAudit {
-    fn of(origin: &Origin, import: &str, mode: Mode, now: DateTime<Utc>) -> Self {
-        let detail = serde_json::json!({ "authority": origin.authority.to_string(), "mode": mode.code() });
-        Self { actor: origin.actor.clone(), import: import.to_string(), detail, now }
-    }
-
-    /// Writes a batch of accepted rows and, in the same transaction, one audit row per subject
-    /// of the batch covering that subject's events of it (`store::chain`): every batch, so no
-    /// record written is left without its audit row.
-    async fn write(
-        &self,
-        conn: &mut AnyConnection,
-        heads: &mut chain::Heads,
-        rows: &[(Event, Provenance)],
-    ) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        insert(conn, rows).await?;
-        let mut detail = self.detail.clone();
-        detail["recorded"] = rows.len().into();
-        chain::write_import_chunk(conn, heads, &self.actor, &self.import, &detail, self.now, rows).await
-    }
-}
-
 async fn insert(conn: &mut AnyConnection, rows: &[(Event, Provenance)]) -> Result<(), StoreError> {
     if !sql::is_sqlite(conn) {
         return postgres::insert(conn, rows).await.map_err(conflict);
