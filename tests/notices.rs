@@ -32,6 +32,11 @@ async fn every_change_to_the_record_reaches_the_inbox_and_can_be_marked_read() {
         let (status, page) = text(&app, "/notices").await;
         assert_eq!(status, StatusCode::OK, "{}", app.label);
         assert!(page.contains("A record was added to your file"));
+        // Newest first: the query sorts them (no index keeps that order since migration 26).
+        let dates: Vec<&str> =
+            page.split("<time datetime=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+        assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{}: {dates:?}", app.label);
+        assert!(dates.first() > dates.last(), "the demo's notices span several days: {dates:?}");
         assert!(
             page.contains("A record on your file was corrected or voided"),
             "the supersede sent a notice"
