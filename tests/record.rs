@@ -107,6 +107,25 @@ async fn a_subject_sees_a_derivation_whose_lines_sum_to_the_score_shown() {
     .await;
 }
 
+/// The Rongcheng score shown on a record page.
+fn shown_score(page: &str) -> i64 {
+    let section = &page[page.find(r#"id="scheme-rongcheng""#).unwrap()..];
+    between(section, r#"<p class="score"><span class="label">"#, "</strong>")
+        .rsplit('>')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// The score the Rongcheng history chart ends at: the last figure of its description.
+fn chart_end(page: &str) -> i64 {
+    let description = between(page, r#"<desc id="chart-rongcheng-desc">"#, "</desc>");
+    let figures: Vec<&str> =
+        description.split(|c: char| !c.is_ascii_digit()).filter(|f| !f.is_empty()).collect();
+    figures.last().unwrap().parse().unwrap()
+}
+
 fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
     let from = text.find(start).unwrap_or_else(|| panic!("{start} not in page")) + start.len();
     &text[from..from + text[from..].find(end).unwrap()]
@@ -261,6 +280,16 @@ async fn the_record_page_shows_a_new_record_and_a_catalogue_change_at_once() {
         .unwrap();
         let (_, after) = body(&app, "/record").await;
         assert_eq!(lines(&after), lines(&before) + 1, "the new record is on the page at once");
+        // The history chart's drawing is kept between requests; it ends at the score shown,
+        // before the new record and after it, in both languages.
+        assert_eq!(chart_end(&before), shown_score(&before), "{}", app.label);
+        assert_eq!(chart_end(&after), shown_score(&after), "{}", app.label);
+        assert!(shown_score(&after) < shown_score(&before), "a traffic record lowers the score");
+        let chinese =
+            app.client.get(app.url("/record")).header("accept-language", "zh-CN").send().await.unwrap();
+        let chinese = chinese.text().await.unwrap();
+        assert!(chinese.contains("lang=\"zh-CN\""), "the page is in Chinese");
+        assert_eq!(chart_end(&chinese), shown_score(&after), "{}", app.label);
 
         // A catalogue change made through administration (which bumps the catalogue's revision
         // in its transaction) shows at once.

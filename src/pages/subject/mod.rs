@@ -4,6 +4,7 @@
 pub mod appeals;
 pub mod checks;
 pub mod decision;
+pub mod history;
 pub mod notices;
 pub mod proofs;
 pub mod record;

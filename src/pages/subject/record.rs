@@ -9,11 +9,11 @@ use axum::{
     extract::{Path, State},
     response::Html,
 };
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use leptos::{either::Either, prelude::*};
 use serde::Deserialize;
 
-use super::own_subject;
+use super::{history, own_subject};
 use crate::http::query::Query;
 use crate::pages::kit::{
     appeal::Contest,
@@ -77,26 +77,6 @@ pub struct SchemeView {
     pub history: Vec<(DateTime<Utc>, i64)>,
 }
 
-/// The score at the end of every 30th day back over the last three years, and at `at`. The past
-/// points depend only on the day of `at`, so they are derived once per day and kept with the
-/// records (a heavy record's 35 past derivations cost more than the rest of the page).
-fn history_points(standing: &SchemeStanding, revision: i64, at: DateTime<Utc>) -> Vec<(DateTime<Utc>, i64)> {
-    let day = at.date_naive();
-    let past = standing.records.memo(revision, day, || {
-        (1..36)
-            .rev()
-            .filter_map(|steps_back| {
-                (day - Duration::days(30 * steps_back)).and_hms_micro_opt(23, 59, 59, 999_999)
-            })
-            .map(|t| t.and_utc())
-            .map(|t| (t, standing.score_on(t)))
-            .collect()
-    });
-    let mut points = past.to_vec();
-    points.push((at, standing.score_on(at)));
-    points
-}
-
 /// Every authority by id, for naming who recorded what.
 async fn authorities(state: &AppState, revision: i64) -> AppResult<HashMap<String, Authority>> {
     let all = state.cache.authorities(&state.db, revision).await?;
@@ -140,7 +120,7 @@ impl RecordPage {
             .schemes
             .into_iter()
             .map(|standing| {
-                let history = history_points(&standing, revision, at);
+                let history = history::points(&standing, revision, at);
                 SchemeView { standing, history }
             })
             .collect();
@@ -406,7 +386,7 @@ fn scheme_section(
             })}
             {pager}
             {what_if_section(locale, s, &title_of)}
-            {history_chart(locale, s)}
+            {history::chart(locale, s)}
         </section>
     }
     .into_any()
@@ -533,94 +513,6 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
                     caption_id=format!("{code}-recovery") within=format!("scheme-{code}")>{recovery_rows}</DataTable>
             }.into_any()
         }}
-    }
-    .into_any()
-}
-
-/// A server-drawn line chart of the score with the grade bands, plus the same figures as a table.
-fn history_chart(locale: Locale, s: &SchemeView) -> AnyView {
-    const W: f64 = 640.0;
-    const H: f64 = 220.0;
-    let points = &s.history;
-    if points.len() < 2 {
-        return ().into_any();
-    }
-    let bands = s.standing.ctx.scheme().bands();
-    let scores = points.iter().map(|(_, v)| *v);
-    let band_mins: Vec<i64> = bands.bands().iter().filter_map(|b| b.min).collect();
-    let lo = scores.clone().chain(band_mins.iter().copied()).min().unwrap_or(0) - 20;
-    let hi = scores.chain(band_mins.iter().copied()).max().unwrap_or(1) + 20;
-    let y = |v: i64| H - (v - lo) as f64 / (hi - lo).max(1) as f64 * H;
-    let x = |i: usize| i as f64 / (points.len() - 1) as f64 * W;
-    let path = points
-        .iter()
-        .enumerate()
-        .map(|(i, (_, v))| format!("{:.1},{:.1}", x(i), y(*v)))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let id = format!("chart-{}", s.standing.ctx.scheme().code());
-    let shown_bands: Vec<(String, i64)> = bands
-        .bands()
-        .iter()
-        .filter_map(|b| {
-            b.min.map(|m| (format::grade(locale, &s.standing.ctx.record, b.grade.as_str()).to_string(), m))
-        })
-        .filter(|(_, m)| *m > lo && *m < hi)
-        .collect();
-    let band_lines = shown_bands
-        .iter()
-        .map(|(_, m)| {
-            view! {
-                <line x1="0" x2=W.to_string() y1=format!("{:.1}", y(*m)) y2=format!("{:.1}", y(*m)) stroke="#8a96a3"
-                    stroke-dasharray="4 4" vector-effect="non-scaling-stroke"/>
-            }
-        })
-        .collect_view();
-    // The grade labels sit outside the stretched drawing, placed in percent of its height, so
-    // they keep their size in CSS pixels however narrow the screen.
-    let band_labels = shown_bands
-        .into_iter()
-        .map(|(g, m)| {
-            view! {
-                <text x="4" y=format!("{:.1}%", y(m) / H * 100.0) dy="-3" font-size="12" fill="#4a5360">{g}</text>
-            }
-        })
-        .collect_view();
-    let table_rows = points
-        .iter()
-        .map(|(t, v)| view! { <tr><td>{format::date(locale, *t)}</td><td class="num">{*v}</td></tr> })
-        .collect_view();
-    let (first, last) = (points[0], points[points.len() - 1]);
-    let summary = locale.t_with(
-        "record.chart_summary",
-        &[
-            ("from", &format::date(locale, first.0)),
-            ("start", &first.1.to_string()),
-            ("end", &last.1.to_string()),
-        ],
-    );
-    view! {
-        <h3>{locale.t("record.history")}</h3>
-        <figure class="chart">
-            <svg role="img" aria-labelledby=format!("{id}-title {id}-desc") width="100%" height=H.to_string()>
-                <title id=format!("{id}-title")>{locale.t("record.history")}</title>
-                <desc id=format!("{id}-desc")>{summary.clone()}</desc>
-                <svg viewBox=format!("0 0 {W} {H}") width="100%" height="100%" preserveAspectRatio="none">
-                    {band_lines}
-                    <polyline points=path fill="none" stroke="#0b5cad" stroke-width="2" vector-effect="non-scaling-stroke"/>
-                </svg>
-                {band_labels}
-            </svg>
-            <figcaption>{summary}</figcaption>
-        </figure>
-        <details>
-            <summary>{locale.t("record.history_table")}</summary>
-            <DataTable caption=locale.t("record.history_table")
-                caption_id=format!("{id}-table") within=format!("scheme-{}", s.standing.ctx.scheme().code())
-                columns=vec![(locale.t("record.col_date"), false), (locale.t("record.score"), true)]>
-                {table_rows}
-            </DataTable>
-        </details>
     }
     .into_any()
 }
