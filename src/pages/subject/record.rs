@@ -3,7 +3,7 @@
 //! they restrict and how to get off; and the page of each event and entry. Works as of any date
 //! through a plain GET form. Only the subject (or their organisation's representative) sees it.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     extract::{Path, State},
@@ -24,8 +24,8 @@ use crate::pages::kit::{
 use crate::{
     auth::access::{SignedIn, Viewer},
     domain::{
-        if_overturned, recovery_path, smallest_lift, EntryId, EntryStatus, EventId, EventKind, Reason,
-        RemovalCondition,
+        if_overturned, recovery_path, smallest_lift, AuthorityId, EntryId, EntryStatus, EventId, EventKind,
+        Reason, RemovalCondition,
     },
     error::{AppError, AppResult},
     http::AppState,
@@ -77,10 +77,18 @@ pub struct SchemeView {
     pub history: Vec<(DateTime<Utc>, i64)>,
 }
 
-/// Every authority by id, for naming who recorded what.
-async fn authorities(state: &AppState, revision: i64) -> AppResult<HashMap<String, Authority>> {
-    let all = state.cache.authorities(&state.db, revision).await?;
-    Ok(all.iter().map(|a| (a.id.to_string(), a.clone())).collect())
+/// Every authority, for naming who recorded what: a handful, kept by the read cache.
+struct Authorities(Arc<Vec<Authority>>);
+
+impl Authorities {
+    async fn read(state: &AppState, revision: i64) -> AppResult<Self> {
+        Ok(Self(state.cache.authorities(&state.db, revision).await?))
+    }
+
+    /// The name of authority `id` in `locale`; empty for one not in the catalogue.
+    fn name(&self, locale: Locale, id: AuthorityId) -> &str {
+        self.0.iter().find(|a| a.id == id).map(|a| pick(locale, &a.name_en, &a.name_zh)).unwrap_or_default()
+    }
 }
 
 /// What the record page shows: the subject in every scheme at one instant, and their blacklist
@@ -95,7 +103,7 @@ pub struct RecordPage {
     pub as_of_problem: Option<&'static str>,
     pub schemes: Vec<SchemeView>,
     pub entries: Vec<StoredEntry>,
-    names: HashMap<String, Authority>,
+    names: Authorities,
 }
 
 impl RecordPage {
@@ -124,7 +132,7 @@ impl RecordPage {
                 SchemeView { standing, history }
             })
             .collect();
-        let names = authorities(state, revision).await?;
+        let names = Authorities::read(state, revision).await?;
         Ok(Self { subject, at, as_of, as_of_problem, schemes, entries, names })
     }
 }
@@ -191,14 +199,9 @@ fn record_view(
     document(ctx, &heading, main.into_any())
 }
 
-/// A record's badge in the derivation: counting, or why it does not count.
-#[component]
-fn RecordBadge<'a>(locale: Locale, #[prop(optional)] reason: Option<&'a Reason>) -> impl IntoView {
-    let (class, text) = match reason {
-        None => ("badge ok", locale.t("record.status_counting")),
-        Some(r) => ("badge warn", locale.t(&format!("record.reason_{}", r.code()))),
-    };
-    view! { <span class=class>{text}</span> }
+/// The badge of a record that does not count: why, in a word.
+fn reason_badge(locale: Locale, reason: &Reason) -> impl IntoView {
+    view! { <span class="badge warn">{locale.t(&format!("record.reason_{}", reason.code()))}</span> }
 }
 
 fn reason_text(locale: Locale, reason: &Reason) -> String {
@@ -223,7 +226,7 @@ fn reason_text(locale: Locale, reason: &Reason) -> String {
 fn scheme_section(
     locale: Locale,
     s: &SchemeView,
-    names: &HashMap<String, Authority>,
+    names: &Authorities,
     page_number: usize,
     query: &RecordQuery,
 ) -> AnyView {
@@ -232,11 +235,7 @@ fn scheme_section(
     let by_id: HashMap<EventId, &StoredEvent> =
         s.standing.records.stored.iter().map(|e| (e.event.id, e)).collect();
     let authority = |id: &EventId| {
-        by_id
-            .get(id)
-            .and_then(|e| names.get(&e.event.authority.to_string()))
-            .map(|a| pick(locale, &a.name_en, &a.name_zh).to_string())
-            .unwrap_or_default()
+        by_id.get(id).map(|e| names.name(locale, e.event.authority).to_string()).unwrap_or_default()
     };
     let title_of = |id: &EventId| {
         by_id
@@ -255,18 +254,18 @@ fn scheme_section(
     let page_number = page_number.min(pages);
     let shown = d.lines.iter().skip((page_number - 1) * LINES_PER_PAGE).take(LINES_PER_PAGE);
     let weighted = !d.components.is_empty();
-    // Each cell carries its column's name, which a phone shows beside it (the table is stacked).
+    // Each cell carries its column's name, which a phone shows beside it (the table is stacked);
+    // each name is translated once and shared by the rows.
+    let label = |key: &str| -> Arc<str> { locale.t(key).into() };
     let (col_date, col_rule, col_points, col_status) = (
-        locale.t("record.col_date"),
-        locale.t("record.col_rule"),
-        locale.t("record.col_points"),
-        locale.t("record.col_status"),
+        label("record.col_date"),
+        label("record.col_rule"),
+        label("record.col_points"),
+        label("record.col_status"),
     );
-    let (col_authority, col_component, col_total) = (
-        locale.t("record.col_authority"),
-        locale.t("catalogue.col_component"),
-        locale.t("record.col_running_total"),
-    );
+    let (col_authority, col_component, col_total) =
+        (label("record.col_authority"), label("catalogue.col_component"), label("record.col_running_total"));
+    let counting = label("record.status_counting");
     let rows = shown
         .map(|l| {
             let component = l.component.as_ref().map(|c| component_name(locale, &s.standing.ctx, c.as_str()));
@@ -279,7 +278,7 @@ fn scheme_section(
                     <td class="num" data-label=col_points.clone()>{format::points(l.points)}</td>
                     {(!weighted).then(|| view! { <td class="num" data-label=col_total.clone()>{l.running_total}</td> })}
                     <td data-label=col_status.clone()>
-                        <RecordBadge locale/>
+                        <span class="badge ok">{counting.clone()}</span>
                         {s.standing.is_under_appeal(l.event).then(|| view! {
                             " "<span class="badge warn under-appeal">{locale.t("record.under_appeal")}</span>
                         })}
@@ -296,7 +295,7 @@ fn scheme_section(
             </div>
         }
     });
-    let col_why = locale.t("record.col_why");
+    let col_why = label("record.col_why");
     let not_counting = d
         .not_counting
         .iter()
@@ -308,7 +307,7 @@ fn scheme_section(
                     <td data-label=col_date.clone()><time datetime=format::iso_date(n.occurred_at)>{format::date(locale, n.occurred_at)}</time></td>
                     <td data-label=col_rule.clone()><a href=format!("/record/events/{}", n.event)>{n.rule_code.to_string()}</a>" "{title_of(&n.event)}</td>
                     <td class="num" data-label=col_points.clone()>{format::points(n.points)}</td>
-                    <td data-label=col_why.clone()><RecordBadge locale reason=&n.reason/>" "{reason_text(locale, &n.reason)}</td>
+                    <td data-label=col_why.clone()>{reason_badge(locale, &n.reason)}" "{reason_text(locale, &n.reason)}</td>
                 </tr>
             }
         })
@@ -358,15 +357,15 @@ fn scheme_section(
             {if d.lines.is_empty() {
                 view! { <p>{locale.t("record.no_counting")}</p> }.into_any()
             } else {
-                let mut columns = vec![(col_date.clone(), false), (col_rule.clone(), false), (col_authority.clone(), false)];
+                let mut columns = vec![(col_date.to_string(), false), (col_rule.to_string(), false), (col_authority.to_string(), false)];
                 if weighted {
-                    columns.push((col_component.clone(), false));
+                    columns.push((col_component.to_string(), false));
                 }
-                columns.push((col_points.clone(), true));
+                columns.push((col_points.to_string(), true));
                 if !weighted {
-                    columns.push((col_total.clone(), true));
+                    columns.push((col_total.to_string(), true));
                 }
-                columns.push((col_status.clone(), false));
+                columns.push((col_status.to_string(), false));
                 view! {
                     <DataTable class="derivation" stacked=true caption columns
                         caption_id=format!("{code}-lines") within=heading_id.clone()>{rows}</DataTable>
@@ -378,10 +377,10 @@ fn scheme_section(
                 <h3>{locale.t("record.not_counting")}</h3>
                 <DataTable caption=locale.t("record.not_counting_caption") stacked=true
                     caption_id=format!("{code}-not-counting") within=heading_id.clone() columns=vec![
-                    (col_date.clone(), false),
-                    (col_rule.clone(), false),
-                    (col_points.clone(), true),
-                    (col_why.clone(), false),
+                    (col_date.to_string(), false),
+                    (col_rule.to_string(), false),
+                    (col_points.to_string(), true),
+                    (col_why.to_string(), false),
                 ]>{not_counting}</DataTable>
             })}
             {pager}
@@ -520,17 +519,14 @@ fn what_if_section(locale: Locale, s: &SchemeView, title_of: &dyn Fn(&EventId) -
 fn entries_section(
     locale: Locale,
     entries: &[StoredEntry],
-    names: &HashMap<String, Authority>,
+    names: &Authorities,
     at: DateTime<Utc>,
 ) -> AnyView {
     let items = entries
         .iter()
         .map(|e| {
             let status = e.entry.status_at(at);
-            let authority = names
-                .get(&e.entry.authority().to_string())
-                .map(|a| pick(locale, &a.name_en, &a.name_zh).to_string())
-                .unwrap_or_default();
+            let authority = names.name(locale, e.entry.authority()).to_string();
             view! {
                 <li>
                     <a href=format!("/record/entries/{}", e.entry.id())>{e.entry.case_number().to_string()}</a>
@@ -588,12 +584,11 @@ pub async fn event(
     .await?
     .ok_or(AppError::NotFound)?;
     let (ctx_data, siblings) = (&standing.ctx, &standing.records);
-    let names = authorities(&state, revision).await?;
+    let names = Authorities::read(&state, revision).await?;
     let appeal = crate::store::appeals::open_on(&mut conn, subject, Target::Event(id)).await?;
     drop(conn);
     let version = ctx_data.catalogue.get(e.rule_version);
-    let authority =
-        names.get(&e.authority.to_string()).map(|a| pick(locale, &a.name_en, &a.name_zh).to_string());
+    let authority = Some(names.name(locale, e.authority).to_string()).filter(|n| !n.is_empty());
     let corrected_by: Vec<_> =
         siblings.stored.iter().filter(|s| s.event.kind.target() == Some(e.id)).collect();
     let (kind_key, target) = match &e.kind {
@@ -665,16 +660,13 @@ pub async fn entry(
         return Err(AppError::NotFound);
     }
     let revision = state.cache.revision().await?;
-    let names = authorities(&state, revision).await?;
+    let names = Authorities::read(&state, revision).await?;
     let appeal = crate::store::appeals::open_on(&mut conn, subject, Target::Entry(id)).await?;
     drop(conn);
     let e = &stored.entry;
     let now = Utc::now();
     let status = e.status_at(now);
-    let authority = names
-        .get(&e.authority().to_string())
-        .map(|a| pick(locale, &a.name_en, &a.name_zh).to_string())
-        .unwrap_or_default();
+    let authority = names.name(locale, e.authority()).to_string();
     let removal = match e.removal() {
         RemovalCondition::PayAmount { cents, currency } => locale.t_with(
             "entry.removal_pay",
