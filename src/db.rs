@@ -153,7 +153,7 @@ pub struct Db {
 #[allow(clippy::large_enum_variant, reason = "one per database, behind an Arc")]
 enum Reads {
     /// SQLite on a file: read-only connections used on the calling thread.
-    Inline(inline::InlineReads),
+    Inline(Arc<inline::InlineReads>),
     /// PostgreSQL: read-only connections handed back without a round trip.
     Postgres(pg_reads::PgReads),
 }
@@ -197,7 +197,7 @@ impl Db {
         };
         let reads = match url.sqlite_file() {
             Some(path) if path != ":memory:" && !url.as_str().contains("mode=memory") => {
-                Some(Reads::Inline(inline::InlineReads::new(path)))
+                Some(Reads::Inline(Arc::new(inline::InlineReads::new(path))))
             }
             Some(_) => None,
             None => {
@@ -213,6 +213,17 @@ impl Db {
     /// Whether [`Read`]s on this database run on the calling thread (SQLite on a file).
     pub fn reads_on_calling_thread(&self) -> bool {
         matches!(self.reads.as_deref(), Some(Reads::Inline(_)))
+    }
+
+    /// Runs `work` (the answer to a request that only reads) with its [`Read`]s in one read
+    /// transaction on SQLite, until it takes a pooled connection (every write does): one state
+    /// of the database for the whole page, and its locks taken once instead of once a read.
+    /// On PostgreSQL each read stays a transaction of its own.
+    pub async fn in_one_snapshot<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        match self.reads.as_deref() {
+            Some(Reads::Inline(inline)) => inline::Snapshot::around(inline.clone(), work).await,
+            _ => work.await,
+        }
     }
 
     /// SQLite, for tests: caps the database at `pages` pages (0: no cap beyond SQLite's own),
@@ -320,6 +331,9 @@ fn pool_options(
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(5))
         .after_connect(move |conn, _| {
+            // Called in the task that takes the connection: a pooled connection, for a write
+            // above all, ends the task's snapshot (see `Db::in_one_snapshot`).
+            inline::Snapshot::end();
             let limit = limit_on_connect.load(Ordering::Relaxed);
             Box::pin(async move {
                 if limit > 0 {
@@ -336,6 +350,7 @@ fn pool_options(
             })
         })
         .before_acquire(move |conn, meta| {
+            inline::Snapshot::end();
             let limit = limit_on_acquire.load(Ordering::Relaxed);
             Box::pin(async move {
                 if limit > 0 {

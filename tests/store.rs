@@ -511,3 +511,81 @@ async fn reads_of_their_own_see_what_is_committed_and_write_nothing() {
     })
     .await;
 }
+
+/// A request that only reads sees one state of the database on SQLite (`Db::in_one_snapshot`):
+/// a commit by someone else between two of its reads is not seen by the second; its own write,
+/// through a write transaction or a single statement, is seen by every read after it; once it is
+/// answered, the next reads see everything. On PostgreSQL every read sees what is committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reads_one_state_of_the_database_until_it_writes() {
+    use recourse::db::{Columns, Read};
+    use std::sync::Arc;
+    async fn count(db: &Db) -> i64 {
+        Read::new("SELECT COUNT(*) FROM sessions").one(db, |r| r.column::<i64>(0)).await.unwrap()
+    }
+    async fn insert_elsewhere(db: &Db, id: &str) {
+        let (db, id) = (db.clone(), id.to_string());
+        // Another task: another request's write.
+        tokio::spawn(async move {
+            sqlx::query(
+                "INSERT INTO sessions (id_hash, account_id, data, expires_at) VALUES ($1, NULL, '{}', $2)",
+            )
+            .bind(id)
+            .bind(i64::MAX)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    for_each_database(|app| async move {
+        let db = &app.db;
+        let sqlite = app.label == "sqlite";
+        db.in_one_snapshot(async {
+            assert_eq!(count(db).await, 0, "{}", app.label);
+            insert_elsewhere(db, "other-1").await;
+            let seen = count(db).await;
+            assert_eq!(seen, if sqlite { 0 } else { 1 }, "{}: a page's second read", app.label);
+
+            let mut tx = db.begin_write().await.unwrap();
+            sqlx::query("INSERT INTO sessions (id_hash, account_id, data, expires_at) VALUES ('own-1', NULL, '{}', $1)")
+                .bind(i64::MAX)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(count(db).await, 2, "{}: a read after the page's own write", app.label);
+
+            insert_elsewhere(db, "other-2").await;
+            assert_eq!(count(db).await, if sqlite { 2 } else { 3 }, "{}", app.label);
+            sqlx::query("DELETE FROM sessions WHERE id_hash = 'own-1'").execute(&db.pool).await.unwrap();
+            assert_eq!(count(db).await, 2, "{}: a read after a single-statement write", app.label);
+        })
+        .await;
+        assert_eq!(count(db).await, 2, "{}: after the page", app.label);
+
+        // More pages at once than snapshots are held: each still reads, and sees what was
+        // committed before it began.
+        let barrier = Arc::new(tokio::sync::Barrier::new(100));
+        let pages: Vec<_> = (0..100)
+            .map(|_| {
+                let (db, barrier) = (db.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    db.in_one_snapshot(async {
+                        let first = count(&db).await;
+                        barrier.wait().await;
+                        (first, count(&db).await)
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for page in pages {
+            assert_eq!(page.await.unwrap(), (2, 2), "{}", app.label);
+        }
+        insert_elsewhere(db, "other-3").await;
+        assert_eq!(count(db).await, 3, "{}: after the pages", app.label);
+    })
+    .await;
+}

@@ -7,8 +7,22 @@
 //! round trip on release (see `pg_reads.rs`); given a connection held (see [`Conn`]), through
 //! sqlx as every other statement. Only short reads by an index belong here: on SQLite the
 //! thread is one of the runtime's, blocked while SQLite works.
+//!
+//! On SQLite the reads of one page share one read transaction (see [`Snapshot`]): beginning and
+//! ending one takes the file's and the log's locks, each a system call, which cost a point read
+//! more than the read itself.
 
-use std::{borrow::Cow, error::Error as StdError, fmt, sync::Mutex, time::Duration};
+use std::{
+    borrow::Cow,
+    cell::RefCell,
+    error::Error as StdError,
+    fmt,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
 
 use sqlx::{
     any::AnyRow,
@@ -24,11 +38,114 @@ pub(super) struct InlineReads {
     path: String,
     /// `None` once the database is closed.
     idle: Mutex<Option<Vec<rusqlite::Connection>>>,
+    /// Connections held by snapshots just now.
+    held: AtomicUsize,
+}
+
+/// At most this many snapshots hold a connection at once; past it, a page's reads each take
+/// their own transaction again, as outside a snapshot, so a crowd of slow requests cannot open
+/// a connection each.
+const SNAPSHOTS_HELD: usize = 64;
+
+tokio::task_local! {
+    /// The snapshot of the request this task serves (see [`Snapshot`]).
+    static SNAPSHOT: RefCell<Snapshot>;
+}
+
+/// The one read transaction a request's reads share, from its first read until the request is
+/// answered or the task takes a pooled connection, whichever is first: a write (and every write
+/// takes a pooled connection) ends it, so a read after the request's own write sees that write.
+/// Reads through sqlx are not in it; each of those is its own transaction, as before.
+pub(super) struct Snapshot {
+    reads: Arc<InlineReads>,
+    /// The connection in a transaction, once the first read opened it.
+    conn: Option<rusqlite::Connection>,
+}
+
+impl Snapshot {
+    /// Runs `work` with its reads on `reads` in one snapshot.
+    pub(super) async fn around<T>(reads: Arc<InlineReads>, work: impl std::future::Future<Output = T>) -> T {
+        SNAPSHOT.scope(RefCell::new(Snapshot { reads, conn: None }), work).await
+    }
+
+    /// Ends the calling task's snapshot, if it has one: its next read begins another.
+    pub(super) fn end() {
+        let _ = SNAPSHOT.try_with(|cell| cell.borrow_mut().release());
+    }
+
+    fn release(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.reads.held.fetch_sub(1, Ordering::Relaxed);
+            self.reads.finish(conn);
+        }
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 impl InlineReads {
     pub(super) fn new(path: &str) -> Self {
-        Self { path: path.to_string(), idle: Mutex::new(Some(Vec::new())) }
+        Self { path: path.to_string(), idle: Mutex::new(Some(Vec::new())), held: AtomicUsize::new(0) }
+    }
+
+    /// A read's connection: its task's snapshot's (opened at the snapshot's first read) when
+    /// the task has one on this database, else one of its own (`false`).
+    fn checkout(self: &Arc<Self>) -> Result<(rusqlite::Connection, bool), sqlx::Error> {
+        let mine = |s: &Snapshot| Arc::ptr_eq(&s.reads, self);
+        let kept = SNAPSHOT.try_with(|cell| {
+            let mut snapshot = cell.borrow_mut();
+            mine(&snapshot).then(|| snapshot.conn.take())
+        });
+        match kept {
+            Ok(Some(Some(conn))) => Ok((conn, true)),
+            Ok(Some(None)) if self.held.fetch_add(1, Ordering::Relaxed) < SNAPSHOTS_HELD => {
+                let conn = self.take().inspect_err(|_| {
+                    self.held.fetch_sub(1, Ordering::Relaxed);
+                })?;
+                // Deferred: the snapshot is taken at the first statement.
+                let begun = conn.prepare_cached("BEGIN").and_then(|mut begin| begin.execute([]));
+                match begun {
+                    Ok(_) => Ok((conn, true)),
+                    Err(e) => {
+                        self.held.fetch_sub(1, Ordering::Relaxed);
+                        Err(fault(e))
+                    }
+                }
+            }
+            Ok(Some(None)) => {
+                self.held.fetch_sub(1, Ordering::Relaxed);
+                Ok((self.take()?, false))
+            }
+            _ => Ok((self.take()?, false)),
+        }
+    }
+
+    /// Puts a read's connection back: into its snapshot after a read that succeeded, else to
+    /// the idle ones, its transaction ended.
+    fn checkin(&self, conn: rusqlite::Connection, in_snapshot: bool, succeeded: bool) {
+        if !in_snapshot {
+            return self.give_back(conn);
+        }
+        let unplaced = match succeeded {
+            true => SNAPSHOT.try_with(|cell| cell.borrow_mut().conn.replace(conn)).ok().flatten(),
+            false => Some(conn),
+        };
+        if let Some(conn) = unplaced {
+            self.held.fetch_sub(1, Ordering::Relaxed);
+            self.finish(conn);
+        }
+    }
+
+    /// Ends a snapshot's transaction and keeps its connection, unless it cannot be ended.
+    fn finish(&self, conn: rusqlite::Connection) {
+        let ended = || conn.prepare_cached("ROLLBACK").and_then(|mut end| end.execute([]));
+        if conn.is_autocommit() || ended().is_ok() {
+            self.give_back(conn);
+        }
     }
 
     /// Drops every idle connection; later reads fail as a closed pool's would.
@@ -74,13 +191,13 @@ impl InlineReads {
 
     /// Runs `sql` with `params` ($1 … $n), mapping at most `limit` rows.
     fn run<T, E: From<sqlx::Error>>(
-        &self,
+        self: &Arc<Self>,
         sql: &str,
         params: &[Param],
         limit: usize,
         mut map: impl FnMut(&Row<'_>) -> Result<T, E>,
     ) -> Result<Vec<T>, E> {
-        let conn = self.take()?;
+        let (conn, in_snapshot) = self.checkout()?;
         let result = (|| -> Result<Vec<T>, E> {
             let mut statement = conn.prepare_cached(sql).map_err(fault)?;
             if statement.parameter_count() != params.len() {
@@ -107,7 +224,7 @@ impl InlineReads {
             }
             Ok(out)
         })();
-        self.give_back(conn);
+        self.checkin(conn, in_snapshot, result.is_ok());
         result
     }
 }

@@ -14,7 +14,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use axum::{
     extract::{Path, Request, State},
-    http::{header, HeaderName, StatusCode},
+    http::{header, HeaderName, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
     Router,
@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .layer(middleware::from_fn(finish_answer))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve_viewer))
+        .layer(middleware::from_fn_with_state(state.clone(), one_snapshot))
         .layer(crate::auth::session::layer(&state))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");
@@ -190,6 +191,16 @@ async fn route_checks(state: State<AppState>, request: Request, next: Next) -> R
         crate::api::limit::limit(state, request, next).await
     } else {
         crate::auth::csrf::refuse_cross_site(state, request, next).await
+    }
+}
+
+/// A request that only reads (GET, HEAD) reads one state of the database, the session's and the
+/// signed-in person's included (see [`crate::db::Db::in_one_snapshot`]).
+async fn one_snapshot(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        state.db.in_one_snapshot(next.run(request)).await
+    } else {
+        next.run(request).await
     }
 }
 
