@@ -4,7 +4,7 @@
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use axum_extra::extract::CookieJar;
-use std::convert::Infallible;
+use std::{borrow::Cow, cell::RefCell, collections::HashMap, convert::Infallible};
 
 /// Name of the cookie that remembers the language switch.
 pub const LANG_COOKIE: &str = "lang";
@@ -59,7 +59,32 @@ impl Locale {
 
     /// The translation of `key` in this locale.
     pub fn t(self, key: &str) -> String {
-        rust_i18n::t!(key, locale = self.code()).into_owned()
+        match self.text(key) {
+            Some(text) => text.to_string(),
+            // What rust-i18n shows for a missing key (a test fails on any).
+            None => format!("{}.{key}", self.code()),
+        }
+    }
+
+    /// The translation of `key` in this locale, if there is one. Each key found is kept on the
+    /// thread in a map with a fast hash: rust-i18n hashes the language and then the key with
+    /// SipHash at every lookup, and a page makes a hundred.
+    pub fn text(self, key: &str) -> Option<&'static str> {
+        type Kept = HashMap<Box<str>, &'static str, rustc_hash::FxBuildHasher>;
+        thread_local! {
+            static KEPT: RefCell<[Kept; 2]> = RefCell::default();
+        }
+        let index = self as usize;
+        if let Some(text) = KEPT.with_borrow(|kept| kept[index].get(key).copied()) {
+            return Some(text);
+        }
+        // rust-i18n lends every translation out of its table, which lives as long as the
+        // program; were one ever made afresh, it would show as missing, and fail the tests.
+        let Cow::Borrowed(text) = crate::_rust_i18n_try_translate(self.code(), key)? else {
+            return None;
+        };
+        KEPT.with_borrow_mut(|kept| kept[index].insert(key.into(), text));
+        Some(text)
     }
 
     /// The translation of `key` with `%{name}` placeholders filled in.
@@ -122,6 +147,18 @@ mod tests {
         assert!(three.contains("these 3 records"), "{three}");
         let zh = Locale::ZhCn.t_count("record.lift", 1, &[("grade", "A"), ("score", "1000")]);
         assert!(!zh.contains("这1条") && zh.contains("1000"), "{zh}");
+    }
+
+    #[test]
+    fn each_language_finds_its_own_text_and_a_missing_key_shows_as_missing() {
+        for _ in 0..2 {
+            // The second time from the kept texts.
+            let (en, zh) = (Locale::En.text("record.title"), Locale::ZhCn.text("record.title"));
+            assert_eq!(en.map(str::to_string), Some(Locale::En.t("record.title")));
+            assert!(en.is_some_and(|en| en.is_ascii()) && zh.is_some_and(|zh| !zh.is_ascii()), "{en:?} {zh:?}");
+            assert_eq!(Locale::ZhCn.text("record.no_such_key"), None);
+            assert_eq!(Locale::ZhCn.t("record.no_such_key"), "zh-CN.record.no_such_key");
+        }
     }
 
     #[test]
