@@ -155,7 +155,10 @@ mod tests {
             // The second time from the kept texts.
             let (en, zh) = (Locale::En.text("record.title"), Locale::ZhCn.text("record.title"));
             assert_eq!(en.map(str::to_string), Some(Locale::En.t("record.title")));
-            assert!(en.is_some_and(|en| en.is_ascii()) && zh.is_some_and(|zh| !zh.is_ascii()), "{en:?} {zh:?}");
+            assert!(
+                en.is_some_and(|en| en.is_ascii()) && zh.is_some_and(|zh| !zh.is_ascii()),
+                "{en:?} {zh:?}"
+            );
             assert_eq!(Locale::ZhCn.text("record.no_such_key"), None);
             assert_eq!(Locale::ZhCn.t("record.no_such_key"), "zh-CN.record.no_such_key");
         }
