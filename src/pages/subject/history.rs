@@ -2,9 +2,9 @@
 //!
 //! The chart is drawn from a [`Chart`] alone, which holds every value it shows, so a drawing kept
 //! with an equal `Chart` is that drawing: reusing one can never show a score, a band or a date
-//! other than the page's own. Drawing it (36 points, their table of dates, the bands) took a fifth
-//! of a typical record page's time, and a subject's chart changes at most once a day, with a
-//! record or with the catalogue, so nearly every page reuses it.
+//! other than the page's own. Drawing it (36 points, their table of dates, the bands) took 17 %
+//! of a typical record page's time (README, "Speed"), and a subject's chart changes at most once
+//! a day, with a record or with the catalogue, so nearly every page reuses it.
 
 use std::{
     collections::HashMap,
