@@ -22,7 +22,7 @@ use crate::{
     store::{
         accounts::{self, Account, AccountId, Role},
         from_micros, notices,
-        sessions::{DbSessionStore, AUTH_KEY},
+        sessions::{self, DbSessionStore, AUTH_KEY},
         to_micros,
     },
 };
@@ -70,7 +70,7 @@ const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
 /// be used.
 pub async fn resolve_viewer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let viewer = match request.extensions().get::<Session>().cloned() {
-        Some(session) => match current(&state, &session).await {
+        Some(session) => match sessions::keeping_holder(current(&state, &session)).await {
             Ok(viewer) => viewer,
             // A database that cannot be reached is said so (503), never taken for a signed-out
             // person and sent to sign in.
@@ -117,7 +117,11 @@ async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<V
         session.flush().await?;
         return Ok(None);
     }
-    let account = accounts::by_id(&state.db, auth.account).await?;
+    // Read with the session (see `sessions::keeping_holder`) unless it was loaded elsewhere.
+    let (account, unread) = match sessions::take_holder(auth.account) {
+        Some(holder) => (Some(holder.account), Some(holder.unread_notices)),
+        None => (accounts::by_id(&state.db, auth.account).await?, None),
+    };
     let Some(account) = account.filter(|a| !a.is_disabled() && a.session_epoch == auth.epoch) else {
         tracing::info!("a session of a disabled account or from before a password change was ended");
         session.flush().await?;
@@ -126,7 +130,10 @@ async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<V
     let mut viewer = Viewer::from_account(&account);
     // Every page's header shows a subject how many notices wait for them.
     if let Some(subject) = viewer.subject_id.filter(|_| viewer.role == Role::Subject) {
-        viewer.unread_notices = notices::unread_count(&state.db, subject).await?;
+        viewer.unread_notices = match unread {
+            Some(count) => count,
+            None => notices::unread_count(&state.db, subject).await?,
+        };
     }
     if now - from_micros(auth.touched_at) > TOUCH_EVERY {
         // Modifying the session makes tower-sessions save it with a fresh idle expiry.

@@ -124,8 +124,15 @@ impl Account {
 
 const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, role, subject_id, authority_id, \
      review_body_id, created_at, disabled_at, session_epoch";
+/// How many columns [`account_from`] reads, from the first.
+pub(crate) const ACCOUNT_COLUMN_COUNT: usize = 11;
 
-fn account_from(row: &impl Columns) -> Result<Account, sqlx::Error> {
+/// The statement reading the account whose id is `id` (a parameter or a subquery).
+pub(crate) fn by_id_sql(id: &str) -> String {
+    format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = {id}")
+}
+
+pub(crate) fn account_from(row: &impl Columns) -> Result<Account, sqlx::Error> {
     let corrupt = |what: &str| sqlx::Error::Decode(format!("accounts: bad {what}").into());
     let id: String = row.column(0)?;
     let role: String = row.column(4)?;
@@ -224,8 +231,7 @@ pub async fn link_review_body(
 }
 
 pub async fn by_id<'a>(from: impl Into<Conn<'a>>, id: AccountId) -> Result<Option<Account>, sqlx::Error> {
-    static SQL: LazyLock<String> =
-        LazyLock::new(|| format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"));
+    static SQL: LazyLock<String> = LazyLock::new(|| by_id_sql("$1"));
     Read::new(&SQL).bind(id.to_string()).optional(from, |r| account_from(r)).await
 }
 

@@ -1,6 +1,8 @@
 //! Notices to subjects, written in the same transaction as the change they announce, and the
 //! access records of staff who opened a subject's record.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
@@ -182,12 +184,16 @@ pub async fn inbox(conn: &mut AnyConnection, subject: SubjectId) -> Result<Vec<N
         .collect()
 }
 
+/// The statement counting the unread notices of the subject `subject` (a parameter or a
+/// subquery), as `unread`.
+pub(crate) fn unread_sql(subject: &str) -> String {
+    format!("SELECT COUNT(*) AS unread FROM notices WHERE subject_id = {subject} AND read_at IS NULL")
+}
+
 /// How many notices the subject has not read.
 pub async fn unread_count<'a>(from: impl Into<Conn<'a>>, subject: SubjectId) -> Result<i64, StoreError> {
-    Ok(Read::new("SELECT COUNT(*) FROM notices WHERE subject_id = $1 AND read_at IS NULL")
-        .bind(subject.to_string())
-        .one(from, |r| r.column(0))
-        .await?)
+    static SQL: LazyLock<String> = LazyLock::new(|| unread_sql("$1"));
+    Ok(Read::new(&SQL).bind(subject.to_string()).one(from, |r| r.column(0)).await?)
 }
 
 /// Marks every notice of the subject read.

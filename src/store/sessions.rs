@@ -2,7 +2,7 @@
 //! servers share them and signing out ends a session everywhere at once. Session ids are stored
 //! only as SHA-256 digests: a copy of this table lets no one act as a signed-in person.
 
-use std::collections::HashMap;
+use std::{cell::RefCell, collections::HashMap, sync::LazyLock};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,12 +14,59 @@ use tower_sessions::{
     session_store::{self, SessionStore},
 };
 
-use super::{accounts::AccountId, to_micros};
+use super::{
+    accounts::{self, Account, AccountId},
+    notices, to_micros,
+};
 use crate::db::{Columns, Db, Read};
 
 /// The session key under which the signed-in account is kept; its `account` field is copied
 /// into the `account_id` column so all of an account's sessions can be ended together.
 pub const AUTH_KEY: &str = "auth";
+
+/// Who a session speaks for: its account and, for a subject, their unread notices (every page's
+/// header shows the count), read in the same statement as the session itself.
+#[derive(Debug)]
+pub struct Holder {
+    pub account: Account,
+    pub unread_notices: i64,
+}
+
+tokio::task_local! {
+    static HOLDER: RefCell<Option<Holder>>;
+}
+
+/// Runs `work` (resolving a request's viewer) so that a session loaded in it keeps its
+/// [`Holder`] for [`take_holder`]: one statement instead of three on every signed-in request, each
+/// a round trip on PostgreSQL.
+pub async fn keeping_holder<T>(work: impl std::future::Future<Output = T>) -> T {
+    HOLDER.scope(RefCell::new(None), work).await
+}
+
+/// The holder read with this request's session, if that session speaks for `account`.
+pub fn take_holder(account: AccountId) -> Option<Holder> {
+    HOLDER.try_with(|kept| kept.borrow_mut().take()).ok().flatten().filter(|h| h.account.id == account)
+}
+
+/// How many columns of [`SESSION_WITH_HOLDER`] are the account's; the session's data, its expiry
+/// and the unread count follow.
+const HOLDER_COLUMNS: usize = accounts::ACCOUNT_COLUMN_COUNT;
+
+/// A live session with its account (none if gone) and the account's subject's unread notices.
+/// Every part is a subquery looked up by its own key and none refers to another: sessions,
+/// accounts and notices are distributed by different keys (`store::distribution`), and a
+/// distributed engine runs such a statement as three single-shard look-ups.
+static SESSION_WITH_HOLDER: LazyLock<String> = LazyLock::new(|| {
+    let session = "SELECT account_id FROM sessions WHERE id_hash = $1 AND expires_at > $2";
+    format!(
+        "SELECT a.*, s.data, s.expires_at, n.unread \
+         FROM (SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2) s \
+         LEFT JOIN ({accounts}) a ON TRUE \
+         CROSS JOIN ({unread}) n",
+        accounts = accounts::by_id_sql(&format!("({session})")),
+        unread = notices::unread_sql(&format!("(SELECT subject_id FROM accounts WHERE id = ({session}))")),
+    )
+});
 
 /// The database-backed session store.
 #[derive(Clone)]
@@ -104,14 +151,30 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        // Every signed-in request begins here: a read on the calling thread (see `Read`).
-        let row = Read::new("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+        // Every signed-in request begins here: a read on the calling thread (see `Read`), which
+        // also reads who the session speaks for (see `SESSION_WITH_HOLDER`).
+        let row = Read::new(&SESSION_WITH_HOLDER)
             .bind(id_hash(id))
             .bind(to_micros(Utc::now()))
-            .optional(&self.db, |r| Ok::<_, sqlx::Error>((r.column::<String>(0)?, r.column::<i64>(1)?)))
+            .optional(&self.db, |r| {
+                let holder = match r.column::<Option<String>>(0)? {
+                    Some(_) => Some(Holder {
+                        account: accounts::account_from(r)?,
+                        unread_notices: r.column(HOLDER_COLUMNS + 2)?,
+                    }),
+                    None => None,
+                };
+                Ok::<_, sqlx::Error>((
+                    r.column::<String>(HOLDER_COLUMNS)?,
+                    r.column::<i64>(HOLDER_COLUMNS + 1)?,
+                    holder,
+                ))
+            })
             .await
             .map_err(backend)?;
-        let Some((data, expires)) = row else { return Ok(None) };
+        let Some((data, expires, holder)) = row else { return Ok(None) };
+        // Outside `keeping_holder` (no request resolving its viewer) there is nowhere to keep it.
+        let _ = HOLDER.try_with(|kept| *kept.borrow_mut() = holder);
         let data: HashMap<String, serde_json::Value> =
             serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date = OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires) * 1000)
