@@ -589,3 +589,75 @@ async fn a_page_reads_one_state_of_the_database_until_it_writes() {
     })
     .await;
 }
+
+/// A signed-in request's session is read with its account and the subject's unread notices in
+/// one statement (`sessions::keeping_holder`); they are handed only to the request that loaded the
+/// session and only for the account the session speaks for.
+#[tokio::test]
+async fn a_session_is_read_with_the_account_it_speaks_for_and_its_unread_notices() {
+    use recourse::store::{
+        accounts, notices,
+        sessions::{keeping_holder, take_holder, DbSessionStore},
+    };
+    use tower_sessions::{
+        session::{Id, Record},
+        session_store::SessionStore,
+    };
+    for_each_database(|app| async move {
+        let db = &app.db;
+        recourse::demo::seed(db, Utc::now()).await.unwrap();
+        let mut conn = db.pool.acquire().await.unwrap();
+        let subject = accounts::by_username(&mut conn, "demo-subject").await.unwrap().unwrap();
+        let recorder = accounts::by_username(&mut conn, "demo-recorder").await.unwrap().unwrap();
+        drop(conn);
+        let unread = notices::unread_count(db, subject.subject_id.unwrap()).await.unwrap();
+        assert!(unread > 0, "{}: the demo subject has unread notices", app.label);
+
+        let store = DbSessionStore::new(db.clone());
+        let session_of = |account: Option<&accounts::Account>| {
+            let data = account
+                .map(|a| serde_json::json!({"account": a.id, "epoch": a.session_epoch, "signed_in_at": 0, "touched_at": 0}));
+            Record {
+                id: Id::default(),
+                data: data.map(|auth| [("auth".to_string(), auth)].into()).unwrap_or_default(),
+                expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            }
+        };
+        let (mut mine, mut theirs, mut nobody) = (session_of(Some(&subject)), session_of(Some(&recorder)), session_of(None));
+        for record in [&mut mine, &mut theirs, &mut nobody] {
+            store.create(record).await.unwrap();
+        }
+
+        let held = keeping_holder(async {
+            assert!(store.load(&mine.id).await.unwrap().is_some());
+            take_holder(subject.id)
+        })
+        .await
+        .expect("the holder read with the session");
+        assert_eq!((held.account.id, held.account.username.as_str()), (subject.id, "demo-subject"), "{}", app.label);
+        assert_eq!(held.unread_notices, unread, "{}", app.label);
+
+        let other = keeping_holder(async {
+            store.load(&theirs.id).await.unwrap();
+            take_holder(subject.id).is_some()
+        })
+        .await;
+        assert!(!other, "{}: another session's account is not handed out", app.label);
+        let held = keeping_holder(async {
+            store.load(&theirs.id).await.unwrap();
+            take_holder(recorder.id).map(|h| (h.account.id, h.unread_notices))
+        })
+        .await;
+        assert_eq!(held, Some((recorder.id, 0)), "{}: a recorder has no subject, so no notices", app.label);
+
+        let anonymous = keeping_holder(async {
+            assert!(store.load(&nobody.id).await.unwrap().is_some());
+            take_holder(subject.id).is_some() || take_holder(recorder.id).is_some()
+        })
+        .await;
+        assert!(!anonymous, "{}: a session of no account has no holder", app.label);
+        assert!(store.load(&mine.id).await.unwrap().is_some());
+        assert!(take_holder(subject.id).is_none(), "{}: outside a request nothing is kept", app.label);
+    })
+    .await;
+}

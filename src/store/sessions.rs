@@ -59,10 +59,9 @@ const HOLDER_COLUMNS: usize = accounts::ACCOUNT_COLUMN_COUNT;
 static SESSION_WITH_HOLDER: LazyLock<String> = LazyLock::new(|| {
     let session = "SELECT account_id FROM sessions WHERE id_hash = $1 AND expires_at > $2";
     format!(
-        "SELECT a.*, s.data, s.expires_at, n.unread \
+        "SELECT a.*, s.data, s.expires_at, ({unread}) \
          FROM (SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2) s \
-         LEFT JOIN ({accounts}) a ON TRUE \
-         CROSS JOIN ({unread}) n",
+         LEFT JOIN ({accounts}) a ON TRUE",
         accounts = accounts::by_id_sql(&format!("({session})")),
         unread = notices::unread_sql(&format!("(SELECT subject_id FROM accounts WHERE id = ({session}))")),
     )
