@@ -316,6 +316,13 @@ fn logged<O: ConnectOptions>(options: O) -> O {
 /// How long a PostgreSQL connection may sit idle in the pool and still be handed out unpinged.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
+/// Every PostgreSQL connection's: no JIT compilation. Recourse's statements are index look-ups
+/// that run in well under a millisecond, but a planner's estimate gone wide (at 740,000 subjects,
+/// 4,302 memberships expected of one subject) lifts one over `jit_above_cost`, and PostgreSQL
+/// then compiled and inlined it with LLVM at every execution: a second each, 29 record pages a
+/// second instead of thousands (`cargo bench --bench scale`).
+pub(crate) const NO_JIT: &str = "SET jit = off";
+
 /// What every pool of a database shares: the size cap of tests, SQLite's settings on each new
 /// connection, a ping only for a connection idle a while and, on SQLite where
 /// `probe_on_release`, the check that a connection comes back outside any transaction.
@@ -345,6 +352,8 @@ fn pool_options(
                          PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
                     )
                     .await?;
+                } else {
+                    conn.execute(NO_JIT).await?;
                 }
                 Ok(())
             })

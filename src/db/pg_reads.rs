@@ -66,6 +66,7 @@ impl PgReads {
         // Nothing is written here. Set by a statement rather than in the startup packet's
         // `options`, which a connection pooler such as PgBouncer refuses by default.
         conn.execute("SET default_transaction_read_only = on").await?;
+        conn.execute(super::NO_JIT).await?;
         Ok(conn)
     }
 
