@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::{from_micros, to_micros};
+use super::{from_micros, sql, to_micros};
 use crate::db::{Columns, Conn, Read};
 use crate::domain::{AuthorityId, SubjectId};
 
@@ -124,8 +124,9 @@ impl Account {
 
 const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, role, subject_id, authority_id, \
      review_body_id, created_at, disabled_at, session_epoch";
-/// How many columns [`account_from`] reads, from the first.
-pub(crate) const ACCOUNT_COLUMN_COUNT: usize = 11;
+/// How many columns [`account_from`] reads, from the first: counted from the list itself, so
+/// the two cannot disagree.
+pub(crate) const ACCOUNT_COLUMN_COUNT: usize = sql::column_count(ACCOUNT_COLUMNS);
 
 /// The statement reading the account whose id is `id` (a parameter or a subquery).
 pub(crate) fn by_id_sql(id: &str) -> String {

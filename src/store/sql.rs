@@ -128,6 +128,19 @@ pub fn qualified(columns: &str, table: &str) -> String {
     columns.split(", ").map(|c| format!("{table}.{c}")).collect::<Vec<_>>().join(", ")
 }
 
+/// How many names a list of columns ("a, b") holds, at compile time where it is a constant.
+pub const fn column_count(columns: &str) -> usize {
+    let bytes = columns.as_bytes();
+    let (mut i, mut count) = (0, 1);
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+}
+
 /// `($first, $first+1, …)`: a parenthesised list of `n` placeholders.
 pub fn list(first: usize, n: usize) -> String {
     let mut out = String::with_capacity(n * 6 + 2);
@@ -249,6 +262,13 @@ pub fn int_array(items: impl Iterator<Item = i64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_counted_by_their_commas() {
+        assert_eq!(column_count("id"), 1);
+        assert_eq!(column_count("a, b,\n c"), 3);
+        assert_eq!(column_count("id, username, display_name"), 3);
+    }
 
     #[test]
     fn arrays_quote_text_keep_nulls_and_write_numbers() {
