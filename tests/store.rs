@@ -661,3 +661,42 @@ async fn a_session_is_read_with_the_account_it_speaks_for_and_its_unread_notices
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_catalogue_revision_is_read_with_a_subjects_counted_memberships() {
+    use recourse::store::read_cache::{catalogue_revision, ReadCache};
+    for_each_database(|app| async move {
+        let db = &app.db;
+        recourse::demo::seed(db, Utc::now()).await.unwrap();
+        let cache = ReadCache::new(db.clone());
+        let subjects: Vec<String> = sqlx::query_scalar("SELECT DISTINCT subject_id FROM scheme_memberships")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        assert!(subjects.len() > 1, "{}", app.label);
+        sqlx::query("UPDATE catalogue_revision SET revision = revision + 7").execute(&db.pool).await.unwrap();
+        let revision = catalogue_revision(db).await.unwrap();
+        let mut records = 0;
+        for subject in subjects {
+            let subject = SubjectId::parse(&subject).unwrap();
+            let counted = cache.memberships_counted(subject).await.unwrap();
+            assert!(!counted.is_empty(), "{}", app.label);
+            records += counted.iter().map(|m| m.records).sum::<i64>();
+            assert_eq!(cache.revision_and_memberships(subject).await.unwrap(), (revision, counted), "{}", app.label);
+        }
+        assert_eq!(records, event_count(db).await, "{}: every record counted once", app.label);
+
+        // A subject in no scheme still has the revision read.
+        let alone = Subject {
+            id: SubjectId::new(),
+            kind: SubjectKind::Person,
+            display_name: "In no scheme".into(),
+            uscc: None,
+        };
+        let mut conn = db.pool.acquire().await.unwrap();
+        register::insert_subject(&mut conn, &alone, Utc::now()).await.unwrap();
+        drop(conn);
+        assert_eq!(cache.revision_and_memberships(alone.id).await.unwrap(), (revision, vec![]), "{}", app.label);
+    })
+    .await;
+}

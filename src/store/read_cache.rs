@@ -12,12 +12,12 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering::SeqCst},
-        Arc, Mutex,
+        Arc, LazyLock, Mutex,
     },
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::Row;
 use tokio::sync::watch;
 
 use super::{
@@ -103,6 +103,24 @@ pub struct CountedMembership {
     pub appeals: i64,
 }
 
+/// A subject's schemes with the counts of [`CountedMembership`], `$1` the subject.
+const MEMBERSHIPS_COUNTED: &str = "SELECT m.scheme_id, \
+     (SELECT COUNT(*) FROM events e WHERE e.subject_id = m.subject_id AND e.scheme_id = m.scheme_id) AS records, \
+     (SELECT COUNT(*) FROM appeals a WHERE a.subject_id = m.subject_id AND a.scheme_id = m.scheme_id \
+      AND a.target_kind = 'event') AS appeals \
+     FROM scheme_memberships m WHERE m.subject_id = $1";
+
+/// The membership in [`MEMBERSHIPS_COUNTED`]'s columns from `first` on; none where a left join
+/// found none.
+fn counted_membership(r: &impl Columns, first: usize) -> Result<Option<CountedMembership>, StoreError> {
+    let Some(scheme) = r.column::<Option<String>>(first)? else { return Ok(None) };
+    Ok(Some(CountedMembership {
+        scheme: SchemeId::parse(&scheme)?,
+        records: r.column(first + 1)?,
+        appeals: r.column(first + 2)?,
+    }))
+}
+
 /// The current catalogue revision.
 pub async fn catalogue_revision<'a>(from: impl Into<Conn<'a>>) -> Result<i64, sqlx::Error> {
     Read::new("SELECT revision FROM catalogue_revision").one(from, |r| r.column(0)).await
@@ -114,9 +132,9 @@ pub async fn catalogue_revision<'a>(from: impl Into<Conn<'a>>) -> Result<i64, sq
 /// under way, every request arriving meanwhile waits for the next single read instead of making
 /// its own. Under load that is one query for many pages instead of one each.
 ///
-/// The reads use a connection of their own, outside the pool: a page waits for the revision
-/// while holding a pooled connection, so with every pooled connection held by a waiting page a
-/// read from the pool would never begin.
+/// The reads are [`Read`]s, on PostgreSQL's native read connections outside the pool: a page
+/// waits for the revision while holding a pooled connection, so with every pooled connection
+/// held by a waiting page a read from the pool would never begin.
 struct RevisionReads {
     /// Reads begun so far; a read's number is the count once it began.
     begun: AtomicU64,
@@ -124,7 +142,6 @@ struct RevisionReads {
     reading: AtomicBool,
     /// The latest read's number and answer.
     latest: watch::Sender<(u64, Answer)>,
-    connection: tokio::sync::Mutex<Option<AnyConnection>>,
 }
 
 /// A shared read's answer; an error as much of it as every waiter can be given.
@@ -145,11 +162,10 @@ impl RevisionReads {
             begun: AtomicU64::new(0),
             reading: AtomicBool::new(false),
             latest: watch::Sender::new((0, Answer::None)),
-            connection: tokio::sync::Mutex::new(None),
         }
     }
 
-    async fn current(self: &Arc<Self>, pool: &AnyPool) -> Result<i64, StoreError> {
+    async fn current(self: &Arc<Self>, db: &Db) -> Result<i64, StoreError> {
         let arrived = self.begun.load(SeqCst);
         let mut latest = self.latest.subscribe();
         loop {
@@ -167,11 +183,10 @@ impl RevisionReads {
             }
             if !self.reading.swap(true, SeqCst) {
                 // In a task of its own, so a request that goes away cannot leave it unfinished.
-                let reads = self.clone();
-                let options = pool.connect_options();
+                let (reads, db) = (self.clone(), db.clone());
                 tokio::spawn(async move {
                     let number = reads.begun.fetch_add(1, SeqCst) + 1;
-                    let answer = match reads.read(&options).await {
+                    let answer = match catalogue_revision(&db).await {
                         Ok(revision) => Answer::Revision(revision),
                         Err(e) => {
                             Answer::Failed { outage: crate::db::is_unavailable(&e), message: e.to_string() }
@@ -187,24 +202,6 @@ impl RevisionReads {
                 return Err(StoreError::corrupt("the revision reads ended"));
             }
         }
-    }
-
-    /// One read on the reads' own connection. A connection kept from an earlier read may have
-    /// been closed by the server since (a restart): then one fresh connection is tried before
-    /// the read counts as failed, as the pool pings a connection idle a while before handing it
-    /// out.
-    async fn read(&self, options: &sqlx::any::AnyConnectOptions) -> Result<i64, sqlx::Error> {
-        let mut slot = self.connection.lock().await;
-        if let Some(mut kept) = slot.take() {
-            if let Ok(revision) = catalogue_revision(&mut kept).await {
-                *slot = Some(kept);
-                return Ok(revision);
-            }
-        }
-        let mut fresh = sqlx::ConnectOptions::connect(options).await?;
-        let revision = catalogue_revision(&mut fresh).await?;
-        *slot = Some(fresh);
-        Ok(revision)
     }
 }
 
@@ -225,19 +222,37 @@ impl ReadCache {
         &self,
         subject: SubjectId,
     ) -> Result<Vec<CountedMembership>, StoreError> {
-        Read::new(
-            "SELECT m.scheme_id, \
-             (SELECT COUNT(*) FROM events e WHERE e.subject_id = m.subject_id AND e.scheme_id = m.scheme_id), \
-             (SELECT COUNT(*) FROM appeals a WHERE a.subject_id = m.subject_id AND a.scheme_id = m.scheme_id \
-              AND a.target_kind = 'event') \
-             FROM scheme_memberships m WHERE m.subject_id = $1 ORDER BY m.scheme_id",
-        )
-        .bind(subject.to_string())
-        .all(&self.db, |r| -> Result<_, StoreError> {
-            let scheme = SchemeId::parse(&r.column::<String>(0)?)?;
-            Ok(CountedMembership { scheme, records: r.column(1)?, appeals: r.column(2)? })
-        })
-        .await
+        static STATEMENT: LazyLock<String> =
+            LazyLock::new(|| format!("{MEMBERSHIPS_COUNTED} ORDER BY m.scheme_id"));
+        Read::new(&STATEMENT)
+            .bind(subject.to_string())
+            .all(&self.db, |r| {
+                counted_membership(r, 0)?.ok_or_else(|| StoreError::corrupt("a membership without a scheme"))
+            })
+            .await
+    }
+
+    /// The catalogue revision committed now with [`Self::memberships_counted`], in one statement
+    /// instead of two: what a page reads first when it shows a subject's standing. The revision
+    /// is read after the caller arrived, as [`Self::revision`]'s. Two subqueries looked up by
+    /// their own keys, neither referring to the other: the catalogue is a reference table, so a
+    /// distributed engine reads it beside the subject's shard.
+    pub async fn revision_and_memberships(
+        &self,
+        subject: SubjectId,
+    ) -> Result<(i64, Vec<CountedMembership>), StoreError> {
+        static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT r.revision, m.* FROM (SELECT revision FROM catalogue_revision) r \
+                 LEFT JOIN ({MEMBERSHIPS_COUNTED}) m ON TRUE ORDER BY m.scheme_id"
+            )
+        });
+        let rows = Read::new(&STATEMENT)
+            .bind(subject.to_string())
+            .all(&self.db, |r| -> Result<_, StoreError> { Ok((r.column::<i64>(0)?, counted_membership(r, 1)?)) })
+            .await?;
+        let revision = rows.first().map(|(revision, _)| *revision).ok_or_else(|| StoreError::corrupt("no catalogue revision"))?;
+        Ok((revision, rows.into_iter().filter_map(|(_, m)| m).collect()))
     }
 
     /// The catalogue revision as committed when the caller asked, or later (see
@@ -247,7 +262,7 @@ impl ReadCache {
         if self.db.reads_on_calling_thread() {
             return Ok(catalogue_revision(&self.db).await?);
         }
-        self.revisions.current(&self.db.pool).await
+        self.revisions.current(&self.db).await
     }
 
     /// Drops what was read under an older catalogue revision.
@@ -364,9 +379,9 @@ mod tests {
     async fn requests_arriving_together_share_reads_and_each_sees_what_was_committed_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let db = sqlite(&dir, true).await;
-        // Through sqlx, as on PostgreSQL: on SQLite `revision` reads on the calling thread.
+        // Shared, as on PostgreSQL: on SQLite `revision` reads on the calling thread alone.
         let cache = Arc::new(ReadCache::new(db.clone()));
-        let shared = |cache: Arc<ReadCache>, db: Db| async move { cache.revisions.current(&db.pool).await };
+        let shared = |cache: Arc<ReadCache>, db: Db| async move { cache.revisions.current(&db).await };
         set(&db, 41).await;
         assert_eq!(shared(cache.clone(), db.clone()).await.unwrap(), 41);
 
@@ -433,17 +448,17 @@ mod tests {
         let db = sqlite(&dir, false).await;
         // Not migrated: the table is missing, so every read fails, as a fault of Recourse's
         // (not as the database being unavailable).
-        // Both ways: shared through sqlx (PostgreSQL's) and on the calling thread (SQLite's).
+        // Both ways: shared (PostgreSQL's) and on the calling thread alone (SQLite's).
         let cache = ReadCache::new(db.clone());
-        for read in [cache.revisions.current(&db.pool).await, cache.revision().await] {
+        for read in [cache.revisions.current(&db).await, cache.revision().await] {
             match read {
                 Err(StoreError::Db(e)) => assert!(!crate::db::is_unavailable(&e), "{e}"),
                 other => panic!("{other:?}"),
             }
         }
-        // Once it is there, the next read opens a fresh connection and answers.
+        // Once it is there, the next read answers.
         db.migrate().await.unwrap();
-        assert_eq!(cache.revisions.current(&db.pool).await.unwrap(), 0);
+        assert_eq!(cache.revisions.current(&db).await.unwrap(), 0);
         assert_eq!(cache.revision().await.unwrap(), 0);
     }
 }

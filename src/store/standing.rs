@@ -198,7 +198,7 @@ pub async fn load_among<'c>(
 ) -> Result<Standing, StoreError> {
     let conn = &mut conn.into();
     // Cached reads count each scheme's records and appeals with the memberships.
-    let mut memberships: Vec<(SchemeId, Option<CountedMembership>)> = match reads {
+    let memberships: Vec<(SchemeId, Option<CountedMembership>)> = match reads {
         Reads::Cached { cache, .. } => {
             cache.memberships_counted(subject).await?.into_iter().map(|m| (m.scheme, Some(m))).collect()
         }
@@ -206,6 +206,34 @@ pub async fn load_among<'c>(
             register::memberships(conn.get().await?, subject).await?.into_iter().map(|s| (s, None)).collect()
         }
     };
+    in_memberships(conn, reads, subject, at, memberships, among).await
+}
+
+/// The subject's standing at `at` in every scheme they belong to, through `cache` at the
+/// catalogue revision committed now, which is read with the memberships in one statement
+/// ([`ReadCache::revision_and_memberships`]); with that revision, for whatever else the caller
+/// reads through the cache. For pages that show a standing first of all (the record page).
+pub async fn load_now<'c>(
+    conn: impl Into<Conn<'c>>,
+    cache: &ReadCache,
+    subject: SubjectId,
+    at: DateTime<Utc>,
+) -> Result<(i64, Standing), StoreError> {
+    let (revision, counted) = cache.revision_and_memberships(subject).await?;
+    let memberships = counted.into_iter().map(|m| (m.scheme, Some(m))).collect();
+    let reads = Reads::Cached { cache, revision };
+    Ok((revision, in_memberships(&mut conn.into(), reads, subject, at, memberships, |_| true).await?))
+}
+
+/// The standing in those of `memberships` that `among` chooses.
+async fn in_memberships(
+    conn: &mut Conn<'_>,
+    reads: Reads<'_>,
+    subject: SubjectId,
+    at: DateTime<Utc>,
+    mut memberships: Vec<(SchemeId, Option<CountedMembership>)>,
+    among: impl Fn(SchemeId) -> bool,
+) -> Result<Standing, StoreError> {
     let all = memberships.len();
     memberships.retain(|(scheme, _)| among(*scheme));
     let left_out = all - memberships.len();

@@ -119,11 +119,8 @@ impl RecordPage {
         let as_of = (at != now).then_some(at);
         let (subject, entries) =
             blacklist::subject_with_entries(&state.db, subject_id, as_of).await?.ok_or(AppError::NotFound)?;
-        let revision = state.cache.revision().await?;
         // A pooled connection only for what the cache misses.
-        let standing =
-            standing::load(&state.db, Reads::Cached { cache: &state.cache, revision }, subject_id, at)
-                .await?;
+        let (revision, standing) = standing::load_now(&state.db, &state.cache, subject_id, at).await?;
         let schemes = standing
             .schemes
             .into_iter()
