@@ -26,7 +26,7 @@ use tokio::runtime::Runtime;
 #[path = "support/mod.rs"]
 mod support;
 use support::{
-    create_database, drop_database, fetch, hammer, percentile, seed_subject, serve, sign_in, CLIENTS,
+    create_database, drop_database, fetch, hammer, percentile, seed_subject, serve, sign_in, Visitor, CLIENTS,
 };
 
 /// The public page measured beside a static server (it changes only with the catalogue).
@@ -150,7 +150,7 @@ fn run_database(
         }
         // A public page that changes only with the catalogue, beside a bare server sending the
         // same bytes from memory: the ceiling of this machine for that page.
-        let anonymous = reqwest::Client::new();
+        let anonymous = Visitor::anonymous();
         let public = format!("{address}{PUBLIC_PAGE}");
         let (status, bytes, _) = load.block_on(fetch(&anonymous, &public, &[]))?;
         ensure!(status.is_success(), "{PUBLIC_PAGE}: {status}");
