@@ -682,7 +682,12 @@ async fn the_catalogue_revision_is_read_with_a_subjects_counted_memberships() {
             let counted = cache.memberships_counted(subject).await.unwrap();
             assert!(!counted.is_empty(), "{}", app.label);
             records += counted.iter().map(|m| m.records).sum::<i64>();
-            assert_eq!(cache.revision_and_memberships(subject).await.unwrap(), (revision, counted), "{}", app.label);
+            assert_eq!(
+                cache.revision_and_memberships(subject).await.unwrap(),
+                (revision, counted),
+                "{}",
+                app.label
+            );
         }
         assert_eq!(records, event_count(db).await, "{}: every record counted once", app.label);
 
@@ -696,7 +701,12 @@ async fn the_catalogue_revision_is_read_with_a_subjects_counted_memberships() {
         let mut conn = db.pool.acquire().await.unwrap();
         register::insert_subject(&mut conn, &alone, Utc::now()).await.unwrap();
         drop(conn);
-        assert_eq!(cache.revision_and_memberships(alone.id).await.unwrap(), (revision, vec![]), "{}", app.label);
+        assert_eq!(
+            cache.revision_and_memberships(alone.id).await.unwrap(),
+            (revision, vec![]),
+            "{}",
+            app.label
+        );
     })
     .await;
 }

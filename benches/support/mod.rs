@@ -9,9 +9,9 @@ use std::{
 
 use anyhow::{ensure, Context};
 use bytes::Bytes;
+use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use recourse::{
     api::{files, files::Format, rows::Defaults},
@@ -157,11 +157,8 @@ pub async fn sign_in_with(address: &str, username: &str, password: &str) -> anyh
         response.status()
     );
     // `name=value` of every cookie set, as a browser sends them back.
-    let cookie = response
-        .cookies()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie =
+        response.cookies().map(|c| format!("{}={}", c.name(), c.value())).collect::<Vec<_>>().join("; ");
     ensure!(!cookie.is_empty(), "sign-in as {username} set no cookie");
     Ok(Visitor { client, cookie: Some(cookie) })
 }
@@ -222,7 +219,8 @@ pub async fn hammer(
                             }
                         },
                     };
-                    let mut request = hyper::Request::get(path.as_str()).header(hyper::header::HOST, &authority);
+                    let mut request =
+                        hyper::Request::get(path.as_str()).header(hyper::header::HOST, &authority);
                     if let Some(cookie) = &cookie {
                         request = request.header(hyper::header::COOKIE, cookie);
                     }

@@ -249,9 +249,14 @@ impl ReadCache {
         });
         let rows = Read::new(&STATEMENT)
             .bind(subject.to_string())
-            .all(&self.db, |r| -> Result<_, StoreError> { Ok((r.column::<i64>(0)?, counted_membership(r, 1)?)) })
+            .all(&self.db, |r| -> Result<_, StoreError> {
+                Ok((r.column::<i64>(0)?, counted_membership(r, 1)?))
+            })
             .await?;
-        let revision = rows.first().map(|(revision, _)| *revision).ok_or_else(|| StoreError::corrupt("no catalogue revision"))?;
+        let revision = rows
+            .first()
+            .map(|(revision, _)| *revision)
+            .ok_or_else(|| StoreError::corrupt("no catalogue revision"))?;
         Ok((revision, rows.into_iter().filter_map(|(_, m)| m).collect()))
     }
 
