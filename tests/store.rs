@@ -710,3 +710,63 @@ async fn the_catalogue_revision_is_read_with_a_subjects_counted_memberships() {
     })
     .await;
 }
+
+/// The viewer a session speaks for is the same whether its account and unread notices came with
+/// the session's own statement or were read on their own (a session loaded outside
+/// `keeping_holder`), and a disabled account's session ends either way.
+#[tokio::test]
+async fn a_session_read_without_its_holder_speaks_for_the_same_viewer() {
+    use recourse::{
+        auth::session::current,
+        http::{AppState, Config},
+        store::{
+            accounts, notices,
+            sessions::{keeping_holder, DbSessionStore},
+        },
+    };
+    use std::sync::Arc;
+    use tower_sessions::{
+        session::{Id, Record},
+        session_store::SessionStore,
+        Session,
+    };
+    for_each_database(|app| async move {
+        let db = &app.db;
+        recourse::demo::seed(db, Utc::now()).await.unwrap();
+        let state = AppState::new(db.clone(), Config::default());
+        let mut conn = db.pool.acquire().await.unwrap();
+        let subject = accounts::by_username(&mut conn, "demo-subject").await.unwrap().unwrap();
+        drop(conn);
+        let unread = notices::unread_count(db, subject.subject_id.unwrap()).await.unwrap();
+        assert!(unread > 0, "{}", app.label);
+        let store = Arc::new(DbSessionStore::new(db.clone()));
+        let now = Utc::now().timestamp_micros();
+        let mut record = Record {
+            id: Id::default(),
+            data: [(
+                "auth".to_string(),
+                serde_json::json!({"account": subject.id, "epoch": subject.session_epoch,
+                    "signed_in_at": now, "touched_at": now}),
+            )]
+            .into(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        store.create(&mut record).await.unwrap();
+        let session = || Session::new(Some(record.id), store.clone(), None);
+
+        let with_holder = keeping_holder(current(&state, &session())).await.unwrap().expect("signed in");
+        let without = current(&state, &session()).await.unwrap().expect("signed in");
+        assert_eq!(without, with_holder, "{}", app.label);
+        assert_eq!((without.account_id, without.unread_notices), (subject.id, unread), "{}", app.label);
+
+        sqlx::query("UPDATE accounts SET disabled_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(subject.id.to_string())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(current(&state, &session()).await.unwrap(), None, "{}: disabled", app.label);
+        assert!(store.load(&record.id).await.unwrap().is_none(), "{}: the session was ended", app.label);
+    })
+    .await;
+}

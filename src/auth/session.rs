@@ -107,7 +107,11 @@ fn unavailable(request: Request) -> Response {
         .into_response()
 }
 
-async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<Viewer>> {
+/// Who `session` speaks for, if anyone still: ends a session past its lifetime, of a disabled
+/// account or from before a password change. The account and the unread count come with the
+/// session's own statement inside [`sessions::keeping_holder`]; elsewhere (a session loaded
+/// outside it) they are read on their own, to the same viewer.
+pub async fn current(state: &AppState, session: &Session) -> anyhow::Result<Option<Viewer>> {
     let Some(auth) = session.get::<SessionAuth>(AUTH_KEY).await? else { return Ok(None) };
     let now = Utc::now();
     let max =
