@@ -663,35 +663,44 @@ async fn a_session_is_read_with_the_account_it_speaks_for_and_its_unread_notices
 }
 
 #[tokio::test]
-async fn the_catalogue_revision_is_read_with_a_subjects_counted_memberships() {
+async fn a_subject_is_read_with_their_entries_the_catalogue_revision_and_their_counted_memberships() {
     use recourse::store::read_cache::{catalogue_revision, ReadCache};
     for_each_database(|app| async move {
         let db = &app.db;
         recourse::demo::seed(db, Utc::now()).await.unwrap();
         let cache = ReadCache::new(db.clone());
-        let subjects: Vec<String> = sqlx::query_scalar("SELECT DISTINCT subject_id FROM scheme_memberships")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
-        assert!(subjects.len() > 1, "{}", app.label);
+        let subjects: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM subjects").fetch_all(&db.pool).await.unwrap();
         sqlx::query("UPDATE catalogue_revision SET revision = revision + 7").execute(&db.pool).await.unwrap();
         let revision = catalogue_revision(db).await.unwrap();
-        let mut records = 0;
+        let (mut records, mut entries, mut with_actions) = (0, 0, 0);
+        let past = Some(Utc::now() - chrono::Duration::days(400));
         for subject in subjects {
             let subject = SubjectId::parse(&subject).unwrap();
             let counted = cache.memberships_counted(subject).await.unwrap();
-            assert!(!counted.is_empty(), "{}", app.label);
             records += counted.iter().map(|m| m.records).sum::<i64>();
-            assert_eq!(
-                cache.revision_and_memberships(subject).await.unwrap(),
-                (revision, counted),
-                "{}",
-                app.label
-            );
+            for as_of in [None, past] {
+                let now = cache.subject_now(subject, as_of).await.unwrap().expect("a subject");
+                let (alone, listed) =
+                    blacklist::subject_with_entries(db, subject, as_of).await.unwrap().unwrap();
+                assert_eq!((now.revision, &now.memberships), (revision, &counted), "{}", app.label);
+                assert_eq!(format!("{:?}", now.subject), format!("{alone:?}"), "{}", app.label);
+                assert_eq!(format!("{:?}", now.entries), format!("{listed:?}"), "{}", app.label);
+                if as_of.is_none() {
+                    entries += listed.len();
+                    with_actions += listed.iter().filter(|e| !e.actions.is_empty()).count();
+                }
+            }
         }
         assert_eq!(records, event_count(db).await, "{}: every record counted once", app.label);
+        assert!(
+            entries > 1 && with_actions > 0,
+            "{}: {entries} entries, {with_actions} with actions",
+            app.label
+        );
 
-        // A subject in no scheme still has the revision read.
+        // A subject in no scheme and without entries still has the revision read; no subject,
+        // nothing.
         let alone = Subject {
             id: SubjectId::new(),
             kind: SubjectKind::Person,
@@ -701,12 +710,15 @@ async fn the_catalogue_revision_is_read_with_a_subjects_counted_memberships() {
         let mut conn = db.pool.acquire().await.unwrap();
         register::insert_subject(&mut conn, &alone, Utc::now()).await.unwrap();
         drop(conn);
+        let now = cache.subject_now(alone.id, None).await.unwrap().expect("a subject");
         assert_eq!(
-            cache.revision_and_memberships(alone.id).await.unwrap(),
-            (revision, vec![]),
+            (now.revision, now.memberships.len(), now.entries.len()),
+            (revision, 0, 0),
             "{}",
             app.label
         );
+        assert_eq!(now.subject.display_name, "In no scheme", "{}", app.label);
+        assert!(cache.subject_now(SubjectId::new(), None).await.unwrap().is_none(), "{}", app.label);
     })
     .await;
 }

@@ -271,66 +271,125 @@ pub async fn subject_with_entries<'a>(
     subject: SubjectId,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Option<(Subject, Vec<StoredEntry>)>, StoreError> {
-    // The subject's columns come first and the action's next, read by position; the entry's
-    // are read by name, so the action's that share a name are renamed. Built once: the record
-    // page runs it on every request.
-    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {}, a.action, a.at AS action_at, a.reason AS action_reason, \
-             a.recorded_at AS action_recorded_at, {} FROM subjects s \
-             LEFT JOIN blacklist_entries e ON e.subject_id = s.id AND e.recorded_at <= $2 \
-             LEFT JOIN blacklist_entry_actions a ON a.subject_id = e.subject_id AND a.entry_id = e.id \
-             AND a.recorded_at <= $2 WHERE s.id = $1 ORDER BY e.effective_from, e.id, a.recorded_at, a.id",
-            sql::qualified(register::SUBJECT_COLUMNS, "s"),
-            sql::qualified(ENTRY_COLUMNS, "e"),
-        )
-    });
-    const FIRST_ACTION_COLUMN: usize = 3;
-    // Each row: the subject (the first row's), the entry when it is not the previous row's,
-    // and the action. A subject without entries has one row, with none of the entry's columns.
-    let (mut first, mut previous) = (true, None::<String>);
+    // Built once: the record page runs it on every request.
+    static STATEMENT: LazyLock<String> =
+        LazyLock::new(|| format!("{} ORDER BY {}", subject_with_entries_sql(""), ENTRY_ORDER.as_str()));
+    let mut reader = EntryRows::new(subject);
     let rows = Read::new(&STATEMENT)
         .bind(subject.to_string())
         .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
-        .all(from, |row| -> Result<_, StoreError> {
-            let subject = if std::mem::take(&mut first) {
-                Some(register::subject_from_row(row, subject)?)
-            } else {
-                None
-            };
-            let Some(id) = row.column::<Option<String>>("id")? else {
-                return Ok((subject, None, None));
-            };
-            let action = match row.column::<Option<String>>(FIRST_ACTION_COLUMN)? {
-                Some(_) => Some(action_from_row(row, FIRST_ACTION_COLUMN)?),
-                None => None,
-            };
-            let entry =
-                if previous.as_deref() != Some(id.as_str()) { Some(draft_from_row(row)?) } else { None };
-            previous = Some(id);
-            Ok((subject, entry, action))
-        })
+        .all(from, |row| reader.read(row))
         .await?;
-    let mut rows = rows.into_iter().peekable();
-    let Some(found) = rows.peek_mut().and_then(|(subject, _, _)| subject.take()) else { return Ok(None) };
-    let mut entries = Vec::new();
-    let mut reading: Option<(EntryDraft, DateTime<Utc>, Vec<ActionRecord>)> = None;
-    for (_, entry, action) in rows {
-        if let Some((draft, recorded_at)) = entry {
-            if let Some((draft, recorded_at, actions)) = reading.replace((draft, recorded_at, Vec::new())) {
-                entries.push(restore(draft, recorded_at, actions)?);
+    EntryRows::finish(rows)
+}
+
+/// The statement [`EntryRows`] reads, `$1` the subject and `$2` the instant (in microseconds),
+/// with `extra` columns after the reader's ("" for none, else starting with a comma), without
+/// its order ([`ENTRY_ORDER`]) so that a caller can make it one part of a `UNION ALL`.
+pub(crate) fn subject_with_entries_sql(extra: &str) -> String {
+    // The subject's columns come first and the action's next, read by position; the entry's
+    // are read by name, so the action's that share a name are renamed.
+    format!(
+        "SELECT {}, a.action, a.at AS action_at, a.reason AS action_reason, \
+         a.recorded_at AS action_recorded_at, a.id AS action_id, {}{extra} FROM subjects s \
+         LEFT JOIN blacklist_entries e ON e.subject_id = s.id AND e.recorded_at <= $2 \
+         LEFT JOIN blacklist_entry_actions a ON a.subject_id = e.subject_id AND a.entry_id = e.id \
+         AND a.recorded_at <= $2 WHERE s.id = $1",
+        sql::qualified(register::SUBJECT_COLUMNS, "s"),
+        sql::qualified(ENTRY_COLUMNS, "e"),
+    )
+}
+
+/// How many columns [`subject_with_entries_sql`] has before the extra ones.
+pub(crate) const SUBJECT_WITH_ENTRIES_COLUMNS: usize =
+    sql::column_count(register::SUBJECT_COLUMNS) + ACTION_COLUMNS + sql::column_count(ENTRY_COLUMNS);
+/// The action's columns, from the first after the subject's.
+const ACTION_COLUMNS: usize = 5;
+
+/// The order [`EntryRows`] reads [`subject_with_entries_sql`]'s rows in: by the entry's start,
+/// its id, then its actions' time and id. By position, so it also orders a union of it.
+pub(crate) static ENTRY_ORDER: LazyLock<String> = LazyLock::new(|| {
+    let first_entry_column = sql::column_count(register::SUBJECT_COLUMNS) + ACTION_COLUMNS + 1;
+    let entry_column = |name: &str| {
+        let at = ENTRY_COLUMNS.split(',').position(|c| c.trim() == name).expect("an entry column");
+        first_entry_column + at
+    };
+    let first_action_column = sql::column_count(register::SUBJECT_COLUMNS) + 1;
+    format!(
+        "{}, {}, {}, {}",
+        entry_column("effective_from"),
+        entry_column("id"),
+        first_action_column + 3,
+        first_action_column + 4
+    )
+});
+
+/// One row of [`subject_with_entries_sql`], as [`EntryRows::read`] reads it: the subject (the
+/// first row's), the entry when it is not the previous row's, and the action.
+pub(crate) struct EntryRow(Option<Subject>, Option<(EntryDraft, DateTime<Utc>)>, Option<ActionRecord>);
+
+/// Reads a subject and their entries from [`subject_with_entries_sql`]'s rows, in
+/// [`ENTRY_ORDER`].
+pub(crate) struct EntryRows {
+    subject: SubjectId,
+    first: bool,
+    previous: Option<String>,
+}
+
+impl EntryRows {
+    pub(crate) fn new(subject: SubjectId) -> Self {
+        Self { subject, first: true, previous: None }
+    }
+
+    /// One row; rows are read in order. A subject without entries has one row, with none of
+    /// the entry's columns.
+    pub(crate) fn read(&mut self, row: &impl Columns) -> Result<EntryRow, StoreError> {
+        let first_action_column = sql::column_count(register::SUBJECT_COLUMNS);
+        let subject = if std::mem::take(&mut self.first) {
+            Some(register::subject_from_row(row, self.subject)?)
+        } else {
+            None
+        };
+        let Some(id) = row.column::<Option<String>>("id")? else { return Ok(EntryRow(subject, None, None)) };
+        let action = match row.column::<Option<String>>(first_action_column)? {
+            Some(_) => Some(action_from_row(row, first_action_column)?),
+            None => None,
+        };
+        let entry =
+            if self.previous.as_deref() != Some(id.as_str()) { Some(draft_from_row(row)?) } else { None };
+        self.previous = Some(id);
+        Ok(EntryRow(subject, entry, action))
+    }
+
+    /// The subject and their entries from every row read; none without a row (no such subject).
+    pub(crate) fn finish(
+        rows: impl IntoIterator<Item = EntryRow>,
+    ) -> Result<Option<(Subject, Vec<StoredEntry>)>, StoreError> {
+        let mut rows = rows.into_iter().peekable();
+        let Some(found) = rows.peek_mut().and_then(|EntryRow(subject, _, _)| subject.take()) else {
+            return Ok(None);
+        };
+        let mut entries = Vec::new();
+        let mut reading: Option<(EntryDraft, DateTime<Utc>, Vec<ActionRecord>)> = None;
+        for EntryRow(_, entry, action) in rows {
+            if let Some((draft, recorded_at)) = entry {
+                if let Some((draft, recorded_at, actions)) = reading.replace((draft, recorded_at, Vec::new()))
+                {
+                    entries.push(restore(draft, recorded_at, actions)?);
+                }
+            }
+            if let Some(action) = action {
+                let (_, _, actions) = reading
+                    .as_mut()
+                    .ok_or_else(|| StoreError::corrupt("an entry's action before its entry"))?;
+                actions.push(action);
             }
         }
-        if let Some(action) = action {
-            let (_, _, actions) =
-                reading.as_mut().ok_or_else(|| StoreError::corrupt("an entry's action before its entry"))?;
-            actions.push(action);
+        if let Some((draft, recorded_at, actions)) = reading {
+            entries.push(restore(draft, recorded_at, actions)?);
         }
+        Ok(Some((found, entries)))
     }
-    if let Some((draft, recorded_at, actions)) = reading {
-        entries.push(restore(draft, recorded_at, actions)?);
-    }
-    Ok(Some((found, entries)))
 }
 
 /// One entry by id, whoever it belongs to; callers check ownership.

@@ -21,10 +21,11 @@ use sqlx::Row;
 use tokio::sync::watch;
 
 use super::{
+    blacklist,
     catalogue::{self, SchemeContext},
     records::{self, StoredEvent},
     register::{self, Authority},
-    StoreError,
+    to_micros, StoreError,
 };
 use crate::db::{Columns, Conn, Db, Read};
 use crate::domain::{Event, SchemeId, SubjectId};
@@ -119,6 +120,15 @@ fn counted_membership(r: &impl Columns, first: usize) -> Result<Option<CountedMe
         records: r.column(first + 1)?,
         appeals: r.column(first + 2)?,
     }))
+}
+
+/// What [`ReadCache::subject_now`] reads.
+#[derive(Debug)]
+pub struct SubjectNow {
+    pub revision: i64,
+    pub memberships: Vec<CountedMembership>,
+    pub subject: register::Subject,
+    pub entries: Vec<blacklist::StoredEntry>,
 }
 
 /// The current catalogue revision.
@@ -232,32 +242,63 @@ impl ReadCache {
             .await
     }
 
-    /// The catalogue revision committed now with [`Self::memberships_counted`], in one statement
-    /// instead of two: what a page reads first when it shows a subject's standing. The revision
-    /// is read after the caller arrived, as [`Self::revision`]'s. Two subqueries looked up by
-    /// their own keys, neither referring to the other: the catalogue is a reference table, so a
-    /// distributed engine reads it beside the subject's shard.
-    pub async fn revision_and_memberships(
+    /// What a page about one subject reads first (the record page), in one statement where it
+    /// was three: the catalogue revision committed now, the subject's memberships counted (as
+    /// [`Self::memberships_counted`]) and the subject with their blacklist entries as known at
+    /// `as_of` (as [`blacklist::subject_with_entries`]). None when there is no such subject. A
+    /// `UNION ALL` of the subject's rows and their memberships, both looked up by the subject,
+    /// with the revision from a reference table: one shard's statement once distributed. The
+    /// revision is read after the caller arrived, as [`Self::revision`]'s.
+    pub async fn subject_now(
         &self,
         subject: SubjectId,
-    ) -> Result<(i64, Vec<CountedMembership>), StoreError> {
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<SubjectNow>, StoreError> {
+        // The subject's rows carry the revision and no membership; the memberships' rows carry
+        // nothing else.
         static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+            let columns = blacklist::SUBJECT_WITH_ENTRIES_COLUMNS;
             format!(
-                "SELECT r.revision, m.* FROM (SELECT revision FROM catalogue_revision) r \
-                 LEFT JOIN ({MEMBERSHIPS_COUNTED}) m ON TRUE ORDER BY m.scheme_id"
+                "{} UNION ALL SELECT {}, NULL, m.* FROM ({MEMBERSHIPS_COUNTED}) m ORDER BY {}, {}",
+                blacklist::subject_with_entries_sql(
+                    ", (SELECT revision FROM catalogue_revision) AS revision, NULL, NULL, NULL"
+                ),
+                vec!["NULL"; columns].join(", "),
+                blacklist::ENTRY_ORDER.as_str(),
+                columns + 2,
             )
         });
-        let rows = Read::new(&STATEMENT)
+        enum Part {
+            Membership(CountedMembership),
+            Subject(i64, blacklist::EntryRow),
+        }
+        let columns = blacklist::SUBJECT_WITH_ENTRIES_COLUMNS;
+        let mut reader = blacklist::EntryRows::new(subject);
+        let parts = Read::new(&STATEMENT)
             .bind(subject.to_string())
-            .all(&self.db, |r| -> Result<_, StoreError> {
-                Ok((r.column::<i64>(0)?, counted_membership(r, 1)?))
+            .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
+            .all(&self.db, |row| -> Result<_, StoreError> {
+                Ok(match counted_membership(row, columns + 1)? {
+                    Some(membership) => Part::Membership(membership),
+                    None => Part::Subject(row.column(columns)?, reader.read(row)?),
+                })
             })
             .await?;
-        let revision = rows
-            .first()
-            .map(|(revision, _)| *revision)
-            .ok_or_else(|| StoreError::corrupt("no catalogue revision"))?;
-        Ok((revision, rows.into_iter().filter_map(|(_, m)| m).collect()))
+        let (mut revision, mut memberships, mut rows) = (None, Vec::new(), Vec::new());
+        for part in parts {
+            match part {
+                Part::Membership(membership) => memberships.push(membership),
+                Part::Subject(read, row) => {
+                    revision = Some(read);
+                    rows.push(row);
+                }
+            }
+        }
+        let (Some(revision), Some((subject, entries))) = (revision, blacklist::EntryRows::finish(rows)?)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(SubjectNow { revision, memberships, subject, entries }))
     }
 
     /// The catalogue revision as committed when the caller asked, or later (see

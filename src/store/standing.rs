@@ -209,20 +209,20 @@ pub async fn load_among<'c>(
     in_memberships(conn, reads, subject, at, memberships, among).await
 }
 
-/// The subject's standing at `at` in every scheme they belong to, through `cache` at the
-/// catalogue revision committed now, which is read with the memberships in one statement
-/// ([`ReadCache::revision_and_memberships`]); with that revision, for whatever else the caller
-/// reads through the cache. For pages that show a standing first of all (the record page).
-pub async fn load_now<'c>(
+/// The subject's standing at `at` in every scheme they belong to, through `cache` at
+/// `revision`, from their memberships just counted at that revision by the caller (in the
+/// statement of [`ReadCache::subject_now`]): for pages that read those first (the record page).
+pub async fn load_counted<'c>(
     conn: impl Into<Conn<'c>>,
     cache: &ReadCache,
+    revision: i64,
+    counted: Vec<CountedMembership>,
     subject: SubjectId,
     at: DateTime<Utc>,
-) -> Result<(i64, Standing), StoreError> {
-    let (revision, counted) = cache.revision_and_memberships(subject).await?;
+) -> Result<Standing, StoreError> {
     let memberships = counted.into_iter().map(|m| (m.scheme, Some(m))).collect();
-    let reads = Reads::Cached { cache, revision };
-    Ok((revision, in_memberships(&mut conn.into(), reads, subject, at, memberships, |_| true).await?))
+    in_memberships(&mut conn.into(), Reads::Cached { cache, revision }, subject, at, memberships, |_| true)
+        .await
 }
 
 /// The standing in those of `memberships` that `among` chooses.

@@ -34,6 +34,7 @@ use crate::{
         appeals::Target,
         blacklist::{self, StoredEntry},
         catalogue::SchemeContext,
+        read_cache::SubjectNow,
         records::{self, StoredEvent},
         register::{self, Authority},
         standing::{self, Reads, SchemeStanding},
@@ -117,10 +118,11 @@ impl RecordPage {
         let subject_id = own_subject(viewer)?;
         let (at, as_of_problem) = instant(query, now);
         let as_of = (at != now).then_some(at);
-        let (subject, entries) =
-            blacklist::subject_with_entries(&state.db, subject_id, as_of).await?.ok_or(AppError::NotFound)?;
+        let SubjectNow { revision, memberships, subject, entries } =
+            state.cache.subject_now(subject_id, as_of).await?.ok_or(AppError::NotFound)?;
         // A pooled connection only for what the cache misses.
-        let (revision, standing) = standing::load_now(&state.db, &state.cache, subject_id, at).await?;
+        let standing =
+            standing::load_counted(&state.db, &state.cache, revision, memberships, subject_id, at).await?;
         let schemes = standing
             .schemes
             .into_iter()
