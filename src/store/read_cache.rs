@@ -268,32 +268,24 @@ impl ReadCache {
                 columns + 2,
             )
         });
-        enum Part {
-            Membership(CountedMembership),
-            Subject(i64, blacklist::EntryRow),
-        }
         let columns = blacklist::SUBJECT_WITH_ENTRIES_COLUMNS;
-        let mut reader = blacklist::EntryRows::new(subject);
-        let parts = Read::new(&STATEMENT)
+        let (mut reader, mut memberships) = (blacklist::EntryRows::new(subject), Vec::new());
+        // The subject's rows, each with the revision; the memberships are kept aside.
+        let rows = Read::new(&STATEMENT)
             .bind(subject.to_string())
             .bind(as_of.map(to_micros).unwrap_or(i64::MAX))
             .all(&self.db, |row| -> Result<_, StoreError> {
-                Ok(match counted_membership(row, columns + 1)? {
-                    Some(membership) => Part::Membership(membership),
-                    None => Part::Subject(row.column(columns)?, reader.read(row)?),
-                })
+                match counted_membership(row, columns + 1)? {
+                    Some(membership) => {
+                        memberships.push(membership);
+                        Ok(None)
+                    }
+                    None => Ok(Some((row.column::<i64>(columns)?, reader.read(row)?))),
+                }
             })
             .await?;
-        let (mut revision, mut memberships, mut rows) = (None, Vec::new(), Vec::new());
-        for part in parts {
-            match part {
-                Part::Membership(membership) => memberships.push(membership),
-                Part::Subject(read, row) => {
-                    revision = Some(read);
-                    rows.push(row);
-                }
-            }
-        }
+        let revision = rows.iter().flatten().map(|(revision, _)| *revision).next();
+        let rows = rows.into_iter().flatten().map(|(_, row)| row);
         let (Some(revision), Some((subject, entries))) = (revision, blacklist::EntryRows::finish(rows)?)
         else {
             return Ok(None);
