@@ -302,26 +302,22 @@ pub(crate) fn subject_with_entries_sql(extra: &str) -> String {
 
 /// How many columns [`subject_with_entries_sql`] has before the extra ones.
 pub(crate) const SUBJECT_WITH_ENTRIES_COLUMNS: usize =
-    sql::column_count(register::SUBJECT_COLUMNS) + ACTION_COLUMNS + sql::column_count(ENTRY_COLUMNS);
-/// The action's columns, from the first after the subject's.
+    FIRST_ACTION_COLUMN + ACTION_COLUMNS + sql::column_count(ENTRY_COLUMNS);
+/// Where [`subject_with_entries_sql`]'s action columns begin (from 0): after the subject's.
+const FIRST_ACTION_COLUMN: usize = sql::column_count(register::SUBJECT_COLUMNS);
+/// The action's columns.
 const ACTION_COLUMNS: usize = 5;
 
 /// The order [`EntryRows`] reads [`subject_with_entries_sql`]'s rows in: by the entry's start,
 /// its id, then its actions' time and id. By position, so it also orders a union of it.
 pub(crate) static ENTRY_ORDER: LazyLock<String> = LazyLock::new(|| {
-    let first_entry_column = sql::column_count(register::SUBJECT_COLUMNS) + ACTION_COLUMNS + 1;
+    // SQL counts positions from 1.
     let entry_column = |name: &str| {
         let at = ENTRY_COLUMNS.split(',').position(|c| c.trim() == name).expect("an entry column");
-        first_entry_column + at
+        FIRST_ACTION_COLUMN + ACTION_COLUMNS + at + 1
     };
-    let first_action_column = sql::column_count(register::SUBJECT_COLUMNS) + 1;
-    format!(
-        "{}, {}, {}, {}",
-        entry_column("effective_from"),
-        entry_column("id"),
-        first_action_column + 3,
-        first_action_column + 4
-    )
+    let (action_recorded_at, action_id) = (FIRST_ACTION_COLUMN + 4, FIRST_ACTION_COLUMN + 5);
+    format!("{}, {}, {action_recorded_at}, {action_id}", entry_column("effective_from"), entry_column("id"))
 });
 
 /// One row of [`subject_with_entries_sql`], as [`EntryRows::read`] reads it: the subject (the
@@ -344,15 +340,14 @@ impl EntryRows {
     /// One row; rows are read in order. A subject without entries has one row, with none of
     /// the entry's columns.
     pub(crate) fn read(&mut self, row: &impl Columns) -> Result<EntryRow, StoreError> {
-        let first_action_column = sql::column_count(register::SUBJECT_COLUMNS);
         let subject = if std::mem::take(&mut self.first) {
             Some(register::subject_from_row(row, self.subject)?)
         } else {
             None
         };
         let Some(id) = row.column::<Option<String>>("id")? else { return Ok(EntryRow(subject, None, None)) };
-        let action = match row.column::<Option<String>>(first_action_column)? {
-            Some(_) => Some(action_from_row(row, first_action_column)?),
+        let action = match row.column::<Option<String>>(FIRST_ACTION_COLUMN)? {
+            Some(_) => Some(action_from_row(row, FIRST_ACTION_COLUMN)?),
             None => None,
         };
         let entry =

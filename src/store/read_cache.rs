@@ -111,8 +111,8 @@ const MEMBERSHIPS_COUNTED: &str = "SELECT m.scheme_id, \
       AND a.target_kind = 'event') AS appeals \
      FROM scheme_memberships m WHERE m.subject_id = $1";
 
-/// The membership in [`MEMBERSHIPS_COUNTED`]'s columns from `first` on; none where a left join
-/// found none.
+/// The membership in [`MEMBERSHIPS_COUNTED`]'s columns from `first` on; none in a row that is
+/// not a membership's (the subject's rows of [`ReadCache::subject_now`]).
 fn counted_membership(r: &impl Columns, first: usize) -> Result<Option<CountedMembership>, StoreError> {
     let Some(scheme) = r.column::<Option<String>>(first)? else { return Ok(None) };
     Ok(Some(CountedMembership {
