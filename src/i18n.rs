@@ -2,7 +2,10 @@
 //! header's language switch, else from Accept-Language. Every user-facing string goes through
 //! [`Locale::t`], backed by `locales/*.yml` (rust-i18n); a test fails when a key is missing.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::{request::Parts, HeaderMap},
+};
 use axum_extra::extract::CookieJar;
 use std::{borrow::Cow, cell::RefCell, collections::HashMap, convert::Infallible};
 
@@ -114,12 +117,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Locale {
 
 /// The locale a request asks for: cookie first, then Accept-Language.
 pub fn locale_of(parts: &Parts) -> Locale {
-    let jar = CookieJar::from_headers(&parts.headers);
+    locale_in(&CookieJar::from_headers(&parts.headers), &parts.headers)
+}
+
+/// [`locale_of`] for a request whose cookies are already read into `jar`.
+pub fn locale_in(jar: &CookieJar, headers: &HeaderMap) -> Locale {
     if let Some(locale) = jar.get(LANG_COOKIE).and_then(|c| Locale::from_code(c.value())) {
         return locale;
     }
-    parts
-        .headers
+    headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map(Locale::from_accept_language)

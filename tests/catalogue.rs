@@ -188,3 +188,67 @@ async fn public_pages_answer_304_until_the_catalogue_changes_and_then_show_the_c
     })
     .await;
 }
+
+/// Every header of an answer but those that differ between any two answers.
+fn lasting_headers(response: &reqwest::Response) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-request-id"))
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_string()))
+        .collect();
+    headers.sort();
+    headers
+}
+
+#[tokio::test]
+async fn a_kept_public_page_is_answered_as_it_was_rendered_and_only_to_whom_it_was_kept_for() {
+    for_each_database(|app| async move {
+        seeded(&app).await;
+        let path = "/rules/rongcheng";
+        let english = [("accept-language", "en")];
+        let rendered = app.get_with(path, &english).await;
+        let kept = app.get_with(path, &english).await;
+        assert_eq!((rendered.status(), kept.status()), (StatusCode::OK, StatusCode::OK), "{}", app.label);
+        let headers = lasting_headers(&rendered);
+        assert_eq!(
+            lasting_headers(&kept),
+            headers,
+            "{}: the kept page says what its rendering said",
+            app.label
+        );
+        for name in ["etag", "content-security-policy", "x-content-type-options"] {
+            assert!(headers.iter().any(|(n, _)| n == name), "{}: {name} in {headers:?}", app.label);
+        }
+        let varies = headers.iter().filter(|(n, v)| n == "vary" && v == "cookie, accept-language").count();
+        assert_eq!(varies, 1, "{}: said once: {headers:?}", app.label);
+        let body = rendered.text().await.unwrap();
+        assert_eq!(kept.text().await.unwrap(), body, "{}", app.label);
+        assert!(body.contains("Everyone starts at 1000 points"), "{body}");
+
+        // The language cookie, with no session, picks the page kept for that language.
+        let chinese = [("accept-language", "en"), ("cookie", "lang=zh-CN")];
+        for _ in 0..2 {
+            let zh = app.get_with(path, &chinese).await;
+            assert_ne!(zh.headers()["etag"].to_str().unwrap(), headers_value(&headers, "etag"));
+            let zh = zh.text().await.unwrap();
+            assert!(zh.contains("荣成") && !zh.contains("Everyone starts at 1000 points"), "{zh}");
+        }
+
+        // A session cookie that speaks for nobody is answered as anyone is, the usual way.
+        let stale =
+            app.get_with(path, &[("accept-language", "en"), ("cookie", "recourse=no-such-session")]).await;
+        assert_eq!(stale.text().await.unwrap(), body, "{}", app.label);
+
+        // With the database gone, the kept page is not answered from memory: nothing says the
+        // catalogue has not changed since.
+        app.db.close().await;
+        let (status, unavailable) = page(&app, path, "en").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{}: {unavailable}", app.label);
+    })
+    .await;
+}
+
+fn headers_value<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}

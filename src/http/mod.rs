@@ -150,7 +150,7 @@ pub fn router(state: AppState) -> Router {
     let public_files = ServeDir::new(&state.config.public_dir)
         .call_fallback_on_method_not_allowed(true)
         .fallback(axum::handler::HandlerWithoutStateExt::into_service(not_found));
-    let app = routes()
+    let pages = routes()
         .into_router()
         // On matched routes only: an unknown address stays a plain 404.
         .route_layer(middleware::from_fn_with_state(state.clone(), route_checks))
@@ -161,7 +161,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(finish_answer))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::session::resolve_viewer))
         .layer(middleware::from_fn_with_state(state.clone(), one_snapshot))
-        .layer(crate::auth::session::layer(&state))
+        .layer(crate::auth::session::layer(&state));
+    // Before routing, so a kept page costs none of the layers the router puts on every route.
+    let app = Router::new()
+        .fallback_service(KeptPublicPages { state: state.clone(), pages })
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a handler panicked");
             ErrorPage::Internal.into_response()
@@ -194,6 +197,36 @@ async fn route_checks(state: State<AppState>, request: Request, next: Next) -> R
     }
 }
 
+/// The pages, behind a look for a public page kept for everyone: an anonymous `GET` of one is
+/// answered here, without the session, snapshot, viewer, router and page layers it would
+/// otherwise pass for the same answer (see [`pages::public::cache::kept_answer`]).
+#[derive(Clone)]
+struct KeptPublicPages {
+    state: AppState,
+    pages: Router,
+}
+
+impl tower::Service<Request> for KeptPublicPages {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = futures_util::future::BoxFuture<'static, Result<Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        // A router is always ready.
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let (state, mut pages) = (self.state.clone(), self.pages.clone());
+        Box::pin(async move {
+            if let Some(answer) = pages::public::cache::kept_answer(&state, &request).await {
+                return Ok(answer);
+            }
+            tower::Service::call(&mut pages, request).await
+        })
+    }
+}
+
 /// A request that only reads (GET, HEAD) reads one state of the database, the session's and the
 /// signed-in person's included (see [`crate::db::Db::in_one_snapshot`]).
 async fn one_snapshot(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -203,6 +236,9 @@ async fn one_snapshot(State(state): State<AppState>, request: Request, next: Nex
         next.run(request).await
     }
 }
+
+/// What a page's language and header follow, so no cache serves one person's page to another.
+pub const PAGES_VARY: &str = "cookie, accept-language";
 
 /// What every answer gets beyond its handler's: the error page in the person's language where
 /// the handler marked an [`ErrorPage`], and what the answer says of itself. API answers are never
@@ -237,10 +273,9 @@ async fn finish_answer(request: Request, next: Next) -> Response {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/html"));
-        if html {
-            response
-                .headers_mut()
-                .append(header::VARY, header::HeaderValue::from_static("cookie, accept-language"));
+        let said = response.headers().get_all(header::VARY).iter().any(|v| v == PAGES_VARY);
+        if html && !said {
+            response.headers_mut().append(header::VARY, header::HeaderValue::from_static(PAGES_VARY));
         }
     }
     response

@@ -15,14 +15,20 @@ use std::{
 
 use axum::{
     body::Bytes,
-    extract::FromRequestParts,
-    http::{header, request::Parts, HeaderValue, StatusCode},
+    extract::{FromRequestParts, Request},
+    http::{header, request::Parts, HeaderValue, Method, StatusCode},
     response::{Html, IntoResponse, Response},
 };
+use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::{error::AppResult, http::AppState, i18n::Locale, pages::kit::PageContext};
+use crate::{
+    error::AppResult,
+    http::AppState,
+    i18n::{locale_in, Locale},
+    pages::kit::PageContext,
+};
 
 /// Most renderings kept: every page of a large catalogue in both languages, with room to spare;
 /// beyond it (addresses that are not pages are answered 404 and never kept) the oldest go.
@@ -54,17 +60,17 @@ impl Rendered {
         self.until.is_none_or(|until| now < until)
     }
 
-    /// The page, or 304 when the browser's copy is this one.
+    /// The page, or 304 when the browser's copy is this one; either says what it varies on, as
+    /// every page does (see `http::finish_answer`).
     fn answer(&self, request: &IfNoneMatch) -> Response {
         let headers = [
             (header::ETAG, self.etag.clone()),
             // A browser may keep the page but must ask whether it still holds before showing it.
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::VARY, HeaderValue::from_static(crate::http::PAGES_VARY)),
         ];
         if matches(request, &self.etag) {
-            // What the 200 would say it varies on (the page layer adds it only to HTML bodies).
-            let vary = [(header::VARY, HeaderValue::from_static("cookie, accept-language"))];
-            return (StatusCode::NOT_MODIFIED, headers, vary).into_response();
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
         }
         let html = [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))];
         (headers, html, self.body.clone()).into_response()
@@ -111,9 +117,15 @@ impl std::fmt::Debug for PublicPages {
 
 impl PublicPages {
     fn kept(&self, revision: i64, key: &(Locale, String), now: DateTime<Utc>) -> Option<Arc<Rendered>> {
+        self.holding(key, now).filter(|(of, _)| *of == revision).map(|(_, page)| page)
+    }
+
+    /// The rendering kept for `key` that still holds at `now`, with the revision it was rendered
+    /// for (to be checked against the catalogue's before it is sent).
+    fn holding(&self, key: &(Locale, String), now: DateTime<Utc>) -> Option<(i64, Arc<Rendered>)> {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        let page = kept.pages.get(key).filter(|_| kept.revision == revision)?;
-        page.holds_at(now).then(|| page.clone())
+        let page = kept.pages.get(key).filter(|page| page.holds_at(now))?;
+        Some((kept.revision, page.clone()))
     }
 
     fn keep(&self, revision: i64, key: (Locale, String), page: Arc<Rendered>) {
@@ -129,6 +141,43 @@ impl PublicPages {
         }
         kept.pages.insert(key, page);
     }
+}
+
+/// An anonymous `GET` of a page kept by [`serve`], answered as `serve` would answer it, before
+/// the layers every other request passes (session, snapshot, viewer, router, the page's
+/// handler); `None` sends the request that way. Only a request that cannot be signed in (no
+/// session cookie), for an address without a query string, whose kept rendering holds for the
+/// catalogue's revision now; a revision that cannot be read goes the usual way too, to be
+/// answered as any page is when the database cannot be reached.
+pub fn kept_answer<'s>(
+    state: &'s AppState,
+    request: &Request,
+) -> impl Future<Output = Option<Response>> + Send + 's {
+    // What the request says is read now: a request's body cannot be shared across an await.
+    let found = kept_for(state, request);
+    async move {
+        let (revision, page, asked) = found?;
+        (state.cache.revision().await.ok()? == revision).then(|| page.answer(&asked))
+    }
+}
+
+/// The rendering kept for `request`, if it may have one, with the revision it was rendered for
+/// and the request's `If-None-Match`.
+fn kept_for(state: &AppState, request: &Request) -> Option<(i64, Arc<Rendered>, IfNoneMatch)> {
+    let uri = request.uri();
+    if request.method() != Method::GET || uri.query().is_some() || uri.scheme().is_some() {
+        return None;
+    }
+    let headers = request.headers();
+    let cookies = CookieJar::from_headers(headers);
+    if cookies.get(crate::auth::session::cookie_name(&state.config)).is_some() {
+        return None;
+    }
+    let key = (locale_in(&cookies, headers), uri.path().to_string());
+    // The database is asked only for an address that has a page kept: every other anonymous
+    // request (the sign-in page, files) costs no more than a look here.
+    let (revision, page) = state.public_pages.holding(&key, Utc::now())?;
+    Some((revision, page, IfNoneMatch(headers.get(header::IF_NONE_MATCH).cloned())))
 }
 
 /// Answers a public page: the kept rendering when the person is not signed in and the
